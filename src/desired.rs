@@ -1,0 +1,83 @@
+//! What the configuration asks for, after evaluation: the plain model the
+//! planner consumes. Produced by `config::load`; holds no HCL.
+
+use crate::address::Address;
+use crate::secret::Secret;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A place in a configuration file, 1-based, for diagnostics.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// The `provider "vonage"` block, with its defaults not yet applied
+/// (environment variables are the CLI's business).
+#[derive(Clone, Debug, Default)]
+pub struct ProviderSettings {
+    pub api_key: Option<String>,
+    pub api_secret: Option<Secret>,
+    /// `None`: not set in the configuration. `Some("sandbox")`: the built-in emulator.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DesiredPage {
+    pub address: Address,
+    /// The Facebook Page ID, all digits.
+    pub page_id: String,
+    pub name: Option<String>,
+    /// `None` only when the configuration was loaded with
+    /// `allow_unknown_tokens` and the token's variable is unset.
+    pub access_token: Option<Secret>,
+    pub prevent_destroy: bool,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug)]
+pub struct DesiredLink {
+    pub address: Address,
+    /// The page this link belongs to, resolved from its `page` attribute.
+    pub page_address: Address,
+    pub page_id: String,
+    /// Application UUID, lower-case.
+    pub application: String,
+    pub location: Location,
+}
+
+/// `import { to = ADDR  id = "PAGE_ID" }`
+#[derive(Clone, Debug)]
+pub struct ImportDecl {
+    pub to: Address,
+    pub page_id: String,
+    pub location: Location,
+}
+
+/// `removed { from = ADDR  lifecycle { destroy = false } }`
+#[derive(Clone, Debug)]
+pub struct RemovedDecl {
+    /// May be a keyless block address covering every instance.
+    pub from: Address,
+    pub destroy: bool,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Desired {
+    pub provider: ProviderSettings,
+    /// Sorted by address.
+    pub pages: Vec<DesiredPage>,
+    /// Sorted by address.
+    pub links: Vec<DesiredLink>,
+    pub imports: Vec<ImportDecl>,
+    pub removed: Vec<RemovedDecl>,
+}

@@ -1,0 +1,15 @@
+//! The Vonage API client: External Accounts (pages and their links) and
+//! Application API v2. Works unchanged against `https://api.nexmo.com` and the
+//! sandbox; the endpoint is the API host root, so paths are exactly the
+//! production ones.
+
+mod client;
+mod error;
+mod types;
+
+pub use client::{Client, ClientConfig, RetryPolicy};
+pub use error::{ApiError, InvalidParam};
+pub use types::{
+    Account, AccountsPage, Application, ConnectRequest, NewApplication, UpdateRequest,
+    ACCOUNTS_BASE, APPLICATIONS_BASE,
+};

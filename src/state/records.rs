@@ -1,0 +1,60 @@
+//! The records kept in state.
+
+use crate::address::Address;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A page socialform manages, as of its last successful call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRecord {
+    pub address: Address,
+    pub page_id: String,
+    pub name: Option<String>,
+    /// HMAC-SHA256 of the access token under the store's key, hex. `None`
+    /// when the token was never known (an import whose token was not given).
+    pub token_fingerprint: Option<String>,
+}
+
+/// A link socialform manages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRecord {
+    pub address: Address,
+    pub page_id: String,
+    pub application: String,
+}
+
+/// The whole state as loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Random id given when the state was created; never changes.
+    pub lineage: String,
+    /// Bumped on every write.
+    pub serial: u64,
+    pub pages: BTreeMap<Address, PageRecord>,
+    pub links: BTreeMap<Address, LinkRecord>,
+}
+
+/// One change to state, written together with the others of the same call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateOp {
+    PutPage(PageRecord),
+    RemovePage(Address),
+    PutLink(LinkRecord),
+    RemoveLink(Address),
+}
+
+/// One entry of the apply history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    /// `$USER@hostname` or whatever identifies the operator.
+    pub who: String,
+    /// e.g. `apply`, `destroy`, `import`, `state rm`.
+    pub command: String,
+    /// One line per change, e.g. `page.support: connect`.
+    pub changes: Vec<String>,
+    /// `complete`, `failed`, `interrupted`.
+    pub outcome: String,
+}
