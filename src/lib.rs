@@ -5,9 +5,11 @@
 //! → actual accounts; `plan` turns the three into a `Plan`; `apply` carries it
 //! out; `render` shows it. `cli` wires the stages together.
 
+pub mod actual;
 pub mod address;
 pub mod config;
 pub mod desired;
+pub mod plan;
 pub mod remote;
 pub mod sandbox;
 pub mod secret;

@@ -1,0 +1,224 @@
+//! The plan: what will change, why, and the exact API calls that will make it so.
+
+use crate::address::Address;
+use crate::state::StateOp;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // Pages.
+    Connect,
+    Update,
+    Reconnect,
+    Disconnect,
+    Replace,
+    Import,
+    Forget,
+    // Links.
+    Link,
+    Unlink,
+    Relink,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Connect => "connect",
+            Action::Update => "update",
+            Action::Reconnect => "reconnect",
+            Action::Disconnect => "disconnect",
+            Action::Replace => "replace",
+            Action::Import => "import",
+            Action::Forget => "forget",
+            Action::Link => "link",
+            Action::Unlink => "unlink",
+            Action::Relink => "relink",
+        }
+    }
+
+    /// The phrase after "ADDR will be …" in the human plan.
+    pub fn future_phrase(self) -> &'static str {
+        match self {
+            Action::Connect => "connected",
+            Action::Update => "updated in place",
+            Action::Reconnect => "reconnected with a new access token",
+            Action::Disconnect => "disconnected",
+            Action::Replace => "replaced (page_id changed)",
+            Action::Import => "imported (already connected)",
+            Action::Forget => "removed from state, leaving it connected",
+            Action::Link => "linked",
+            Action::Unlink => "unlinked",
+            Action::Relink => "relinked to another application",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One attribute's before and after, for display. Sensitive values are never
+/// carried here: `sensitive` attributes have `(sensitive value)` text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttrDiff {
+    pub name: &'static str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub sensitive: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub address: Address,
+    pub action: Action,
+    pub reason: String,
+    #[serde(skip)]
+    pub attributes: Vec<AttrDiff>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    Deleted,
+    Changed,
+}
+
+/// A difference between state and the remote side, made outside socialform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub address: Address,
+    pub kind: DriftKind,
+    pub attribute: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Method {
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PATCH")]
+    Patch,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// What a call does, with everything needed to make it except the token,
+/// which apply takes from the configuration of `token_from`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOp {
+    Connect {
+        page_id: String,
+        name: Option<String>,
+        token_from: Address,
+        application: Option<String>,
+    },
+    Update {
+        page_id: String,
+        name: Option<String>,
+        token_from: Option<Address>,
+    },
+    Disconnect {
+        page_id: String,
+    },
+    Link {
+        page_id: String,
+        application: String,
+    },
+    Unlink {
+        page_id: String,
+        application: String,
+    },
+}
+
+impl CallOp {
+    pub fn page_id(&self) -> &str {
+        match self {
+            CallOp::Connect { page_id, .. }
+            | CallOp::Update { page_id, .. }
+            | CallOp::Disconnect { page_id }
+            | CallOp::Link { page_id, .. }
+            | CallOp::Unlink { page_id, .. } => page_id,
+        }
+    }
+}
+
+/// One mutating API request of the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub op: CallOp,
+    /// The resources this call changes.
+    pub addresses: Vec<Address>,
+    /// Indexes (into `Plan::calls`) of calls that must succeed first.
+    pub depends_on: Vec<usize>,
+    /// What to write to state once the call succeeded.
+    pub state_ops: Vec<StateOp>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub connect: usize,
+    pub update: usize,
+    pub reconnect: usize,
+    pub disconnect: usize,
+    pub replace: usize,
+    pub link: usize,
+    pub unlink: usize,
+    pub relink: usize,
+    pub calls: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    /// In an order that respects `depends_on`.
+    pub calls: Vec<Call>,
+    /// State corrections that need no API call (adoptions, forgets, what
+    /// refresh found gone); written when the plan is applied.
+    pub state_only: Vec<StateOp>,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            calls: self.calls.len(),
+            ..Summary::default()
+        };
+        for change in &self.changes {
+            match change.action {
+                Action::Connect => summary.connect += 1,
+                Action::Update => summary.update += 1,
+                Action::Reconnect => summary.reconnect += 1,
+                Action::Disconnect => summary.disconnect += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Link => summary.link += 1,
+                Action::Unlink => summary.unlink += 1,
+                Action::Relink => summary.relink += 1,
+                Action::Import | Action::Forget => {}
+            }
+        }
+        summary
+    }
+
+    /// Nothing to call and nothing to record.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.calls.is_empty() && self.state_only.is_empty()
+    }
+}

@@ -1,0 +1,1260 @@
+//! The decisions. First every page and link is given its fate (connect,
+//! adopt, patch, disconnect, link, unlink …) as an *intent* on its page; then
+//! the intents are emitted as calls in phases — page deletes, connects,
+//! patches, unlinks, links — so the list respects every dependency: each
+//! page's calls run in that order, a replaced page is deleted before its
+//! successor is connected, and a link moving between pages is unlinked from
+//! the old page before it is linked on the new one.
+
+use super::drift;
+use super::model::*;
+use super::{Mode, PlanError, PlanOptions, PlanProblem};
+use crate::actual::{Actual, RemotePage};
+use crate::address::Address;
+use crate::desired::{Desired, DesiredLink, DesiredPage};
+use crate::remote::ACCOUNTS_BASE;
+use crate::secret::Secret;
+use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+const SENSITIVE: &str = "(sensitive value)";
+
+/// Plans the calls that bring the remote side (and state) to `desired`.
+/// `fingerprint` is the state's keyed token fingerprint.
+pub fn plan(
+    desired: &Desired,
+    recorded: &Recorded,
+    actual: &Actual,
+    options: &PlanOptions,
+    fingerprint: &dyn Fn(&Secret) -> String,
+) -> Result<Plan, PlanError> {
+    let mut planner = Planner::new(desired, recorded, actual, options, fingerprint);
+    planner.check_options();
+    match options.mode {
+        Mode::Normal => {
+            planner.check_applications();
+            planner.check_imports();
+            planner.plan_desired_pages();
+            planner.plan_undesired_pages();
+            planner.plan_links();
+        }
+        Mode::Destroy => planner.plan_destroy(),
+        Mode::RefreshOnly => planner.plan_refresh_only(),
+    }
+    planner.finish()
+}
+
+/// The order calls are emitted in; also the order of one page's calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Stage {
+    Delete,
+    Connect,
+    Patch,
+    Unlink,
+    Link,
+}
+
+const STAGES: [Stage; 5] = [
+    Stage::Delete,
+    Stage::Connect,
+    Stage::Patch,
+    Stage::Unlink,
+    Stage::Link,
+];
+
+/// One call to be made, before it has an index.
+struct Intent {
+    stage: Stage,
+    op: CallOp,
+    addresses: Vec<Address>,
+    state_ops: Vec<StateOp>,
+    /// Calls on other pages that must come first: (page_id, stage).
+    after: Vec<(String, Stage)>,
+}
+
+/// What happens to a page ID in this plan, as far as links care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// A POST will connect it, carrying its link.
+    Connecting,
+    /// A DELETE will disconnect it, taking its links along.
+    Disconnecting,
+}
+
+struct Planner<'a> {
+    desired: &'a Desired,
+    recorded: &'a Recorded,
+    actual: &'a Actual,
+    options: &'a PlanOptions,
+    fingerprint: &'a dyn Fn(&Secret) -> String,
+
+    /// Every desired page by page ID (in scope or not): a page someone still
+    /// wants is never disconnected.
+    desired_by_id: HashMap<&'a str, &'a DesiredPage>,
+    /// In-scope desired links by page ID (the config allows one per page).
+    desired_link_by_page: HashMap<&'a str, &'a DesiredLink>,
+    /// Every desired link address, in scope or not.
+    desired_link_addresses: HashSet<&'a Address>,
+    recorded_links_by_page: HashMap<&'a str, Vec<&'a LinkRecord>>,
+    /// Pages whose dependencies were pulled in by a targeted link.
+    scope_extra: HashSet<Address>,
+
+    fates: HashMap<String, Fate>,
+    handled_links: HashSet<Address>,
+    intents: Vec<(String, Intent)>,
+    changes: Vec<Change>,
+    state_only: Vec<StateOp>,
+    problems: Vec<PlanProblem>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(
+        desired: &'a Desired,
+        recorded: &'a Recorded,
+        actual: &'a Actual,
+        options: &'a PlanOptions,
+        fingerprint: &'a dyn Fn(&Secret) -> String,
+    ) -> Self {
+        let mut planner = Planner {
+            desired,
+            recorded,
+            actual,
+            options,
+            fingerprint,
+            desired_by_id: desired
+                .pages
+                .iter()
+                .map(|p| (p.page_id.as_str(), p))
+                .collect(),
+            desired_link_by_page: HashMap::new(),
+            desired_link_addresses: desired.links.iter().map(|l| &l.address).collect(),
+            recorded_links_by_page: HashMap::new(),
+            scope_extra: HashSet::new(),
+            fates: HashMap::new(),
+            handled_links: HashSet::new(),
+            intents: Vec::new(),
+            changes: Vec::new(),
+            state_only: Vec::new(),
+            problems: Vec::new(),
+        };
+        for link in recorded.links.values() {
+            planner
+                .recorded_links_by_page
+                .entry(link.page_id.as_str())
+                .or_default()
+                .push(link);
+        }
+        // A targeted link brings its page along, as Terraform brings a
+        // target's dependencies.
+        for target in &options.targets {
+            for link in desired.links.iter().filter(|l| target.contains(&l.address)) {
+                planner.scope_extra.insert(link.page_address.clone());
+            }
+            for link in recorded
+                .links
+                .values()
+                .filter(|l| target.contains(&l.address))
+            {
+                for page in recorded
+                    .pages
+                    .values()
+                    .filter(|p| p.page_id == link.page_id)
+                {
+                    planner.scope_extra.insert(page.address.clone());
+                }
+            }
+        }
+        for link in &desired.links {
+            if planner.in_scope(&link.address) {
+                planner
+                    .desired_link_by_page
+                    .insert(link.page_id.as_str(), link);
+            }
+        }
+        planner
+    }
+
+    fn in_scope(&self, address: &Address) -> bool {
+        self.options.targets.is_empty()
+            || self.options.targets.iter().any(|t| t.contains(address))
+            || self.scope_extra.contains(address)
+    }
+
+    fn problem(&mut self, address: Option<&Address>, message: String, help: Option<&str>) {
+        let location = address.and_then(|a| self.location_of(a));
+        self.problems.push(PlanProblem {
+            address: address.cloned(),
+            location,
+            message,
+            help: help.map(str::to_string),
+        });
+    }
+
+    fn location_of(&self, address: &Address) -> Option<crate::desired::Location> {
+        let pages = self.desired.pages.iter().map(|p| (&p.address, &p.location));
+        let links = self.desired.links.iter().map(|l| (&l.address, &l.location));
+        pages
+            .chain(links)
+            .find(|(a, _)| *a == address)
+            .map(|(_, l)| l.clone())
+    }
+
+    fn change(
+        &mut self,
+        address: &Address,
+        action: Action,
+        reason: impl Into<String>,
+        attributes: Vec<AttrDiff>,
+    ) {
+        self.changes.push(Change {
+            address: address.clone(),
+            action,
+            reason: reason.into(),
+            attributes,
+        });
+    }
+
+    fn intend(&mut self, page_id: &str, intent: Intent) {
+        self.intents.push((page_id.to_string(), intent));
+    }
+
+    fn intent_mut(&mut self, page_id: &str, stage: Stage) -> Option<&mut Intent> {
+        self.intents
+            .iter_mut()
+            .find(|(p, i)| p == page_id && i.stage == stage)
+            .map(|(_, i)| i)
+    }
+
+    fn links_on(&self, page_id: &str) -> Vec<&'a LinkRecord> {
+        self.recorded_links_by_page
+            .get(page_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    // ---- checks -------------------------------------------------------
+
+    fn check_options(&mut self) {
+        let known = |a: &Address| {
+            self.desired.pages.iter().any(|p| a.contains(&p.address))
+                || self.desired.links.iter().any(|l| a.contains(&l.address))
+                || self.recorded.pages.keys().any(|r| a.contains(r))
+                || self.recorded.links.keys().any(|r| a.contains(r))
+        };
+        let unknown_targets: Vec<Address> = self
+            .options
+            .targets
+            .iter()
+            .filter(|t| !known(t))
+            .cloned()
+            .collect();
+        for target in unknown_targets {
+            self.problem(
+                None,
+                format!("--target {target} matches no resource in the configuration or the state"),
+                Some("check the address with `socialform state list` or in the configuration"),
+            );
+        }
+        let unknown_reconnects: Vec<Address> = self
+            .options
+            .reconnect
+            .iter()
+            .filter(|r| !self.desired.pages.iter().any(|p| r.contains(&p.address)))
+            .cloned()
+            .collect();
+        for address in unknown_reconnects {
+            self.problem(
+                None,
+                format!("--reconnect {address} names no page in the configuration"),
+                Some("--reconnect takes the address of a page block, like page.support"),
+            );
+        }
+    }
+
+    /// Every application a link names must exist and have the Messages
+    /// capability, or the link call would fail half-way through an apply.
+    fn check_applications(&mut self) {
+        let Some(applications) = &self.actual.applications else {
+            return;
+        };
+        let mut problems: Vec<(Address, String, &str)> = Vec::new();
+        for link in self
+            .desired
+            .links
+            .iter()
+            .filter(|l| self.in_scope(&l.address))
+        {
+            match applications.get(&link.application) {
+                None => problems.push((
+                    link.address.clone(),
+                    format!(
+                        "application {} does not exist in this Vonage account (or the API key cannot see it)",
+                        link.application
+                    ),
+                    "create the application, or fix the id in the link block",
+                )),
+                Some(app) if !app.has_messages => problems.push((
+                    link.address.clone(),
+                    format!(
+                        "application {} ({}) has no Messages capability, so a page cannot be linked to it",
+                        link.application, app.name
+                    ),
+                    "enable Messages on the application (inbound and status webhooks), or link another application",
+                )),
+                Some(_) => {}
+            }
+        }
+        for (address, message, help) in problems {
+            self.problem(Some(&address), message, Some(help));
+        }
+    }
+
+    fn check_imports(&mut self) {
+        for import in &self.desired.imports {
+            let page = self.desired.pages.iter().find(|p| p.address == import.to);
+            let problem = match page {
+                None => Some((
+                    format!(
+                        "import target {} is not declared in the configuration",
+                        import.to
+                    ),
+                    "add a page block for it before importing",
+                )),
+                Some(page) if page.page_id != import.page_id => Some((
+                    format!(
+                        "import block says page ID {} but {} declares page_id {}",
+                        import.page_id, import.to, page.page_id
+                    ),
+                    "make the import id and the page_id agree",
+                )),
+                Some(_)
+                    if self.actual.refreshed
+                        && !self.actual.pages.contains_key(&import.page_id) =>
+                {
+                    Some((
+                        format!(
+                            "cannot import {}: page {} is not connected to this Vonage account",
+                            import.to, import.page_id
+                        ),
+                        "remove the import block; the page will be connected instead",
+                    ))
+                }
+                Some(_) => None,
+            };
+            if let Some((message, help)) = problem {
+                self.problems.push(PlanProblem {
+                    address: Some(import.to.clone()),
+                    location: Some(import.location.clone()),
+                    message,
+                    help: Some(help.to_string()),
+                });
+            }
+        }
+    }
+
+    // ---- pages --------------------------------------------------------
+
+    fn plan_desired_pages(&mut self) {
+        let pages: Vec<&DesiredPage> = self
+            .desired
+            .pages
+            .iter()
+            .filter(|p| self.in_scope(&p.address))
+            .collect();
+        for page in pages {
+            self.plan_desired_page(page);
+        }
+    }
+
+    fn plan_desired_page(&mut self, page: &'a DesiredPage) {
+        let desired_fp = page.access_token.as_ref().map(|t| (self.fingerprint)(t));
+        let record = self.recorded.pages.get(&page.address);
+        let replacing = record.filter(|r| r.page_id != page.page_id);
+        // The page ID whose DELETE must precede this page's calls.
+        let mut delete_first: Option<String> = None;
+
+        if let Some(old) = replacing {
+            if page.prevent_destroy {
+                self.problem(
+                    Some(&page.address),
+                    format!(
+                        "page_id changed from {} to {}, which disconnects the old page, but lifecycle.prevent_destroy is set",
+                        old.page_id, page.page_id
+                    ),
+                    Some("restore the old page_id, or remove prevent_destroy if the old page really should be disconnected"),
+                );
+                return;
+            }
+            self.change(
+                &page.address,
+                Action::Replace,
+                "page_id changed",
+                vec![AttrDiff {
+                    name: "page_id",
+                    before: Some(old.page_id.clone()),
+                    after: Some(page.page_id.clone()),
+                    sensitive: false,
+                }],
+            );
+            let old_still_wanted = self.desired_by_id.contains_key(old.page_id.as_str());
+            if self.actual.pages.contains_key(&old.page_id) && !old_still_wanted {
+                let mut addresses = vec![page.address.clone()];
+                let mut state_ops = vec![StateOp::RemovePage(page.address.clone())];
+                for link in self.links_on(&old.page_id) {
+                    addresses.push(link.address.clone());
+                    if !self.desired_link_addresses.contains(&link.address) {
+                        state_ops.push(StateOp::RemoveLink(link.address.clone()));
+                        self.change(
+                            &link.address,
+                            Action::Unlink,
+                            "its page is replaced",
+                            unlink_attrs(link),
+                        );
+                    }
+                }
+                self.intend(
+                    &old.page_id,
+                    Intent {
+                        stage: Stage::Delete,
+                        op: CallOp::Disconnect {
+                            page_id: old.page_id.clone(),
+                        },
+                        addresses,
+                        state_ops,
+                        after: vec![],
+                    },
+                );
+                self.fates.insert(old.page_id.clone(), Fate::Disconnecting);
+                delete_first = Some(old.page_id.clone());
+            } else {
+                self.state_only
+                    .push(StateOp::RemovePage(page.address.clone()));
+            }
+        }
+
+        let fresh = record.is_none() || replacing.is_some();
+        match self.actual.pages.get(&page.page_id) {
+            None => self.plan_connect(
+                page,
+                record.is_some() && replacing.is_none(),
+                desired_fp,
+                delete_first,
+            ),
+            Some(remote) => {
+                self.plan_existing(page, remote, record, fresh, desired_fp, delete_first)
+            }
+        }
+    }
+
+    fn plan_connect(
+        &mut self,
+        page: &'a DesiredPage,
+        was_recorded: bool,
+        desired_fp: Option<String>,
+        delete_first: Option<String>,
+    ) {
+        if page.access_token.is_none() {
+            self.problem(
+                Some(&page.address),
+                "the page must be connected but its access_token is unknown (its variable is unset)".into(),
+                Some("set the token's variable (--var, an .sfvars file or SF_VAR_<name>)"),
+            );
+            return;
+        }
+        if delete_first.is_none() {
+            let reason = if was_recorded {
+                "disconnected outside socialform; connecting it again"
+            } else {
+                "not in state"
+            };
+            self.change(&page.address, Action::Connect, reason, connect_attrs(page));
+        }
+        let link = self
+            .desired_link_by_page
+            .get(page.page_id.as_str())
+            .copied();
+        let mut addresses = vec![page.address.clone()];
+        let mut state_ops = vec![StateOp::PutPage(PageRecord {
+            address: page.address.clone(),
+            page_id: page.page_id.clone(),
+            name: page.name.clone(),
+            token_fingerprint: desired_fp,
+        })];
+        if let Some(link) = link {
+            addresses.push(link.address.clone());
+            state_ops.push(StateOp::PutLink(link_record(link)));
+            let reason = link_reason(self.recorded.links.get(&link.address), &page.page_id);
+            self.change(&link.address, Action::Link, reason, link_attrs(link));
+            self.handled_links.insert(link.address.clone());
+        }
+        for stale in self.links_on(&page.page_id) {
+            let keep = link.is_some_and(|l| l.address == stale.address)
+                || self.desired_link_addresses.contains(&stale.address);
+            if !keep {
+                state_ops.push(StateOp::RemoveLink(stale.address.clone()));
+            }
+        }
+        self.intend(
+            &page.page_id,
+            Intent {
+                stage: Stage::Connect,
+                op: CallOp::Connect {
+                    page_id: page.page_id.clone(),
+                    name: page.name.clone(),
+                    token_from: page.address.clone(),
+                    application: link.map(|l| l.application.clone()),
+                },
+                addresses,
+                state_ops,
+                after: delete_first
+                    .map(|p| (p, Stage::Delete))
+                    .into_iter()
+                    .collect(),
+            },
+        );
+        self.fates.insert(page.page_id.clone(), Fate::Connecting);
+    }
+
+    fn plan_existing(
+        &mut self,
+        page: &'a DesiredPage,
+        remote: &'a RemotePage,
+        record: Option<&'a PageRecord>,
+        fresh: bool,
+        desired_fp: Option<String>,
+        delete_first: Option<String>,
+    ) {
+        let known_fp = remote
+            .token_fingerprint
+            .clone()
+            .or_else(|| record.and_then(|r| r.token_fingerprint.clone()));
+        if fresh {
+            let adopted = PageRecord {
+                address: page.address.clone(),
+                page_id: page.page_id.clone(),
+                name: remote.name.clone(),
+                token_fingerprint: known_fp.clone(),
+            };
+            if delete_first.is_none() {
+                let reason = self.adoption_reason(page);
+                self.change(
+                    &page.address,
+                    Action::Import,
+                    reason,
+                    vec![AttrDiff {
+                        name: "page_id",
+                        before: None,
+                        after: Some(page.page_id.clone()),
+                        sensitive: false,
+                    }],
+                );
+            }
+            // Recorded before anything else happens to the page; after the
+            // old page's DELETE when this is a replacement.
+            match delete_first
+                .as_deref()
+                .and_then(|p| self.intent_mut(p, Stage::Delete))
+            {
+                Some(delete) => delete.state_ops.push(StateOp::PutPage(adopted)),
+                None => self.state_only.push(StateOp::PutPage(adopted)),
+            }
+        }
+
+        let name_change = page.name.is_some() && page.name != remote.name;
+        let forced = self
+            .options
+            .reconnect
+            .iter()
+            .any(|r| r.contains(&page.address));
+        let token_change = desired_fp.is_some() && (forced || known_fp != desired_fp);
+        if !name_change && !token_change {
+            let current = PageRecord {
+                address: page.address.clone(),
+                page_id: page.page_id.clone(),
+                name: remote.name.clone(),
+                token_fingerprint: known_fp,
+            };
+            if !fresh && record != Some(&current) {
+                self.state_only.push(StateOp::PutPage(current));
+            }
+            return;
+        }
+
+        let mut attributes = Vec::new();
+        let mut reasons = Vec::new();
+        if name_change {
+            attributes.push(AttrDiff {
+                name: "name",
+                before: remote.name.clone(),
+                after: page.name.clone(),
+                sensitive: false,
+            });
+            let changed_remotely = record.is_some_and(|r| r.name != remote.name);
+            reasons.push(if changed_remotely {
+                "name changed outside socialform"
+            } else {
+                "name changed"
+            });
+        }
+        if token_change {
+            attributes.push(AttrDiff {
+                name: "access_token",
+                before: Some(SENSITIVE.into()),
+                after: Some(SENSITIVE.into()),
+                sensitive: true,
+            });
+            let recorded_fp = record.and_then(|r| r.token_fingerprint.as_ref());
+            reasons.push(if forced {
+                "reconnect requested"
+            } else if recorded_fp.is_some() && recorded_fp == desired_fp.as_ref() {
+                "token changed outside socialform"
+            } else {
+                "token changed in configuration"
+            });
+        }
+        let action = if token_change {
+            Action::Reconnect
+        } else {
+            Action::Update
+        };
+        self.change(&page.address, action, reasons.join("; "), attributes);
+        self.intend(
+            &page.page_id,
+            Intent {
+                stage: Stage::Patch,
+                op: CallOp::Update {
+                    page_id: page.page_id.clone(),
+                    name: if name_change { page.name.clone() } else { None },
+                    token_from: token_change.then(|| page.address.clone()),
+                },
+                addresses: vec![page.address.clone()],
+                state_ops: vec![StateOp::PutPage(PageRecord {
+                    address: page.address.clone(),
+                    page_id: page.page_id.clone(),
+                    name: if name_change {
+                        page.name.clone()
+                    } else {
+                        remote.name.clone()
+                    },
+                    token_fingerprint: if token_change { desired_fp } else { known_fp },
+                })],
+                after: delete_first
+                    .map(|p| (p, Stage::Delete))
+                    .into_iter()
+                    .collect(),
+            },
+        );
+    }
+
+    fn adoption_reason(&self, page: &DesiredPage) -> String {
+        if self.desired.imports.iter().any(|i| i.to == page.address) {
+            return "import block".into();
+        }
+        let moved_from = self
+            .recorded
+            .pages
+            .values()
+            .find(|r| r.page_id == page.page_id && r.address != page.address);
+        match moved_from {
+            Some(old) => format!("moved from {}", old.address),
+            None => "already connected to the account; adopted by its page ID".into(),
+        }
+    }
+
+    /// Recorded pages whose address the configuration no longer declares.
+    fn plan_undesired_pages(&mut self) {
+        let gone: Vec<&'a PageRecord> = self
+            .recorded
+            .pages
+            .values()
+            .filter(|r| self.in_scope(&r.address))
+            .filter(|r| !self.desired.pages.iter().any(|p| p.address == r.address))
+            .collect();
+        for record in gone {
+            let forget = self
+                .desired
+                .removed
+                .iter()
+                .any(|r| !r.destroy && r.from.contains(&record.address));
+            if forget {
+                self.change(
+                    &record.address,
+                    Action::Forget,
+                    "removed block with destroy = false",
+                    vec![],
+                );
+                self.state_only
+                    .push(StateOp::RemovePage(record.address.clone()));
+                for link in self.links_on(&record.page_id) {
+                    if !self.desired_link_addresses.contains(&link.address) {
+                        self.change(
+                            &link.address,
+                            Action::Forget,
+                            "its page is forgotten",
+                            vec![],
+                        );
+                        self.state_only
+                            .push(StateOp::RemoveLink(link.address.clone()));
+                        self.handled_links.insert(link.address.clone());
+                    }
+                }
+                continue;
+            }
+            if self.desired_by_id.contains_key(record.page_id.as_str()) {
+                // Declared under another address now: that address adopts it.
+                self.state_only
+                    .push(StateOp::RemovePage(record.address.clone()));
+                continue;
+            }
+            self.disconnect(record, "not in configuration");
+        }
+    }
+
+    /// Disconnects a recorded page if it is still connected; its links go with it.
+    fn disconnect(&mut self, record: &'a PageRecord, reason: &str) {
+        if self.fates.get(&record.page_id) == Some(&Fate::Disconnecting) {
+            return;
+        }
+        let links = self.links_on(&record.page_id);
+        if !self.actual.pages.contains_key(&record.page_id) {
+            self.state_only
+                .push(StateOp::RemovePage(record.address.clone()));
+            for link in links {
+                if !self.desired_link_addresses.contains(&link.address)
+                    || self.options.mode == Mode::Destroy
+                {
+                    self.state_only
+                        .push(StateOp::RemoveLink(link.address.clone()));
+                }
+                self.handled_links.insert(link.address.clone());
+            }
+            return;
+        }
+        self.change(
+            &record.address,
+            Action::Disconnect,
+            reason,
+            vec![
+                AttrDiff {
+                    name: "page_id",
+                    before: Some(record.page_id.clone()),
+                    after: None,
+                    sensitive: false,
+                },
+                AttrDiff {
+                    name: "name",
+                    before: record.name.clone(),
+                    after: None,
+                    sensitive: false,
+                },
+            ],
+        );
+        let mut addresses = vec![record.address.clone()];
+        let mut state_ops = vec![StateOp::RemovePage(record.address.clone())];
+        for link in links {
+            addresses.push(link.address.clone());
+            self.handled_links.insert(link.address.clone());
+            if self.options.mode == Mode::Destroy
+                || !self.desired_link_addresses.contains(&link.address)
+            {
+                state_ops.push(StateOp::RemoveLink(link.address.clone()));
+                self.change(
+                    &link.address,
+                    Action::Unlink,
+                    "its page is disconnected",
+                    unlink_attrs(link),
+                );
+            }
+        }
+        self.intend(
+            &record.page_id,
+            Intent {
+                stage: Stage::Delete,
+                op: CallOp::Disconnect {
+                    page_id: record.page_id.clone(),
+                },
+                addresses,
+                state_ops,
+                after: vec![],
+            },
+        );
+        self.fates
+            .insert(record.page_id.clone(), Fate::Disconnecting);
+    }
+
+    // ---- links --------------------------------------------------------
+
+    fn plan_links(&mut self) {
+        let mut page_ids: BTreeSet<&'a str> = BTreeSet::new();
+        for link in self.desired_link_by_page.values() {
+            if !self.handled_links.contains(&link.address) {
+                page_ids.insert(link.page_id.as_str());
+            }
+        }
+        for link in self.recorded.links.values() {
+            if self.in_scope(&link.address) && !self.handled_links.contains(&link.address) {
+                page_ids.insert(link.page_id.as_str());
+            }
+        }
+        for page_id in page_ids {
+            if self.fates.contains_key(page_id) {
+                continue;
+            }
+            self.plan_page_links(page_id);
+        }
+    }
+
+    fn plan_page_links(&mut self, page_id: &'a str) {
+        let recorded_here: Vec<&'a LinkRecord> = self
+            .links_on(page_id)
+            .into_iter()
+            .filter(|l| self.in_scope(&l.address) && !self.handled_links.contains(&l.address))
+            .collect();
+        let Some(remote) = self.actual.pages.get(page_id) else {
+            // The page is gone and nothing reconnects it: so are its links.
+            for link in recorded_here {
+                if !self.desired_link_addresses.contains(&link.address) {
+                    self.state_only
+                        .push(StateOp::RemoveLink(link.address.clone()));
+                }
+            }
+            return;
+        };
+        let wanted = self
+            .desired_link_by_page
+            .get(page_id)
+            .copied()
+            .filter(|l| !self.handled_links.contains(&l.address));
+
+        match wanted {
+            Some(link) => self.plan_wanted_link(link, remote, &recorded_here),
+            None => {
+                for record in recorded_here {
+                    self.plan_unwanted_link(record, remote);
+                }
+            }
+        }
+    }
+
+    fn plan_wanted_link(
+        &mut self,
+        link: &'a DesiredLink,
+        remote: &'a RemotePage,
+        recorded_here: &[&'a LinkRecord],
+    ) {
+        let page_id = link.page_id.as_str();
+        let others: Vec<&String> = remote
+            .applications
+            .iter()
+            .filter(|a| **a != link.application)
+            .collect();
+        let linked = remote.applications.contains(&link.application);
+        // Recorded links on this page under other addresses that no
+        // configuration wants any more.
+        let stale: Vec<&'a LinkRecord> = recorded_here
+            .iter()
+            .copied()
+            .filter(|r| {
+                r.address != link.address && !self.desired_link_addresses.contains(&r.address)
+            })
+            .collect();
+
+        if others.is_empty() && linked {
+            if self.recorded.links.get(&link.address) != Some(&link_record(link)) {
+                self.state_only.push(StateOp::PutLink(link_record(link)));
+            }
+            for record in stale {
+                self.state_only
+                    .push(StateOp::RemoveLink(record.address.clone()));
+            }
+            return;
+        }
+
+        for other in &others {
+            let state_ops = recorded_here
+                .iter()
+                .filter(|r| &&r.application == other)
+                .filter(|r| {
+                    r.address == link.address || !self.desired_link_addresses.contains(&r.address)
+                })
+                .map(|r| StateOp::RemoveLink(r.address.clone()))
+                .collect();
+            self.intend(
+                page_id,
+                Intent {
+                    stage: Stage::Unlink,
+                    op: CallOp::Unlink {
+                        page_id: page_id.to_string(),
+                        application: (*other).clone(),
+                    },
+                    addresses: vec![link.address.clone()],
+                    state_ops,
+                    after: vec![],
+                },
+            );
+        }
+        let previous = self.recorded.links.get(&link.address);
+        if !linked {
+            let mut state_ops = vec![StateOp::PutLink(link_record(link))];
+            state_ops.extend(stale.iter().map(|r| StateOp::RemoveLink(r.address.clone())));
+            // A link moving here from another page is unlinked there first.
+            let after = previous
+                .filter(|p| p.page_id != link.page_id)
+                .map(|p| (p.page_id.clone(), Stage::Unlink))
+                .into_iter()
+                .collect();
+            self.intend(
+                page_id,
+                Intent {
+                    stage: Stage::Link,
+                    op: CallOp::Link {
+                        page_id: page_id.to_string(),
+                        application: link.application.clone(),
+                    },
+                    addresses: vec![link.address.clone()],
+                    state_ops,
+                    after,
+                },
+            );
+        }
+        if others.is_empty() {
+            let reason = link_reason(previous, page_id);
+            self.change(&link.address, Action::Link, reason, link_attrs(link));
+        } else {
+            let before = others
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            let reason = match previous {
+                Some(p)
+                    if p.application != link.application && others.contains(&&p.application) =>
+                {
+                    "application changed in configuration".to_string()
+                }
+                _ => format!("linked to {before} outside socialform"),
+            };
+            self.change(
+                &link.address,
+                Action::Relink,
+                reason,
+                vec![AttrDiff {
+                    name: "application",
+                    before: Some(before),
+                    after: Some(link.application.clone()),
+                    sensitive: false,
+                }],
+            );
+        }
+    }
+
+    fn plan_unwanted_link(&mut self, record: &'a LinkRecord, remote: &'a RemotePage) {
+        let moved_elsewhere = self.desired_link_addresses.contains(&record.address);
+        let forget = self
+            .desired
+            .removed
+            .iter()
+            .any(|r| !r.destroy && r.from.contains(&record.address));
+        if forget && !moved_elsewhere {
+            self.change(
+                &record.address,
+                Action::Forget,
+                "removed block with destroy = false",
+                vec![],
+            );
+            self.state_only
+                .push(StateOp::RemoveLink(record.address.clone()));
+            return;
+        }
+        if !remote.applications.contains(&record.application) {
+            if !moved_elsewhere {
+                self.state_only
+                    .push(StateOp::RemoveLink(record.address.clone()));
+            }
+            return;
+        }
+        // A link moved to another page is unlinked here without a change
+        // of its own: the link on its new page reports it. Its record is
+        // rewritten by that link's call.
+        if !moved_elsewhere {
+            let reason = if self.options.mode == Mode::Destroy {
+                "destroy"
+            } else {
+                "not in configuration"
+            };
+            self.change(
+                &record.address,
+                Action::Unlink,
+                reason,
+                unlink_attrs(record),
+            );
+        }
+        self.intend(
+            &record.page_id,
+            Intent {
+                stage: Stage::Unlink,
+                op: CallOp::Unlink {
+                    page_id: record.page_id.clone(),
+                    application: record.application.clone(),
+                },
+                addresses: vec![record.address.clone()],
+                state_ops: if moved_elsewhere {
+                    vec![]
+                } else {
+                    vec![StateOp::RemoveLink(record.address.clone())]
+                },
+                after: vec![],
+            },
+        );
+    }
+
+    // ---- other modes --------------------------------------------------
+
+    fn plan_destroy(&mut self) {
+        // Nothing is desired any more: links are "moved" nowhere.
+        self.desired_link_addresses.clear();
+        let pages: Vec<&'a PageRecord> = self
+            .recorded
+            .pages
+            .values()
+            .filter(|r| self.in_scope(&r.address))
+            .collect();
+        for record in pages {
+            let protected = self
+                .desired
+                .pages
+                .iter()
+                .any(|p| p.address == record.address && p.prevent_destroy);
+            if protected {
+                self.problem(
+                    Some(&record.address),
+                    "lifecycle.prevent_destroy is set, so this page cannot be destroyed".into(),
+                    Some("remove prevent_destroy from its block first, or leave it out with --target"),
+                );
+                continue;
+            }
+            self.disconnect(record, "destroy");
+        }
+        let links: Vec<&'a LinkRecord> = self
+            .recorded
+            .links
+            .values()
+            .filter(|l| self.in_scope(&l.address) && !self.handled_links.contains(&l.address))
+            .collect();
+        for record in links {
+            match self.actual.pages.get(&record.page_id) {
+                Some(remote) => self.plan_unwanted_link(record, remote),
+                None => self
+                    .state_only
+                    .push(StateOp::RemoveLink(record.address.clone())),
+            }
+        }
+    }
+
+    /// `--refresh-only`: no calls; state learns what the remote side holds.
+    fn plan_refresh_only(&mut self) {
+        if !self.actual.refreshed {
+            return;
+        }
+        let pages: Vec<&'a PageRecord> = self
+            .recorded
+            .pages
+            .values()
+            .filter(|r| self.in_scope(&r.address))
+            .collect();
+        for record in pages {
+            match self.actual.pages.get(&record.page_id) {
+                None => self
+                    .state_only
+                    .push(StateOp::RemovePage(record.address.clone())),
+                Some(remote) => {
+                    let current = PageRecord {
+                        address: record.address.clone(),
+                        page_id: record.page_id.clone(),
+                        name: remote.name.clone(),
+                        token_fingerprint: remote
+                            .token_fingerprint
+                            .clone()
+                            .or_else(|| record.token_fingerprint.clone()),
+                    };
+                    if &current != record {
+                        self.state_only.push(StateOp::PutPage(current));
+                    }
+                }
+            }
+        }
+        let links: Vec<&'a LinkRecord> = self
+            .recorded
+            .links
+            .values()
+            .filter(|l| self.in_scope(&l.address))
+            .collect();
+        for record in links {
+            let apps = self
+                .actual
+                .pages
+                .get(&record.page_id)
+                .map(|p| &p.applications);
+            match apps {
+                Some(apps) if apps.contains(&record.application) => {}
+                Some(apps) if !apps.is_empty() => {
+                    self.state_only.push(StateOp::PutLink(LinkRecord {
+                        application: apps[0].clone(),
+                        ..record.clone()
+                    }))
+                }
+                _ => self
+                    .state_only
+                    .push(StateOp::RemoveLink(record.address.clone())),
+            }
+        }
+    }
+
+    // ---- emission -----------------------------------------------------
+
+    fn finish(mut self) -> Result<Plan, PlanError> {
+        if !self.problems.is_empty() {
+            return Err(PlanError(self.problems));
+        }
+        let in_scope = |a: &Address| self.in_scope(a);
+        let drift = drift::detect(self.recorded, self.actual, &in_scope);
+
+        let mut calls: Vec<Call> = Vec::new();
+        let mut last_on_page: HashMap<String, usize> = HashMap::new();
+        let mut by_stage: HashMap<(String, Stage), Vec<usize>> = HashMap::new();
+        let intents = std::mem::take(&mut self.intents);
+        for stage in STAGES {
+            for (page_id, intent) in intents.iter().filter(|(_, i)| i.stage == stage) {
+                let mut depends_on: Vec<usize> =
+                    last_on_page.get(page_id).copied().into_iter().collect();
+                for dependency in &intent.after {
+                    depends_on.extend(by_stage.get(dependency).into_iter().flatten());
+                }
+                depends_on.sort_unstable();
+                depends_on.dedup();
+                let index = calls.len();
+                calls.push(Call {
+                    method: method_of(&intent.op),
+                    path: path_of(&intent.op),
+                    op: intent.op.clone(),
+                    addresses: intent.addresses.clone(),
+                    depends_on,
+                    state_ops: intent.state_ops.clone(),
+                });
+                last_on_page.insert(page_id.clone(), index);
+                by_stage
+                    .entry((page_id.clone(), stage))
+                    .or_default()
+                    .push(index);
+            }
+        }
+
+        let mut changes = self.changes;
+        changes.sort_by(|a, b| a.address.cmp(&b.address).then(a.action.cmp(&b.action)));
+        Ok(Plan {
+            changes,
+            drift,
+            calls,
+            state_only: self.state_only,
+        })
+    }
+}
+
+fn method_of(op: &CallOp) -> Method {
+    match op {
+        CallOp::Connect { .. } | CallOp::Link { .. } => Method::Post,
+        CallOp::Update { .. } => Method::Patch,
+        CallOp::Disconnect { .. } | CallOp::Unlink { .. } => Method::Delete,
+    }
+}
+
+/// The request path, exactly as the API (and the sandbox's request log) sees it.
+pub fn path_of(op: &CallOp) -> String {
+    match op {
+        CallOp::Connect { .. } => format!("{ACCOUNTS_BASE}/messenger"),
+        CallOp::Update { page_id, .. } | CallOp::Disconnect { page_id } => {
+            format!("{ACCOUNTS_BASE}/messenger/{page_id}")
+        }
+        CallOp::Link { page_id, .. } => format!("{ACCOUNTS_BASE}/messenger/{page_id}/applications"),
+        CallOp::Unlink {
+            page_id,
+            application,
+        } => {
+            format!("{ACCOUNTS_BASE}/messenger/{page_id}/applications/{application}")
+        }
+    }
+}
+
+fn link_record(link: &DesiredLink) -> LinkRecord {
+    LinkRecord {
+        address: link.address.clone(),
+        page_id: link.page_id.clone(),
+        application: link.application.clone(),
+    }
+}
+
+fn link_reason(previous: Option<&LinkRecord>, page_id: &str) -> String {
+    match previous {
+        None => "not in state".into(),
+        Some(p) if p.page_id == page_id => "unlinked outside socialform".into(),
+        Some(p) => format!("moved from page {}", p.page_id),
+    }
+}
+
+fn connect_attrs(page: &DesiredPage) -> Vec<AttrDiff> {
+    let mut attrs = vec![AttrDiff {
+        name: "page_id",
+        before: None,
+        after: Some(page.page_id.clone()),
+        sensitive: false,
+    }];
+    if let Some(name) = &page.name {
+        attrs.push(AttrDiff {
+            name: "name",
+            before: None,
+            after: Some(name.clone()),
+            sensitive: false,
+        });
+    }
+    attrs.push(AttrDiff {
+        name: "access_token",
+        before: None,
+        after: Some(SENSITIVE.into()),
+        sensitive: true,
+    });
+    attrs
+}
+
+fn link_attrs(link: &DesiredLink) -> Vec<AttrDiff> {
+    vec![
+        AttrDiff {
+            name: "page",
+            before: None,
+            after: Some(link.page_id.clone()),
+            sensitive: false,
+        },
+        AttrDiff {
+            name: "application",
+            before: None,
+            after: Some(link.application.clone()),
+            sensitive: false,
+        },
+    ]
+}
+
+fn unlink_attrs(link: &LinkRecord) -> Vec<AttrDiff> {
+    vec![
+        AttrDiff {
+            name: "page",
+            before: Some(link.page_id.clone()),
+            after: None,
+            sensitive: false,
+        },
+        AttrDiff {
+            name: "application",
+            before: Some(link.application.clone()),
+            after: None,
+            sensitive: false,
+        },
+    ]
+}

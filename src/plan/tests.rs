@@ -1,0 +1,832 @@
+//! Every planner transition, on small hand-built inputs.
+
+use super::*;
+use crate::actual::{Actual, RemoteApplication, RemotePage};
+use crate::address::Address;
+use crate::desired::{Desired, DesiredLink, DesiredPage, ImportDecl, Location, RemovedDecl};
+use crate::secret::Secret;
+use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
+
+const APP1: &str = "c0ffee00-0000-4000-8000-000000000001";
+const APP2: &str = "c0ffee00-0000-4000-8000-000000000002";
+const NO_MESSAGES: &str = "c0ffee00-0000-4000-8000-000000000003";
+
+/// Stands in for the keyed HMAC: distinct per token, never containing it.
+fn fp_of(token: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    token.hash(&mut hasher);
+    format!("fp:{:016x}", hasher.finish())
+}
+
+fn fp(token: &Secret) -> String {
+    fp_of(token.expose())
+}
+
+fn page(name: &str, page_id: &str, token: &str) -> DesiredPage {
+    DesiredPage {
+        address: Address::page(name),
+        page_id: page_id.into(),
+        name: Some(format!("{name} page")),
+        access_token: Some(Secret::new(token)),
+        prevent_destroy: false,
+        location: Location::default(),
+    }
+}
+
+fn link(name: &str, page_name: &str, page_id: &str, app: &str) -> DesiredLink {
+    DesiredLink {
+        address: Address::link(name),
+        page_address: Address::page(page_name),
+        page_id: page_id.into(),
+        application: app.into(),
+        location: Location::default(),
+    }
+}
+
+fn recorded_page(name: &str, page_id: &str, token: &str) -> PageRecord {
+    PageRecord {
+        address: Address::page(name),
+        page_id: page_id.into(),
+        name: Some(format!("{name} page")),
+        token_fingerprint: Some(fp_of(token)),
+    }
+}
+
+fn recorded_link(name: &str, page_id: &str, app: &str) -> LinkRecord {
+    LinkRecord {
+        address: Address::link(name),
+        page_id: page_id.into(),
+        application: app.into(),
+    }
+}
+
+fn remote(page_id: &str, name: &str, apps: &[&str], token: &str) -> RemotePage {
+    RemotePage {
+        page_id: page_id.into(),
+        name: Some(name.into()),
+        applications: apps.iter().map(|a| a.to_string()).collect(),
+        token_fingerprint: Some(fp_of(token)),
+    }
+}
+
+struct World {
+    desired: Desired,
+    recorded: Recorded,
+    actual: Actual,
+    options: PlanOptions,
+}
+
+impl World {
+    fn new() -> Self {
+        let applications = [(APP1, true), (APP2, true), (NO_MESSAGES, false)]
+            .into_iter()
+            .map(|(id, messages)| {
+                (
+                    id.to_string(),
+                    RemoteApplication {
+                        id: id.into(),
+                        name: format!("app {id}"),
+                        has_messages: messages,
+                    },
+                )
+            })
+            .collect();
+        World {
+            desired: Desired::default(),
+            recorded: Recorded {
+                lineage: "test".into(),
+                ..Recorded::default()
+            },
+            actual: Actual {
+                pages: Default::default(),
+                applications: Some(applications),
+                refreshed: true,
+            },
+            options: PlanOptions::default(),
+        }
+    }
+
+    fn want_page(mut self, p: DesiredPage) -> Self {
+        self.desired.pages.push(p);
+        self.desired.pages.sort_by(|a, b| a.address.cmp(&b.address));
+        self
+    }
+
+    fn want_link(mut self, l: DesiredLink) -> Self {
+        self.desired.links.push(l);
+        self
+    }
+
+    fn recorded_page(mut self, r: PageRecord) -> Self {
+        self.recorded.pages.insert(r.address.clone(), r);
+        self
+    }
+
+    fn recorded_link(mut self, r: LinkRecord) -> Self {
+        self.recorded.links.insert(r.address.clone(), r);
+        self
+    }
+
+    fn remote(mut self, r: RemotePage) -> Self {
+        self.actual.pages.insert(r.page_id.clone(), r);
+        self
+    }
+
+    /// The usual starting point: page `support` (id 1, token t1) linked to APP1,
+    /// in configuration, state and remotely alike.
+    fn in_sync() -> Self {
+        World::new()
+            .want_page(page("support", "1", "t1"))
+            .want_link(link("bot", "support", "1", APP1))
+            .recorded_page(recorded_page("support", "1", "t1"))
+            .recorded_link(recorded_link("bot", "1", APP1))
+            .remote(remote("1", "support page", &[APP1], "t1"))
+    }
+
+    fn plan(&self) -> Result<Plan, PlanError> {
+        plan(
+            &self.desired,
+            &self.recorded,
+            &self.actual,
+            &self.options,
+            &fp,
+        )
+    }
+
+    fn ok(&self) -> Plan {
+        self.plan().expect("plan should succeed")
+    }
+}
+
+fn actions(plan: &Plan) -> Vec<(String, Action)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect()
+}
+
+fn calls(plan: &Plan) -> Vec<String> {
+    plan.calls
+        .iter()
+        .map(|c| format!("{} {}", c.method.as_str(), c.path))
+        .collect()
+}
+
+const BASE: &str = "/beta/chatapp-accounts/messenger";
+
+#[test]
+fn nothing_is_called_for_what_already_matches() {
+    let plan = World::in_sync().ok();
+    assert!(plan.is_empty(), "{plan:?}");
+    assert_eq!(plan.summary().calls, 0);
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn a_new_page_and_its_link_are_one_post() {
+    let world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .want_link(link("bot", "support", "1", APP1));
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Connect),
+            ("link.bot".into(), Action::Link)
+        ]
+    );
+    assert_eq!(calls(&plan), vec![format!("POST {BASE}")]);
+    let call = &plan.calls[0];
+    assert_eq!(
+        call.addresses,
+        vec![Address::page("support"), Address::link("bot")]
+    );
+    match &call.op {
+        CallOp::Connect {
+            application,
+            token_from,
+            ..
+        } => {
+            assert_eq!(application.as_deref(), Some(APP1));
+            assert_eq!(token_from, &Address::page("support"));
+        }
+        other => panic!("expected a connect, got {other:?}"),
+    }
+    assert!(
+        call.state_ops
+            .contains(&StateOp::PutLink(recorded_link("bot", "1", APP1)))
+    );
+    assert!(
+        call.state_ops
+            .contains(&StateOp::PutPage(recorded_page("support", "1", "t1")))
+    );
+    let summary = plan.summary();
+    assert_eq!((summary.connect, summary.link, summary.calls), (1, 1, 1));
+}
+
+#[test]
+fn independent_pages_have_no_dependencies() {
+    let plan = World::new()
+        .want_page(page("a", "1", "t1"))
+        .want_page(page("b", "2", "t2"))
+        .ok();
+    assert_eq!(plan.calls.len(), 2);
+    assert!(plan.calls.iter().all(|c| c.depends_on.is_empty()));
+}
+
+#[test]
+fn a_rename_is_one_patch_of_the_name_only() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].name = Some("Acme Help".into());
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![("page.support".into(), Action::Update)]
+    );
+    assert_eq!(calls(&plan), vec![format!("PATCH {BASE}/1")]);
+    assert_eq!(
+        plan.calls[0].op,
+        CallOp::Update {
+            page_id: "1".into(),
+            name: Some("Acme Help".into()),
+            token_from: None
+        }
+    );
+}
+
+#[test]
+fn an_unset_name_is_not_managed() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].name = None;
+    assert!(world.ok().is_empty());
+}
+
+#[test]
+fn a_token_rotated_in_configuration_is_a_reconnect() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].access_token = Some(Secret::new("t2"));
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![("page.support".into(), Action::Reconnect)]
+    );
+    assert_eq!(plan.changes[0].reason, "token changed in configuration");
+    assert_eq!(
+        plan.calls[0].op,
+        CallOp::Update {
+            page_id: "1".into(),
+            name: None,
+            token_from: Some(Address::page("support"))
+        }
+    );
+    assert!(
+        plan.calls[0]
+            .state_ops
+            .contains(&StateOp::PutPage(recorded_page("support", "1", "t2")))
+    );
+}
+
+#[test]
+fn rename_and_reconnect_are_one_patch() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].access_token = Some(Secret::new("t2"));
+    world.desired.pages[0].name = Some("Renamed".into());
+    let plan = world.ok();
+    assert_eq!(calls(&plan), vec![format!("PATCH {BASE}/1")]);
+    assert_eq!(
+        actions(&plan),
+        vec![("page.support".into(), Action::Reconnect)]
+    );
+    let attrs: Vec<&str> = plan.changes[0].attributes.iter().map(|a| a.name).collect();
+    assert_eq!(attrs, vec!["name", "access_token"]);
+    assert!(matches!(
+        &plan.calls[0].op,
+        CallOp::Update { name: Some(n), token_from: Some(_), .. } if n == "Renamed"
+    ));
+}
+
+#[test]
+fn a_token_rotated_outside_is_drift_and_is_reconnected() {
+    let mut world = World::in_sync();
+    world.actual.pages.get_mut("1").unwrap().token_fingerprint = Some(fp_of("rotated-by-hand"));
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![("page.support".into(), Action::Reconnect)]
+    );
+    assert_eq!(plan.changes[0].reason, "token changed outside socialform");
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(plan.drift[0].attribute, "access_token");
+    assert_eq!(plan.drift[0].expected, "(sensitive value)");
+    assert_eq!(plan.drift[0].actual, "(sensitive value)");
+}
+
+#[test]
+fn reconnect_flag_forces_a_patch_with_the_same_token() {
+    let mut world = World::in_sync();
+    world.options.reconnect = vec![Address::page("support")];
+    let plan = world.ok();
+    assert_eq!(plan.changes[0].reason, "reconnect requested");
+    assert_eq!(calls(&plan), vec![format!("PATCH {BASE}/1")]);
+}
+
+#[test]
+fn reconnect_of_an_unknown_page_is_an_error() {
+    let mut world = World::in_sync();
+    world.options.reconnect = vec![Address::page("nope")];
+    let error = world.plan().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("--reconnect page.nope names no page"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_relink_unlinks_strictly_before_linking() {
+    let mut world = World::in_sync();
+    world.desired.links[0].application = APP2.into();
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Relink)]);
+    assert_eq!(
+        plan.changes[0].reason,
+        "application changed in configuration"
+    );
+    assert_eq!(
+        calls(&plan),
+        vec![
+            format!("DELETE {BASE}/1/applications/{APP1}"),
+            format!("POST {BASE}/1/applications"),
+        ]
+    );
+    assert_eq!(plan.calls[1].depends_on, vec![0]);
+    assert_eq!(plan.summary().relink, 1);
+}
+
+#[test]
+fn a_new_link_on_an_existing_page_is_one_post() {
+    let world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .want_link(link("bot", "support", "1", APP1))
+        .recorded_page(recorded_page("support", "1", "t1"))
+        .remote(remote("1", "support page", &[], "t1"));
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Link)]);
+    assert_eq!(calls(&plan), vec![format!("POST {BASE}/1/applications")]);
+}
+
+#[test]
+fn a_link_removed_from_configuration_is_unlinked() {
+    let mut world = World::in_sync();
+    world.desired.links.clear();
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Unlink)]);
+    assert_eq!(
+        calls(&plan),
+        vec![format!("DELETE {BASE}/1/applications/{APP1}")]
+    );
+    assert_eq!(
+        plan.calls[0].state_ops,
+        vec![StateOp::RemoveLink(Address::link("bot"))]
+    );
+}
+
+#[test]
+fn a_disconnect_is_one_delete_that_takes_its_link_along() {
+    let mut world = World::in_sync();
+    world.desired.pages.clear();
+    world.desired.links.clear();
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Disconnect),
+            ("link.bot".into(), Action::Unlink)
+        ]
+    );
+    assert_eq!(calls(&plan), vec![format!("DELETE {BASE}/1")]);
+    assert_eq!(
+        plan.calls[0].state_ops,
+        vec![
+            StateOp::RemovePage(Address::page("support")),
+            StateOp::RemoveLink(Address::link("bot"))
+        ]
+    );
+}
+
+#[test]
+fn a_changed_page_id_replaces_delete_before_post() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].page_id = "2".into();
+    world.desired.links[0].page_id = "2".into();
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![format!("DELETE {BASE}/1"), format!("POST {BASE}")]
+    );
+    assert_eq!(plan.calls[1].depends_on, vec![0]);
+    assert!(matches!(&plan.calls[1].op, CallOp::Connect { application: Some(a), .. } if a == APP1));
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Replace),
+            ("link.bot".into(), Action::Link)
+        ]
+    );
+    assert_eq!(plan.changes[1].reason, "moved from page 1");
+}
+
+#[test]
+fn prevent_destroy_blocks_a_replacement() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].page_id = "2".into();
+    world.desired.links[0].page_id = "2".into();
+    world.desired.pages[0].prevent_destroy = true;
+    let error = world.plan().unwrap_err();
+    assert_eq!(error.0[0].address, Some(Address::page("support")));
+    assert!(error.to_string().contains("prevent_destroy"), "{error}");
+}
+
+#[test]
+fn a_page_connected_outside_is_adopted_by_page_id_not_connected_twice() {
+    let world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .want_link(link("bot", "support", "1", APP1))
+        .remote(remote("1", "support page", &[APP1], "t1"));
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![("page.support".into(), Action::Import)]
+    );
+    assert!(plan.calls.is_empty());
+    assert_eq!(
+        plan.state_only,
+        vec![
+            StateOp::PutPage(recorded_page("support", "1", "t1")),
+            StateOp::PutLink(recorded_link("bot", "1", APP1)),
+        ]
+    );
+}
+
+#[test]
+fn an_adopted_page_with_another_name_is_imported_then_patched() {
+    let world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .remote(remote("1", "Old name", &[], "t1"));
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Update),
+            ("page.support".into(), Action::Import)
+        ]
+    );
+    assert_eq!(calls(&plan), vec![format!("PATCH {BASE}/1")]);
+}
+
+#[test]
+fn a_page_disconnected_outside_is_connected_again() {
+    let mut world = World::in_sync();
+    world.actual.pages.clear();
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Connect),
+            ("link.bot".into(), Action::Link)
+        ]
+    );
+    assert_eq!(
+        plan.changes[0].reason,
+        "disconnected outside socialform; connecting it again"
+    );
+    assert_eq!(calls(&plan), vec![format!("POST {BASE}")]);
+    let kinds: Vec<(String, DriftKind)> = plan
+        .drift
+        .iter()
+        .map(|d| (d.address.to_string(), d.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("page.support".into(), DriftKind::Deleted),
+            ("link.bot".into(), DriftKind::Deleted)
+        ]
+    );
+}
+
+#[test]
+fn a_link_removed_outside_is_linked_again() {
+    let mut world = World::in_sync();
+    world
+        .actual
+        .pages
+        .get_mut("1")
+        .unwrap()
+        .applications
+        .clear();
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Link)]);
+    assert_eq!(plan.changes[0].reason, "unlinked outside socialform");
+    assert_eq!(calls(&plan), vec![format!("POST {BASE}/1/applications")]);
+}
+
+#[test]
+fn a_page_linked_elsewhere_outside_is_relinked() {
+    let mut world = World::in_sync();
+    world.actual.pages.get_mut("1").unwrap().applications = vec![APP2.into()];
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Relink)]);
+    assert_eq!(
+        plan.changes[0].reason,
+        format!("linked to {APP2} outside socialform")
+    );
+    assert_eq!(plan.drift[0].kind, DriftKind::Changed);
+    assert_eq!(plan.drift[0].actual, APP2);
+}
+
+#[test]
+fn a_remote_name_change_is_drift_and_is_reverted() {
+    let mut world = World::in_sync();
+    world.actual.pages.get_mut("1").unwrap().name = Some("Renamed by hand".into());
+    let plan = world.ok();
+    assert_eq!(plan.changes[0].reason, "name changed outside socialform");
+    assert_eq!(plan.drift[0].attribute, "name");
+    assert_eq!(plan.drift[0].actual, "Renamed by hand");
+}
+
+#[test]
+fn destroy_is_one_delete_per_page() {
+    let mut world = World::in_sync()
+        .want_page(page("sales", "2", "t2"))
+        .recorded_page(recorded_page("sales", "2", "t2"))
+        .remote(remote("2", "sales page", &[], "t2"));
+    world.options.mode = Mode::Destroy;
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![format!("DELETE {BASE}/2"), format!("DELETE {BASE}/1")]
+    );
+    let summary = plan.summary();
+    assert_eq!(
+        (summary.disconnect, summary.unlink, summary.calls),
+        (2, 1, 2)
+    );
+}
+
+#[test]
+fn prevent_destroy_blocks_destroy() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].prevent_destroy = true;
+    world.options.mode = Mode::Destroy;
+    let error = world.plan().unwrap_err();
+    assert!(error.to_string().contains("page.support"), "{error}");
+}
+
+#[test]
+fn targeting_a_page_leaves_its_new_link_out() {
+    let mut world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .want_link(link("bot", "support", "1", APP1))
+        .want_page(page("other", "2", "t2"));
+    world.options.targets = vec![Address::page("support")];
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![("page.support".into(), Action::Connect)]
+    );
+    assert!(matches!(
+        &plan.calls[0].op,
+        CallOp::Connect {
+            application: None,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn targeting_a_link_brings_its_page() {
+    let mut world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .want_link(link("bot", "support", "1", APP1))
+        .want_page(page("other", "2", "t2"));
+    world.options.targets = vec![Address::link("bot")];
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Connect),
+            ("link.bot".into(), Action::Link)
+        ]
+    );
+    assert_eq!(plan.calls.len(), 1);
+}
+
+#[test]
+fn a_target_that_matches_nothing_is_an_error() {
+    let mut world = World::in_sync();
+    world.options.targets = vec![Address::page("typo")];
+    assert!(
+        world
+            .plan()
+            .unwrap_err()
+            .to_string()
+            .contains("--target page.typo")
+    );
+}
+
+#[test]
+fn unknown_or_non_messages_applications_fail_before_any_change() {
+    let world = World::new()
+        .want_page(page("a", "1", "t1"))
+        .want_page(page("b", "2", "t2"))
+        .want_link(link(
+            "missing",
+            "a",
+            "1",
+            "c0ffee00-0000-4000-8000-00000000dead",
+        ))
+        .want_link(link("voice", "b", "2", NO_MESSAGES));
+    let error = world.plan().unwrap_err();
+    assert_eq!(error.0.len(), 2);
+    assert_eq!(error.0[0].address, Some(Address::link("missing")));
+    assert!(error.0[0].message.contains("does not exist"));
+    assert_eq!(error.0[1].address, Some(Address::link("voice")));
+    assert!(error.0[1].message.contains("no Messages capability"));
+}
+
+#[test]
+fn removed_with_destroy_false_forgets_without_calls() {
+    let mut world = World::in_sync();
+    world.desired.pages.clear();
+    world.desired.links.clear();
+    world.desired.removed.push(RemovedDecl {
+        from: Address::page("support"),
+        destroy: false,
+        location: Location::default(),
+    });
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Forget),
+            ("link.bot".into(), Action::Forget)
+        ]
+    );
+    assert!(plan.calls.is_empty());
+    assert_eq!(plan.state_only.len(), 2);
+}
+
+#[test]
+fn a_renamed_block_moves_in_state_without_calls() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].address = Address::page("help");
+    world.desired.links[0].page_address = Address::page("help");
+    let plan = world.ok();
+    assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
+    assert_eq!(actions(&plan), vec![("page.help".into(), Action::Import)]);
+    assert_eq!(plan.changes[0].reason, "moved from page.support");
+    assert!(
+        plan.state_only
+            .contains(&StateOp::RemovePage(Address::page("support")))
+    );
+    assert!(plan.state_only.contains(&StateOp::PutPage(
+        recorded_page("help", "1", "t1").tap_name("support page")
+    )));
+}
+
+trait TapName {
+    fn tap_name(self, name: &str) -> Self;
+}
+
+impl TapName for PageRecord {
+    fn tap_name(mut self, name: &str) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+#[test]
+fn a_link_moving_between_pages_unlinks_the_old_page_first() {
+    let world = World::new()
+        .want_page(page("a", "1", "t1"))
+        .want_page(page("b", "2", "t2"))
+        .want_link(link("bot", "b", "2", APP1))
+        .recorded_page(recorded_page("a", "1", "t1"))
+        .recorded_page(recorded_page("b", "2", "t2"))
+        .recorded_link(recorded_link("bot", "1", APP1))
+        .remote(remote("1", "a page", &[APP1], "t1"))
+        .remote(remote("2", "b page", &[], "t2"));
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![
+            format!("DELETE {BASE}/1/applications/{APP1}"),
+            format!("POST {BASE}/2/applications"),
+        ]
+    );
+    assert_eq!(plan.calls[1].depends_on, vec![0]);
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Link)]);
+    assert_eq!(plan.changes[0].reason, "moved from page 1");
+}
+
+#[test]
+fn refresh_only_changes_state_not_the_remote_side() {
+    let mut world = World::in_sync();
+    world.actual.pages.get_mut("1").unwrap().name = Some("By hand".into());
+    world
+        .actual
+        .pages
+        .get_mut("1")
+        .unwrap()
+        .applications
+        .clear();
+    world.options.mode = Mode::RefreshOnly;
+    let plan = world.ok();
+    assert!(plan.calls.is_empty());
+    assert!(plan.changes.is_empty());
+    assert_eq!(plan.drift.len(), 2);
+    assert_eq!(
+        plan.state_only,
+        vec![
+            StateOp::PutPage(recorded_page("support", "1", "t1").tap_name("By hand")),
+            StateOp::RemoveLink(Address::link("bot")),
+        ]
+    );
+}
+
+#[test]
+fn without_refresh_state_is_taken_as_the_remote_side() {
+    let mut world = World::in_sync();
+    world.actual = Actual::from_recorded(&world.recorded);
+    assert!(world.ok().is_empty());
+    world.desired.pages[0].access_token = Some(Secret::new("t9"));
+    assert_eq!(
+        actions(&world.ok()),
+        vec![("page.support".into(), Action::Reconnect)]
+    );
+}
+
+#[test]
+fn an_import_block_with_another_page_id_is_an_error() {
+    let mut world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .remote(remote("1", "support page", &[], "t1"));
+    world.desired.imports.push(ImportDecl {
+        to: Address::page("support"),
+        page_id: "9".into(),
+        location: Location::default(),
+    });
+    let error = world.plan().unwrap_err();
+    assert!(error.to_string().contains("page ID 9"), "{error}");
+}
+
+#[test]
+fn an_import_block_names_its_reason() {
+    let mut world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .remote(remote("1", "support page", &[], "t1"));
+    world.desired.imports.push(ImportDecl {
+        to: Address::page("support"),
+        page_id: "1".into(),
+        location: Location::default(),
+    });
+    let plan = world.ok();
+    assert_eq!(plan.changes[0].reason, "import block");
+}
+
+#[test]
+fn connecting_needs_a_known_token() {
+    let mut world = World::new().want_page(page("support", "1", "t1"));
+    world.desired.pages[0].access_token = None;
+    let error = world.plan().unwrap_err();
+    assert!(
+        error.to_string().contains("access_token is unknown"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_unknown_token_skips_only_the_token_comparison() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].access_token = None;
+    world.actual.pages.get_mut("1").unwrap().token_fingerprint = Some(fp_of("other"));
+    let plan = world.ok();
+    assert!(plan.calls.is_empty());
+}
+
+#[test]
+fn plan_output_never_holds_a_token() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].access_token = Some(Secret::new("EAAB-secret-token"));
+    world
+        .desired
+        .pages
+        .push(page("new", "5", "EAAB-other-secret"));
+    let plan = world.ok();
+    let text = format!("{plan:?}");
+    assert!(!text.contains("EAAB-secret-token"));
+    assert!(!text.contains("EAAB-other-secret"));
+}
