@@ -1,3 +1,3 @@
-fn main() {
-    println!("socialform");
+fn main() -> std::process::ExitCode {
+    socialform::cli::main()
 }

@@ -1,0 +1,159 @@
+//! Apply: carry out a plan's calls with bounded parallelism, in dependency
+//! order, writing state after every successful call. The engine never
+//! prints; it tells a `Reporter`.
+
+mod execute;
+
+use crate::address::Address;
+use crate::plan::{Call, Plan};
+use crate::remote::Client;
+use crate::secret::Secret;
+use crate::state::StateStore;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, watch};
+
+/// What the engine tells whoever shows progress.
+pub trait Reporter: Send + Sync {
+    fn call_started(&self, index: usize, call: &Call);
+    fn call_finished(&self, index: usize, call: &Call, outcome: &CallOutcome, elapsed: Duration);
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The call took effect (or, re-read after an unclear answer, had).
+    Done,
+    /// The call failed; state was not changed for it.
+    Failed(String),
+    /// A call it depends on failed, or the run was interrupted first.
+    NotAttempted,
+}
+
+#[derive(Debug, Default)]
+pub struct ApplyResult {
+    /// One per call of the plan, same order.
+    pub outcomes: Vec<CallOutcome>,
+    pub interrupted: bool,
+}
+
+impl ApplyResult {
+    pub fn succeeded(&self) -> usize {
+        self.count(|o| matches!(o, CallOutcome::Done))
+    }
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, CallOutcome::Failed(_)))
+    }
+    pub fn not_attempted(&self) -> usize {
+        self.count(|o| matches!(o, CallOutcome::NotAttempted))
+    }
+    pub fn is_complete(&self) -> bool {
+        self.outcomes.iter().all(|o| matches!(o, CallOutcome::Done))
+    }
+    fn count(&self, predicate: impl Fn(&CallOutcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| predicate(o)).count()
+    }
+}
+
+pub struct ApplyContext {
+    pub client: Client,
+    pub store: Arc<dyn StateStore + Send + Sync>,
+    /// Page tokens from the configuration, by page address.
+    pub tokens: HashMap<Address, Secret>,
+    pub parallelism: usize,
+    /// Set on the first Ctrl-C: no new call starts; calls in flight finish.
+    pub cancel: Arc<AtomicBool>,
+    pub reporter: Arc<dyn Reporter>,
+}
+
+/// Runs the plan. State-only corrections are written first; then each call
+/// once every call it depends on has succeeded.
+pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyResult> {
+    if !plan.state_only.is_empty() {
+        let store = context.store.clone();
+        let ops = plan.state_only.clone();
+        tokio::task::spawn_blocking(move || store.record(&ops)).await??;
+    }
+    let context = Arc::new(context);
+    let semaphore = Arc::new(Semaphore::new(context.parallelism.max(1)));
+    let mut senders = Vec::with_capacity(plan.calls.len());
+    let mut receivers = Vec::with_capacity(plan.calls.len());
+    for _ in &plan.calls {
+        let (sender, receiver) = watch::channel(None::<CallOutcome>);
+        senders.push(sender);
+        receivers.push(receiver);
+    }
+
+    let mut tasks = Vec::with_capacity(plan.calls.len());
+    for ((index, call), sender) in plan.calls.iter().enumerate().zip(senders) {
+        let dependencies: Vec<_> = call
+            .depends_on
+            .iter()
+            .map(|d| receivers[*d].clone())
+            .collect();
+        let context = context.clone();
+        let semaphore = semaphore.clone();
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let outcome = run_one(index, &call, dependencies, &context, &semaphore).await;
+            // Receivers may all be gone; that is fine.
+            let _ = sender.send(Some(outcome.clone()));
+            outcome
+        }));
+    }
+
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outcomes.push(
+            task.await
+                .unwrap_or_else(|e| CallOutcome::Failed(format!("internal error: {e}"))),
+        );
+    }
+    Ok(ApplyResult {
+        outcomes,
+        interrupted: context.cancel.load(Ordering::SeqCst),
+    })
+}
+
+async fn run_one(
+    index: usize,
+    call: &Call,
+    dependencies: Vec<watch::Receiver<Option<CallOutcome>>>,
+    context: &ApplyContext,
+    semaphore: &Semaphore,
+) -> CallOutcome {
+    for mut dependency in dependencies {
+        let settled = dependency.wait_for(|o| o.is_some()).await;
+        match settled {
+            Ok(outcome) if *outcome == Some(CallOutcome::Done) => {}
+            _ => return CallOutcome::NotAttempted,
+        }
+    }
+    let Ok(_permit) = semaphore.acquire().await else {
+        return CallOutcome::NotAttempted;
+    };
+    if context.cancel.load(Ordering::SeqCst) {
+        return CallOutcome::NotAttempted;
+    }
+    context.reporter.call_started(index, call);
+    let started = Instant::now();
+    let outcome = match execute::execute(&context.client, call, &context.tokens).await {
+        Ok(()) => {
+            let store = context.store.clone();
+            let ops = call.state_ops.clone();
+            match tokio::task::spawn_blocking(move || store.record(&ops)).await {
+                Ok(Ok(_)) => CallOutcome::Done,
+                Ok(Err(e)) => CallOutcome::Failed(format!(
+                    "the call succeeded but state could not be written: {e:#}; run `socialform plan` to see where things stand"
+                )),
+                Err(e) => CallOutcome::Failed(format!("internal error writing state: {e}")),
+            }
+        }
+        Err(message) => CallOutcome::Failed(message),
+    };
+    context
+        .reporter
+        .call_finished(index, call, &outcome, started.elapsed());
+    outcome
+}

@@ -1,0 +1,156 @@
+//! Command-line arguments (clap).
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "socialform",
+    version,
+    about = "Declare Facebook Pages connected to Vonage, and their application links, in HCL; plan and apply the minimal API calls."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration directory.
+    #[arg(
+        short = 'C',
+        long = "chdir",
+        global = true,
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub chdir: PathBuf,
+    /// State directory (default: state/ inside the configuration directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// No colour, even on a terminal (NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, evaluate and check the configuration; no network, no state.
+    Validate(ValidateArgs),
+    /// Refresh, diff, and print the plan.
+    Plan(PlanArgs),
+    /// Plan and carry it out.
+    Apply(ApplyArgs),
+    /// Unlink and disconnect everything the state manages.
+    Destroy(ApplyArgs),
+    /// Print the state.
+    Show(ShowArgs),
+    /// The local emulator of the Vonage APIs.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// `--var` and `--var-file`. Their relative order matters (later wins), so
+/// the CLI reads it back from clap's argument indices.
+#[derive(Debug, Args, Default)]
+pub struct VarArgs {
+    /// Set a variable: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", action = ArgAction::Append)]
+    pub var: Vec<String>,
+    /// Read variables from an .sfvars file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE", action = ArgAction::Append)]
+    pub var_file: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonPlanArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Limit the plan to this resource and what it depends on (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<String>,
+    /// Force a reconnect of this page with the configured token (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub reconnect: Vec<String>,
+    /// Read the remote side before planning (--refresh=false trusts state).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Change nothing remotely; bring state in line with the remote side.
+    #[arg(long)]
+    pub refresh_only: bool,
+    /// How many API calls may be in flight at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of the human view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: CommonPlanArgs,
+    /// Exit 2 when the plan has changes, 0 when it has none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub common: CommonPlanArgs,
+    /// Apply without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the emulator over HTTP until interrupted.
+    Serve(SandboxServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    pub listen: SocketAddr,
+    #[arg(long, default_value = "sandbox")]
+    pub api_key: String,
+    #[arg(long, default_value = "sandbox")]
+    pub api_secret: String,
+    /// Keep the emulated account in this directory (sled) across restarts.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Start with the demo applications the examples link to.
+    #[arg(long)]
+    pub seed_demo: bool,
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of mutating requests that fail with 503 and change nothing.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Share of mutating requests that take effect but answer 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub ambiguous_rate: f64,
+    /// Requests per second before answering 429 (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+}

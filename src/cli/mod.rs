@@ -1,0 +1,117 @@
+//! The command layer: clap definitions and thin functions that wire the
+//! stages together. No business logic lives here.
+
+mod args;
+mod flags;
+mod plan_apply;
+mod sandbox;
+mod show;
+mod validate;
+
+use crate::config::{CliVar, Diagnostics};
+use crate::plan::PlanError;
+use crate::render::Style;
+use anyhow::Context;
+use args::{Cli, Command, SandboxCommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Exit codes of the contract.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_CHANGES: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let command = Cli::command();
+    let argv = flags::normalize(std::env::args_os(), &command);
+    let matches = match command.try_get_matches_from(argv) {
+        Ok(matches) => matches,
+        Err(error) => {
+            let _ = error.print();
+            // clap uses 2 for usage errors; the contract says bad input is 1.
+            return ExitCode::from(if error.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let style = Style {
+        color: !cli.global.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stdout().is_terminal(),
+    };
+    let sub_matches = matches.subcommand().map(|(_, m)| m.clone());
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+        .and_then(|runtime| runtime.block_on(dispatch(cli, sub_matches, style)));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            report(&error);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn report(error: &anyhow::Error) {
+    if let Some(diagnostics) = error.downcast_ref::<Diagnostics>() {
+        eprint!("{}", diagnostics.render());
+    } else if let Some(plan_error) = error.downcast_ref::<PlanError>() {
+        eprintln!("{plan_error}");
+    } else {
+        eprintln!("error: {error:#}");
+    }
+}
+
+async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow::Result<u8> {
+    let vars = matches.as_ref().map(ordered_vars).unwrap_or_default();
+    match cli.command {
+        Command::Validate(_) => validate::run(&cli.global, vars, style),
+        Command::Plan(args) => plan_apply::plan(&cli.global, vars, args, style).await,
+        Command::Apply(args) => plan_apply::apply(&cli.global, vars, args, false, style).await,
+        Command::Destroy(args) => plan_apply::apply(&cli.global, vars, args, true, style).await,
+        Command::Show(args) => show::run(&cli.global, args, style),
+        Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+    }
+}
+
+/// `--var` and `--var-file` in the order they were given (later wins).
+fn ordered_vars(matches: &ArgMatches) -> Vec<CliVar> {
+    let mut ordered: Vec<(usize, CliVar)> = Vec::new();
+    if let (Ok(Some(values)), Some(indices)) = (
+        matches.try_get_many::<String>("var"),
+        matches.indices_of("var"),
+    ) {
+        for (value, index) in values.zip(indices) {
+            let (name, value) = value.split_once('=').unwrap_or((value.as_str(), ""));
+            ordered.push((
+                index,
+                CliVar::Pair {
+                    name: name.trim().to_string(),
+                    value: value.to_string(),
+                },
+            ));
+        }
+    }
+    if let (Ok(Some(values)), Some(indices)) = (
+        matches.try_get_many::<std::path::PathBuf>("var_file"),
+        matches.indices_of("var_file"),
+    ) {
+        for (value, index) in values.zip(indices) {
+            ordered.push((index, CliVar::File(value.clone())));
+        }
+    }
+    ordered.sort_by_key(|(index, _)| *index);
+    ordered.into_iter().map(|(_, var)| var).collect()
+}

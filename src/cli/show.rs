@@ -1,0 +1,63 @@
+//! `socialform show`: the state, for people or as JSON.
+
+use super::EXIT_OK;
+use super::args::{GlobalArgs, ShowArgs};
+use crate::render::Style;
+use crate::state::StateStore;
+use crate::workspace::Workspace;
+use serde_json::json;
+use std::time::Duration;
+
+pub fn run(global: &GlobalArgs, args: ShowArgs, style: Style) -> anyhow::Result<u8> {
+    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+    if !workspace.state_dir.join("db").exists() {
+        if args.json {
+            println!(
+                "{}",
+                json!({"format_version": "1.0", "pages": [], "links": []})
+            );
+        } else {
+            println!("No state: nothing is managed yet.");
+        }
+        return Ok(EXIT_OK);
+    }
+    let (_lock, store) = workspace.open_state("show", Duration::ZERO)?;
+    let recorded = store.load()?;
+    if args.json {
+        let pages: Vec<_> = recorded
+            .pages
+            .values()
+            .map(|p| json!({"address": p.address, "page_id": p.page_id, "name": p.name}))
+            .collect();
+        let links: Vec<_> = recorded
+            .links
+            .values()
+            .map(|l| json!({"address": l.address, "page_id": l.page_id, "application": l.application}))
+            .collect();
+        let document = json!({"format_version": "1.0", "lineage": recorded.lineage,
+                              "serial": recorded.serial, "pages": pages, "links": links});
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(EXIT_OK);
+    }
+    if recorded.pages.is_empty() && recorded.links.is_empty() {
+        println!("The state is empty.");
+    }
+    for page in recorded.pages.values() {
+        println!("{}", style.bold(&format!("# {}:", page.address)));
+        println!("page {{");
+        println!("    page_id      = {:?}", page.page_id);
+        if let Some(name) = &page.name {
+            println!("    name         = {name:?}");
+        }
+        println!("    access_token = (sensitive value)");
+        println!("}}\n");
+    }
+    for link in recorded.links.values() {
+        println!("{}", style.bold(&format!("# {}:", link.address)));
+        println!("link {{");
+        println!("    page        = {:?}", link.page_id);
+        println!("    application = {:?}", link.application);
+        println!("}}\n");
+    }
+    Ok(EXIT_OK)
+}

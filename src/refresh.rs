@@ -1,0 +1,47 @@
+//! Refresh: read the whole remote side in bulk (the paginated list
+//! endpoints, never one request per resource) and reduce it to `Actual`.
+
+use crate::actual::{Actual, RemoteApplication, RemotePage};
+use crate::remote::{ApiError, Client};
+use crate::state::Fingerprinter;
+
+/// Reads every messenger account and every application, concurrently.
+/// Tokens the API returns are fingerprinted and dropped here.
+pub async fn refresh(client: &Client, fingerprinter: &Fingerprinter) -> Result<Actual, ApiError> {
+    let (accounts, applications) = tokio::try_join!(
+        client.list_accounts(Some("messenger")),
+        client.list_applications()
+    )?;
+    let pages = accounts
+        .into_iter()
+        .filter(|a| a.provider == "messenger")
+        .map(|account| {
+            let page = RemotePage {
+                page_id: account.external_id.clone(),
+                name: account.name.clone(),
+                applications: account.applications.clone(),
+                token_fingerprint: account
+                    .access_token
+                    .as_ref()
+                    .map(|t| fingerprinter.fingerprint(t)),
+            };
+            (account.external_id, page)
+        })
+        .collect();
+    let applications = applications
+        .into_iter()
+        .map(|app| {
+            let remote = RemoteApplication {
+                id: app.id.clone(),
+                name: app.name,
+                has_messages: app.has_messages,
+            };
+            (app.id.to_lowercase(), remote)
+        })
+        .collect();
+    Ok(Actual {
+        pages,
+        applications: Some(applications),
+        refreshed: true,
+    })
+}

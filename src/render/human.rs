@@ -1,0 +1,284 @@
+//! The Terraform-like plan and apply summary.
+
+use super::style::Style;
+use crate::apply::{ApplyResult, CallOutcome};
+use crate::plan::{Action, AttrDiff, Drift, DriftKind, Plan};
+use similar::{ChangeTag, TextDiff};
+use std::fmt::Write;
+
+fn symbol(action: Action, style: &Style) -> String {
+    match action {
+        Action::Connect | Action::Link => style.green("+"),
+        Action::Update | Action::Reconnect | Action::Relink => style.yellow("~"),
+        Action::Disconnect | Action::Unlink => style.red("-"),
+        Action::Replace => format!("{}/{}", style.red("-"), style.green("+")),
+        Action::Import => style.cyan("<="),
+        Action::Forget => style.dim("."),
+    }
+}
+
+fn quote(value: &str) -> String {
+    serde_json::Value::String(value.to_string()).to_string()
+}
+
+fn shown(value: &str, sensitive: bool) -> String {
+    if sensitive {
+        value.to_string()
+    } else {
+        quote(value)
+    }
+}
+
+/// `"old" -> "new"`, with the changed characters marked when colour is on.
+fn inline_diff(before: &str, after: &str, style: &Style) -> String {
+    if !style.color {
+        return format!("{} -> {}", quote(before), quote(after));
+    }
+    let diff = TextDiff::from_chars(before, after);
+    let (mut old, mut new) = (String::new(), String::new());
+    for change in diff.iter_all_changes() {
+        let text = change.value();
+        match change.tag() {
+            ChangeTag::Equal => {
+                old.push_str(text);
+                new.push_str(text);
+            }
+            ChangeTag::Delete => old.push_str(&style.strike(text)),
+            ChangeTag::Insert => new.push_str(&style.underline(text)),
+        }
+    }
+    format!("\"{old}\" -> \"{new}\"")
+}
+
+fn attribute_line(attr: &AttrDiff, width: usize, style: &Style) -> String {
+    let name = format!("{:width$}", attr.name);
+    match (&attr.before, &attr.after) {
+        (None, Some(after)) => format!(
+            "{} {name} = {}",
+            style.green("+"),
+            shown(after, attr.sensitive)
+        ),
+        (Some(before), None) => format!(
+            "{} {name} = {}",
+            style.red("-"),
+            shown(before, attr.sensitive)
+        ),
+        (Some(before), Some(after)) if attr.sensitive => {
+            format!("{} {name} = {before} -> {after}", style.yellow("~"))
+        }
+        (Some(before), Some(after)) => {
+            format!(
+                "{} {name} = {}",
+                style.yellow("~"),
+                inline_diff(before, after, style)
+            )
+        }
+        (None, None) => format!("  {name}"),
+    }
+}
+
+fn drift_line(drift: &Drift) -> String {
+    match (drift.kind, drift.attribute.as_str()) {
+        (DriftKind::Deleted, "page_id") => format!("{} was disconnected", drift.address),
+        (DriftKind::Deleted, _) => format!(
+            "{} was unlinked (expected application {})",
+            drift.address, drift.expected
+        ),
+        (DriftKind::Changed, "access_token") => {
+            format!(
+                "{}: access_token was changed (sensitive value)",
+                drift.address
+            )
+        }
+        (DriftKind::Changed, attribute) => format!(
+            "{}: {attribute} changed from {} to {}",
+            drift.address,
+            quote(&drift.expected),
+            quote(&drift.actual)
+        ),
+    }
+}
+
+/// The whole plan as a person reads it, ending with a `Plan:` or
+/// `No changes.` line.
+pub fn plan_text(plan: &Plan, style: &Style) -> String {
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold("Note: objects have changed outside of socialform")
+        );
+        let _ = writeln!(out);
+        for drift in &plan.drift {
+            let _ = writeln!(out, "  # {}", drift_line(drift));
+        }
+        let _ = writeln!(out);
+    }
+    if plan.changes.is_empty() && plan.calls.is_empty() {
+        let mut line = String::from("No changes. The remote side matches the configuration.");
+        if !plan.state_only.is_empty() {
+            let _ = write!(
+                line,
+                " {} state update(s) will be recorded on apply.",
+                plan.state_only.len()
+            );
+        }
+        let _ = writeln!(out, "{}", style.bold(&line));
+        return out;
+    }
+
+    let _ = writeln!(out, "socialform will perform the following actions:");
+    let _ = writeln!(out);
+    for change in &plan.changes {
+        let _ = writeln!(
+            out,
+            "  {} {} will be {}",
+            style.bold("#"),
+            style.bold(&change.address.to_string()),
+            change.action.future_phrase()
+        );
+        let _ = writeln!(out, "    {}", style.dim(&format!("({})", change.reason)));
+        let _ = writeln!(
+            out,
+            "  {} {} {{",
+            symbol(change.action, style),
+            change.address
+        );
+        let width = change
+            .attributes
+            .iter()
+            .map(|a| a.name.len())
+            .max()
+            .unwrap_or(0);
+        for attr in &change.attributes {
+            let _ = writeln!(out, "      {}", attribute_line(attr, width, style));
+        }
+        let _ = writeln!(out, "    }}");
+        let _ = writeln!(out);
+    }
+
+    if !plan.calls.is_empty() {
+        let _ = writeln!(out, "API calls, in order:");
+        for (index, call) in plan.calls.iter().enumerate() {
+            let addresses: Vec<String> = call.addresses.iter().map(|a| a.to_string()).collect();
+            let _ = writeln!(
+                out,
+                "  {:>3}. {:<6} {}  {}",
+                index + 1,
+                call.method.as_str(),
+                call.path,
+                style.dim(&format!("({})", addresses.join(", ")))
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "{}", style.bold(&closing_line(plan)));
+    out
+}
+
+fn closing_line(plan: &Plan) -> String {
+    let summary = plan.summary();
+    let imports = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Import)
+        .count();
+    let forgets = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .count();
+    let counts = [
+        (summary.connect, "to connect"),
+        (imports, "to import"),
+        (summary.update, "to update"),
+        (summary.reconnect, "to reconnect"),
+        (summary.replace, "to replace"),
+        (summary.disconnect, "to disconnect"),
+        (forgets, "to forget"),
+        (summary.link, "to link"),
+        (summary.relink, "to relink"),
+        (summary.unlink, "to unlink"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    format!("Plan: {}. API calls: {}", parts.join(", "), summary.calls)
+}
+
+/// The last lines of an apply: `Apply complete!` or what failed.
+pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String {
+    let mut out = String::new();
+    if result.is_complete() && !result.interrupted {
+        let summary = plan.summary();
+        let counts = [
+            (summary.connect, "connected"),
+            (summary.update, "updated"),
+            (summary.reconnect, "reconnected"),
+            (summary.replace, "replaced"),
+            (summary.disconnect, "disconnected"),
+            (summary.link, "linked"),
+            (summary.relink, "relinked"),
+            (summary.unlink, "unlinked"),
+        ];
+        let parts: Vec<String> = counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        let what = if parts.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            parts.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            style.green(&style.bold(&format!(
+                "Apply complete! {what}. API calls: {}",
+                summary.calls
+            )))
+        );
+        return out;
+    }
+    for (call, outcome) in plan.calls.iter().zip(&result.outcomes) {
+        if let CallOutcome::Failed(message) = outcome {
+            let addresses: Vec<String> = call.addresses.iter().map(|a| a.to_string()).collect();
+            let _ = writeln!(
+                out,
+                "{} {}: {message}",
+                style.red("error:"),
+                addresses.join(", ")
+            );
+        }
+    }
+    let not_attempted: Vec<String> = plan
+        .calls
+        .iter()
+        .zip(&result.outcomes)
+        .filter(|(_, o)| **o == CallOutcome::NotAttempted)
+        .flat_map(|(c, _)| c.addresses.iter().map(|a| a.to_string()))
+        .collect();
+    if !not_attempted.is_empty() {
+        let _ = writeln!(out, "Not attempted: {}", not_attempted.join(", "));
+    }
+    let headline = if result.interrupted {
+        "Apply interrupted"
+    } else {
+        "Apply failed"
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        style.red(&style.bold(&format!(
+            "{headline}: {} call(s) succeeded, {} failed, {} not attempted. State records what succeeded; run `socialform plan` to see what is left.",
+            result.succeeded(),
+            result.failed(),
+            result.not_attempted()
+        )))
+    );
+    out
+}

@@ -1,0 +1,53 @@
+//! The machine-readable documents of the contract (`format_version` 1.0).
+
+use crate::apply::{ApplyResult, CallOutcome};
+use crate::plan::Plan;
+use serde_json::{Value, json};
+
+pub fn plan_document(plan: &Plan) -> Value {
+    let changes: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| json!({"address": c.address, "action": c.action, "reason": c.reason}))
+        .collect();
+    let calls: Vec<Value> = plan
+        .calls
+        .iter()
+        .map(|c| json!({"method": c.method, "path": c.path, "addresses": c.addresses}))
+        .collect();
+    json!({
+        "format_version": "1.0",
+        "changes": changes,
+        "drift": plan.drift,
+        "calls": calls,
+        "summary": plan.summary(),
+    })
+}
+
+/// The plan document plus what happened to each call.
+pub fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
+    let mut document = plan_document(plan);
+    let outcomes: Vec<Value> = plan
+        .calls
+        .iter()
+        .zip(&result.outcomes)
+        .map(|(call, outcome)| {
+            let (status, error) = match outcome {
+                CallOutcome::Done => ("done", None),
+                CallOutcome::Failed(message) => ("failed", Some(message.clone())),
+                CallOutcome::NotAttempted => ("not_attempted", None),
+            };
+            json!({"method": call.method, "path": call.path, "addresses": call.addresses,
+                   "status": status, "error": error})
+        })
+        .collect();
+    document["result"] = json!({
+        "complete": result.is_complete() && !result.interrupted,
+        "interrupted": result.interrupted,
+        "succeeded": result.succeeded(),
+        "failed": result.failed(),
+        "not_attempted": result.not_attempted(),
+        "calls": outcomes,
+    });
+    document
+}

@@ -1,0 +1,165 @@
+//! The operations layer between the CLI and the stages: where the
+//! configuration and state live, how credentials and the endpoint are
+//! resolved, and the in-process sandbox for `endpoint = "sandbox"`.
+
+use crate::config::{self, CliVar, Diagnostics, LoadOptions};
+use crate::desired::{Desired, ProviderSettings};
+use crate::remote::{Client, ClientConfig, RetryPolicy};
+use crate::sandbox::{self, SandboxHandle, SandboxOptions};
+use crate::secret::Secret;
+use crate::state::{SledStore, StateLock};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_ENDPOINT: &str = "https://api.nexmo.com";
+/// The `endpoint` value that selects the built-in emulator.
+pub const SANDBOX_ENDPOINT: &str = "sandbox";
+/// Credentials of the in-process sandbox when none are configured.
+const SANDBOX_CREDENTIAL: &str = "sandbox";
+
+/// A configuration directory and its state directory.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub state_dir: PathBuf,
+    /// Environment snapshot: `SF_VAR_*`, `env()`, `VONAGE_*`.
+    pub env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    pub fn new(dir: PathBuf, state_dir: Option<PathBuf>) -> Workspace {
+        let state_dir = state_dir.unwrap_or_else(|| dir.join("state"));
+        Workspace {
+            dir,
+            state_dir,
+            env: std::env::vars().collect(),
+        }
+    }
+
+    fn env_var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn load_config(
+        &self,
+        cli_vars: Vec<CliVar>,
+        allow_unknown_tokens: bool,
+    ) -> Result<Desired, Diagnostics> {
+        config::load(&LoadOptions {
+            dir: self.dir.clone(),
+            cli_vars,
+            env: self.env.clone(),
+            allow_unknown_tokens,
+        })
+    }
+
+    /// Takes the state lock, then opens (or creates) the store.
+    pub fn open_state(
+        &self,
+        command: &str,
+        lock_timeout: Duration,
+    ) -> anyhow::Result<(StateLock, SledStore)> {
+        let lock = StateLock::acquire(&self.state_dir, command, lock_timeout)?;
+        let store = SledStore::open(&self.state_dir)?;
+        Ok((lock, store))
+    }
+
+    /// The API client for the configured endpoint, starting the in-process
+    /// sandbox when the endpoint is `sandbox`. Keep the returned
+    /// `Connection` alive while the client is in use.
+    pub async fn connect(&self, provider: &ProviderSettings) -> anyhow::Result<Connection> {
+        let endpoint = provider
+            .endpoint
+            .clone()
+            .or_else(|| self.env_var("VONAGE_ENDPOINT").map(str::to_string))
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        let api_key = provider
+            .api_key
+            .clone()
+            .or_else(|| self.env_var("VONAGE_API_KEY").map(str::to_string));
+        let api_secret = provider
+            .api_secret
+            .clone()
+            .or_else(|| self.env_var("VONAGE_API_SECRET").map(Secret::new));
+
+        if endpoint == SANDBOX_ENDPOINT {
+            let api_key = api_key.unwrap_or_else(|| SANDBOX_CREDENTIAL.into());
+            let api_secret = api_secret.unwrap_or_else(|| Secret::new(SANDBOX_CREDENTIAL));
+            let handle = start_embedded_sandbox(&self.state_dir, &api_key, &api_secret).await?;
+            let client = make_client(handle.url(), api_key, api_secret)?;
+            return Ok(Connection {
+                client,
+                sandbox: Some(handle),
+            });
+        }
+        let Some(api_key) = api_key else {
+            bail!(
+                "no Vonage API key: set VONAGE_API_KEY, or api_key in the provider \"vonage\" block \
+                 (or endpoint = \"sandbox\" to try socialform against the built-in emulator)"
+            );
+        };
+        let Some(api_secret) = api_secret else {
+            bail!(
+                "no Vonage API secret: set VONAGE_API_SECRET, or api_secret in the provider \"vonage\" block"
+            );
+        };
+        Ok(Connection {
+            client: make_client(endpoint, api_key, api_secret)?,
+            sandbox: None,
+        })
+    }
+}
+
+fn make_client(endpoint: String, api_key: String, api_secret: Secret) -> anyhow::Result<Client> {
+    Client::new(ClientConfig {
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        api_key,
+        api_secret,
+        timeout: Duration::from_secs(30),
+        retry: RetryPolicy::default(),
+    })
+    .context("could not set up the HTTP client")
+}
+
+async fn start_embedded_sandbox(
+    state_dir: &Path,
+    api_key: &str,
+    api_secret: &Secret,
+) -> anyhow::Result<SandboxHandle> {
+    std::fs::create_dir_all(state_dir).with_context(|| {
+        format!(
+            "could not create the state directory {}",
+            state_dir.display()
+        )
+    })?;
+    sandbox::start(SandboxOptions {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        api_key: api_key.to_string(),
+        api_secret: api_secret.expose().to_string(),
+        data: Some(state_dir.join("sandbox")),
+        faults: Default::default(),
+        seed_demo: true,
+    })
+    .await
+    .context("could not start the built-in sandbox")
+}
+
+/// A client, and the embedded sandbox behind it if there is one.
+pub struct Connection {
+    pub client: Client,
+    pub sandbox: Option<SandboxHandle>,
+}
+
+/// `$USER@host`, for lock and history records.
+pub fn operator() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host}")
+}
