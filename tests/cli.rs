@@ -1,0 +1,274 @@
+//! CLI behaviour against the sandbox: adoption, drift repair, application
+//! checks, confirmation, flags, targets, locking and the quickstart.
+
+mod harness;
+
+use harness::*;
+use serde_json::json;
+use std::time::Duration;
+
+const TOKEN: &str = "EAAB-cli-test-token";
+
+fn one_page(app: &str) -> String {
+    format!(
+        r#"
+page "support" {{
+  page_id      = "107100000000001"
+  name         = "Acme Support"
+  access_token = "{TOKEN}"
+}}
+
+link "bot" {{
+  page        = page.support.page_id
+  application = "{app}"
+}}
+"#
+    )
+}
+
+fn connect_by_hand(sandbox: &Sandbox, page_id: &str, name: &str, token: &str, apps: &[&str]) {
+    let (status, body) = sandbox.api(
+        "POST",
+        &format!("{ACCOUNTS}/messenger"),
+        Some(json!({"external_id": page_id, "name": name, "access_token": token, "applications": apps})),
+    );
+    assert_eq!(status, 201, "{body}");
+}
+
+#[test]
+fn a_page_connected_by_hand_is_adopted_not_connected_twice() {
+    let sandbox = Sandbox::start();
+    connect_by_hand(&sandbox, "107100000000001", "Acme Support", TOKEN, &[APP1]);
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+
+    let plan = project.run(&["plan"]);
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("# page.support will be imported"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("API calls: 0"), "{}", plan.stdout);
+
+    sandbox.clear_requests();
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty(), "{:?}", sandbox.mutations());
+    let state = project.run(&["show", "--json"]);
+    let state = state.json();
+    assert_eq!(state["pages"][0]["address"], "page.support");
+    assert_eq!(state["links"][0]["application"], APP1);
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn drift_made_by_hand_is_shown_and_repaired() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+
+    // Someone unlinks the page and renames it in the dashboard.
+    let (status, _) = sandbox.api(
+        "DELETE",
+        &format!("{ACCOUNTS}/messenger/107100000000001/applications/{APP1}"),
+        None,
+    );
+    assert_eq!(status, 204);
+    let (status, _) = sandbox.api(
+        "PATCH",
+        &format!("{ACCOUNTS}/messenger/107100000000001"),
+        Some(json!({"name": "Renamed by hand"})),
+    );
+    assert_eq!(status, 200);
+
+    let plan = project.run(&["plan", "--json", "--detailed-exitcode"]);
+    plan.assert_code(2);
+    let document = plan.json();
+    let drift: Vec<(String, String)> = document["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["address"].as_str().unwrap().into(), d["attribute"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        drift,
+        vec![("page.support".into(), "name".into()), ("link.bot".into(), "application".into())]
+    );
+    assert_eq!(
+        plan.planned_calls(),
+        vec![
+            format!("PATCH {ACCOUNTS}/messenger/107100000000001"),
+            format!("POST {ACCOUNTS}/messenger/107100000000001/applications"),
+        ]
+    );
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let page = sandbox.page("107100000000001").unwrap();
+    assert_eq!(page["name"], "Acme Support");
+    assert_eq!(page["applications"], json!([APP1]));
+}
+
+#[test]
+fn a_link_to_an_application_without_messages_fails_before_any_call() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(NO_MESSAGES_APP));
+    sandbox.clear_requests();
+    let run = project.run(&["apply", "--auto-approve"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("link.bot"), "{}", run.stderr);
+    assert!(run.stderr.contains(NO_MESSAGES_APP), "{}", run.stderr);
+    assert!(run.stderr.contains("no Messages capability"), "{}", run.stderr);
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn apply_without_a_terminal_or_auto_approve_refuses_and_changes_nothing() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+    sandbox.clear_requests();
+    let run = project.run(&["apply"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert!(sandbox.mutations().is_empty());
+    assert!(sandbox.pages().is_empty());
+}
+
+#[test]
+fn terraform_style_single_dash_flags_work() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+    project.run(&["plan", "-detailed-exitcode"]).assert_code(2);
+    let json = project.run(&["plan", "-json"]);
+    json.assert_code(0);
+    assert_eq!(json.json()["format_version"], "1.0");
+    project.run(&["apply", "-auto-approve", "-parallelism=2"]).assert_code(0);
+    project.run(&["plan", "-detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn target_limits_the_plan_to_a_page_and_leaves_the_rest() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write(
+        "main.hcl",
+        &format!(
+            r#"
+page "a" {{
+  page_id      = "1001"
+  access_token = "{TOKEN}"
+}}
+page "b" {{
+  page_id      = "1002"
+  access_token = "{TOKEN}"
+}}
+"#
+        ),
+    );
+    sandbox.clear_requests();
+    let run = project.run(&["apply", "--auto-approve", "--target", "page.a", "--json"]);
+    run.assert_code(0);
+    assert_eq!(sandbox.mutations(), vec![format!("POST {ACCOUNTS}/messenger")]);
+    assert!(sandbox.page("1001").is_some());
+    assert!(sandbox.page("1002").is_none());
+    let rest = project.run(&["plan", "--json"]);
+    assert_eq!(rest.json()["summary"]["connect"], 1);
+}
+
+#[test]
+fn refresh_false_trusts_state_and_reads_nothing() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    sandbox.clear_requests();
+    project.run(&["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
+    assert!(sandbox.requests().is_empty(), "{:?}", sandbox.requests());
+}
+
+#[test]
+fn plan_json_is_the_contract_document() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+    let run = project.run(&["plan", "--json"]);
+    run.assert_code(0);
+    let document = run.json();
+    assert_eq!(
+        document,
+        json!({
+            "format_version": "1.0",
+            "changes": [
+                {"address": "page.support", "action": "connect", "reason": "not in state"},
+                {"address": "link.bot", "action": "link", "reason": "not in state"}
+            ],
+            "drift": [],
+            "calls": [
+                {"method": "POST", "path": "/beta/chatapp-accounts/messenger",
+                 "addresses": ["page.support", "link.bot"]}
+            ],
+            "summary": {"connect": 1, "update": 0, "reconnect": 0, "disconnect": 0,
+                        "replace": 0, "link": 1, "unlink": 0, "relink": 0, "calls": 1}
+        })
+    );
+    assert!(!run.stdout.contains(TOKEN));
+}
+
+#[test]
+fn a_second_process_is_told_who_holds_the_state_lock() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &one_page(APP1));
+    let state_dir = project.path().join("state");
+    let lock = socialform::state::StateLock::acquire(&state_dir, "apply", Duration::ZERO).unwrap();
+    let run = project.run(&["plan"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("locked"), "{}", run.stderr);
+    assert!(run.stderr.contains(&std::process::id().to_string()), "{}", run.stderr);
+    drop(lock);
+    project.run(&["plan"]).assert_code(0);
+}
+
+#[test]
+fn missing_credentials_are_a_clear_error() {
+    let project = Project::new();
+    project.write("main.hcl", &one_page(APP1));
+    let run = project.run(&["plan"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("VONAGE_API_KEY"), "{}", run.stderr);
+}
+
+#[test]
+fn the_quickstart_runs_against_the_embedded_sandbox() {
+    let project = Project::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
+    for file in ["main.hcl", "socialform.sfvars"] {
+        project.write(file, &std::fs::read_to_string(example.join(file)).unwrap());
+    }
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stdout.contains("Plan: 2 to connect, 2 to link. API calls: 2"), "{}", apply.stdout);
+    assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    // socialform's own state never holds a token (the embedded sandbox's
+    // emulated account keeps them sealed, like the real service would).
+    for (path, bytes) in project.state_bytes() {
+        assert!(!contains_bytes(&bytes, "sandbox-token-support"), "{} holds a token", path.display());
+    }
+}
+
+#[test]
+fn configuration_errors_exit_1_with_a_location() {
+    let project = Project::new();
+    project.write("main.hcl", "page \"x\" {\n  page_id = \"12ab\"\n  access_token = \"t\"\n}\n");
+    let run = project.run(&["validate"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("main.hcl:2:"), "{}", run.stderr);
+}
+
+#[test]
+fn validate_reports_success() {
+    let project = Project::new();
+    project.write("main.hcl", &one_page(APP1));
+    let run = project.run(&["validate"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("1 page(s), 1 link(s)"), "{}", run.stdout);
+}
