@@ -58,7 +58,7 @@ fn hex_digit(nibble: u8) -> char {
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let value = |c: u8| match c {

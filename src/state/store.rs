@@ -21,10 +21,11 @@
 
 use super::fingerprint::Fingerprinter;
 use super::records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
-use super::{create_private_dir, restrict_tree};
+use super::{create_private_dir, open_private_file, restrict_tree};
 use crate::address::{Address, ResourceKind};
 use anyhow::Context;
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -83,6 +84,7 @@ pub struct SledStore {
     path: PathBuf,
     lineage: String,
     fingerprinter: Fingerprinter,
+    marker: Marker,
     /// Held by every write (and by `load`, for a consistent snapshot): apply
     /// records from several tasks at once, and each write reads the serial
     /// or the last history key before it writes.
@@ -113,11 +115,14 @@ impl SledStore {
             .and_then(|()| create_private_dir(&path))
             .with_context(|| format!("cannot create the state directory {}", path.display()))?;
         let db = open_db(&path)?;
-        let meta = match read_meta(&db, &path)? {
-            Some(meta) => meta,
-            None => initialize(&db, &path)?,
-        };
-        Ok(SledStore::new(db, path, meta))
+        match SledStore::check(db, path)? {
+            Ok(store) => Ok(store),
+            Err((db, path)) => {
+                let meta = initialize(&db, &path)?;
+                let marker = Marker::create(&path, &meta.lineage, 0)?;
+                Ok(SledStore::new(db, path, meta, marker))
+            }
+        }
     }
 
     /// Opens an existing store read-only-in-spirit for commands that only
@@ -128,17 +133,70 @@ impl SledStore {
             return Ok(None);
         }
         let db = open_db(&path)?;
-        // An empty database is what a first run leaves when it stopped
-        // between creating the database and writing its metadata: no store.
-        Ok(read_meta(&db, &path)?.map(|meta| SledStore::new(db, path, meta)))
+        Ok(SledStore::check(db, path)?.ok())
     }
 
-    fn new(db: sled::Db, path: PathBuf, meta: Meta) -> SledStore {
+    /// Checks an opened database against its metadata and the marker.
+    /// `Err((db, path))` (inside `Ok`) when there is no store yet: an empty
+    /// database and no marker, which is also what a first run leaves when it
+    /// stopped before it finished creating the store.
+    #[allow(clippy::type_complexity)]
+    fn check(
+        db: sled::Db,
+        path: PathBuf,
+    ) -> anyhow::Result<Result<SledStore, (sled::Db, PathBuf)>> {
+        let meta = read_meta(&db, &path)?;
+        let marker = Marker::read(&path)?;
+        let (meta, marker) = match (meta, marker) {
+            (None, None) => return Ok(Err((db, path))),
+            (None, Some((lineage, _))) => {
+                return Err(unreadable(
+                    &path,
+                    format!(
+                        "its database file is damaged: it no longer holds the store \
+                         with lineage {lineage}"
+                    ),
+                ));
+            }
+            // Stopped between writing the metadata and the marker.
+            (Some(meta), None) => {
+                let serial = read_serial(&db, &path)?;
+                let marker = Marker::create(&path, &meta.lineage, serial)?;
+                (meta, marker)
+            }
+            (Some(meta), Some((lineage, marked_serial))) => {
+                if lineage != meta.lineage {
+                    return Err(unreadable(
+                        &path,
+                        format!(
+                            "its database holds lineage {}, but its marker says {lineage}",
+                            meta.lineage
+                        ),
+                    ));
+                }
+                let serial = read_serial(&db, &path)?;
+                if serial < marked_serial {
+                    return Err(unreadable(
+                        &path,
+                        format!(
+                            "its database file is damaged: it is at serial {serial}, \
+                             but serial {marked_serial} was recorded"
+                        ),
+                    ));
+                }
+                (meta, Marker::open(&path)?)
+            }
+        };
+        Ok(Ok(SledStore::new(db, path, meta, marker)))
+    }
+
+    fn new(db: sled::Db, path: PathBuf, meta: Meta, marker: Marker) -> SledStore {
         SledStore {
             db,
             path,
             lineage: meta.lineage,
             fingerprinter: Fingerprinter::new(meta.fingerprint_key),
+            marker,
             writes: Mutex::new(()),
         }
     }
@@ -163,11 +221,7 @@ impl SledStore {
     }
 
     fn read_serial(&self) -> anyhow::Result<u64> {
-        let value = self
-            .db
-            .get(META_SERIAL)
-            .map_err(|e| self.unreadable(e.to_string()))?;
-        decode_serial(value.as_deref()).map_err(|reason| self.unreadable(reason))
+        read_serial(&self.db, &self.path)
     }
 
     /// Every record under `prefix`, decoded.
@@ -247,6 +301,11 @@ impl StateStore for SledStore {
         // The caller has just made an API call; state must say so even if
         // this process dies right after returning.
         self.db.flush().with_context(|| self.write_failed())?;
+        // Only after sled's flush, so the marker is never ahead of what
+        // sled has made durable unless sled later loses it.
+        self.marker
+            .write(&self.lineage, serial)
+            .with_context(|| self.write_failed())?;
         Ok(serial)
     }
 
@@ -377,6 +436,74 @@ fn initialize(db: &sled::Db, path: &Path) -> anyhow::Result<Meta> {
         lineage,
         fingerprint_key,
     })
+}
+
+fn read_serial(db: &sled::Db, path: &Path) -> anyhow::Result<u64> {
+    let value = db
+        .get(META_SERIAL)
+        .map_err(|e| unreadable(path, e.to_string()))?;
+    decode_serial(value.as_deref()).map_err(|reason| unreadable(path, reason))
+}
+
+/// `<db>/socialform-marker`: the lineage and the last serial recorded, kept
+/// outside sled.
+///
+/// sled recovers from a damaged log by keeping the longest valid prefix, so
+/// damage looks to it like a crash before the lost writes: it opens a
+/// shortened or empty database without complaint. The marker lets `open`
+/// notice that instead of silently forgetting pages (or starting a new
+/// store). It is rewritten after every record without an fsync of its own:
+/// the write survives the process being killed, and after a power loss the
+/// marker can only lag sled (which was flushed first), never lead it.
+struct Marker {
+    file: File,
+}
+
+const MARKER_FILE: &str = "socialform-marker";
+
+impl Marker {
+    /// Creates (or overwrites) the marker and makes it durable.
+    fn create(db_path: &Path, lineage: &str, serial: u64) -> anyhow::Result<Marker> {
+        let marker = Marker::open(db_path)?;
+        let failed = || format!("cannot write {}", db_path.join(MARKER_FILE).display());
+        marker.write(lineage, serial).with_context(failed)?;
+        marker.file.sync_all().with_context(failed)?;
+        Ok(marker)
+    }
+
+    fn open(db_path: &Path) -> anyhow::Result<Marker> {
+        let path = db_path.join(MARKER_FILE);
+        let file =
+            open_private_file(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(Marker { file })
+    }
+
+    /// One fixed-width line written in place by a single write, so a reader
+    /// never sees half of an old and half of a new line.
+    fn write(&self, lineage: &str, serial: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file
+            .write_all_at(format!("{lineage} {serial:020}\n").as_bytes(), 0)
+    }
+
+    /// `(lineage, serial)`, or `None` when there is no marker.
+    fn read(db_path: &Path) -> anyhow::Result<Option<(String, u64)>> {
+        let path = db_path.join(MARKER_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(unreadable(db_path, format!("{}: {error}", path.display())));
+            }
+        };
+        let parsed = text
+            .trim_end()
+            .split_once(' ')
+            .and_then(|(lineage, serial)| Some((lineage.to_string(), serial.parse::<u64>().ok()?)));
+        parsed
+            .map(Some)
+            .ok_or_else(|| unreadable(db_path, format!("{} is damaged", path.display())))
+    }
 }
 
 fn decode_serial(value: Option<&[u8]>) -> Result<u64, &'static str> {
@@ -685,16 +812,17 @@ mod tests {
     fn files_are_private_whatever_the_umask() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state");
-        // A permissive umask, restored before asserting. No other test in
-        // this crate creates files whose mode it checks while this runs...
-        // and they all set modes explicitly anyway.
+        // The common umask, under which sled's own files come out 0644: the
+        // store must tighten them itself. (If the umask were already 0077 this
+        // test could not fail.) The umask is process-wide, so set it to the
+        // usual default rather than anything other tests would notice.
+        // SAFETY: umask has no memory-safety preconditions.
         let old = unsafe { libc::umask(0o022) };
-        let store = SledStore::open(&state).map(|store| {
-            store.record(&[StateOp::PutPage(page("a", "1"))]).unwrap();
-            store
-        });
+        let opened = SledStore::open(&state);
+        // SAFETY: as above.
         unsafe { libc::umask(old) };
-        let store = store.unwrap();
+        let store = opened.unwrap();
+        store.record(&[StateOp::PutPage(page("a", "1"))]).unwrap();
         drop(store);
 
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -739,6 +867,58 @@ mod tests {
             "{message}"
         );
         unreadable_error(SledStore::open_existing(dir.path()));
+    }
+
+    /// A store with 50 recorded pages; returns its sled data file and lineage.
+    fn store_with_fifty_pages(dir: &Path) -> (PathBuf, String) {
+        let store = SledStore::open(dir).unwrap();
+        for i in 0..50 {
+            let name = format!("p{i}");
+            store
+                .record(&[StateOp::PutPage(page(&name, &name))])
+                .unwrap();
+        }
+        (dir.join("db").join("db"), store.lineage.clone())
+    }
+
+    #[test]
+    fn a_wiped_data_file_is_not_taken_for_a_new_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, lineage) = store_with_fifty_pages(dir.path());
+        let length = std::fs::metadata(&data).unwrap().len() as usize;
+        // sled reads this as an empty log rather than failing.
+        std::fs::write(&data, vec![0xAB; length]).unwrap();
+
+        let error = unreadable_error(SledStore::open(dir.path()));
+        assert!(error.reason.contains(&lineage), "{}", error.reason);
+        unreadable_error(SledStore::open_existing(dir.path()));
+    }
+
+    #[test]
+    fn a_truncated_data_file_is_not_taken_for_an_older_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, _) = store_with_fifty_pages(dir.path());
+        let bytes = std::fs::read(&data).unwrap();
+        // sled keeps the valid prefix of its log, as after a crash.
+        std::fs::write(&data, &bytes[..bytes.len() / 3]).unwrap();
+
+        let error = unreadable_error(SledStore::open(dir.path()));
+        assert!(
+            error.reason.contains("but serial 50 was recorded"),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[test]
+    fn a_store_whose_marker_is_missing_gets_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_fifty_pages(dir.path());
+        std::fs::remove_file(dir.path().join("db").join(MARKER_FILE)).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap().serial, 50);
+        let marker = Marker::read(store.path()).unwrap();
+        assert_eq!(marker, Some((store.lineage.clone(), 50)));
     }
 
     #[test]
