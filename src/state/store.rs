@@ -18,6 +18,10 @@
 //! (also across a crash), without sled's optimistic multi-tree transactions
 //! and their retry closures. Writers are serialized by a mutex, so the
 //! read-modify-write of the serial needs nothing more.
+//!
+//! Beside sled's files, `db/socialform-marker` repeats the lineage and the
+//! last serial, so that a damaged sled log is refused rather than opened as
+//! an older or empty state (see `Marker`).
 
 use super::fingerprint::Fingerprinter;
 use super::records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
@@ -991,6 +995,68 @@ mod tests {
         assert_eq!(store.history().unwrap(), expected);
         // History is not state: it does not move the serial.
         assert_eq!(store.load().unwrap().serial, 0);
+    }
+
+    const RECORDER_ENV: &str = "SOCIALFORM_TEST_RECORDER_DIR";
+
+    /// Not a test on its own: `a_killed_apply_leaves_whole_calls_only` runs
+    /// the test binary again with only this selected and `RECORDER_ENV` set;
+    /// it then records page+link pairs until it is killed.
+    #[test]
+    #[ignore = "helper process for a_killed_apply_leaves_whole_calls_only"]
+    fn recorder_child() {
+        let Some(dir) = std::env::var_os(RECORDER_ENV) else {
+            return;
+        };
+        let store = SledStore::open(Path::new(&dir)).unwrap();
+        for i in 0.. {
+            let name = format!("p{i}");
+            store
+                .record(&[
+                    StateOp::PutPage(page(&name, &name)),
+                    StateOp::PutLink(link(&name, &name)),
+                ])
+                .unwrap();
+            if i == 20 {
+                println!("recording");
+            }
+        }
+    }
+
+    #[test]
+    fn a_killed_apply_leaves_whole_calls_only() {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "state::store::tests::recorder_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(RECORDER_ENV, dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let recording = stdout
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("recording"));
+        assert!(recording, "the child never started recording");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        child.kill().unwrap(); // SIGKILL, most likely in the middle of a record
+        child.wait().unwrap();
+
+        let recorded = SledStore::open(dir.path()).unwrap().load().unwrap();
+        assert!(recorded.serial > 20, "serial {}", recorded.serial);
+        // Every call that was recorded is there whole, and nothing else.
+        assert_eq!(recorded.pages.len() as u64, recorded.serial);
+        let page_ids: Vec<_> = recorded.pages.values().map(|p| &p.page_id).collect();
+        let link_ids: Vec<_> = recorded.links.values().map(|l| &l.page_id).collect();
+        assert_eq!(page_ids, link_ids);
     }
 
     #[test]
