@@ -60,18 +60,16 @@ impl std::fmt::Display for LockHeld {
             )?,
             None => f.write_str("state is locked by another socialform process")?,
         }
-        if !self.waited.is_zero() {
+        if self.waited.is_zero() {
+            f.write_str("; wait for it to finish or pass --lock-timeout 30s")?;
+        } else {
             write!(
                 f,
-                " and was still locked after waiting {}",
+                "; gave up after waiting {}; wait for it to finish or pass a longer --lock-timeout",
                 humantime::format_duration(self.waited)
             )?;
         }
-        write!(
-            f,
-            "; wait for it to finish or pass --lock-timeout 30s (lock file: {})",
-            self.path.display()
-        )
+        write!(f, " (lock file: {})", self.path.display())
     }
 }
 
@@ -291,7 +289,10 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("(socialform destroy, since"), "{message}");
         assert!(
-            message.contains("still locked after waiting 200ms"),
+            message.contains(
+                "; gave up after waiting 200ms; wait for it to finish or pass a longer \
+                 --lock-timeout (lock file: "
+            ),
             "{message}"
         );
     }

@@ -104,6 +104,15 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
+/// What an opened database turned out to be.
+enum Checked {
+    Store(SledStore),
+    /// An empty database and no marker: nothing was ever recorded. Also what
+    /// a first run leaves when it stopped before it finished creating the
+    /// store, so `open` simply creates it.
+    NoStore(sled::Db, PathBuf),
+}
+
 /// What `meta/*` holds, once checked.
 struct Meta {
     lineage: String,
@@ -120,8 +129,8 @@ impl SledStore {
             .with_context(|| format!("cannot create the state directory {}", path.display()))?;
         let db = open_db(&path)?;
         match SledStore::check(db, path)? {
-            Ok(store) => Ok(store),
-            Err((db, path)) => {
+            Checked::Store(store) => Ok(store),
+            Checked::NoStore(db, path) => {
                 let meta = initialize(&db, &path)?;
                 let marker = Marker::create(&path, &meta.lineage, 0)?;
                 Ok(SledStore::new(db, path, meta, marker))
@@ -137,22 +146,18 @@ impl SledStore {
             return Ok(None);
         }
         let db = open_db(&path)?;
-        Ok(SledStore::check(db, path)?.ok())
+        Ok(match SledStore::check(db, path)? {
+            Checked::Store(store) => Some(store),
+            Checked::NoStore(..) => None,
+        })
     }
 
     /// Checks an opened database against its metadata and the marker.
-    /// `Err((db, path))` (inside `Ok`) when there is no store yet: an empty
-    /// database and no marker, which is also what a first run leaves when it
-    /// stopped before it finished creating the store.
-    #[allow(clippy::type_complexity)]
-    fn check(
-        db: sled::Db,
-        path: PathBuf,
-    ) -> anyhow::Result<Result<SledStore, (sled::Db, PathBuf)>> {
+    fn check(db: sled::Db, path: PathBuf) -> anyhow::Result<Checked> {
         let meta = read_meta(&db, &path)?;
         let marker = Marker::read(&path)?;
         let (meta, marker) = match (meta, marker) {
-            (None, None) => return Ok(Err((db, path))),
+            (None, None) => return Ok(Checked::NoStore(db, path)),
             (None, Some((lineage, _))) => {
                 return Err(unreadable(
                     &path,
@@ -191,7 +196,7 @@ impl SledStore {
                 (meta, Marker::open(&path)?)
             }
         };
-        Ok(Ok(SledStore::new(db, path, meta, marker)))
+        Ok(Checked::Store(SledStore::new(db, path, meta, marker)))
     }
 
     fn new(db: sled::Db, path: PathBuf, meta: Meta, marker: Marker) -> SledStore {
@@ -357,32 +362,58 @@ fn unreadable(path: &Path, reason: impl Into<String>) -> anyhow::Error {
 }
 
 fn open_db(path: &Path) -> anyhow::Result<sled::Db> {
-    // sled 0.34 can panic instead of failing on some damaged files. A damaged
-    // store must give the recovery message, never a crash, so contain it.
-    let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open());
-    let db = match opened {
-        Ok(Ok(db)) => db,
-        Ok(Err(sled::Error::Io(error))) if error.to_string().contains("could not acquire lock") => {
-            anyhow::bail!(
+    // sled holds an exclusive lock on its data file until every one of its
+    // background threads has let go of the database, which can be a moment
+    // after the last handle is dropped: reopening right after closing (as a
+    // command that reads, then writes may do) must not fail on that. A
+    // process that really keeps it open still fails, after this grace time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match try_open_db(path) {
+            Err(OpenError::Busy) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(OpenError::Busy) => anyhow::bail!(
                 "the state store at {} is in use by another socialform process; \
                  wait for it to finish and try again",
                 path.display()
-            )
+            ),
+            Err(OpenError::Failed(error)) => return Err(error),
+            Ok(db) => {
+                // sled creates its files with the process umask; make them private.
+                restrict_tree(path)
+                    .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+                return Ok(db);
+            }
         }
-        Ok(Err(error)) => return Err(unreadable(path, error.to_string())),
+    }
+}
+
+enum OpenError {
+    /// Another handle, in this process or another, holds sled's file lock.
+    Busy,
+    Failed(anyhow::Error),
+}
+
+fn try_open_db(path: &Path) -> Result<sled::Db, OpenError> {
+    // sled 0.34 can panic instead of failing on some damaged files. A damaged
+    // store must give the recovery message, never a crash, so contain it.
+    let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open());
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(error))) if error.to_string().contains("could not acquire lock") => {
+            Err(OpenError::Busy)
+        }
+        Ok(Err(error)) => Err(OpenError::Failed(unreadable(path, error.to_string()))),
         Err(panic) => {
             let detail = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("the database engine failed on its files");
-            return Err(unreadable(path, detail));
+            Err(OpenError::Failed(unreadable(path, detail)))
         }
-    };
-    // sled creates its files with the process umask; make them private.
-    restrict_tree(path)
-        .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
-    Ok(db)
+    }
 }
 
 /// The checked metadata, or `None` for a database with nothing in it.
@@ -651,6 +682,26 @@ mod tests {
             .unwrap()
             .expect("a store");
         assert_eq!(store.load().unwrap().lineage, lineage);
+    }
+
+    #[test]
+    fn a_store_open_elsewhere_is_reported_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = SledStore::open(dir.path()).unwrap();
+        let error = SledStore::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("is in use by another socialform process"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reopening_at_once_after_closing_works() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 1..=20 {
+            let store = SledStore::open(dir.path()).unwrap();
+            assert_eq!(store.record(&[]).unwrap(), round);
+        }
     }
 
     #[test]
