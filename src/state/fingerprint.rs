@@ -13,12 +13,16 @@ type HmacSha256 = Hmac<Sha256>;
 
 #[derive(Clone)]
 pub struct Fingerprinter {
-    key: Vec<u8>,
+    /// Wiped on drop, like the tokens it fingerprints: with the key, the
+    /// fingerprints in state could be checked against guessed tokens.
+    key: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl Fingerprinter {
     pub fn new(key: Vec<u8>) -> Self {
-        Fingerprinter { key }
+        Fingerprinter {
+            key: zeroize::Zeroizing::new(key),
+        }
     }
 
     /// HMAC-SHA256(key, token), lower-case hex.
