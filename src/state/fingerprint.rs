@@ -1,27 +1,132 @@
 //! Keyed fingerprints of page tokens: enough to notice that a token changed,
 //! useless for recovering it.
+//!
+//! A plain hash of a token could be checked against guesses by anyone who
+//! can read the state; keying it with a random per-store secret means the
+//! fingerprint only means something to whoever also holds that key.
 
 use crate::secret::Secret;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
 
 #[derive(Clone)]
 pub struct Fingerprinter {
-    key: Vec<u8>,
+    /// Wiped on drop, like the tokens it fingerprints: with the key, the
+    /// fingerprints in state could be checked against guessed tokens.
+    key: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl Fingerprinter {
     pub fn new(key: Vec<u8>) -> Self {
-        Fingerprinter { key }
+        Fingerprinter {
+            key: zeroize::Zeroizing::new(key),
+        }
     }
 
     /// HMAC-SHA256(key, token), lower-case hex.
-    pub fn fingerprint(&self, _token: &Secret) -> String {
-        let _ = &self.key;
-        todo!()
+    pub fn fingerprint(&self, token: &Secret) -> String {
+        let code = self.mac(token).finalize().into_bytes();
+        let mut hex = String::with_capacity(code.len() * 2);
+        for byte in code.iter() {
+            hex.push(hex_digit(byte >> 4));
+            hex.push(hex_digit(byte & 0x0f));
+        }
+        hex
     }
+
+    /// True when `fingerprint` is this key's fingerprint of `token`.
+    ///
+    /// Compares in constant time (through the MAC's own verification), so the
+    /// time taken does not reveal how much of a guessed fingerprint was right.
+    /// A fingerprint that is not 64 hex digits simply does not match.
+    pub fn matches(&self, token: &Secret, fingerprint: &str) -> bool {
+        match decode_hex(fingerprint) {
+            Some(expected) => self.mac(token).verify_slice(&expected).is_ok(),
+            None => false,
+        }
+    }
+
+    fn mac(&self, token: &Secret) -> HmacSha256 {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        mac.update(token.expose().as_bytes());
+        mac
+    }
+}
+
+fn hex_digit(nibble: u8) -> char {
+    char::from(b"0123456789abcdef"[usize::from(nibble & 0x0f)])
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let value = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    bytes
+        .chunks(2)
+        .map(|pair| Some(value(pair[0])? << 4 | value(pair[1])?))
+        .collect()
 }
 
 impl std::fmt::Debug for Fingerprinter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Fingerprinter(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_hex_hmac_sha256() {
+        // RFC 4231, test case 2: key "Jefe".
+        let fingerprinter = Fingerprinter::new(b"Jefe".to_vec());
+        let token = Secret::new("what do ya want for nothing?");
+        assert_eq!(
+            fingerprinter.fingerprint(&token),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn different_tokens_and_keys_give_different_fingerprints() {
+        let a = Fingerprinter::new(vec![1; 32]);
+        let b = Fingerprinter::new(vec![2; 32]);
+        let token = Secret::new("EAAB-one");
+        assert_ne!(
+            a.fingerprint(&token),
+            a.fingerprint(&Secret::new("EAAB-two"))
+        );
+        assert_ne!(a.fingerprint(&token), b.fingerprint(&token));
+        assert_eq!(a.fingerprint(&token), a.clone().fingerprint(&token));
+    }
+
+    #[test]
+    fn matches_only_its_own_fingerprint() {
+        let fingerprinter = Fingerprinter::new(vec![7; 32]);
+        let token = Secret::new("EAAB-one");
+        let fingerprint = fingerprinter.fingerprint(&token);
+        assert!(fingerprinter.matches(&token, &fingerprint));
+        assert!(fingerprinter.matches(&token, &fingerprint.to_uppercase()));
+        assert!(!fingerprinter.matches(&Secret::new("EAAB-two"), &fingerprint));
+        assert!(!fingerprinter.matches(&token, &fingerprint[..62]));
+        assert!(!fingerprinter.matches(&token, "not hex"));
+        assert!(!fingerprinter.matches(&token, ""));
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let fingerprinter = Fingerprinter::new(b"very secret key".to_vec());
+        assert_eq!(format!("{fingerprinter:?}"), "Fingerprinter(..)");
     }
 }
