@@ -5,11 +5,14 @@
 
 mod client;
 mod error;
+mod problem;
+mod retry;
 mod types;
+mod wire;
 
 pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{ApiError, InvalidParam};
 pub use types::{
-    Account, AccountsPage, Application, ConnectRequest, NewApplication, UpdateRequest,
-    ACCOUNTS_BASE, APPLICATIONS_BASE,
+    ACCOUNTS_BASE, APPLICATIONS_BASE, Account, AccountsPage, Application, ConnectRequest,
+    NewApplication, UpdateRequest,
 };
