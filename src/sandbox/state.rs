@@ -5,6 +5,7 @@ use super::Faults;
 use super::faults::RateLimiter;
 use super::log::LoggedRequest;
 use super::store::Store;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -24,8 +25,12 @@ pub struct Shared {
 #[derive(Default)]
 struct RequestLog {
     next_seq: u64,
-    entries: Vec<(u64, LoggedRequest)>,
+    entries: VecDeque<(u64, LoggedRequest)>,
 }
+
+/// A long-running `sandbox serve` must not grow without bound; tests read
+/// far fewer entries than this.
+const LOG_CAPACITY: usize = 100_000;
 
 /// A poisoned lock only means another handler panicked mid-update; the maps
 /// are still usable, and the sandbox must keep answering.
@@ -84,7 +89,10 @@ impl Shared {
         let mut log = lock(&self.log);
         let seq = log.next_seq;
         log.next_seq += 1;
-        log.entries.push((
+        if log.entries.len() >= LOG_CAPACITY {
+            log.entries.pop_front();
+        }
+        log.entries.push_back((
             seq,
             LoggedRequest {
                 method: method.to_owned(),
