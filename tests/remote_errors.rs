@@ -267,3 +267,51 @@ async fn an_endpoint_that_is_not_a_url_is_refused() {
     });
     assert!(result.is_err());
 }
+
+#[tokio::test]
+async fn without_a_last_link_the_client_walks_next_and_identifies_itself() {
+    let agents = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = agents.clone();
+    let app = Router::new().route(
+        "/beta/chatapp-accounts",
+        get(
+            move |headers: axum::http::HeaderMap,
+                  query: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                let seen = seen.clone();
+                async move {
+                    let agent = headers
+                        .get(header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    seen.lock().unwrap().push(agent);
+                    let n: u32 = query.get("page_number").and_then(|v| v.parse().ok()).unwrap_or(1);
+                    // Three pages of one account each; only `next` links, no `last`.
+                    let next = if n < 3 {
+                        format!(r#","next":{{"href":"/beta/chatapp-accounts?page_number={}"}}"#, n + 1)
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        r#"{{"_embedded":[{{"external_id":"p{n}","provider":"messenger","api_key":"k"}}],"_links":{{"self":{{"href":"x"}}{next}}},"page_number":{n},"page_size":100}}"#
+                    )
+                }
+            },
+        ),
+    );
+    let url = serve(app).await;
+    let accounts = client_with(&url, KEY, SECRET)
+        .list_accounts(None)
+        .await
+        .unwrap();
+    let ids: Vec<_> = accounts.iter().map(|a| a.external_id.as_str()).collect();
+    assert_eq!(ids, ["p1", "p2", "p3"]);
+    let agents = agents.lock().unwrap().clone();
+    assert_eq!(agents.len(), 3);
+    assert!(
+        agents
+            .iter()
+            .all(|a| a == &format!("socialform/{}", env!("CARGO_PKG_VERSION"))),
+        "{agents:?}"
+    );
+}

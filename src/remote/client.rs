@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// How reads (and throttled writes) are retried.
@@ -430,19 +429,20 @@ impl Client {
         F: Fn(Client, u32) -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
     {
-        let permits = Arc::new(Semaphore::new(LIST_CONCURRENCY));
+        // Tasks are spawned as slots free up, so a server announcing a huge
+        // page count costs requests, not memory.
+        let mut pages = pages;
         let mut tasks = JoinSet::new();
-        for n in pages {
-            let work = fetch(self.clone(), n);
-            let permits = permits.clone();
-            tasks.spawn(async move {
-                // The semaphore is never closed, so acquiring cannot fail.
-                let _permit = permits.acquire_owned().await;
-                (n, work.await)
-            });
-        }
-        let mut results = Vec::with_capacity(tasks.len());
-        while let Some(joined) = tasks.join_next().await {
+        let mut results = Vec::new();
+        loop {
+            while tasks.len() < LIST_CONCURRENCY {
+                let Some(n) = pages.next() else { break };
+                let work = fetch(self.clone(), n);
+                tasks.spawn(async move { (n, work.await) });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
             let (n, result) =
                 joined.map_err(|e| ApiError::Transport(format!("page fetch aborted: {e}")))?;
             results.push((n, result?));
