@@ -193,12 +193,17 @@ impl Client {
             Some(_) => {}
             None => {
                 // No `last` link: follow `next` one page at a time.
+                // An empty page ends the walk even if it claims a successor,
+                // so a confused server cannot keep us looping.
                 let mut number = pages[0].page_number;
                 while pages
                     .last()
                     .is_some_and(|p| p.has_next && !p.accounts.is_empty())
                 {
-                    number += 1;
+                    let Some(next) = number.checked_add(1) else {
+                        break;
+                    };
+                    number = next;
                     pages.push(self.list_accounts_page(provider, number, size).await?);
                 }
             }
