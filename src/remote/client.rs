@@ -1,9 +1,21 @@
-//! The HTTP client (reqwest, rustls). Implementation: issue 2.
+//! The HTTP client (reqwest over rustls) for the External Accounts API and
+//! the Application API v2.
 
 use super::error::ApiError;
+use super::problem::{error_from_response, parse_retry_after};
+use super::retry;
 use super::types::*;
+use super::wire::{WireAccount, WireAccountsPage, WireApplication, WireApplicationsPage};
 use crate::secret::Secret;
-use std::time::Duration;
+use base64::Engine;
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, Url};
+use serde_json::{Value, json};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 
 /// How reads (and throttled writes) are retried.
 #[derive(Clone, Debug)]
@@ -37,98 +49,507 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
 }
 
+/// Largest page the account and application lists accept.
+const LARGEST_PAGE: u32 = 100;
+/// The documented default page size of the account list, used when a server
+/// refuses the largest one.
+const DEFAULT_ACCOUNT_PAGE: u32 = 20;
+/// Pages of a list fetched at the same time.
+const LIST_CONCURRENCY: usize = 8;
+
 #[derive(Clone)]
 pub struct Client {
-    _config: ClientConfig,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    api_key: String,
+    /// Precomputed and marked sensitive so that it is never printed.
+    authorization: HeaderValue,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.base.as_str())
+            .field("api_key", &self.inner.api_key)
+            .field("api_secret", &"(sensitive value)")
+            .finish()
+    }
+}
+
+/// One request: what to send, and whether it may be repeated after an
+/// ambiguous failure.
+struct Call<'a> {
+    method: Method,
+    segments: &'a [&'a str],
+    query: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    idempotent: bool,
+}
+
+impl<'a> Call<'a> {
+    fn get(segments: &'a [&'a str]) -> Self {
+        Call {
+            method: Method::GET,
+            segments,
+            query: Vec::new(),
+            body: None,
+            idempotent: true,
+        }
+    }
+
+    fn write(method: Method, segments: &'a [&'a str], body: Option<Value>) -> Self {
+        Call {
+            method,
+            segments,
+            query: Vec::new(),
+            body,
+            idempotent: false,
+        }
+    }
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
-        Ok(Client { _config: config })
+        // reqwest is built without a bundled crypto provider; install ring as
+        // the process default. A provider installed earlier (by another
+        // client or by the application) is fine as it is.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let mut base = Url::parse(config.endpoint.trim()).map_err(|e| {
+            ApiError::Transport(format!("invalid endpoint {:?}: {e}", config.endpoint))
+        })?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(ApiError::Transport(format!(
+                "invalid endpoint {:?}: expected an http(s) URL",
+                config.endpoint
+            )));
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            config.api_key,
+            config.api_secret.expose()
+        ));
+        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
+            .map_err(|_| ApiError::Transport("API key contains invalid characters".into()))?;
+        authorization.set_sensitive(true);
+
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("socialform/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| ApiError::Transport(format!("cannot build the HTTP client: {e}")))?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                api_key: config.api_key,
+                authorization,
+                retry: config.retry,
+            }),
+        })
     }
 
     /// Every account of `provider` (all providers when `None`), in as few
     /// list requests as the server allows: the first page reveals how many
     /// there are, the rest are fetched concurrently.
-    pub async fn list_accounts(&self, _provider: Option<&str>) -> Result<Vec<Account>, ApiError> {
-        todo!()
+    pub async fn list_accounts(&self, provider: Option<&str>) -> Result<Vec<Account>, ApiError> {
+        let first = match self.list_accounts_page(provider, 1, LARGEST_PAGE).await {
+            Ok(page) => page,
+            // A server with a smaller limit refuses the size outright; its
+            // documented default always works.
+            Err(ApiError::Invalid { .. }) => {
+                self.list_accounts_page(provider, 1, DEFAULT_ACCOUNT_PAGE)
+                    .await?
+            }
+            Err(e) => return Err(e),
+        };
+        let size = first.page_size.max(1);
+        let mut pages = vec![first];
+
+        match pages[0].last_page {
+            Some(last) if last > 1 => {
+                let owned = provider.map(str::to_owned);
+                let rest = self
+                    .fetch_concurrently(2..=last, move |client, n| {
+                        let provider = owned.clone();
+                        async move {
+                            client
+                                .list_accounts_page(provider.as_deref(), n, size)
+                                .await
+                        }
+                    })
+                    .await?;
+                pages.extend(rest);
+            }
+            Some(_) => {}
+            None => {
+                // No `last` link: follow `next` one page at a time.
+                // An empty page ends the walk even if it claims a successor,
+                // so a confused server cannot keep us looping.
+                let mut number = pages[0].page_number;
+                while pages
+                    .last()
+                    .is_some_and(|p| p.has_next && !p.accounts.is_empty())
+                {
+                    let Some(next) = number.checked_add(1) else {
+                        break;
+                    };
+                    number = next;
+                    pages.push(self.list_accounts_page(provider, number, size).await?);
+                }
+            }
+        }
+
+        // A page boundary can shift while the pages are read; keep the first
+        // sighting of each account.
+        let mut seen = std::collections::HashSet::new();
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.accounts)
+            .filter(|a| seen.insert((a.provider.clone(), a.external_id.clone())))
+            .collect())
     }
 
     /// One page of the account list.
     pub async fn list_accounts_page(
         &self,
-        _provider: Option<&str>,
-        _page_number: u32,
-        _page_size: u32,
+        provider: Option<&str>,
+        page_number: u32,
+        page_size: u32,
     ) -> Result<AccountsPage, ApiError> {
-        todo!()
+        let mut call = Call::get(&["beta", "chatapp-accounts"]);
+        if let Some(p) = provider {
+            call.query.push(("provider", p.to_owned()));
+        }
+        call.query.push(("page_number", page_number.to_string()));
+        call.query.push(("page_size", page_size.to_string()));
+        let page: WireAccountsPage = self.json(call).await?;
+        Ok(page.into_page(page_number, page_size))
     }
 
     /// `GET /beta/chatapp-accounts/{provider}/{id}`.
     pub async fn get_account(
         &self,
-        _provider: &str,
-        _external_id: &str,
+        provider: &str,
+        external_id: &str,
     ) -> Result<Account, ApiError> {
-        todo!()
+        let account: WireAccount = self
+            .json(Call::get(&[
+                "beta",
+                "chatapp-accounts",
+                provider,
+                external_id,
+            ]))
+            .await?;
+        Ok(account.into())
     }
 
     /// `POST /beta/chatapp-accounts/messenger` (201).
-    pub async fn connect_messenger(&self, _request: &ConnectRequest) -> Result<Account, ApiError> {
-        todo!()
+    pub async fn connect_messenger(&self, request: &ConnectRequest) -> Result<Account, ApiError> {
+        let mut body = json!({
+            "external_id": request.external_id,
+            "access_token": request.access_token.expose(),
+        });
+        if let Some(name) = &request.name {
+            body["name"] = json!(name);
+        }
+        if !request.applications.is_empty() {
+            body["applications"] = json!(request.applications);
+        }
+        let account: WireAccount = self
+            .json(Call::write(
+                Method::POST,
+                &["beta", "chatapp-accounts", "messenger"],
+                Some(body),
+            ))
+            .await?;
+        Ok(account.into())
     }
 
     /// `PATCH /beta/chatapp-accounts/messenger/{id}` (200).
     pub async fn update_messenger(
         &self,
-        _external_id: &str,
-        _request: &UpdateRequest,
+        external_id: &str,
+        request: &UpdateRequest,
     ) -> Result<Account, ApiError> {
-        todo!()
+        let mut body = json!({});
+        if let Some(token) = &request.access_token {
+            body["access_token"] = json!(token.expose());
+        }
+        if let Some(name) = &request.name {
+            body["name"] = json!(name);
+        }
+        if let Some(apps) = &request.applications {
+            body["applications"] = json!(apps);
+        }
+        let account: WireAccount = self
+            .json(Call::write(
+                Method::PATCH,
+                &["beta", "chatapp-accounts", "messenger", external_id],
+                Some(body),
+            ))
+            .await?;
+        Ok(account.into())
     }
 
     /// `DELETE /beta/chatapp-accounts/messenger/{id}` (204).
-    pub async fn disconnect_messenger(&self, _external_id: &str) -> Result<(), ApiError> {
-        todo!()
+    pub async fn disconnect_messenger(&self, external_id: &str) -> Result<(), ApiError> {
+        self.send(Call::write(
+            Method::DELETE,
+            &["beta", "chatapp-accounts", "messenger", external_id],
+            None,
+        ))
+        .await
+        .map(drop)
     }
 
     /// `POST /beta/chatapp-accounts/{provider}/{id}/applications` (200).
     pub async fn link_application(
         &self,
-        _provider: &str,
-        _external_id: &str,
-        _application: &str,
+        provider: &str,
+        external_id: &str,
+        application: &str,
     ) -> Result<Account, ApiError> {
-        todo!()
+        let account: WireAccount = self
+            .json(Call::write(
+                Method::POST,
+                &[
+                    "beta",
+                    "chatapp-accounts",
+                    provider,
+                    external_id,
+                    "applications",
+                ],
+                Some(json!({ "application": application })),
+            ))
+            .await?;
+        Ok(account.into())
     }
 
     /// `DELETE /beta/chatapp-accounts/{provider}/{id}/applications/{app}` (204).
     pub async fn unlink_application(
         &self,
-        _provider: &str,
-        _external_id: &str,
-        _application: &str,
+        provider: &str,
+        external_id: &str,
+        application: &str,
     ) -> Result<(), ApiError> {
-        todo!()
+        self.send(Call::write(
+            Method::DELETE,
+            &[
+                "beta",
+                "chatapp-accounts",
+                provider,
+                external_id,
+                "applications",
+                application,
+            ],
+            None,
+        ))
+        .await
+        .map(drop)
     }
 
     /// Every application, paginated with the largest page size (100).
     pub async fn list_applications(&self) -> Result<Vec<Application>, ApiError> {
-        todo!()
+        let mut first = self.applications_page(1).await?;
+        let mut apps = first.take_applications();
+        let total_pages = first.total_pages.unwrap_or(1);
+        if total_pages > 1 {
+            let rest = self
+                .fetch_concurrently(2..=total_pages, |client, n| async move {
+                    client.applications_page(n).await
+                })
+                .await?;
+            for mut page in rest {
+                apps.extend(page.take_applications());
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        apps.retain(|a| seen.insert(a.id.clone()));
+        Ok(apps)
+    }
+
+    async fn applications_page(&self, page: u32) -> Result<WireApplicationsPage, ApiError> {
+        let mut call = Call::get(&["v2", "applications"]);
+        call.query.push(("page_size", LARGEST_PAGE.to_string()));
+        call.query.push(("page", page.to_string()));
+        self.json(call).await
     }
 
     /// `GET /v2/applications/{id}`.
-    pub async fn get_application(&self, _id: &str) -> Result<Application, ApiError> {
-        todo!()
+    pub async fn get_application(&self, id: &str) -> Result<Application, ApiError> {
+        let app: WireApplication = self.json(Call::get(&["v2", "applications", id])).await?;
+        Ok(app.into())
     }
 
     /// `POST /v2/applications` (201).
-    pub async fn create_application(&self, _new: &NewApplication) -> Result<Application, ApiError> {
-        todo!()
+    pub async fn create_application(&self, new: &NewApplication) -> Result<Application, ApiError> {
+        let mut body = json!({ "name": new.name });
+        if let Some(url) = &new.messages_inbound_url {
+            let hook = json!({ "address": url, "http_method": "POST" });
+            body["capabilities"] = json!({
+                "messages": { "webhooks": { "inbound_url": hook, "status_url": hook } }
+            });
+        }
+        let app: WireApplication = self
+            .json(Call::write(
+                Method::POST,
+                &["v2", "applications"],
+                Some(body),
+            ))
+            .await?;
+        Ok(app.into())
     }
 
     /// `DELETE /v2/applications/{id}` (204).
-    pub async fn delete_application(&self, _id: &str) -> Result<(), ApiError> {
-        todo!()
+    pub async fn delete_application(&self, id: &str) -> Result<(), ApiError> {
+        self.send(Call::write(
+            Method::DELETE,
+            &["v2", "applications", id],
+            None,
+        ))
+        .await
+        .map(drop)
     }
+
+    /// Runs `fetch` for every page number in `pages`, at most
+    /// `LIST_CONCURRENCY` at a time, and returns the results in page order.
+    /// The first failure wins; the other fetches are abandoned.
+    async fn fetch_concurrently<T, F, Fut>(
+        &self,
+        pages: std::ops::RangeInclusive<u32>,
+        fetch: F,
+    ) -> Result<Vec<T>, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(Client, u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        // Tasks are spawned as slots free up, so a server announcing a huge
+        // page count costs requests, not memory.
+        let mut pages = pages;
+        let mut tasks = JoinSet::new();
+        let mut results = Vec::new();
+        loop {
+            while tasks.len() < LIST_CONCURRENCY {
+                let Some(n) = pages.next() else { break };
+                let work = fetch(self.clone(), n);
+                tasks.spawn(async move { (n, work.await) });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let (n, result) =
+                joined.map_err(|e| ApiError::Transport(format!("page fetch aborted: {e}")))?;
+            results.push((n, result?));
+        }
+        results.sort_by_key(|(n, _)| *n);
+        Ok(results.into_iter().map(|(_, page)| page).collect())
+    }
+
+    /// Sends `call` and decodes a JSON answer into `T`.
+    async fn json<T: serde::de::DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
+        let (status, body) = self.send(call).await?;
+        serde_json::from_slice(&body).map_err(|e| ApiError::Decode {
+            status,
+            detail: format!("unexpected response body: {e}"),
+        })
+    }
+
+    /// Sends `call`, retrying as the policy allows; returns the status and
+    /// body of a 2xx answer.
+    async fn send(&self, call: Call<'_>) -> Result<(u16, Bytes), ApiError> {
+        let policy = &self.inner.retry;
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let err = match self.attempt(&call).await {
+                Ok(answer) => return Ok(answer),
+                Err(err) => err,
+            };
+            if attempt >= policy.max_attempts.max(1) || !retry::is_retryable(&err, call.idempotent)
+            {
+                return Err(err);
+            }
+            let wait = retry::delay(policy, &err, attempt);
+            if started.elapsed() + wait > policy.max_elapsed {
+                return Err(err);
+            }
+            tracing::debug!(
+                method = %call.method,
+                path = %call.segments.join("/"),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %err,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, call: &Call<'_>) -> Result<(u16, Bytes), ApiError> {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            // Each segment is percent-encoded, so an id can never change the path.
+            path.pop_if_empty().extend(call.segments);
+        }
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), url)
+            .header(AUTHORIZATION, self.inner.authorization.clone());
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let retry_after = parse_retry_after(
+            response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let body = response.bytes().await.map_err(|e| ApiError::Decode {
+            status,
+            detail: format!("the response body was cut short: {}", error_chain(&e)),
+        })?;
+        if (200..300).contains(&status) {
+            Ok((status, body))
+        } else {
+            Err(error_from_response(status, retry_after, &body))
+        }
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ApiError {
+    if e.is_timeout() {
+        return ApiError::Transport(format!("request timed out: {}", error_chain(&e)));
+    }
+    ApiError::Transport(error_chain(&e))
+}
+
+/// The error and its causes on one line; reqwest's own message alone often
+/// hides the useful part ("connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

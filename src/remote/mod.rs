@@ -5,7 +5,10 @@
 
 mod client;
 mod error;
+mod problem;
+mod retry;
 mod types;
+mod wire;
 
 pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{ApiError, InvalidParam};

@@ -1,9 +1,32 @@
 //! The local emulator of the Vonage APIs, served over HTTP with axum.
-//! Implementation: issue 2.
+//!
+//! It serves the External Accounts API and the part of the Application API v2
+//! socialform uses at their production paths, enforcing the real rules, with
+//! fault injection and test-only control endpoints under `/_sandbox/`.
 
+mod accounts;
+mod applications;
+mod auth;
+mod control;
+mod faults;
+mod gate;
+mod log;
+mod problem;
+mod request;
+mod router;
+mod state;
+mod store;
+
+pub use log::LoggedRequest;
+
+use state::Shared;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// Run-time fault injection; also settable through `PUT /_sandbox/faults`.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -44,6 +67,9 @@ pub const DEMO_APPLICATIONS: &[(&str, &str, bool)] = &[
 /// A running sandbox; stops when dropped or on `shutdown`.
 pub struct SandboxHandle {
     pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl SandboxHandle {
@@ -52,17 +78,127 @@ impl SandboxHandle {
         format!("http://{}", self.addr)
     }
 
-    pub async fn shutdown(self) {}
+    /// The faults in force now.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
+    }
+
+    /// Replaces the faults in force (the same as `PUT /_sandbox/faults` with
+    /// every field).
+    pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
+        faults::validate(&faults).map_err(anyhow::Error::msg)?;
+        self.shared.set_faults(faults);
+        Ok(())
+    }
+
+    /// Makes the account list refuse pages larger than `size` (default 100),
+    /// to emulate a server with a smaller limit.
+    pub fn set_max_page_size(&self, size: u32) {
+        self.shared.set_max_page_size(size);
+    }
+
+    /// The API requests received so far, in arrival order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.requests()
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and flushes the data
+    /// directory so it can be reopened at once.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.shared.store().close();
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Without awaiting the server, at least make the data durable and
+        // release the directory.
+        self.shared.store().close();
+    }
 }
 
 /// Binds and starts serving on the current tokio runtime.
-pub async fn start(_options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
-    todo!()
+pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
+    faults::validate(&options.faults).map_err(anyhow::Error::msg)?;
+    let mut store = match &options.data {
+        Some(dir) => Store::open(dir)?,
+        None => Store::in_memory(),
+    };
+    if options.seed_demo && store.is_empty() {
+        store.seed_demo();
+    }
+    let shared = Arc::new(Shared::new(
+        options.api_key,
+        options.api_secret,
+        options.seed_demo,
+        store,
+        options.faults,
+    ));
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.listen))?;
+    let addr = listener.local_addr()?;
+    let app = router::build(shared.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("sandbox server stopped: {e}");
+        }
+    });
+    Ok(SandboxHandle {
+        addr,
+        shared,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }
 
 /// `socialform sandbox serve`: prints `listening on http://HOST:PORT` first,
 /// then serves until interrupted.
-pub async fn serve(_options: SandboxOptions) -> anyhow::Result<()> {
-    let _ = Duration::ZERO;
-    todo!()
+pub async fn serve(options: SandboxOptions) -> anyhow::Result<()> {
+    let handle = start(options).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", handle.url())?;
+        out.flush()?;
+    }
+    wait_for_signal().await;
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,0 +1,107 @@
+//! Test-only endpoints under `/_sandbox/` (no authentication, not logged).
+
+use super::faults::FaultsPatch;
+use super::problem::{Answer, Problem};
+use super::request::json_object;
+use super::state::Shared;
+use super::store::StoredAccount;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// `GET /_sandbox/requests`
+pub async fn requests(State(shared): State<Arc<Shared>>) -> Answer {
+    Ok(Json(shared.requests()).into_response())
+}
+
+/// `DELETE /_sandbox/requests`
+pub async fn clear_requests(State(shared): State<Arc<Shared>>) -> Answer {
+    shared.clear_requests();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /_sandbox/faults`
+pub async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
+    Ok(Json(shared.faults()).into_response())
+}
+
+fn bad_control_body(detail: String) -> Problem {
+    Problem::invalid_params(vec![("body".into(), detail)])
+}
+
+/// `PUT /_sandbox/faults`: any subset of the fields.
+pub async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+    let patch: FaultsPatch =
+        serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
+    let next = patch.apply_to(&shared.faults()).map_err(bad_control_body)?;
+    shared.set_faults(next.clone());
+    Ok(Json(next).into_response())
+}
+
+/// `POST /_sandbox/reset`
+pub async fn reset(State(shared): State<Arc<Shared>>) -> Answer {
+    shared.reset();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A raw account of any provider, as the dashboard could create it.
+#[derive(Deserialize)]
+struct RawAccount {
+    external_id: String,
+    provider: String,
+    #[serde(default)]
+    api_key: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    applications: Vec<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+}
+
+/// `POST /_sandbox/accounts`: creates or replaces an account without any of
+/// the API's checks, to seed other providers or simulate changes made
+/// outside socialform.
+pub async fn put_account(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+    // Validate the JSON shape first so the error names the problem.
+    json_object(&body, Problem::invalid_params)?;
+    let raw: RawAccount =
+        serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
+    if raw.external_id.is_empty() || raw.provider.is_empty() {
+        return Err(bad_control_body(
+            "external_id and provider must not be empty".into(),
+        ));
+    }
+    let account = StoredAccount {
+        external_id: raw.external_id,
+        provider: raw.provider,
+        api_key: raw.api_key.unwrap_or_else(|| shared.api_key.clone()),
+        name: raw.name,
+        applications: raw.applications,
+        access_token: raw.access_token,
+    };
+    shared.store().put_account(account.clone());
+    Ok((StatusCode::CREATED, Json(account)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Limits {
+    max_page_size: Option<u32>,
+}
+
+/// `PUT /_sandbox/limits`: `{"max_page_size": N}` makes the account list
+/// refuse pages larger than N, like a server with a smaller limit.
+pub async fn set_limits(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+    let limits: Limits =
+        serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
+    if let Some(size) = limits.max_page_size {
+        shared.set_max_page_size(size);
+    }
+    Ok(Json(json!({ "max_page_size": shared.max_page_size() })).into_response())
+}

@@ -1,0 +1,58 @@
+//! The middleware in front of every API route: request log, latency, rate
+//! limit, authentication, and injected 503/500 answers. `/_sandbox/*` passes
+//! straight through and is never logged.
+
+use super::auth::is_authorized;
+use super::faults::roll;
+use super::problem::Problem;
+use super::state::Shared;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const CONTROL_PREFIX: &str = "/_sandbox/";
+
+pub async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with(CONTROL_PREFIX) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let seq = shared.log_arrival(method.as_str(), &path, &query);
+
+    let response = gated(&shared, method, request, next).await;
+    shared.log_status(seq, response.status().as_u16());
+    response
+}
+
+async fn gated(shared: &Shared, method: Method, request: Request, next: Next) -> Response {
+    let faults = shared.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    // Every API request counts against the limit, authenticated or not, as
+    // on a real front door.
+    if let Err(retry_after) = shared.rate().check(faults.rate_limit, Instant::now()) {
+        return Problem::throttled(retry_after).into_response();
+    }
+    if !is_authorized(request.headers(), &shared.api_key, &shared.api_secret) {
+        return Problem::unauthorized().into_response();
+    }
+    let mutating = matches!(
+        method,
+        Method::POST | Method::PATCH | Method::DELETE | Method::PUT
+    );
+    if mutating && roll(faults.error_rate) {
+        return Problem::unavailable().into_response();
+    }
+    let response = next.run(request).await;
+    if mutating && roll(faults.ambiguous_rate) {
+        // The handler has already done its work; the caller just cannot know.
+        return Problem::internal().into_response();
+    }
+    response
+}

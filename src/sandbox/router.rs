@@ -1,0 +1,65 @@
+//! The routes, at the production paths.
+
+use super::gate::api_gate;
+use super::problem::Problem;
+use super::state::Shared;
+use super::{accounts, applications, control};
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post, put};
+use std::sync::Arc;
+
+pub fn build(shared: Arc<Shared>) -> Router {
+    // Any provider is routed; handlers answer 404 for accounts that do not
+    // exist and 405 where only messenger supports the method.
+    let accounts_routes = Router::new()
+        .route("/beta/chatapp-accounts", get(accounts::list))
+        .route("/beta/chatapp-accounts/", get(accounts::list))
+        .route("/beta/chatapp-accounts/messenger", post(accounts::connect))
+        .route(
+            "/beta/chatapp-accounts/{provider}/{id}",
+            get(accounts::get)
+                .patch(accounts::update)
+                .delete(accounts::disconnect),
+        )
+        .route(
+            "/beta/chatapp-accounts/{provider}/{id}/applications",
+            post(accounts::link),
+        )
+        .route(
+            "/beta/chatapp-accounts/{provider}/{id}/applications/{app}",
+            delete(accounts::unlink),
+        );
+    let application_routes = Router::new()
+        .route(
+            "/v2/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route(
+            "/v2/applications/{id}",
+            get(applications::get).delete(applications::delete),
+        );
+    let control_routes = Router::new()
+        .route(
+            "/_sandbox/requests",
+            get(control::requests).delete(control::clear_requests),
+        )
+        .route(
+            "/_sandbox/faults",
+            get(control::faults).put(control::set_faults),
+        )
+        .route("/_sandbox/reset", post(control::reset))
+        .route("/_sandbox/accounts", post(control::put_account))
+        .route("/_sandbox/limits", put(control::set_limits));
+
+    Router::new()
+        .merge(accounts_routes)
+        .merge(application_routes)
+        .merge(control_routes)
+        .fallback(|| async { Problem::not_found("No such resource") })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        // Applied last so it wraps the fallbacks too: an unknown path still
+        // needs authentication and still shows up in the log.
+        .layer(from_fn_with_state(shared.clone(), api_gate))
+        .with_state(shared)
+}

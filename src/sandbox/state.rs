@@ -1,0 +1,139 @@
+//! Everything the handlers share. Each part has its own short-held lock so
+//! the request path never waits on I/O while holding one.
+
+use super::Faults;
+use super::faults::RateLimiter;
+use super::log::LoggedRequest;
+use super::store::Store;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+pub struct Shared {
+    pub api_key: String,
+    pub api_secret: String,
+    pub seed_demo: bool,
+    store: Mutex<Store>,
+    faults: Mutex<Faults>,
+    rate: Mutex<RateLimiter>,
+    log: Mutex<RequestLog>,
+    max_page_size: AtomicU32,
+}
+
+/// Entries carry a sequence number so that a request's status can be filled
+/// in when it completes while the entry keeps its place of arrival.
+#[derive(Default)]
+struct RequestLog {
+    next_seq: u64,
+    entries: VecDeque<(u64, LoggedRequest)>,
+}
+
+/// A long-running `sandbox serve` must not grow without bound; tests read
+/// far fewer entries than this.
+const LOG_CAPACITY: usize = 100_000;
+
+/// A poisoned lock only means another handler panicked mid-update; the maps
+/// are still usable, and the sandbox must keep answering.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
+
+impl Shared {
+    pub fn new(
+        api_key: String,
+        api_secret: String,
+        seed_demo: bool,
+        store: Store,
+        faults: Faults,
+    ) -> Self {
+        Shared {
+            api_key,
+            api_secret,
+            seed_demo,
+            store: Mutex::new(store),
+            faults: Mutex::new(faults),
+            rate: Mutex::new(RateLimiter::default()),
+            log: Mutex::new(RequestLog::default()),
+            max_page_size: AtomicU32::new(DEFAULT_MAX_PAGE_SIZE),
+        }
+    }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    pub fn faults(&self) -> Faults {
+        lock(&self.faults).clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.faults) = faults;
+    }
+
+    pub fn rate(&self) -> MutexGuard<'_, RateLimiter> {
+        lock(&self.rate)
+    }
+
+    pub fn max_page_size(&self) -> u32 {
+        self.max_page_size.load(Ordering::Relaxed)
+    }
+
+    pub fn set_max_page_size(&self, size: u32) {
+        self.max_page_size.store(size.max(1), Ordering::Relaxed);
+    }
+
+    /// Records an arriving request; returns its sequence number.
+    pub fn log_arrival(&self, method: &str, path: &str, query: &str) -> u64 {
+        let mut log = lock(&self.log);
+        let seq = log.next_seq;
+        log.next_seq += 1;
+        if log.entries.len() >= LOG_CAPACITY {
+            log.entries.pop_front();
+        }
+        log.entries.push_back((
+            seq,
+            LoggedRequest {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                query: query.to_owned(),
+                status: 0,
+            },
+        ));
+        seq
+    }
+
+    pub fn log_status(&self, seq: u64, status: u16) {
+        let mut log = lock(&self.log);
+        // The log may have been cleared meanwhile; then there is nothing to fill.
+        if let Ok(i) = log.entries.binary_search_by_key(&seq, |(s, _)| *s) {
+            log.entries[i].1.status = status;
+        }
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.log)
+            .entries
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.log).entries.clear();
+    }
+
+    /// `POST /_sandbox/reset`: no accounts, no applications (but the demo
+    /// ones when seeding), empty log.
+    pub fn reset(&self) {
+        {
+            let mut store = self.store();
+            store.clear();
+            if self.seed_demo {
+                store.seed_demo();
+            }
+        }
+        self.clear_requests();
+    }
+}

@@ -1,0 +1,197 @@
+//! The emulated remote side: accounts and applications, kept in ordered maps
+//! so list pages are stable, optionally written through to sled so a restart
+//! keeps everything.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One external account as the sandbox stores and serves it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredAccount {
+    pub external_id: String,
+    pub provider: String,
+    pub api_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub applications: Vec<String>,
+    /// Messenger only; served in clear, as the real API does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+/// One Application API v2 application.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredApplication {
+    pub id: String,
+    pub name: String,
+    /// The capabilities object as given at creation.
+    #[serde(default)]
+    pub capabilities: Value,
+}
+
+impl StoredApplication {
+    pub fn has_messages(&self) -> bool {
+        self.capabilities
+            .get("messages")
+            .is_some_and(|m| !m.is_null())
+    }
+}
+
+/// Accounts are ordered by (provider, external_id).
+pub type AccountKey = (String, String);
+
+struct Persist {
+    db: sled::Db,
+    accounts: sled::Tree,
+    applications: sled::Tree,
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub accounts: BTreeMap<AccountKey, StoredAccount>,
+    pub applications: BTreeMap<String, StoredApplication>,
+    persist: Option<Persist>,
+}
+
+fn account_db_key(provider: &str, external_id: &str) -> Vec<u8> {
+    // NUL cannot appear in a URL path segment the router hands over, so it
+    // separates the two parts unambiguously.
+    let mut key = Vec::with_capacity(provider.len() + external_id.len() + 1);
+    key.extend_from_slice(provider.as_bytes());
+    key.push(0);
+    key.extend_from_slice(external_id.as_bytes());
+    key
+}
+
+impl Store {
+    pub fn in_memory() -> Self {
+        Store::default()
+    }
+
+    /// Opens (or creates) the sled store in `dir` and loads everything.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        let db = sled::open(dir)
+            .map_err(|e| anyhow::anyhow!("cannot open sandbox data in {}: {e}", dir.display()))?;
+        let accounts_tree = db.open_tree("accounts")?;
+        let applications_tree = db.open_tree("applications")?;
+        let mut store = Store::default();
+        for entry in accounts_tree.iter() {
+            let (_, value) = entry?;
+            let account: StoredAccount = serde_json::from_slice(&value)?;
+            store.accounts.insert(
+                (account.provider.clone(), account.external_id.clone()),
+                account,
+            );
+        }
+        for entry in applications_tree.iter() {
+            let (_, value) = entry?;
+            let app: StoredApplication = serde_json::from_slice(&value)?;
+            store.applications.insert(app.id.clone(), app);
+        }
+        store.persist = Some(Persist {
+            db,
+            accounts: accounts_tree,
+            applications: applications_tree,
+        });
+        Ok(store)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.applications.is_empty()
+    }
+
+    pub fn account(&self, provider: &str, external_id: &str) -> Option<&StoredAccount> {
+        self.accounts
+            .get(&(provider.to_owned(), external_id.to_owned()))
+    }
+
+    pub fn put_account(&mut self, account: StoredAccount) {
+        if let Some(p) = &self.persist {
+            // Write-through without a flush: sled flushes in the background
+            // and on shutdown, which keeps each request cheap.
+            let key = account_db_key(&account.provider, &account.external_id);
+            if let Ok(bytes) = serde_json::to_vec(&account)
+                && let Err(e) = p.accounts.insert(key, bytes)
+            {
+                tracing::warn!("sandbox: cannot persist account: {e}");
+            }
+        }
+        self.accounts.insert(
+            (account.provider.clone(), account.external_id.clone()),
+            account,
+        );
+    }
+
+    pub fn remove_account(&mut self, provider: &str, external_id: &str) -> Option<StoredAccount> {
+        if let Some(p) = &self.persist
+            && let Err(e) = p.accounts.remove(account_db_key(provider, external_id))
+        {
+            tracing::warn!("sandbox: cannot persist account removal: {e}");
+        }
+        self.accounts
+            .remove(&(provider.to_owned(), external_id.to_owned()))
+    }
+
+    pub fn put_application(&mut self, app: StoredApplication) {
+        if let Some(p) = &self.persist
+            && let Ok(bytes) = serde_json::to_vec(&app)
+            && let Err(e) = p.applications.insert(app.id.as_bytes(), bytes)
+        {
+            tracing::warn!("sandbox: cannot persist application: {e}");
+        }
+        self.applications.insert(app.id.clone(), app);
+    }
+
+    pub fn remove_application(&mut self, id: &str) -> Option<StoredApplication> {
+        if let Some(p) = &self.persist
+            && let Err(e) = p.applications.remove(id.as_bytes())
+        {
+            tracing::warn!("sandbox: cannot persist application removal: {e}");
+        }
+        self.applications.remove(id)
+    }
+
+    /// Forgets everything, on disk too.
+    pub fn clear(&mut self) {
+        if let Some(p) = &self.persist {
+            let _ = p.accounts.clear();
+            let _ = p.applications.clear();
+        }
+        self.accounts.clear();
+        self.applications.clear();
+    }
+
+    /// Creates the demo applications with their fixed ids.
+    pub fn seed_demo(&mut self) {
+        for (id, name, messages) in super::DEMO_APPLICATIONS {
+            let capabilities = if *messages {
+                serde_json::json!({ "messages": { "webhooks": {
+                    "inbound_url": { "address": "https://example.com/inbound", "http_method": "POST" },
+                    "status_url": { "address": "https://example.com/status", "http_method": "POST" }
+                }}})
+            } else {
+                serde_json::json!({ "voice": { "webhooks": {
+                    "answer_url": { "address": "https://example.com/answer", "http_method": "GET" }
+                }}})
+            };
+            self.put_application(StoredApplication {
+                id: (*id).to_owned(),
+                name: (*name).to_owned(),
+                capabilities,
+            });
+        }
+    }
+
+    /// Flushes sled and lets go of it (and of its directory lock), so the
+    /// same directory can be opened again, even within this process.
+    pub fn close(&mut self) {
+        if let Some(p) = self.persist.take()
+            && let Err(e) = p.db.flush()
+        {
+            tracing::warn!("sandbox: cannot flush data: {e}");
+        }
+    }
+}
