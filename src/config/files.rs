@@ -8,10 +8,6 @@ use hcl_edit::structure::Body;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// Deeper bracket nesting than this is refused before parsing: the parser
-/// and the evaluator recurse per level, and no real configuration needs it.
-pub(crate) const MAX_NESTING: usize = 64;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct FileId(usize);
 
@@ -133,21 +129,8 @@ pub(crate) fn read_hcl_file(
     };
     let id = sources.add(path.to_path_buf(), text);
     let text = sources.text(id);
-    if let Some(at) = too_deep(text) {
-        let span = Span {
-            file: id,
-            range: at..at + 1,
-        };
-        diags.push(
-            sources
-                .error(
-                    &span,
-                    format!("expression nested more than {MAX_NESTING} levels deep"),
-                )
-                .with_help("flatten the expression, e.g. by moving parts into locals"),
-        );
-        return None;
-    }
+    // hcl-edit bounds nesting depth itself (64 levels) and reports it as a
+    // syntax error, so deeply nested input cannot exhaust the stack.
     match hcl_edit::parser::parse_body(text) {
         Ok(body) => Some((id, body)),
         Err(e) => {
@@ -177,26 +160,6 @@ pub(crate) fn read_hcl_file(
             None
         }
     }
-}
-
-/// The offset where bracket nesting first exceeds `MAX_NESTING`. Counts
-/// brackets everywhere (even inside strings): a cheap, conservative guard
-/// that keeps pathological input away from the recursive parser.
-fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(i);
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The `*.hcl` files directly in `dir`, sorted by name.
@@ -246,12 +209,5 @@ mod tests {
         };
         let loc = sources.location(&span);
         assert_eq!((loc.line, loc.column), (2, 6));
-    }
-
-    #[test]
-    fn nesting_guard_finds_the_first_offending_bracket() {
-        let text = format!("x = {}1{}", "(".repeat(100), ")".repeat(100));
-        assert_eq!(too_deep(&text), Some(4 + MAX_NESTING));
-        assert_eq!(too_deep("x = [[1]]"), None);
     }
 }

@@ -432,3 +432,114 @@ fn startswith(args: FuncArgs) -> R {
 fn endswith(args: FuncArgs) -> R {
     Ok(s(&args[0]).ends_with(s(&args[1])).into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcl::eval::Evaluate;
+
+    fn eval(src: &str) -> Result<Value, String> {
+        let dir = std::env::temp_dir();
+        install(FuncEnv {
+            env: vec![("GREETING".into(), "hello".into())],
+            dir,
+        });
+        let mut ctx = Context::new();
+        declare_all(&mut ctx);
+        let mut m = Map::new();
+        m.insert("n".to_string(), Value::from(2));
+        ctx.declare_var("var", Value::Object(m));
+        let expr: hcl::Expression = hcl_edit::parser::parse_expr(src).unwrap().into();
+        expr.evaluate(&ctx).map_err(|e| e.to_string())
+    }
+
+    #[track_caller]
+    fn same(src: &str, expected: &str) {
+        assert_eq!(eval(src), eval(expected), "{src}");
+    }
+
+    #[test]
+    fn string_functions() {
+        same(r#"lower("AbC")"#, r#""abc""#);
+        same(r#"upper("AbC")"#, r#""ABC""#);
+        same(r#"trimspace("  x \n")"#, r#""x""#);
+        same(r#"replace("a-b-c", "-", "_")"#, r#""a_b_c""#);
+        same(r#"startswith("page_1", "page")"#, "true");
+        same(r#"endswith("page_1", "page")"#, "false");
+        same(r#"split(",", "a,b")"#, r#"["a", "b"]"#);
+        same(r#"split(",", "")"#, "[]");
+        same(r#"join("-", ["a", 1, true])"#, r#""a-1-true""#);
+    }
+
+    #[test]
+    fn format_verbs() {
+        same(r#"format("%s/%d/%q/%v", "a", 7, "b", 1.5)"#, r#""a/7/\"b\"/1.5""#);
+        same(r#"format("%03d|%-3s|%3s|%.2f|%%", 7, "a", "b", 1)"#, r#""007|a  |  b|1.00|%""#);
+        assert!(eval(r#"format("%d", "x")"#).unwrap_err().contains("%d needs a number"));
+        assert!(eval(r#"format("%s %s", "x")"#).unwrap_err().contains("not enough arguments"));
+        assert!(eval(r#"format("%s", "x", "y")"#).unwrap_err().contains("too many arguments"));
+        assert!(eval(r#"format("%x", 1)"#).unwrap_err().contains("unsupported format verb %x"));
+    }
+
+    #[test]
+    fn collection_functions() {
+        same(r#"merge({ a = 1, b = 1 }, { b = 2 })"#, "{ a = 1, b = 2 }");
+        same(r#"keys({ b = 1, a = 2 })"#, r#"["a", "b"]"#);
+        same(r#"values({ b = 1, a = 2 })"#, "[2, 1]");
+        same(r#"lookup({ a = 1 }, "a")"#, "1");
+        same(r#"lookup({ a = 1 }, "z", 9)"#, "9");
+        assert!(eval(r#"lookup({ a = 1 }, "z")"#).unwrap_err().contains("no key \"z\""));
+        same(r#"length("héllo")"#, "5");
+        same(r#"length([1, 2])"#, "2");
+        same(r#"length({ a = 1 })"#, "1");
+        same(r#"concat([1], [2, 3])"#, "[1, 2, 3]");
+        same(r#"contains(["a", "b"], "b")"#, "true");
+        same(r#"contains(["a", "b"], "c")"#, "false");
+        same(r#"coalesce(null, "", "x")"#, r#""x""#);
+        same(r#"toset(["a", "b", "a"])"#, r#"["a", "b"]"#);
+        same(r#"distinct([1, 2, 1])"#, "[1, 2]");
+        same(r#"tolist(["a"])"#, r#"["a"]"#);
+        same(r#"tomap({ a = 1 })"#, "{ a = 1 }");
+        same(r#"element(["a", "b"], 3)"#, r#""b""#);
+        assert!(eval("element([], 0)").unwrap_err().contains("empty list"));
+        same(r#"flatten([[1, [2]], 3])"#, "[1, 2, 3]");
+    }
+
+    #[test]
+    fn conversions() {
+        same("tostring(5)", r#""5""#);
+        same("tostring(true)", r#""true""#);
+        same(r#"tonumber("42")"#, "42");
+        same(r#"tobool("true")"#, "true");
+        assert!(eval(r#"tonumber("x")"#).unwrap_err().contains("a number is required"));
+        assert!(eval(r#"tobool("yes")"#).unwrap_err().contains("a bool is required"));
+    }
+
+    #[test]
+    fn env_and_file_use_the_load_options() {
+        same(r#"env("GREETING")"#, r#""hello""#);
+        same(r#"env("NOT_SET_ANYWHERE")"#, "null");
+        let name = format!("sf-func-test-{}.txt", std::process::id());
+        std::fs::write(std::env::temp_dir().join(&name), "from file").unwrap();
+        same(&format!("file({name:?})"), r#""from file""#);
+        assert!(eval(r#"file("no-such-file-here.txt")"#).unwrap_err().contains("cannot read"));
+    }
+
+    #[test]
+    fn expression_language() {
+        same(r#""n=${var.n * 2 + 1}""#, r#""n=5""#);
+        same(r#"var.n > 1 ? "big" : "small""#, r#""big""#);
+        same(r#"[for x in [1, 2, 3] : x * 10 if x != 2]"#, "[10, 30]");
+        same(r#"{ for k, v in { a = 1 } : upper(k) => v }"#, "{ A = 1 }");
+        same(r#""%{ for x in ["a", "b"] }${x};%{ endfor }""#, r#""a;b;""#);
+        same(r#""%{ if var.n == 2 }two%{ else }other%{ endif }""#, r#""two""#);
+        same("!true || (1 < 2 && 3 >= 3)", "true");
+        same(r#"[{ a = 1 }, { a = 2 }][*].a"#, "[1, 2]");
+        same("<<EOT\n  x\nEOT", r#""  x\n""#);
+    }
+
+    #[test]
+    fn arity_is_checked() {
+        assert!(eval(r#"upper("a", "b")"#).unwrap_err().contains("upper"));
+    }
+}
