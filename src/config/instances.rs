@@ -98,7 +98,12 @@ impl Evaluator<'_> {
         let value = self.eval(attr, Scope::Plain, None)?;
         let help = Some("for_each takes a map (keys become instance keys) or a set of strings, e.g. toset([\"a\", \"b\"])".to_string());
         match value {
-            Value::Object(m) => Some(m.into_iter().map(|(k, v)| (Some(k), Some(v))).collect()),
+            Value::Object(m) => {
+                // Keys in lexical order, as Terraform iterates maps.
+                let mut instances: Vec<_> = m.into_iter().map(|(k, v)| (Some(k), Some(v))).collect();
+                instances.sort_by(|a, b| a.0.cmp(&b.0));
+                Some(instances)
+            }
             Value::Array(items) => {
                 let mut out: Vec<(Option<String>, Option<Value>)> = Vec::new();
                 for item in items {
@@ -196,16 +201,20 @@ impl Evaluator<'_> {
     fn page(&mut self, decl: &ResourceDecl, address: Address, each: Option<&Value>, scope: Scope, out: &mut Outputs) -> Option<Value> {
         let page_id_attr = &decl.attrs["page_id"];
         let page_id = self.string_attr(page_id_attr, scope, each, "write the Facebook Page ID as a string of digits");
-        if let Some(id) = &page_id
-            && !is_page_id(id)
-        {
-            self.error(
-                &page_id_attr.expr_span,
-                format!("page_id must be all digits (a Facebook Page ID), got {id:?}"),
-                Some("copy the numeric Page ID from the page's About section".into()),
-            );
-            return None;
-        }
+        // No early return: every attribute is evaluated so all problems are
+        // reported, and so the token is known (and scrubbed) even when the
+        // page_id is wrong.
+        let page_id = match page_id {
+            Some(id) if !is_page_id(&id) => {
+                self.error(
+                    &page_id_attr.expr_span,
+                    format!("page_id must be all digits (a Facebook Page ID), got {id:?}"),
+                    Some("copy the numeric Page ID from the page's About section".into()),
+                );
+                None
+            }
+            other => other,
+        };
         let name = match decl.attrs.get("name") {
             None => Some(None),
             Some(attr) => match self.eval(attr, scope, each) {
