@@ -71,9 +71,7 @@ impl fmt::Display for Address {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "invalid address {input:?}: {reason}; expected page.NAME, link.NAME or page.NAME[\"KEY\"]"
-)]
+#[error("invalid address {input:?}: {reason}; expected page.NAME, link.NAME or page.NAME[\"KEY\"]")]
 pub struct AddressParseError {
     input: String,
     reason: &'static str,
@@ -162,7 +160,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for text in ["", "pages.x", "page.", "page.1x", r#"page.x["a"#, "page.x[a]"] {
+        for text in [
+            "",
+            "pages.x",
+            "page.",
+            "page.1x",
+            r#"page.x["a"#,
+            "page.x[a]",
+        ] {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
         }
     }
@@ -171,7 +176,11 @@ mod tests {
     fn block_address_contains_its_instances() {
         let block = Address::page("region");
         assert!(block.contains(&Address::page("region").with_key("emea")));
-        assert!(!Address::page("region").with_key("apac").contains(&block.clone().with_key("emea")));
+        assert!(
+            !Address::page("region")
+                .with_key("apac")
+                .contains(&block.clone().with_key("emea"))
+        );
         assert!(!block.contains(&Address::link("region")));
     }
 }

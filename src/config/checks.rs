@@ -9,7 +9,11 @@ use crate::desired::DesiredLink;
 use std::collections::HashMap;
 
 /// Checks the evaluated instances and resolves each link's page.
-pub(crate) fn check(sources: &Sources, out: &Outputs, diags: &mut Vec<Diagnostic>) -> Vec<DesiredLink> {
+pub(crate) fn check(
+    sources: &Sources,
+    out: &Outputs,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<DesiredLink> {
     // Pages in declaration order, so "the second one" is the later one in the files.
     let mut by_id: HashMap<&str, &Address> = HashMap::new();
     for p in &out.pages {
@@ -36,7 +40,10 @@ pub(crate) fn check(sources: &Sources, out: &Outputs, diags: &mut Vec<Diagnostic
                 sources
                     .error(
                         &l.page_span,
-                        format!("{}: page_id {:?} matches no page in this configuration", l.address, l.page_id),
+                        format!(
+                            "{}: page_id {:?} matches no page in this configuration",
+                            l.address, l.page_id
+                        ),
                     )
                     .with_help("declare the page, or reference one: page = page.NAME.page_id"),
             );

@@ -91,7 +91,10 @@ impl std::error::Error for Diagnostics {}
 /// (1-based, in characters), in the style of rustc.
 pub(crate) fn caret_snippet(line_no: usize, line: &str, column: usize, width: usize) -> String {
     // Tabs would shift the caret; show them as single spaces so it lines up.
-    let shown: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+    let shown: String = line
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
     let gutter = line_no.to_string().len().max(3);
     let pad = " ".repeat(gutter);
     let line_len = shown.chars().count();
@@ -105,7 +108,10 @@ pub(crate) fn caret_snippet(line_no: usize, line: &str, column: usize, width: us
 
 /// The closest candidate to `name` by edit distance, when close enough to be
 /// a plausible typo ("did you mean").
-pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()

@@ -78,7 +78,9 @@ fn describe(kind: &ErrorKind) -> String {
         ErrorKind::UndefinedFunc(f) => format!("unknown function `{f}`"),
         ErrorKind::Unexpected(v, expected) => format!("expected {expected}, got {}", type_name(v)),
         ErrorKind::Index(i) => format!("index {i} is out of range"),
-        ErrorKind::UnaryOp(op, v) => format!("operator `{op}` cannot be applied to a {}", type_name(v)),
+        ErrorKind::UnaryOp(op, v) => {
+            format!("operator `{op}` cannot be applied to a {}", type_name(v))
+        }
         ErrorKind::BinaryOp(l, op, r) => format!(
             "operator `{op}` cannot be applied to {} and {}",
             type_name(l),
@@ -121,7 +123,12 @@ impl<'a> Evaluator<'a> {
                 let at = Self::span_in(&attr.expr_span, &f.range);
                 let help = suggest(&f.name, functions::names())
                     .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("available functions: {}", functions::names().collect::<Vec<_>>().join(", ")));
+                    .unwrap_or_else(|| {
+                        format!(
+                            "available functions: {}",
+                            functions::names().collect::<Vec<_>>().join(", ")
+                        )
+                    });
                 self.error(&at, format!("unknown function `{}`", f.name), Some(help));
                 ok = false;
             }
@@ -136,7 +143,12 @@ impl<'a> Evaluator<'a> {
         ok
     }
 
-    fn check_ref(&self, root: &str, steps: &[Step], scope: Scope) -> Result<(), (String, Option<String>)> {
+    fn check_ref(
+        &self,
+        root: &str,
+        steps: &[Step],
+        scope: Scope,
+    ) -> Result<(), (String, Option<String>)> {
         let first = match steps.first() {
             Some(Step::Attr(a)) => Some(a.as_str()),
             _ => None,
@@ -152,39 +164,85 @@ impl<'a> Evaluator<'a> {
         }
         match root {
             "var" => {
-                let name = first.ok_or_else(|| ("`var` must be followed by a variable name, like var.NAME".to_string(), None))?;
+                let name = first.ok_or_else(|| {
+                    (
+                        "`var` must be followed by a variable name, like var.NAME".to_string(),
+                        None,
+                    )
+                })?;
                 match self.vars.get(name) {
                     None => {
-                        let candidates = self.decls.variables.iter().map(|v| v.name.as_str()).collect();
+                        let candidates = self
+                            .decls
+                            .variables
+                            .iter()
+                            .map(|v| v.name.as_str())
+                            .collect();
                         Err((
                             format!("unknown variable `var.{name}`"),
-                            did_you_mean(name, candidates).or(Some(format!("declare it with `variable \"{name}\" {{}}`"))),
+                            did_you_mean(name, candidates)
+                                .or(Some(format!("declare it with `variable \"{name}\" {{}}`"))),
                         ))
                     }
-                    Some(VarState::Unset) => Err((format!("variable `{name}` is not set and has no default"), Some(unset_help(name)))),
+                    Some(VarState::Unset) => Err((
+                        format!("variable `{name}` is not set and has no default"),
+                        Some(unset_help(name)),
+                    )),
                     Some(VarState::Set(_)) => Ok(()),
                 }
             }
             "local" => {
-                let name = first.ok_or_else(|| ("`local` must be followed by a name, like local.NAME".to_string(), None))?;
+                let name = first.ok_or_else(|| {
+                    (
+                        "`local` must be followed by a name, like local.NAME".to_string(),
+                        None,
+                    )
+                })?;
                 if self.decls.locals.iter().any(|l| l.attr.name == name) {
                     return Ok(());
                 }
-                let candidates = self.decls.locals.iter().map(|l| l.attr.name.as_str()).collect();
+                let candidates = self
+                    .decls
+                    .locals
+                    .iter()
+                    .map(|l| l.attr.name.as_str())
+                    .collect();
                 Err((
                     format!("unknown local value `local.{name}`"),
-                    did_you_mean(name, candidates).or(Some("declare it in a locals { ... } block".into())),
+                    did_you_mean(name, candidates)
+                        .or(Some("declare it in a locals { ... } block".into())),
                 ))
             }
             "page" | "link" => {
-                let kind = if root == "page" { ResourceKind::Page } else { ResourceKind::Link };
-                let fields = if root == "page" { PAGE_FIELDS } else { LINK_FIELDS };
-                let name = first.ok_or_else(|| (format!("`{root}` must be followed by a name, like {root}.NAME"), None))?;
+                let kind = if root == "page" {
+                    ResourceKind::Page
+                } else {
+                    ResourceKind::Link
+                };
+                let fields = if root == "page" {
+                    PAGE_FIELDS
+                } else {
+                    LINK_FIELDS
+                };
+                let name = first.ok_or_else(|| {
+                    (
+                        format!("`{root}` must be followed by a name, like {root}.NAME"),
+                        None,
+                    )
+                })?;
                 let Some(decl) = self.decls.resource(kind, name) else {
-                    let candidates = self.decls.resources.iter().filter(|r| r.kind == kind).map(|r| r.name.as_str()).collect();
+                    let candidates = self
+                        .decls
+                        .resources
+                        .iter()
+                        .filter(|r| r.kind == kind)
+                        .map(|r| r.name.as_str())
+                        .collect();
                     return Err((
                         format!("unknown {root} `{root}.{name}`"),
-                        did_you_mean(name, candidates).or(Some(format!("declare it with `{root} \"{name}\" {{ ... }}`"))),
+                        did_you_mean(name, candidates).or(Some(format!(
+                            "declare it with `{root} \"{name}\" {{ ... }}`"
+                        ))),
                     ));
                 };
                 let keyed = decl.for_each().is_some();
@@ -193,13 +251,17 @@ impl<'a> Evaluator<'a> {
                     (true, Some(Step::Attr(a))) => {
                         return Err((
                             format!("{root}.{name} uses for_each, so `.{a}` needs an instance key"),
-                            Some(format!("write {root}.{name}[\"KEY\"].{a}, or iterate: [for k, p in {root}.{name} : p.{a}]")),
+                            Some(format!(
+                                "write {root}.{name}[\"KEY\"].{a}, or iterate: [for k, p in {root}.{name} : p.{a}]"
+                            )),
                         ));
                     }
                     (true, Some(Step::Key(_))) => rest = &rest[1..],
                     (false, Some(Step::Key(k))) => {
                         return Err((
-                            format!("{root}.{name} has no for_each, so it cannot be indexed with [{k:?}]"),
+                            format!(
+                                "{root}.{name} has no for_each, so it cannot be indexed with [{k:?}]"
+                            ),
                             Some(format!("write {root}.{name}.ATTRIBUTE")),
                         ));
                     }
@@ -224,13 +286,21 @@ impl<'a> Evaluator<'a> {
                 if scope != Scope::Each {
                     return Err((
                         "`each` is only available in a block that has for_each".into(),
-                        Some("add for_each to the block, or use a variable or local instead".into()),
+                        Some(
+                            "add for_each to the block, or use a variable or local instead".into(),
+                        ),
                     ));
                 }
                 match first {
                     Some("key" | "value") => Ok(()),
-                    Some(other) => Err((format!("`each` has no attribute `{other}`"), Some("use each.key or each.value".into()))),
-                    None => Err(("`each` must be followed by .key or .value".into(), Some("use each.key or each.value".into()))),
+                    Some(other) => Err((
+                        format!("`each` has no attribute `{other}`"),
+                        Some("use each.key or each.value".into()),
+                    )),
+                    None => Err((
+                        "`each` must be followed by .key or .value".into(),
+                        Some("use each.key or each.value".into()),
+                    )),
                 }
             }
             other => {
@@ -312,7 +382,9 @@ impl<'a> Evaluator<'a> {
             let mut out = Vec::new();
             for attr in attrs {
                 for r in analyze(&attr.expr).refs {
-                    let Some(Step::Attr(name)) = r.steps.first() else { continue };
+                    let Some(Step::Attr(name)) = r.steps.first() else {
+                        continue;
+                    };
                     let dep = match r.root.as_str() {
                         "local" => Node::Local(name.clone()),
                         "page" => Node::Resource(ResourceKind::Page, name.clone()),
@@ -328,10 +400,18 @@ impl<'a> Evaluator<'a> {
             deps.insert(node, (out, at));
         };
         for l in &decls.locals {
-            add(Node::Local(l.attr.name.clone()), vec![&l.attr], l.attr.key_span.clone());
+            add(
+                Node::Local(l.attr.name.clone()),
+                vec![&l.attr],
+                l.attr.key_span.clone(),
+            );
         }
         for r in &decls.resources {
-            add(Node::Resource(r.kind, r.name.clone()), r.attrs.values().collect(), r.label_span.clone());
+            add(
+                Node::Resource(r.kind, r.name.clone()),
+                r.attrs.values().collect(),
+                r.label_span.clone(),
+            );
         }
         // Iterative DFS would be more code; recursion depth is bounded by the
         // number of declarations, and load runs on a thread with a large stack.
@@ -370,7 +450,14 @@ impl<'a> Evaluator<'a> {
             order.push(node.clone());
         }
         for node in &nodes {
-            visit(node, &deps, &mut state, &mut Vec::new(), &mut order, &mut cycles);
+            visit(
+                node,
+                &deps,
+                &mut state,
+                &mut Vec::new(),
+                &mut order,
+                &mut cycles,
+            );
         }
         for cycle in cycles {
             if cycle.iter().any(|n| in_cycle.contains(n)) {
@@ -396,8 +483,18 @@ impl<'a> Evaluator<'a> {
     /// Direct dependencies of a node, for skipping dependents of failures.
     pub fn deps_of(&self, node: &Node) -> Vec<Node> {
         let attrs: Vec<&Attr> = match node {
-            Node::Local(n) => self.decls.locals.iter().filter(|l| &l.attr.name == n).map(|l| &l.attr).collect(),
-            Node::Resource(k, n) => self.decls.resource(*k, n).map(|r| r.attrs.values().collect()).unwrap_or_default(),
+            Node::Local(n) => self
+                .decls
+                .locals
+                .iter()
+                .filter(|l| &l.attr.name == n)
+                .map(|l| &l.attr)
+                .collect(),
+            Node::Resource(k, n) => self
+                .decls
+                .resource(*k, n)
+                .map(|r| r.attrs.values().collect())
+                .unwrap_or_default(),
         };
         let mut out = Vec::new();
         for attr in attrs {

@@ -167,7 +167,9 @@ fn format(args: FuncArgs) -> R {
         let mut width = String::new();
         let mut precision: Option<String> = None;
         let verb = loop {
-            let c = chars.next().ok_or("the format string ends in the middle of a %-verb")?;
+            let c = chars
+                .next()
+                .ok_or("the format string ends in the middle of a %-verb")?;
             match c {
                 '-' if width.is_empty() && precision.is_none() => left = true,
                 '0' if width.is_empty() && precision.is_none() => zero = true,
@@ -213,7 +215,11 @@ fn format(args: FuncArgs) -> R {
                 format!("{:.*}", p, number(arg)?)
             }
             'q' => serde_json::Value::String(display(arg)?).to_string(),
-            other => return Err(format!("unsupported format verb %{other} (use %s, %d, %f, %q or %v)")),
+            other => {
+                return Err(format!(
+                    "unsupported format verb %{other} (use %s, %d, %f, %q or %v)"
+                ));
+            }
         };
         let width: usize = width.parse().unwrap_or(0);
         let len = text.chars().count();
@@ -349,7 +355,10 @@ fn concat(args: FuncArgs) -> R {
 }
 
 fn contains(args: FuncArgs) -> R {
-    Ok(args[0].as_array().is_some_and(|a| a.contains(&args[1])).into())
+    Ok(args[0]
+        .as_array()
+        .is_some_and(|a| a.contains(&args[1]))
+        .into())
 }
 
 fn coalesce(args: FuncArgs) -> R {
@@ -382,7 +391,9 @@ fn distinct_items(items: &[Value]) -> Vec<Value> {
 
 fn toset(args: FuncArgs) -> R {
     // Sets are lists without duplicates here; for_each accepts either.
-    Ok(Value::Array(distinct_items(args[0].as_array().unwrap_or(&Vec::new()))))
+    Ok(Value::Array(distinct_items(
+        args[0].as_array().unwrap_or(&Vec::new()),
+    )))
 }
 
 fn tolist(args: FuncArgs) -> R {
@@ -422,7 +433,9 @@ fn flatten(args: FuncArgs) -> R {
 }
 
 fn distinct(args: FuncArgs) -> R {
-    Ok(Value::Array(distinct_items(args[0].as_array().unwrap_or(&Vec::new()))))
+    Ok(Value::Array(distinct_items(
+        args[0].as_array().unwrap_or(&Vec::new()),
+    )))
 }
 
 fn startswith(args: FuncArgs) -> R {
@@ -473,12 +486,34 @@ mod tests {
 
     #[test]
     fn format_verbs() {
-        same(r#"format("%s/%d/%q/%v", "a", 7, "b", 1.5)"#, r#""a/7/\"b\"/1.5""#);
-        same(r#"format("%03d|%-3s|%3s|%.2f|%%", 7, "a", "b", 1)"#, r#""007|a  |  b|1.00|%""#);
-        assert!(eval(r#"format("%d", "x")"#).unwrap_err().contains("%d needs a number"));
-        assert!(eval(r#"format("%s %s", "x")"#).unwrap_err().contains("not enough arguments"));
-        assert!(eval(r#"format("%s", "x", "y")"#).unwrap_err().contains("too many arguments"));
-        assert!(eval(r#"format("%x", 1)"#).unwrap_err().contains("unsupported format verb %x"));
+        same(
+            r#"format("%s/%d/%q/%v", "a", 7, "b", 1.5)"#,
+            r#""a/7/\"b\"/1.5""#,
+        );
+        same(
+            r#"format("%03d|%-3s|%3s|%.2f|%%", 7, "a", "b", 1)"#,
+            r#""007|a  |  b|1.00|%""#,
+        );
+        assert!(
+            eval(r#"format("%d", "x")"#)
+                .unwrap_err()
+                .contains("%d needs a number")
+        );
+        assert!(
+            eval(r#"format("%s %s", "x")"#)
+                .unwrap_err()
+                .contains("not enough arguments")
+        );
+        assert!(
+            eval(r#"format("%s", "x", "y")"#)
+                .unwrap_err()
+                .contains("too many arguments")
+        );
+        assert!(
+            eval(r#"format("%x", 1)"#)
+                .unwrap_err()
+                .contains("unsupported format verb %x")
+        );
     }
 
     #[test]
@@ -488,7 +523,11 @@ mod tests {
         same(r#"values({ b = 1, a = 2 })"#, "[2, 1]");
         same(r#"lookup({ a = 1 }, "a")"#, "1");
         same(r#"lookup({ a = 1 }, "z", 9)"#, "9");
-        assert!(eval(r#"lookup({ a = 1 }, "z")"#).unwrap_err().contains("no key \"z\""));
+        assert!(
+            eval(r#"lookup({ a = 1 }, "z")"#)
+                .unwrap_err()
+                .contains("no key \"z\"")
+        );
         same(r#"length("héllo")"#, "5");
         same(r#"length([1, 2])"#, "2");
         same(r#"length({ a = 1 })"#, "1");
@@ -511,8 +550,16 @@ mod tests {
         same("tostring(true)", r#""true""#);
         same(r#"tonumber("42")"#, "42");
         same(r#"tobool("true")"#, "true");
-        assert!(eval(r#"tonumber("x")"#).unwrap_err().contains("a number is required"));
-        assert!(eval(r#"tobool("yes")"#).unwrap_err().contains("a bool is required"));
+        assert!(
+            eval(r#"tonumber("x")"#)
+                .unwrap_err()
+                .contains("a number is required")
+        );
+        assert!(
+            eval(r#"tobool("yes")"#)
+                .unwrap_err()
+                .contains("a bool is required")
+        );
     }
 
     #[test]
@@ -522,7 +569,11 @@ mod tests {
         let name = format!("sf-func-test-{}.txt", std::process::id());
         std::fs::write(std::env::temp_dir().join(&name), "from file").unwrap();
         same(&format!("file({name:?})"), r#""from file""#);
-        assert!(eval(r#"file("no-such-file-here.txt")"#).unwrap_err().contains("cannot read"));
+        assert!(
+            eval(r#"file("no-such-file-here.txt")"#)
+                .unwrap_err()
+                .contains("cannot read")
+        );
     }
 
     #[test]
@@ -532,7 +583,10 @@ mod tests {
         same(r#"[for x in [1, 2, 3] : x * 10 if x != 2]"#, "[10, 30]");
         same(r#"{ for k, v in { a = 1 } : upper(k) => v }"#, "{ A = 1 }");
         same(r#""%{ for x in ["a", "b"] }${x};%{ endfor }""#, r#""a;b;""#);
-        same(r#""%{ if var.n == 2 }two%{ else }other%{ endif }""#, r#""two""#);
+        same(
+            r#""%{ if var.n == 2 }two%{ else }other%{ endif }""#,
+            r#""two""#,
+        );
         same("!true || (1 < 2 && 3 >= 3)", "true");
         same(r#"[{ a = 1 }, { a = 2 }][*].a"#, "[1, 2]");
         same("<<EOT\n  x\nEOT", r#""  x\n""#);

@@ -57,19 +57,33 @@ impl Evaluator<'_> {
             .locals
             .iter()
             .map(|l| Node::Local(l.attr.name.clone()))
-            .chain(self.decls.resources.iter().map(|r| Node::Resource(r.kind, r.name.clone())))
+            .chain(
+                self.decls
+                    .resources
+                    .iter()
+                    .map(|r| Node::Resource(r.kind, r.name.clone())),
+            )
             .collect();
         let mut done: HashSet<Node> = HashSet::new();
         for node in order {
             // A dependency that failed has been reported already; evaluating
             // this node would only add follow-on errors.
-            if self.deps_of(&node).iter().any(|d| graph.contains(d) && !done.contains(d)) {
+            if self
+                .deps_of(&node)
+                .iter()
+                .any(|d| graph.contains(d) && !done.contains(d))
+            {
                 continue;
             }
             let ok = match &node {
                 Node::Local(name) => {
                     let decls = self.decls;
-                    let attr = &decls.locals.iter().find(|l| &l.attr.name == name).expect("node exists").attr;
+                    let attr = &decls
+                        .locals
+                        .iter()
+                        .find(|l| &l.attr.name == name)
+                        .expect("node exists")
+                        .attr;
                     match self.eval(attr, Scope::Plain, None) {
                         Some(v) => {
                             self.locals.insert(name.clone(), v);
@@ -100,7 +114,8 @@ impl Evaluator<'_> {
         match value {
             Value::Object(m) => {
                 // Keys in lexical order, as Terraform iterates maps.
-                let mut instances: Vec<_> = m.into_iter().map(|(k, v)| (Some(k), Some(v))).collect();
+                let mut instances: Vec<_> =
+                    m.into_iter().map(|(k, v)| (Some(k), Some(v))).collect();
                 instances.sort_by(|a, b| a.0.cmp(&b.0));
                 Some(instances)
             }
@@ -128,38 +143,65 @@ impl Evaluator<'_> {
                 Some(out)
             }
             other => {
-                self.error(&attr.expr_span, format!("for_each must be a map or a set of strings, got {}", type_name(&other)), help);
+                self.error(
+                    &attr.expr_span,
+                    format!(
+                        "for_each must be a map or a set of strings, got {}",
+                        type_name(&other)
+                    ),
+                    help,
+                );
                 None
             }
         }
     }
 
     /// A required string attribute of one instance.
-    fn string_attr(&mut self, attr: &Attr, scope: Scope, each: Option<&Value>, help: &str) -> Option<String> {
+    fn string_attr(
+        &mut self,
+        attr: &Attr,
+        scope: Scope,
+        each: Option<&Value>,
+        help: &str,
+    ) -> Option<String> {
         match self.eval(attr, scope, each)? {
             Value::String(s) => Some(s),
             other => {
                 let help = if matches!(other, Value::Number(_)) && attr.name == "page_id" {
-                    "quote it: page IDs are strings of digits, e.g. page_id = \"107100000000001\"".to_string()
+                    "quote it: page IDs are strings of digits, e.g. page_id = \"107100000000001\""
+                        .to_string()
                 } else {
                     help.to_string()
                 };
-                self.error(&attr.expr_span, format!("{} must be a string, got {}", attr.name, type_name(&other)), Some(help));
+                self.error(
+                    &attr.expr_span,
+                    format!("{} must be a string, got {}", attr.name, type_name(&other)),
+                    Some(help),
+                );
                 None
             }
         }
     }
 
     fn resource(&mut self, decl: &ResourceDecl, out: &mut Outputs) -> bool {
-        let Some(instances) = self.instances(decl) else { return false };
-        let scope = if decl.for_each().is_some() { Scope::Each } else { Scope::Plain };
+        let Some(instances) = self.instances(decl) else {
+            return false;
+        };
+        let scope = if decl.for_each().is_some() {
+            Scope::Each
+        } else {
+            Scope::Plain
+        };
         let mut ok = true;
         let mut values = Map::new();
         for (key, each_value) in instances {
             let each = key.as_ref().map(|k| {
                 let mut m = Map::new();
                 m.insert("key".to_string(), Value::from(k.as_str()));
-                m.insert("value".to_string(), each_value.clone().unwrap_or(Value::Null));
+                m.insert(
+                    "value".to_string(),
+                    each_value.clone().unwrap_or(Value::Null),
+                );
                 Value::Object(m)
             });
             let address = match decl.kind {
@@ -198,9 +240,21 @@ impl Evaluator<'_> {
         };
     }
 
-    fn page(&mut self, decl: &ResourceDecl, address: Address, each: Option<&Value>, scope: Scope, out: &mut Outputs) -> Option<Value> {
+    fn page(
+        &mut self,
+        decl: &ResourceDecl,
+        address: Address,
+        each: Option<&Value>,
+        scope: Scope,
+        out: &mut Outputs,
+    ) -> Option<Value> {
         let page_id_attr = &decl.attrs["page_id"];
-        let page_id = self.string_attr(page_id_attr, scope, each, "write the Facebook Page ID as a string of digits");
+        let page_id = self.string_attr(
+            page_id_attr,
+            scope,
+            each,
+            "write the Facebook Page ID as a string of digits",
+        );
         // No early return: every attribute is evaluated so all problems are
         // reported, and so the token is known (and scrubbed) even when the
         // page_id is wrong.
@@ -221,7 +275,11 @@ impl Evaluator<'_> {
                 Some(Value::Null) => Some(None),
                 Some(Value::String(s)) => Some(Some(s)),
                 Some(other) => {
-                    self.error(&attr.expr_span, format!("name must be a string, got {}", type_name(&other)), Some("write name = \"Page name\"".into()));
+                    self.error(
+                        &attr.expr_span,
+                        format!("name must be a string, got {}", type_name(&other)),
+                        Some("write name = \"Page name\"".into()),
+                    );
                     None
                 }
                 None => None,
@@ -240,12 +298,19 @@ impl Evaluator<'_> {
                     self.error(
                         &token_attr.expr_span,
                         "access_token is null",
-                        Some("give the page's access token, usually from a sensitive variable".into()),
+                        Some(
+                            "give the page's access token, usually from a sensitive variable"
+                                .into(),
+                        ),
                     );
                     None
                 }
                 Some(other) => {
-                    self.error(&token_attr.expr_span, format!("access_token must be a string, got {}", type_name(&other)), Some("use a string variable".into()));
+                    self.error(
+                        &token_attr.expr_span,
+                        format!("access_token must be a string, got {}", type_name(&other)),
+                        Some("use a string variable".into()),
+                    );
                     None
                 }
                 None => None,
@@ -254,7 +319,10 @@ impl Evaluator<'_> {
         let (page_id, name, access_token) = (page_id?, name?, token?);
         let mut fields = Map::new();
         fields.insert("page_id".to_string(), Value::from(page_id.as_str()));
-        fields.insert("name".to_string(), name.clone().map(Value::from).unwrap_or(Value::Null));
+        fields.insert(
+            "name".to_string(),
+            name.clone().map(Value::from).unwrap_or(Value::Null),
+        );
         out.pages.push(PageOut {
             page: DesiredPage {
                 address,
@@ -269,7 +337,14 @@ impl Evaluator<'_> {
         Some(Value::Object(fields))
     }
 
-    fn link(&mut self, decl: &ResourceDecl, address: Address, each: Option<&Value>, scope: Scope, out: &mut Outputs) -> Option<Value> {
+    fn link(
+        &mut self,
+        decl: &ResourceDecl,
+        address: Address,
+        each: Option<&Value>,
+        scope: Scope,
+        out: &mut Outputs,
+    ) -> Option<Value> {
         let page_attr = &decl.attrs["page"];
         let page_id = match self.eval(page_attr, scope, each) {
             Some(Value::String(s)) if is_page_id(&s) => Some(s),
@@ -282,13 +357,22 @@ impl Evaluator<'_> {
                 None
             }
             Some(other) => {
-                self.error(&page_attr.expr_span, format!("page must be a page_id string, got {}", type_name(&other)), Some("reference a page: page = page.NAME.page_id".into()));
+                self.error(
+                    &page_attr.expr_span,
+                    format!("page must be a page_id string, got {}", type_name(&other)),
+                    Some("reference a page: page = page.NAME.page_id".into()),
+                );
                 None
             }
             None => None,
         };
         let app_attr = &decl.attrs["application"];
-        let application = self.string_attr(app_attr, scope, each, "give the application's UUID as a string");
+        let application = self.string_attr(
+            app_attr,
+            scope,
+            each,
+            "give the application's UUID as a string",
+        );
         let application = match application {
             Some(a) if is_uuid(&a) => Some(a.to_ascii_lowercase()),
             Some(a) => {
@@ -317,13 +401,19 @@ impl Evaluator<'_> {
 
     pub fn provider(&mut self, out: &mut Outputs) -> ProviderSettings {
         let mut settings = ProviderSettings::default();
-        let Some(p) = &self.decls.provider else { return settings };
+        let Some(p) = &self.decls.provider else {
+            return settings;
+        };
         for attr in &p.attrs {
             let value = match self.eval(attr, Scope::Plain, None) {
                 Some(Value::String(s)) => Some(s),
                 Some(Value::Null) => None,
                 Some(other) => {
-                    self.error(&attr.expr_span, format!("{} must be a string, got {}", attr.name, type_name(&other)), Some("use a string".into()));
+                    self.error(
+                        &attr.expr_span,
+                        format!("{} must be a string, got {}", attr.name, type_name(&other)),
+                        Some("use a string".into()),
+                    );
                     None
                 }
                 None => None,
@@ -353,20 +443,34 @@ impl Evaluator<'_> {
             );
             None
         };
-        let Expression::Traversal(t) = &attr.expr else { return bad(self) };
-        let Expression::Variable(root) = &t.expr else { return bad(self) };
+        let Expression::Traversal(t) = &attr.expr else {
+            return bad(self);
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return bad(self);
+        };
         let kind = match root.as_str() {
             "page" => ResourceKind::Page,
             "link" => ResourceKind::Link,
             _ => return bad(self),
         };
         let mut ops = t.operators.iter().map(|o| o.value());
-        let Some(TraversalOperator::GetAttr(name)) = ops.next() else { return bad(self) };
-        let mut address = Address { kind, name: name.to_string(), key: None };
+        let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
+            return bad(self);
+        };
+        let mut address = Address {
+            kind,
+            name: name.to_string(),
+            key: None,
+        };
         match ops.next() {
             None => {}
-            Some(TraversalOperator::Index(Expression::String(k))) => address.key = Some(k.value().clone()),
-            Some(TraversalOperator::Index(Expression::Number(n))) => address.key = Some(n.value().to_string()),
+            Some(TraversalOperator::Index(Expression::String(k))) => {
+                address.key = Some(k.value().clone())
+            }
+            Some(TraversalOperator::Index(Expression::Number(n))) => {
+                address.key = Some(n.value().to_string())
+            }
             Some(TraversalOperator::LegacyIndex(n)) => address.key = Some(n.value().to_string()),
             Some(_) => return bad(self),
         }
@@ -380,28 +484,58 @@ impl Evaluator<'_> {
         let mut result: Vec<ImportDecl> = Vec::new();
         let decls = self.decls;
         for block in &decls.imports {
-            let (Some(to), Some(id)) = (&block.to, &block.id) else { continue };
-            let Some(address) = self.static_address(to, "import `to`") else { continue };
+            let (Some(to), Some(id)) = (&block.to, &block.id) else {
+                continue;
+            };
+            let Some(address) = self.static_address(to, "import `to`") else {
+                continue;
+            };
             if address.kind != ResourceKind::Page {
-                self.error(&to.expr_span, "only pages can be imported", Some("write to = page.NAME; links are created from the configuration".into()));
+                self.error(
+                    &to.expr_span,
+                    "only pages can be imported",
+                    Some("write to = page.NAME; links are created from the configuration".into()),
+                );
                 continue;
             }
             if !out.pages.iter().any(|p| p.page.address == address) {
                 let help = match decls.resource(ResourceKind::Page, &address.name) {
-                    Some(d) if d.for_each().is_some() && address.key.is_none() => format!("page.{} uses for_each: name an instance, like page.{}[\"KEY\"]", address.name, address.name),
-                    _ => format!("declare `page \"{}\" {{ ... }}` for the imported page", address.name),
+                    Some(d) if d.for_each().is_some() && address.key.is_none() => format!(
+                        "page.{} uses for_each: name an instance, like page.{}[\"KEY\"]",
+                        address.name, address.name
+                    ),
+                    _ => format!(
+                        "declare `page \"{}\" {{ ... }}` for the imported page",
+                        address.name
+                    ),
                 };
-                self.error(&to.expr_span, format!("import target {address} is not declared in the configuration"), Some(help));
+                self.error(
+                    &to.expr_span,
+                    format!("import target {address} is not declared in the configuration"),
+                    Some(help),
+                );
                 continue;
             }
-            let Some(page_id) = self.string_attr(id, Scope::Plain, None, "give the Page ID as a string") else { continue };
+            let Some(page_id) =
+                self.string_attr(id, Scope::Plain, None, "give the Page ID as a string")
+            else {
+                continue;
+            };
             if !is_page_id(&page_id) {
-                self.error(&id.expr_span, format!("id must be a page_id (all digits), got {page_id:?}"), Some("write id = \"107100000000001\"".into()));
+                self.error(
+                    &id.expr_span,
+                    format!("id must be a page_id (all digits), got {page_id:?}"),
+                    Some("write id = \"107100000000001\"".into()),
+                );
                 continue;
             }
             if let Some(first) = result.iter().find(|i| i.to == address) {
                 let first = first.location.clone();
-                self.error(&to.expr_span, format!("{address} is imported twice; the first import is at {first}"), Some("remove one of the import blocks".into()));
+                self.error(
+                    &to.expr_span,
+                    format!("{address} is imported twice; the first import is at {first}"),
+                    Some("remove one of the import blocks".into()),
+                );
                 continue;
             }
             result.push(ImportDecl {
@@ -418,7 +552,9 @@ impl Evaluator<'_> {
         let decls = self.decls;
         for block in &decls.removed {
             let Some(from) = &block.from else { continue };
-            let Some(address) = self.static_address(from, "removed `from`") else { continue };
+            let Some(address) = self.static_address(from, "removed `from`") else {
+                continue;
+            };
             let still = decls.resource(address.kind, &address.name).is_some()
                 && (address.key.is_none()
                     || out.pages.iter().any(|p| p.page.address == address)

@@ -10,10 +10,10 @@ mod functions;
 mod instances;
 mod refs;
 mod resources;
-mod types;
-mod vars;
 #[cfg(test)]
 mod tests;
+mod types;
+mod vars;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 
@@ -59,13 +59,17 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         .stack_size(256 * 1024 * 1024)
         .spawn(move || load_here(&options));
     let internal = |what: &str| {
-        Diagnostics(vec![Diagnostic::error(format!(
-            "internal error while loading the configuration: {what}"
-        ))
-        .with_help("please report this, with the configuration that caused it")])
+        Diagnostics(vec![
+            Diagnostic::error(format!(
+                "internal error while loading the configuration: {what}"
+            ))
+            .with_help("please report this, with the configuration that caused it"),
+        ])
     };
     match worker {
-        Ok(handle) => handle.join().unwrap_or_else(|_| Err(internal("the loader panicked"))),
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| Err(internal("the loader panicked"))),
         Err(e) => Err(internal(&format!("cannot start the loader thread: {e}"))),
     }
 }

@@ -246,7 +246,9 @@ mod tests {
 
     #[test]
     fn for_variables_are_not_references() {
-        let info = analyze(&parse(r#"{ for k, v in var.m : k => "${v}-${local.x}" if v != "" }"#));
+        let info = analyze(&parse(
+            r#"{ for k, v in var.m : k => "${v}-${local.x}" if v != "" }"#,
+        ));
         let roots: Vec<_> = info.refs.iter().map(|r| r.root.as_str()).collect();
         assert_eq!(roots, ["var", "local"]);
     }

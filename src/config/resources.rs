@@ -81,7 +81,9 @@ impl Decls {
     }
 }
 
-const BLOCK_TYPES: &[&str] = &["provider", "variable", "locals", "page", "link", "import", "removed"];
+const BLOCK_TYPES: &[&str] = &[
+    "provider", "variable", "locals", "page", "link", "import", "removed",
+];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
 const LINK_ATTRS: &[&str] = &["page", "application", "for_each"];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
@@ -168,7 +170,10 @@ impl<'a> Collector<'a> {
             "locals" | "import" | "removed" => 0,
             other => {
                 let help = match suggest(other, BLOCK_TYPES.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? Block types are: {}", BLOCK_TYPES.join(", ")),
+                    Some(s) => format!(
+                        "did you mean `{s}`? Block types are: {}",
+                        BLOCK_TYPES.join(", ")
+                    ),
                     None => format!("block types are: {}", BLOCK_TYPES.join(", ")),
                 };
                 self.error(&ident_span, format!("unknown block type `{other}`"), help);
@@ -180,10 +185,16 @@ impl<'a> Collector<'a> {
                 0 => format!("write `{kind} {{ ... }}` without a label"),
                 _ => format!("write `{kind} \"NAME\" {{ ... }}` with exactly one label"),
             };
-            let at = labels.get(want_labels).map(|l| l.1.clone()).unwrap_or(ident_span);
+            let at = labels
+                .get(want_labels)
+                .map(|l| l.1.clone())
+                .unwrap_or(ident_span);
             self.error(
                 &at,
-                format!("a {kind} block takes {want_labels} label(s), found {}", labels.len()),
+                format!(
+                    "a {kind} block takes {want_labels} label(s), found {}",
+                    labels.len()
+                ),
                 help,
             );
             return;
@@ -224,7 +235,11 @@ impl<'a> Collector<'a> {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("{what} accepts: {}", allowed.join(", ")),
                         };
-                        self.error(&key_span, format!("unknown attribute `{name}` in {what}"), help);
+                        self.error(
+                            &key_span,
+                            format!("unknown attribute `{name}` in {what}"),
+                            help,
+                        );
                         continue;
                     }
                     if attrs.iter().any(|x| x.name == name) {
@@ -261,7 +276,14 @@ impl<'a> Collector<'a> {
         (attrs, blocks)
     }
 
-    fn required(&mut self, attrs: &[Attr], name: &str, what: &str, at: &Span, example: &str) -> bool {
+    fn required(
+        &mut self,
+        attrs: &[Attr],
+        name: &str,
+        what: &str,
+        at: &Span,
+        example: &str,
+    ) -> bool {
         if attrs.iter().any(|a| a.name == name) {
             return true;
         }
@@ -281,27 +303,51 @@ impl<'a> Collector<'a> {
                 self.error(
                     &attr.expr_span,
                     format!("`{}` must be true or false", attr.name),
-                    format!("write `{} = true` or `{} = false` (a literal, not an expression)", attr.name, attr.name),
+                    format!(
+                        "write `{} = true` or `{} = false` (a literal, not an expression)",
+                        attr.name, attr.name
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn lifecycle_bool(&mut self, file: FileId, blocks: &[&Block], what: &str, name: &str, default: bool) -> bool {
+    fn lifecycle_bool(
+        &mut self,
+        file: FileId,
+        blocks: &[&Block],
+        what: &str,
+        name: &str,
+        default: bool,
+    ) -> bool {
         let mut value = default;
         let mut seen = false;
         for b in blocks {
             let at = span(file, b.ident.span());
             if seen {
-                self.error(&at, format!("{what} has more than one lifecycle block"), "merge them into one");
+                self.error(
+                    &at,
+                    format!("{what} has more than one lifecycle block"),
+                    "merge them into one",
+                );
                 continue;
             }
             seen = true;
             if !b.labels.is_empty() {
-                self.error(&at, "a lifecycle block takes no labels", "write `lifecycle { ... }`");
+                self.error(
+                    &at,
+                    "a lifecycle block takes no labels",
+                    "write `lifecycle { ... }`",
+                );
             }
-            let (attrs, _) = self.body(file, &b.body, &format!("the lifecycle block of {what}"), Some(&[name]), &[]);
+            let (attrs, _) = self.body(
+                file,
+                &b.body,
+                &format!("the lifecycle block of {what}"),
+                Some(&[name]),
+                &[],
+            );
             if let Some(a) = attrs.iter().find(|a| a.name == name) {
                 value = self.literal_bool(a).unwrap_or(default);
             }
@@ -321,21 +367,41 @@ impl<'a> Collector<'a> {
         if !self.first_declaration("provider".into(), "provider \"vonage\" block", &label.1) {
             return;
         }
-        let (attrs, _) = self.body(file, &block.body, "provider \"vonage\"", Some(PROVIDER_ATTRS), &[]);
+        let (attrs, _) = self.body(
+            file,
+            &block.body,
+            "provider \"vonage\"",
+            Some(PROVIDER_ATTRS),
+            &[],
+        );
         self.decls.provider = Some(ProviderDecl { attrs });
     }
 
     fn variable(&mut self, file: FileId, block: &Block, label: &(String, Span)) {
         let (name, label_span) = label.clone();
         if !is_identifier(&name) {
-            self.error(&label_span, format!("invalid variable name {name:?}"), "use letters, digits, _ and -, starting with a letter");
+            self.error(
+                &label_span,
+                format!("invalid variable name {name:?}"),
+                "use letters, digits, _ and -, starting with a letter",
+            );
             return;
         }
         let what = format!("variable \"{name}\"");
-        let (attrs, blocks) = self.body(file, &block.body, &what, Some(VARIABLE_ATTRS), &["validation"]);
+        let (attrs, blocks) = self.body(
+            file,
+            &block.body,
+            &what,
+            Some(VARIABLE_ATTRS),
+            &["validation"],
+        );
         if !blocks.is_empty() {
             let at = span(file, blocks[0].ident.span());
-            self.error(&at, "validation blocks are not supported", "check the value where it is used instead");
+            self.error(
+                &at,
+                "validation blocks are not supported",
+                "check the value where it is used instead",
+            );
         }
         let mut ty = Ty::Any;
         let mut sensitive = false;
@@ -345,20 +411,30 @@ impl<'a> Collector<'a> {
             match a.name.as_str() {
                 "type" => match parse_type(&a.expr) {
                     Ok(t) => ty = t,
-                    Err(e) => self.error(&a.expr_span, format!("invalid type constraint: {e}"), type_help()),
+                    Err(e) => self.error(
+                        &a.expr_span,
+                        format!("invalid type constraint: {e}"),
+                        type_help(),
+                    ),
                 },
                 "sensitive" => sensitive = self.literal_bool(&a).unwrap_or(true),
                 "nullable" => nullable = self.literal_bool(&a).unwrap_or(true),
-                "description" => {
-                    if !matches!(a.expr, Expression::String(_)) {
-                        self.error(&a.expr_span, "description must be a literal string", "write `description = \"...\"`");
-                    }
+                "description" if !matches!(a.expr, Expression::String(_)) => {
+                    self.error(
+                        &a.expr_span,
+                        "description must be a literal string",
+                        "write `description = \"...\"`",
+                    );
                 }
                 "default" => default = Some(a),
                 _ => {}
             }
         }
-        if !self.first_declaration(format!("var.{name}"), &format!("variable \"{name}\""), &label_span) {
+        if !self.first_declaration(
+            format!("var.{name}"),
+            &format!("variable \"{name}\""),
+            &label_span,
+        ) {
             return;
         }
         self.decls.variables.push(VariableDecl {
@@ -374,17 +450,31 @@ impl<'a> Collector<'a> {
     fn locals(&mut self, file: FileId, block: &Block) {
         let (attrs, _) = self.body(file, &block.body, "a locals block", None, &[]);
         for attr in attrs {
-            if self.first_declaration(format!("local.{}", attr.name), &format!("local value `{}`", attr.name), &attr.key_span) {
+            if self.first_declaration(
+                format!("local.{}", attr.name),
+                &format!("local value `{}`", attr.name),
+                &attr.key_span,
+            ) {
                 self.decls.locals.push(LocalDecl { attr });
             }
         }
     }
 
-    fn resource(&mut self, file: FileId, block: &Block, kind: ResourceKind, label: &(String, Span)) {
+    fn resource(
+        &mut self,
+        file: FileId,
+        block: &Block,
+        kind: ResourceKind,
+        label: &(String, Span),
+    ) {
         let (name, label_span) = label.clone();
         let k = kind.as_str();
         if !is_identifier(&name) {
-            self.error(&label_span, format!("invalid {k} name {name:?}"), "use letters, digits, _ and -, starting with a letter");
+            self.error(
+                &label_span,
+                format!("invalid {k} name {name:?}"),
+                "use letters, digits, _ and -, starting with a letter",
+            );
             return;
         }
         let what = format!("{k} \"{name}\"");
@@ -401,11 +491,23 @@ impl<'a> Collector<'a> {
             }
             ResourceKind::Link => {
                 ok &= self.required(&attrs, "page", &what, &label_span, "page.NAME.page_id");
-                ok &= self.required(&attrs, "application", &what, &label_span, "\"APPLICATION-UUID\"");
+                ok &= self.required(
+                    &attrs,
+                    "application",
+                    &what,
+                    &label_span,
+                    "\"APPLICATION-UUID\"",
+                );
             }
         }
-        let prevent_destroy = self.lifecycle_bool(file, &lifecycle, &what, "prevent_destroy", false);
-        if !self.first_declaration(format!("{k}.{name}"), &format!("{k} \"{name}\""), &label_span) || !ok {
+        let prevent_destroy =
+            self.lifecycle_bool(file, &lifecycle, &what, "prevent_destroy", false);
+        if !self.first_declaration(
+            format!("{k}.{name}"),
+            &format!("{k} \"{name}\""),
+            &label_span,
+        ) || !ok
+        {
             return;
         }
         self.decls.resources.push(ResourceDecl {
@@ -418,10 +520,17 @@ impl<'a> Collector<'a> {
     }
 
     fn import(&mut self, file: FileId, block: &Block, at: Span) {
-        let (attrs, _) = self.body(file, &block.body, "an import block", Some(&["to", "id"]), &[]);
+        let (attrs, _) = self.body(
+            file,
+            &block.body,
+            "an import block",
+            Some(&["to", "id"]),
+            &[],
+        );
         self.required(&attrs, "to", "the import block", &at, "page.NAME");
         self.required(&attrs, "id", "the import block", &at, "\"PAGE_ID\"");
-        let mut attrs: HashMap<String, Attr> = attrs.into_iter().map(|a| (a.name.clone(), a)).collect();
+        let mut attrs: HashMap<String, Attr> =
+            attrs.into_iter().map(|a| (a.name.clone(), a)).collect();
         self.decls.imports.push(ImportBlock {
             span: at,
             to: attrs.remove("to"),
@@ -430,7 +539,13 @@ impl<'a> Collector<'a> {
     }
 
     fn removed(&mut self, file: FileId, block: &Block, at: Span) {
-        let (attrs, lifecycle) = self.body(file, &block.body, "a removed block", Some(&["from"]), &["lifecycle"]);
+        let (attrs, lifecycle) = self.body(
+            file,
+            &block.body,
+            "a removed block",
+            Some(&["from"]),
+            &["lifecycle"],
+        );
         self.required(&attrs, "from", "the removed block", &at, "page.NAME");
         let destroy = self.lifecycle_bool(file, &lifecycle, "the removed block", "destroy", true);
         self.decls.removed.push(RemovedBlock {

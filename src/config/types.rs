@@ -94,7 +94,9 @@ fn parse_type_inner(expr: &Expression, in_object: bool) -> Result<Ty, String> {
                             .map(|e| parse_type_inner(e, false))
                             .collect::<Result<_, _>>()?,
                     )),
-                    _ => Err("tuple(...) takes a list of types, like tuple([string, number])".into()),
+                    _ => {
+                        Err("tuple(...) takes a list of types, like tuple([string, number])".into())
+                    }
                 },
                 "object" => match arg {
                     Expression::Object(object) => {
@@ -103,7 +105,9 @@ fn parse_type_inner(expr: &Expression, in_object: bool) -> Result<Ty, String> {
                             let name = match key {
                                 ObjectKey::Ident(i) => i.as_str().to_string(),
                                 ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-                                _ => return Err("object attribute names must be plain names".into()),
+                                _ => {
+                                    return Err("object attribute names must be plain names".into());
+                                }
                             };
                             let (ty, optional) = match value.expr() {
                                 Expression::FuncCall(c) if c.name.name.as_str() == "optional" => {
@@ -119,9 +123,13 @@ fn parse_type_inner(expr: &Expression, in_object: bool) -> Result<Ty, String> {
                         }
                         Ok(Ty::Object(attrs))
                     }
-                    _ => Err("object(...) takes an object of types, like object({ id = string })".into()),
+                    _ => Err(
+                        "object(...) takes an object of types, like object({ id = string })".into(),
+                    ),
                 },
-                "optional" if in_object => Err("optional(...) is only allowed as an object attribute type".into()),
+                "optional" if in_object => {
+                    Err("optional(...) is only allowed as an object attribute type".into())
+                }
                 other => Err(format!("unknown type constructor `{other}(...)`")),
             }
         }
@@ -164,13 +172,8 @@ fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
     if value.is_null() {
         return Ok(Value::Null);
     }
-    let mismatch = |value: &Value| {
-        format!(
-            "a {ty} is required{}, got {}",
-            at(path),
-            type_name(value)
-        )
-    };
+    let mismatch =
+        |value: &Value| format!("a {ty} is required{}, got {}", at(path), type_name(value));
     match ty {
         Ty::Any => Ok(value),
         Ty::String => match value {
@@ -181,16 +184,22 @@ fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
         },
         Ty::Number => match value {
             Value::Number(_) => Ok(value),
-            Value::String(s) => parse_number(s.trim())
-                .map(Value::Number)
-                .ok_or_else(|| format!("a number is required{}, got a string that is not a number", at(path))),
+            Value::String(s) => parse_number(s.trim()).map(Value::Number).ok_or_else(|| {
+                format!(
+                    "a number is required{}, got a string that is not a number",
+                    at(path)
+                )
+            }),
             other => Err(mismatch(&other)),
         },
         Ty::Bool => match value {
             Value::Bool(_) => Ok(value),
             Value::String(s) if s == "true" => Ok(Value::Bool(true)),
             Value::String(s) if s == "false" => Ok(Value::Bool(false)),
-            Value::String(_) => Err(format!("a bool is required{}, got a string other than \"true\" or \"false\"", at(path))),
+            Value::String(_) => Err(format!(
+                "a bool is required{}, got a string other than \"true\" or \"false\"",
+                at(path)
+            )),
             other => Err(mismatch(&other)),
         },
         Ty::List(elem) | Ty::Set(elem) => {
@@ -227,7 +236,11 @@ fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
             };
             let mut out = Map::new();
             for (name, attr_ty, optional) in attrs {
-                let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+                let child = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
                 match entries.shift_remove(name) {
                     Some(v) => {
                         out.insert(name.clone(), convert_at(v, attr_ty, &child)?);
@@ -288,15 +301,27 @@ mod tests {
             ty("map(object({ page_id = string, token = optional(string) }))").to_string(),
             "map(object({page_id = string, token = optional(string)}))"
         );
-        assert_eq!(ty("tuple([string, number])").to_string(), "tuple([string, number])");
+        assert_eq!(
+            ty("tuple([string, number])").to_string(),
+            "tuple([string, number])"
+        );
         assert!(parse_type(&hcl_edit::parser::parse_expr("strin").unwrap()).is_err());
     }
 
     #[test]
     fn converts_like_terraform() {
-        assert_eq!(convert(Value::from("3"), &Ty::Number).unwrap(), Value::from(3));
-        assert_eq!(convert(Value::from(3), &Ty::String).unwrap(), Value::from("3"));
-        assert_eq!(convert(Value::from("true"), &Ty::Bool).unwrap(), Value::from(true));
+        assert_eq!(
+            convert(Value::from("3"), &Ty::Number).unwrap(),
+            Value::from(3)
+        );
+        assert_eq!(
+            convert(Value::from(3), &Ty::String).unwrap(),
+            Value::from("3")
+        );
+        assert_eq!(
+            convert(Value::from("true"), &Ty::Bool).unwrap(),
+            Value::from(true)
+        );
         let set = convert(
             Value::from(vec!["a", "b", "a"]),
             &Ty::Set(Box::new(Ty::String)),
@@ -304,7 +329,10 @@ mod tests {
         .unwrap();
         assert_eq!(set, Value::from(vec!["a", "b"]));
         let err = convert(Value::from(vec!["x"]), &Ty::List(Box::new(Ty::Number))).unwrap_err();
-        assert_eq!(err, "a number is required at [0], got a string that is not a number");
+        assert_eq!(
+            err,
+            "a number is required at [0], got a string that is not a number"
+        );
     }
 
     #[test]

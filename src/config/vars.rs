@@ -32,7 +32,12 @@ fn declared_help(decls: &Decls, name: &str) -> String {
 }
 
 /// Constant-evaluates an attribute (no references) with a throwaway evaluator.
-fn constant(sources: &Sources, decls: &Decls, attr: &Attr, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+fn constant(
+    sources: &Sources,
+    decls: &Decls,
+    attr: &Attr,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
     let mut ev = Evaluator {
         sources,
         decls,
@@ -54,8 +59,12 @@ fn from_text(text: &str, ty: &Ty) -> Result<Value, String> {
     if matches!(ty, Ty::String | Ty::Any | Ty::Number | Ty::Bool) {
         return convert(Value::from(text), ty);
     }
-    let expr = hcl_edit::parser::parse_expr(text)
-        .map_err(|e| format!("a {ty} is required, and the value is not a valid HCL expression ({})", e.message()))?;
+    let expr = hcl_edit::parser::parse_expr(text).map_err(|e| {
+        format!(
+            "a {ty} is required, and the value is not a valid HCL expression ({})",
+            e.message()
+        )
+    })?;
     let expr: hcl::Expression = expr.into();
     let mut ctx = hcl::eval::Context::new();
     super::functions::declare_all(&mut ctx);
@@ -86,19 +95,23 @@ pub(crate) fn resolve(
     for v in &decls.variables {
         let state = match &v.default {
             None => VarState::Unset,
-            Some(attr) => match constant(sources, decls, attr, diags) {
-                Some(value) => match convert(value, &v.ty) {
-                    Ok(value) => VarState::Set(value),
-                    Err(e) => {
-                        let d = sources
+            Some(attr) => {
+                match constant(sources, decls, attr, diags) {
+                    Some(value) => {
+                        match convert(value, &v.ty) {
+                            Ok(value) => VarState::Set(value),
+                            Err(e) => {
+                                let d = sources
                             .error(&attr.expr_span, format!("the default of variable `{}` does not match its type: {e}", v.name))
                             .with_help(format!("make the default a {}", v.ty));
-                        diags.push(d);
-                        VarState::Unset
+                                diags.push(d);
+                                VarState::Unset
+                            }
+                        }
                     }
-                },
-                None => VarState::Unset,
-            },
+                    None => VarState::Unset,
+                }
+            }
         };
         values.insert(v.name.clone(), state);
     }
@@ -113,8 +126,10 @@ pub(crate) fn resolve(
                     values.insert(name.to_string(), VarState::Set(value));
                 }
                 Err(e) => diags.push(
-                    Diagnostic::error(format!("invalid value for variable `{name}` in the environment variable {key}: {e}"))
-                        .with_help(format!("set {key} to a {}", v.ty)),
+                    Diagnostic::error(format!(
+                        "invalid value for variable `{name}` in the environment variable {key}: {e}"
+                    ))
+                    .with_help(format!("set {key} to a {}", v.ty)),
                 ),
             }
         }
@@ -127,7 +142,9 @@ pub(crate) fn resolve(
         files.push(main);
     }
     if options.dir.is_dir() {
-        files.extend(files_matching(&options.dir, diags, |n| n.ends_with(".auto.sfvars")));
+        files.extend(files_matching(&options.dir, diags, |n| {
+            n.ends_with(".auto.sfvars")
+        }));
     }
     for path in files {
         from_file(&path, sources, decls, &mut values, diags);
@@ -135,14 +152,20 @@ pub(crate) fn resolve(
     for cli in &options.cli_vars {
         match cli {
             CliVar::File(path) => {
-                let path = if path.is_absolute() { path.clone() } else { options.dir.join(path) };
+                let path = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    options.dir.join(path)
+                };
                 from_file(&path, sources, decls, &mut values, diags);
             }
             CliVar::Pair { name, value } => {
                 let Some(v) = find(name) else {
                     diags.push(
-                        Diagnostic::error(format!("--var {name}=...: there is no variable named `{name}`"))
-                            .with_help(declared_help(decls, name)),
+                        Diagnostic::error(format!(
+                            "--var {name}=...: there is no variable named `{name}`"
+                        ))
+                        .with_help(declared_help(decls, name)),
                     );
                     continue;
                 };
@@ -151,8 +174,14 @@ pub(crate) fn resolve(
                         values.insert(name.clone(), VarState::Set(value));
                     }
                     Err(e) => diags.push(
-                        Diagnostic::error(format!("--var {name}=...: invalid value for variable `{name}`: {e}"))
-                            .with_help(format!("pass a {}, e.g. {}", v.ty, example(&v.ty, name))),
+                        Diagnostic::error(format!(
+                            "--var {name}=...: invalid value for variable `{name}`: {e}"
+                        ))
+                        .with_help(format!(
+                            "pass a {}, e.g. {}",
+                            v.ty,
+                            example(&v.ty, name)
+                        )),
                     ),
                 }
             }
@@ -164,7 +193,13 @@ pub(crate) fn resolve(
         if let Some(VarState::Set(value)) = values.get(&v.name) {
             if value.is_null() && !v.nullable {
                 let d = sources
-                    .error(&v.label_span, format!("variable `{}` is null, but it is declared with nullable = false", v.name))
+                    .error(
+                        &v.label_span,
+                        format!(
+                            "variable `{}` is null, but it is declared with nullable = false",
+                            v.name
+                        ),
+                    )
                     .with_help("give it a non-null value");
                 diags.push(d);
             }
@@ -205,7 +240,10 @@ fn from_file(
         let attr = match structure {
             Structure::Block(b) => {
                 let d = sources
-                    .error(&span(b.ident.span()), "variable files contain only assignments, not blocks")
+                    .error(
+                        &span(b.ident.span()),
+                        "variable files contain only assignments, not blocks",
+                    )
                     .with_help("write NAME = VALUE");
                 diags.push(d);
                 continue;
@@ -217,21 +255,30 @@ fn from_file(
                 expr_span: span(a.value.span()),
             },
         };
-        let Some(v): Option<&VariableDecl> = decls.variables.iter().find(|v| v.name == attr.name) else {
+        let Some(v): Option<&VariableDecl> = decls.variables.iter().find(|v| v.name == attr.name)
+        else {
             let d = sources
-                .error(&attr.key_span, format!("there is no variable named `{}`", attr.name))
+                .error(
+                    &attr.key_span,
+                    format!("there is no variable named `{}`", attr.name),
+                )
                 .with_help(declared_help(decls, &attr.name));
             diags.push(d);
             continue;
         };
-        let Some(value) = constant(sources, decls, &attr, diags) else { continue };
+        let Some(value) = constant(sources, decls, &attr, diags) else {
+            continue;
+        };
         match convert(value, &v.ty) {
             Ok(value) => {
                 values.insert(v.name.clone(), VarState::Set(value));
             }
             Err(e) => {
                 let d = sources
-                    .error(&attr.expr_span, format!("invalid value for variable `{}`: {e}", v.name))
+                    .error(
+                        &attr.expr_span,
+                        format!("invalid value for variable `{}`: {e}", v.name),
+                    )
                     .with_help(format!("give a {}", v.ty));
                 diags.push(d);
             }

@@ -65,7 +65,11 @@ impl Client {
     }
 
     /// `GET /beta/chatapp-accounts/{provider}/{id}`.
-    pub async fn get_account(&self, _provider: &str, _external_id: &str) -> Result<Account, ApiError> {
+    pub async fn get_account(
+        &self,
+        _provider: &str,
+        _external_id: &str,
+    ) -> Result<Account, ApiError> {
         todo!()
     }
 

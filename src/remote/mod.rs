@@ -10,6 +10,6 @@ mod types;
 pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{ApiError, InvalidParam};
 pub use types::{
-    Account, AccountsPage, Application, ConnectRequest, NewApplication, UpdateRequest,
-    ACCOUNTS_BASE, APPLICATIONS_BASE,
+    ACCOUNTS_BASE, APPLICATIONS_BASE, Account, AccountsPage, Application, ConnectRequest,
+    NewApplication, UpdateRequest,
 };

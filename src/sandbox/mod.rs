@@ -34,7 +34,11 @@ pub struct SandboxOptions {
 pub const DEMO_APPLICATIONS: &[(&str, &str, bool)] = &[
     ("c0ffee00-0000-4000-8000-000000000001", "Support bot", true),
     ("c0ffee00-0000-4000-8000-000000000002", "Sales bot", true),
-    ("c0ffee00-0000-4000-8000-000000000003", "Voice IVR (no Messages)", false),
+    (
+        "c0ffee00-0000-4000-8000-000000000003",
+        "Voice IVR (no Messages)",
+        false,
+    ),
 ];
 
 /// A running sandbox; stops when dropped or on `shutdown`.

@@ -22,7 +22,11 @@ pub struct StateLock {
 impl StateLock {
     /// Takes the lock of `state_dir`, creating the directory if needed,
     /// waiting up to `timeout`. The error names the holder (pid, command, since).
-    pub fn acquire(_state_dir: &Path, _command: &str, _timeout: Duration) -> anyhow::Result<StateLock> {
+    pub fn acquire(
+        _state_dir: &Path,
+        _command: &str,
+        _timeout: Duration,
+    ) -> anyhow::Result<StateLock> {
         todo!()
     }
 }
