@@ -2,11 +2,25 @@
 //! variables, locals, `for_each` and references, check the static rules, and
 //! produce a `Desired`. No network, no state.
 
+mod checks;
 mod diagnostic;
+mod eval;
+mod files;
+mod functions;
+mod instances;
+mod refs;
+mod resources;
+#[cfg(test)]
+mod tests;
+mod types;
+mod vars;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 
 use crate::desired::Desired;
+use eval::Evaluator;
+use files::Sources;
+use instances::Outputs;
 use std::path::PathBuf;
 
 /// Where variable values come from, besides the directory's own
@@ -34,6 +48,133 @@ pub enum CliVar {
 }
 
 /// Loads and checks the configuration in `options.dir`.
-pub fn load(_options: &LoadOptions) -> Result<Desired, Diagnostics> {
-    todo!()
+///
+/// Runs on a dedicated thread with a large stack: parsing and evaluation
+/// recurse per nesting level, and although nesting is bounded, debug builds
+/// use big frames. A panic inside becomes a diagnostic rather than a crash.
+pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
+    let options = options.clone();
+    let worker = std::thread::Builder::new()
+        .name("config-load".into())
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || load_here(&options));
+    let internal = |what: &str| {
+        Diagnostics(vec![
+            Diagnostic::error(format!(
+                "internal error while loading the configuration: {what}"
+            ))
+            .with_help("please report this, with the configuration that caused it"),
+        ])
+    };
+    match worker {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| Err(internal("the loader panicked"))),
+        Err(e) => Err(internal(&format!("cannot start the loader thread: {e}"))),
+    }
+}
+
+fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
+    functions::install(functions::FuncEnv {
+        env: options.env.clone(),
+        dir: options.dir.clone(),
+    });
+    let mut diags = Vec::new();
+    let mut sources = Sources::default();
+
+    let paths = files::config_files(&options.dir, &mut diags);
+    if paths.is_empty() && diags.is_empty() {
+        diags.push(
+            Diagnostic::error(format!(
+                "no *.hcl files in {}",
+                options.dir.display()
+            ))
+            .with_help("an empty configuration would remove every page; run in the configuration directory or pass -C DIR"),
+        );
+    }
+    let mut bodies = Vec::new();
+    let mut parse_failed = !diags.is_empty();
+    for path in &paths {
+        match files::read_hcl_file(path, &mut sources, &mut diags) {
+            Some(parsed) => bodies.push(parsed),
+            None => parse_failed = true,
+        }
+    }
+    let mut collector = resources::Collector::new(&sources, &mut diags);
+    for (file, body) in &bodies {
+        collector.file(*file, body);
+    }
+    let decls = collector.decls;
+    // With a file missing, every reference into it would be reported as
+    // unknown: stop at syntax errors, as Terraform does.
+    if parse_failed {
+        return Err(finish(diags, Vec::new()));
+    }
+
+    let resolved = vars::resolve(options, &mut sources, &decls, &mut diags);
+    let mut ev = Evaluator {
+        sources: &sources,
+        decls: &decls,
+        diags: Vec::new(),
+        vars: resolved.values,
+        locals: Default::default(),
+        pages: Default::default(),
+        links: Default::default(),
+        allow_unknown_tokens: options.allow_unknown_tokens,
+    };
+    let mut out = Outputs::default();
+    ev.run_graph(&mut out);
+    let provider = ev.provider(&mut out);
+    let imports = ev.imports(&out);
+    let removed = ev.removed(&out);
+    diags.append(&mut ev.diags);
+    let mut links = checks::check(&sources, &out, &mut diags);
+
+    let mut secrets = resolved.secrets;
+    secrets.append(&mut out.secrets);
+    if !diags.is_empty() {
+        return Err(finish(diags, secrets));
+    }
+    let mut pages: Vec<_> = out.pages.into_iter().map(|p| p.page).collect();
+    pages.sort_by(|a, b| a.address.cmp(&b.address));
+    links.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(Desired {
+        provider,
+        pages,
+        links,
+        imports,
+        removed,
+    })
+}
+
+/// Shortest secret that gets scrubbed: shorter strings would mangle
+/// ordinary text (line numbers, keywords) and are not credentials.
+const MIN_SCRUBBED: usize = 3;
+
+/// Last line of defence for "never show a secret": messages are written to
+/// name types rather than values, but a value can still reach a message
+/// (a key, a page_id built from a sensitive variable) or a snippet (a token
+/// written literally in the file).
+fn finish(mut diags: Vec<Diagnostic>, mut secrets: Vec<String>) -> Diagnostics {
+    secrets.retain(|s| s.len() >= MIN_SCRUBBED);
+    // Longest first, so a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    let scrub = |text: &mut String| {
+        for s in &secrets {
+            if text.contains(s.as_str()) {
+                *text = text.replace(s.as_str(), "(sensitive value)");
+            }
+        }
+    };
+    for d in &mut diags {
+        scrub(&mut d.message);
+        if let Some(h) = &mut d.help {
+            scrub(h);
+        }
+        if let Some(s) = &mut d.snippet {
+            scrub(s);
+        }
+    }
+    Diagnostics(diags)
 }

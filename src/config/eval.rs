@@ -1,0 +1,514 @@
+//! Evaluating expressions: reference checking (with "did you mean"),
+//! the evaluation context, the dependency graph between locals, pages and
+//! links, and its topological order with cycle detection.
+
+use super::diagnostic::{Diagnostic, suggest};
+use super::files::{Sources, Span};
+use super::functions;
+use super::refs::{ExprInfo, Step, analyze};
+use super::resources::{Attr, Decls};
+use super::types::type_name;
+use crate::address::ResourceKind;
+use hcl::eval::{Context, ErrorKind, Evaluate};
+use hcl::{Map, Value};
+use std::collections::{HashMap, HashSet};
+
+/// A variable's value after every source was applied.
+#[derive(Clone, Debug)]
+pub(crate) enum VarState {
+    Set(Value),
+    Unset,
+}
+
+pub(crate) const PAGE_FIELDS: &[&str] = &["page_id", "name"];
+pub(crate) const LINK_FIELDS: &[&str] = &["page", "application"];
+
+/// What names an expression may use besides var/local/page/link.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Scope {
+    /// Only literals and functions: variable defaults, sfvars files.
+    Constant,
+    /// Locals, provider, import ids, for_each expressions.
+    Plain,
+    /// Attributes of a block with for_each: `each.key`, `each.value` too.
+    Each,
+}
+
+/// A node of the dependency graph.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Node {
+    Local(String),
+    Resource(ResourceKind, String),
+}
+
+impl std::fmt::Display for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Resource(k, n) => write!(f, "{}.{n}", k.as_str()),
+        }
+    }
+}
+
+pub(crate) struct Evaluator<'a> {
+    pub sources: &'a Sources,
+    pub decls: &'a Decls,
+    pub diags: Vec<Diagnostic>,
+    pub vars: HashMap<String, VarState>,
+    /// Evaluated values, exposed to later expressions as `local.*`, `page.*`, `link.*`.
+    pub locals: Map<String, Value>,
+    pub pages: Map<String, Value>,
+    pub links: Map<String, Value>,
+    /// An access_token that uses an unset variable becomes unknown instead of an error.
+    pub allow_unknown_tokens: bool,
+}
+
+pub(crate) fn unset_help(name: &str) -> String {
+    format!(
+        "set it with --var {name}=VALUE, with `{name} = VALUE` in socialform.sfvars or a *.auto.sfvars file, or with the environment variable SF_VAR_{name}"
+    )
+}
+
+/// An evaluation error in words, naming types but never values (a value may
+/// be a token or a sensitive variable).
+fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::Message(m) => m.clone(),
+        ErrorKind::UndefinedVar(i) => format!("unknown name `{i}`"),
+        ErrorKind::UndefinedFunc(f) => format!("unknown function `{f}`"),
+        ErrorKind::Unexpected(v, expected) => format!("expected {expected}, got {}", type_name(v)),
+        ErrorKind::Index(i) => format!("index {i} is out of range"),
+        ErrorKind::UnaryOp(op, v) => {
+            format!("operator `{op}` cannot be applied to a {}", type_name(v))
+        }
+        ErrorKind::BinaryOp(l, op, r) => format!(
+            "operator `{op}` cannot be applied to {} and {}",
+            type_name(l),
+            type_name(r)
+        ),
+        ErrorKind::NoSuchKey(k) => format!("no element or attribute named {k:?}"),
+        ErrorKind::KeyExists(k) => format!("the for expression produces the key {k:?} twice"),
+        ErrorKind::FuncCall(name, msg) => format!("{name}(): {msg}"),
+        other => other.to_string(),
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn error(&mut self, at: &Span, message: impl Into<String>, help: Option<String>) {
+        let d = self.sources.error(at, message).with_help_opt(help);
+        self.diags.push(d);
+    }
+
+    fn span_in(at: &Span, range: &std::ops::Range<usize>) -> Span {
+        Span {
+            file: at.file,
+            range: range.clone(),
+        }
+    }
+
+    /// Checks every reference and function call in `attr`; false if any is wrong.
+    fn check(&mut self, attr: &Attr, info: &ExprInfo, scope: Scope) -> bool {
+        let mut ok = true;
+        if let Some(range) = &info.too_deep {
+            let at = Self::span_in(&attr.expr_span, range);
+            self.error(
+                &at,
+                "expression nested too deeply",
+                Some("split it into smaller parts using locals".into()),
+            );
+            return false;
+        }
+        for f in &info.funcs {
+            if !functions::is_known(&f.name) {
+                let at = Self::span_in(&attr.expr_span, &f.range);
+                let help = suggest(&f.name, functions::names())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "available functions: {}",
+                            functions::names().collect::<Vec<_>>().join(", ")
+                        )
+                    });
+                self.error(&at, format!("unknown function `{}`", f.name), Some(help));
+                ok = false;
+            }
+        }
+        for r in &info.refs {
+            let at = Self::span_in(&attr.expr_span, &r.range);
+            if let Err((message, help)) = self.check_ref(&r.root, &r.steps, scope) {
+                self.error(&at, message, help);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    fn check_ref(
+        &self,
+        root: &str,
+        steps: &[Step],
+        scope: Scope,
+    ) -> Result<(), (String, Option<String>)> {
+        let first = match steps.first() {
+            Some(Step::Attr(a)) => Some(a.as_str()),
+            _ => None,
+        };
+        let did_you_mean = |name: &str, candidates: Vec<&str>| {
+            suggest(name, candidates).map(|s| format!("did you mean `{root}.{s}`?"))
+        };
+        if scope == Scope::Constant && matches!(root, "var" | "local" | "page" | "link" | "each") {
+            return Err((
+                format!("`{root}` cannot be used here"),
+                Some("only literal values and functions are allowed here".into()),
+            ));
+        }
+        match root {
+            "var" => {
+                let name = first.ok_or_else(|| {
+                    (
+                        "`var` must be followed by a variable name, like var.NAME".to_string(),
+                        None,
+                    )
+                })?;
+                match self.vars.get(name) {
+                    None => {
+                        let candidates = self
+                            .decls
+                            .variables
+                            .iter()
+                            .map(|v| v.name.as_str())
+                            .collect();
+                        Err((
+                            format!("unknown variable `var.{name}`"),
+                            did_you_mean(name, candidates)
+                                .or(Some(format!("declare it with `variable \"{name}\" {{}}`"))),
+                        ))
+                    }
+                    Some(VarState::Unset) => Err((
+                        format!("variable `{name}` is not set and has no default"),
+                        Some(unset_help(name)),
+                    )),
+                    Some(VarState::Set(_)) => Ok(()),
+                }
+            }
+            "local" => {
+                let name = first.ok_or_else(|| {
+                    (
+                        "`local` must be followed by a name, like local.NAME".to_string(),
+                        None,
+                    )
+                })?;
+                if self.decls.locals.iter().any(|l| l.attr.name == name) {
+                    return Ok(());
+                }
+                let candidates = self
+                    .decls
+                    .locals
+                    .iter()
+                    .map(|l| l.attr.name.as_str())
+                    .collect();
+                Err((
+                    format!("unknown local value `local.{name}`"),
+                    did_you_mean(name, candidates)
+                        .or(Some("declare it in a locals { ... } block".into())),
+                ))
+            }
+            "page" | "link" => {
+                let kind = if root == "page" {
+                    ResourceKind::Page
+                } else {
+                    ResourceKind::Link
+                };
+                let fields = if root == "page" {
+                    PAGE_FIELDS
+                } else {
+                    LINK_FIELDS
+                };
+                let name = first.ok_or_else(|| {
+                    (
+                        format!("`{root}` must be followed by a name, like {root}.NAME"),
+                        None,
+                    )
+                })?;
+                let Some(decl) = self.decls.resource(kind, name) else {
+                    let candidates = self
+                        .decls
+                        .resources
+                        .iter()
+                        .filter(|r| r.kind == kind)
+                        .map(|r| r.name.as_str())
+                        .collect();
+                    return Err((
+                        format!("unknown {root} `{root}.{name}`"),
+                        did_you_mean(name, candidates).or(Some(format!(
+                            "declare it with `{root} \"{name}\" {{ ... }}`"
+                        ))),
+                    ));
+                };
+                let keyed = decl.for_each().is_some();
+                let mut rest = &steps[1..];
+                match (keyed, rest.first()) {
+                    (true, Some(Step::Attr(a))) => {
+                        return Err((
+                            format!("{root}.{name} uses for_each, so `.{a}` needs an instance key"),
+                            Some(format!(
+                                "write {root}.{name}[\"KEY\"].{a}, or iterate: [for k, p in {root}.{name} : p.{a}]"
+                            )),
+                        ));
+                    }
+                    (true, Some(Step::Key(_))) => rest = &rest[1..],
+                    (false, Some(Step::Key(k))) => {
+                        return Err((
+                            format!(
+                                "{root}.{name} has no for_each, so it cannot be indexed with [{k:?}]"
+                            ),
+                            Some(format!("write {root}.{name}.ATTRIBUTE")),
+                        ));
+                    }
+                    _ => {}
+                }
+                match rest.first() {
+                    Some(Step::Attr(a)) if a == "access_token" => Err((
+                        "a page's access_token cannot be referenced: it is sensitive".into(),
+                        Some("use the variable that holds the token instead".into()),
+                    )),
+                    Some(Step::Attr(a)) if !fields.contains(&a.as_str()) => Err((
+                        format!("{root} has no attribute `{a}`"),
+                        Some(match suggest(a, fields.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("a {root} has: {}", fields.join(", ")),
+                        }),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            "each" => {
+                if scope != Scope::Each {
+                    return Err((
+                        "`each` is only available in a block that has for_each".into(),
+                        Some(
+                            "add for_each to the block, or use a variable or local instead".into(),
+                        ),
+                    ));
+                }
+                match first {
+                    Some("key" | "value") => Ok(()),
+                    Some(other) => Err((
+                        format!("`each` has no attribute `{other}`"),
+                        Some("use each.key or each.value".into()),
+                    )),
+                    None => Err((
+                        "`each` must be followed by .key or .value".into(),
+                        Some("use each.key or each.value".into()),
+                    )),
+                }
+            }
+            other => {
+                let roots = ["var", "local", "page", "link", "each"];
+                Err((
+                    format!("unknown name `{other}`"),
+                    Some(match suggest(other, roots) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "references start with var., local., page., link. or each.".into(),
+                    }),
+                ))
+            }
+        }
+    }
+
+    fn context(&self, each: Option<&Value>) -> Context<'static> {
+        let mut ctx = Context::new();
+        functions::declare_all(&mut ctx);
+        let vars: Map<String, Value> = self
+            .vars
+            .iter()
+            .filter_map(|(k, v)| match v {
+                VarState::Set(v) => Some((k.clone(), v.clone())),
+                VarState::Unset => None,
+            })
+            .collect();
+        ctx.declare_var("var", Value::Object(vars));
+        ctx.declare_var("local", Value::Object(self.locals.clone()));
+        ctx.declare_var("page", Value::Object(self.pages.clone()));
+        ctx.declare_var("link", Value::Object(self.links.clone()));
+        if let Some(each) = each {
+            ctx.declare_var("each", each.clone());
+        }
+        ctx
+    }
+
+    /// Evaluates one attribute, reporting every problem; `None` if it failed.
+    pub fn eval(&mut self, attr: &Attr, scope: Scope, each: Option<&Value>) -> Option<Value> {
+        let info = analyze(&attr.expr);
+        if !self.check(attr, &info, scope) {
+            return None;
+        }
+        let ctx = self.context(each);
+        let expr: hcl::Expression = attr.expr.clone().into();
+        match expr.evaluate(&ctx) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                // Errors from a function call point at the call when we can find it.
+                let at = match e.kind() {
+                    ErrorKind::FuncCall(name, _) => info
+                        .funcs
+                        .iter()
+                        .find(|f| f.name == name.to_string())
+                        .map(|f| Self::span_in(&attr.expr_span, &f.range)),
+                    _ => None,
+                }
+                .unwrap_or_else(|| attr.expr_span.clone());
+                self.error(&at, describe(e.kind()), None);
+                None
+            }
+        }
+    }
+
+    /// True when `attr` refers to a declared variable that has no value.
+    pub fn uses_unset_var(&self, attr: &Attr) -> bool {
+        analyze(&attr.expr).refs.iter().any(|r| {
+            r.root == "var"
+                && matches!(r.steps.first(), Some(Step::Attr(n)) if matches!(self.vars.get(n), Some(VarState::Unset)))
+        })
+    }
+
+    /// Locals, pages and links in an order where every node comes after
+    /// what it references. Members of a cycle are reported and left out.
+    pub fn order(&mut self) -> Vec<Node> {
+        let decls = self.decls;
+        let mut deps: HashMap<Node, (Vec<Node>, Span)> = HashMap::new();
+        let mut nodes = Vec::new();
+        let mut add = |node: Node, attrs: Vec<&Attr>, at: Span| {
+            let mut out = Vec::new();
+            for attr in attrs {
+                for r in analyze(&attr.expr).refs {
+                    let Some(Step::Attr(name)) = r.steps.first() else {
+                        continue;
+                    };
+                    let dep = match r.root.as_str() {
+                        "local" => Node::Local(name.clone()),
+                        "page" => Node::Resource(ResourceKind::Page, name.clone()),
+                        "link" => Node::Resource(ResourceKind::Link, name.clone()),
+                        _ => continue,
+                    };
+                    if !out.contains(&dep) {
+                        out.push(dep);
+                    }
+                }
+            }
+            nodes.push(node.clone());
+            deps.insert(node, (out, at));
+        };
+        for l in &decls.locals {
+            add(
+                Node::Local(l.attr.name.clone()),
+                vec![&l.attr],
+                l.attr.key_span.clone(),
+            );
+        }
+        for r in &decls.resources {
+            add(
+                Node::Resource(r.kind, r.name.clone()),
+                r.attrs.values().collect(),
+                r.label_span.clone(),
+            );
+        }
+        // Iterative DFS would be more code; recursion depth is bounded by the
+        // number of declarations, and load runs on a thread with a large stack.
+        let mut state: HashMap<Node, u8> = HashMap::new(); // 1 = in progress, 2 = done
+        let mut order = Vec::new();
+        let mut in_cycle: HashSet<Node> = HashSet::new();
+        let mut cycles: Vec<Vec<Node>> = Vec::new();
+        fn visit(
+            node: &Node,
+            deps: &HashMap<Node, (Vec<Node>, Span)>,
+            state: &mut HashMap<Node, u8>,
+            path: &mut Vec<Node>,
+            order: &mut Vec<Node>,
+            cycles: &mut Vec<Vec<Node>>,
+        ) {
+            match state.get(node) {
+                Some(2) => return,
+                Some(1) => {
+                    let start = path.iter().position(|n| n == node).unwrap_or(0);
+                    cycles.push(path[start..].to_vec());
+                    return;
+                }
+                _ => {}
+            }
+            state.insert(node.clone(), 1);
+            path.push(node.clone());
+            if let Some((ds, _)) = deps.get(node) {
+                for d in ds {
+                    if deps.contains_key(d) {
+                        visit(d, deps, state, path, order, cycles);
+                    }
+                }
+            }
+            path.pop();
+            state.insert(node.clone(), 2);
+            order.push(node.clone());
+        }
+        for node in &nodes {
+            visit(
+                node,
+                &deps,
+                &mut state,
+                &mut Vec::new(),
+                &mut order,
+                &mut cycles,
+            );
+        }
+        for cycle in cycles {
+            if cycle.iter().any(|n| in_cycle.contains(n)) {
+                continue;
+            }
+            let mut names: Vec<String> = cycle.iter().map(Node::to_string).collect();
+            names.push(names[0].clone());
+            let at = deps[&cycle[0]].1.clone();
+            self.error(
+                &at,
+                format!("reference cycle: {}", names.join(" -> ")),
+                Some("break the cycle: one of these must not depend on the others".into()),
+            );
+            in_cycle.extend(cycle);
+        }
+        // Nodes that depend on a cycle member are skipped by the caller
+        // (their dependency never gets a value); cycle members go last so
+        // the caller sees them as failed.
+        order.retain(|n| !in_cycle.contains(n));
+        order
+    }
+
+    /// Direct dependencies of a node, for skipping dependents of failures.
+    pub fn deps_of(&self, node: &Node) -> Vec<Node> {
+        let attrs: Vec<&Attr> = match node {
+            Node::Local(n) => self
+                .decls
+                .locals
+                .iter()
+                .filter(|l| &l.attr.name == n)
+                .map(|l| &l.attr)
+                .collect(),
+            Node::Resource(k, n) => self
+                .decls
+                .resource(*k, n)
+                .map(|r| r.attrs.values().collect())
+                .unwrap_or_default(),
+        };
+        let mut out = Vec::new();
+        for attr in attrs {
+            for r in analyze(&attr.expr).refs {
+                if let Some(Step::Attr(name)) = r.steps.first() {
+                    match r.root.as_str() {
+                        "local" => out.push(Node::Local(name.clone())),
+                        "page" => out.push(Node::Resource(ResourceKind::Page, name.clone())),
+                        "link" => out.push(Node::Resource(ResourceKind::Link, name.clone())),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,213 @@
+//! Reading and parsing: the configuration directory's `*.hcl` files and
+//! variable files, kept in a source map so every later stage can turn a byte
+//! range into `file:line:column` and a caret snippet.
+
+use super::diagnostic::{Diagnostic, caret_snippet};
+use crate::desired::Location;
+use hcl_edit::structure::Body;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct FileId(usize);
+
+/// A byte range in one source file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub file: FileId,
+    pub range: Range<usize>,
+}
+
+struct Source {
+    path: PathBuf,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+#[derive(Default)]
+pub(crate) struct Sources {
+    files: Vec<Source>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        self.files.push(Source {
+            path,
+            text,
+            line_starts,
+        });
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn text(&self, file: FileId) -> &str {
+        &self.files[file.0].text
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn line_col(&self, file: FileId, offset: usize) -> (usize, usize) {
+        let src = &self.files[file.0];
+        let offset = offset.min(src.text.len());
+        let line = src.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = src.line_starts[line];
+        let column = src.text[start..offset].chars().count() + 1;
+        (line + 1, column)
+    }
+
+    fn line_text(&self, file: FileId, line: usize) -> &str {
+        let src = &self.files[file.0];
+        let start = src.line_starts[line - 1];
+        let end = src.line_starts.get(line).copied().unwrap_or(src.text.len());
+        src.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn location(&self, span: &Span) -> Location {
+        let (line, column) = self.line_col(span.file, span.range.start);
+        Location {
+            file: self.files[span.file.0].path.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// An error at `span`, with its location and a caret snippet.
+    pub fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
+        let location = self.location(span);
+        let text = self.line_text(span.file, location.line);
+        let (end_line, end_col) = self.line_col(span.file, span.range.end);
+        // Multi-line spans underline to the end of the first line.
+        let width = if end_line == location.line {
+            end_col.saturating_sub(location.column)
+        } else {
+            usize::MAX
+        };
+        Diagnostic {
+            message: message.into(),
+            snippet: Some(caret_snippet(location.line, text, location.column, width)),
+            location: Some(location),
+            help: None,
+        }
+    }
+}
+
+/// Reads and parses one HCL file (configuration or variables), reporting
+/// unreadable files, invalid UTF-8, excessive nesting and syntax errors.
+pub(crate) fn read_hcl_file(
+    path: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(FileId, Body)> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                    .with_help("check that the file exists and is readable"),
+            );
+            return None;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+            let id = sources.add(path.to_path_buf(), valid);
+            let span = Span {
+                file: id,
+                range: offset..offset,
+            };
+            diags.push(
+                sources
+                    .error(&span, "the file is not valid UTF-8")
+                    .with_help("save the file as UTF-8"),
+            );
+            return None;
+        }
+    };
+    let id = sources.add(path.to_path_buf(), text);
+    let text = sources.text(id);
+    // hcl-edit bounds nesting depth itself (64 levels) and reports it as a
+    // syntax error, so deeply nested input cannot exhaust the stack.
+    match hcl_edit::parser::parse_body(text) {
+        Ok(body) => Some((id, body)),
+        Err(e) => {
+            let loc = e.location();
+            // The parser reports 1-based line and column; turn them back into
+            // an offset so the snippet is drawn like every other diagnostic.
+            let line_start = text
+                .split_inclusive('\n')
+                .take(loc.line().saturating_sub(1))
+                .map(str::len)
+                .sum::<usize>();
+            let col_bytes: usize = text[line_start..]
+                .chars()
+                .take(loc.column().saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            let start = line_start + col_bytes;
+            let span = Span {
+                file: id,
+                range: start..start + 1,
+            };
+            diags.push(
+                sources
+                    .error(&span, format!("syntax error: {}", e.message()))
+                    .with_help("fix the HCL syntax at the marked position"),
+            );
+            None
+        }
+    }
+}
+
+/// The `*.hcl` files directly in `dir`, sorted by name.
+pub(crate) fn config_files(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    files_matching(dir, diags, |name| name.ends_with(".hcl"))
+}
+
+pub(crate) fn files_matching(
+    dir: &Path,
+    diags: &mut Vec<Diagnostic>,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "cannot read configuration directory {}: {e}",
+                    dir.display()
+                ))
+                .with_help("pass an existing directory with -C DIR"),
+            );
+            return Vec::new();
+        }
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| wanted(name))
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| dir.join(n)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_characters() {
+        let mut sources = Sources::default();
+        let id = sources.add("f.hcl".into(), "a = 1\nbé = \"x\"\n".into());
+        let span = Span {
+            file: id,
+            range: 12..15,
+        };
+        let loc = sources.location(&span);
+        assert_eq!((loc.line, loc.column), (2, 6));
+    }
+}

@@ -1,0 +1,578 @@
+//! Evaluating declarations into the plain model: pages and links (with
+//! for_each expansion), the provider, import and removed blocks.
+
+use super::eval::{Evaluator, Node, Scope};
+use super::files::Span;
+use super::resources::{Attr, ResourceDecl};
+use super::types::type_name;
+use crate::address::{Address, ResourceKind};
+use crate::desired::{DesiredPage, ImportDecl, ProviderSettings, RemovedDecl};
+use crate::secret::Secret;
+use hcl::{Map, Value};
+use hcl_edit::expr::{Expression, TraversalOperator};
+use std::collections::HashSet;
+
+/// A page instance plus what the cross-checks need.
+pub(crate) struct PageOut {
+    pub page: DesiredPage,
+    pub page_id_span: Span,
+}
+
+/// A link instance before its page is resolved.
+pub(crate) struct LinkOut {
+    pub address: Address,
+    pub page_id: String,
+    pub application: String,
+    pub page_span: Span,
+    pub label_span: Span,
+}
+
+#[derive(Default)]
+pub(crate) struct Outputs {
+    pub pages: Vec<PageOut>,
+    pub links: Vec<LinkOut>,
+    /// Access tokens and the api_secret, to scrub from diagnostics.
+    pub secrets: Vec<String>,
+}
+
+pub(crate) fn is_page_id(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
+}
+
+pub(crate) fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+impl Evaluator<'_> {
+    /// Evaluates locals, pages and links in dependency order.
+    pub fn run_graph(&mut self, out: &mut Outputs) {
+        let order = self.order();
+        let graph: HashSet<Node> = self
+            .decls
+            .locals
+            .iter()
+            .map(|l| Node::Local(l.attr.name.clone()))
+            .chain(
+                self.decls
+                    .resources
+                    .iter()
+                    .map(|r| Node::Resource(r.kind, r.name.clone())),
+            )
+            .collect();
+        let mut done: HashSet<Node> = HashSet::new();
+        for node in order {
+            // A dependency that failed has been reported already; evaluating
+            // this node would only add follow-on errors.
+            if self
+                .deps_of(&node)
+                .iter()
+                .any(|d| graph.contains(d) && !done.contains(d))
+            {
+                continue;
+            }
+            let ok = match &node {
+                Node::Local(name) => {
+                    let decls = self.decls;
+                    let attr = &decls
+                        .locals
+                        .iter()
+                        .find(|l| &l.attr.name == name)
+                        .expect("node exists")
+                        .attr;
+                    match self.eval(attr, Scope::Plain, None) {
+                        Some(v) => {
+                            self.locals.insert(name.clone(), v);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Node::Resource(kind, name) => {
+                    let decls = self.decls;
+                    let decl = decls.resource(*kind, name).expect("node exists");
+                    self.resource(decl, out)
+                }
+            };
+            if ok {
+                done.insert(node);
+            }
+        }
+    }
+
+    /// The instances of a block: `None` key without for_each.
+    fn instances(&mut self, decl: &ResourceDecl) -> Option<Vec<(Option<String>, Option<Value>)>> {
+        let Some(attr) = decl.for_each() else {
+            return Some(vec![(None, None)]);
+        };
+        let value = self.eval(attr, Scope::Plain, None)?;
+        let help = Some("for_each takes a map (keys become instance keys) or a set of strings, e.g. toset([\"a\", \"b\"])".to_string());
+        match value {
+            Value::Object(m) => {
+                // Keys in lexical order, as Terraform iterates maps.
+                let mut instances: Vec<_> =
+                    m.into_iter().map(|(k, v)| (Some(k), Some(v))).collect();
+                instances.sort_by(|a, b| a.0.cmp(&b.0));
+                Some(instances)
+            }
+            Value::Array(items) => {
+                let mut out: Vec<(Option<String>, Option<Value>)> = Vec::new();
+                for item in items {
+                    let Value::String(s) = item else {
+                        self.error(
+                            &attr.expr_span,
+                            format!("for_each must be a map or a set of strings, but this list contains a {}", type_name(&item)),
+                            help,
+                        );
+                        return None;
+                    };
+                    if out.iter().any(|(k, _)| k.as_deref() == Some(s.as_str())) {
+                        self.error(
+                            &attr.expr_span,
+                            format!("for_each gives the key {s:?} twice, so {}.{}[{s:?}] would be declared twice", decl.kind.as_str(), decl.name),
+                            Some("remove the duplicate, or wrap the list in toset(...)".into()),
+                        );
+                        return None;
+                    }
+                    out.push((Some(s.clone()), Some(Value::String(s))));
+                }
+                Some(out)
+            }
+            other => {
+                self.error(
+                    &attr.expr_span,
+                    format!(
+                        "for_each must be a map or a set of strings, got {}",
+                        type_name(&other)
+                    ),
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    /// A required string attribute of one instance.
+    fn string_attr(
+        &mut self,
+        attr: &Attr,
+        scope: Scope,
+        each: Option<&Value>,
+        help: &str,
+    ) -> Option<String> {
+        match self.eval(attr, scope, each)? {
+            Value::String(s) => Some(s),
+            other => {
+                let help = if matches!(other, Value::Number(_)) && attr.name == "page_id" {
+                    "quote it: page IDs are strings of digits, e.g. page_id = \"107100000000001\""
+                        .to_string()
+                } else {
+                    help.to_string()
+                };
+                self.error(
+                    &attr.expr_span,
+                    format!("{} must be a string, got {}", attr.name, type_name(&other)),
+                    Some(help),
+                );
+                None
+            }
+        }
+    }
+
+    fn resource(&mut self, decl: &ResourceDecl, out: &mut Outputs) -> bool {
+        let Some(instances) = self.instances(decl) else {
+            return false;
+        };
+        let scope = if decl.for_each().is_some() {
+            Scope::Each
+        } else {
+            Scope::Plain
+        };
+        let mut ok = true;
+        let mut values = Map::new();
+        for (key, each_value) in instances {
+            let each = key.as_ref().map(|k| {
+                let mut m = Map::new();
+                m.insert("key".to_string(), Value::from(k.as_str()));
+                m.insert(
+                    "value".to_string(),
+                    each_value.clone().unwrap_or(Value::Null),
+                );
+                Value::Object(m)
+            });
+            let address = match decl.kind {
+                ResourceKind::Page => Address::page(&decl.name),
+                ResourceKind::Link => Address::link(&decl.name),
+            };
+            let address = match &key {
+                Some(k) => address.with_key(k),
+                None => address,
+            };
+            let value = match decl.kind {
+                ResourceKind::Page => self.page(decl, address, each.as_ref(), scope, out),
+                ResourceKind::Link => self.link(decl, address, each.as_ref(), scope, out),
+            };
+            match (value, key) {
+                (Some(v), Some(k)) => {
+                    values.insert(k, v);
+                }
+                (Some(v), None) => {
+                    self.store(decl, v);
+                    return true;
+                }
+                (None, _) => ok = false,
+            }
+        }
+        if ok {
+            self.store(decl, Value::Object(values));
+        }
+        ok
+    }
+
+    fn store(&mut self, decl: &ResourceDecl, value: Value) {
+        match decl.kind {
+            ResourceKind::Page => self.pages.insert(decl.name.clone(), value),
+            ResourceKind::Link => self.links.insert(decl.name.clone(), value),
+        };
+    }
+
+    fn page(
+        &mut self,
+        decl: &ResourceDecl,
+        address: Address,
+        each: Option<&Value>,
+        scope: Scope,
+        out: &mut Outputs,
+    ) -> Option<Value> {
+        let page_id_attr = &decl.attrs["page_id"];
+        let page_id = self.string_attr(
+            page_id_attr,
+            scope,
+            each,
+            "write the Facebook Page ID as a string of digits",
+        );
+        // No early return: every attribute is evaluated so all problems are
+        // reported, and so the token is known (and scrubbed) even when the
+        // page_id is wrong.
+        let page_id = match page_id {
+            Some(id) if !is_page_id(&id) => {
+                self.error(
+                    &page_id_attr.expr_span,
+                    format!("page_id must be all digits (a Facebook Page ID), got {id:?}"),
+                    Some("copy the numeric Page ID from the page's About section".into()),
+                );
+                None
+            }
+            other => other,
+        };
+        let name = match decl.attrs.get("name") {
+            None => Some(None),
+            Some(attr) => match self.eval(attr, scope, each) {
+                Some(Value::Null) => Some(None),
+                Some(Value::String(s)) => Some(Some(s)),
+                Some(other) => {
+                    self.error(
+                        &attr.expr_span,
+                        format!("name must be a string, got {}", type_name(&other)),
+                        Some("write name = \"Page name\"".into()),
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        let token_attr = &decl.attrs["access_token"];
+        let token = if self.allow_unknown_tokens && self.uses_unset_var(token_attr) {
+            Some(None)
+        } else {
+            match self.eval(token_attr, scope, each) {
+                Some(Value::String(s)) => {
+                    out.secrets.push(s.clone());
+                    Some(Some(Secret::new(s)))
+                }
+                Some(Value::Null) => {
+                    self.error(
+                        &token_attr.expr_span,
+                        "access_token is null",
+                        Some(
+                            "give the page's access token, usually from a sensitive variable"
+                                .into(),
+                        ),
+                    );
+                    None
+                }
+                Some(other) => {
+                    self.error(
+                        &token_attr.expr_span,
+                        format!("access_token must be a string, got {}", type_name(&other)),
+                        Some("use a string variable".into()),
+                    );
+                    None
+                }
+                None => None,
+            }
+        };
+        let (page_id, name, access_token) = (page_id?, name?, token?);
+        let mut fields = Map::new();
+        fields.insert("page_id".to_string(), Value::from(page_id.as_str()));
+        fields.insert(
+            "name".to_string(),
+            name.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        out.pages.push(PageOut {
+            page: DesiredPage {
+                address,
+                page_id,
+                name,
+                access_token,
+                prevent_destroy: decl.prevent_destroy,
+                location: self.sources.location(&decl.label_span),
+            },
+            page_id_span: page_id_attr.expr_span.clone(),
+        });
+        Some(Value::Object(fields))
+    }
+
+    fn link(
+        &mut self,
+        decl: &ResourceDecl,
+        address: Address,
+        each: Option<&Value>,
+        scope: Scope,
+        out: &mut Outputs,
+    ) -> Option<Value> {
+        let page_attr = &decl.attrs["page"];
+        let page_id = match self.eval(page_attr, scope, each) {
+            Some(Value::String(s)) if is_page_id(&s) => Some(s),
+            Some(Value::String(s)) => {
+                self.error(
+                    &page_attr.expr_span,
+                    format!("page must be a page_id (all digits), got {s:?}"),
+                    Some("reference a page: page = page.NAME.page_id".into()),
+                );
+                None
+            }
+            Some(other) => {
+                self.error(
+                    &page_attr.expr_span,
+                    format!("page must be a page_id string, got {}", type_name(&other)),
+                    Some("reference a page: page = page.NAME.page_id".into()),
+                );
+                None
+            }
+            None => None,
+        };
+        let app_attr = &decl.attrs["application"];
+        let application = self.string_attr(
+            app_attr,
+            scope,
+            each,
+            "give the application's UUID as a string",
+        );
+        let application = match application {
+            Some(a) if is_uuid(&a) => Some(a.to_ascii_lowercase()),
+            Some(a) => {
+                self.error(
+                    &app_attr.expr_span,
+                    format!("application must be a UUID, got {a:?}"),
+                    Some("use the application ID from the Vonage dashboard, like \"c0ffee00-0000-4000-8000-000000000001\"".into()),
+                );
+                None
+            }
+            None => None,
+        };
+        let (page_id, application) = (page_id?, application?);
+        let mut fields = Map::new();
+        fields.insert("page".to_string(), Value::from(page_id.as_str()));
+        fields.insert("application".to_string(), Value::from(application.as_str()));
+        out.links.push(LinkOut {
+            address,
+            page_id,
+            application,
+            page_span: page_attr.expr_span.clone(),
+            label_span: decl.label_span.clone(),
+        });
+        Some(Value::Object(fields))
+    }
+
+    pub fn provider(&mut self, out: &mut Outputs) -> ProviderSettings {
+        let mut settings = ProviderSettings::default();
+        let Some(p) = &self.decls.provider else {
+            return settings;
+        };
+        for attr in &p.attrs {
+            let value = match self.eval(attr, Scope::Plain, None) {
+                Some(Value::String(s)) => Some(s),
+                Some(Value::Null) => None,
+                Some(other) => {
+                    self.error(
+                        &attr.expr_span,
+                        format!("{} must be a string, got {}", attr.name, type_name(&other)),
+                        Some("use a string".into()),
+                    );
+                    None
+                }
+                None => None,
+            };
+            match attr.name.as_str() {
+                "api_key" => settings.api_key = value,
+                "api_secret" => {
+                    if let Some(s) = &value {
+                        out.secrets.push(s.clone());
+                    }
+                    settings.api_secret = value.map(Secret::new)
+                }
+                "endpoint" => settings.endpoint = value,
+                _ => {}
+            }
+        }
+        settings
+    }
+
+    /// `page.NAME`, `page.NAME["k"]`, `link.NAME`: read from the syntax, not evaluated.
+    fn static_address(&mut self, attr: &Attr, what: &str) -> Option<Address> {
+        let bad = |this: &mut Self| {
+            this.error(
+                &attr.expr_span,
+                format!("{what} must be a resource address, like page.NAME or page.NAME[\"KEY\"]"),
+                Some("write the address itself, without quotes or expressions".into()),
+            );
+            None
+        };
+        let Expression::Traversal(t) = &attr.expr else {
+            return bad(self);
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return bad(self);
+        };
+        let kind = match root.as_str() {
+            "page" => ResourceKind::Page,
+            "link" => ResourceKind::Link,
+            _ => return bad(self),
+        };
+        let mut ops = t.operators.iter().map(|o| o.value());
+        let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
+            return bad(self);
+        };
+        let mut address = Address {
+            kind,
+            name: name.to_string(),
+            key: None,
+        };
+        match ops.next() {
+            None => {}
+            Some(TraversalOperator::Index(Expression::String(k))) => {
+                address.key = Some(k.value().clone())
+            }
+            Some(TraversalOperator::Index(Expression::Number(n))) => {
+                address.key = Some(n.value().to_string())
+            }
+            Some(TraversalOperator::LegacyIndex(n)) => address.key = Some(n.value().to_string()),
+            Some(_) => return bad(self),
+        }
+        if ops.next().is_some() {
+            return bad(self);
+        }
+        Some(address)
+    }
+
+    pub fn imports(&mut self, out: &Outputs) -> Vec<ImportDecl> {
+        let mut result: Vec<ImportDecl> = Vec::new();
+        let decls = self.decls;
+        for block in &decls.imports {
+            let (Some(to), Some(id)) = (&block.to, &block.id) else {
+                continue;
+            };
+            let Some(address) = self.static_address(to, "import `to`") else {
+                continue;
+            };
+            if address.kind != ResourceKind::Page {
+                self.error(
+                    &to.expr_span,
+                    "only pages can be imported",
+                    Some("write to = page.NAME; links are created from the configuration".into()),
+                );
+                continue;
+            }
+            if !out.pages.iter().any(|p| p.page.address == address) {
+                let help = match decls.resource(ResourceKind::Page, &address.name) {
+                    Some(d) if d.for_each().is_some() && address.key.is_none() => format!(
+                        "page.{} uses for_each: name an instance, like page.{}[\"KEY\"]",
+                        address.name, address.name
+                    ),
+                    _ => format!(
+                        "declare `page \"{}\" {{ ... }}` for the imported page",
+                        address.name
+                    ),
+                };
+                self.error(
+                    &to.expr_span,
+                    format!("import target {address} is not declared in the configuration"),
+                    Some(help),
+                );
+                continue;
+            }
+            let Some(page_id) =
+                self.string_attr(id, Scope::Plain, None, "give the Page ID as a string")
+            else {
+                continue;
+            };
+            if !is_page_id(&page_id) {
+                self.error(
+                    &id.expr_span,
+                    format!("id must be a page_id (all digits), got {page_id:?}"),
+                    Some("write id = \"107100000000001\"".into()),
+                );
+                continue;
+            }
+            if let Some(first) = result.iter().find(|i| i.to == address) {
+                let first = first.location.clone();
+                self.error(
+                    &to.expr_span,
+                    format!("{address} is imported twice; the first import is at {first}"),
+                    Some("remove one of the import blocks".into()),
+                );
+                continue;
+            }
+            result.push(ImportDecl {
+                to: address,
+                page_id,
+                location: self.sources.location(&block.span),
+            });
+        }
+        result
+    }
+
+    pub fn removed(&mut self, out: &Outputs) -> Vec<RemovedDecl> {
+        let mut result = Vec::new();
+        let decls = self.decls;
+        for block in &decls.removed {
+            let Some(from) = &block.from else { continue };
+            let Some(address) = self.static_address(from, "removed `from`") else {
+                continue;
+            };
+            let still = decls.resource(address.kind, &address.name).is_some()
+                && (address.key.is_none()
+                    || out.pages.iter().any(|p| p.page.address == address)
+                    || out.links.iter().any(|l| l.address == address));
+            if still {
+                self.error(
+                    &from.expr_span,
+                    format!("{address} is still declared, so it cannot be removed"),
+                    Some(format!("delete the {} block (or the instance's for_each key), or delete this removed block", address.kind.as_str())),
+                );
+                continue;
+            }
+            result.push(RemovedDecl {
+                from: address,
+                destroy: block.destroy,
+                location: self.sources.location(&block.span),
+            });
+        }
+        result
+    }
+}

@@ -1,0 +1,557 @@
+//! From parsed files to declarations: which blocks exist, with which
+//! attributes, checked against each block type's schema. Nothing is
+//! evaluated here except literal-only settings (`lifecycle`, `type`).
+
+use super::diagnostic::{Diagnostic, suggest};
+use super::files::{FileId, Sources, Span};
+use super::types::{Ty, parse_type, type_help};
+use crate::address::ResourceKind;
+use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body, Structure};
+use std::collections::HashMap;
+
+/// One attribute, with the spans diagnostics need.
+#[derive(Clone, Debug)]
+pub(crate) struct Attr {
+    pub name: String,
+    pub expr: Expression,
+    pub key_span: Span,
+    pub expr_span: Span,
+}
+
+pub(crate) struct VariableDecl {
+    pub name: String,
+    pub label_span: Span,
+    pub ty: Ty,
+    pub default: Option<Attr>,
+    pub sensitive: bool,
+    pub nullable: bool,
+}
+
+pub(crate) struct LocalDecl {
+    pub attr: Attr,
+}
+
+pub(crate) struct ResourceDecl {
+    pub kind: ResourceKind,
+    pub name: String,
+    pub label_span: Span,
+    pub attrs: HashMap<String, Attr>,
+    pub prevent_destroy: bool,
+}
+
+impl ResourceDecl {
+    pub fn for_each(&self) -> Option<&Attr> {
+        self.attrs.get("for_each")
+    }
+}
+
+pub(crate) struct ImportBlock {
+    pub span: Span,
+    pub to: Option<Attr>,
+    pub id: Option<Attr>,
+}
+
+pub(crate) struct RemovedBlock {
+    pub span: Span,
+    pub from: Option<Attr>,
+    pub destroy: bool,
+}
+
+pub(crate) struct ProviderDecl {
+    pub attrs: Vec<Attr>,
+}
+
+#[derive(Default)]
+pub(crate) struct Decls {
+    pub provider: Option<ProviderDecl>,
+    pub variables: Vec<VariableDecl>,
+    pub locals: Vec<LocalDecl>,
+    pub resources: Vec<ResourceDecl>,
+    pub imports: Vec<ImportBlock>,
+    pub removed: Vec<RemovedBlock>,
+}
+
+impl Decls {
+    pub fn resource(&self, kind: ResourceKind, name: &str) -> Option<&ResourceDecl> {
+        self.resources
+            .iter()
+            .find(|r| r.kind == kind && r.name == name)
+    }
+}
+
+const BLOCK_TYPES: &[&str] = &[
+    "provider", "variable", "locals", "page", "link", "import", "removed",
+];
+const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
+const LINK_ATTRS: &[&str] = &["page", "application", "for_each"];
+const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
+const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint"];
+
+pub(crate) struct Collector<'a> {
+    pub sources: &'a Sources,
+    pub diags: &'a mut Vec<Diagnostic>,
+    pub decls: Decls,
+    /// First declaration of each name, to report duplicates with both places.
+    seen: HashMap<String, Span>,
+}
+
+fn span(file: FileId, range: Option<std::ops::Range<usize>>) -> Span {
+    Span {
+        file,
+        range: range.unwrap_or(0..0),
+    }
+}
+
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(sources: &'a Sources, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Collector {
+            sources,
+            diags,
+            decls: Decls::default(),
+            seen: HashMap::new(),
+        }
+    }
+
+    fn error(&mut self, at: &Span, message: impl Into<String>, help: impl Into<String>) {
+        let d = self.sources.error(at, message).with_help(help);
+        self.diags.push(d);
+    }
+
+    /// Records `key` as declared at `at`; reports and returns false if it
+    /// was declared before.
+    fn first_declaration(&mut self, key: String, what: &str, at: &Span) -> bool {
+        if let Some(first) = self.seen.get(&key) {
+            let first = self.sources.location(first);
+            self.error(
+                at,
+                format!("duplicate {what}; it was first declared at {first}"),
+                "rename or remove one of the two declarations",
+            );
+            return false;
+        }
+        self.seen.insert(key, at.clone());
+        true
+    }
+
+    pub fn file(&mut self, file: FileId, body: &Body) {
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(a) => {
+                    let at = span(file, a.key.span());
+                    self.error(
+                        &at,
+                        format!("unexpected attribute `{}` at the top level", a.key.as_str()),
+                        "top-level attributes are not allowed; put values in a locals { ... } block",
+                    );
+                }
+                Structure::Block(b) => self.block(file, b),
+            }
+        }
+    }
+
+    fn block(&mut self, file: FileId, block: &Block) {
+        let kind = block.ident.as_str();
+        let ident_span = span(file, block.ident.span());
+        let labels: Vec<(String, Span)> = block
+            .labels
+            .iter()
+            .map(|l| (l.as_str().to_string(), span(file, l.span())))
+            .collect();
+        let want_labels = match kind {
+            "provider" | "variable" | "page" | "link" => 1,
+            "locals" | "import" | "removed" => 0,
+            other => {
+                let help = match suggest(other, BLOCK_TYPES.iter().copied()) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? Block types are: {}",
+                        BLOCK_TYPES.join(", ")
+                    ),
+                    None => format!("block types are: {}", BLOCK_TYPES.join(", ")),
+                };
+                self.error(&ident_span, format!("unknown block type `{other}`"), help);
+                return;
+            }
+        };
+        if labels.len() != want_labels {
+            let help = match want_labels {
+                0 => format!("write `{kind} {{ ... }}` without a label"),
+                _ => format!("write `{kind} \"NAME\" {{ ... }}` with exactly one label"),
+            };
+            let at = labels
+                .get(want_labels)
+                .map(|l| l.1.clone())
+                .unwrap_or(ident_span);
+            self.error(
+                &at,
+                format!(
+                    "a {kind} block takes {want_labels} label(s), found {}",
+                    labels.len()
+                ),
+                help,
+            );
+            return;
+        }
+        match kind {
+            "provider" => self.provider(file, block, &labels[0]),
+            "variable" => self.variable(file, block, &labels[0]),
+            "locals" => self.locals(file, block),
+            "page" => self.resource(file, block, ResourceKind::Page, &labels[0]),
+            "link" => self.resource(file, block, ResourceKind::Link, &labels[0]),
+            "import" => self.import(file, block, ident_span),
+            "removed" => self.removed(file, block, ident_span),
+            _ => unreachable!("block kinds were matched above"),
+        }
+    }
+
+    /// The attributes of `body`, reporting unknown and duplicate ones and
+    /// unknown nested blocks. Returns attributes and the allowed blocks.
+    fn body<'b>(
+        &mut self,
+        file: FileId,
+        body: &'b Body,
+        what: &str,
+        allowed_attrs: Option<&[&str]>,
+        allowed_blocks: &[&str],
+    ) -> (Vec<Attr>, Vec<&'b Block>) {
+        let mut attrs: Vec<Attr> = Vec::new();
+        let mut blocks = Vec::new();
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(a) => {
+                    let name = a.key.as_str().to_string();
+                    let key_span = span(file, a.key.span());
+                    if let Some(allowed) = allowed_attrs
+                        && !allowed.contains(&name.as_str())
+                    {
+                        let help = match suggest(&name, allowed.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("{what} accepts: {}", allowed.join(", ")),
+                        };
+                        self.error(
+                            &key_span,
+                            format!("unknown attribute `{name}` in {what}"),
+                            help,
+                        );
+                        continue;
+                    }
+                    if attrs.iter().any(|x| x.name == name) {
+                        self.error(
+                            &key_span,
+                            format!("attribute `{name}` is set twice in {what}"),
+                            "remove one of the two assignments",
+                        );
+                        continue;
+                    }
+                    attrs.push(Attr {
+                        name,
+                        expr_span: span(file, a.value.span()),
+                        expr: a.value.clone(),
+                        key_span,
+                    });
+                }
+                Structure::Block(b) => {
+                    let name = b.ident.as_str();
+                    if allowed_blocks.contains(&name) {
+                        blocks.push(b);
+                    } else {
+                        let at = span(file, b.ident.span());
+                        let help = if allowed_blocks.is_empty() {
+                            format!("{what} takes no nested blocks")
+                        } else {
+                            format!("{what} only takes: {}", allowed_blocks.join(", "))
+                        };
+                        self.error(&at, format!("unknown block `{name}` in {what}"), help);
+                    }
+                }
+            }
+        }
+        (attrs, blocks)
+    }
+
+    fn required(
+        &mut self,
+        attrs: &[Attr],
+        name: &str,
+        what: &str,
+        at: &Span,
+        example: &str,
+    ) -> bool {
+        if attrs.iter().any(|a| a.name == name) {
+            return true;
+        }
+        self.error(
+            at,
+            format!("{what} is missing the required attribute `{name}`"),
+            format!("add `{name} = {example}`"),
+        );
+        false
+    }
+
+    /// A literal bool (no references): `sensitive`, `prevent_destroy`, `destroy`.
+    fn literal_bool(&mut self, attr: &Attr) -> Option<bool> {
+        match &attr.expr {
+            Expression::Bool(b) => Some(*b.value()),
+            _ => {
+                self.error(
+                    &attr.expr_span,
+                    format!("`{}` must be true or false", attr.name),
+                    format!(
+                        "write `{} = true` or `{} = false` (a literal, not an expression)",
+                        attr.name, attr.name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn lifecycle_bool(
+        &mut self,
+        file: FileId,
+        blocks: &[&Block],
+        what: &str,
+        name: &str,
+        default: bool,
+    ) -> bool {
+        let mut value = default;
+        let mut seen = false;
+        for b in blocks {
+            let at = span(file, b.ident.span());
+            if seen {
+                self.error(
+                    &at,
+                    format!("{what} has more than one lifecycle block"),
+                    "merge them into one",
+                );
+                continue;
+            }
+            seen = true;
+            if !b.labels.is_empty() {
+                self.error(
+                    &at,
+                    "a lifecycle block takes no labels",
+                    "write `lifecycle { ... }`",
+                );
+            }
+            let (attrs, _) = self.body(
+                file,
+                &b.body,
+                &format!("the lifecycle block of {what}"),
+                Some(&[name]),
+                &[],
+            );
+            if let Some(a) = attrs.iter().find(|a| a.name == name) {
+                value = self.literal_bool(a).unwrap_or(default);
+            }
+        }
+        value
+    }
+
+    fn provider(&mut self, file: FileId, block: &Block, label: &(String, Span)) {
+        if label.0 != "vonage" {
+            self.error(
+                &label.1,
+                format!("unknown provider `{}`", label.0),
+                "the only provider is \"vonage\": write `provider \"vonage\" { ... }`",
+            );
+            return;
+        }
+        if !self.first_declaration("provider".into(), "provider \"vonage\" block", &label.1) {
+            return;
+        }
+        let (attrs, _) = self.body(
+            file,
+            &block.body,
+            "provider \"vonage\"",
+            Some(PROVIDER_ATTRS),
+            &[],
+        );
+        self.decls.provider = Some(ProviderDecl { attrs });
+    }
+
+    fn variable(&mut self, file: FileId, block: &Block, label: &(String, Span)) {
+        let (name, label_span) = label.clone();
+        if !is_identifier(&name) {
+            self.error(
+                &label_span,
+                format!("invalid variable name {name:?}"),
+                "use letters, digits, _ and -, starting with a letter",
+            );
+            return;
+        }
+        let what = format!("variable \"{name}\"");
+        let (attrs, blocks) = self.body(
+            file,
+            &block.body,
+            &what,
+            Some(VARIABLE_ATTRS),
+            &["validation"],
+        );
+        if !blocks.is_empty() {
+            let at = span(file, blocks[0].ident.span());
+            self.error(
+                &at,
+                "validation blocks are not supported",
+                "check the value where it is used instead",
+            );
+        }
+        let mut ty = Ty::Any;
+        let mut sensitive = false;
+        let mut nullable = true;
+        let mut default = None;
+        for a in attrs {
+            match a.name.as_str() {
+                "type" => match parse_type(&a.expr) {
+                    Ok(t) => ty = t,
+                    Err(e) => self.error(
+                        &a.expr_span,
+                        format!("invalid type constraint: {e}"),
+                        type_help(),
+                    ),
+                },
+                "sensitive" => sensitive = self.literal_bool(&a).unwrap_or(true),
+                "nullable" => nullable = self.literal_bool(&a).unwrap_or(true),
+                "description" if !matches!(a.expr, Expression::String(_)) => {
+                    self.error(
+                        &a.expr_span,
+                        "description must be a literal string",
+                        "write `description = \"...\"`",
+                    );
+                }
+                "default" => default = Some(a),
+                _ => {}
+            }
+        }
+        if !self.first_declaration(
+            format!("var.{name}"),
+            &format!("variable \"{name}\""),
+            &label_span,
+        ) {
+            return;
+        }
+        self.decls.variables.push(VariableDecl {
+            name,
+            label_span,
+            ty,
+            default,
+            sensitive,
+            nullable,
+        });
+    }
+
+    fn locals(&mut self, file: FileId, block: &Block) {
+        let (attrs, _) = self.body(file, &block.body, "a locals block", None, &[]);
+        for attr in attrs {
+            if self.first_declaration(
+                format!("local.{}", attr.name),
+                &format!("local value `{}`", attr.name),
+                &attr.key_span,
+            ) {
+                self.decls.locals.push(LocalDecl { attr });
+            }
+        }
+    }
+
+    fn resource(
+        &mut self,
+        file: FileId,
+        block: &Block,
+        kind: ResourceKind,
+        label: &(String, Span),
+    ) {
+        let (name, label_span) = label.clone();
+        let k = kind.as_str();
+        if !is_identifier(&name) {
+            self.error(
+                &label_span,
+                format!("invalid {k} name {name:?}"),
+                "use letters, digits, _ and -, starting with a letter",
+            );
+            return;
+        }
+        let what = format!("{k} \"{name}\"");
+        let (allowed, blocks): (&[&str], &[&str]) = match kind {
+            ResourceKind::Page => (PAGE_ATTRS, &["lifecycle"]),
+            ResourceKind::Link => (LINK_ATTRS, &[]),
+        };
+        let (attrs, lifecycle) = self.body(file, &block.body, &what, Some(allowed), blocks);
+        let mut ok = true;
+        match kind {
+            ResourceKind::Page => {
+                ok &= self.required(&attrs, "page_id", &what, &label_span, "\"107100000000001\"");
+                ok &= self.required(&attrs, "access_token", &what, &label_span, "var.NAME_token");
+            }
+            ResourceKind::Link => {
+                ok &= self.required(&attrs, "page", &what, &label_span, "page.NAME.page_id");
+                ok &= self.required(
+                    &attrs,
+                    "application",
+                    &what,
+                    &label_span,
+                    "\"APPLICATION-UUID\"",
+                );
+            }
+        }
+        let prevent_destroy =
+            self.lifecycle_bool(file, &lifecycle, &what, "prevent_destroy", false);
+        if !self.first_declaration(
+            format!("{k}.{name}"),
+            &format!("{k} \"{name}\""),
+            &label_span,
+        ) || !ok
+        {
+            return;
+        }
+        self.decls.resources.push(ResourceDecl {
+            kind,
+            name,
+            label_span,
+            attrs: attrs.into_iter().map(|a| (a.name.clone(), a)).collect(),
+            prevent_destroy,
+        });
+    }
+
+    fn import(&mut self, file: FileId, block: &Block, at: Span) {
+        let (attrs, _) = self.body(
+            file,
+            &block.body,
+            "an import block",
+            Some(&["to", "id"]),
+            &[],
+        );
+        self.required(&attrs, "to", "the import block", &at, "page.NAME");
+        self.required(&attrs, "id", "the import block", &at, "\"PAGE_ID\"");
+        let mut attrs: HashMap<String, Attr> =
+            attrs.into_iter().map(|a| (a.name.clone(), a)).collect();
+        self.decls.imports.push(ImportBlock {
+            span: at,
+            to: attrs.remove("to"),
+            id: attrs.remove("id"),
+        });
+    }
+
+    fn removed(&mut self, file: FileId, block: &Block, at: Span) {
+        let (attrs, lifecycle) = self.body(
+            file,
+            &block.body,
+            "a removed block",
+            Some(&["from"]),
+            &["lifecycle"],
+        );
+        self.required(&attrs, "from", "the removed block", &at, "page.NAME");
+        let destroy = self.lifecycle_bool(file, &lifecycle, "the removed block", "destroy", true);
+        self.decls.removed.push(RemovedBlock {
+            span: at,
+            from: attrs.into_iter().find(|a| a.name == "from"),
+            destroy,
+        });
+    }
+}

@@ -1,0 +1,1137 @@
+//! End-to-end tests of `load`: configurations written to temporary
+//! directories, asserting the model or the exact diagnostics.
+
+use super::*;
+use crate::address::Address;
+use std::path::Path;
+
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn options(dir: &Path) -> LoadOptions {
+    LoadOptions {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    }
+}
+
+fn ok_with(files: &[(&str, &str)], f: impl FnOnce(&mut LoadOptions)) -> Desired {
+    let dir = dir_with(files);
+    let mut opts = options(dir.path());
+    f(&mut opts);
+    match load(&opts) {
+        Ok(d) => d,
+        Err(e) => panic!("expected success, got:\n{}", e.render()),
+    }
+}
+
+fn ok(files: &[(&str, &str)]) -> Desired {
+    ok_with(files, |_| {})
+}
+
+fn err_with(files: &[(&str, &str)], f: impl FnOnce(&mut LoadOptions)) -> Diagnostics {
+    let dir = dir_with(files);
+    let mut opts = options(dir.path());
+    f(&mut opts);
+    match load(&opts) {
+        Ok(d) => panic!("expected diagnostics, got {d:?}"),
+        Err(e) => e,
+    }
+}
+
+fn err(files: &[(&str, &str)]) -> Diagnostics {
+    err_with(files, |_| {})
+}
+
+/// Asserts one diagnostic at `line:col` whose message contains `text`.
+#[track_caller]
+fn assert_at(diags: &Diagnostics, line: usize, col: usize, text: &str) {
+    let found = diags.iter().any(|d| {
+        d.message.contains(text)
+            && d.location
+                .as_ref()
+                .is_some_and(|l| l.line == line && l.column == col)
+    });
+    assert!(
+        found,
+        "no diagnostic at {line}:{col} containing {text:?} in:\n{}",
+        diags.render()
+    );
+}
+
+/// Asserts exactly one diagnostic and returns it.
+#[track_caller]
+fn only(diags: &Diagnostics) -> &Diagnostic {
+    assert_eq!(
+        diags.len(),
+        1,
+        "expected one diagnostic:\n{}",
+        diags.render()
+    );
+    &diags.0[0]
+}
+
+const TOKEN_VAR: &str =
+    "variable \"token\" {\n  sensitive = true\n  default = \"tok-default\"\n}\n";
+
+fn page(name: &str, id: &str) -> String {
+    format!("page \"{name}\" {{\n  page_id = \"{id}\"\n  access_token = var.token\n}}\n")
+}
+
+#[test]
+fn realistic_configuration() {
+    let main = r#"
+provider "vonage" {
+  api_key    = var.api_key
+  api_secret = var.api_secret
+  endpoint   = "sandbox"
+}
+
+variable "api_key" {}
+variable "api_secret" { sensitive = true }
+
+variable "support_token" {
+  type        = string
+  sensitive   = true
+  description = "Page access token for Acme Support"
+}
+
+variable "region_pages" {
+  type = map(object({ page_id = string, token = string }))
+}
+
+locals {
+  support_bot = "C0FFEE00-0000-4000-8000-000000000001"
+  region_bot  = "c0ffee00-0000-4000-8000-0000000000${format("%02d", 2)}"
+}
+
+page "support" {
+  page_id      = "107100000000001"
+  name         = "Acme Support"
+  access_token = var.support_token
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+link "support_bot" {
+  page        = page.support.page_id
+  application = local.support_bot
+}
+
+page "region" {
+  for_each     = var.region_pages
+  page_id      = each.value.page_id
+  name         = "Acme ${upper(each.key)}"
+  access_token = each.value.token
+}
+
+link "region_bot" {
+  for_each    = page.region
+  page        = each.value.page_id
+  application = local.region_bot
+}
+"#;
+    let sfvars = r#"
+api_key = "key-1"
+region_pages = {
+  emea = { page_id = "107100000000002", token = "tok-emea" }
+  apac = { page_id = "107100000000003", token = "tok-apac" }
+}
+"#;
+    let d = ok_with(&[("main.hcl", main), ("socialform.sfvars", sfvars)], |o| {
+        o.env = vec![
+            ("SF_VAR_support_token".into(), "tok-support".into()),
+            ("SF_VAR_api_secret".into(), "s3cret".into()),
+        ];
+    });
+    assert_eq!(d.provider.api_key.as_deref(), Some("key-1"));
+    assert_eq!(
+        d.provider.api_secret.as_ref().map(|s| s.expose()),
+        Some("s3cret")
+    );
+    assert_eq!(d.provider.endpoint.as_deref(), Some("sandbox"));
+    let addresses: Vec<String> = d.pages.iter().map(|p| p.address.to_string()).collect();
+    assert_eq!(
+        addresses,
+        [
+            r#"page.region["apac"]"#,
+            r#"page.region["emea"]"#,
+            "page.support"
+        ]
+    );
+    let support = &d.pages[2];
+    assert_eq!(support.page_id, "107100000000001");
+    assert_eq!(support.name.as_deref(), Some("Acme Support"));
+    assert_eq!(
+        support.access_token.as_ref().unwrap().expose(),
+        "tok-support"
+    );
+    assert!(support.prevent_destroy);
+    assert_eq!((support.location.line, support.location.column), (26, 6));
+    assert_eq!(support.location.file.file_name().unwrap(), "main.hcl");
+    assert_eq!(d.pages[0].name.as_deref(), Some("Acme APAC"));
+    assert_eq!(
+        d.pages[0].access_token.as_ref().unwrap().expose(),
+        "tok-apac"
+    );
+    let links: Vec<(String, String, String, String)> = d
+        .links
+        .iter()
+        .map(|l| {
+            (
+                l.address.to_string(),
+                l.page_address.to_string(),
+                l.page_id.clone(),
+                l.application.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (
+                r#"link.region_bot["apac"]"#.into(),
+                r#"page.region["apac"]"#.into(),
+                "107100000000003".into(),
+                "c0ffee00-0000-4000-8000-000000000002".into()
+            ),
+            (
+                r#"link.region_bot["emea"]"#.into(),
+                r#"page.region["emea"]"#.into(),
+                "107100000000002".into(),
+                "c0ffee00-0000-4000-8000-000000000002".into()
+            ),
+            (
+                "link.support_bot".into(),
+                "page.support".into(),
+                "107100000000001".into(),
+                "c0ffee00-0000-4000-8000-000000000001".into()
+            ),
+        ]
+    );
+    assert_eq!(d.links[2].page_address, Address::page("support"));
+}
+
+// ---- files and parsing ----
+
+#[test]
+fn an_empty_directory_is_an_error_not_an_empty_plan() {
+    let diags = err(&[("notes.txt", "hello")]);
+    let d = only(&diags);
+    assert!(d.message.starts_with("no *.hcl files in "), "{}", d.message);
+    assert!(d.help.as_deref().unwrap().contains("-C DIR"));
+}
+
+#[test]
+fn a_missing_directory_is_reported() {
+    let opts = options(Path::new("/definitely/not/here"));
+    let diags = load(&opts).unwrap_err();
+    assert!(
+        only(&diags)
+            .message
+            .starts_with("cannot read configuration directory /definitely/not/here")
+    );
+}
+
+#[test]
+fn files_are_read_in_name_order_and_not_recursively() {
+    let dir = dir_with(&[
+        ("b.hcl", &page("second", "2")),
+        ("a.hcl", &format!("{TOKEN_VAR}{}", page("first", "1"))),
+        ("c.hcl.bak", "this is not HCL {"),
+    ]);
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/x.hcl"), "not hcl {").unwrap();
+    let d = load(&options(dir.path())).unwrap();
+    assert_eq!(d.pages.len(), 2);
+    assert_eq!(d.pages[0].location.file, dir.path().join("a.hcl"));
+    assert_eq!(d.pages[1].location.file, dir.path().join("b.hcl"));
+    assert_eq!(
+        (d.pages[1].location.line, d.pages[1].location.column),
+        (1, 6)
+    );
+}
+
+#[test]
+fn syntax_errors_have_a_location_and_stop_evaluation() {
+    let diags = err(&[
+        ("main.hcl", "page \"x\" {\n  page_id = \n}\n"),
+        ("other.hcl", "local {\n"),
+    ]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert!(diags.iter().all(|d| d.message.starts_with("syntax error")));
+    assert!(
+        diags.0[0]
+            .location
+            .as_ref()
+            .unwrap()
+            .file
+            .ends_with("main.hcl")
+    );
+    assert_eq!(diags.0[0].location.as_ref().unwrap().line, 2);
+    assert!(
+        diags.0[1]
+            .location
+            .as_ref()
+            .unwrap()
+            .file
+            .ends_with("other.hcl")
+    );
+}
+
+#[test]
+fn invalid_utf8_is_reported_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.hcl"),
+        b"locals {\n  a = \"\xff\"\n}\n",
+    )
+    .unwrap();
+    let diags = load(&options(dir.path())).unwrap_err();
+    let d = only(&diags);
+    assert_eq!(d.message, "the file is not valid UTF-8");
+    let at = d.location.as_ref().unwrap();
+    assert_eq!((at.line, at.column), (2, 8));
+}
+
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_crash() {
+    let deep = format!(
+        "locals {{\n  x = {}1{}\n}}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let diags = err(&[("main.hcl", &deep)]);
+    let d = only(&diags);
+    assert!(d.message.contains("nesting depth"), "{}", d.message);
+    assert_eq!(d.location.as_ref().unwrap().line, 2);
+    let chain = format!("locals {{\n  x = 1{}\n}}\n", " + 1".repeat(20000));
+    assert!(
+        only(&err(&[("main.hcl", &chain)]))
+            .message
+            .starts_with("syntax error")
+    );
+}
+
+// ---- schema ----
+
+#[test]
+fn unknown_block_type_suggests_a_close_name() {
+    let diags = err(&[("main.hcl", "pgae \"x\" {\n}\n")]);
+    let d = only(&diags);
+    assert_at(&diags, 1, 1, "unknown block type `pgae`");
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `page`?")
+    );
+}
+
+#[test]
+fn unknown_attribute_suggests_a_close_name() {
+    let src = format!(
+        "{TOKEN_VAR}page \"x\" {{\n  page_id = \"1\"\n  acess_token = var.token\n  access_token = var.token\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    let d = only(&diags);
+    assert_at(
+        &diags,
+        7,
+        3,
+        "unknown attribute `acess_token` in page \"x\"",
+    );
+    assert_eq!(d.help.as_deref(), Some("did you mean `access_token`?"));
+    let snippet = d.snippet.as_deref().unwrap();
+    assert!(
+        snippet.contains("  7 |   acess_token = var.token"),
+        "{snippet}"
+    );
+    assert!(snippet.ends_with("|   ^^^^^^^^^^^"), "{snippet}");
+}
+
+#[test]
+fn missing_required_attributes_are_reported_at_the_label() {
+    let diags = err(&[(
+        "main.hcl",
+        "page \"x\" {\n  page_id = \"1\"\n}\nlink \"l\" {\n}\n",
+    )]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+    assert_at(
+        &diags,
+        1,
+        6,
+        "page \"x\" is missing the required attribute `access_token`",
+    );
+    assert_at(
+        &diags,
+        4,
+        6,
+        "link \"l\" is missing the required attribute `page`",
+    );
+    assert_at(
+        &diags,
+        4,
+        6,
+        "link \"l\" is missing the required attribute `application`",
+    );
+}
+
+#[test]
+fn top_level_attributes_and_wrong_labels_are_errors() {
+    let diags = err(&[("main.hcl", "x = 1\nlocals \"a\" {\n}\npage {\n}\n")]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+    assert_at(&diags, 1, 1, "unexpected attribute `x` at the top level");
+    assert_at(&diags, 2, 8, "a locals block takes 0 label(s), found 1");
+    assert_at(&diags, 4, 1, "a page block takes 1 label(s), found 0");
+}
+
+#[test]
+fn page_id_must_be_a_quoted_string_of_digits() {
+    let src = format!(
+        "{TOKEN_VAR}page \"a\" {{\n  page_id = 107100000000001\n  access_token = var.token\n}}\n{}",
+        page("b", "12ab")
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert_at(&diags, 6, 13, "page_id must be a string, got number");
+    let quoted = diags
+        .iter()
+        .find(|d| d.message.contains("got number"))
+        .unwrap();
+    assert!(quoted.help.as_deref().unwrap().starts_with("quote it"));
+    assert_at(
+        &diags,
+        10,
+        13,
+        "page_id must be all digits (a Facebook Page ID), got \"12ab\"",
+    );
+}
+
+#[test]
+fn lifecycle_values_must_be_literal_bools() {
+    let src = format!(
+        "{TOKEN_VAR}page \"a\" {{\n  page_id = \"1\"\n  access_token = var.token\n  lifecycle {{\n    prevent_destroy = \"yes\"\n    other = 1\n  }}\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert_at(&diags, 9, 23, "`prevent_destroy` must be true or false");
+    assert_at(&diags, 10, 5, "unknown attribute `other`");
+}
+
+// ---- references and evaluation order ----
+
+#[test]
+fn unknown_references_suggest_close_names() {
+    let src = r#"variable "region" { default = "emea" }
+locals {
+  base = "x"
+  a = var.regoin
+  b = local.bse
+  c = page.suport.page_id
+  d = page.support.pageid
+  e = link.nope.application
+  f = each.key
+  g = foo.bar
+}
+page "support" {
+  page_id = "1"
+  access_token = "t0ken"
+}
+"#;
+    let diags = err(&[("main.hcl", src)]);
+    assert_eq!(diags.len(), 7, "{}", diags.render());
+    assert_at(&diags, 4, 7, "unknown variable `var.regoin`");
+    assert_at(&diags, 5, 7, "unknown local value `local.bse`");
+    assert_at(&diags, 6, 7, "unknown page `page.suport`");
+    assert_at(&diags, 7, 7, "page has no attribute `pageid`");
+    assert_at(&diags, 8, 7, "unknown link `link.nope`");
+    assert_at(
+        &diags,
+        9,
+        7,
+        "`each` is only available in a block that has for_each",
+    );
+    assert_at(&diags, 10, 7, "unknown name `foo`");
+    let help = |text: &str| {
+        diags
+            .iter()
+            .find(|d| d.message.contains(text))
+            .unwrap()
+            .help
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(help("var.regoin"), "did you mean `var.region`?");
+    assert_eq!(help("local.bse"), "did you mean `local.base`?");
+    assert_eq!(help("page.suport"), "did you mean `page.support`?");
+    assert_eq!(help("pageid"), "did you mean `page_id`?");
+}
+
+#[test]
+fn access_tokens_cannot_be_referenced() {
+    let src = format!(
+        "{TOKEN_VAR}{}locals {{\n  t = page.a.access_token\n}}\n",
+        page("a", "1")
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_at(&diags, 10, 7, "a page's access_token cannot be referenced");
+}
+
+#[test]
+fn unknown_functions_are_reported_at_the_call() {
+    let diags = err(&[(
+        "main.hcl",
+        "locals {\n  a = \"${uper(\"x\")}\"\n  b = nosuch(1)\n}\n",
+    )]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert_at(&diags, 2, 10, "unknown function `uper`");
+    assert_eq!(diags.0[0].help.as_deref(), Some("did you mean `upper`?"));
+    assert_at(&diags, 3, 7, "unknown function `nosuch`");
+}
+
+#[test]
+fn function_errors_point_at_the_call() {
+    let diags = err(&[("main.hcl", "locals {\n  n = 1 + tonumber(\"x\")\n}\n")]);
+    assert_at(&diags, 2, 11, "tonumber(): a number is required");
+}
+
+#[test]
+fn type_errors_in_operators_name_types_only() {
+    let diags = err(&[("main.hcl", "locals {\n  n = \"abc\" + 1\n}\n")]);
+    let d = only(&diags);
+    assert_at(&diags, 2, 7, "");
+    assert!(!d.message.contains("abc"), "{}", d.message);
+}
+
+#[test]
+fn locals_and_resources_evaluate_in_dependency_order() {
+    let src = format!(
+        r#"{TOKEN_VAR}
+link "l" {{
+  page        = local.target
+  application = local.app
+}}
+locals {{
+  target = page.main.page_id
+  app    = lower(local.raw)
+}}
+page "main" {{
+  page_id      = local.id
+  name         = "${{local.prefix}}-main"
+  access_token = var.token
+}}
+locals {{
+  raw    = "C0FFEE00-0000-4000-8000-00000000000A"
+  id     = "42"
+  prefix = "acme"
+}}
+"#
+    );
+    let d = ok(&[("main.hcl", &src)]);
+    assert_eq!(d.pages[0].name.as_deref(), Some("acme-main"));
+    assert_eq!(d.links[0].page_id, "42");
+    assert_eq!(
+        d.links[0].application,
+        "c0ffee00-0000-4000-8000-00000000000a"
+    );
+}
+
+#[test]
+fn reference_cycles_name_their_members() {
+    let diags = err(&[(
+        "main.hcl",
+        "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n  d = local.a\n  ok = 1\n}\n",
+    )]);
+    let d = only(&diags);
+    assert_eq!(
+        d.message,
+        "reference cycle: local.a -> local.b -> local.c -> local.a"
+    );
+    assert_at(&diags, 2, 3, "reference cycle");
+}
+
+#[test]
+fn a_page_referencing_itself_is_a_cycle() {
+    let src = format!(
+        "{TOKEN_VAR}page \"a\" {{\n  page_id = \"1\"\n  name = page.a.page_id\n  access_token = var.token\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(only(&diags).message, "reference cycle: page.a -> page.a");
+    assert_at(&diags, 5, 6, "reference cycle");
+}
+
+// ---- duplicates and cross-resource rules ----
+
+#[test]
+fn duplicate_declarations_name_the_first_one() {
+    let src = format!(
+        "{TOKEN_VAR}{}{}variable \"token\" {{}}\nlocals {{\n  a = 1\n}}\nlocals {{\n  a = 2\n}}\n",
+        page("x", "1"),
+        page("x", "2")
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+    assert_at(
+        &diags,
+        9,
+        6,
+        "duplicate page \"x\"; it was first declared at",
+    );
+    assert!(
+        diags.0[0].message.ends_with("main.hcl:5:6"),
+        "{}",
+        diags.0[0].message
+    );
+    assert_at(&diags, 13, 10, "duplicate variable \"token\"");
+    assert_at(&diags, 18, 3, "duplicate local value `a`");
+}
+
+#[test]
+fn two_pages_with_one_page_id_name_both() {
+    let src = format!("{TOKEN_VAR}{}{}", page("a", "7"), page("b", "7"));
+    let diags = err(&[("main.hcl", &src)]);
+    let d = only(&diags);
+    assert_eq!(d.message, "page.a and page.b have the same page_id \"7\"");
+    assert_at(&diags, 10, 13, "same page_id");
+}
+
+#[test]
+fn links_must_name_a_declared_page_and_a_uuid() {
+    let src = format!(
+        "{TOKEN_VAR}{}link \"orphan\" {{\n  page = \"999\"\n  application = \"c0ffee00-0000-4000-8000-000000000001\"\n}}\nlink \"bad\" {{\n  page = page.a.page_id\n  application = \"not-a-uuid\"\n}}\n",
+        page("a", "1")
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert_at(
+        &diags,
+        10,
+        10,
+        "link.orphan: page_id \"999\" matches no page in this configuration",
+    );
+    assert_at(
+        &diags,
+        15,
+        17,
+        "application must be a UUID, got \"not-a-uuid\"",
+    );
+}
+
+#[test]
+fn two_links_on_one_page_name_both() {
+    let app = "c0ffee00-0000-4000-8000-000000000001";
+    let src = format!(
+        "{TOKEN_VAR}{}link \"one\" {{\n  page = page.a.page_id\n  application = \"{app}\"\n}}\nlink \"two\" {{\n  page = page.a.page_id\n  application = \"{app}\"\n}}\n",
+        page("a", "1")
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    let d = only(&diags);
+    assert_eq!(
+        d.message,
+        "link.one and link.two both link page.a; a page can be linked to one application only"
+    );
+    assert_at(&diags, 14, 10, "both link");
+}
+
+#[test]
+fn independent_problems_are_all_reported_in_one_run() {
+    let src = "pgae \"x\" {\n}\npage \"y\" {\n  page_id = 1\n  access_token = \"tok1\"\n}\nlocals {\n  a = var.nope\n}\n";
+    let diags = err(&[("main.hcl", src)]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+}
+
+// ---- for_each ----
+
+const REGION_SRC: &str = r#"variable "regions" {
+  type    = map(string)
+  default = { emea = "11", apac = "12" }
+}
+page "region" {
+  for_each     = var.regions
+  page_id      = each.value
+  name         = "Region ${each.key}"
+  access_token = "tok-${each.key}"
+}
+locals {
+  ids  = [for k, p in page.region : p.page_id]
+  emea = page.region["emea"].page_id
+}
+page "copy" {
+  page_id      = "99"
+  name         = join(",", local.ids)
+  access_token = local.emea
+}
+"#;
+
+#[test]
+fn for_each_over_a_map_makes_keyed_instances() {
+    let d = ok(&[("main.hcl", REGION_SRC)]);
+    let names: Vec<(String, String, Option<String>)> = d
+        .pages
+        .iter()
+        .map(|p| (p.address.to_string(), p.page_id.clone(), p.name.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("page.copy".into(), "99".into(), Some("12,11".into())),
+            (
+                r#"page.region["apac"]"#.into(),
+                "12".into(),
+                Some("Region apac".into())
+            ),
+            (
+                r#"page.region["emea"]"#.into(),
+                "11".into(),
+                Some("Region emea".into())
+            ),
+        ]
+    );
+    assert_eq!(d.pages[0].access_token.as_ref().unwrap().expose(), "11");
+    assert_eq!(d.pages[1].location.line, 5);
+}
+
+#[test]
+fn for_each_over_a_set_of_strings_uses_them_as_keys_and_values() {
+    let src = "page \"p\" {\n  for_each = toset([\"101\", \"102\", \"101\"])\n  page_id = each.key\n  name = each.value\n  access_token = \"tok-${each.value}\"\n}\n";
+    let d = ok(&[("main.hcl", src)]);
+    let addresses: Vec<String> = d.pages.iter().map(|p| p.address.to_string()).collect();
+    assert_eq!(addresses, [r#"page.p["101"]"#, r#"page.p["102"]"#]);
+    assert_eq!(d.pages[1].name.as_deref(), Some("102"));
+}
+
+#[test]
+fn for_each_rejects_other_types_and_duplicate_keys() {
+    let src = "page \"n\" {\n  for_each = 3\n  page_id = \"1\"\n  access_token = \"tok1\"\n}\npage \"d\" {\n  for_each = [\"1\", \"1\"]\n  page_id = each.key\n  access_token = \"tok1\"\n}\npage \"l\" {\n  for_each = [1]\n  page_id = \"3\"\n  access_token = \"tok1\"\n}\n";
+    let diags = err(&[("main.hcl", src)]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+    assert_at(
+        &diags,
+        2,
+        14,
+        "for_each must be a map or a set of strings, got number",
+    );
+    assert_at(
+        &diags,
+        7,
+        14,
+        "for_each gives the key \"1\" twice, so page.d[\"1\"] would be declared twice",
+    );
+    assert_at(&diags, 12, 14, "this list contains a number");
+}
+
+#[test]
+fn keyed_blocks_need_a_key_for_attributes_and_plain_blocks_refuse_one() {
+    let src = format!(
+        "{REGION_SRC}locals {{\n  bad1 = page.region.page_id\n  bad2 = page.copy[\"x\"].page_id\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert_at(
+        &diags,
+        21,
+        10,
+        "page.region uses for_each, so `.page_id` needs an instance key",
+    );
+    assert_at(
+        &diags,
+        22,
+        10,
+        "page.copy has no for_each, so it cannot be indexed with [\"x\"]",
+    );
+}
+
+#[test]
+fn a_missing_instance_key_is_an_error() {
+    let src = format!("{REGION_SRC}locals {{\n  x = page.region[\"nowhere\"].page_id\n}}\n");
+    let diags = err(&[("main.hcl", &src)]);
+    assert_at(&diags, 21, 7, "no element or attribute named \"nowhere\"");
+}
+
+// ---- variables ----
+
+const VAR_SRC: &str = "variable \"v\" {\n  default = \"default\"\n}\npage \"p\" {\n  page_id = \"1\"\n  name = var.v\n  access_token = \"tok1\"\n}\n";
+
+fn name_with(extra: &[(&str, &str)], f: impl FnOnce(&mut LoadOptions)) -> String {
+    let mut files = vec![("main.hcl", VAR_SRC)];
+    files.extend_from_slice(extra);
+    ok_with(&files, f).pages[0].name.clone().unwrap()
+}
+
+#[test]
+fn variable_precedence_follows_terraform() {
+    assert_eq!(name_with(&[], |_| {}), "default");
+    let env = |o: &mut LoadOptions| o.env = vec![("SF_VAR_v".into(), "env".into())];
+    assert_eq!(name_with(&[], env), "env");
+    let main = ("socialform.sfvars", "v = \"sfvars\"\n");
+    assert_eq!(name_with(&[main], env), "sfvars");
+    let auto_a = ("a.auto.sfvars", "v = \"auto-a\"\n");
+    let auto_b = ("b.auto.sfvars", "v = \"auto-b\"\n");
+    assert_eq!(name_with(&[main, auto_b, auto_a], env), "auto-b");
+    let file = ("extra.vars", "v = \"var-file\"\n");
+    assert_eq!(
+        name_with(&[main, auto_a, file], |o| o.cli_vars =
+            vec![CliVar::File("extra.vars".into())]),
+        "var-file"
+    );
+    // Command-line order decides between --var and --var-file.
+    assert_eq!(
+        name_with(&[main, file], |o| {
+            o.cli_vars = vec![
+                CliVar::Pair {
+                    name: "v".into(),
+                    value: "cli".into(),
+                },
+                CliVar::File("extra.vars".into()),
+            ]
+        }),
+        "var-file"
+    );
+    assert_eq!(
+        name_with(&[main, file], |o| {
+            o.cli_vars = vec![
+                CliVar::File("extra.vars".into()),
+                CliVar::Pair {
+                    name: "v".into(),
+                    value: "cli".into(),
+                },
+            ]
+        }),
+        "cli"
+    );
+}
+
+#[test]
+fn cli_values_are_converted_to_the_declared_type() {
+    let src = r#"variable "n" { type = number }
+variable "flag" { type = bool }
+variable "ids" { type = list(string) }
+variable "m" { type = map(number) }
+page "p" {
+  page_id      = var.flag ? tostring(var.n + 1) : "0"
+  name         = "${join("+", var.ids)}:${var.m.a}"
+  access_token = "tok1"
+}
+"#;
+    let d = ok_with(&[("main.hcl", src)], |o| {
+        o.cli_vars = vec![
+            CliVar::Pair {
+                name: "n".into(),
+                value: "41".into(),
+            },
+            CliVar::Pair {
+                name: "flag".into(),
+                value: "true".into(),
+            },
+            CliVar::Pair {
+                name: "ids".into(),
+                value: r#"["a", "b"]"#.into(),
+            },
+            CliVar::Pair {
+                name: "m".into(),
+                value: "{ a = \"5\" }".into(),
+            },
+        ]
+    });
+    assert_eq!(d.pages[0].page_id, "42");
+    assert_eq!(d.pages[0].name.as_deref(), Some("a+b:5"));
+}
+
+#[test]
+fn bad_variable_values_are_reported_per_source() {
+    let src = "variable \"n\" {\n  type = number\n  default = \"x\"\n}\nvariable \"s\" {\n  type = list(string)\n}\n";
+    let diags = err_with(
+        &[
+            ("main.hcl", src),
+            ("socialform.sfvars", "s = \"str\"\nnope = 1\n"),
+        ],
+        |o| {
+            o.cli_vars = vec![
+                CliVar::Pair {
+                    name: "n".into(),
+                    value: "abc".into(),
+                },
+                CliVar::Pair {
+                    name: "missing".into(),
+                    value: "1".into(),
+                },
+            ];
+            o.env = vec![
+                ("SF_VAR_n".into(), "zz".into()),
+                ("SF_VAR_unrelated".into(), "ignored".into()),
+            ];
+        },
+    );
+    assert_eq!(diags.len(), 6, "{}", diags.render());
+    assert_at(
+        &diags,
+        3,
+        13,
+        "the default of variable `n` does not match its type: a number is required",
+    );
+    assert_at(
+        &diags,
+        1,
+        5,
+        "invalid value for variable `s`: a list(string) is required, got string",
+    );
+    assert_at(&diags, 2, 1, "there is no variable named `nope`");
+    let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+    assert!(msgs.contains(&"invalid value for variable `n` in the environment variable SF_VAR_n: a number is required, got a string that is not a number"), "{msgs:?}");
+    assert!(msgs.contains(&"--var n=...: invalid value for variable `n`: a number is required, got a string that is not a number"), "{msgs:?}");
+    assert!(
+        msgs.contains(&"--var missing=...: there is no variable named `missing`"),
+        "{msgs:?}"
+    );
+    let cli = diags
+        .iter()
+        .find(|d| d.message.starts_with("--var n="))
+        .unwrap();
+    assert_eq!(cli.help.as_deref(), Some("pass a number, e.g. --var n=3"));
+}
+
+#[test]
+fn invalid_type_constraints_are_reported() {
+    let diags = err(&[("main.hcl", "variable \"x\" {\n  type = strin\n}\n")]);
+    assert_at(
+        &diags,
+        2,
+        10,
+        "invalid type constraint: unknown type `strin`",
+    );
+}
+
+#[test]
+fn object_variables_with_optional_attributes() {
+    let src = r#"variable "cfg" {
+  type = object({ id = string, label = optional(string) })
+}
+page "p" {
+  page_id      = var.cfg.id
+  name         = coalesce(var.cfg.label, "fallback")
+  access_token = "tok1"
+}
+"#;
+    let d = ok_with(
+        &[("main.hcl", src), ("x.auto.sfvars", "cfg = { id = 5 }\n")],
+        |_| {},
+    );
+    assert_eq!(d.pages[0].page_id, "5");
+    assert_eq!(d.pages[0].name.as_deref(), Some("fallback"));
+}
+
+#[test]
+fn an_unset_variable_is_an_error_only_where_used() {
+    let src = "variable \"unused\" {}\nvariable \"needed\" {}\npage \"p\" {\n  page_id = var.needed\n  access_token = \"tok1\"\n}\n";
+    let diags = err(&[("main.hcl", src)]);
+    let d = only(&diags);
+    assert_at(
+        &diags,
+        4,
+        13,
+        "variable `needed` is not set and has no default",
+    );
+    let help = d.help.as_deref().unwrap();
+    assert!(
+        help.contains("--var needed=VALUE")
+            && help.contains("socialform.sfvars")
+            && help.contains("SF_VAR_needed"),
+        "{help}"
+    );
+}
+
+#[test]
+fn nullable_false_refuses_null() {
+    let diags = err(&[(
+        "main.hcl",
+        "variable \"x\" {\n  nullable = false\n  default = null\n}\n",
+    )]);
+    assert_at(
+        &diags,
+        1,
+        10,
+        "variable `x` is null, but it is declared with nullable = false",
+    );
+}
+
+#[test]
+fn unknown_tokens_are_allowed_only_for_access_tokens() {
+    let src = "variable \"tok\" {\n  sensitive = true\n}\nvariable \"id\" {}\npage \"p\" {\n  page_id = \"1\"\n  access_token = var.tok\n}\n";
+    let d = ok_with(&[("main.hcl", src)], |o| o.allow_unknown_tokens = true);
+    assert!(d.pages[0].access_token.is_none());
+    let diags = err(&[("main.hcl", src)]);
+    assert_at(&diags, 7, 18, "variable `tok` is not set");
+    let src2 = src.replace("page_id = \"1\"", "page_id = var.id");
+    let diags = err_with(&[("main.hcl", &src2)], |o| o.allow_unknown_tokens = true);
+    only(&diags);
+    assert_at(&diags, 6, 13, "variable `id` is not set");
+}
+
+// ---- secrets ----
+
+#[test]
+fn sensitive_values_never_appear_in_diagnostics() {
+    let src = r#"variable "secret" {
+  sensitive = true
+}
+page "p" {
+  page_id      = var.secret
+  access_token = "EAAB-literal-token"
+}
+locals {
+  n = 5 + tonumber("EAAB-literal-token")
+}
+"#;
+    let diags = err_with(&[("main.hcl", src)], |o| {
+        o.env = vec![("SF_VAR_secret".into(), "hunter2x".into())];
+    });
+    let text = diags.render();
+    assert!(diags.len() >= 2, "{text}");
+    assert!(!text.contains("hunter2x"), "{text}");
+    assert!(!text.contains("EAAB-literal-token"), "{text}");
+    assert!(text.contains("(sensitive value)"), "{text}");
+}
+
+#[test]
+fn provider_settings_and_its_schema() {
+    let d = ok(&[(
+        "main.hcl",
+        "provider \"vonage\" {\n  api_key = \"k\"\n  api_secret = \"s\"\n}\n",
+    )]);
+    assert_eq!(d.provider.api_key.as_deref(), Some("k"));
+    assert_eq!(d.provider.api_secret.as_ref().unwrap().expose(), "s");
+    assert_eq!(d.provider.endpoint, None);
+    assert!(d.pages.is_empty());
+    let diags = err(&[(
+        "main.hcl",
+        "provider \"vonage\" {\n  api_keys = \"k\"\n}\nprovider \"vonage\" {\n}\nprovider \"aws\" {\n}\n",
+    )]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+    assert_at(
+        &diags,
+        2,
+        3,
+        "unknown attribute `api_keys` in provider \"vonage\"",
+    );
+    assert_at(&diags, 4, 10, "duplicate provider \"vonage\" block");
+    assert_at(&diags, 6, 10, "unknown provider `aws`");
+}
+
+// ---- import and removed ----
+
+#[test]
+fn import_and_removed_blocks() {
+    let src = format!(
+        "{REGION_SRC}import {{\n  to = page.region[\"emea\"]\n  id = \"11\"\n}}\nremoved {{\n  from = page.old\n  lifecycle {{\n    destroy = false\n  }}\n}}\nremoved {{\n  from = link.gone[\"k\"]\n}}\n"
+    );
+    let d = ok(&[("main.hcl", &src)]);
+    assert_eq!(d.imports.len(), 1);
+    assert_eq!(d.imports[0].to, Address::page("region").with_key("emea"));
+    assert_eq!(d.imports[0].page_id, "11");
+    assert_eq!(
+        (d.imports[0].location.line, d.imports[0].location.column),
+        (20, 1)
+    );
+    assert_eq!(d.removed.len(), 2);
+    assert_eq!(d.removed[0].from, Address::page("old"));
+    assert!(!d.removed[0].destroy);
+    assert_eq!(d.removed[1].from, Address::link("gone").with_key("k"));
+    assert!(d.removed[1].destroy);
+}
+
+#[test]
+fn bad_import_and_removed_addresses() {
+    let src = format!(
+        "{REGION_SRC}import {{\n  to = \"page.copy\"\n  id = \"1\"\n}}\nimport {{\n  to = link.x\n  id = \"1\"\n}}\nimport {{\n  to = page.region\n  id = \"1\"\n}}\nimport {{\n  to = page.copy\n  id = \"abc\"\n}}\nremoved {{\n  from = page.copy\n}}\nremoved {{\n  from = var.x\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 6, "{}", diags.render());
+    assert_at(&diags, 21, 8, "import `to` must be a resource address");
+    assert_at(&diags, 25, 8, "only pages can be imported");
+    assert_at(
+        &diags,
+        29,
+        8,
+        "import target page.region is not declared in the configuration",
+    );
+    assert_at(
+        &diags,
+        34,
+        8,
+        "id must be a page_id (all digits), got \"abc\"",
+    );
+    assert_at(
+        &diags,
+        37,
+        10,
+        "page.copy is still declared, so it cannot be removed",
+    );
+    assert_at(&diags, 40, 10, "removed `from` must be a resource address");
+}
+
+// ---- rendering ----
+
+#[test]
+fn render_shows_location_snippet_and_help() {
+    let dir = dir_with(&[("main.hcl", "locals {\n  a = local.bb\n  bc = 1\n}\n")]);
+    let text = load(&options(dir.path())).unwrap_err().render();
+    let file = dir.path().join("main.hcl");
+    let expected = format!(
+        "error: {}:2:7: unknown local value `local.bb`\n    |\n  2 |   a = local.bb\n    |       ^^^^^^^^\n  help: did you mean `local.bc`?\n",
+        file.display()
+    );
+    assert_eq!(text, expected);
+}
+
+#[test]
+fn env_and_file_read_the_options_and_the_config_dir() {
+    let src = "page \"p\" {\n  page_id = trimspace(file(\"id.txt\"))\n  name = env(\"SF_TEST_NAME\")\n  access_token = coalesce(env(\"PATH_NOT_FROM_PROCESS\"), \"tok1\")\n}\n";
+    let d = ok_with(&[("main.hcl", src), ("id.txt", "12345\n")], |o| {
+        o.env = vec![("SF_TEST_NAME".into(), "from options".into())];
+    });
+    assert_eq!(d.pages[0].page_id, "12345");
+    assert_eq!(d.pages[0].name.as_deref(), Some("from options"));
+    assert_eq!(d.pages[0].access_token.as_ref().unwrap().expose(), "tok1");
+    let diags = err(&[("main.hcl", "locals {\n  x = file(\"missing.txt\")\n}\n")]);
+    assert_at(&diags, 2, 7, "file(): cannot read");
+}
+
+#[test]
+fn link_locations_and_complex_environment_values() {
+    let src = "variable \"apps\" {\n  type = map(string)\n}\npage \"p\" {\n  page_id = \"1\"\n  access_token = \"tok1\"\n}\n  link   \"l\" {\n  page = page.p.page_id\n  application = var.apps.main\n}\n";
+    let d = ok_with(&[("main.hcl", src)], |o| {
+        o.env = vec![(
+            "SF_VAR_apps".into(),
+            "{ main = \"C0FFEE00-0000-4000-8000-000000000001\" }".into(),
+        )];
+    });
+    let link = &d.links[0];
+    assert_eq!((link.location.line, link.location.column), (8, 10));
+    assert_eq!(link.application, "c0ffee00-0000-4000-8000-000000000001");
+}
+
+#[test]
+fn var_files_may_be_absolute_or_relative_to_the_config_dir() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let abs = elsewhere.path().join("abs.vars");
+    std::fs::write(&abs, "v = \"absolute\"\n").unwrap();
+    assert_eq!(
+        name_with(&[], |o| o.cli_vars = vec![CliVar::File(abs.clone())]),
+        "absolute"
+    );
+    let diags = err_with(&[("main.hcl", VAR_SRC)], |o| {
+        o.cli_vars = vec![CliVar::File("nope.vars".into())]
+    });
+    assert!(
+        only(&diags).message.starts_with("cannot read "),
+        "{}",
+        diags.render()
+    );
+}

@@ -1,0 +1,287 @@
+//! Variable values and their sources, in increasing precedence (as in
+//! Terraform): `default`, `SF_VAR_<name>`, `socialform.sfvars`,
+//! `*.auto.sfvars` in name order, then `--var` / `--var-file` in order.
+//!
+//! A value for an undeclared variable is an error from every source except
+//! the environment (where unrelated `SF_VAR_*` may be set for other
+//! configurations): in a file it is almost always a typo.
+
+use super::diagnostic::{Diagnostic, suggest};
+use super::eval::{Evaluator, Scope, VarState};
+use super::files::{Sources, files_matching, read_hcl_file};
+use super::resources::{Attr, Decls, VariableDecl};
+use super::types::{Ty, convert};
+use super::{CliVar, LoadOptions};
+use hcl::Value;
+use hcl_edit::Span as _;
+use hcl_edit::structure::Structure;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub(crate) struct Resolved {
+    pub values: HashMap<String, VarState>,
+    /// Every string inside a sensitive variable's value, to scrub from diagnostics.
+    pub secrets: Vec<String>,
+}
+
+fn declared_help(decls: &Decls, name: &str) -> String {
+    match suggest(name, decls.variables.iter().map(|v| v.name.as_str())) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("declare it with `variable \"{name}\" {{}}`, or remove the value"),
+    }
+}
+
+/// Constant-evaluates an attribute (no references) with a throwaway evaluator.
+fn constant(
+    sources: &Sources,
+    decls: &Decls,
+    attr: &Attr,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
+    let mut ev = Evaluator {
+        sources,
+        decls,
+        diags: Vec::new(),
+        vars: HashMap::new(),
+        locals: Default::default(),
+        pages: Default::default(),
+        links: Default::default(),
+        allow_unknown_tokens: false,
+    };
+    let v = ev.eval(attr, Scope::Constant, None);
+    diags.append(&mut ev.diags);
+    v
+}
+
+/// `--var` and `SF_VAR_` values are strings: strings and `any` take them
+/// as they are, numbers and bools convert, complex types parse as HCL.
+fn from_text(text: &str, ty: &Ty) -> Result<Value, String> {
+    if matches!(ty, Ty::String | Ty::Any | Ty::Number | Ty::Bool) {
+        return convert(Value::from(text), ty);
+    }
+    let expr = hcl_edit::parser::parse_expr(text).map_err(|e| {
+        format!(
+            "a {ty} is required, and the value is not a valid HCL expression ({})",
+            e.message()
+        )
+    })?;
+    let expr: hcl::Expression = expr.into();
+    let mut ctx = hcl::eval::Context::new();
+    super::functions::declare_all(&mut ctx);
+    let value = hcl::eval::Evaluate::evaluate(&expr, &ctx)
+        .map_err(|_| format!("a {ty} is required, and the value is not a literal HCL value"))?;
+    convert(value, ty)
+}
+
+fn secret_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Array(items) => items.iter().for_each(|v| secret_strings(v, out)),
+        Value::Object(m) => m.values().for_each(|v| secret_strings(v, out)),
+        _ => {}
+    }
+}
+
+pub(crate) fn resolve(
+    options: &LoadOptions,
+    sources: &mut Sources,
+    decls: &Decls,
+    diags: &mut Vec<Diagnostic>,
+) -> Resolved {
+    let mut values: HashMap<String, VarState> = HashMap::new();
+    let find = |name: &str| decls.variables.iter().find(|v| v.name == name);
+
+    for v in &decls.variables {
+        let state = match &v.default {
+            None => VarState::Unset,
+            Some(attr) => {
+                match constant(sources, decls, attr, diags) {
+                    Some(value) => {
+                        match convert(value, &v.ty) {
+                            Ok(value) => VarState::Set(value),
+                            Err(e) => {
+                                let d = sources
+                            .error(&attr.expr_span, format!("the default of variable `{}` does not match its type: {e}", v.name))
+                            .with_help(format!("make the default a {}", v.ty));
+                                diags.push(d);
+                                VarState::Unset
+                            }
+                        }
+                    }
+                    None => VarState::Unset,
+                }
+            }
+        };
+        values.insert(v.name.clone(), state);
+    }
+
+    // Environment: SF_VAR_<name>, only for declared names.
+    for (key, text) in &options.env {
+        if let Some(name) = key.strip_prefix("SF_VAR_")
+            && let Some(v) = find(name)
+        {
+            match from_text(text, &v.ty) {
+                Ok(value) => {
+                    values.insert(name.to_string(), VarState::Set(value));
+                }
+                Err(e) => diags.push(
+                    Diagnostic::error(format!(
+                        "invalid value for variable `{name}` in the environment variable {key}: {e}"
+                    ))
+                    .with_help(format!("set {key} to a {}", v.ty)),
+                ),
+            }
+        }
+    }
+
+    // Files in the directory, then the command line in order.
+    let mut files: Vec<PathBuf> = Vec::new();
+    let main = options.dir.join("socialform.sfvars");
+    if main.is_file() {
+        files.push(main);
+    }
+    if options.dir.is_dir() {
+        files.extend(files_matching(&options.dir, diags, |n| {
+            n.ends_with(".auto.sfvars")
+        }));
+    }
+    for path in files {
+        from_file(&path, sources, decls, &mut values, diags);
+    }
+    for cli in &options.cli_vars {
+        match cli {
+            CliVar::File(path) => {
+                let path = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    options.dir.join(path)
+                };
+                from_file(&path, sources, decls, &mut values, diags);
+            }
+            CliVar::Pair { name, value } => {
+                let Some(v) = find(name) else {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "--var {name}=...: there is no variable named `{name}`"
+                        ))
+                        .with_help(declared_help(decls, name)),
+                    );
+                    continue;
+                };
+                match from_text(value, &v.ty) {
+                    Ok(value) => {
+                        values.insert(name.clone(), VarState::Set(value));
+                    }
+                    Err(e) => diags.push(
+                        Diagnostic::error(format!(
+                            "--var {name}=...: invalid value for variable `{name}`: {e}"
+                        ))
+                        .with_help(format!(
+                            "pass a {}, e.g. {}",
+                            v.ty,
+                            example(&v.ty, name)
+                        )),
+                    ),
+                }
+            }
+        }
+    }
+
+    let mut secrets = Vec::new();
+    for v in &decls.variables {
+        if let Some(VarState::Set(value)) = values.get(&v.name) {
+            if value.is_null() && !v.nullable {
+                let d = sources
+                    .error(
+                        &v.label_span,
+                        format!(
+                            "variable `{}` is null, but it is declared with nullable = false",
+                            v.name
+                        ),
+                    )
+                    .with_help("give it a non-null value");
+                diags.push(d);
+            }
+            if v.sensitive {
+                secret_strings(value, &mut secrets);
+            }
+        }
+    }
+    Resolved { values, secrets }
+}
+
+fn example(ty: &Ty, name: &str) -> String {
+    match ty {
+        Ty::Number => format!("--var {name}=3"),
+        Ty::Bool => format!("--var {name}=true"),
+        Ty::List(_) | Ty::Set(_) | Ty::Tuple(_) => format!("--var '{name}=[\"a\", \"b\"]'"),
+        Ty::Map(_) | Ty::Object(_) => format!("--var '{name}={{ key = \"value\" }}'"),
+        _ => format!("--var {name}=VALUE"),
+    }
+}
+
+fn from_file(
+    path: &Path,
+    sources: &mut Sources,
+    decls: &Decls,
+    values: &mut HashMap<String, VarState>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some((file, body)) = read_hcl_file(path, sources, diags) else {
+        return;
+    };
+    let sources: &Sources = sources;
+    let span = |r: Option<std::ops::Range<usize>>| super::files::Span {
+        file,
+        range: r.unwrap_or(0..0),
+    };
+    for structure in body.iter() {
+        let attr = match structure {
+            Structure::Block(b) => {
+                let d = sources
+                    .error(
+                        &span(b.ident.span()),
+                        "variable files contain only assignments, not blocks",
+                    )
+                    .with_help("write NAME = VALUE");
+                diags.push(d);
+                continue;
+            }
+            Structure::Attribute(a) => Attr {
+                name: a.key.as_str().to_string(),
+                expr: a.value.clone(),
+                key_span: span(a.key.span()),
+                expr_span: span(a.value.span()),
+            },
+        };
+        let Some(v): Option<&VariableDecl> = decls.variables.iter().find(|v| v.name == attr.name)
+        else {
+            let d = sources
+                .error(
+                    &attr.key_span,
+                    format!("there is no variable named `{}`", attr.name),
+                )
+                .with_help(declared_help(decls, &attr.name));
+            diags.push(d);
+            continue;
+        };
+        let Some(value) = constant(sources, decls, &attr, diags) else {
+            continue;
+        };
+        match convert(value, &v.ty) {
+            Ok(value) => {
+                values.insert(v.name.clone(), VarState::Set(value));
+            }
+            Err(e) => {
+                let d = sources
+                    .error(
+                        &attr.expr_span,
+                        format!("invalid value for variable `{}`: {e}", v.name),
+                    )
+                    .with_help(format!("give a {}", v.ty));
+                diags.push(d);
+            }
+        }
+    }
+}
