@@ -63,6 +63,15 @@ pub(crate) struct Evaluator<'a> {
     pub allow_unknown_tokens: bool,
 }
 
+fn all_finite(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.as_f64().is_some_and(f64::is_finite),
+        Value::Array(items) => items.iter().all(all_finite),
+        Value::Object(m) => m.values().all(all_finite),
+        _ => true,
+    }
+}
+
 pub(crate) fn unset_help(name: &str) -> String {
     format!(
         "set it with --var {name}=VALUE, with `{name} = VALUE` in socialform.sfvars or a *.auto.sfvars file, or with the environment variable SF_VAR_{name}"
@@ -345,23 +354,34 @@ impl<'a> Evaluator<'a> {
         }
         let ctx = self.context(each);
         let expr: hcl::Expression = attr.expr.clone().into();
-        match expr.evaluate(&ctx) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                // Errors from a function call point at the call when we can find it.
-                let at = match e.kind() {
-                    ErrorKind::FuncCall(name, _) => info
-                        .funcs
-                        .iter()
-                        .find(|f| f.name == name.to_string())
-                        .map(|f| Self::span_in(&attr.expr_span, &f.range)),
-                    _ => None,
-                }
-                .unwrap_or_else(|| attr.expr_span.clone());
-                self.error(&at, describe(e.kind()), None);
-                None
+        // hcl-primitives debug-asserts that arithmetic stays finite, so `1/0`
+        // panics in debug builds and yields infinity in release builds; both
+        // become the same diagnostic.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expr.evaluate(&ctx)));
+        let error = match result {
+            Ok(Ok(v)) if all_finite(&v) => return Some(v),
+            Ok(Err(e)) => e,
+            Ok(Ok(_)) | Err(_) => {
+                self.error(
+                    &attr.expr_span,
+                    "arithmetic gave no finite number (division by zero or overflow)",
+                    Some("check the divisor and the size of the numbers".into()),
+                );
+                return None;
             }
+        };
+        // Errors from a function call point at the call when we can find it.
+        let at = match error.kind() {
+            ErrorKind::FuncCall(name, _) => info
+                .funcs
+                .iter()
+                .find(|f| f.name == name.to_string())
+                .map(|f| Self::span_in(&attr.expr_span, &f.range)),
+            _ => None,
         }
+        .unwrap_or_else(|| attr.expr_span.clone());
+        self.error(&at, describe(error.kind()), None);
+        None
     }
 
     /// True when `attr` refers to a declared variable that has no value.

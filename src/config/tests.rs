@@ -1135,3 +1135,40 @@ fn var_files_may_be_absolute_or_relative_to_the_config_dir() {
         diags.render()
     );
 }
+
+#[test]
+fn odd_arithmetic_never_panics() {
+    for expr in [
+        "1 / 0",
+        "9223372036854775807 + 1",
+        "-9223372036854775807 - 10",
+        "(-9223372036854775807 - 1) / -1",
+        "5 % 0",
+        "\"x\"[0]",
+        "[1][5]",
+        "null.a",
+        "{ for x in [\"a\", \"a\"] : x => 1 }",
+        "element([1], -1)",
+        "[for x in 5 : x]",
+        "upper()",
+        "1e400",
+    ] {
+        let src = format!("locals {{\n  x = {expr}\n}}\n");
+        let dir = dir_with(&[("main.hcl", &src)]);
+        if let Err(diags) = load(&options(dir.path())) {
+            assert!(
+                diags
+                    .iter()
+                    .all(|d| !d.message.starts_with("internal error")),
+                "{expr}: {}",
+                diags.render()
+            );
+        }
+    }
+}
+
+#[test]
+fn division_by_zero_is_a_diagnostic() {
+    let diags = err(&[("main.hcl", "locals {\n  x = 1 / 0\n}\n")]);
+    assert_at(&diags, 2, 7, "arithmetic gave no finite number");
+}
