@@ -44,7 +44,11 @@ fn a_page_connected_by_hand_is_adopted_not_connected_twice() {
 
     let plan = project.run(&["plan"]);
     plan.assert_code(0);
-    assert!(plan.stdout.contains("# page.support will be imported"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("# page.support will be imported"),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("API calls: 0"), "{}", plan.stdout);
 
     sandbox.clear_requests();
@@ -85,11 +89,19 @@ fn drift_made_by_hand_is_shown_and_repaired() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["address"].as_str().unwrap().into(), d["attribute"].as_str().unwrap().into()))
+        .map(|d| {
+            (
+                d["address"].as_str().unwrap().into(),
+                d["attribute"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         drift,
-        vec![("page.support".into(), "name".into()), ("link.bot".into(), "application".into())]
+        vec![
+            ("page.support".into(), "name".into()),
+            ("link.bot".into(), "application".into())
+        ]
     );
     assert_eq!(
         plan.planned_calls(),
@@ -114,7 +126,11 @@ fn a_link_to_an_application_without_messages_fails_before_any_call() {
     run.assert_code(1);
     assert!(run.stderr.contains("link.bot"), "{}", run.stderr);
     assert!(run.stderr.contains(NO_MESSAGES_APP), "{}", run.stderr);
-    assert!(run.stderr.contains("no Messages capability"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no Messages capability"),
+        "{}",
+        run.stderr
+    );
     assert!(sandbox.mutations().is_empty());
 }
 
@@ -140,7 +156,9 @@ fn terraform_style_single_dash_flags_work() {
     let json = project.run(&["plan", "-json"]);
     json.assert_code(0);
     assert_eq!(json.json()["format_version"], "1.0");
-    project.run(&["apply", "-auto-approve", "-parallelism=2"]).assert_code(0);
+    project
+        .run(&["apply", "-auto-approve", "-parallelism=2"])
+        .assert_code(0);
     project.run(&["plan", "-detailed-exitcode"]).assert_code(0);
 }
 
@@ -166,7 +184,10 @@ page "b" {{
     sandbox.clear_requests();
     let run = project.run(&["apply", "--auto-approve", "--target", "page.a", "--json"]);
     run.assert_code(0);
-    assert_eq!(sandbox.mutations(), vec![format!("POST {ACCOUNTS}/messenger")]);
+    assert_eq!(
+        sandbox.mutations(),
+        vec![format!("POST {ACCOUNTS}/messenger")]
+    );
     assert!(sandbox.page("1001").is_some());
     assert!(sandbox.page("1002").is_none());
     let rest = project.run(&["plan", "--json"]);
@@ -180,7 +201,9 @@ fn refresh_false_trusts_state_and_reads_nothing() {
     project.write("main.hcl", &one_page(APP1));
     project.run(&["apply", "--auto-approve"]).assert_code(0);
     sandbox.clear_requests();
-    project.run(&["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
+    project
+        .run(&["plan", "--refresh=false", "--detailed-exitcode"])
+        .assert_code(0);
     assert!(sandbox.requests().is_empty(), "{:?}", sandbox.requests());
 }
 
@@ -222,7 +245,11 @@ fn a_second_process_is_told_who_holds_the_state_lock() {
     let run = project.run(&["plan"]);
     run.assert_code(1);
     assert!(run.stderr.contains("locked"), "{}", run.stderr);
-    assert!(run.stderr.contains(&std::process::id().to_string()), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&std::process::id().to_string()),
+        "{}",
+        run.stderr
+    );
     drop(lock);
     project.run(&["plan"]).assert_code(0);
 }
@@ -245,20 +272,33 @@ fn the_quickstart_runs_against_the_embedded_sandbox() {
     }
     let apply = project.run(&["apply", "--auto-approve"]);
     apply.assert_code(0);
-    assert!(apply.stdout.contains("Plan: 2 to connect, 2 to link. API calls: 2"), "{}", apply.stdout);
+    assert!(
+        apply
+            .stdout
+            .contains("Plan: 2 to connect, 2 to link. API calls: 2"),
+        "{}",
+        apply.stdout
+    );
     assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
     project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     // socialform's own state never holds a token (the embedded sandbox's
     // emulated account keeps them sealed, like the real service would).
     for (path, bytes) in project.state_bytes() {
-        assert!(!contains_bytes(&bytes, "sandbox-token-support"), "{} holds a token", path.display());
+        assert!(
+            !contains_bytes(&bytes, "sandbox-token-support"),
+            "{} holds a token",
+            path.display()
+        );
     }
 }
 
 #[test]
 fn configuration_errors_exit_1_with_a_location() {
     let project = Project::new();
-    project.write("main.hcl", "page \"x\" {\n  page_id = \"12ab\"\n  access_token = \"t\"\n}\n");
+    project.write(
+        "main.hcl",
+        "page \"x\" {\n  page_id = \"12ab\"\n  access_token = \"t\"\n}\n",
+    );
     let run = project.run(&["validate"]);
     run.assert_code(1);
     assert!(run.stderr.contains("main.hcl:2:"), "{}", run.stderr);
@@ -270,5 +310,9 @@ fn validate_reports_success() {
     project.write("main.hcl", &one_page(APP1));
     let run = project.run(&["validate"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("1 page(s), 1 link(s)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("1 page(s), 1 link(s)"),
+        "{}",
+        run.stdout
+    );
 }

@@ -11,7 +11,12 @@ const SUPPORT_TOKEN: &str = "EAAB-support-token-0001";
 const SALES_TOKEN: &str = "EAAB-sales-token-0002";
 const SALES_TOKEN_ROTATED: &str = "EAAB-sales-token-rotated-0003";
 
-fn config(support_name: &str, support_app: &str, sales_link: Option<&str>, with_sales: bool) -> String {
+fn config(
+    support_name: &str,
+    support_app: &str,
+    sales_link: Option<&str>,
+    with_sales: bool,
+) -> String {
     let mut text = format!(
         r#"
 variable "support_token" {{
@@ -65,15 +70,25 @@ fn plan_then_apply(project: &Project, sandbox: &Sandbox) -> Vec<String> {
     let apply = project.run(&["apply", "--auto-approve"]);
     apply.assert_code(0);
     assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
-    assert_eq!(sorted(sandbox.mutations()), sorted(planned.clone()), "apply made other calls than planned");
+    assert_eq!(
+        sorted(sandbox.mutations()),
+        sorted(planned.clone()),
+        "apply made other calls than planned"
+    );
     assert!(
-        sandbox.requests().iter().all(|(_, _, status)| *status < 300),
+        sandbox
+            .requests()
+            .iter()
+            .all(|(_, _, status)| *status < 300),
         "every request succeeded: {:?}",
         sandbox.requests()
     );
     for run in [&plan, &apply] {
         for token in [SUPPORT_TOKEN, SALES_TOKEN, SALES_TOKEN_ROTATED] {
-            assert!(!run.stdout.contains(token) && !run.stderr.contains(token), "token in output");
+            assert!(
+                !run.stdout.contains(token) && !run.stderr.contains(token),
+                "token in output"
+            );
         }
     }
     planned
@@ -86,7 +101,11 @@ fn assert_no_token_in_state(project: &Project) {
         // The embedded sandbox is not in play here (the sandbox runs in its
         // own process), so every file under state/ is socialform's own.
         for token in [SUPPORT_TOKEN, SALES_TOKEN, SALES_TOKEN_ROTATED] {
-            assert!(!contains_bytes(&bytes, token), "{} holds a token", path.display());
+            assert!(
+                !contains_bytes(&bytes, token),
+                "{} holds a token",
+                path.display()
+            );
         }
     }
 }
@@ -97,10 +116,17 @@ fn assert_no_op(project: &Project, sandbox: &Sandbox) {
     plan.assert_code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     assert!(sandbox.mutations().is_empty());
-    let reads: Vec<String> = sandbox.requests().into_iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+    let reads: Vec<String> = sandbox
+        .requests()
+        .into_iter()
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
     assert_eq!(
         sorted(reads),
-        vec![format!("GET {ACCOUNTS}"), "GET /v2/applications".to_string()],
+        vec![
+            format!("GET {ACCOUNTS}"),
+            "GET /v2/applications".to_string()
+        ],
         "a no-op plan reads the account in bulk: one list request per API"
     );
 }
@@ -115,8 +141,16 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
     // 1. First apply: two pages; support carries its link in the same POST.
     project.write("main.hcl", &config("Acme Support", APP1, None, true));
     let calls = plan_then_apply(&project, &sandbox);
-    assert_eq!(calls, vec![format!("POST {ACCOUNTS}/messenger"), format!("POST {ACCOUNTS}/messenger")]);
-    let support = sandbox.page("107100000000001").expect("support is connected");
+    assert_eq!(
+        calls,
+        vec![
+            format!("POST {ACCOUNTS}/messenger"),
+            format!("POST {ACCOUNTS}/messenger")
+        ]
+    );
+    let support = sandbox
+        .page("107100000000001")
+        .expect("support is connected");
     assert_eq!(support["applications"], serde_json::json!([APP1]));
     assert_eq!(support["name"], "Acme Support");
     assert_eq!(support["access_token"], SUPPORT_TOKEN);
@@ -130,12 +164,41 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
     project.write("main.hcl", &config("Acme Help", APP2, Some(APP1), true));
     let detailed = project.run(&["plan", "--detailed-exitcode"]);
     detailed.assert_code(2);
-    assert!(detailed.stdout.contains("# page.support will be updated in place"), "{}", detailed.stdout);
-    assert!(detailed.stdout.contains("# link.support_bot will be relinked"), "{}", detailed.stdout);
-    assert!(detailed.stdout.contains("# page.sales will be reconnected"), "{}", detailed.stdout);
-    assert!(detailed.stdout.contains("access_token = (sensitive value) -> (sensitive value)"));
-    let last_line = detailed.stdout.trim_end().lines().last().unwrap().to_string();
-    assert_eq!(last_line, "Plan: 1 to update, 1 to reconnect, 1 to link, 1 to relink. API calls: 5");
+    assert!(
+        detailed
+            .stdout
+            .contains("# page.support will be updated in place"),
+        "{}",
+        detailed.stdout
+    );
+    assert!(
+        detailed
+            .stdout
+            .contains("# link.support_bot will be relinked"),
+        "{}",
+        detailed.stdout
+    );
+    assert!(
+        detailed.stdout.contains("# page.sales will be reconnected"),
+        "{}",
+        detailed.stdout
+    );
+    assert!(
+        detailed
+            .stdout
+            .contains("access_token = (sensitive value) -> (sensitive value)")
+    );
+    let last_line = detailed
+        .stdout
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        last_line,
+        "Plan: 1 to update, 1 to reconnect, 1 to link, 1 to relink. API calls: 5"
+    );
 
     let calls = plan_then_apply(&project, &sandbox);
     assert_eq!(calls.len(), 5, "{calls:?}");
@@ -143,7 +206,9 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
     let log = sandbox.mutations();
     let unlink = log
         .iter()
-        .position(|c| *c == format!("DELETE {ACCOUNTS}/messenger/107100000000001/applications/{APP1}"))
+        .position(|c| {
+            *c == format!("DELETE {ACCOUNTS}/messenger/107100000000001/applications/{APP1}")
+        })
         .expect("the old application was unlinked");
     let link = log
         .iter()
@@ -161,7 +226,10 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
     // 4. Remove the sales page and its link: one DELETE takes both.
     project.write("main.hcl", &config("Acme Help", APP2, None, false));
     let calls = plan_then_apply(&project, &sandbox);
-    assert_eq!(calls, vec![format!("DELETE {ACCOUNTS}/messenger/107100000000002")]);
+    assert_eq!(
+        calls,
+        vec![format!("DELETE {ACCOUNTS}/messenger/107100000000002")]
+    );
     assert!(sandbox.page("107100000000002").is_none());
     assert_no_op(&project, &sandbox);
 
@@ -169,10 +237,17 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
     sandbox.clear_requests();
     let destroy = project.run(&["destroy", "--auto-approve"]);
     destroy.assert_code(0);
-    assert_eq!(sandbox.mutations(), vec![format!("DELETE {ACCOUNTS}/messenger/107100000000001")]);
+    assert_eq!(
+        sandbox.mutations(),
+        vec![format!("DELETE {ACCOUNTS}/messenger/107100000000001")]
+    );
     assert!(sandbox.pages().is_empty());
     let show = project.run(&["show"]);
     show.assert_code(0);
-    assert!(show.stdout.contains("The state is empty."), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("The state is empty."),
+        "{}",
+        show.stdout
+    );
     assert_no_token_in_state(&project);
 }

@@ -89,6 +89,12 @@ async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow
 /// `--var` and `--var-file` in the order they were given (later wins).
 fn ordered_vars(matches: &ArgMatches) -> Vec<CliVar> {
     let mut ordered: Vec<(usize, CliVar)> = Vec::new();
+    // Commands without variables (sandbox, show) have no such arguments,
+    // and clap panics when asked for the indices of an id it does not know.
+    let has = |id: &str| matches.try_contains_id(id).is_ok();
+    if !has("var") || !has("var_file") {
+        return Vec::new();
+    }
     if let (Ok(Some(values)), Some(indices)) = (
         matches.try_get_many::<String>("var"),
         matches.indices_of("var"),

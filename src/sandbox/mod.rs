@@ -14,6 +14,7 @@ mod log;
 mod problem;
 mod request;
 mod router;
+mod seal;
 mod state;
 mod store;
 

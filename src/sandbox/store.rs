@@ -2,6 +2,7 @@
 //! so list pages are stable, optionally written through to sled so a restart
 //! keeps everything.
 
+use super::seal::Sealer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -47,6 +48,38 @@ struct Persist {
     db: sled::Db,
     accounts: sled::Tree,
     applications: sled::Tree,
+    /// Tokens are sealed on disk; see `seal.rs` for why.
+    sealer: Sealer,
+}
+
+/// The field that carries a sealed token in a persisted account record.
+const SEALED_TOKEN: &str = "sealed_token";
+
+impl Persist {
+    fn encode(&self, account: &StoredAccount) -> serde_json::Result<Vec<u8>> {
+        let mut record = account.clone();
+        let token = record.access_token.take();
+        let mut value = serde_json::to_value(&record)?;
+        if let (Some(token), Some(object)) = (token, value.as_object_mut()) {
+            object.insert(SEALED_TOKEN.into(), Value::String(self.sealer.seal(&token)));
+        }
+        serde_json::to_vec(&value)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> anyhow::Result<StoredAccount> {
+        let mut value: Value = serde_json::from_slice(bytes)?;
+        let sealed = value
+            .as_object_mut()
+            .and_then(|o| o.remove(SEALED_TOKEN))
+            .and_then(|v| v.as_str().map(str::to_string));
+        let mut account: StoredAccount = serde_json::from_value(value)?;
+        if let Some(sealed) = sealed {
+            account.access_token = Some(self.sealer.open(&sealed).ok_or_else(|| {
+                anyhow::anyhow!("a sealed token cannot be opened with this store's key")
+            })?);
+        }
+        Ok(account)
+    }
 }
 
 #[derive(Default)]
@@ -77,25 +110,36 @@ impl Store {
             .map_err(|e| anyhow::anyhow!("cannot open sandbox data in {}: {e}", dir.display()))?;
         let accounts_tree = db.open_tree("accounts")?;
         let applications_tree = db.open_tree("applications")?;
+        let meta = db.open_tree("meta")?;
+        let key = match meta.get("seal_key")? {
+            Some(key) => key.to_vec(),
+            None => {
+                let key = Sealer::random_key();
+                meta.insert("seal_key", key.as_slice())?;
+                key
+            }
+        };
+        let persist = Persist {
+            db,
+            accounts: accounts_tree,
+            applications: applications_tree,
+            sealer: Sealer::new(key),
+        };
         let mut store = Store::default();
-        for entry in accounts_tree.iter() {
+        for entry in persist.accounts.iter() {
             let (_, value) = entry?;
-            let account: StoredAccount = serde_json::from_slice(&value)?;
+            let account = persist.decode(&value)?;
             store.accounts.insert(
                 (account.provider.clone(), account.external_id.clone()),
                 account,
             );
         }
-        for entry in applications_tree.iter() {
+        for entry in persist.applications.iter() {
             let (_, value) = entry?;
             let app: StoredApplication = serde_json::from_slice(&value)?;
             store.applications.insert(app.id.clone(), app);
         }
-        store.persist = Some(Persist {
-            db,
-            accounts: accounts_tree,
-            applications: applications_tree,
-        });
+        store.persist = Some(persist);
         Ok(store)
     }
 
@@ -113,7 +157,7 @@ impl Store {
             // Write-through without a flush: sled flushes in the background
             // and on shutdown, which keeps each request cheap.
             let key = account_db_key(&account.provider, &account.external_id);
-            if let Ok(bytes) = serde_json::to_vec(&account)
+            if let Ok(bytes) = p.encode(&account)
                 && let Err(e) = p.accounts.insert(key, bytes)
             {
                 tracing::warn!("sandbox: cannot persist account: {e}");

@@ -54,6 +54,9 @@ impl Sandbox {
             .build()
             .unwrap();
         runtime.block_on(async {
+            // reqwest is built without a default TLS provider; install ring
+            // as the product does (a second install is a harmless error).
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::new();
             let mut request = client
                 .request(method.parse().unwrap(), format!("{}{path}", self.url))
@@ -107,13 +110,19 @@ impl Sandbox {
 
     /// Connected messenger pages: page id → (name, applications, token).
     pub fn pages(&self) -> Vec<Value> {
-        let (status, body) = self.http("GET", &format!("{ACCOUNTS}?provider=messenger&page_size=100"), None);
+        let (status, body) = self.http(
+            "GET",
+            &format!("{ACCOUNTS}?provider=messenger&page_size=100"),
+            None,
+        );
         assert_eq!(status, 200);
         body["_embedded"].as_array().cloned().unwrap_or_default()
     }
 
     pub fn page(&self, page_id: &str) -> Option<Value> {
-        self.pages().into_iter().find(|p| p["external_id"] == page_id)
+        self.pages()
+            .into_iter()
+            .find(|p| p["external_id"] == page_id)
     }
 }
 
@@ -148,7 +157,13 @@ impl Run {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| format!("{} {}", c["method"].as_str().unwrap(), c["path"].as_str().unwrap()))
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["method"].as_str().unwrap(),
+                    c["path"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 
@@ -228,7 +243,9 @@ impl Project {
         let mut files = Vec::new();
         let mut stack = vec![self.dir.path().join("state")];
         while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.is_dir() {
@@ -249,5 +266,7 @@ pub fn sorted(mut calls: Vec<String>) -> Vec<String> {
 }
 
 pub fn contains_bytes(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
