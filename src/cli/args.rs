@@ -42,11 +42,13 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Refresh, diff, and print the plan.
     Plan(PlanArgs),
-    /// Plan and carry it out.
+    /// Plan (or load a saved plan) and carry it out.
     Apply(ApplyArgs),
     /// Unlink and disconnect everything the state manages.
-    Destroy(ApplyArgs),
-    /// Print the state.
+    Destroy(DestroyArgs),
+    /// Refresh only: report drift and unmanaged pages (exit 2 if any).
+    Drift(DriftArgs),
+    /// Print the state, or a saved plan.
     Show(ShowArgs),
     /// The local emulator of the Vonage APIs.
     #[command(subcommand)]
@@ -57,6 +59,9 @@ pub enum Command {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Print the result, with every diagnostic, as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--var` and `--var-file`. Their relative order matters (later wins), so
@@ -105,10 +110,16 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Save the plan to FILE, to apply exactly it later with `apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: applied exactly, without asking.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonPlanArgs,
     /// Apply without asking.
@@ -117,7 +128,34 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub common: CommonPlanArgs,
+    /// Destroy without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Leave out pages connected to the account but declared nowhere.
+    #[arg(long)]
+    pub ignore_unmanaged: bool,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of the human view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// A plan saved with `plan --out`; without it, the state is shown.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }

@@ -2,6 +2,7 @@
 //! stages together. No business logic lives here.
 
 mod args;
+mod drift;
 mod flags;
 mod plan_apply;
 mod sandbox;
@@ -77,12 +78,23 @@ fn report(error: &anyhow::Error) {
 async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow::Result<u8> {
     let vars = matches.as_ref().map(ordered_vars).unwrap_or_default();
     match cli.command {
-        Command::Validate(_) => validate::run(&cli.global, vars, style),
+        Command::Validate(args) => validate::run(&cli.global, vars, args, style),
         Command::Plan(args) => plan_apply::plan(&cli.global, vars, args, style).await,
-        Command::Apply(args) => plan_apply::apply(&cli.global, vars, args, false, style).await,
-        Command::Destroy(args) => plan_apply::apply(&cli.global, vars, args, true, style).await,
+        Command::Apply(args) => plan_apply::apply(&cli.global, vars, args, style).await,
+        Command::Destroy(args) => plan_apply::destroy(&cli.global, vars, args, style).await,
+        Command::Drift(args) => drift::run(&cli.global, vars, args, style).await,
         Command::Show(args) => show::run(&cli.global, args, style),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+    }
+}
+
+/// A file named on the command line, relative to the configuration
+/// directory as with Terraform's `-chdir` (and as `--var-file` is).
+fn in_config_dir(global: &args::GlobalArgs, path: &std::path::Path) -> std::path::PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        global.chdir.join(path)
     }
 }
 

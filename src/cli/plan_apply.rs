@@ -1,12 +1,13 @@
 //! `socialform plan`, `apply` and `destroy`: one pipeline — load, lock,
 //! refresh, plan — then show it, and for apply/destroy carry it out.
 
-use super::args::{ApplyArgs, CommonPlanArgs, GlobalArgs, PlanArgs};
+use super::args::{ApplyArgs, CommonPlanArgs, DestroyArgs, GlobalArgs, PlanArgs};
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use crate::actual::Actual;
 use crate::address::Address;
 use crate::apply::{self, ApplyContext, ApplyResult, Reporter};
 use crate::config::CliVar;
+use crate::plan::saved::{PLAN_FORMAT, SavedPlan, configuration_digest};
 use crate::plan::{self, Mode, Plan, PlanOptions};
 use crate::refresh::refresh;
 use crate::render::{self, HumanReporter, SilentReporter, Style};
@@ -18,9 +19,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-/// Everything a plan was made from, kept for apply.
+/// Everything a plan was made from, kept for apply and `--out`.
 struct Prepared {
     desired: crate::desired::Desired,
+    options: PlanOptions,
+    refreshed: bool,
+    lineage: String,
+    serial: u64,
+    digest: String,
     plan: Plan,
     store: Arc<SledStore>,
     connection: Connection,
@@ -37,16 +43,11 @@ fn parse_addresses(flag: &str, values: &[String]) -> anyhow::Result<Vec<Address>
         .collect()
 }
 
-async fn prepare(
-    global: &GlobalArgs,
-    vars: Vec<CliVar>,
-    common: &CommonPlanArgs,
-    command: &str,
-    destroy: bool,
-) -> anyhow::Result<Prepared> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
-    let desired = workspace.load_config(vars, false)?;
-    let options = PlanOptions {
+fn options_from(common: &CommonPlanArgs, destroy: bool) -> anyhow::Result<PlanOptions> {
+    if common.refresh_only && !common.refresh {
+        bail!("--refresh-only and --refresh=false contradict each other; drop one");
+    }
+    Ok(PlanOptions {
         mode: if destroy {
             Mode::Destroy
         } else if common.refresh_only {
@@ -56,31 +57,91 @@ async fn prepare(
         },
         targets: parse_addresses("--target", &common.target)?,
         reconnect: parse_addresses("--reconnect", &common.reconnect)?,
-    };
-    if common.refresh_only && !common.refresh {
-        bail!("--refresh-only and --refresh=false contradict each other; drop one");
-    }
-    let (lock, store) = workspace.open_state(command, common.lock_timeout)?;
+    })
+}
+
+/// Load, lock, refresh (unless told not to) and plan.
+async fn prepare(
+    global: &GlobalArgs,
+    vars: Vec<CliVar>,
+    options: PlanOptions,
+    refresh_remote: bool,
+    lock_timeout: std::time::Duration,
+    command: &str,
+) -> anyhow::Result<Prepared> {
+    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+    let desired = workspace.load_config(vars, false)?;
+    let (lock, store) = workspace.open_state(command, lock_timeout)?;
     let recorded = store.load()?;
     let fingerprinter = store.fingerprinter();
+    let fingerprint = |token: &crate::secret::Secret| fingerprinter.fingerprint(token);
     let connection = workspace.connect(&desired.provider).await?;
-    let actual = if common.refresh {
+    let actual = if refresh_remote {
         refresh(&connection.client, &fingerprinter)
             .await
             .context("could not read the remote side (refresh)")?
     } else {
         Actual::from_recorded(&recorded)
     };
-    let plan = plan::plan(&desired, &recorded, &actual, &options, &|token| {
-        fingerprinter.fingerprint(token)
-    })?;
+    let plan = plan::plan(&desired, &recorded, &actual, &options, &fingerprint)?;
     Ok(Prepared {
+        digest: configuration_digest(&desired, &fingerprint),
         desired,
+        options,
+        refreshed: refresh_remote,
+        lineage: recorded.lineage,
+        serial: recorded.serial,
         plan,
         store: Arc::new(store),
         connection,
         _lock: lock,
     })
+}
+
+/// Re-plans from the saved plan's own options and refuses it, before any
+/// call, if state, configuration or the remote side moved since.
+async fn prepare_saved(
+    global: &GlobalArgs,
+    vars: Vec<CliVar>,
+    saved: &SavedPlan,
+    lock_timeout: std::time::Duration,
+) -> anyhow::Result<Prepared> {
+    let mut prepared = prepare(
+        global,
+        vars,
+        saved.options(),
+        saved.refreshed,
+        lock_timeout,
+        "apply",
+    )
+    .await?;
+    let stale = |why: String| {
+        anyhow::anyhow!(
+            "the saved plan is stale: {why}; make a new one with `socialform plan --out FILE`"
+        )
+    };
+    if prepared.lineage != saved.lineage {
+        return Err(stale(
+            "it was made for another state (lineage differs)".into(),
+        ));
+    }
+    if prepared.serial != saved.serial {
+        return Err(stale(format!(
+            "the state changed since it was made (serial {} is now {})",
+            saved.serial, prepared.serial
+        )));
+    }
+    if prepared.digest != saved.configuration_digest {
+        return Err(stale(
+            "the configuration (or a variable or token it uses) changed since it was made".into(),
+        ));
+    }
+    if prepared.plan != saved.plan {
+        return Err(stale("the remote side changed since it was made".into()));
+    }
+    // Apply exactly what was reviewed.
+    prepared.plan = saved.plan.clone();
+    Ok(prepared)
 }
 
 pub async fn plan(
@@ -89,12 +150,43 @@ pub async fn plan(
     args: PlanArgs,
     style: Style,
 ) -> anyhow::Result<u8> {
-    let prepared = prepare(global, vars, &args.common, "plan", false).await?;
+    let options = options_from(&args.common, false)?;
+    let prepared = prepare(
+        global,
+        vars,
+        options,
+        args.common.refresh,
+        args.common.lock_timeout,
+        "plan",
+    )
+    .await?;
     let plan = &prepared.plan;
     if args.common.json {
         println!("{}", render::plan_document(plan));
     } else {
         print!("{}", render::plan_text(plan, &style));
+    }
+    if let Some(path) = args.out.as_deref().map(|p| super::in_config_dir(global, p)) {
+        let saved = SavedPlan {
+            format: PLAN_FORMAT.into(),
+            created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            mode: SavedPlan::mode_of(&prepared.options),
+            targets: prepared.options.targets.clone(),
+            reconnect: prepared.options.reconnect.clone(),
+            refreshed: prepared.refreshed,
+            lineage: prepared.lineage.clone(),
+            serial: prepared.serial,
+            configuration_digest: prepared.digest.clone(),
+            plan: plan.clone(),
+        };
+        saved.write(&path)?;
+        if !args.common.json {
+            println!(
+                "\nSaved the plan to {}. Apply exactly it with: socialform apply {}",
+                path.display(),
+                path.display()
+            );
+        }
     }
     let has_changes = !plan.changes.is_empty() || !plan.calls.is_empty();
     Ok(if args.detailed_exitcode && has_changes {
@@ -108,28 +200,78 @@ pub async fn apply(
     global: &GlobalArgs,
     vars: Vec<CliVar>,
     args: ApplyArgs,
+    style: Style,
+) -> anyhow::Result<u8> {
+    let Some(path) = &args.plan_file else {
+        return plan_and_carry_out(global, vars, args.common, args.auto_approve, false, style)
+            .await;
+    };
+    // A saved plan was reviewed when it was made: it applies without a prompt.
+    let saved = SavedPlan::read(&super::in_config_dir(global, path))?;
+    let started_at = SystemTime::now();
+    let prepared = prepare_saved(global, vars, &saved, args.common.lock_timeout).await?;
+    if !args.common.json {
+        print!("{}", render::plan_text(&prepared.plan, &style));
+    }
+    carry_out(prepared, "apply", &args.common, style, started_at).await
+}
+
+pub async fn destroy(
+    global: &GlobalArgs,
+    vars: Vec<CliVar>,
+    args: DestroyArgs,
+    style: Style,
+) -> anyhow::Result<u8> {
+    plan_and_carry_out(global, vars, args.common, args.auto_approve, true, style).await
+}
+
+async fn plan_and_carry_out(
+    global: &GlobalArgs,
+    vars: Vec<CliVar>,
+    common: CommonPlanArgs,
+    auto_approve: bool,
     destroy: bool,
     style: Style,
 ) -> anyhow::Result<u8> {
     let command = if destroy { "destroy" } else { "apply" };
-    if args.common.json && !args.auto_approve {
+    if common.json && !auto_approve {
         bail!("{command} --json needs --auto-approve: there is no prompt in JSON mode");
     }
     let started_at = SystemTime::now();
-    let prepared = prepare(global, vars, &args.common, command, destroy).await?;
+    let options = options_from(&common, destroy)?;
+    let prepared = prepare(
+        global,
+        vars,
+        options,
+        common.refresh,
+        common.lock_timeout,
+        command,
+    )
+    .await?;
     let plan = &prepared.plan;
-    if !args.common.json {
+    if !common.json {
         print!("{}", render::plan_text(plan, &style));
     }
     let has_changes = !plan.changes.is_empty() || !plan.calls.is_empty();
-    if has_changes && !args.auto_approve && !confirm()? {
+    if has_changes && !auto_approve && !confirm()? {
         eprintln!("Apply cancelled: nothing was changed.");
         return Ok(EXIT_ERROR);
     }
+    carry_out(prepared, command, &common, style, started_at).await
+}
 
+/// Runs the plan's calls, records the history, prints the outcome.
+async fn carry_out(
+    prepared: Prepared,
+    command: &str,
+    common: &CommonPlanArgs,
+    style: Style,
+    started_at: SystemTime,
+) -> anyhow::Result<u8> {
+    let plan = &prepared.plan;
     let cancel = Arc::new(AtomicBool::new(false));
     let interrupts = tokio::spawn(watch_interrupts(cancel.clone()));
-    let reporter: Arc<dyn Reporter> = if args.common.json {
+    let reporter: Arc<dyn Reporter> = if common.json {
         Arc::new(SilentReporter)
     } else {
         Arc::new(HumanReporter { style })
@@ -146,7 +288,7 @@ pub async fn apply(
             client: prepared.connection.client.clone(),
             store: prepared.store.clone(),
             tokens,
-            parallelism: args.common.parallelism as usize,
+            parallelism: common.parallelism as usize,
             cancel,
             reporter,
         },
@@ -155,7 +297,7 @@ pub async fn apply(
     interrupts.abort();
     record_history(&prepared.store, command, plan, &result, started_at);
 
-    if args.common.json {
+    if common.json {
         println!("{}", render::apply_document(plan, &result));
     } else {
         if !plan.calls.is_empty() {

@@ -2,13 +2,30 @@
 
 use super::EXIT_OK;
 use super::args::{GlobalArgs, ShowArgs};
-use crate::render::Style;
+use crate::plan::saved::SavedPlan;
+use crate::render::{self, Style};
 use crate::state::StateStore;
 use crate::workspace::Workspace;
 use serde_json::json;
 use std::time::Duration;
 
 pub fn run(global: &GlobalArgs, args: ShowArgs, style: Style) -> anyhow::Result<u8> {
+    if let Some(path) = &args.plan_file {
+        let saved = SavedPlan::read(&super::in_config_dir(global, path))?;
+        if args.json {
+            let mut document = render::plan_document(&saved.plan);
+            document["created_at"] = json!(saved.created_at);
+            document["state"] = json!({"lineage": saved.lineage, "serial": saved.serial});
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        } else {
+            println!(
+                "Saved plan made {} (state serial {}).\n",
+                saved.created_at, saved.serial
+            );
+            print!("{}", render::plan_text(&saved.plan, &style));
+        }
+        return Ok(EXIT_OK);
+    }
     let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
     if !workspace.state_dir.join("db").exists() {
         if args.json {

@@ -72,3 +72,215 @@ pub fn detect(
     }
     drift
 }
+
+/// A page connected to the account that neither state nor configuration knows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unmanaged {
+    pub provider: String,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub applications: Vec<String>,
+}
+
+/// What `socialform drift` reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DriftReport {
+    pub drifted: Vec<Drift>,
+    pub unmanaged: Vec<Unmanaged>,
+    /// Resources compared (pages and links).
+    pub managed: usize,
+    /// Pages whose token was not compared: no state, and the token's
+    /// variable is unset (CI without page tokens).
+    pub tokens_not_compared: Vec<Address>,
+}
+
+/// Drift for CI: every resource state records is compared as recorded; a
+/// resource the configuration declares but state does not know (no state at
+/// all, in a CI job that only has the repository) is compared as declared.
+/// Pages are keyed by page ID, so configuration against remote is enough.
+pub fn report(
+    desired: &crate::desired::Desired,
+    recorded: &Recorded,
+    actual: &Actual,
+    fingerprint: &dyn Fn(&crate::secret::Secret) -> String,
+) -> DriftReport {
+    use crate::state::{LinkRecord, PageRecord};
+    let mut expected = recorded.clone();
+    let mut tokens_not_compared = Vec::new();
+    let recorded_ids: std::collections::HashSet<&str> = recorded
+        .pages
+        .values()
+        .map(|p| p.page_id.as_str())
+        .collect();
+    for page in &desired.pages {
+        if expected.pages.contains_key(&page.address)
+            || recorded_ids.contains(page.page_id.as_str())
+        {
+            continue;
+        }
+        let remote = actual.pages.get(&page.page_id);
+        if page.access_token.is_none() {
+            tokens_not_compared.push(page.address.clone());
+        }
+        expected.pages.insert(
+            page.address.clone(),
+            PageRecord {
+                address: page.address.clone(),
+                page_id: page.page_id.clone(),
+                // An unset name is not managed: whatever the remote says is right.
+                name: page
+                    .name
+                    .clone()
+                    .or_else(|| remote.and_then(|r| r.name.clone())),
+                token_fingerprint: page.access_token.as_ref().map(fingerprint),
+            },
+        );
+    }
+    for link in &desired.links {
+        let known = expected.links.contains_key(&link.address)
+            || recorded.links.values().any(|l| l.page_id == link.page_id);
+        if !known {
+            expected.links.insert(
+                link.address.clone(),
+                LinkRecord {
+                    address: link.address.clone(),
+                    page_id: link.page_id.clone(),
+                    application: link.application.clone(),
+                },
+            );
+        }
+    }
+    let known_ids: std::collections::HashSet<&str> = expected
+        .pages
+        .values()
+        .map(|p| p.page_id.as_str())
+        .collect();
+    let unmanaged = actual
+        .pages
+        .values()
+        .filter(|p| !known_ids.contains(p.page_id.as_str()))
+        .map(|p| Unmanaged {
+            provider: "messenger".into(),
+            external_id: p.page_id.clone(),
+            name: p.name.clone(),
+            applications: p.applications.clone(),
+        })
+        .collect();
+    DriftReport {
+        drifted: detect(&expected, actual, &|_| true),
+        unmanaged,
+        managed: expected.pages.len() + expected.links.len(),
+        tokens_not_compared,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actual::RemotePage;
+    use crate::desired::{Desired, DesiredLink, DesiredPage, Location};
+    use crate::secret::Secret;
+
+    const APP: &str = "c0ffee00-0000-4000-8000-000000000001";
+
+    fn fp(token: &Secret) -> String {
+        format!("fp-{}", token.expose().len())
+    }
+
+    fn desired(token: Option<&str>) -> Desired {
+        Desired {
+            pages: vec![DesiredPage {
+                address: Address::page("support"),
+                page_id: "1".into(),
+                name: Some("Support".into()),
+                access_token: token.map(Secret::new),
+                prevent_destroy: false,
+                location: Location::default(),
+            }],
+            links: vec![DesiredLink {
+                address: Address::link("bot"),
+                page_address: Address::page("support"),
+                page_id: "1".into(),
+                application: APP.into(),
+                location: Location::default(),
+            }],
+            ..Desired::default()
+        }
+    }
+
+    fn actual(pages: Vec<RemotePage>) -> Actual {
+        Actual {
+            pages: pages.into_iter().map(|p| (p.page_id.clone(), p)).collect(),
+            applications: None,
+            refreshed: true,
+        }
+    }
+
+    fn remote(id: &str, name: &str, apps: &[&str], token_fp: &str) -> RemotePage {
+        RemotePage {
+            page_id: id.into(),
+            name: Some(name.into()),
+            applications: apps.iter().map(|a| a.to_string()).collect(),
+            token_fingerprint: Some(token_fp.into()),
+        }
+    }
+
+    #[test]
+    fn without_state_configuration_is_compared_with_the_remote_side() {
+        let report = report(
+            &desired(Some("tok")),
+            &Recorded::default(),
+            &actual(vec![
+                remote("1", "Renamed", &[], "fp-99"),
+                remote("9", "Stray", &[APP], "x"),
+            ]),
+            &fp,
+        );
+        let found: Vec<(String, &str)> = report
+            .drifted
+            .iter()
+            .map(|d| (d.address.to_string(), d.attribute.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("page.support".into(), "name"),
+                ("page.support".into(), "access_token"),
+                ("link.bot".into(), "application"),
+            ]
+        );
+        assert_eq!(report.managed, 2);
+        assert_eq!(report.unmanaged.len(), 1);
+        assert_eq!(report.unmanaged[0].external_id, "9");
+        assert!(report.tokens_not_compared.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_token_skips_only_the_token_comparison() {
+        let report = report(
+            &desired(None),
+            &Recorded::default(),
+            &actual(vec![remote("1", "Support", &[APP], "fp-99")]),
+            &fp,
+        );
+        assert!(report.drifted.is_empty(), "{:?}", report.drifted);
+        assert_eq!(report.tokens_not_compared, vec![Address::page("support")]);
+    }
+
+    #[test]
+    fn in_sync_means_no_drift() {
+        let report = report(
+            &desired(Some("tok")),
+            &Recorded::default(),
+            &actual(vec![remote("1", "Support", &[APP], "fp-3")]),
+            &fp,
+        );
+        assert_eq!(
+            report,
+            DriftReport {
+                managed: 2,
+                ..DriftReport::default()
+            }
+        );
+    }
+}

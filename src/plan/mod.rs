@@ -2,8 +2,10 @@
 //! No I/O. Minimality and ordering live here, and so do most unit tests.
 
 mod drift;
+pub use drift::{DriftReport, Unmanaged, report as drift_report};
 mod model;
 mod planner;
+pub mod saved;
 #[cfg(test)]
 mod tests;
 

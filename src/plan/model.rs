@@ -2,10 +2,10 @@
 
 use crate::address::Address;
 use crate::state::StateOp;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     // Pages.
@@ -71,16 +71,44 @@ pub struct AttrDiff {
     pub sensitive: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub address: Address,
     pub action: Action,
     pub reason: String,
-    #[serde(skip)]
     pub attributes: Vec<AttrDiff>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Attribute names are a closed set; reading one back from a saved plan
+/// maps it onto the same static name.
+impl<'de> Deserialize<'de> for AttrDiff {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            name: String,
+            before: Option<String>,
+            after: Option<String>,
+            sensitive: bool,
+        }
+        const NAMES: [&str; 5] = ["page_id", "name", "access_token", "page", "application"];
+        let wire = Wire::deserialize(deserializer)?;
+        let name = NAMES
+            .iter()
+            .find(|n| **n == wire.name)
+            .copied()
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown attribute {:?}", wire.name))
+            })?;
+        Ok(AttrDiff {
+            name,
+            before: wire.before,
+            after: wire.after,
+            sensitive: wire.sensitive,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftKind {
     Deleted,
@@ -88,7 +116,7 @@ pub enum DriftKind {
 }
 
 /// A difference between state and the remote side, made outside socialform.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {
     pub address: Address,
     pub kind: DriftKind,
@@ -97,7 +125,7 @@ pub struct Drift {
     pub actual: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     #[serde(rename = "POST")]
     Post,
@@ -119,7 +147,8 @@ impl Method {
 
 /// What a call does, with everything needed to make it except the token,
 /// which apply takes from the configuration of `token_from`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum CallOp {
     Connect {
         page_id: String,
@@ -158,7 +187,7 @@ impl CallOp {
 }
 
 /// One mutating API request of the plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Call {
     pub method: Method,
     pub path: String,
@@ -184,7 +213,7 @@ pub struct Summary {
     pub calls: usize,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,

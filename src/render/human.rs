@@ -282,3 +282,70 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String
     );
     out
 }
+
+/// The drift report as a person reads it.
+pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
+    let mut out = String::new();
+    if !report.drifted.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "Drift: {} change(s) made outside socialform",
+                report.drifted.len()
+            ))
+        );
+        for drift in &report.drifted {
+            let _ = writeln!(out, "  # {}", drift_line(drift));
+        }
+        let _ = writeln!(out);
+    }
+    for address in &report.tokens_not_compared {
+        let _ = writeln!(
+            out,
+            "note: the access_token of {address} was not compared: its variable is unset and there is no state"
+        );
+    }
+    if !report.tokens_not_compared.is_empty() {
+        let _ = writeln!(out);
+    }
+    if !report.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "Unmanaged: {} page(s) connected to the account and declared nowhere",
+                report.unmanaged.len()
+            ))
+        );
+        for page in &report.unmanaged {
+            let linked = if page.applications.is_empty() {
+                "not linked".to_string()
+            } else {
+                format!("linked to {}", page.applications.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  {} {} ({linked})",
+                page.external_id,
+                quote(page.name.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let closing = if report.drifted.is_empty() && report.unmanaged.is_empty() {
+        style.green(&format!(
+            "No drift: {} managed resource(s) match the remote side.",
+            report.managed
+        ))
+    } else {
+        style.yellow(&format!(
+            "Drift detected: {} drifted, {} unmanaged, {} managed.",
+            report.drifted.len(),
+            report.unmanaged.len(),
+            report.managed
+        ))
+    };
+    let _ = writeln!(out, "{}", style.bold(&closing));
+    out
+}

@@ -51,3 +51,57 @@ pub fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
     });
     document
 }
+
+/// The contract's `drift --json` document.
+pub fn drift_document(report: &crate::plan::DriftReport) -> Value {
+    json!({
+        "format_version": "1.0",
+        "drifted": report.drifted,
+        "unmanaged": report.unmanaged,
+        "tokens_not_compared": report.tokens_not_compared,
+        "summary": {
+            "managed": report.managed,
+            "drifted": report.drifted.len(),
+            "unmanaged": report.unmanaged.len(),
+        },
+    })
+}
+
+/// `validate --json`: whether the configuration is valid, and why not.
+pub fn validate_document(
+    result: &Result<crate::desired::Desired, crate::config::Diagnostics>,
+) -> Value {
+    match result {
+        Ok(desired) => json!({
+            "format_version": "1.0",
+            "valid": true,
+            "error_count": 0,
+            "pages": desired.pages.len(),
+            "links": desired.links.len(),
+            "diagnostics": [],
+        }),
+        Err(diagnostics) => {
+            let items: Vec<Value> = diagnostics
+                .0
+                .iter()
+                .map(|d| {
+                    json!({
+                        "severity": "error",
+                        "summary": d.message,
+                        "help": d.help,
+                        "range": d.location.as_ref().map(|l| json!({
+                            "filename": l.file,
+                            "start": {"line": l.line, "column": l.column},
+                        })),
+                    })
+                })
+                .collect();
+            json!({
+                "format_version": "1.0",
+                "valid": false,
+                "error_count": items.len(),
+                "diagnostics": items,
+            })
+        }
+    }
+}

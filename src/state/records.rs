@@ -35,7 +35,8 @@ pub struct Recorded {
 }
 
 /// One change to state, written together with the others of the same call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", content = "record", rename_all = "snake_case")]
 pub enum StateOp {
     PutPage(PageRecord),
     RemovePage(Address),

@@ -1,0 +1,189 @@
+//! Saved plans (`plan --out FILE`, `apply FILE`, `show FILE`).
+//!
+//! A saved plan holds no token and no credential: calls name the page whose
+//! configured token they will send, and state writes carry only keyed
+//! fingerprints. At apply time the plan is checked against the state it was
+//! made from (lineage and serial), the configuration (a digest of the
+//! evaluated configuration, tokens included as fingerprints) and the remote
+//! side (planning again must give the same calls); any difference makes it
+//! stale and nothing is called.
+
+use super::model::Plan;
+use super::{Mode, PlanOptions};
+use crate::address::Address;
+use crate::desired::Desired;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub const PLAN_FORMAT: &str = "socialform-plan/1";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedMode {
+    Normal,
+    Destroy,
+    RefreshOnly,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format: String,
+    pub created_at: String,
+    pub mode: SavedMode,
+    pub targets: Vec<Address>,
+    pub reconnect: Vec<Address>,
+    /// Whether the plan was made from a refresh (`--refresh=false` otherwise).
+    pub refreshed: bool,
+    pub lineage: String,
+    pub serial: u64,
+    pub configuration_digest: String,
+    pub plan: Plan,
+}
+
+impl SavedPlan {
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            mode: match self.mode {
+                SavedMode::Normal => Mode::Normal,
+                SavedMode::Destroy => Mode::Destroy,
+                SavedMode::RefreshOnly => Mode::RefreshOnly,
+            },
+            targets: self.targets.clone(),
+            reconnect: self.reconnect.clone(),
+        }
+    }
+
+    pub fn mode_of(options: &PlanOptions) -> SavedMode {
+        match options.mode {
+            Mode::Normal => SavedMode::Normal,
+            Mode::Destroy => SavedMode::Destroy,
+            Mode::RefreshOnly => SavedMode::RefreshOnly,
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| anyhow::anyhow!("could not write the plan to {}: {e}", path.display()))
+    }
+
+    pub fn read(path: &Path) -> anyhow::Result<SavedPlan> {
+        let text = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("could not read the plan file {}: {e}", path.display()))?;
+        let not_a_plan = |why: String| {
+            anyhow::anyhow!(
+                "{} is not a socialform plan file ({why}); make one with `socialform plan --out FILE`",
+                path.display()
+            )
+        };
+        let saved: SavedPlan =
+            serde_json::from_slice(&text).map_err(|e| not_a_plan(e.to_string()))?;
+        if saved.format != PLAN_FORMAT {
+            return Err(not_a_plan(format!(
+                "format {:?}, this socialform reads {PLAN_FORMAT:?}",
+                saved.format
+            )));
+        }
+        Ok(saved)
+    }
+}
+
+/// A digest of everything the evaluated configuration says, tokens
+/// included only through their keyed fingerprints.
+pub fn configuration_digest(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> String) -> String {
+    let pages: Vec<_> = desired
+        .pages
+        .iter()
+        .map(|p| {
+            serde_json::json!([
+                p.address,
+                p.page_id,
+                p.name,
+                p.access_token.as_ref().map(fingerprint),
+                p.prevent_destroy
+            ])
+        })
+        .collect();
+    let links: Vec<_> = desired
+        .links
+        .iter()
+        .map(|l| serde_json::json!([l.address, l.page_id, l.application]))
+        .collect();
+    let imports: Vec<_> = desired
+        .imports
+        .iter()
+        .map(|i| serde_json::json!([i.to, i.page_id]))
+        .collect();
+    let removed: Vec<_> = desired
+        .removed
+        .iter()
+        .map(|r| serde_json::json!([r.from, r.destroy]))
+        .collect();
+    let canonical = serde_json::json!({
+        "pages": pages, "links": links, "imports": imports, "removed": removed,
+        "endpoint": desired.provider.endpoint,
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{DesiredPage, Location};
+
+    fn desired(token: &str, name: &str) -> Desired {
+        Desired {
+            pages: vec![DesiredPage {
+                address: Address::page("support"),
+                page_id: "1".into(),
+                name: Some(name.into()),
+                access_token: Some(Secret::new(token)),
+                prevent_destroy: false,
+                location: Location::default(),
+            }],
+            ..Desired::default()
+        }
+    }
+
+    fn fp(token: &Secret) -> String {
+        Sha256::digest(token.expose().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn the_digest_follows_tokens_and_attributes_but_never_holds_a_token() {
+        let base = configuration_digest(&desired("tok-1", "A"), &fp);
+        assert_eq!(base, configuration_digest(&desired("tok-1", "A"), &fp));
+        assert_ne!(base, configuration_digest(&desired("tok-2", "A"), &fp));
+        assert_ne!(base, configuration_digest(&desired("tok-1", "B"), &fp));
+        assert!(!base.contains("tok-1"));
+    }
+
+    #[test]
+    fn a_saved_plan_round_trips_and_other_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let saved = SavedPlan {
+            format: PLAN_FORMAT.into(),
+            created_at: "2026-11-24T00:00:00Z".into(),
+            mode: SavedMode::Normal,
+            targets: vec![Address::page("x")],
+            reconnect: vec![],
+            refreshed: true,
+            lineage: "l".into(),
+            serial: 3,
+            configuration_digest: "d".into(),
+            plan: Plan::default(),
+        };
+        saved.write(&path).unwrap();
+        assert_eq!(SavedPlan::read(&path).unwrap(), saved);
+        std::fs::write(&path, "page \"x\" {}").unwrap();
+        let error = SavedPlan::read(&path).unwrap_err().to_string();
+        assert!(error.contains("is not a socialform plan file"), "{error}");
+    }
+}
