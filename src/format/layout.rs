@@ -52,7 +52,9 @@ impl Line<'_> {
     fn width_before(&self, end: usize) -> usize {
         self.level * INDENT.len()
             + (0..end)
-                .map(|i| self.gaps[i].chars().count() + render_text(&self.tokens[i]).chars().count())
+                .map(|i| {
+                    self.gaps[i].chars().count() + render_text(&self.tokens[i]).chars().count()
+                })
                 .sum::<usize>()
     }
 }
@@ -184,7 +186,10 @@ fn classify(line: &mut Line<'_>) {
     };
     let code = &tokens[..code_end];
     line.header_brace = header_brace(code);
-    if line.header_brace.is_none() {
+    // A line led by a comment (`/* x */ a = 1`) has no meaningful name
+    // width, so it is left out of alignment.
+    let led_by_comment = code.first().is_some_and(Token::is_comment);
+    if line.header_brace.is_none() && !led_by_comment {
         // Only a complete `name = value` line aligns: if the value leaves a
         // bracket open (`x = {`) or closes one it did not open (the last
         // item of a single-line block), it is not a single-line attribute.

@@ -116,7 +116,10 @@ impl Lexer<'_> {
     }
 
     fn skip_to_line_end(&mut self) {
-        let end = self.rest().find('\n').map_or(self.src.len(), |i| self.pos + i);
+        let end = self
+            .rest()
+            .find('\n')
+            .map_or(self.src.len(), |i| self.pos + i);
         // The `\r` of a `\r\n` belongs to the line ending, not the comment.
         self.pos = if end > self.pos && self.src[..end].ends_with('\r') {
             end - 1
@@ -143,8 +146,8 @@ impl Lexer<'_> {
             self.skip_to_line_end();
             return Kind::LineComment;
         }
-        if rest.starts_with("/*") {
-            self.pos = rest[2..]
+        if let Some(body) = rest.strip_prefix("/*") {
+            self.pos = body
                 .find("*/")
                 .map_or(self.src.len(), |i| self.pos + 2 + i + 2);
             return Kind::BlockComment;
@@ -194,7 +197,9 @@ impl Lexer<'_> {
     }
 
     /// Skips the rest of a quoted template after its opening `"`, through
-    /// the closing `"` (or the end of the line/input when unterminated).
+    /// the closing `"` (or the end of input when unterminated). Line breaks
+    /// do not end it: hcl-edit accepts them, and the formatter must agree
+    /// with the parser on where strings end.
     fn skip_quoted_rest(&mut self) {
         while let Some(c) = self.peek() {
             let rest = self.rest();
@@ -209,10 +214,6 @@ impl Lexer<'_> {
                 self.bump();
             } else if c == '"' {
                 self.bump();
-                return;
-            } else if c == '\n' {
-                // Quoted strings cannot span lines outside interpolations;
-                // stop so that one bad quote does not swallow the file.
                 return;
             } else {
                 self.bump();
@@ -247,43 +248,55 @@ impl Lexer<'_> {
     }
 
     /// At `<<`: consumes a heredoc if one starts here (`<<ID` or `<<-ID`
-    /// followed by a line break) and returns whether it did.
+    /// directly followed by a line break) and returns whether it did.
     fn try_heredoc(&mut self) -> bool {
-        let rest = self.rest();
+        let src = self.src;
+        let rest = &src[self.pos..];
         let after = rest[2..].strip_prefix('-').unwrap_or(&rest[2..]);
         let id_len = after
             .char_indices()
             .find(|&(_, c)| !is_ident_continue(c))
             .map_or(after.len(), |(i, _)| i);
-        let marker = &after[..id_len];
-        if marker.is_empty() || !marker.starts_with(is_ident_start) {
+        let (marker, after_marker) = after.split_at(id_len);
+        if !marker.starts_with(is_ident_start) {
             return false;
         }
-        let header_len = rest.len() - after.len() + id_len;
-        let after_marker = &rest[header_len..];
-        let Some(nl) = after_marker.find('\n') else {
+        let line_break = if after_marker.starts_with('\n') {
+            1
+        } else if after_marker.starts_with("\r\n") {
+            2
+        } else {
             return false;
         };
-        if !after_marker[..nl].trim().is_empty() {
-            return false;
-        }
-        // The body runs until a line holding only the marker (leading
-        // indentation allowed, as for `<<-`). Unterminated heredocs run to
-        // the end of input.
-        let mut line_start = self.pos + header_len + nl + 1;
-        while line_start < self.src.len() {
-            let line_end = self.src[line_start..]
-                .find('\n')
-                .map_or(self.src.len(), |i| line_start + i);
-            let line = &self.src[line_start..line_end];
-            if line.trim() == marker {
-                let indent = line.len() - line.trim_start().len();
-                self.pos = line_start + indent + marker.len();
-                return true;
+        self.pos += rest.len() - after_marker.len() + line_break;
+        // As hcl-edit does: the body ends at the first line that starts with
+        // optional spaces/tabs and the marker not followed by an identifier
+        // character (anything may follow, e.g. `)` or a comment), looking
+        // only at literal text, not inside interpolations and directives.
+        let mut at_line_start = true;
+        while self.pos < self.src.len() {
+            let rest = self.rest();
+            if at_line_start {
+                let indented = rest.trim_start_matches([' ', '\t']);
+                if let Some(tail) = indented.strip_prefix(marker)
+                    && !tail.starts_with(is_ident_continue)
+                {
+                    self.pos = self.src.len() - tail.len();
+                    return true;
+                }
             }
-            line_start = line_end + 1;
+            at_line_start = false;
+            if rest.starts_with("$${") || rest.starts_with("%%{") {
+                self.pos += 3;
+            } else if rest.starts_with("${") || rest.starts_with("%{") {
+                self.pos += 2;
+                self.skip_template_expr();
+            } else {
+                at_line_start = rest.starts_with('\n');
+                self.bump();
+            }
         }
-        self.pos = self.src.len();
+        // Unterminated: runs to the end of input (the parser rejects it).
         true
     }
 }
@@ -328,5 +341,19 @@ mod tests {
             .map(|t| t.kind)
             .collect();
         assert!(!kinds.contains(&Kind::Assign));
+    }
+
+    #[test]
+    fn heredoc_ends_like_hcl_edit_says() {
+        // The marker may be followed by non-identifier characters, must not
+        // be found inside an interpolation, and may not be a prefix of a
+        // longer identifier.
+        let src = "a = f(<<EOT\n${\"\nEOT\"}\nEOTX\n  EOT)\nb = <<E\nE\n";
+        let heredocs: Vec<&str> = tokenize(src)
+            .iter()
+            .filter(|t| t.kind == Kind::Heredoc)
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(heredocs, vec!["<<EOT\n${\"\nEOT\"}\nEOTX\n  EOT", "<<E\nE"]);
     }
 }

@@ -121,7 +121,10 @@ fn realistic_input_formats_as_terraform_would() {
 
 #[test]
 fn formatted_file_comes_back_byte_identical() {
-    assert_eq!(format_source(REALISTIC_FORMATTED).unwrap(), REALISTIC_FORMATTED);
+    assert_eq!(
+        format_source(REALISTIC_FORMATTED).unwrap(),
+        REALISTIC_FORMATTED
+    );
     let objects = fmt(WITH_OBJECTS);
     assert_eq!(format_source(&objects).unwrap(), objects);
 }
@@ -206,6 +209,14 @@ EOT
 }
 
 #[test]
+fn a_line_led_by_a_block_comment_does_not_stretch_the_run() {
+    assert_eq!(
+        fmt("/* lead */ a = 1\nbb = 2\nc = 3\n"),
+        "/* lead */ a = 1\nbb = 2\nc  = 3\n"
+    );
+}
+
+#[test]
 fn nested_blocks_are_indented_two_spaces_per_level() {
     let src = "page \"a\" {\nlifecycle {\nprevent_destroy = true\n}\n}\nremoved {\n        from = page.old\n  lifecycle {\n      destroy = false\n        }\n   }\n";
     let expected = "page \"a\" {\n  lifecycle {\n    prevent_destroy = true\n  }\n}\nremoved {\n  from = page.old\n  lifecycle {\n    destroy = false\n  }\n}\n";
@@ -248,8 +259,7 @@ fn tuple_of_objects_closes_and_reopens_on_one_line() {
 #[test]
 fn blank_line_rules() {
     let src = "\n\n\nlocals {\n\n\n  a = 1\n\n\n\n  b = 2\n\n}\n\n\n\npage \"p\" {\n  page_id = \"1\"\n  access_token = \"t\"\n\n}\n\n\n";
-    let expected =
-        "locals {\n  a = 1\n\n  b = 2\n}\n\npage \"p\" {\n  page_id      = \"1\"\n  access_token = \"t\"\n}\n";
+    let expected = "locals {\n  a = 1\n\n  b = 2\n}\n\npage \"p\" {\n  page_id      = \"1\"\n  access_token = \"t\"\n}\n";
     assert_eq!(fmt(src), expected);
 }
 
@@ -257,14 +267,20 @@ fn blank_line_rules() {
 fn file_ends_with_exactly_one_newline_and_has_no_trailing_whitespace() {
     let out = fmt("locals {   \n  a = 1   # c   \n}");
     assert_eq!(out, "locals {\n  a = 1 # c\n}\n");
-    assert_eq!(fmt("locals {\n  a = 1\n}\n\n\n\n"), "locals {\n  a = 1\n}\n");
+    assert_eq!(
+        fmt("locals {\n  a = 1\n}\n\n\n\n"),
+        "locals {\n  a = 1\n}\n"
+    );
     assert_eq!(fmt(""), "");
     assert_eq!(fmt("\n\n  \n"), "");
 }
 
 #[test]
 fn crlf_line_endings_become_lf() {
-    assert_eq!(fmt("locals {\r\n  a = 1 # c\r\n}\r\n"), "locals {\n  a = 1 # c\n}\n");
+    assert_eq!(
+        fmt("locals {\r\n  a = 1 # c\r\n}\r\n"),
+        "locals {\n  a = 1 # c\n}\n"
+    );
 }
 
 #[test]
@@ -294,7 +310,10 @@ fn heredoc_bodies_are_untouched() {
 fn strings_and_templates_are_kept_byte_for_byte() {
     let src = "locals {\n  a    =    \"  spaced  ${ \"in}ner\" }  =  \"\n  b = \"%{ if true }x%{ endif }\"\n}\n";
     let out = fmt(src);
-    assert!(out.contains("\"  spaced  ${ \"in}ner\" }  =  \""), "got:\n{out}");
+    assert!(
+        out.contains("\"  spaced  ${ \"in}ner\" }  =  \""),
+        "got:\n{out}"
+    );
     assert!(out.contains("\"%{ if true }x%{ endif }\""));
 }
 
@@ -327,7 +346,15 @@ fn hostile_input_errors_instead_of_panicking() {
     let deep_blocks = format!("{}{}", "b {\n".repeat(3000), "}\n".repeat(3000));
     // Deep blocks either format or error; they must not crash.
     let _ = format_source(&deep_blocks);
-    for junk in ["\"", "<<EOT\n", "/*", "{{{", "a = \"${", "\u{feff}x = 1", "a = 1 }"] {
+    for junk in [
+        "\"",
+        "<<EOT\n",
+        "/*",
+        "{{{",
+        "a = \"${",
+        "\u{feff}x = 1",
+        "a = 1 }",
+    ] {
         assert!(format_source(junk).is_err(), "{junk:?} should be rejected");
     }
 }
@@ -335,9 +362,41 @@ fn hostile_input_errors_instead_of_panicking() {
 #[test]
 fn unified_diff_shows_changed_lines_and_is_empty_for_equal_input() {
     let diff = unified_diff("main.hcl", REALISTIC, REALISTIC_FORMATTED);
-    assert!(diff.starts_with("--- a/main.hcl\n+++ b/main.hcl\n@@ "), "{diff}");
+    assert!(
+        diff.starts_with("--- a/main.hcl\n+++ b/main.hcl\n@@ "),
+        "{diff}"
+    );
     assert!(diff.contains("\n-    sensitive = true\n"));
     assert!(diff.contains("\n+  sensitive   = true\n"));
-    assert!(!diff.contains("\n-provider"), "unchanged lines are context only");
+    assert!(
+        !diff.contains("\n-provider"),
+        "unchanged lines are context only"
+    );
     assert_eq!(unified_diff("main.hcl", REALISTIC, REALISTIC), "");
+}
+
+/// Cheap fuzzing: every prefix and every one-character deletion of the
+/// sample files either is rejected as a parse error or formats idempotently
+/// without tripping the meaning-preservation check.
+#[test]
+fn mutated_inputs_never_panic_and_stay_idempotent() {
+    let mut checked = 0;
+    for src in [REALISTIC, CONTRACT_EXAMPLE, WITH_OBJECTS, HEREDOC_FILE] {
+        let cuts: Vec<usize> = src.char_indices().map(|(i, _)| i).collect();
+        for &i in &cuts {
+            let next = src[i..].chars().next().map_or(0, char::len_utf8);
+            let deleted = format!("{}{}", &src[..i], &src[i + next..]);
+            for input in [&src[..i], deleted.as_str()] {
+                match format_source(input) {
+                    Ok(out) => {
+                        checked += 1;
+                        assert_eq!(format_source(&out).as_ref(), Ok(&out), "input:\n{input}");
+                    }
+                    Err(e) => assert!(!e.message.starts_with("internal"), "{e}\n{input}"),
+                }
+            }
+        }
+    }
+    // Make sure the loop exercised the formatter, not only the parser.
+    assert!(checked > 100, "only {checked} inputs parsed");
 }
