@@ -7,8 +7,10 @@
 //! heredocs, comments) so that their bytes are never touched. Concatenating
 //! every token's `space_before` and `text` reproduces the input exactly.
 //!
-//! The input has normally been validated by hcl-edit already, but the
-//! tokenizer is total anyway: any byte sequence yields tokens, never a panic.
+//! The input has been validated by hcl-edit first, but the tokenizer is
+//! total anyway: any byte sequence yields tokens, never a panic. Nested
+//! templates (`"${"${...}"}"`) are skipped recursively; the parser's nesting
+//! limit (64 levels) bounds that recursion.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
