@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use socialform::address::Address;
 use socialform::apply::{self, ApplyContext, CallOutcome, Reporter};
-use socialform::render::SilentReporter;
 use socialform::plan::{Call, CallOp, Method, Plan};
+use socialform::render::SilentReporter;
 use socialform::secret::Secret;
 use socialform::state::{LinkRecord, PageRecord, SledStore, StateOp, StateStore};
 use std::collections::HashMap;
@@ -101,7 +101,10 @@ async fn a_failed_call_stops_its_dependents_and_spares_the_rest() {
     assert_eq!(result.outcomes[2], CallOutcome::NotAttempted);
     assert_eq!(result.outcomes[3], CallOutcome::Done);
     assert_eq!(result.outcomes[4], CallOutcome::Done);
-    assert_eq!((result.succeeded(), result.failed(), result.not_attempted()), (3, 1, 1));
+    assert_eq!(
+        (result.succeeded(), result.failed(), result.not_attempted()),
+        (3, 1, 1)
+    );
 
     // State holds what happened, nothing more.
     let recorded = store.load().unwrap();

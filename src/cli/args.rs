@@ -40,6 +40,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, evaluate and check the configuration; no network, no state.
     Validate(ValidateArgs),
+    /// Rewrite *.hcl and *.sfvars files canonically, keeping comments.
+    Fmt(FmtArgs),
     /// Refresh, diff, and print the plan.
     Plan(PlanArgs),
     /// Plan (or load a saved plan) and carry it out.
@@ -62,6 +64,16 @@ pub struct ValidateArgs {
     /// Print the result, with every diagnostic, as one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Write nothing; exit 3 if any file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+    /// Print the changes as a unified diff.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 /// `--var` and `--var-file`. Their relative order matters (later wins), so

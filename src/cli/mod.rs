@@ -4,6 +4,7 @@
 mod args;
 mod drift;
 mod flags;
+mod fmt;
 mod plan_apply;
 mod sandbox;
 mod show;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
+pub const EXIT_UNFORMATTED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let command = Cli::command();
@@ -78,6 +80,7 @@ fn report(error: &anyhow::Error) {
 async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow::Result<u8> {
     let vars = matches.as_ref().map(ordered_vars).unwrap_or_default();
     match cli.command {
+        Command::Fmt(args) => fmt::run(&cli.global, args),
         Command::Validate(args) => validate::run(&cli.global, vars, args, style),
         Command::Plan(args) => plan_apply::plan(&cli.global, vars, args, style).await,
         Command::Apply(args) => plan_apply::apply(&cli.global, vars, args, style).await,
