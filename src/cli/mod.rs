@@ -3,9 +3,11 @@
 
 mod args;
 mod flags;
+mod import;
 mod plan_apply;
 mod sandbox;
 mod show;
+mod state_cmd;
 mod validate;
 
 use crate::config::{CliVar, Diagnostics};
@@ -83,6 +85,8 @@ async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow
         Command::Destroy(args) => plan_apply::apply(&cli.global, vars, args, true, style).await,
         Command::Show(args) => show::run(&cli.global, args, style),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+        Command::State(command) => state_cmd::run(&cli.global, command, style),
+        Command::Import(args) => import::run(&cli.global, vars, args).await,
     }
 }
 
