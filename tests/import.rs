@@ -153,7 +153,7 @@ fn import_errors_name_the_problem() {
     // Declared with another page ID: the block's location.
     let run = project.run(&["import", "page.help", "107100000000099"]);
     run.assert_code(1);
-    assert!(run.stderr.contains("main.hcl:6:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("main.hcl:6:"), "{}", run.stderr);
     assert!(run.stderr.contains("107100000000011"), "{}", run.stderr);
 
     // Declared, but not connected remotely.
