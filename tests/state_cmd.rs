@@ -144,7 +144,7 @@ fn mv_then_renaming_the_block_is_no_change() {
     let mv = project.run(&["state", "mv", "page.support", "page.help"]);
     mv.assert_code(0);
     assert!(
-        mv.stdout.contains("Move \"page.support\" to \"page.help\""),
+        mv.stdout.contains("Moved page.support to page.help"),
         "{}",
         mv.stdout
     );

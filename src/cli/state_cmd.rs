@@ -329,7 +329,7 @@ fn mv(workspace: &Workspace, args: StateMvArgs) -> anyhow::Result<()> {
     let ops = mv_ops(&recorded, &pairs);
     store.record(&ops).context("could not write the state")?;
     for (from, to) in &pairs {
-        println!("Move \"{from}\" to \"{to}\"");
+        println!("Moved {from} to {to}");
     }
     println!("Successfully moved {} object(s).", pairs.len());
     let entry = HistoryEntry {
