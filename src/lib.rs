@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod desired;
 pub mod format;
+pub mod generate;
 pub mod plan;
 pub mod refresh;
 pub mod remote;

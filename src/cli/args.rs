@@ -55,6 +55,11 @@ pub enum Command {
     /// The local emulator of the Vonage APIs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Inspect and edit state (never calls the API).
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Adopt an already-connected page into state.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -203,4 +208,70 @@ pub struct SandboxServeArgs {
     /// Requests per second before answering 429 (0: no limit).
     #[arg(long, default_value_t = 0)]
     pub rate_limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in state, one per line.
+    List,
+    /// Show one resource as recorded in state.
+    Show(StateShowArgs),
+    /// Forget resources: remove them from state, leaving the remote side as is.
+    Rm(StateRmArgs),
+    /// Rename a resource (or every instance of a block) in state.
+    Mv(StateMvArgs),
+    /// Print the whole state as JSON (without token fingerprints).
+    Pull,
+}
+
+#[derive(Debug, Args)]
+pub struct StateShowArgs {
+    #[arg(value_name = "ADDR")]
+    pub address: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StateRmArgs {
+    #[arg(value_name = "ADDR", required = true)]
+    pub addresses: Vec<String>,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct StateMvArgs {
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    #[arg(value_name = "DST")]
+    pub destination: String,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The page address declared in the configuration, e.g. page.support.
+    #[arg(
+        value_name = "ADDR",
+        required_unless_present = "all_unmanaged",
+        conflicts_with = "all_unmanaged"
+    )]
+    pub address: Option<String>,
+    /// The Facebook Page ID of the connected page.
+    #[arg(value_name = "PAGE_ID", required_unless_present = "all_unmanaged")]
+    pub page_id: Option<String>,
+    /// Adopt every connected page that neither state nor the configuration
+    /// knows, writing its configuration to --generate-config-out.
+    #[arg(long, requires = "generate_config_out")]
+    pub all_unmanaged: bool,
+    /// The new .hcl file (in the configuration directory) for the adopted pages.
+    #[arg(long, value_name = "FILE", requires = "all_unmanaged")]
+    pub generate_config_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
 }

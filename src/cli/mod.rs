@@ -5,9 +5,11 @@ mod args;
 mod drift;
 mod flags;
 mod fmt;
+mod import;
 mod plan_apply;
 mod sandbox;
 mod show;
+mod state_cmd;
 mod validate;
 
 use crate::config::{CliVar, Diagnostics};
@@ -88,6 +90,8 @@ async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow
         Command::Drift(args) => drift::run(&cli.global, vars, args, style).await,
         Command::Show(args) => show::run(&cli.global, args, style),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+        Command::State(command) => state_cmd::run(&cli.global, command, style),
+        Command::Import(args) => import::run(&cli.global, vars, args).await,
     }
 }
 
