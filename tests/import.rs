@@ -264,6 +264,15 @@ fn generate_config_onboards_pages_connected_by_hand() {
     );
     assert_no_token_in_state(&project);
 
+    // The generated file is already in canonical form (the test's own
+    // hand-written main.hcl is not, and is not the point here).
+    let fmt = project.run(&["fmt", "--check", "--diff"]);
+    assert!(
+        !fmt.stdout.contains("adopted.hcl"),
+        "generated HCL is not fmt-clean:\n{}",
+        fmt.stdout
+    );
+
     // Before the tokens are set, validate already accepts the file...
     project.run(&["validate"]).assert_code(0);
     // ...and it parses back as the pages and link it declares.
