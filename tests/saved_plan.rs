@@ -61,26 +61,13 @@ fn a_saved_plan_applies_exactly_without_asking() {
         "{}",
         shown.stdout
     );
-    let shown_json = project.run(&["show", &path, "--json"]);
-    let planned = shown_json.json()["calls"].clone();
+    let planned = project.run(&["show", &path, "--json"]).planned_calls();
 
     sandbox.clear_requests();
     // No terminal and no --auto-approve: a saved plan needs no prompt.
     let run = project.run(&["apply", &path]);
     run.assert_code(0);
     assert!(run.stdout.contains("Apply complete!"), "{}", run.stdout);
-    let planned: Vec<String> = planned
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {}",
-                c["method"].as_str().unwrap(),
-                c["path"].as_str().unwrap()
-            )
-        })
-        .collect();
     assert_eq!(sandbox.mutations(), planned);
     project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }

@@ -41,19 +41,10 @@ pub fn run(global: &GlobalArgs, args: ShowArgs, style: Style) -> anyhow::Result<
     let (_lock, store) = workspace.open_state("show", Duration::ZERO)?;
     let recorded = store.load()?;
     if args.json {
-        let pages: Vec<_> = recorded
-            .pages
-            .values()
-            .map(|p| json!({"address": p.address, "page_id": p.page_id, "name": p.name}))
-            .collect();
-        let links: Vec<_> = recorded
-            .links
-            .values()
-            .map(|l| json!({"address": l.address, "page_id": l.page_id, "application": l.application}))
-            .collect();
-        let document = json!({"format_version": "1.0", "lineage": recorded.lineage,
-                              "serial": recorded.serial, "pages": pages, "links": links});
-        println!("{}", serde_json::to_string_pretty(&document)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render::state_document(&recorded))?
+        );
         return Ok(EXIT_OK);
     }
     if recorded.pages.is_empty() && recorded.links.is_empty() {

@@ -11,7 +11,6 @@ use crate::state::{
 };
 use crate::workspace::{Workspace, operator};
 use anyhow::{Context, bail};
-use serde_json::json;
 use std::time::Duration;
 
 const NO_STATE: &str = "No state: nothing is managed yet.";
@@ -42,7 +41,10 @@ pub fn run(global: &GlobalArgs, command: StateCommand, style: Style) -> anyhow::
                 eprintln!("{NO_STATE}");
                 return Ok(EXIT_OK);
             };
-            println!("{}", serde_json::to_string_pretty(&pull(&recorded))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::render::state_document(&recorded))?
+            );
         }
         StateCommand::Rm(args) => rm(&workspace, args)?,
         StateCommand::Mv(args) => mv(&workspace, args)?,
@@ -154,28 +156,6 @@ fn page_text(page: &PageRecord) -> String {
 
 fn quoted(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
-}
-
-/// The whole state without secrets: fingerprints are left out too, they
-/// mean nothing without the store's key and need not travel.
-fn pull(recorded: &Recorded) -> serde_json::Value {
-    let pages: Vec<_> = recorded
-        .pages
-        .values()
-        .map(|p| json!({"address": p.address, "page_id": p.page_id, "name": p.name}))
-        .collect();
-    let links: Vec<_> = recorded
-        .links
-        .values()
-        .map(|l| json!({"address": l.address, "page_id": l.page_id, "application": l.application}))
-        .collect();
-    json!({
-        "format_version": "1.0",
-        "lineage": recorded.lineage,
-        "serial": recorded.serial,
-        "pages": pages,
-        "links": links,
-    })
 }
 
 /// The ops that remove exactly what `targets` name (a keyless block address
@@ -464,7 +444,7 @@ mod tests {
 
     #[test]
     fn pull_has_no_fingerprints() {
-        let document = pull(&state()).to_string();
+        let document = crate::render::state_document(&state()).to_string();
         assert!(!document.contains("fingerprint"), "{document}");
         assert!(document.contains("page.region[\\\"emea\\\"]"), "{document}");
     }

@@ -7,6 +7,6 @@ mod progress;
 mod style;
 
 pub use human::{apply_summary, drift_text, plan_text};
-pub use json::{apply_document, drift_document, plan_document, validate_document};
+pub use json::{apply_document, drift_document, plan_document, state_document, validate_document};
 pub use progress::{HumanReporter, SilentReporter};
 pub use style::Style;
