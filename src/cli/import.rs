@@ -12,7 +12,7 @@ use crate::generate::{self, GeneratedPage};
 use crate::refresh::refresh;
 use crate::remote::ApiError;
 use crate::state::{HistoryEntry, LinkRecord, PageRecord, StateOp, StateStore, now_rfc3339};
-use crate::workspace::{Workspace, operator};
+use crate::workspace::Workspace;
 use anyhow::{Context, bail};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -344,14 +344,7 @@ fn append_history(store: &impl StateStore, started_at: String, command: &str, op
             _ => None,
         })
         .collect();
-    let entry = HistoryEntry {
-        started_at,
-        finished_at: now_rfc3339(),
-        who: operator(),
-        command: command.into(),
-        changes,
-        outcome: "complete".into(),
-    };
+    let entry = HistoryEntry::ending_now(command, started_at, changes, "complete");
     if let Err(error) = store.append_history(&entry) {
         eprintln!("warning: the state history could not be written: {error:#}");
     }

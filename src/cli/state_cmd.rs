@@ -9,7 +9,7 @@ use crate::state::{
     HistoryEntry, LinkRecord, PageRecord, Recorded, SledStore, StateLock, StateOp, StateStore,
     now_rfc3339,
 };
-use crate::workspace::{Workspace, operator};
+use crate::workspace::Workspace;
 use anyhow::{Context, bail};
 use std::time::Duration;
 
@@ -312,33 +312,21 @@ fn mv(workspace: &Workspace, args: StateMvArgs) -> anyhow::Result<()> {
         println!("Moved {from} to {to}");
     }
     println!("Successfully moved {} object(s).", pairs.len());
-    let entry = HistoryEntry {
-        started_at,
-        finished_at: now_rfc3339(),
-        who: operator(),
-        command: "state mv".into(),
-        changes: pairs
-            .iter()
-            .map(|(from, to)| format!("{from}: moved to {to}"))
-            .collect(),
-        outcome: "complete".into(),
-    };
+    let changes = pairs
+        .iter()
+        .map(|(from, to)| format!("{from}: moved to {to}"))
+        .collect();
+    let entry = HistoryEntry::ending_now("state mv", started_at, changes, "complete");
     append_history(&store, &entry);
     Ok(())
 }
 
 fn history(store: &SledStore, command: &str, started_at: String, ops: &[StateOp], verb: &str) {
-    let entry = HistoryEntry {
-        started_at,
-        finished_at: now_rfc3339(),
-        who: operator(),
-        command: command.into(),
-        changes: ops
-            .iter()
-            .map(|op| format!("{}: {verb}", op_address(op)))
-            .collect(),
-        outcome: "complete".into(),
-    };
+    let changes = ops
+        .iter()
+        .map(|op| format!("{}: {verb}", op_address(op)))
+        .collect();
+    let entry = HistoryEntry::ending_now(command, started_at, changes, "complete");
     append_history(store, &entry);
 }
 

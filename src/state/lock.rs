@@ -175,7 +175,7 @@ fn read_holder(path: &Path) -> Option<LockInfo> {
 }
 
 /// `$USER@hostname`, with `unknown` for whatever cannot be found.
-fn operator() -> String {
+pub(crate) fn operator() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".to_string());

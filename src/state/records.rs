@@ -59,3 +59,23 @@ pub struct HistoryEntry {
     /// `complete`, `failed`, `interrupted`.
     pub outcome: String,
 }
+
+impl HistoryEntry {
+    /// An entry for a command that started at `started_at` and ends now,
+    /// run by the current operator (`$USER@host`).
+    pub fn ending_now(
+        command: &str,
+        started_at: String,
+        changes: Vec<String>,
+        outcome: &str,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            started_at,
+            finished_at: super::now_rfc3339(),
+            who: super::lock::operator(),
+            command: command.to_string(),
+            changes,
+            outcome: outcome.to_string(),
+        }
+    }
+}
