@@ -12,6 +12,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod desired;
+pub mod logging;
 pub mod plan;
 pub mod refresh;
 pub mod remote;

@@ -44,7 +44,8 @@ async fn prepare(
     command: &str,
     destroy: bool,
 ) -> anyhow::Result<Prepared> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+    let workspace = Workspace::new(global.chdir.clone(), global.state.clone())
+        .with_network(super::network_options(global)?);
     let desired = workspace.load_config(vars, false)?;
     let options = PlanOptions {
         mode: if destroy {
@@ -187,22 +188,33 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// First Ctrl-C: no new call starts, calls in flight finish and are
-/// recorded. Second: leave at once (state already holds every finished call).
+/// First Ctrl-C (or SIGTERM): no new call starts, calls in flight finish
+/// and are recorded. Second: leave at once (state already holds every
+/// finished call, each recorded and flushed as it finished).
 async fn watch_interrupts(cancel: Arc<AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_err() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return;
-    }
+    };
+    let mut stop = async || {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    };
+    stop().await;
     cancel.store(true, Ordering::SeqCst);
     eprintln!(
         "\nInterrupt received: finishing the calls in flight, starting no new one. Press Ctrl-C again to stop at once."
     );
-    if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!(
-            "Stopping now. State records every call that completed; run `socialform plan` to see what is left."
-        );
-        std::process::exit(EXIT_ERROR as i32);
-    }
+    stop().await;
+    eprintln!(
+        "Stopping now. State records every call that completed; run `socialform plan` to see what is left."
+    );
+    std::process::exit(EXIT_ERROR as i32);
 }
 
 fn record_history(

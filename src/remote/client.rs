@@ -27,6 +27,16 @@ pub struct RetryPolicy {
     pub max_elapsed: Duration,
 }
 
+impl RetryPolicy {
+    /// The default policy with `retries` retries after the first attempt.
+    pub fn with_max_retries(retries: u32) -> Self {
+        RetryPolicy {
+            max_attempts: retries.saturating_add(1),
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -69,7 +79,11 @@ struct Inner {
     /// Precomputed and marked sensitive so that it is never printed.
     authorization: HeaderValue,
     retry: RetryPolicy,
+    pacer: retry::Pacer,
 }
+
+/// 429 retries allowed per ordinary retry (see `Client::send`).
+const THROTTLE_BUDGET: u32 = 4;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -154,8 +168,15 @@ impl Client {
                 api_key: config.api_key,
                 authorization,
                 retry: config.retry,
+                pacer: retry::Pacer::default(),
             }),
         })
+    }
+
+    /// How this client retries; the apply engine retries unclear writes
+    /// with the same budget.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// Every account of `provider` (all providers when `None`), in as few
@@ -466,34 +487,59 @@ impl Client {
     }
 
     /// Sends `call`, retrying as the policy allows; returns the status and
-    /// body of a 2xx answer.
+    /// body of a 2xx answer. Every attempt first waits for its turn from the
+    /// shared pacer. 429s are budgeted apart from other failures: they say
+    /// the request was not carried out and the pacer is already slowing
+    /// everything down, so they are retried until `max_elapsed` (or
+    /// `THROTTLE_BUDGET` times `max_attempts`) runs out.
     async fn send(&self, call: Call<'_>) -> Result<(u16, Bytes), ApiError> {
         let policy = &self.inner.retry;
         let started = Instant::now();
-        let mut attempt = 1;
+        let mut failures = 0u32;
+        let mut throttles = 0u32;
         loop {
+            self.inner.pacer.turn().await;
             let err = match self.attempt(&call).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => {
+                    self.inner.pacer.succeeded();
+                    return Ok(answer);
+                }
                 Err(err) => err,
             };
-            if attempt >= policy.max_attempts.max(1) || !retry::is_retryable(&err, call.idempotent)
-            {
+            if !retry::is_retryable(&err, call.idempotent) {
                 return Err(err);
             }
-            let wait = retry::delay(policy, &err, attempt);
+            let wait = if let ApiError::Throttled { .. } = err {
+                throttles += 1;
+                if throttles > policy.max_attempts.saturating_mul(THROTTLE_BUDGET) {
+                    return Err(err);
+                }
+                let pause = retry::delay(policy, &err, throttles);
+                // The pacer holds back this request and every other one.
+                self.inner.pacer.throttled(pause);
+                pause
+            } else {
+                failures += 1;
+                if failures >= policy.max_attempts.max(1) {
+                    return Err(err);
+                }
+                retry::delay(policy, &err, failures)
+            };
             if started.elapsed() + wait > policy.max_elapsed {
                 return Err(err);
             }
             tracing::debug!(
                 method = %call.method,
                 path = %call.segments.join("/"),
-                attempt,
+                failures,
+                throttles,
                 wait_ms = wait.as_millis() as u64,
                 error = %err,
                 "retrying"
             );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            if !matches!(err, ApiError::Throttled { .. }) {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -503,6 +549,7 @@ impl Client {
             // Each segment is percent-encoded, so an id can never change the path.
             path.pop_if_empty().extend(call.segments);
         }
+        let url_path = url.path().to_owned();
         let mut request = self
             .inner
             .http
@@ -514,8 +561,31 @@ impl Client {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(transport_error)?;
+        let sent = Instant::now();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let err = transport_error(e);
+                tracing::debug!(
+                    method = %call.method,
+                    path = %url_path,
+                    elapsed_ms = sent.elapsed().as_millis() as u64,
+                    error = %err,
+                    "request failed"
+                );
+                return Err(err);
+            }
+        };
         let status = response.status().as_u16();
+        // Method, path and status only: never a body (reads carry page
+        // tokens) and never a header (the Authorization one is the secret).
+        tracing::debug!(
+            method = %call.method,
+            path = %url_path,
+            status,
+            elapsed_ms = sent.elapsed().as_millis() as u64,
+            "request"
+        );
         let retry_after = parse_retry_after(
             response
                 .headers()
