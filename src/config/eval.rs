@@ -357,7 +357,7 @@ impl<'a> Evaluator<'a> {
         // hcl-primitives debug-asserts that arithmetic stays finite, so `1/0`
         // panics in debug builds and yields infinity in release builds; both
         // become the same diagnostic.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expr.evaluate(&ctx)));
+        let result = quiet_catch_unwind(|| expr.evaluate(&ctx));
         let error = match result {
             Ok(Ok(v)) if all_finite(&v) => return Some(v),
             Ok(Err(e)) => e,
@@ -531,4 +531,28 @@ impl<'a> Evaluator<'a> {
         }
         out
     }
+}
+
+thread_local! {
+    /// Set while a panic on this thread is expected and caught.
+    static PANIC_EXPECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `catch_unwind` without the "thread panicked at" message the default hook
+/// prints: a panic caught here becomes a diagnostic, and users must not see
+/// panic text for bad input. Panics anywhere else still print as usual.
+fn quiet_catch_unwind<T>(work: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !PANIC_EXPECTED.with(|expected| expected.get()) {
+                previous(info);
+            }
+        }));
+    });
+    PANIC_EXPECTED.with(|expected| expected.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    PANIC_EXPECTED.with(|expected| expected.set(false));
+    result
 }
