@@ -498,7 +498,7 @@ impl Client {
         let mut failures = 0u32;
         let mut throttles = 0u32;
         loop {
-            self.inner.pacer.turn().await;
+            let generation = self.inner.pacer.turn().await;
             let err = match self.attempt(&call).await {
                 Ok(answer) => {
                     self.inner.pacer.succeeded();
@@ -516,7 +516,7 @@ impl Client {
                 }
                 let pause = retry::delay(policy, &err, throttles);
                 // The pacer holds back this request and every other one.
-                self.inner.pacer.throttled(pause);
+                self.inner.pacer.throttled(generation, pause);
                 pause
             } else {
                 failures += 1;

@@ -65,6 +65,11 @@ struct PacerState {
     interval: Option<Duration>,
     /// When the next request may start.
     next_start: Option<Instant>,
+    /// Bumped on every cut of the pace. A 429 to a request whose turn was
+    /// given before the last cut was sent at the old pace and does not cut
+    /// again: one burst of parallel requests refused together is one
+    /// signal, not ten.
+    generation: u64,
 }
 
 /// The interval a first 429 sets: 20 requests a second, under the
@@ -76,28 +81,47 @@ const LONGEST_INTERVAL: Duration = Duration::from_secs(2);
 const SHORTEST_INTERVAL: Duration = Duration::from_millis(2);
 
 impl Pacer {
-    /// Waits for this request's turn.
-    pub(crate) async fn turn(&self) {
-        let start = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let start = state.next_start.map_or(now, |t| t.max(now));
-            if let Some(interval) = state.interval {
-                state.next_start = Some(start + interval);
+    /// Waits for this request's turn; returns the pace generation it was
+    /// given under, for `throttled`. A turn given before a cut is given
+    /// again, so requests already waiting also honour the new pause.
+    pub(crate) async fn turn(&self) -> u64 {
+        loop {
+            let (start, generation) = {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let start = state.next_start.map_or(now, |t| t.max(now));
+                if let Some(interval) = state.interval {
+                    state.next_start = Some(start + interval);
+                }
+                (start, state.generation)
+            };
+            tokio::time::sleep_until(start).await;
+            let current = self
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .generation;
+            if current == generation {
+                return generation;
             }
-            start
-        };
-        tokio::time::sleep_until(start).await;
+        }
     }
 
-    /// A 429 arrived: halve the rate, and hold everyone back for `pause`.
-    pub(crate) fn throttled(&self, pause: Duration) {
+    /// A 429 arrived for a request sent under `generation`: halve the rate
+    /// (once per generation), and hold everyone back for `pause`.
+    pub(crate) fn throttled(&self, generation: u64, pause: Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let interval = state
-            .interval
-            .map_or(FIRST_INTERVAL, |i| (i * 2).min(LONGEST_INTERVAL));
-        state.interval = Some(interval);
-        let resume = Instant::now() + pause;
+        let now = Instant::now();
+        if generation == state.generation || state.interval.is_none() {
+            state.generation += 1;
+            state.interval = Some(
+                state
+                    .interval
+                    .map_or(FIRST_INTERVAL, |i| (i * 2).min(LONGEST_INTERVAL)),
+            );
+        }
+        let interval = state.interval.unwrap_or(FIRST_INTERVAL);
+        let resume = now + pause;
         state.next_start = Some(state.next_start.map_or(resume, |t| t.max(resume)));
         tracing::debug!(
             interval_ms = interval.as_millis() as u64,
@@ -181,12 +205,15 @@ mod tests {
     fn pacer_slows_down_on_429_and_recovers_on_success() {
         let pacer = Pacer::default();
         assert_eq!(pacer.interval(), None);
-        pacer.throttled(Duration::ZERO);
+        pacer.throttled(0, Duration::ZERO);
         assert_eq!(pacer.interval(), Some(FIRST_INTERVAL));
-        pacer.throttled(Duration::ZERO);
+        // Another answer to a request sent under the old pace: same burst.
+        pacer.throttled(0, Duration::ZERO);
+        assert_eq!(pacer.interval(), Some(FIRST_INTERVAL));
+        pacer.throttled(1, Duration::ZERO);
         assert_eq!(pacer.interval(), Some(FIRST_INTERVAL * 2));
-        for _ in 0..20 {
-            pacer.throttled(Duration::ZERO);
+        for generation in 2..30 {
+            pacer.throttled(generation, Duration::ZERO);
         }
         assert_eq!(pacer.interval(), Some(LONGEST_INTERVAL));
         pacer.succeeded();
@@ -204,8 +231,9 @@ mod tests {
     async fn paced_requests_wait_for_the_pause_and_then_an_interval() {
         let pacer = Pacer::default();
         let t0 = Instant::now();
-        pacer.throttled(Duration::from_millis(100));
-        pacer.turn().await;
+        pacer.throttled(0, Duration::from_millis(100));
+        let generation = pacer.turn().await;
+        assert_eq!(generation, 1);
         assert!(t0.elapsed() >= Duration::from_millis(100));
         pacer.turn().await;
         assert!(t0.elapsed() >= Duration::from_millis(100) + FIRST_INTERVAL);

@@ -1,0 +1,199 @@
+//! Chaos: a few hundred pages applied against a sandbox that fails, answers
+//! ambiguously, and throttles. Whatever happens, the remote side must end
+//! exactly as configured, no page may be connected twice, and a plan
+//! afterwards must be clean. One apply may legitimately fail under heavy
+//! faults; re-running it must converge within `MAX_APPLIES`.
+//!
+//! Each test prints how long convergence took (`cargo test --test chaos --
+//! --nocapture`); nothing asserts on time.
+
+mod harness;
+
+use harness::*;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const PAGES: usize = 200;
+const MAX_APPLIES: usize = 3;
+const TOKEN: &str = "EAAchaos0123456789";
+const CONNECT: &str = "POST /beta/chatapp-accounts/messenger";
+
+fn page_id(i: usize) -> String {
+    format!("1071{i:011}")
+}
+
+/// `PAGES` pages, every other one linked to APP1.
+fn config() -> String {
+    let mut text = String::from("variable \"token\" {\n  sensitive = true\n}\n");
+    for i in 0..PAGES {
+        text.push_str(&format!(
+            "page \"p{i}\" {{\n  page_id      = \"{}\"\n  name         = \"Page {i}\"\n  access_token = var.token\n}}\n",
+            page_id(i)
+        ));
+        if i % 2 == 0 {
+            text.push_str(&format!(
+                "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
+            ));
+        }
+    }
+    text
+}
+
+/// What the sandbox holds: page id → (name, applications).
+fn remote(sandbox: &Sandbox) -> BTreeMap<String, (String, Vec<String>)> {
+    let mut pages = BTreeMap::new();
+    let mut number = 1;
+    // The harness helper reads one page of 100; walk them all.
+    loop {
+        let (status, body) = sandbox.api(
+            "GET",
+            &format!("{ACCOUNTS}?provider=messenger&page_size=100&page_number={number}"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        let batch = body["_embedded"].as_array().cloned().unwrap_or_default();
+        if batch.is_empty() {
+            break;
+        }
+        for page in batch {
+            let apps = page["applications"]
+                .as_array()
+                .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            pages.insert(
+                page["external_id"].as_str().unwrap().to_string(),
+                (page["name"].as_str().unwrap_or("").to_string(), apps),
+            );
+        }
+        number += 1;
+        assert!(number < 100, "runaway paging");
+    }
+    pages
+}
+
+fn expected() -> BTreeMap<String, (String, Vec<String>)> {
+    (0..PAGES)
+        .map(|i| {
+            let apps = if i % 2 == 0 {
+                vec![APP1.to_string()]
+            } else {
+                vec![]
+            };
+            (page_id(i), (format!("Page {i}"), apps))
+        })
+        .collect()
+}
+
+/// Applies until an apply succeeds (at most `MAX_APPLIES`), then checks the
+/// outcome. `faults` are `sandbox serve` flags.
+fn converge(label: &str, faults: &[&str]) {
+    let sandbox = Sandbox::start_with(faults);
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    project.write("main.hcl", &config());
+
+    let started = Instant::now();
+    let mut applies = 0;
+    let mut last = None;
+    while applies < MAX_APPLIES {
+        applies += 1;
+        let run = project.run(&["apply", "--auto-approve", "--parallelism", "10"]);
+        assert!(
+            !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+            "token in output"
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "panic in apply:\n{}",
+            run.stderr
+        );
+        let ok = run.code == 0;
+        last = Some(run);
+        if ok {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    let last = last.unwrap();
+    assert_eq!(
+        last.code, 0,
+        "{label}: no convergence in {MAX_APPLIES} applies\n--- stdout\n{}\n--- stderr\n{}",
+        last.stdout, last.stderr
+    );
+    eprintln!(
+        "chaos {label}: {PAGES} pages ({} linked) converged in {applies} apply(s), {:.1}s",
+        PAGES / 2,
+        elapsed.as_secs_f64()
+    );
+
+    // Exactly one connect per page took effect: a 201, or a 500 from the
+    // ambiguous fault, which answers after the work was done. A second
+    // connect of a page would show up here as an extra one (or as a 409).
+    let connects: Vec<u16> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|(method, path, _)| format!("{method} {path}") == CONNECT)
+        .map(|(_, _, status)| status)
+        .collect();
+    let took_effect = connects.iter().filter(|s| matches!(s, 201 | 500)).count();
+    assert_eq!(took_effect, PAGES, "{label}: connects {connects:?}");
+    assert!(
+        !connects.contains(&409),
+        "{label}: a connect hit a connected page"
+    );
+
+    // The remote side is exactly the configuration (faults off to read it).
+    sandbox.api(
+        "PUT",
+        "/_sandbox/faults",
+        Some(serde_json::json!({"error_rate": 0, "ambiguous_rate": 0, "rate_limit": 0, "latency_ms": 0})),
+    );
+    assert!(
+        remote(&sandbox) == expected(),
+        "{label}: remote side differs"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn server_errors() {
+    converge("error-rate 0.3", &["--error-rate", "0.3"]);
+}
+
+#[test]
+fn ambiguous_answers() {
+    converge("ambiguous-rate 0.3", &["--ambiguous-rate", "0.3"]);
+}
+
+#[test]
+fn rate_limit() {
+    converge("rate-limit 40/s", &["--rate-limit", "40"]);
+}
+
+#[test]
+fn everything_at_once() {
+    converge(
+        "error 0.2 + ambiguous 0.2 + rate-limit 40/s + latency 5ms",
+        &[
+            "--error-rate",
+            "0.2",
+            "--ambiguous-rate",
+            "0.2",
+            "--rate-limit",
+            "40",
+            "--latency-ms",
+            "5",
+        ],
+    );
+}
+
+/// Half of all writes refused and a third of the rest answered ambiguously:
+/// with six attempts per call, a first apply usually leaves a few calls
+/// failed (about 1.6% each), and a second one finishes the work.
+#[test]
+fn heavy_faults_converge_over_several_applies() {
+    converge(
+        "error 0.5 + ambiguous 0.3",
+        &["--error-rate", "0.5", "--ambiguous-rate", "0.3"],
+    );
+}
