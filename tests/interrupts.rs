@@ -119,7 +119,11 @@ fn check_recovery(sandbox: &Sandbox, project: &Project) {
         .iter()
         .map(|c| {
             assert_eq!(
-                format!("{} {}", c["method"].as_str().unwrap(), c["path"].as_str().unwrap()),
+                format!(
+                    "{} {}",
+                    c["method"].as_str().unwrap(),
+                    c["path"].as_str().unwrap()
+                ),
                 CONNECT
             );
             c["addresses"][0].as_str().unwrap().to_string()
@@ -128,9 +132,7 @@ fn check_recovery(sandbox: &Sandbox, project: &Project) {
     assert_eq!(calls.len(), remaining.len(), "one call per missing page");
     assert_eq!(planned, remaining);
 
-    project
-        .run(&["apply", "--auto-approve"])
-        .assert_code(0);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
     assert!(missing(sandbox).is_empty());
     for page in sandbox.pages() {
         let i: usize = page["external_id"].as_str().unwrap()[4..].parse().unwrap();
@@ -143,9 +145,7 @@ fn check_recovery(sandbox: &Sandbox, project: &Project) {
         .filter(|(m, p, s)| format!("{m} {p}") == CONNECT && *s == 201)
         .count();
     assert_eq!(connects, PAGES, "every page connected exactly once");
-    project
-        .run(&["plan", "--detailed-exitcode"])
-        .assert_code(0);
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
 
 #[test]
