@@ -49,7 +49,13 @@ impl Sources {
     /// 1-based line and column (in characters) of a byte offset.
     fn line_col(&self, file: FileId, offset: usize) -> (usize, usize) {
         let src = &self.files[file.0];
-        let offset = offset.min(src.text.len());
+        let mut offset = offset.min(src.text.len());
+        // A span may end inside a multi-byte character (a parser's "one past
+        // the error" is one byte, not one character): count up to the
+        // character that holds it.
+        while !src.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = src.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = src.line_starts[line];
         let column = src.text[start..offset].chars().count() + 1;
@@ -210,10 +216,11 @@ pub(crate) fn read_hcl_file(
                 .take(loc.column().saturating_sub(1))
                 .map(char::len_utf8)
                 .sum();
-            let start = line_start + col_bytes;
+            let start = (line_start + col_bytes).min(text.len());
+            let width = text[start..].chars().next().map_or(0, char::len_utf8);
             let span = Span {
                 file: id,
-                range: start..start + 1,
+                range: start..start + width,
             };
             diags.push(
                 sources
