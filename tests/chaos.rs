@@ -197,3 +197,70 @@ fn heavy_faults_converge_over_several_applies() {
         &["--error-rate", "0.5", "--ambiguous-rate", "0.3"],
     );
 }
+
+/// Every write takes effect but is answered 500: each call is settled by one
+/// re-read, never repeated, and the apply succeeds.
+#[test]
+fn always_ambiguous_writes_are_settled_by_reading_never_repeated() {
+    let sandbox = Sandbox::start_with(&["--ambiguous-rate", "1"]);
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    project.write(
+        "main.hcl",
+        &format!(
+            "variable \"token\" {{\n  sensitive = true\n}}\npage \"a\" {{\n  page_id      = \"{}\"\n  access_token = var.token\n}}\npage \"b\" {{\n  page_id      = \"{}\"\n  access_token = var.token\n}}\nlink \"b\" {{\n  page        = page.b.page_id\n  application = \"{APP1}\"\n}}\n",
+            page_id(1),
+            page_id(2)
+        ),
+    );
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let mut mutations = sandbox.mutations();
+    mutations.sort();
+    assert_eq!(mutations, vec![CONNECT.to_string(), CONNECT.to_string()]);
+    assert_eq!(sandbox.pages().len(), 2);
+
+    // A relink (DELETE then POST) and a disconnect, all answered 500.
+    sandbox.clear_requests();
+    project.write(
+        "main.hcl",
+        &format!(
+            "variable \"token\" {{\n  sensitive = true\n}}\npage \"b\" {{\n  page_id      = \"{}\"\n  access_token = var.token\n}}\nlink \"b\" {{\n  page        = page.b.page_id\n  application = \"{APP2}\"\n}}\n",
+            page_id(2)
+        ),
+    );
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(sandbox.mutations().len(), 3, "{:?}", sandbox.mutations());
+    assert_eq!(sandbox.pages().len(), 1);
+    assert_eq!(sandbox.page(&page_id(2)).unwrap()["applications"][0], APP2);
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+/// Every write refused with 503: each call is tried exactly
+/// `--max-retries` + 1 times, then the apply fails with a clear message and
+/// records nothing.
+#[test]
+fn always_failing_writes_are_bounded_by_max_retries() {
+    let sandbox = Sandbox::start_with(&["--error-rate", "1"]);
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    project.write(
+        "main.hcl",
+        &format!(
+            "variable \"token\" {{\n  sensitive = true\n}}\npage \"a\" {{\n  page_id      = \"{}\"\n  access_token = var.token\n}}\n",
+            page_id(1)
+        ),
+    );
+    let run = project.run(&["apply", "--auto-approve", "--max-retries", "2"]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("server error 503"), "{}", run.stdout);
+    assert!(run.stdout.contains("Apply failed"), "{}", run.stdout);
+    assert_eq!(sandbox.mutations(), vec![CONNECT.to_string(); 3]);
+    assert!(sandbox.pages().is_empty());
+    sandbox.api(
+        "PUT",
+        "/_sandbox/faults",
+        Some(serde_json::json!({"error_rate": 0})),
+    );
+    let plan = project.run(&["plan", "--json"]);
+    assert_eq!(plan.planned_calls(), vec![CONNECT.to_string()]);
+}
