@@ -30,7 +30,7 @@ fn config() -> String {
             "page \"p{i}\" {{\n  page_id      = \"{}\"\n  name         = \"Page {i}\"\n  access_token = var.token\n}}\n",
             page_id(i)
         ));
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             text.push_str(&format!(
                 "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
             ));
@@ -74,7 +74,7 @@ fn remote(sandbox: &Sandbox) -> BTreeMap<String, (String, Vec<String>)> {
 fn expected() -> BTreeMap<String, (String, Vec<String>)> {
     (0..PAGES)
         .map(|i| {
-            let apps = if i % 2 == 0 {
+            let apps = if i.is_multiple_of(2) {
                 vec![APP1.to_string()]
             } else {
                 vec![]

@@ -27,7 +27,7 @@ fn config() -> String {
             "page \"p{i}\" {{\n  page_id      = \"{}\"\n  access_token = var.token\n}}\n",
             page_id(i)
         ));
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             text.push_str(&format!(
                 "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
             ));
@@ -137,7 +137,7 @@ fn check_recovery(sandbox: &Sandbox, project: &Project) {
     for page in sandbox.pages() {
         let i: usize = page["external_id"].as_str().unwrap()[4..].parse().unwrap();
         let linked = page["applications"].as_array().unwrap().len();
-        assert_eq!(linked, usize::from(i % 3 == 0), "page {i}");
+        assert_eq!(linked, usize::from(i.is_multiple_of(3)), "page {i}");
     }
     let connects = sandbox
         .requests()

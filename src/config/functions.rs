@@ -192,15 +192,11 @@ fn format(args: FuncArgs) -> R {
         // A width or precision in the millions would only allocate memory
         // (or abort the process when it cannot be had).
         for (what, digits) in [("width", Some(&width)), ("precision", precision.as_ref())] {
-            if let Some(digits) = digits.filter(|d| !d.is_empty()) {
-                if digits
-                    .parse::<usize>()
-                    .map_or(true, |n| n > MAX_FORMAT_WIDTH)
-                {
-                    return Err(format!(
-                        "the {what} of %{verb} is {digits}; at most {MAX_FORMAT_WIDTH} is allowed"
-                    ));
-                }
+            let too_big = |d: &&String| d.parse::<usize>().map_or(true, |n| n > MAX_FORMAT_WIDTH);
+            if let Some(digits) = digits.filter(|d| !d.is_empty()).filter(too_big) {
+                return Err(format!(
+                    "the {what} of %{verb} is {digits}; at most {MAX_FORMAT_WIDTH} is allowed"
+                ));
             }
         }
         let arg = rest

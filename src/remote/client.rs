@@ -146,12 +146,15 @@ impl Client {
         base.set_query(None);
         base.set_fragment(None);
 
-        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            config.api_key,
-            config.api_secret.expose()
-        ));
-        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
+        // The clear-text intermediates are wiped when dropped; the header
+        // value itself (which reqwest keeps) is marked sensitive below.
+        let pair =
+            zeroize::Zeroizing::new(format!("{}:{}", config.api_key, config.api_secret.expose()));
+        let credentials = zeroize::Zeroizing::new(
+            base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+        );
+        let header = zeroize::Zeroizing::new(format!("Basic {}", credentials.as_str()));
+        let mut authorization = HeaderValue::from_str(&header)
             .map_err(|_| ApiError::Transport("API key contains invalid characters".into()))?;
         authorization.set_sensitive(true);
 
