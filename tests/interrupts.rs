@@ -36,9 +36,10 @@ fn config() -> String {
     text
 }
 
-/// A slow sandbox (every request waits) and a project pointing at it.
-fn setup() -> (Sandbox, Project) {
-    let sandbox = Sandbox::start_with(&["--latency-ms", "150"]);
+/// A slow sandbox (every request waits `latency_ms`) and a project pointing
+/// at it.
+fn setup(latency_ms: &str) -> (Sandbox, Project) {
+    let sandbox = Sandbox::start_with(&["--latency-ms", latency_ms]);
     let mut project = Project::against(&sandbox);
     project.env("SF_VAR_token", TOKEN);
     project.write("main.hcl", &config());
@@ -150,7 +151,7 @@ fn check_recovery(sandbox: &Sandbox, project: &Project) {
 
 #[test]
 fn sigkill_mid_apply_leaves_exactly_the_rest_to_do() {
-    let (sandbox, project) = setup();
+    let (sandbox, project) = setup("150");
     let mut child = spawn_apply(&sandbox, &project);
     wait_for_calls(&sandbox, &mut child);
     child.kill().unwrap(); // SIGKILL
@@ -160,7 +161,7 @@ fn sigkill_mid_apply_leaves_exactly_the_rest_to_do() {
 }
 
 fn graceful_stop(signal: libc::c_int) {
-    let (sandbox, project) = setup();
+    let (sandbox, project) = setup("150");
     let mut child = spawn_apply(&sandbox, &project);
     wait_for_calls(&sandbox, &mut child);
     // SAFETY: sends a signal to the child we spawned, by its id.
@@ -188,4 +189,30 @@ fn sigint_mid_apply_finishes_calls_in_flight_and_stops() {
 #[test]
 fn sigterm_is_handled_like_the_first_ctrl_c() {
     graceful_stop(libc::SIGTERM);
+}
+
+/// A second Ctrl-C does not wait for the calls in flight. The 500 ms the
+/// sandbox holds each request keeps them in flight when the second signal
+/// comes; whatever they did is picked up by the next plan.
+#[test]
+fn a_second_interrupt_stops_at_once() {
+    let (sandbox, project) = setup("600");
+    let mut child = spawn_apply(&sandbox, &project);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Three arrivals: the first two calls finished, the next ones are held.
+    while sandbox.mutations().len() < 3 {
+        assert!(Instant::now() < deadline, "the apply made no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: signals to the child we spawned, by its id.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Stopping now"), "{stderr}");
+    settle(&sandbox);
+    check_recovery(&sandbox, &project);
 }
