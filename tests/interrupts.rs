@@ -197,7 +197,7 @@ fn sigterm_is_handled_like_the_first_ctrl_c() {
 #[test]
 fn a_second_interrupt_stops_at_once() {
     let (sandbox, project) = setup("600");
-    let mut child = spawn_apply(&sandbox, &project);
+    let child = spawn_apply(&sandbox, &project);
     let deadline = Instant::now() + Duration::from_secs(20);
     // Three arrivals: the first two calls finished, the next ones are held.
     while sandbox.mutations().len() < 3 {
