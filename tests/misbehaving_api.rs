@@ -251,3 +251,45 @@ fn logs_never_carry_secrets_and_state_is_private() {
         assert!(state.join("sandbox").is_dir());
     }
 }
+
+/// An Application API with no applications, for servers that misbehave on
+/// the account list.
+fn no_applications() -> Router {
+    Router::new().route(
+        "/v2/applications",
+        any(|| async {
+            r#"{"page":1,"page_size":100,"total_items":0,"total_pages":1,"_embedded":{"applications":[]}}"#
+        }),
+    )
+}
+
+/// A list that never ends (always a `next`), one that claims a billion
+/// pages, and a body of 20 MiB: each is refused, none is followed forever
+/// or held in memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn endless_lists_and_huge_bodies_are_refused() {
+    let endless = serve(no_applications().fallback(any(|| async {
+        r#"{"_embedded":[{"external_id":"1","provider":"messenger"}],
+            "_links":{"next":{"href":"/beta/chatapp-accounts?page_number=999"}},
+            "page_size":100}"#
+    })))
+    .await;
+    let run = cli(project(&endless), &["plan"]).await;
+    assert_clean_failure(&run, "refusing to read more than 2000");
+
+    let billion = serve(no_applications().fallback(any(|| async {
+        r#"{"_embedded":[],
+            "_links":{"last":{"href":"/beta/chatapp-accounts?page_number=1000000000"}},
+            "page_size":100}"#
+    })))
+    .await;
+    let run = cli(project(&billion), &["plan"]).await;
+    assert_clean_failure(&run, "refusing to read more than 2000");
+
+    let huge = serve(Router::new().fallback(any(|| async {
+        format!("[{}]", "1,".repeat(10 * 1024 * 1024))
+    })))
+    .await;
+    let run = cli(project(&huge), &["plan", "--max-retries", "0"]).await;
+    assert_clean_failure(&run, "larger than 16 MiB");
+}

@@ -66,6 +66,22 @@ const LARGEST_PAGE: u32 = 100;
 const DEFAULT_ACCOUNT_PAGE: u32 = 20;
 /// Pages of a list fetched at the same time.
 const LIST_CONCURRENCY: usize = 8;
+/// Most pages of one list read (200,000 accounts at 100 a page): a server
+/// that announces more, or keeps offering a next page, is misbehaving, and
+/// following it would never end.
+const MAX_LIST_PAGES: u32 = 2000;
+/// Largest response body read: a list page of 100 accounts is well under
+/// 100 KiB; anything near this is not an answer of these APIs.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+fn too_many_pages(what: &str, pages: u32) -> ApiError {
+    ApiError::Decode {
+        status: 200,
+        detail: format!(
+            "the {what} list claims {pages} or more pages; refusing to read more than {MAX_LIST_PAGES}"
+        ),
+    }
+}
 
 #[derive(Clone)]
 pub struct Client {
@@ -200,6 +216,7 @@ impl Client {
         let mut pages = vec![first];
 
         match pages[0].last_page {
+            Some(last) if last > MAX_LIST_PAGES => return Err(too_many_pages("account", last)),
             Some(last) if last > 1 => {
                 let owned = provider.map(str::to_owned);
                 let rest = self
@@ -227,6 +244,9 @@ impl Client {
                     let Some(next) = number.checked_add(1) else {
                         break;
                     };
+                    if next > MAX_LIST_PAGES {
+                        return Err(too_many_pages("account", next));
+                    }
                     number = next;
                     pages.push(self.list_accounts_page(provider, number, size).await?);
                 }
@@ -387,6 +407,9 @@ impl Client {
         let mut first = self.applications_page(1).await?;
         let mut apps = first.take_applications();
         let total_pages = first.total_pages.unwrap_or(1);
+        if total_pages > MAX_LIST_PAGES {
+            return Err(too_many_pages("application", total_pages));
+        }
         if total_pages > 1 {
             let rest = self
                 .fetch_concurrently(2..=total_pages, |client, n| async move {
@@ -595,14 +618,47 @@ impl Client {
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok()),
         );
-        let body = response.bytes().await.map_err(|e| ApiError::Decode {
-            status,
-            detail: format!("the response body was cut short: {}", error_chain(&e)),
-        })?;
+        let body = read_body(response, status).await?;
         if (200..300).contains(&status) {
             Ok((status, body))
         } else {
             Err(error_from_response(status, retry_after, &body))
+        }
+    }
+}
+
+/// The body, up to `MAX_BODY_BYTES`; a larger one is refused rather than
+/// held in memory.
+async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::Decode {
+        status,
+        detail: format!(
+            "the response body is larger than {} MiB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ),
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body.freeze()),
+            Err(e) => {
+                return Err(ApiError::Decode {
+                    status,
+                    detail: format!("the response body was cut short: {}", error_chain(&e)),
+                });
+            }
         }
     }
 }
