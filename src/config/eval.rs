@@ -63,6 +63,40 @@ pub(crate) struct Evaluator<'a> {
     pub allow_unknown_tokens: bool,
 }
 
+/// Largest value (strings and keys, counted in bytes) one expression may
+/// produce. Locals can double a string at each step; without a bound, a few
+/// dozen lines would exhaust memory.
+pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The size of `v` in bytes (strings, keys, and one per scalar), stopping
+/// as soon as it passes `MAX_VALUE_BYTES`.
+fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(text) => text.len(),
+        Value::Array(items) => {
+            let mut total = 0usize;
+            for item in items {
+                total = total.saturating_add(value_bytes(item));
+                if total > MAX_VALUE_BYTES {
+                    break;
+                }
+            }
+            total
+        }
+        Value::Object(map) => {
+            let mut total = 0usize;
+            for (key, item) in map {
+                total = total.saturating_add(key.len() + value_bytes(item));
+                if total > MAX_VALUE_BYTES {
+                    break;
+                }
+            }
+            total
+        }
+        _ => 1,
+    }
+}
+
 fn all_finite(v: &Value) -> bool {
     match v {
         Value::Number(n) => n.as_f64().is_some_and(f64::is_finite),
@@ -359,6 +393,14 @@ impl<'a> Evaluator<'a> {
         // become the same diagnostic.
         let result = quiet_catch_unwind(|| expr.evaluate(&ctx));
         let error = match result {
+            Ok(Ok(v)) if value_bytes(&v) > MAX_VALUE_BYTES => {
+                self.error(
+                    &attr.expr_span,
+                    "this value is larger than 16 MiB",
+                    Some("a configuration value this large is almost certainly a mistake (a string doubled in a chain of locals?)".into()),
+                );
+                return None;
+            }
             Ok(Ok(v)) if all_finite(&v) => return Some(v),
             Ok(Err(e)) => e,
             Ok(Ok(_)) | Err(_) => {

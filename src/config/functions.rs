@@ -390,7 +390,14 @@ fn replace(args: FuncArgs) -> R {
     if s(&args[1]).is_empty() {
         return Err("the substring to replace must not be empty".into());
     }
-    Ok(s(&args[0]).replace(s(&args[1]), s(&args[2])).into())
+    let (text, from, to) = (s(&args[0]), s(&args[1]), s(&args[2]));
+    // Each match can grow the text by `to`: refuse before allocating.
+    let grows_by = to.len().saturating_sub(from.len());
+    let matches = text.matches(from).count();
+    if text.len() + matches.saturating_mul(grows_by) > super::eval::MAX_VALUE_BYTES {
+        return Err("the result would be larger than 16 MiB".into());
+    }
+    Ok(text.replace(from, to).into())
 }
 
 fn distinct_items(items: &[Value]) -> Vec<Value> {
