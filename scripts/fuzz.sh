@@ -10,7 +10,8 @@
 # Toolchain: cargo-fuzz needs nightly (`-Z` flags). This script uses
 # `cargo +nightly` when `rustup toolchain list` shows one; otherwise it falls
 # back to the stable toolchain with RUSTC_BOOTSTRAP=1, which unlocks the same
-# flags. Either way it runs without a sanitizer (`-s none`): the code under
+# flags (both verified here: nightly, and stable 1.95 with RUSTC_BOOTSTRAP=1
+# and `--target-dir` elsewhere). Either way it runs without a sanitizer (`-s none`): the code under
 # test is safe Rust, so AddressSanitizer finds nothing extra, and skipping it
 # halves build time and keeps the loader's big worker-thread stack cheap.
 # Panics, hangs (-timeout) and stack overflows are what this looks for.
