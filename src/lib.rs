@@ -14,6 +14,7 @@ pub mod config;
 pub mod desired;
 pub mod format;
 pub mod generate;
+pub mod logging;
 pub mod plan;
 pub mod refresh;
 pub mod remote;

@@ -25,6 +25,26 @@ pub struct Workspace {
     pub state_dir: PathBuf,
     /// Environment snapshot: `SF_VAR_*`, `env()`, `VONAGE_*`.
     pub env: Vec<(String, String)>,
+    /// Timeout and retries of the API client.
+    pub network: NetworkOptions,
+}
+
+/// How the API client copes with a slow or failing API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkOptions {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Retries after the first attempt of a failed request.
+    pub max_retries: u32,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            timeout: Duration::from_secs(30),
+            max_retries: 5,
+        }
+    }
 }
 
 impl Workspace {
@@ -34,7 +54,13 @@ impl Workspace {
             dir,
             state_dir,
             env: std::env::vars().collect(),
+            network: NetworkOptions::default(),
         }
+    }
+
+    pub fn with_network(mut self, network: NetworkOptions) -> Workspace {
+        self.network = network;
+        self
     }
 
     fn env_var(&self, name: &str) -> Option<&str> {
@@ -64,6 +90,13 @@ impl Workspace {
         command: &str,
         lock_timeout: Duration,
     ) -> anyhow::Result<(StateLock, SledStore)> {
+        // Everything this process creates from here on (sled's own files,
+        // the embedded sandbox's data) is for the owner only, whatever the
+        // user's umask: the state dir names the pages an operator manages.
+        // SAFETY: umask has no preconditions; it only sets the process mask.
+        unsafe {
+            libc::umask(0o077);
+        }
         let lock = StateLock::acquire(&self.state_dir, command, lock_timeout)?;
         let store = SledStore::open(&self.state_dir)?;
         Ok((lock, store))
@@ -91,7 +124,7 @@ impl Workspace {
             let api_key = api_key.unwrap_or_else(|| SANDBOX_CREDENTIAL.into());
             let api_secret = api_secret.unwrap_or_else(|| Secret::new(SANDBOX_CREDENTIAL));
             let handle = start_embedded_sandbox(&self.state_dir, &api_key, &api_secret).await?;
-            let client = make_client(handle.url(), api_key, api_secret)?;
+            let client = make_client(handle.url(), api_key, api_secret, &self.network)?;
             return Ok(Connection {
                 client,
                 sandbox: Some(handle),
@@ -109,19 +142,24 @@ impl Workspace {
             );
         };
         Ok(Connection {
-            client: make_client(endpoint, api_key, api_secret)?,
+            client: make_client(endpoint, api_key, api_secret, &self.network)?,
             sandbox: None,
         })
     }
 }
 
-fn make_client(endpoint: String, api_key: String, api_secret: Secret) -> anyhow::Result<Client> {
+fn make_client(
+    endpoint: String,
+    api_key: String,
+    api_secret: Secret,
+    network: &NetworkOptions,
+) -> anyhow::Result<Client> {
     Client::new(ClientConfig {
         endpoint: endpoint.trim_end_matches('/').to_string(),
         api_key,
         api_secret,
-        timeout: Duration::from_secs(30),
-        retry: RetryPolicy::default(),
+        timeout: network.timeout,
+        retry: RetryPolicy::with_max_retries(network.max_retries),
     })
     .context("could not set up the HTTP client")
 }
@@ -137,11 +175,14 @@ async fn start_embedded_sandbox(
             state_dir.display()
         )
     })?;
+    let data = state_dir.join("sandbox");
+    crate::state::make_private(&data)
+        .with_context(|| format!("could not restrict access to {}", data.display()))?;
     sandbox::start(SandboxOptions {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         api_key: api_key.to_string(),
         api_secret: api_secret.expose().to_string(),
-        data: Some(state_dir.join("sandbox")),
+        data: Some(data),
         faults: Default::default(),
         seed_demo: true,
     })
@@ -153,13 +194,4 @@ async fn start_embedded_sandbox(
 pub struct Connection {
     pub client: Client,
     pub sandbox: Option<SandboxHandle>,
-}
-
-/// `$USER@host`, for lock and history records.
-pub fn operator() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host}")
 }

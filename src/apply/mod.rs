@@ -152,8 +152,24 @@ async fn run_one(
         }
         Err(message) => CallOutcome::Failed(message),
     };
+    let elapsed = started.elapsed();
+    match &outcome {
+        CallOutcome::Failed(error) => tracing::info!(
+            method = call.method.as_str(),
+            path = %call.path,
+            elapsed_ms = elapsed.as_millis() as u64,
+            %error,
+            "call failed"
+        ),
+        _ => tracing::info!(
+            method = call.method.as_str(),
+            path = %call.path,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "call done"
+        ),
+    }
     context
         .reporter
-        .call_finished(index, call, &outcome, started.elapsed());
+        .call_finished(index, call, &outcome, elapsed);
     outcome
 }

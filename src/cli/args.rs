@@ -34,6 +34,18 @@ pub struct GlobalArgs {
     /// No colour, even on a terminal (NO_COLOR is honoured too).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// More diagnostics on stderr (repeatable: -v info, -vv every HTTP
+    /// request, -vvv trace). RUST_LOG overrides. Never shows tokens.
+    #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Per-request timeout of API calls [env: SOCIALFORM_TIMEOUT] [default: 30s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Retries of a failed API request (5xx, timeouts, dropped connections)
+    /// with exponential backoff; 429s are retried as the API asks
+    /// [env: SOCIALFORM_MAX_RETRIES] [default: 5].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_retries: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

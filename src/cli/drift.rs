@@ -20,7 +20,8 @@ pub async fn run(
     args: DriftArgs,
     style: Style,
 ) -> anyhow::Result<u8> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+    let workspace = Workspace::new(global.chdir.clone(), global.state.clone())
+        .with_network(super::network_options(global)?);
     let desired = workspace.load_config(vars, true)?;
 
     // With no state, nothing is created: a CI job leaves no trace behind. A

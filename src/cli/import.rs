@@ -19,7 +19,8 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 pub async fn run(global: &GlobalArgs, vars: Vec<CliVar>, args: ImportArgs) -> anyhow::Result<u8> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+    let workspace = Workspace::new(global.chdir.clone(), global.state.clone())
+        .with_network(super::network_options(global)?);
     // Import reads each token from the API, never from the configuration:
     // tokens whose variables are unset (a generated file not yet filled in)
     // are fine here.

@@ -49,6 +49,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    crate::logging::init(cli.global.verbose);
     let style = Style {
         color: !cli.global.no_color
             && std::env::var_os("NO_COLOR").is_none()
@@ -67,6 +68,42 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// `--timeout` and `--max-retries`, else `SOCIALFORM_TIMEOUT` and
+/// `SOCIALFORM_MAX_RETRIES`, else the defaults.
+pub(crate) fn network_options(
+    global: &args::GlobalArgs,
+) -> anyhow::Result<crate::workspace::NetworkOptions> {
+    let mut options = crate::workspace::NetworkOptions::default();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(timeout) = global.timeout {
+        options.timeout = timeout;
+    } else if let Some(value) = env("SOCIALFORM_TIMEOUT") {
+        options.timeout = humantime::parse_duration(value.trim()).map_err(|e| {
+            anyhow::anyhow!(
+                "SOCIALFORM_TIMEOUT={value:?} is not a duration ({e}); use e.g. 30s or 2m"
+            )
+        })?;
+    }
+    if let Some(retries) = global.max_retries {
+        options.max_retries = retries;
+    } else if let Some(value) = env("SOCIALFORM_MAX_RETRIES") {
+        options.max_retries = value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 100)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "SOCIALFORM_MAX_RETRIES={value:?} must be a whole number from 0 to 100"
+                )
+            })?;
+    }
+    if options.timeout.is_zero() {
+        anyhow::bail!("the request timeout must be longer than zero");
+    }
+    Ok(options)
 }
 
 fn report(error: &anyhow::Error) {

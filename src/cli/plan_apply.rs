@@ -12,7 +12,7 @@ use crate::plan::{self, Mode, Plan, PlanOptions};
 use crate::refresh::refresh;
 use crate::render::{self, HumanReporter, SilentReporter, Style};
 use crate::state::{HistoryEntry, SledStore, StateLock, StateStore};
-use crate::workspace::{Connection, Workspace, operator};
+use crate::workspace::{Connection, Workspace};
 use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -69,7 +69,8 @@ async fn prepare(
     lock_timeout: std::time::Duration,
     command: &str,
 ) -> anyhow::Result<Prepared> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+    let workspace = Workspace::new(global.chdir.clone(), global.state.clone())
+        .with_network(super::network_options(global)?);
     let desired = workspace.load_config(vars, false)?;
     let (lock, store) = workspace.open_state(command, lock_timeout)?;
     let recorded = store.load()?;
@@ -329,22 +330,33 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// First Ctrl-C: no new call starts, calls in flight finish and are
-/// recorded. Second: leave at once (state already holds every finished call).
+/// First Ctrl-C (or SIGTERM): no new call starts, calls in flight finish
+/// and are recorded. Second: leave at once (state already holds every
+/// finished call, each recorded and flushed as it finished).
 async fn watch_interrupts(cancel: Arc<AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_err() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return;
-    }
+    };
+    let mut stop = async || {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    };
+    stop().await;
     cancel.store(true, Ordering::SeqCst);
     eprintln!(
         "\nInterrupt received: finishing the calls in flight, starting no new one. Press Ctrl-C again to stop at once."
     );
-    if tokio::signal::ctrl_c().await.is_ok() {
-        eprintln!(
-            "Stopping now. State records every call that completed; run `socialform plan` to see what is left."
-        );
-        std::process::exit(EXIT_ERROR as i32);
-    }
+    stop().await;
+    eprintln!(
+        "Stopping now. State records every call that completed; run `socialform plan` to see what is left."
+    );
+    std::process::exit(EXIT_ERROR as i32);
 }
 
 fn record_history(
@@ -361,18 +373,13 @@ fn record_history(
     } else {
         "failed"
     };
-    let entry = HistoryEntry {
-        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
-        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        who: operator(),
-        command: command.to_string(),
-        changes: plan
-            .changes
-            .iter()
-            .map(|c| format!("{}: {}", c.address, c.action))
-            .collect(),
-        outcome: outcome.to_string(),
-    };
+    let changes = plan
+        .changes
+        .iter()
+        .map(|c| format!("{}: {}", c.address, c.action))
+        .collect();
+    let started_at = humantime::format_rfc3339_seconds(started_at).to_string();
+    let entry = HistoryEntry::ending_now(command, started_at, changes, outcome);
     if let Err(error) = store.append_history(&entry) {
         eprintln!("warning: the apply history could not be written: {error:#}");
     }

@@ -63,6 +63,40 @@ pub(crate) struct Evaluator<'a> {
     pub allow_unknown_tokens: bool,
 }
 
+/// Largest value (strings and keys, counted in bytes) one expression may
+/// produce. Locals can double a string at each step; without a bound, a few
+/// dozen lines would exhaust memory.
+pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The size of `v` in bytes (strings, keys, and one per scalar), stopping
+/// as soon as it passes `MAX_VALUE_BYTES`.
+fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(text) => text.len(),
+        Value::Array(items) => {
+            let mut total = 0usize;
+            for item in items {
+                total = total.saturating_add(value_bytes(item));
+                if total > MAX_VALUE_BYTES {
+                    break;
+                }
+            }
+            total
+        }
+        Value::Object(map) => {
+            let mut total = 0usize;
+            for (key, item) in map {
+                total = total.saturating_add(key.len() + value_bytes(item));
+                if total > MAX_VALUE_BYTES {
+                    break;
+                }
+            }
+            total
+        }
+        _ => 1,
+    }
+}
+
 fn all_finite(v: &Value) -> bool {
     match v {
         Value::Number(n) => n.as_f64().is_some_and(f64::is_finite),
@@ -357,8 +391,16 @@ impl<'a> Evaluator<'a> {
         // hcl-primitives debug-asserts that arithmetic stays finite, so `1/0`
         // panics in debug builds and yields infinity in release builds; both
         // become the same diagnostic.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expr.evaluate(&ctx)));
+        let result = quiet_catch_unwind(|| expr.evaluate(&ctx));
         let error = match result {
+            Ok(Ok(v)) if value_bytes(&v) > MAX_VALUE_BYTES => {
+                self.error(
+                    &attr.expr_span,
+                    "this value is larger than 16 MiB",
+                    Some("a configuration value this large is almost certainly a mistake (a string doubled in a chain of locals?)".into()),
+                );
+                return None;
+            }
             Ok(Ok(v)) if all_finite(&v) => return Some(v),
             Ok(Err(e)) => e,
             Ok(Ok(_)) | Err(_) => {
@@ -531,4 +573,28 @@ impl<'a> Evaluator<'a> {
         }
         out
     }
+}
+
+thread_local! {
+    /// Set while a panic on this thread is expected and caught.
+    static PANIC_EXPECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `catch_unwind` without the "thread panicked at" message the default hook
+/// prints: a panic caught here becomes a diagnostic, and users must not see
+/// panic text for bad input. Panics anywhere else still print as usual.
+fn quiet_catch_unwind<T>(work: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !PANIC_EXPECTED.with(|expected| expected.get()) {
+                previous(info);
+            }
+        }));
+    });
+    PANIC_EXPECTED.with(|expected| expected.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    PANIC_EXPECTED.with(|expected| expected.set(false));
+    result
 }

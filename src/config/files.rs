@@ -49,7 +49,13 @@ impl Sources {
     /// 1-based line and column (in characters) of a byte offset.
     fn line_col(&self, file: FileId, offset: usize) -> (usize, usize) {
         let src = &self.files[file.0];
-        let offset = offset.min(src.text.len());
+        let mut offset = offset.min(src.text.len());
+        // A span may end inside a multi-byte character (a parser's "one past
+        // the error" is one byte, not one character): count up to the
+        // character that holds it.
+        while !src.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = src.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = src.line_starts[line];
         let column = src.text[start..offset].chars().count() + 1;
@@ -76,6 +82,8 @@ impl Sources {
     pub fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
         let location = self.location(span);
         let text = self.line_text(span.file, location.line);
+        let text = redact_secrets(&location.file, text);
+        let text = text.as_str();
         let (end_line, end_col) = self.line_col(span.file, span.range.end);
         // Multi-line spans underline to the end of the first line.
         let width = if end_line == location.line {
@@ -92,6 +100,67 @@ impl Sources {
     }
 }
 
+/// The source line as a snippet may show it: in variable files (where page
+/// tokens and API secrets live) every string literal is masked, and in
+/// configuration files so is every string on a line that mentions a token or
+/// a secret. Masking keeps the length, so the caret still lines up.
+fn redact_secrets(path: &Path, line: &str) -> String {
+    let is_vars = path.extension().is_some_and(|e| e == "sfvars");
+    let lower = line.to_ascii_lowercase();
+    if !is_vars && !lower.contains("token") && !lower.contains("secret") {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+                out.push('*');
+            } else if c == '\\' {
+                escaped = true;
+                out.push('*');
+            } else if c == '"' {
+                in_string = false;
+                out.push(c);
+            } else {
+                out.push('*');
+            }
+        } else {
+            if c == '"' {
+                in_string = true;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Largest file the loader reads (configuration, variables, `file()`): far
+/// beyond any real configuration, small enough that a mistaken path (a log,
+/// a disk image, `/dev/zero`) fails at once instead of eating memory.
+pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads at most `MAX_FILE_BYTES` of `path`; a longer file is an error.
+pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than {} MiB, the limit for files socialform reads",
+            path.display(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads and parses one HCL file (configuration or variables), reporting
 /// unreadable files, invalid UTF-8, excessive nesting and syntax errors.
 pub(crate) fn read_hcl_file(
@@ -99,13 +168,13 @@ pub(crate) fn read_hcl_file(
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(FileId, Body)> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_limited(path) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(format!("cannot read {}: {e}", path.display()))
-                    .with_help("check that the file exists and is readable"),
-            );
+        Err(message) => {
+            diags
+                .push(Diagnostic::error(message).with_help(
+                    "check that the path names the right file, and that it is readable",
+                ));
             return None;
         }
     };
@@ -147,10 +216,11 @@ pub(crate) fn read_hcl_file(
                 .take(loc.column().saturating_sub(1))
                 .map(char::len_utf8)
                 .sum();
-            let start = line_start + col_bytes;
+            let start = (line_start + col_bytes).min(text.len());
+            let width = text[start..].chars().next().map_or(0, char::len_utf8);
             let span = Span {
                 file: id,
-                range: start..start + 1,
+                range: start..start + width,
             };
             diags.push(
                 sources

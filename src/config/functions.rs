@@ -126,9 +126,10 @@ fn file(args: FuncArgs) -> R {
         let slot = slot.borrow();
         let env = slot.as_ref().ok_or("file() is unavailable here")?;
         let path = env.dir.join(&rel);
-        std::fs::read_to_string(&path)
+        let bytes = super::files::read_limited(&path)?;
+        String::from_utf8(bytes)
             .map(Value::from)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .map_err(|_| format!("{} is not valid UTF-8", path.display()))
     })
 }
 
@@ -150,6 +151,9 @@ fn display(v: &Value) -> Result<String, String> {
         other => Err(format!("cannot convert a {} to a string", type_name(other))),
     }
 }
+
+/// Largest width or precision `format()` accepts.
+const MAX_FORMAT_WIDTH: usize = 1024;
 
 fn format(args: FuncArgs) -> R {
     let spec = s(&args[0]);
@@ -184,6 +188,16 @@ fn format(args: FuncArgs) -> R {
         if verb == '%' {
             out.push('%');
             continue;
+        }
+        // A width or precision in the millions would only allocate memory
+        // (or abort the process when it cannot be had).
+        for (what, digits) in [("width", Some(&width)), ("precision", precision.as_ref())] {
+            let too_big = |d: &&String| d.parse::<usize>().map_or(true, |n| n > MAX_FORMAT_WIDTH);
+            if let Some(digits) = digits.filter(|d| !d.is_empty()).filter(too_big) {
+                return Err(format!(
+                    "the {what} of %{verb} is {digits}; at most {MAX_FORMAT_WIDTH} is allowed"
+                ));
+            }
         }
         let arg = rest
             .next()
@@ -376,7 +390,14 @@ fn replace(args: FuncArgs) -> R {
     if s(&args[1]).is_empty() {
         return Err("the substring to replace must not be empty".into());
     }
-    Ok(s(&args[0]).replace(s(&args[1]), s(&args[2])).into())
+    let (text, from, to) = (s(&args[0]), s(&args[1]), s(&args[2]));
+    // Each match can grow the text by `to`: refuse before allocating.
+    let grows_by = to.len().saturating_sub(from.len());
+    let matches = text.matches(from).count();
+    if text.len() + matches.saturating_mul(grows_by) > super::eval::MAX_VALUE_BYTES {
+        return Err("the result would be larger than 16 MiB".into());
+    }
+    Ok(text.replace(from, to).into())
 }
 
 fn distinct_items(items: &[Value]) -> Vec<Value> {

@@ -27,6 +27,16 @@ pub struct RetryPolicy {
     pub max_elapsed: Duration,
 }
 
+impl RetryPolicy {
+    /// The default policy with `retries` retries after the first attempt.
+    pub fn with_max_retries(retries: u32) -> Self {
+        RetryPolicy {
+            max_attempts: retries.saturating_add(1),
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -56,6 +66,22 @@ const LARGEST_PAGE: u32 = 100;
 const DEFAULT_ACCOUNT_PAGE: u32 = 20;
 /// Pages of a list fetched at the same time.
 const LIST_CONCURRENCY: usize = 8;
+/// Most pages of one list read (200,000 accounts at 100 a page): a server
+/// that announces more, or keeps offering a next page, is misbehaving, and
+/// following it would never end.
+const MAX_LIST_PAGES: u32 = 2000;
+/// Largest response body read: a list page of 100 accounts is well under
+/// 100 KiB; anything near this is not an answer of these APIs.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+fn too_many_pages(what: &str, pages: u32) -> ApiError {
+    ApiError::Decode {
+        status: 200,
+        detail: format!(
+            "the {what} list claims {pages} or more pages; refusing to read more than {MAX_LIST_PAGES}"
+        ),
+    }
+}
 
 #[derive(Clone)]
 pub struct Client {
@@ -69,7 +95,11 @@ struct Inner {
     /// Precomputed and marked sensitive so that it is never printed.
     authorization: HeaderValue,
     retry: RetryPolicy,
+    pacer: retry::Pacer,
 }
+
+/// 429 retries allowed per ordinary retry (see `Client::send`).
+const THROTTLE_BUDGET: u32 = 4;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -132,12 +162,15 @@ impl Client {
         base.set_query(None);
         base.set_fragment(None);
 
-        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            config.api_key,
-            config.api_secret.expose()
-        ));
-        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
+        // The clear-text intermediates are wiped when dropped; the header
+        // value itself (which reqwest keeps) is marked sensitive below.
+        let pair =
+            zeroize::Zeroizing::new(format!("{}:{}", config.api_key, config.api_secret.expose()));
+        let credentials = zeroize::Zeroizing::new(
+            base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+        );
+        let header = zeroize::Zeroizing::new(format!("Basic {}", credentials.as_str()));
+        let mut authorization = HeaderValue::from_str(&header)
             .map_err(|_| ApiError::Transport("API key contains invalid characters".into()))?;
         authorization.set_sensitive(true);
 
@@ -154,8 +187,15 @@ impl Client {
                 api_key: config.api_key,
                 authorization,
                 retry: config.retry,
+                pacer: retry::Pacer::default(),
             }),
         })
+    }
+
+    /// How this client retries; the apply engine retries unclear writes
+    /// with the same budget.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// Every account of `provider` (all providers when `None`), in as few
@@ -176,6 +216,7 @@ impl Client {
         let mut pages = vec![first];
 
         match pages[0].last_page {
+            Some(last) if last > MAX_LIST_PAGES => return Err(too_many_pages("account", last)),
             Some(last) if last > 1 => {
                 let owned = provider.map(str::to_owned);
                 let rest = self
@@ -203,6 +244,9 @@ impl Client {
                     let Some(next) = number.checked_add(1) else {
                         break;
                     };
+                    if next > MAX_LIST_PAGES {
+                        return Err(too_many_pages("account", next));
+                    }
                     number = next;
                     pages.push(self.list_accounts_page(provider, number, size).await?);
                 }
@@ -363,6 +407,9 @@ impl Client {
         let mut first = self.applications_page(1).await?;
         let mut apps = first.take_applications();
         let total_pages = first.total_pages.unwrap_or(1);
+        if total_pages > MAX_LIST_PAGES {
+            return Err(too_many_pages("application", total_pages));
+        }
         if total_pages > 1 {
             let rest = self
                 .fetch_concurrently(2..=total_pages, |client, n| async move {
@@ -466,34 +513,59 @@ impl Client {
     }
 
     /// Sends `call`, retrying as the policy allows; returns the status and
-    /// body of a 2xx answer.
+    /// body of a 2xx answer. Every attempt first waits for its turn from the
+    /// shared pacer. 429s are budgeted apart from other failures: they say
+    /// the request was not carried out and the pacer is already slowing
+    /// everything down, so they are retried until `max_elapsed` (or
+    /// `THROTTLE_BUDGET` times `max_attempts`) runs out.
     async fn send(&self, call: Call<'_>) -> Result<(u16, Bytes), ApiError> {
         let policy = &self.inner.retry;
         let started = Instant::now();
-        let mut attempt = 1;
+        let mut failures = 0u32;
+        let mut throttles = 0u32;
         loop {
+            let generation = self.inner.pacer.turn().await;
             let err = match self.attempt(&call).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => {
+                    self.inner.pacer.succeeded();
+                    return Ok(answer);
+                }
                 Err(err) => err,
             };
-            if attempt >= policy.max_attempts.max(1) || !retry::is_retryable(&err, call.idempotent)
-            {
+            if !retry::is_retryable(&err, call.idempotent) {
                 return Err(err);
             }
-            let wait = retry::delay(policy, &err, attempt);
+            let wait = if let ApiError::Throttled { .. } = err {
+                throttles += 1;
+                if throttles > policy.max_attempts.saturating_mul(THROTTLE_BUDGET) {
+                    return Err(err);
+                }
+                let pause = retry::delay(policy, &err, throttles);
+                // The pacer holds back this request and every other one.
+                self.inner.pacer.throttled(generation, pause);
+                pause
+            } else {
+                failures += 1;
+                if failures >= policy.max_attempts.max(1) {
+                    return Err(err);
+                }
+                retry::delay(policy, &err, failures)
+            };
             if started.elapsed() + wait > policy.max_elapsed {
                 return Err(err);
             }
             tracing::debug!(
                 method = %call.method,
                 path = %call.segments.join("/"),
-                attempt,
+                failures,
+                throttles,
                 wait_ms = wait.as_millis() as u64,
                 error = %err,
                 "retrying"
             );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            if !matches!(err, ApiError::Throttled { .. }) {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -503,6 +575,7 @@ impl Client {
             // Each segment is percent-encoded, so an id can never change the path.
             path.pop_if_empty().extend(call.segments);
         }
+        let url_path = url.path().to_owned();
         let mut request = self
             .inner
             .http
@@ -514,22 +587,78 @@ impl Client {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(transport_error)?;
+        let sent = Instant::now();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let err = transport_error(e);
+                tracing::debug!(
+                    method = %call.method,
+                    path = %url_path,
+                    elapsed_ms = sent.elapsed().as_millis() as u64,
+                    error = %err,
+                    "request failed"
+                );
+                return Err(err);
+            }
+        };
         let status = response.status().as_u16();
+        // Method, path and status only: never a body (reads carry page
+        // tokens) and never a header (the Authorization one is the secret).
+        tracing::debug!(
+            method = %call.method,
+            path = %url_path,
+            status,
+            elapsed_ms = sent.elapsed().as_millis() as u64,
+            "request"
+        );
         let retry_after = parse_retry_after(
             response
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok()),
         );
-        let body = response.bytes().await.map_err(|e| ApiError::Decode {
-            status,
-            detail: format!("the response body was cut short: {}", error_chain(&e)),
-        })?;
+        let body = read_body(response, status).await?;
         if (200..300).contains(&status) {
             Ok((status, body))
         } else {
             Err(error_from_response(status, retry_after, &body))
+        }
+    }
+}
+
+/// The body, up to `MAX_BODY_BYTES`; a larger one is refused rather than
+/// held in memory.
+async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::Decode {
+        status,
+        detail: format!(
+            "the response body is larger than {} MiB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ),
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body.freeze()),
+            Err(e) => {
+                return Err(ApiError::Decode {
+                    status,
+                    detail: format!("the response body was cut short: {}", error_chain(&e)),
+                });
+            }
         }
     }
 }

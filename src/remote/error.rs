@@ -66,8 +66,13 @@ impl ApiError {
     }
 
     /// True when a mutating request may have taken effect even though it
-    /// failed: a 5xx, or no answer at all.
+    /// failed: a 5xx, no answer at all (refused, reset, timed out), or a
+    /// success status whose body was cut short or made no sense.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, ApiError::Server { .. } | ApiError::Transport(_))
+        match self {
+            ApiError::Server { .. } | ApiError::Transport(_) => true,
+            ApiError::Decode { status, .. } => (200..300).contains(status),
+            _ => false,
+        }
     }
 }

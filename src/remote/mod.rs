@@ -12,6 +12,7 @@ mod wire;
 
 pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{ApiError, InvalidParam};
+pub use retry::backoff;
 pub use types::{
     ACCOUNTS_BASE, APPLICATIONS_BASE, Account, AccountsPage, Application, ConnectRequest,
     NewApplication, UpdateRequest,

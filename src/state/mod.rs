@@ -73,6 +73,15 @@ fn restrict(file: &File, mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Makes `dir` and everything under it owner-only (0700 directories, 0600
+/// files), for data kept under the state directory by others (the embedded
+/// sandbox's store).
+pub fn make_private(dir: &Path) -> std::io::Result<()> {
+    create_private_dir(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))?;
+    restrict_tree(dir)
+}
+
 /// Tightens everything under `dir` (sled's own files, which it creates with
 /// the default 0666 & umask) to 0700 for directories and 0600 for files.
 fn restrict_tree(dir: &Path) -> std::io::Result<()> {

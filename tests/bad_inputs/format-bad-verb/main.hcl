@@ -1,0 +1,3 @@
+locals {
+  x = format("%y", 1)
+}

@@ -1,0 +1,3 @@
+locals {
+  x = length(12)
+}

@@ -1,0 +1,4 @@
+import {
+  to = nonsense
+  id = "1"
+}

@@ -1,0 +1,6 @@
+variable "token" {
+  sensitive = true
+}
+page "a" {
+  access_token = var.token
+}

@@ -1,0 +1,8 @@
+variable "token" {
+  sensitive = true
+}
+page "a" {
+  page_id      = "1"
+  name         = { x = 1 }
+  access_token = var.token
+}

@@ -1,0 +1,10 @@
+variable "token" {
+  sensitive = true
+}
+page "a" {
+  page_id      = "1"
+  access_token = var.token
+  lifecycle {
+    prevent_destroy = "maybe"
+  }
+}

@@ -1,0 +1,3 @@
+provider "vonage" {
+  endpoint = 42
+}

@@ -1,0 +1,3 @@
+page "a" {
+  page_id = 
+}

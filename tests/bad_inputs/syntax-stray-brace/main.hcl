@@ -1,0 +1,4 @@
+variable "token" {
+  sensitive = true
+}
+}

@@ -1,0 +1,5 @@
+variable "token" {
+  sensitive = true
+}
+page "a" {
+  page_id = "1"

@@ -1,0 +1,6 @@
+variable "token" {
+  sensitive = true
+}
+page "a" {
+  page_id = "1
+}

@@ -1,0 +1,6 @@
+variable "token" {
+  sensitive = true
+}
+locals {
+  x = "${var.token"
+}

@@ -1,0 +1,4 @@
+page "a" {
+  page_id      = "1"
+  access_token = 12
+}
