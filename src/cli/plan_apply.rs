@@ -16,7 +16,35 @@ use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
+
+/// Phase timings for `SOCIALFORM_TIMINGS=1`: printed to stderr so that
+/// benchmarks can see where a plan spends its time without a profiler.
+/// Off by default, so normal output is unchanged.
+struct PhaseTimer {
+    enabled: bool,
+    last: Instant,
+}
+
+impl PhaseTimer {
+    fn from_env() -> Self {
+        PhaseTimer {
+            enabled: std::env::var_os("SOCIALFORM_TIMINGS")
+                .is_some_and(|v| v != "0" && !v.is_empty()),
+            last: Instant::now(),
+        }
+    }
+
+    /// Prints the time since the previous mark, named `phase`.
+    fn mark(&mut self, phase: &str) {
+        let now = Instant::now();
+        if self.enabled {
+            let ms = now.duration_since(self.last).as_secs_f64() * 1000.0;
+            eprintln!("timing: {phase} {ms:.1} ms");
+        }
+        self.last = now;
+    }
+}
 
 /// Everything a plan was made from, kept for apply.
 struct Prepared {
@@ -43,9 +71,11 @@ async fn prepare(
     common: &CommonPlanArgs,
     command: &str,
     destroy: bool,
+    timer: &mut PhaseTimer,
 ) -> anyhow::Result<Prepared> {
     let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
     let desired = workspace.load_config(vars, false)?;
+    timer.mark("load_config");
     let options = PlanOptions {
         mode: if destroy {
             Mode::Destroy
@@ -63,7 +93,9 @@ async fn prepare(
     let (lock, store) = workspace.open_state(command, common.lock_timeout)?;
     let recorded = store.load()?;
     let fingerprinter = store.fingerprinter();
+    timer.mark("open_state");
     let connection = workspace.connect(&desired.provider).await?;
+    timer.mark("connect");
     let actual = if common.refresh {
         refresh(&connection.client, &fingerprinter)
             .await
@@ -71,9 +103,11 @@ async fn prepare(
     } else {
         Actual::from_recorded(&recorded)
     };
+    timer.mark("refresh");
     let plan = plan::plan(&desired, &recorded, &actual, &options, &|token| {
         fingerprinter.fingerprint(token)
     })?;
+    timer.mark("diff");
     Ok(Prepared {
         desired,
         plan,
@@ -89,13 +123,15 @@ pub async fn plan(
     args: PlanArgs,
     style: Style,
 ) -> anyhow::Result<u8> {
-    let prepared = prepare(global, vars, &args.common, "plan", false).await?;
+    let mut timer = PhaseTimer::from_env();
+    let prepared = prepare(global, vars, &args.common, "plan", false, &mut timer).await?;
     let plan = &prepared.plan;
     if args.common.json {
         println!("{}", render::plan_document(plan));
     } else {
         print!("{}", render::plan_text(plan, &style));
     }
+    timer.mark("render");
     let has_changes = !plan.changes.is_empty() || !plan.calls.is_empty();
     Ok(if args.detailed_exitcode && has_changes {
         EXIT_CHANGES
@@ -116,11 +152,13 @@ pub async fn apply(
         bail!("{command} --json needs --auto-approve: there is no prompt in JSON mode");
     }
     let started_at = SystemTime::now();
-    let prepared = prepare(global, vars, &args.common, command, destroy).await?;
+    let mut timer = PhaseTimer::from_env();
+    let prepared = prepare(global, vars, &args.common, command, destroy, &mut timer).await?;
     let plan = &prepared.plan;
     if !args.common.json {
         print!("{}", render::plan_text(plan, &style));
     }
+    timer.mark("render");
     let has_changes = !plan.changes.is_empty() || !plan.calls.is_empty();
     if has_changes && !args.auto_approve && !confirm()? {
         eprintln!("Apply cancelled: nothing was changed.");
@@ -152,6 +190,7 @@ pub async fn apply(
         },
     )
     .await?;
+    timer.mark("execute");
     interrupts.abort();
     record_history(&prepared.store, command, plan, &result, started_at);
 
