@@ -74,8 +74,8 @@ fn all_finite(v: &Value) -> bool {
 
 /// The value of an expression made only of literals (strings without
 /// interpolation, numbers, bools, null, and arrays and objects of those with
-/// plain keys), or `None` for anything that needs evaluating. Objects keep
-/// their first key's position and last key's value, as evaluation does.
+/// plain keys), or `None` for anything that needs evaluating. (The parser
+/// already refused duplicate object keys.)
 pub(crate) fn literal_value(expr: &hcl_edit::expr::Expression) -> Option<Value> {
     use hcl_edit::expr::{Expression as E, ObjectKey};
     Some(match expr {

