@@ -1141,31 +1141,30 @@ impl<'a> Planner<'a> {
         let mut calls: Vec<Call> = Vec::new();
         let mut last_on_page: HashMap<String, usize> = HashMap::new();
         let mut by_stage: HashMap<(String, Stage), Vec<usize>> = HashMap::new();
-        let intents = std::mem::take(&mut self.intents);
-        for stage in STAGES {
-            for (page_id, intent) in intents.iter().filter(|(_, i)| i.stage == stage) {
-                let mut depends_on: Vec<usize> =
-                    last_on_page.get(page_id).copied().into_iter().collect();
-                for dependency in &intent.after {
-                    depends_on.extend(by_stage.get(dependency).into_iter().flatten());
-                }
-                depends_on.sort_unstable();
-                depends_on.dedup();
-                let index = calls.len();
-                calls.push(Call {
-                    method: method_of(&intent.op),
-                    path: path_of(&intent.op),
-                    op: intent.op.clone(),
-                    addresses: intent.addresses.clone(),
-                    depends_on,
-                    state_ops: intent.state_ops.clone(),
-                });
-                last_on_page.insert(page_id.clone(), index);
-                by_stage
-                    .entry((page_id.clone(), stage))
-                    .or_default()
-                    .push(index);
+        let mut intents = std::mem::take(&mut self.intents);
+        // One stable sort by stage gives the same order as a pass per stage,
+        // and lets each intent be moved into its call instead of cloned.
+        intents.sort_by_key(|(_, i)| STAGES.iter().position(|s| *s == i.stage));
+        for (page_id, intent) in intents {
+            let stage = intent.stage;
+            let mut depends_on: Vec<usize> =
+                last_on_page.get(&page_id).copied().into_iter().collect();
+            for dependency in &intent.after {
+                depends_on.extend(by_stage.get(dependency).into_iter().flatten());
             }
+            depends_on.sort_unstable();
+            depends_on.dedup();
+            let index = calls.len();
+            calls.push(Call {
+                method: method_of(&intent.op),
+                path: path_of(&intent.op),
+                op: intent.op,
+                addresses: intent.addresses,
+                depends_on,
+                state_ops: intent.state_ops,
+            });
+            last_on_page.insert(page_id.clone(), index);
+            by_stage.entry((page_id, stage)).or_default().push(index);
         }
 
         let mut changes = self.changes;
