@@ -39,7 +39,7 @@ pub fn desired(pages: usize) -> Desired {
             prevent_destroy: false,
             location: Location::default(),
         });
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             desired.links.push(DesiredLink {
                 address: Address::link("l").with_key(key(i)),
                 page_address: Address::page("p").with_key(key(i)),
@@ -80,7 +80,7 @@ pub fn page_record(i: usize, fingerprinter: &Fingerprinter) -> PageRecord {
 }
 
 pub fn link_record(i: usize) -> Option<LinkRecord> {
-    (i % 2 == 0).then(|| LinkRecord {
+    i.is_multiple_of(2).then(|| LinkRecord {
         address: Address::link("l").with_key(key(i)),
         page_id: page_id(i),
         application: app_id(i / 2 % APPS),
@@ -172,7 +172,7 @@ pub fn literal_config(dir: &std::path::Path, pages: usize) {
             id = page_id(i)
         )
         .unwrap();
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             writeln!(
                 main,
                 "link \"{k}\" {{\n  page        = page.{k}.page_id\n  application = \"{app}\"\n}}\n",

@@ -277,7 +277,7 @@ mod tests {
         for src in others {
             let info = analyze(&parse(src));
             let page = info.refs.iter().find(|r| r.root == "page").unwrap();
-            assert_eq!(page.each_key_index, false, "{src}");
+            assert!(!page.each_key_index, "{src}");
         }
     }
 
