@@ -245,6 +245,11 @@ struct Sandbox {
 
 impl Sandbox {
     fn start(rt: &tokio::runtime::Runtime) -> anyhow::Result<Sandbox> {
+        // Built before the child exists, so a failure here leaves no orphan.
+        let http = {
+            let _guard = rt.enter();
+            reqwest::Client::new()
+        };
         let mut child = Command::new(BIN)
             .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--seed-demo"])
             .stdout(Stdio::piped())
@@ -259,11 +264,10 @@ impl Sandbox {
         };
         // Keep draining its stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        let _guard = rt.enter();
         Ok(Sandbox {
             child,
             url: url.trim().to_string(),
-            http: reqwest::Client::new(),
+            http,
         })
     }
 
