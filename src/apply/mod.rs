@@ -130,7 +130,7 @@ async fn run_one(
             _ => return CallOutcome::NotAttempted,
         }
     }
-    let Ok(_permit) = semaphore.acquire().await else {
+    let Ok(permit) = semaphore.acquire().await else {
         return CallOutcome::NotAttempted;
     };
     if context.cancel.load(Ordering::SeqCst) {
@@ -138,7 +138,12 @@ async fn run_one(
     }
     context.reporter.call_started(index, call);
     let started = Instant::now();
-    let outcome = match execute::execute(&context.client, call, &context.tokens).await {
+    let executed = execute::execute(&context.client, call, &context.tokens).await;
+    // --parallelism bounds the API calls in flight, not the state writes:
+    // holding the slot through the write (a flush, serialized with every
+    // other write) kept the next call waiting for the disk.
+    drop(permit);
+    let outcome = match executed {
         Ok(()) => {
             let store = context.store.clone();
             let ops = call.state_ops.clone();

@@ -17,7 +17,35 @@ use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
+
+/// Phase timings for `SOCIALFORM_TIMINGS=1`: printed to stderr so that
+/// benchmarks can see where a plan spends its time without a profiler.
+/// Off by default, so normal output is unchanged.
+struct PhaseTimer {
+    enabled: bool,
+    last: Instant,
+}
+
+impl PhaseTimer {
+    fn from_env() -> Self {
+        PhaseTimer {
+            enabled: std::env::var_os("SOCIALFORM_TIMINGS")
+                .is_some_and(|v| v != "0" && !v.is_empty()),
+            last: Instant::now(),
+        }
+    }
+
+    /// Prints the time since the previous mark, named `phase`.
+    fn mark(&mut self, phase: &str) {
+        let now = Instant::now();
+        if self.enabled {
+            let ms = now.duration_since(self.last).as_secs_f64() * 1000.0;
+            eprintln!("timing: {phase} {ms:.1} ms");
+        }
+        self.last = now;
+    }
+}
 
 /// Everything a plan was made from, kept for apply and `--out`.
 struct Prepared {
@@ -68,15 +96,19 @@ async fn prepare(
     refresh_remote: bool,
     lock_timeout: std::time::Duration,
     command: &str,
+    timer: &mut PhaseTimer,
 ) -> anyhow::Result<Prepared> {
     let workspace = Workspace::new(global.chdir.clone(), global.state.clone())
         .with_network(super::network_options(global)?);
     let desired = workspace.load_config(vars, false)?;
+    timer.mark("load_config");
     let (lock, store) = workspace.open_state(command, lock_timeout)?;
     let recorded = store.load()?;
     let fingerprinter = store.fingerprinter();
     let fingerprint = |token: &crate::secret::Secret| fingerprinter.fingerprint(token);
+    timer.mark("open_state");
     let connection = workspace.connect(&desired.provider).await?;
+    timer.mark("connect");
     let actual = if refresh_remote {
         refresh(&connection.client, &fingerprinter)
             .await
@@ -84,7 +116,9 @@ async fn prepare(
     } else {
         Actual::from_recorded(&recorded)
     };
+    timer.mark("refresh");
     let plan = plan::plan(&desired, &recorded, &actual, &options, &fingerprint)?;
+    timer.mark("diff");
     Ok(Prepared {
         digest: configuration_digest(&desired, &fingerprint),
         desired,
@@ -106,6 +140,7 @@ async fn prepare_saved(
     vars: Vec<CliVar>,
     saved: &SavedPlan,
     lock_timeout: std::time::Duration,
+    timer: &mut PhaseTimer,
 ) -> anyhow::Result<Prepared> {
     let mut prepared = prepare(
         global,
@@ -114,6 +149,7 @@ async fn prepare_saved(
         saved.refreshed,
         lock_timeout,
         "apply",
+        timer,
     )
     .await?;
     let stale = |why: String| {
@@ -152,6 +188,7 @@ pub async fn plan(
     style: Style,
 ) -> anyhow::Result<u8> {
     let options = options_from(&args.common, false)?;
+    let mut timer = PhaseTimer::from_env();
     let prepared = prepare(
         global,
         vars,
@@ -159,6 +196,7 @@ pub async fn plan(
         args.common.refresh,
         args.common.lock_timeout,
         "plan",
+        &mut timer,
     )
     .await?;
     let plan = &prepared.plan;
@@ -167,6 +205,7 @@ pub async fn plan(
     } else {
         print!("{}", render::plan_text(plan, &style));
     }
+    timer.mark("render");
     if let Some(path) = args.out.as_deref().map(|p| super::in_config_dir(global, p)) {
         let saved = SavedPlan {
             format: PLAN_FORMAT.into(),
@@ -210,11 +249,21 @@ pub async fn apply(
     // A saved plan was reviewed when it was made: it applies without a prompt.
     let saved = SavedPlan::read(&super::in_config_dir(global, path))?;
     let started_at = SystemTime::now();
-    let prepared = prepare_saved(global, vars, &saved, args.common.lock_timeout).await?;
+    let mut timer = PhaseTimer::from_env();
+    let prepared =
+        prepare_saved(global, vars, &saved, args.common.lock_timeout, &mut timer).await?;
     if !args.common.json {
         print!("{}", render::plan_text(&prepared.plan, &style));
     }
-    carry_out(prepared, "apply", &args.common, style, started_at).await
+    carry_out(
+        prepared,
+        "apply",
+        &args.common,
+        style,
+        started_at,
+        &mut timer,
+    )
+    .await
 }
 
 pub async fn destroy(
@@ -240,6 +289,7 @@ async fn plan_and_carry_out(
     }
     let started_at = SystemTime::now();
     let options = options_from(&common, destroy)?;
+    let mut timer = PhaseTimer::from_env();
     let prepared = prepare(
         global,
         vars,
@@ -247,18 +297,20 @@ async fn plan_and_carry_out(
         common.refresh,
         common.lock_timeout,
         command,
+        &mut timer,
     )
     .await?;
     let plan = &prepared.plan;
     if !common.json {
         print!("{}", render::plan_text(plan, &style));
     }
+    timer.mark("render");
     let has_changes = !plan.changes.is_empty() || !plan.calls.is_empty();
     if has_changes && !auto_approve && !confirm()? {
         eprintln!("Apply cancelled: nothing was changed.");
         return Ok(EXIT_ERROR);
     }
-    carry_out(prepared, command, &common, style, started_at).await
+    carry_out(prepared, command, &common, style, started_at, &mut timer).await
 }
 
 /// Runs the plan's calls, records the history, prints the outcome.
@@ -268,6 +320,7 @@ async fn carry_out(
     common: &CommonPlanArgs,
     style: Style,
     started_at: SystemTime,
+    timer: &mut PhaseTimer,
 ) -> anyhow::Result<u8> {
     let plan = &prepared.plan;
     let cancel = Arc::new(AtomicBool::new(false));
@@ -295,6 +348,7 @@ async fn carry_out(
         },
     )
     .await?;
+    timer.mark("execute");
     interrupts.abort();
     record_history(&prepared.store, command, plan, &result, started_at);
 

@@ -5,7 +5,7 @@
 use super::diagnostic::{Diagnostic, suggest};
 use super::files::{Sources, Span};
 use super::functions;
-use super::refs::{ExprInfo, Step, analyze};
+use super::refs::{ExprInfo, Reference, Step, analyze};
 use super::resources::{Attr, Decls};
 use super::types::type_name;
 use crate::address::ResourceKind;
@@ -104,6 +104,34 @@ fn all_finite(v: &Value) -> bool {
         Value::Object(m) => m.values().all(all_finite),
         _ => true,
     }
+}
+
+/// The value of an expression made only of literals (strings without
+/// interpolation, numbers, bools, null, and arrays and objects of those with
+/// plain keys), or `None` for anything that needs evaluating. (The parser
+/// already refused duplicate object keys.)
+pub(crate) fn literal_value(expr: &hcl_edit::expr::Expression) -> Option<Value> {
+    use hcl_edit::expr::{Expression as E, ObjectKey};
+    Some(match expr {
+        E::Null(_) => Value::Null,
+        E::Bool(b) => Value::Bool(*b.value()),
+        E::Number(n) => Value::Number(*n.value()),
+        E::String(s) => Value::String(s.value().clone()),
+        E::Array(items) => Value::Array(items.iter().map(literal_value).collect::<Option<_>>()?),
+        E::Object(object) => {
+            let mut map = Map::new();
+            for (key, value) in object.iter() {
+                let key = match key {
+                    ObjectKey::Ident(i) => i.as_str().to_string(),
+                    ObjectKey::Expression(E::String(s)) => s.value().clone(),
+                    ObjectKey::Expression(_) => return None,
+                };
+                map.insert(key, literal_value(value.expr())?);
+            }
+            Value::Object(map)
+        }
+        _ => return None,
+    })
 }
 
 pub(crate) fn unset_help(name: &str) -> String {
@@ -359,21 +387,89 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn context(&self, each: Option<&Value>) -> Context<'static> {
+    /// The evaluation context for one expression, holding only what `info`
+    /// references: the variables, locals and blocks it names and, where it
+    /// indexes a map with a literal key or `[each.key]`, only that entry.
+    /// Cloning every variable and every instance for each attribute of each
+    /// instance made a 10,000-page `for_each` quadratic. Index lookups see
+    /// the same entry (or the same missing key) as with the whole map.
+    fn context(&self, info: &ExprInfo, each: Option<&Value>) -> Context<'static> {
         let mut ctx = Context::new();
-        functions::declare_all(&mut ctx);
-        let vars: Map<String, Value> = self
-            .vars
-            .iter()
-            .filter_map(|(k, v)| match v {
-                VarState::Set(v) => Some((k.clone(), v.clone())),
-                VarState::Unset => None,
-            })
-            .collect();
-        ctx.declare_var("var", Value::Object(vars));
-        ctx.declare_var("local", Value::Object(self.locals.clone()));
-        ctx.declare_var("page", Value::Object(self.pages.clone()));
-        ctx.declare_var("link", Value::Object(self.links.clone()));
+        functions::declare_only(&mut ctx, |name| info.funcs.iter().any(|f| f.name == name));
+        let each_key = match each {
+            Some(Value::Object(m)) => m.get("key").and_then(Value::as_str),
+            _ => None,
+        };
+        for root in ["var", "local", "page", "link"] {
+            let lookup = |name: &str| -> Option<&Value> {
+                match root {
+                    "var" => match self.vars.get(name) {
+                        Some(VarState::Set(v)) => Some(v),
+                        _ => None,
+                    },
+                    "local" => self.locals.get(name),
+                    "page" => self.pages.get(name),
+                    _ => self.links.get(name),
+                }
+            };
+            let refs: Vec<&Reference> = info.refs.iter().filter(|r| r.root == root).collect();
+            if refs.is_empty() {
+                continue;
+            }
+            let whole_root = refs
+                .iter()
+                .any(|r| !matches!(r.steps.first(), Some(Step::Attr(_))));
+            let value: Map<String, Value> = if whole_root {
+                let names: Vec<String> = match root {
+                    "var" => self.vars.keys().cloned().collect(),
+                    "local" => self.locals.keys().cloned().collect(),
+                    "page" => self.pages.keys().cloned().collect(),
+                    _ => self.links.keys().cloned().collect(),
+                };
+                names
+                    .into_iter()
+                    .filter_map(|n| lookup(&n).map(|v| (n, v.clone())))
+                    .collect()
+            } else {
+                // name => None (needed whole) or Some(keys needed).
+                let mut needs: HashMap<&str, Option<HashSet<&str>>> = HashMap::new();
+                for r in &refs {
+                    let Some(Step::Attr(name)) = r.steps.first() else {
+                        continue;
+                    };
+                    let key = match r.steps.get(1) {
+                        Some(Step::Key(k)) => Some(k.as_str()),
+                        None if r.each_key_index => each_key,
+                        _ => None,
+                    };
+                    let need = needs
+                        .entry(name.as_str())
+                        .or_insert_with(|| Some(HashSet::new()));
+                    match (need.as_mut(), key) {
+                        (Some(keys), Some(k)) => {
+                            keys.insert(k);
+                        }
+                        _ => *need = None,
+                    }
+                }
+                needs
+                    .into_iter()
+                    .filter_map(|(name, keys)| {
+                        let value = lookup(name)?;
+                        let value = match (keys, value) {
+                            (Some(keys), Value::Object(m)) => Value::Object(
+                                keys.into_iter()
+                                    .filter_map(|k| m.get(k).map(|v| (k.to_string(), v.clone())))
+                                    .collect(),
+                            ),
+                            (_, v) => v.clone(),
+                        };
+                        Some((name.to_string(), value))
+                    })
+                    .collect()
+            };
+            ctx.declare_var(root, Value::Object(value));
+        }
         if let Some(each) = each {
             ctx.declare_var("each", each.clone());
         }
@@ -386,7 +482,16 @@ impl<'a> Evaluator<'a> {
         if !self.check(attr, &info, scope) {
             return None;
         }
-        let ctx = self.context(each);
+        // Literals need no context, and converting a big literal object
+        // into hcl's expression type costs quadratic time (its object map
+        // checks every key against every other): a 10,000-entry map in an
+        // .sfvars file spent most of `validate` there.
+        if let Some(v) = literal_value(&attr.expr)
+            && all_finite(&v)
+        {
+            return Some(v);
+        }
+        let ctx = self.context(&info, each);
         let expr: hcl::Expression = attr.expr.clone().into();
         // hcl-primitives debug-asserts that arithmetic stays finite, so `1/0`
         // panics in debug builds and yields infinity in release builds; both

@@ -25,6 +25,9 @@ pub(crate) struct Reference {
     pub root: String,
     /// Static steps only; stops at the first computed index or splat.
     pub steps: Vec<Step>,
+    /// The static steps are followed by `[each.key]`: the evaluator then
+    /// needs only that one instance of the map the steps lead to.
+    pub each_key_index: bool,
     pub range: Range<usize>,
 }
 
@@ -61,6 +64,16 @@ struct Walker {
     /// Names bound by enclosing `for` expressions and template directives.
     scope: Vec<String>,
     limit: usize,
+}
+
+/// `each.key`, exactly.
+fn is_each_key(expr: &Expression) -> bool {
+    let Expression::Traversal(t) = expr else {
+        return false;
+    };
+    matches!(&t.expr, Expression::Variable(v) if v.as_str() == "each")
+        && t.operators.len() == 1
+        && matches!(t.operators[0].value(), TraversalOperator::GetAttr(a) if a.as_str() == "key")
 }
 
 fn range_of(expr: &Expression) -> Range<usize> {
@@ -103,6 +116,7 @@ impl Walker {
                     self.info.refs.push(Reference {
                         root: v.as_str().to_string(),
                         steps: Vec::new(),
+                        each_key_index: false,
                         range: range_of(expr),
                     });
                 }
@@ -131,6 +145,7 @@ impl Walker {
                     && !self.bound(v.as_str())
                 {
                     let mut steps = Vec::new();
+                    let mut each_key_index = false;
                     for op in &t.operators {
                         match op.value() {
                             TraversalOperator::GetAttr(a) => steps.push(Step::Attr(a.to_string())),
@@ -143,12 +158,17 @@ impl Walker {
                             TraversalOperator::Index(Expression::Number(n)) => {
                                 steps.push(Step::Key(n.value().to_string()))
                             }
+                            TraversalOperator::Index(i) => {
+                                each_key_index = !self.bound("each") && is_each_key(i);
+                                break;
+                            }
                             _ => break,
                         }
                     }
                     self.info.refs.push(Reference {
                         root: v.as_str().to_string(),
                         steps,
+                        each_key_index,
                         range: range_of(expr),
                     });
                 } else {
@@ -242,6 +262,23 @@ mod tests {
             ]
         );
         assert_eq!(r.range, 0..src.len());
+    }
+
+    #[test]
+    fn an_each_key_index_after_the_static_steps_is_noted() {
+        let info = analyze(&parse("page.p[each.key].page_id"));
+        assert_eq!(info.refs[0].steps, vec![Step::Attr("p".into())]);
+        assert!(info.refs[0].each_key_index);
+        let others = [
+            "page.p[each.value].page_id",
+            "page.p[each.key.x]",
+            "{ for each in [1] : page.p[each.key] => 1 }",
+        ];
+        for src in others {
+            let info = analyze(&parse(src));
+            let page = info.refs.iter().find(|r| r.root == "page").unwrap();
+            assert!(!page.each_key_index, "{src}");
+        }
     }
 
     #[test]

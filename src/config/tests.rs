@@ -755,6 +755,78 @@ fn a_missing_instance_key_is_an_error() {
     assert_at(&diags, 21, 7, "no element or attribute named \"nowhere\"");
 }
 
+#[test]
+fn an_each_key_index_sees_only_its_instance_yet_evaluates_as_before() {
+    // Links indexed by each.key, a literal key and the whole map in one
+    // configuration: each reference must see what the full map would give.
+    let src = r#"variable "pages" {
+  default = {
+    a = "101"
+    b = "102"
+  }
+}
+page "p" {
+  for_each     = var.pages
+  page_id      = var.pages[each.key]
+  access_token = "t-${each.key}"
+}
+link "l" {
+  for_each    = var.pages
+  page        = page.p[each.key].page_id
+  application = "c0ffee00-0000-4000-8000-00000000000${length(page.p) + (page.p["a"].page_id == "101" ? 0 : 5)}"
+}
+"#;
+    let desired = ok(&[("main.hcl", src)]);
+    let links: Vec<(String, String, String)> = desired
+        .links
+        .iter()
+        .map(|l| {
+            (
+                l.address.to_string(),
+                l.page_id.clone(),
+                l.application.clone(),
+            )
+        })
+        .collect();
+    let app = "c0ffee00-0000-4000-8000-000000000002".to_string();
+    assert_eq!(
+        links,
+        vec![
+            ("link.l[\"a\"]".into(), "101".into(), app.clone()),
+            ("link.l[\"b\"]".into(), "102".into(), app),
+        ]
+    );
+}
+
+#[test]
+fn an_each_key_missing_from_the_indexed_map_is_still_an_error() {
+    let src = r#"variable "pages" {
+  default = { a = "101" }
+}
+variable "more" {
+  default = { a = "101", z = "109" }
+}
+page "p" {
+  for_each     = var.pages
+  page_id      = each.value
+  access_token = "t"
+}
+link "l" {
+  for_each    = var.more
+  page        = page.p[each.key].page_id
+  application = "c0ffee00-0000-4000-8000-000000000001"
+}
+"#;
+    let diags = err(&[("main.hcl", src)]);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("no element or attribute named \"z\"")),
+        "{}",
+        diags.render()
+    );
+}
+
 // ---- variables ----
 
 const VAR_SRC: &str = "variable \"v\" {\n  default = \"default\"\n}\npage \"p\" {\n  page_id = \"1\"\n  name = var.v\n  access_token = \"tok1\"\n}\n";
@@ -1171,4 +1243,32 @@ fn odd_arithmetic_never_panics() {
 fn division_by_zero_is_a_diagnostic() {
     let diags = err(&[("main.hcl", "locals {\n  x = 1 / 0\n}\n")]);
     assert_at(&diags, 2, 7, "arithmetic gave no finite number");
+}
+
+#[test]
+fn literal_values_are_read_exactly_as_evaluation_would() {
+    use hcl::eval::Evaluate;
+    let literals = [
+        r#"{ a = "x", "b" = 1.5, c = [true, null, 3] }"#,
+        r#"["s", { k = { deep = [1, 2] } }, 1e3]"#,
+        r#""plain \"quoted\" \u00e9""#,
+    ];
+    for src in literals {
+        let expr = hcl_edit::parser::parse_expr(src).unwrap();
+        let fast = super::eval::literal_value(&expr).expect("a literal");
+        let slow = hcl::Expression::from(expr)
+            .evaluate(&hcl::eval::Context::new())
+            .unwrap();
+        assert_eq!(fast, slow, "{src}");
+    }
+    // Anything that needs evaluating is left to the evaluator.
+    for src in [
+        r#""${var.x}""#,
+        "[upper(\"a\")]",
+        "{ (var.k) = 1 }",
+        "1 + 2",
+    ] {
+        let expr = hcl_edit::parser::parse_expr(src).unwrap();
+        assert!(super::eval::literal_value(&expr).is_none(), "{src}");
+    }
 }

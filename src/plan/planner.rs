@@ -91,6 +91,11 @@ struct Planner<'a> {
     /// Every desired page by page ID (in scope or not): a page someone still
     /// wants is never disconnected.
     desired_by_id: HashMap<&'a str, &'a DesiredPage>,
+    /// Every desired page by address: the lookups per recorded page must
+    /// not scan the configuration (10,000 pages made that quadratic).
+    desired_by_address: HashMap<&'a Address, &'a DesiredPage>,
+    /// Recorded pages by page ID (several addresses may share one).
+    recorded_pages_by_id: HashMap<&'a str, Vec<&'a PageRecord>>,
     /// In-scope desired links by page ID (the config allows one per page).
     desired_link_by_page: HashMap<&'a str, &'a DesiredLink>,
     /// Every desired link address, in scope or not.
@@ -102,6 +107,8 @@ struct Planner<'a> {
     fates: HashMap<String, Fate>,
     handled_links: HashSet<Address>,
     intents: Vec<(String, Intent)>,
+    /// Position of the first intent for (page ID, stage), for `intent_mut`.
+    intent_index: HashMap<(String, Stage), usize>,
     changes: Vec<Change>,
     state_only: Vec<StateOp>,
     problems: Vec<PlanProblem>,
@@ -126,6 +133,8 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|p| (p.page_id.as_str(), p))
                 .collect(),
+            desired_by_address: desired.pages.iter().map(|p| (&p.address, p)).collect(),
+            recorded_pages_by_id: HashMap::new(),
             desired_link_by_page: HashMap::new(),
             desired_link_addresses: desired.links.iter().map(|l| &l.address).collect(),
             recorded_links_by_page: HashMap::new(),
@@ -133,10 +142,18 @@ impl<'a> Planner<'a> {
             fates: HashMap::new(),
             handled_links: HashSet::new(),
             intents: Vec::new(),
+            intent_index: HashMap::new(),
             changes: Vec::new(),
             state_only: Vec::new(),
             problems: Vec::new(),
         };
+        for page in recorded.pages.values() {
+            planner
+                .recorded_pages_by_id
+                .entry(page.page_id.as_str())
+                .or_default()
+                .push(page);
+        }
         for link in recorded.links.values() {
             planner
                 .recorded_links_by_page
@@ -215,14 +232,16 @@ impl<'a> Planner<'a> {
     }
 
     fn intend(&mut self, page_id: &str, intent: Intent) {
+        self.intent_index
+            .entry((page_id.to_string(), intent.stage))
+            .or_insert(self.intents.len());
         self.intents.push((page_id.to_string(), intent));
     }
 
+    /// The first intent for `page_id` at `stage`.
     fn intent_mut(&mut self, page_id: &str, stage: Stage) -> Option<&mut Intent> {
-        self.intents
-            .iter_mut()
-            .find(|(p, i)| p == page_id && i.stage == stage)
-            .map(|(_, i)| i)
+        let index = *self.intent_index.get(&(page_id.to_string(), stage))?;
+        self.intents.get_mut(index).map(|(_, i)| i)
     }
 
     fn links_on(&self, page_id: &str) -> Vec<&'a LinkRecord> {
@@ -311,7 +330,7 @@ impl<'a> Planner<'a> {
 
     fn check_imports(&mut self) {
         for import in &self.desired.imports {
-            let page = self.desired.pages.iter().find(|p| p.address == import.to);
+            let page = self.desired_by_address.get(&import.to).copied();
             let problem = match page {
                 None => Some((
                     format!(
@@ -651,9 +670,10 @@ impl<'a> Planner<'a> {
             return "import block".into();
         }
         let moved_from = self
-            .recorded
-            .pages
-            .values()
+            .recorded_pages_by_id
+            .get(page.page_id.as_str())
+            .into_iter()
+            .flatten()
             .find(|r| r.page_id == page.page_id && r.address != page.address);
         match moved_from {
             Some(old) => format!("moved from {}", old.address),
@@ -668,7 +688,7 @@ impl<'a> Planner<'a> {
             .pages
             .values()
             .filter(|r| self.in_scope(&r.address))
-            .filter(|r| !self.desired.pages.iter().any(|p| p.address == r.address))
+            .filter(|r| !self.desired_by_address.contains_key(&r.address))
             .collect();
         for record in gone {
             let forget = self
@@ -1021,10 +1041,9 @@ impl<'a> Planner<'a> {
             .collect();
         for record in pages {
             let protected = self
-                .desired
-                .pages
-                .iter()
-                .any(|p| p.address == record.address && p.prevent_destroy);
+                .desired_by_address
+                .get(&record.address)
+                .is_some_and(|p| p.prevent_destroy);
             if protected {
                 self.problem(
                     Some(&record.address),
@@ -1122,31 +1141,30 @@ impl<'a> Planner<'a> {
         let mut calls: Vec<Call> = Vec::new();
         let mut last_on_page: HashMap<String, usize> = HashMap::new();
         let mut by_stage: HashMap<(String, Stage), Vec<usize>> = HashMap::new();
-        let intents = std::mem::take(&mut self.intents);
-        for stage in STAGES {
-            for (page_id, intent) in intents.iter().filter(|(_, i)| i.stage == stage) {
-                let mut depends_on: Vec<usize> =
-                    last_on_page.get(page_id).copied().into_iter().collect();
-                for dependency in &intent.after {
-                    depends_on.extend(by_stage.get(dependency).into_iter().flatten());
-                }
-                depends_on.sort_unstable();
-                depends_on.dedup();
-                let index = calls.len();
-                calls.push(Call {
-                    method: method_of(&intent.op),
-                    path: path_of(&intent.op),
-                    op: intent.op.clone(),
-                    addresses: intent.addresses.clone(),
-                    depends_on,
-                    state_ops: intent.state_ops.clone(),
-                });
-                last_on_page.insert(page_id.clone(), index);
-                by_stage
-                    .entry((page_id.clone(), stage))
-                    .or_default()
-                    .push(index);
+        let mut intents = std::mem::take(&mut self.intents);
+        // One stable sort by stage gives the same order as a pass per stage,
+        // and lets each intent be moved into its call instead of cloned.
+        intents.sort_by_key(|(_, i)| STAGES.iter().position(|s| *s == i.stage));
+        for (page_id, intent) in intents {
+            let stage = intent.stage;
+            let mut depends_on: Vec<usize> =
+                last_on_page.get(&page_id).copied().into_iter().collect();
+            for dependency in &intent.after {
+                depends_on.extend(by_stage.get(dependency).into_iter().flatten());
             }
+            depends_on.sort_unstable();
+            depends_on.dedup();
+            let index = calls.len();
+            calls.push(Call {
+                method: method_of(&intent.op),
+                path: path_of(&intent.op),
+                op: intent.op,
+                addresses: intent.addresses,
+                depends_on,
+                state_ops: intent.state_ops,
+            });
+            last_on_page.insert(page_id.clone(), index);
+            by_stage.entry((page_id, stage)).or_default().push(index);
         }
 
         let mut changes = self.changes;

@@ -830,3 +830,64 @@ fn plan_output_never_holds_a_token() {
     assert!(!text.contains("EAAB-secret-token"));
     assert!(!text.contains("EAAB-other-secret"));
 }
+
+#[test]
+fn replacing_onto_connected_pages_records_each_adoption_on_its_own_delete() {
+    // Two pages each move to a page ID that is already connected: each
+    // adoption is written by the DELETE of that page's old ID, not another's.
+    let world = World::new()
+        .want_page(page("a", "11", "ta"))
+        .want_page(page("b", "12", "tb"))
+        .recorded_page(recorded_page("a", "1", "ta"))
+        .recorded_page(recorded_page("b", "2", "tb"))
+        .remote(remote("1", "a page", &[], "ta"))
+        .remote(remote("2", "b page", &[], "tb"))
+        .remote(remote("11", "a page", &[], "ta"))
+        .remote(remote("12", "b page", &[], "tb"));
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![format!("DELETE {BASE}/1"), format!("DELETE {BASE}/2")]
+    );
+    for (call, (name, id)) in plan.calls.iter().zip([("a", "11"), ("b", "12")]) {
+        let adopted = call.state_ops.iter().find_map(|op| match op {
+            StateOp::PutPage(r) => Some(r),
+            _ => None,
+        });
+        let adopted = adopted.expect("the DELETE carries the adoption");
+        assert_eq!(adopted.address, Address::page(name));
+        assert_eq!(adopted.page_id, id);
+    }
+    assert!(plan.state_only.is_empty(), "{:?}", plan.state_only);
+}
+
+#[test]
+fn at_scale_only_the_pages_left_out_are_disconnected() {
+    // Thousands of pages: the lookups are by key, and the outcome is the
+    // same as on a handful.
+    let mut world = World::new();
+    for i in 0..3000 {
+        let name = format!("p{i}");
+        let id = format!("{}", 100_000 + i);
+        let token = format!("t{i}");
+        if i % 3 != 0 {
+            world.desired.pages.push(page(&name, &id, &token));
+        }
+        world = world
+            .recorded_page(recorded_page(&name, &id, &token))
+            .remote(remote(&id, &format!("{name} page"), &[], &token));
+    }
+    world
+        .desired
+        .pages
+        .sort_by(|a, b| a.address.cmp(&b.address));
+    let plan = world.ok();
+    assert_eq!(plan.calls.len(), 1000);
+    assert!(plan.calls.iter().all(|c| c.method.as_str() == "DELETE"));
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.action == Action::Disconnect && c.reason == "not in configuration")
+    );
+    assert!(plan.state_only.is_empty());
+}

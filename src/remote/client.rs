@@ -65,7 +65,7 @@ const LARGEST_PAGE: u32 = 100;
 /// refuses the largest one.
 const DEFAULT_ACCOUNT_PAGE: u32 = 20;
 /// Pages of a list fetched at the same time.
-const LIST_CONCURRENCY: usize = 8;
+const LIST_CONCURRENCY: usize = 16;
 /// Most pages of one list read (200,000 accounts at 100 a page): a server
 /// that announces more, or keeps offering a next page, is misbehaving, and
 /// following it would never end.
