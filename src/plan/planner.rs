@@ -244,6 +244,24 @@ impl<'a> Planner<'a> {
         self.intents.get_mut(index).map(|(_, i)| i)
     }
 
+    /// Recorded pages the plan may touch (all of them without --target).
+    fn recorded_pages_in_scope(&self) -> Vec<&'a PageRecord> {
+        self.recorded
+            .pages
+            .values()
+            .filter(|r| self.in_scope(&r.address))
+            .collect()
+    }
+
+    /// Recorded links the plan may touch (all of them without --target).
+    fn recorded_links_in_scope(&self) -> Vec<&'a LinkRecord> {
+        self.recorded
+            .links
+            .values()
+            .filter(|l| self.in_scope(&l.address))
+            .collect()
+    }
+
     fn links_on(&self, page_id: &str) -> Vec<&'a LinkRecord> {
         self.recorded_links_by_page
             .get(page_id)
@@ -683,13 +701,8 @@ impl<'a> Planner<'a> {
 
     /// Recorded pages whose address the configuration no longer declares.
     fn plan_undesired_pages(&mut self) {
-        let gone: Vec<&'a PageRecord> = self
-            .recorded
-            .pages
-            .values()
-            .filter(|r| self.in_scope(&r.address))
-            .filter(|r| !self.desired_by_address.contains_key(&r.address))
-            .collect();
+        let mut gone = self.recorded_pages_in_scope();
+        gone.retain(|r| !self.desired_by_address.contains_key(&r.address));
         for record in gone {
             let forget = self
                 .desired
@@ -1033,12 +1046,7 @@ impl<'a> Planner<'a> {
     fn plan_destroy(&mut self) {
         // Nothing is desired any more: links are "moved" nowhere.
         self.desired_link_addresses.clear();
-        let pages: Vec<&'a PageRecord> = self
-            .recorded
-            .pages
-            .values()
-            .filter(|r| self.in_scope(&r.address))
-            .collect();
+        let pages = self.recorded_pages_in_scope();
         for record in pages {
             let protected = self
                 .desired_by_address
@@ -1054,12 +1062,8 @@ impl<'a> Planner<'a> {
             }
             self.disconnect(record, "destroy");
         }
-        let links: Vec<&'a LinkRecord> = self
-            .recorded
-            .links
-            .values()
-            .filter(|l| self.in_scope(&l.address) && !self.handled_links.contains(&l.address))
-            .collect();
+        let mut links = self.recorded_links_in_scope();
+        links.retain(|l| !self.handled_links.contains(&l.address));
         for record in links {
             match self.actual.pages.get(&record.page_id) {
                 Some(remote) => self.plan_unwanted_link(record, remote),
@@ -1075,12 +1079,7 @@ impl<'a> Planner<'a> {
         if !self.actual.refreshed {
             return;
         }
-        let pages: Vec<&'a PageRecord> = self
-            .recorded
-            .pages
-            .values()
-            .filter(|r| self.in_scope(&r.address))
-            .collect();
+        let pages = self.recorded_pages_in_scope();
         for record in pages {
             match self.actual.pages.get(&record.page_id) {
                 None => self
@@ -1102,12 +1101,7 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let links: Vec<&'a LinkRecord> = self
-            .recorded
-            .links
-            .values()
-            .filter(|l| self.in_scope(&l.address))
-            .collect();
+        let links = self.recorded_links_in_scope();
         for record in links {
             let apps = self
                 .actual
