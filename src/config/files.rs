@@ -168,6 +168,18 @@ pub(crate) fn read_hcl_file(
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(FileId, Body)> {
+    let id = read_source(path, sources, diags)?;
+    let body = parse_source(id, sources, diags)?;
+    Some((id, body))
+}
+
+/// Reads one file into the source map, reporting unreadable files and
+/// invalid UTF-8.
+pub(crate) fn read_source(
+    path: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<FileId> {
     let bytes = match read_limited(path) {
         Ok(bytes) => bytes,
         Err(message) => {
@@ -196,12 +208,21 @@ pub(crate) fn read_hcl_file(
             return None;
         }
     };
-    let id = sources.add(path.to_path_buf(), text);
+    Some(sources.add(path.to_path_buf(), text))
+}
+
+/// Parses a file already in the source map, reporting excessive nesting and
+/// syntax errors.
+pub(crate) fn parse_source(
+    id: FileId,
+    sources: &Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Body> {
     let text = sources.text(id);
     // hcl-edit bounds nesting depth itself (64 levels) and reports it as a
     // syntax error, so deeply nested input cannot exhaust the stack.
     match hcl_edit::parser::parse_body(text) {
-        Ok(body) => Some((id, body)),
+        Ok(body) => Some(body),
         Err(e) => {
             let loc = e.location();
             // The parser reports 1-based line and column; turn them back into

@@ -8,6 +8,7 @@ mod eval;
 mod files;
 mod functions;
 mod instances;
+mod literal;
 mod refs;
 mod resources;
 #[cfg(test)]

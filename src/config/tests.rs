@@ -1272,3 +1272,57 @@ fn literal_values_are_read_exactly_as_evaluation_would() {
         assert!(super::eval::literal_value(&expr).is_none(), "{src}");
     }
 }
+
+#[test]
+fn literal_variable_files_load_the_same_as_through_the_full_parser() {
+    let main = r#"variable "pages" {
+  type = map(object({ page_id = string, name = string, token = string }))
+}
+variable "extra" {}
+variable "weights" {}
+
+page "p" {
+  for_each     = var.pages
+  page_id      = each.value.page_id
+  name         = "${each.value.name} ${length(var.weights)}"
+  access_token = each.value.token
+}
+"#;
+    let literal = "pages = {\n  b = { page_id = \"2\", name = \"B \\\"two\\\"\", token = \"t2\" }\n  \"a-1\": { page_id = 1, name = \"Caf\\u00e9\", token = \"t1\" },\n}\nweights = [1, -2.5, 3e2] # c\nextra = \"x\"\n";
+    // The same file, except that one value needs evaluating: it takes the
+    // hcl-edit path.
+    let evaluated = literal.replace("extra = \"x\"", "extra = lower(\"X\")");
+    assert!(super::literal::read_attributes(literal).is_some());
+    assert!(super::literal::read_attributes(&evaluated).is_none());
+    // One directory for both, so the locations in the model compare equal.
+    let dir = dir_with(&[("main.hcl", main), ("socialform.sfvars", literal)]);
+    let fast = load(&options(dir.path())).unwrap();
+    std::fs::write(dir.path().join("socialform.sfvars"), &evaluated).unwrap();
+    let full = load(&options(dir.path())).unwrap();
+    assert_eq!(format!("{fast:?}"), format!("{full:?}"));
+    let tokens = |d: &Desired| -> Vec<String> {
+        d.pages
+            .iter()
+            .map(|p| p.access_token.as_ref().unwrap().expose().to_string())
+            .collect()
+    };
+    assert_eq!(tokens(&fast), ["t1", "t2"]);
+    assert_eq!(tokens(&fast), tokens(&full));
+    assert_eq!(fast.pages.len(), 2);
+    assert_eq!(fast.pages[0].page_id, "1");
+    assert_eq!(fast.pages[0].name.as_deref(), Some("Café 3"));
+}
+
+#[test]
+fn literal_variable_files_with_mistakes_get_the_usual_diagnostics() {
+    // Both files read as literals; the undeclared name and the wrong type
+    // send them to the full path, which reports where the mistake is.
+    let main = "variable \"n\" {\n  type = number\n}\n";
+    let diags = err(&[
+        ("main.hcl", main),
+        ("socialform.sfvars", "n = 1\nnope = 2\n"),
+    ]);
+    assert_at(&diags, 2, 1, "there is no variable named `nope`");
+    let diags = err(&[("main.hcl", main), ("socialform.sfvars", "n = [1]\n")]);
+    assert_at(&diags, 1, 5, "invalid value for variable `n`");
+}

@@ -8,7 +8,7 @@
 
 use super::diagnostic::{Diagnostic, suggest};
 use super::eval::{Evaluator, Scope, VarState};
-use super::files::{Sources, files_matching, read_hcl_file};
+use super::files::{Sources, files_matching, parse_source, read_source};
 use super::resources::{Attr, Decls, VariableDecl};
 use super::types::{Ty, convert};
 use super::{CliVar, LoadOptions};
@@ -221,6 +221,21 @@ fn example(ty: &Ty, name: &str) -> String {
     }
 }
 
+/// The values a literal-only variable file sets, when every name is a
+/// declared variable and every value converts to its type; `None` (and the
+/// full path, with its diagnostics) otherwise. Values are converted before
+/// any is kept, so a declined file has changed nothing.
+fn literal_values(text: &str, decls: &Decls) -> Option<Vec<(String, VarState)>> {
+    let attrs = super::literal::read_attributes(text)?;
+    let mut out = Vec::with_capacity(attrs.len());
+    for (name, value) in attrs {
+        let v = decls.variables.iter().find(|v| v.name == name)?;
+        let value = convert(value, &v.ty).ok()?;
+        out.push((name, VarState::Set(value)));
+    }
+    Some(out)
+}
+
 fn from_file(
     path: &Path,
     sources: &mut Sources,
@@ -228,10 +243,17 @@ fn from_file(
     values: &mut HashMap<String, VarState>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let Some((file, body)) = read_hcl_file(path, sources, diags) else {
+    let Some(file) = read_source(path, sources, diags) else {
         return;
     };
     let sources: &Sources = sources;
+    if let Some(fast) = literal_values(sources.text(file), decls) {
+        values.extend(fast);
+        return;
+    }
+    let Some(body) = parse_source(file, sources, diags) else {
+        return;
+    };
     let span = |r: Option<std::ops::Range<usize>>| super::files::Span {
         file,
         range: r.unwrap_or(0..0),
