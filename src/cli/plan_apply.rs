@@ -54,11 +54,19 @@ struct Prepared {
     refreshed: bool,
     lineage: String,
     serial: u64,
-    digest: String,
     plan: Plan,
     store: Arc<SledStore>,
     connection: Connection,
     _lock: StateLock,
+}
+
+impl Prepared {
+    /// The configuration's digest, for saved plans only: it fingerprints
+    /// every token, work a plain plan or apply has no use for.
+    fn digest(&self) -> String {
+        let fingerprinter = self.store.fingerprinter();
+        configuration_digest(&self.desired, &|token| fingerprinter.fingerprint(token))
+    }
 }
 
 fn parse_addresses(flag: &str, values: &[String]) -> anyhow::Result<Vec<Address>> {
@@ -120,7 +128,6 @@ async fn prepare(
     let plan = plan::plan(&desired, &recorded, &actual, &options, &fingerprint)?;
     timer.mark("diff");
     Ok(Prepared {
-        digest: configuration_digest(&desired, &fingerprint),
         desired,
         options,
         refreshed: refresh_remote,
@@ -168,7 +175,7 @@ async fn prepare_saved(
             saved.serial, prepared.serial
         )));
     }
-    if prepared.digest != saved.configuration_digest {
+    if prepared.digest() != saved.configuration_digest {
         return Err(stale(
             "the configuration (or a variable or token it uses) changed since it was made".into(),
         ));
@@ -216,7 +223,7 @@ pub async fn plan(
             refreshed: prepared.refreshed,
             lineage: prepared.lineage.clone(),
             serial: prepared.serial,
-            configuration_digest: prepared.digest.clone(),
+            configuration_digest: prepared.digest(),
             plan: plan.clone(),
         };
         saved.write(&path)?;
