@@ -9,6 +9,8 @@
 //! `wait4`, so no external `time` binary is needed. Nothing here asserts on
 //! time: it prints figures and the targets they are measured against.
 
+mod common;
+
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
@@ -360,28 +362,6 @@ struct Project {
     url: String,
 }
 
-const MAIN_HCL: &str = r#"variable "pages" {
-  description = "key => { page_id, name, token }"
-}
-
-variable "links" {
-  description = "key => application id, for the linked half"
-}
-
-page "p" {
-  for_each     = var.pages
-  page_id      = each.value.page_id
-  name         = each.value.name
-  access_token = each.value.token
-}
-
-link "l" {
-  for_each    = var.links
-  page        = page.p[each.key].page_id
-  application = each.value
-}
-"#;
-
 impl Project {
     fn new(pages: usize, apps: &[String], url: &str) -> anyhow::Result<Project> {
         let dir = tempfile::tempdir()?;
@@ -392,7 +372,7 @@ impl Project {
             apps: apps.to_vec(),
             url: url.to_string(),
         };
-        std::fs::write(project.path.join("main.hcl"), MAIN_HCL)?;
+        std::fs::write(project.path.join("main.hcl"), common::FOR_EACH_MAIN_HCL)?;
         project.write_vars(0, 0)?;
         Ok(project)
     }

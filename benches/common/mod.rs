@@ -123,11 +123,15 @@ pub fn actual(connected: usize, fingerprinter: &Fingerprinter) -> Actual {
     actual
 }
 
-/// `main.hcl` with one `for_each` page block and one link block over
-/// variables set in `socialform.sfvars`.
-pub fn for_each_config(dir: &std::path::Path, pages: usize) {
-    let main = r#"variable "pages" {}
-variable "links" {}
+/// One `for_each` page block and one link block over variables set in
+/// `socialform.sfvars`: the configuration every 10k-page bench measures.
+pub const FOR_EACH_MAIN_HCL: &str = r#"variable "pages" {
+  description = "key => { page_id, name, token }"
+}
+
+variable "links" {
+  description = "key => application id, for the linked half"
+}
 
 page "p" {
   for_each     = var.pages
@@ -142,6 +146,10 @@ link "l" {
   application = each.value
 }
 "#;
+
+/// `main.hcl` (`FOR_EACH_MAIN_HCL`) and its `socialform.sfvars`.
+pub fn for_each_config(dir: &std::path::Path, pages: usize) {
+    let main = FOR_EACH_MAIN_HCL;
     let mut vars = String::from("pages = {\n");
     for i in 0..pages {
         writeln!(
