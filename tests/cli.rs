@@ -316,3 +316,30 @@ fn validate_reports_success() {
         run.stdout
     );
 }
+
+#[test]
+fn every_example_applies_and_then_has_nothing_to_do() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for example in ["quickstart", "fleet", "move-application"] {
+        let project = Project::new();
+        for entry in std::fs::read_dir(examples.join(example)).unwrap() {
+            let path = entry.unwrap().path();
+            let is_config = path
+                .extension()
+                .is_some_and(|e| e == "hcl" || e == "sfvars");
+            if is_config {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                project.write(name, &std::fs::read_to_string(&path).unwrap());
+            }
+        }
+        let apply = project.run(&["apply", "--auto-approve"]);
+        assert_eq!(apply.code, 0, "{example}: {}{}", apply.stdout, apply.stderr);
+        assert!(
+            apply.stdout.contains("Apply complete!"),
+            "{example}: {}",
+            apply.stdout
+        );
+        let plan = project.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(plan.code, 0, "{example} is not converged: {}", plan.stdout);
+    }
+}
