@@ -346,21 +346,14 @@ impl Evaluator<'_> {
         out: &mut Outputs,
     ) -> Option<Value> {
         let page_attr = &decl.attrs["page"];
-        let page_id = match self.eval(page_attr, scope, each) {
-            Some(Value::String(s)) if is_page_id(&s) => Some(s),
-            Some(Value::String(s)) => {
+        let page_help = "reference a page: page = page.NAME.page_id";
+        let page_id = match self.string_attr(page_attr, scope, each, page_help) {
+            Some(s) if is_page_id(&s) => Some(s),
+            Some(s) => {
                 self.error(
                     &page_attr.expr_span,
                     format!("page must be a page_id (all digits), got {s:?}"),
-                    Some("reference a page: page = page.NAME.page_id".into()),
-                );
-                None
-            }
-            Some(other) => {
-                self.error(
-                    &page_attr.expr_span,
-                    format!("page must be a page_id string, got {}", type_name(&other)),
-                    Some("reference a page: page = page.NAME.page_id".into()),
+                    Some(page_help.into()),
                 );
                 None
             }
