@@ -24,19 +24,8 @@ fn page_id(i: usize) -> String {
 
 /// `PAGES` pages, every other one linked to APP1.
 fn config() -> String {
-    let mut text = String::from("variable \"token\" {\n  sensitive = true\n}\n");
-    for i in 0..PAGES {
-        text.push_str(&format!(
-            "page \"p{i}\" {{\n  page_id      = \"{}\"\n  name         = \"Page {i}\"\n  access_token = var.token\n}}\n",
-            page_id(i)
-        ));
-        if i.is_multiple_of(2) {
-            text.push_str(&format!(
-                "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
-            ));
-        }
-    }
-    text
+    let ids: Vec<String> = (0..PAGES).map(page_id).collect();
+    fleet_config(&ids, true, 2)
 }
 
 /// What the sandbox holds: page id → (name, applications).

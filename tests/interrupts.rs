@@ -21,19 +21,8 @@ fn page_id(i: usize) -> String {
 }
 
 fn config() -> String {
-    let mut text = String::from("variable \"token\" {\n  sensitive = true\n}\n");
-    for i in 0..PAGES {
-        text.push_str(&format!(
-            "page \"p{i}\" {{\n  page_id      = \"{}\"\n  access_token = var.token\n}}\n",
-            page_id(i)
-        ));
-        if i.is_multiple_of(3) {
-            text.push_str(&format!(
-                "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
-            ));
-        }
-    }
-    text
+    let ids: Vec<String> = (0..PAGES).map(page_id).collect();
+    fleet_config(&ids, false, 3)
 }
 
 /// A slow sandbox (every request waits `latency_ms`) and a project pointing

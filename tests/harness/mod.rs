@@ -270,3 +270,25 @@ pub fn contains_bytes(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// A fleet of pages whose token comes from `var.token`: one page per id,
+/// named "Page N" when `named`, and every `link_every`-th page linked to APP1.
+pub fn fleet_config(page_ids: &[String], named: bool, link_every: usize) -> String {
+    let mut text = String::from("variable \"token\" {\n  sensitive = true\n}\n");
+    for (i, page_id) in page_ids.iter().enumerate() {
+        let name = if named {
+            format!("  name         = \"Page {i}\"\n")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "page \"p{i}\" {{\n  page_id      = \"{page_id}\"\n{name}  access_token = var.token\n}}\n"
+        ));
+        if i % link_every == 0 {
+            text.push_str(&format!(
+                "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
+            ));
+        }
+    }
+    text
+}
