@@ -2,14 +2,28 @@
 //! endpoints, never one request per resource) and reduce it to `Actual`.
 
 use crate::actual::{Actual, RemoteApplication, RemotePage};
+use crate::desired::Desired;
 use crate::remote::{ApiError, Client};
-use crate::state::Fingerprinter;
+use crate::state::{Fingerprinter, Recorded};
+
+/// How many pages refresh should expect to find: the larger of what the
+/// configuration declares and what state holds.
+pub fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
+    desired.pages.len().max(recorded.pages.len())
+}
 
 /// Reads every messenger account and every application, concurrently.
-/// Tokens the API returns are fingerprinted and dropped here.
-pub async fn refresh(client: &Client, fingerprinter: &Fingerprinter) -> Result<Actual, ApiError> {
+/// `expected_pages` is a guess of how many pages the account has (the larger
+/// of state's and the configuration's count): it lets the first round of
+/// list requests ask for more than one page. Tokens the API returns are
+/// fingerprinted and dropped here.
+pub async fn refresh(
+    client: &Client,
+    fingerprinter: &Fingerprinter,
+    expected_pages: usize,
+) -> Result<Actual, ApiError> {
     let (accounts, applications) = tokio::try_join!(
-        client.list_accounts(Some("messenger")),
+        client.list_accounts_expecting(Some("messenger"), expected_pages),
         client.list_applications()
     )?;
     let pages = accounts

@@ -7,7 +7,7 @@ use crate::desired::{Desired, ProviderSettings};
 use crate::remote::{Client, ClientConfig, RetryPolicy};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
 use crate::secret::Secret;
-use crate::state::{SledStore, StateLock};
+use crate::state::{Recorded, SledStore, StateLock, StateStore};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +27,15 @@ pub struct Workspace {
     pub env: Vec<(String, String)>,
     /// Timeout and retries of the API client.
     pub network: NetworkOptions,
+}
+
+/// The state store, locked, and what it holds.
+pub struct OpenedState {
+    pub lock: StateLock,
+    pub store: SledStore,
+    pub recorded: Recorded,
+    /// How long taking the lock, opening and loading took (phase timings).
+    pub took: Duration,
 }
 
 /// How the API client copes with a slow or failing API.
@@ -100,6 +109,55 @@ impl Workspace {
         let lock = StateLock::acquire(&self.state_dir, command, lock_timeout)?;
         let store = SledStore::open(&self.state_dir)?;
         Ok((lock, store))
+    }
+
+    /// `open_state` and `load` of the store, run on their own thread while
+    /// `work` (loading the configuration) runs on this one: at 10,000 pages
+    /// each takes tens of milliseconds, and neither needs the other.
+    ///
+    /// Only state that already exists is opened early. Creating a store is
+    /// left until `work` has succeeded, so that a configuration error leaves
+    /// no new state directory behind, as it did when the two ran in turn.
+    /// When `work` fails its error is returned at once; a thread still
+    /// waiting for the lock is left to give up on its own.
+    pub fn open_state_alongside<T, E>(
+        &self,
+        command: &str,
+        lock_timeout: Duration,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> anyhow::Result<(T, OpenedState)>
+    where
+        anyhow::Error: From<E>,
+    {
+        let open = move |workspace: &Workspace, command: &str| -> anyhow::Result<OpenedState> {
+            let started = std::time::Instant::now();
+            let (lock, store) = workspace.open_state(command, lock_timeout)?;
+            let recorded = store.load()?;
+            Ok(OpenedState {
+                lock,
+                store,
+                recorded,
+                took: started.elapsed(),
+            })
+        };
+        let early = if self.state_dir.join("db").exists() {
+            let workspace = self.clone();
+            let command = command.to_string();
+            std::thread::Builder::new()
+                .name("state-open".into())
+                .spawn(move || open(&workspace, &command))
+                .ok()
+        } else {
+            None
+        };
+        let done = work()?;
+        let opened = match early {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("internal error: opening the state panicked"))??,
+            None => open(self, command)?,
+        };
+        Ok((done, opened))
     }
 
     /// The API client for the configured endpoint, starting the in-process

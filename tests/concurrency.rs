@@ -22,7 +22,7 @@ fn a_second_run_sees_the_holder_and_lock_timeout_waits_for_it() {
     // Slow enough that the first apply is still running when the others start.
     let sandbox = Sandbox::start_with(&["--latency-ms", "150"]);
     let project = Project::against(&sandbox);
-    project.write("main.hcl", &pages(6));
+    project.write("main.hcl", &pages(12));
 
     let mut first = Command::new(BIN)
         .args([
@@ -72,6 +72,18 @@ fn a_second_run_sees_the_holder_and_lock_timeout_waits_for_it() {
         "names the holder's command: {}",
         second.stderr
     );
+
+    // A configuration error does not wait for the lock: state is opened
+    // alongside the configuration, and the error ends the run at once.
+    project.write("broken.hcl", "page \"x\" {\n  page_id = \n}\n");
+    let broken = project.run(&["plan", "--lock-timeout", "60s"]);
+    broken.assert_code(1);
+    assert!(broken.stderr.contains("broken.hcl:2"), "{}", broken.stderr);
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the configuration error waited for the lock holder to finish"
+    );
+    std::fs::remove_file(project.path().join("broken.hcl")).unwrap();
 
     let waiting = project.run(&["plan", "--lock-timeout", "60s", "--detailed-exitcode"]);
     let status = first.wait().unwrap();

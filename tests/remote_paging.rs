@@ -81,6 +81,93 @@ async fn falls_back_to_the_default_page_size_when_100_is_refused() {
 }
 
 #[tokio::test]
+async fn a_good_guess_reads_the_same_pages_and_nothing_more() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_messenger_pages(&raw, 250).await;
+    raw.clear_requests().await;
+
+    let accounts = client(&sandbox)
+        .list_accounts_expecting(None, 250)
+        .await
+        .unwrap();
+    let ids: std::collections::BTreeSet<_> = accounts.iter().map(|a| &a.external_id).collect();
+    assert_eq!((accounts.len(), ids.len()), (250, 250));
+    assert_eq!(
+        list_queries(&raw.requests().await, "/beta/chatapp-accounts"),
+        [
+            "page_number=1&page_size=100",
+            "page_number=2&page_size=100",
+            "page_number=3&page_size=100",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn guessed_pages_are_asked_for_before_the_first_page_answers() {
+    // The server refuses page_size=100, so the first page's answer is a 400:
+    // a client that waited for it would never ask for page 2 at that size.
+    let sandbox = sandbox().await;
+    sandbox.set_max_page_size(20);
+    let raw = Raw::new(&sandbox);
+    seed_messenger_pages(&raw, 45).await;
+    raw.clear_requests().await;
+
+    let accounts = client(&sandbox)
+        .list_accounts_expecting(None, 250)
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 45, "the refused guesses are dropped");
+    assert_eq!(
+        list_queries(&raw.requests().await, "/beta/chatapp-accounts"),
+        [
+            "page_number=1&page_size=100",
+            "page_number=1&page_size=20",
+            "page_number=2&page_size=100",
+            "page_number=2&page_size=20",
+            "page_number=3&page_size=100",
+            "page_number=3&page_size=20",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_guess_too_high_costs_at_most_a_round_of_requests() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_messenger_pages(&raw, 250).await;
+    raw.clear_requests().await;
+
+    let accounts = client(&sandbox)
+        .list_accounts_expecting(None, 1_000_000)
+        .await
+        .unwrap();
+    let ids: std::collections::BTreeSet<_> = accounts.iter().map(|a| &a.external_id).collect();
+    assert_eq!(
+        (accounts.len(), ids.len()),
+        (250, 250),
+        "pages past the end add nothing"
+    );
+    // One slot of the first round is left for the application list.
+    assert_eq!(raw.requests().await.len(), 15);
+}
+
+#[tokio::test]
+async fn a_guess_too_low_reads_the_rest_as_usual() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_messenger_pages(&raw, 250).await;
+    raw.clear_requests().await;
+
+    let accounts = client(&sandbox)
+        .list_accounts_expecting(None, 150)
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 250);
+    assert_eq!(raw.requests().await.len(), 3);
+}
+
+#[tokio::test]
 async fn provider_filter_is_sent_and_honoured() {
     let sandbox = sandbox().await;
     let raw = Raw::new(&sandbox);

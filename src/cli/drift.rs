@@ -8,7 +8,7 @@ use super::args::{DriftArgs, GlobalArgs};
 use super::{EXIT_CHANGES, EXIT_OK};
 use crate::config::CliVar;
 use crate::plan::drift_report;
-use crate::refresh::refresh;
+use crate::refresh::{expected_pages, refresh};
 use crate::render::{self, Style};
 use crate::state::{Fingerprinter, Recorded, SledStore, StateLock, StateStore};
 use crate::workspace::Workspace;
@@ -39,9 +39,13 @@ pub async fn run(
     };
 
     let connection = workspace.connect(&desired.provider).await?;
-    let actual = refresh(&connection.client, &fingerprinter)
-        .await
-        .context("could not read the remote side (refresh)")?;
+    let actual = refresh(
+        &connection.client,
+        &fingerprinter,
+        expected_pages(&desired, &recorded),
+    )
+    .await
+    .context("could not read the remote side (refresh)")?;
     let mut report = drift_report(&desired, &recorded, &actual, &|token| {
         fingerprinter.fingerprint(token)
     });

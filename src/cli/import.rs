@@ -9,7 +9,7 @@ use crate::address::{Address, ResourceKind};
 use crate::config::CliVar;
 use crate::desired::Desired;
 use crate::generate::{self, GeneratedPage};
-use crate::refresh::refresh;
+use crate::refresh::{expected_pages, refresh};
 use crate::remote::ApiError;
 use crate::state::{HistoryEntry, LinkRecord, PageRecord, StateOp, StateStore, now_rfc3339};
 use crate::workspace::Workspace;
@@ -215,9 +215,13 @@ async fn generate_all(
     let recorded = store.load()?;
     let fingerprinter = store.fingerprinter();
     let connection = workspace.connect(&desired.provider).await?;
-    let actual = refresh(&connection.client, &fingerprinter)
-        .await
-        .context("could not read the remote side (refresh)")?;
+    let actual = refresh(
+        &connection.client,
+        &fingerprinter,
+        expected_pages(&desired, &recorded),
+    )
+    .await
+    .context("could not read the remote side (refresh)")?;
 
     let known: BTreeSet<&str> = recorded
         .pages

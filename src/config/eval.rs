@@ -97,6 +97,10 @@ fn value_bytes(v: &Value) -> usize {
     }
 }
 
+fn index_array(value: &Value, index: u64) -> Option<&Value> {
+    value.as_array()?.get(usize::try_from(index).ok()?)
+}
+
 fn all_finite(v: &Value) -> bool {
     match v {
         Value::Number(n) => n.as_f64().is_some_and(f64::is_finite),
@@ -491,6 +495,17 @@ impl<'a> Evaluator<'a> {
         {
             return Some(v);
         }
+        // Most attributes of a for_each block are plain lookups into values
+        // already evaluated (`each.value.page_id`, `page.p[each.key].page_id`,
+        // `var.x`). Walking those directly skips building an hcl context and
+        // converting the expression, which was most of the time spent
+        // evaluating a 10,000-instance block. Any other shape, and any lookup
+        // that misses, goes through hcl so that its error is the one reported.
+        if let Some(v) = self.lookup(&attr.expr, each, 0)
+            && all_finite(v)
+        {
+            return Some(v.clone());
+        }
         let ctx = self.context(&info, each);
         let expr: hcl::Expression = attr.expr.clone().into();
         // hcl-primitives debug-asserts that arithmetic stays finite, so `1/0`
@@ -529,6 +544,78 @@ impl<'a> Evaluator<'a> {
         .unwrap_or_else(|| attr.expr_span.clone());
         self.error(&at, describe(error.kind()), None);
         None
+    }
+
+    /// The value a traversal of plain lookups leads to, if every step
+    /// finds something: a root (`each`, `var.NAME`, `local.NAME`,
+    /// `page.NAME`, `link.NAME`) followed by attribute names, literal
+    /// indexes, or indexes that are themselves such lookups. The steps mean
+    /// what they mean in hcl's evaluator: a name or a string index looks up
+    /// an object key, an unsigned integer indexes an array.
+    fn lookup<'v>(
+        &'v self,
+        expr: &hcl_edit::expr::Expression,
+        each: Option<&'v Value>,
+        depth: usize,
+    ) -> Option<&'v Value> {
+        use hcl_edit::expr::{Expression as E, TraversalOperator as Op};
+        // An index nested in an index nested in…: leave those to hcl.
+        if depth > 4 {
+            return None;
+        }
+        let E::Traversal(traversal) = expr else {
+            return None;
+        };
+        let E::Variable(root) = &traversal.expr else {
+            return None;
+        };
+        let mut operators = traversal.operators.iter().map(|op| op.value());
+        let mut current = match root.as_str() {
+            "each" => each?,
+            named => {
+                let Some(Op::GetAttr(name)) = operators.next() else {
+                    return None;
+                };
+                let name = name.as_str();
+                match named {
+                    "var" => match self.vars.get(name)? {
+                        VarState::Set(v) => v,
+                        VarState::Unset => return None,
+                    },
+                    "local" => self.locals.get(name)?,
+                    "page" => self.pages.get(name)?,
+                    "link" => self.links.get(name)?,
+                    _ => return None,
+                }
+            }
+        };
+        for operator in operators {
+            current = match operator {
+                Op::GetAttr(name) => current.as_object()?.get(name.as_str())?,
+                Op::LegacyIndex(index) => index_array(current, *index.value())?,
+                Op::Index(index) => {
+                    let literal;
+                    let index = match index {
+                        E::String(s) => {
+                            literal = Value::String(s.value().clone());
+                            &literal
+                        }
+                        E::Number(n) => {
+                            literal = Value::Number(*n.value());
+                            &literal
+                        }
+                        nested => self.lookup(nested, each, depth + 1)?,
+                    };
+                    match index {
+                        Value::String(key) => current.as_object()?.get(key.as_str())?,
+                        Value::Number(n) => index_array(current, n.as_u64()?)?,
+                        _ => return None,
+                    }
+                }
+                Op::AttrSplat(_) | Op::FullSplat(_) => return None,
+            };
+        }
+        Some(current)
     }
 
     /// True when `attr` refers to a declared variable that has no value.

@@ -121,6 +121,7 @@ impl Evaluator<'_> {
             }
             Value::Array(items) => {
                 let mut out: Vec<(Option<String>, Option<Value>)> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 for item in items {
                     let Value::String(s) = item else {
                         self.error(
@@ -130,7 +131,7 @@ impl Evaluator<'_> {
                         );
                         return None;
                     };
-                    if out.iter().any(|(k, _)| k.as_deref() == Some(s.as_str())) {
+                    if !seen.insert(s.clone()) {
                         self.error(
                             &attr.expr_span,
                             format!("for_each gives the key {s:?} twice, so {}.{}[{s:?}] would be declared twice", decl.kind.as_str(), decl.name),
@@ -198,10 +199,7 @@ impl Evaluator<'_> {
             let each = key.as_ref().map(|k| {
                 let mut m = Map::new();
                 m.insert("key".to_string(), Value::from(k.as_str()));
-                m.insert(
-                    "value".to_string(),
-                    each_value.clone().unwrap_or(Value::Null),
-                );
+                m.insert("value".to_string(), each_value.unwrap_or(Value::Null));
                 Value::Object(m)
             });
             let address = match decl.kind {

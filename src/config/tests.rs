@@ -827,6 +827,87 @@ link "l" {
     );
 }
 
+#[test]
+fn plain_lookups_give_what_hcl_gives() {
+    // Each `name` is its `page_id` expression in parentheses, which hcl
+    // evaluates in full; the bare `page_id` takes the direct lookup.
+    let src = r#"variable "ids" {
+  default = ["101", "102", "103"]
+}
+variable "i" {
+  default = 2
+}
+variable "m" {
+  default = { inner = { id = "104" }, "with space" = "105" }
+}
+page "a" {
+  page_id      = var.ids[1]
+  name         = (var.ids[1])
+  access_token = "t"
+}
+page "b" {
+  page_id      = var.ids.0
+  name         = (var.ids.0)
+  access_token = "t"
+}
+page "c" {
+  page_id      = var.ids[var.i]
+  name         = (var.ids[var.i])
+  access_token = "t"
+}
+page "d" {
+  page_id      = var.m["inner"].id
+  name         = (var.m["inner"].id)
+  access_token = "t"
+}
+page "e" {
+  page_id      = var.m["with space"]
+  name         = (var.m["with space"])
+  access_token = "t"
+}
+"#;
+    let desired = ok(&[("main.hcl", src)]);
+    let got: Vec<(String, String, Option<String>)> = desired
+        .pages
+        .iter()
+        .map(|p| (p.address.to_string(), p.page_id.clone(), p.name.clone()))
+        .collect();
+    let expected = [
+        ("page.a", "102"),
+        ("page.b", "101"),
+        ("page.c", "103"),
+        ("page.d", "104"),
+        ("page.e", "105"),
+    ];
+    assert_eq!(
+        got,
+        expected
+            .iter()
+            .map(|(a, id)| (a.to_string(), id.to_string(), Some(id.to_string())))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_lookup_that_misses_reports_hcls_error_where_it_is() {
+    let src = r#"variable "ids" {
+  default = ["101"]
+}
+page "a" {
+  page_id      = var.ids[7]
+  access_token = "t"
+}
+page "b" {
+  page_id      = var.ids.nope
+  access_token = "t"
+}
+"#;
+    let diags = err(&[("main.hcl", src)]);
+    assert_eq!(diags.len(), 2, "{}", diags.render());
+    assert_at(&diags, 5, 18, "index 7 is out of range");
+    assert_at(&diags, 9, 18, "expected an object, got list");
+}
+
 // ---- variables ----
 
 const VAR_SRC: &str = "variable \"v\" {\n  default = \"default\"\n}\npage \"p\" {\n  page_id = \"1\"\n  name = var.v\n  access_token = \"tok1\"\n}\n";

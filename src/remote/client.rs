@@ -12,6 +12,7 @@ use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -202,25 +203,61 @@ impl Client {
     /// list requests as the server allows: the first page reveals how many
     /// there are, the rest are fetched concurrently.
     pub async fn list_accounts(&self, provider: Option<&str>) -> Result<Vec<Account>, ApiError> {
-        let first = match self.list_accounts_page(provider, 1, LARGEST_PAGE).await {
-            Ok(page) => page,
+        self.list_accounts_expecting(provider, 0).await
+    }
+
+    /// `list_accounts`, given a guess of how many accounts there are (refresh
+    /// takes it from state and configuration). Without a guess the first
+    /// round of requests carries one page, since only that page says how
+    /// many follow; with one, the pages the guess implies are asked for in
+    /// the same round, and a 10,000-page account is read a round sooner. A
+    /// guess too high costs at most `LIST_CONCURRENCY - 2` requests for pages
+    /// past the end, whose answers are dropped.
+    pub async fn list_accounts_expecting(
+        &self,
+        provider: Option<&str>,
+        expected_accounts: usize,
+    ) -> Result<Vec<Account>, ApiError> {
+        // One slot of the first round is left for the application list,
+        // which refresh reads alongside.
+        let guessed_pages = expected_accounts
+            .div_ceil(LARGEST_PAGE as usize)
+            .clamp(1, LIST_CONCURRENCY - 1) as u32;
+        let (first, early) = tokio::join!(
+            self.list_accounts_page(provider, 1, LARGEST_PAGE),
+            self.accounts_pages_settled(provider, 2..=guessed_pages, LARGEST_PAGE)
+        );
+        let (first, mut early) = match first {
+            Ok(page) => (page, early),
             // A server with a smaller limit refuses the size outright; its
-            // documented default always works.
-            Err(ApiError::Invalid { .. }) => {
+            // documented default always works. The early pages asked for
+            // the refused size too.
+            Err(ApiError::Invalid { .. }) => (
                 self.list_accounts_page(provider, 1, DEFAULT_ACCOUNT_PAGE)
-                    .await?
-            }
+                    .await?,
+                HashMap::new(),
+            ),
             Err(e) => return Err(e),
         };
         let size = first.page_size.max(1);
+        // A page read at another size would not line up with the others.
+        early.retain(|_, page| page.as_ref().is_ok_and(|p| p.page_size == size));
         let mut pages = vec![first];
 
         match pages[0].last_page {
             Some(last) if last > MAX_LIST_PAGES => return Err(too_many_pages("account", last)),
             Some(last) if last > 1 => {
+                let mut have = Vec::new();
+                let mut missing = Vec::new();
+                for n in 2..=last {
+                    match early.remove(&n) {
+                        Some(Ok(page)) => have.push(page),
+                        _ => missing.push(n),
+                    }
+                }
                 let owned = provider.map(str::to_owned);
                 let rest = self
-                    .fetch_concurrently(2..=last, move |client, n| {
+                    .fetch_concurrently(missing, move |client, n| {
                         let provider = owned.clone();
                         async move {
                             client
@@ -229,7 +266,9 @@ impl Client {
                         }
                     })
                     .await?;
-                pages.extend(rest);
+                have.extend(rest);
+                have.sort_by_key(|p| p.page_number);
+                pages.extend(have);
             }
             Some(_) => {}
             None => {
@@ -248,7 +287,11 @@ impl Client {
                         return Err(too_many_pages("account", next));
                     }
                     number = next;
-                    pages.push(self.list_accounts_page(provider, number, size).await?);
+                    let page = match early.remove(&number) {
+                        Some(Ok(page)) => page,
+                        _ => self.list_accounts_page(provider, number, size).await?,
+                    };
+                    pages.push(page);
                 }
             }
         }
@@ -261,6 +304,37 @@ impl Client {
             .flat_map(|p| p.accounts)
             .filter(|a| seen.insert((a.provider.clone(), a.external_id.clone())))
             .collect())
+    }
+
+    /// Reads the account list pages `numbers` all at once, keeping each
+    /// answer, failures included: these are guesses, and a page past the end
+    /// may fail without meaning anything.
+    async fn accounts_pages_settled(
+        &self,
+        provider: Option<&str>,
+        numbers: std::ops::RangeInclusive<u32>,
+        size: u32,
+    ) -> HashMap<u32, Result<AccountsPage, ApiError>> {
+        let mut tasks = JoinSet::new();
+        for n in numbers {
+            let client = self.clone();
+            let provider = provider.map(str::to_owned);
+            tasks.spawn(async move {
+                (
+                    n,
+                    client
+                        .list_accounts_page(provider.as_deref(), n, size)
+                        .await,
+                )
+            });
+        }
+        let mut pages = HashMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((n, page)) = joined {
+                pages.insert(n, page);
+            }
+        }
+        pages
     }
 
     /// One page of the account list.
@@ -473,7 +547,7 @@ impl Client {
     /// The first failure wins; the other fetches are abandoned.
     async fn fetch_concurrently<T, F, Fut>(
         &self,
-        pages: std::ops::RangeInclusive<u32>,
+        pages: impl IntoIterator<Item = u32>,
         fetch: F,
     ) -> Result<Vec<T>, ApiError>
     where
@@ -483,7 +557,7 @@ impl Client {
     {
         // Tasks are spawned as slots free up, so a server announcing a huge
         // page count costs requests, not memory.
-        let mut pages = pages;
+        let mut pages = pages.into_iter();
         let mut tasks = JoinSet::new();
         let mut results = Vec::new();
         loop {

@@ -95,7 +95,12 @@ impl Pacer {
                 }
                 (start, state.generation)
             };
-            tokio::time::sleep_until(start).await;
+            // Only an actual wait goes through the timer: tokio rounds a
+            // deadline up to its next millisecond tick, so even a deadline of
+            // `now` parked every request for up to a millisecond.
+            if start > Instant::now() {
+                tokio::time::sleep_until(start).await;
+            }
             let current = self
                 .state
                 .lock()

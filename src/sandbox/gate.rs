@@ -20,19 +20,28 @@ pub async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next:
     if path.starts_with(CONTROL_PREFIX) {
         return next.run(request).await;
     }
+    let arrived = Instant::now();
     let method = request.method().clone();
     let query = request.uri().query().unwrap_or("").to_owned();
     let seq = shared.log_arrival(method.as_str(), &path, &query);
 
-    let response = gated(&shared, method, request, next).await;
+    let response = gated(&shared, arrived, method, request, next).await;
     shared.log_status(seq, response.status().as_u16());
     response
 }
 
-async fn gated(shared: &Shared, method: Method, request: Request, next: Next) -> Response {
+async fn gated(
+    shared: &Shared,
+    arrived: Instant,
+    method: Method,
+    request: Request,
+    next: Next,
+) -> Response {
     let faults = shared.faults();
     if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        shared
+            .delay_until(arrived + Duration::from_millis(faults.latency_ms))
+            .await;
     }
     // Every API request counts against the limit, authenticated or not, as
     // on a real front door.

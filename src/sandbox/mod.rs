@@ -10,6 +10,7 @@ mod auth;
 mod control;
 mod faults;
 mod gate;
+mod latency;
 mod log;
 mod problem;
 mod request;

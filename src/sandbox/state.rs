@@ -3,11 +3,13 @@
 
 use super::Faults;
 use super::faults::RateLimiter;
+use super::latency::LatencyTimer;
 use super::log::LoggedRequest;
 use super::store::Store;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
 pub struct Shared {
     pub api_key: String,
@@ -18,6 +20,9 @@ pub struct Shared {
     rate: Mutex<RateLimiter>,
     log: Mutex<RequestLog>,
     max_page_size: AtomicU32,
+    /// Started on the first request that has latency to serve; `None` if
+    /// its thread could not be started.
+    latency: OnceLock<Option<LatencyTimer>>,
 }
 
 /// Entries carry a sequence number so that a request's status can be filled
@@ -57,6 +62,7 @@ impl Shared {
             rate: Mutex::new(RateLimiter::default()),
             log: Mutex::new(RequestLog::default()),
             max_page_size: AtomicU32::new(DEFAULT_MAX_PAGE_SIZE),
+            latency: OnceLock::new(),
         }
     }
 
@@ -70,6 +76,14 @@ impl Shared {
 
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.faults) = faults;
+    }
+
+    /// Holds a request until `deadline`, to the tenth of a millisecond.
+    pub async fn delay_until(&self, deadline: Instant) {
+        match self.latency.get_or_init(|| LatencyTimer::start().ok()) {
+            Some(timer) => timer.wait_until(deadline).await,
+            None => tokio::time::sleep_until(deadline.into()).await,
+        }
     }
 
     pub fn rate(&self) -> MutexGuard<'_, RateLimiter> {
