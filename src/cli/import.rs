@@ -218,7 +218,7 @@ async fn generate_all(
     let actual = refresh(
         &connection.client,
         &fingerprinter,
-        expected_pages(&desired, &recorded),
+        expected_pages(desired, &recorded),
     )
     .await
     .context("could not read the remote side (refresh)")?;

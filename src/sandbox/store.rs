@@ -5,7 +5,7 @@
 use super::seal::Sealer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// One external account as the sandbox stores and serves it.
@@ -84,7 +84,11 @@ impl Persist {
 
 #[derive(Default)]
 pub struct Store {
-    pub accounts: BTreeMap<AccountKey, StoredAccount>,
+    accounts: BTreeMap<AccountKey, StoredAccount>,
+    /// Accounts per provider, kept with `accounts`: every list request
+    /// reports the total, and counting 10,000 accounts for each of a
+    /// hundred pages was most of what a list request cost.
+    per_provider: HashMap<String, usize>,
     pub applications: BTreeMap<String, StoredApplication>,
     persist: Option<Persist>,
 }
@@ -129,10 +133,7 @@ impl Store {
         for entry in persist.accounts.iter() {
             let (_, value) = entry?;
             let account = persist.decode(&value)?;
-            store.accounts.insert(
-                (account.provider.clone(), account.external_id.clone()),
-                account,
-            );
+            store.insert_account(account);
         }
         for entry in persist.applications.iter() {
             let (_, value) = entry?;
@@ -163,10 +164,42 @@ impl Store {
                 tracing::warn!("sandbox: cannot persist account: {e}");
             }
         }
-        self.accounts.insert(
-            (account.provider.clone(), account.external_id.clone()),
-            account,
-        );
+        self.insert_account(account);
+    }
+
+    fn insert_account(&mut self, account: StoredAccount) {
+        let provider = account.provider.clone();
+        let key = (provider.clone(), account.external_id.clone());
+        if self.accounts.insert(key, account).is_none() {
+            *self.per_provider.entry(provider).or_default() += 1;
+        }
+    }
+
+    /// All accounts, or those of one provider, in key order.
+    pub fn accounts(
+        &self,
+        provider: Option<&str>,
+    ) -> Box<dyn Iterator<Item = &StoredAccount> + '_> {
+        match provider {
+            None => Box::new(self.accounts.values()),
+            Some(p) => {
+                let p = p.to_owned();
+                Box::new(
+                    self.accounts
+                        .range((p.clone(), String::new())..)
+                        .take_while(move |((provider, _), _)| *provider == p)
+                        .map(|(_, account)| account),
+                )
+            }
+        }
+    }
+
+    /// How many accounts `accounts(provider)` yields.
+    pub fn count_accounts(&self, provider: Option<&str>) -> usize {
+        match provider {
+            None => self.accounts.len(),
+            Some(p) => self.per_provider.get(p).copied().unwrap_or(0),
+        }
     }
 
     pub fn remove_account(&mut self, provider: &str, external_id: &str) -> Option<StoredAccount> {
@@ -175,8 +208,15 @@ impl Store {
         {
             tracing::warn!("sandbox: cannot persist account removal: {e}");
         }
-        self.accounts
-            .remove(&(provider.to_owned(), external_id.to_owned()))
+        let removed = self
+            .accounts
+            .remove(&(provider.to_owned(), external_id.to_owned()));
+        if removed.is_some()
+            && let Some(count) = self.per_provider.get_mut(provider)
+        {
+            *count -= 1;
+        }
+        removed
     }
 
     pub fn put_application(&mut self, app: StoredApplication) {
@@ -205,6 +245,7 @@ impl Store {
             let _ = p.applications.clear();
         }
         self.accounts.clear();
+        self.per_provider.clear();
         self.applications.clear();
     }
 
@@ -237,5 +278,61 @@ impl Store {
         {
             tracing::warn!("sandbox: cannot flush data: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(provider: &str, id: &str) -> StoredAccount {
+        StoredAccount {
+            external_id: id.into(),
+            provider: provider.into(),
+            api_key: "k".into(),
+            name: None,
+            applications: vec![],
+            access_token: None,
+        }
+    }
+
+    fn ids(store: &Store, provider: Option<&str>) -> Vec<String> {
+        store
+            .accounts(provider)
+            .map(|a| format!("{}/{}", a.provider, a.external_id))
+            .collect()
+    }
+
+    #[test]
+    fn per_provider_listing_and_counts_follow_every_change() {
+        let mut store = Store::in_memory();
+        for (provider, id) in [
+            ("messenger", "2"),
+            ("viber", "1"),
+            ("messenger", "1"),
+            ("whatsapp", "9"),
+        ] {
+            store.put_account(account(provider, id));
+        }
+        // Replacing an account does not count it twice.
+        store.put_account(account("messenger", "2"));
+        assert_eq!(
+            ids(&store, Some("messenger")),
+            ["messenger/1", "messenger/2"]
+        );
+        assert_eq!(store.count_accounts(Some("messenger")), 2);
+        assert_eq!(store.count_accounts(None), 4);
+        assert_eq!(ids(&store, Some("mess")), Vec::<String>::new());
+        assert_eq!(store.count_accounts(Some("mess")), 0);
+
+        assert!(store.remove_account("messenger", "1").is_some());
+        assert!(store.remove_account("messenger", "1").is_none());
+        assert_eq!(ids(&store, Some("messenger")), ["messenger/2"]);
+        assert_eq!(store.count_accounts(Some("messenger")), 1);
+        assert_eq!(ids(&store, None).len(), store.count_accounts(None));
+
+        store.clear();
+        assert_eq!(store.count_accounts(Some("viber")), 0);
+        assert_eq!(store.count_accounts(None), 0);
     }
 }
