@@ -460,8 +460,12 @@ impl Outcome {
             .filter_map(|l| l.strip_prefix("timing: "))
             .filter_map(|l| {
                 let mut parts = l.split_whitespace();
-                let phase = parts.next()?.to_string();
+                let mut phase = parts.next()?.to_string();
                 let ms = parts.next()?.parse().ok()?;
+                // Phases that ran alongside another are marked so by the CLI.
+                if l.ends_with("(overlapped)") {
+                    phase.push_str(" (overlapped)");
+                }
                 Some((phase, ms))
             })
             .collect()

@@ -80,21 +80,44 @@ async fn falls_back_to_the_default_page_size_when_100_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn a_good_guess_reads_the_same_pages_and_nothing_more() {
+/// Lists `accounts` seeded accounts with a guess of `expected`, on a server
+/// whose largest page is `max_page_size`. Returns how many accounts came
+/// back, how many distinct ones, and the list queries sent (sorted).
+async fn list_with_guess(
+    accounts: usize,
+    expected: usize,
+    max_page_size: u32,
+) -> (usize, usize, Vec<String>) {
     let sandbox = sandbox().await;
+    sandbox.set_max_page_size(max_page_size);
     let raw = Raw::new(&sandbox);
-    seed_messenger_pages(&raw, 250).await;
+    seed_messenger_pages(&raw, accounts).await;
     raw.clear_requests().await;
 
-    let accounts = client(&sandbox)
-        .list_accounts_expecting(None, 250)
+    let listed = client(&sandbox)
+        .list_accounts_expecting(None, expected)
         .await
         .unwrap();
-    let ids: std::collections::BTreeSet<_> = accounts.iter().map(|a| &a.external_id).collect();
-    assert_eq!((accounts.len(), ids.len()), (250, 250));
+    let distinct: std::collections::BTreeSet<_> = listed.iter().map(|a| &a.external_id).collect();
+    let requests = raw.requests().await;
     assert_eq!(
-        list_queries(&raw.requests().await, "/beta/chatapp-accounts"),
+        requests.len(),
+        list_queries(&requests, "/beta/chatapp-accounts").len(),
+        "nothing but account list requests"
+    );
+    (
+        listed.len(),
+        distinct.len(),
+        list_queries(&requests, "/beta/chatapp-accounts"),
+    )
+}
+
+#[tokio::test]
+async fn a_good_guess_reads_the_same_pages_and_nothing_more() {
+    let (listed, distinct, queries) = list_with_guess(250, 250, 100).await;
+    assert_eq!((listed, distinct), (250, 250));
+    assert_eq!(
+        queries,
         [
             "page_number=1&page_size=100",
             "page_number=2&page_size=100",
@@ -107,19 +130,14 @@ async fn a_good_guess_reads_the_same_pages_and_nothing_more() {
 async fn guessed_pages_are_asked_for_before_the_first_page_answers() {
     // The server refuses page_size=100, so the first page's answer is a 400:
     // a client that waited for it would never ask for page 2 at that size.
-    let sandbox = sandbox().await;
-    sandbox.set_max_page_size(20);
-    let raw = Raw::new(&sandbox);
-    seed_messenger_pages(&raw, 45).await;
-    raw.clear_requests().await;
-
-    let accounts = client(&sandbox)
-        .list_accounts_expecting(None, 250)
-        .await
-        .unwrap();
-    assert_eq!(accounts.len(), 45, "the refused guesses are dropped");
+    let (listed, distinct, queries) = list_with_guess(45, 250, 20).await;
     assert_eq!(
-        list_queries(&raw.requests().await, "/beta/chatapp-accounts"),
+        (listed, distinct),
+        (45, 45),
+        "the refused guesses are dropped"
+    );
+    assert_eq!(
+        queries,
         [
             "page_number=1&page_size=100",
             "page_number=1&page_size=20",
@@ -133,38 +151,21 @@ async fn guessed_pages_are_asked_for_before_the_first_page_answers() {
 
 #[tokio::test]
 async fn a_guess_too_high_costs_at_most_a_round_of_requests() {
-    let sandbox = sandbox().await;
-    let raw = Raw::new(&sandbox);
-    seed_messenger_pages(&raw, 250).await;
-    raw.clear_requests().await;
-
-    let accounts = client(&sandbox)
-        .list_accounts_expecting(None, 1_000_000)
-        .await
-        .unwrap();
-    let ids: std::collections::BTreeSet<_> = accounts.iter().map(|a| &a.external_id).collect();
+    let (listed, distinct, queries) = list_with_guess(250, 1_000_000, 100).await;
     assert_eq!(
-        (accounts.len(), ids.len()),
+        (listed, distinct),
         (250, 250),
         "pages past the end add nothing"
     );
     // One slot of the first round is left for the application list.
-    assert_eq!(raw.requests().await.len(), 15);
+    assert_eq!(queries.len(), 15, "{queries:?}");
 }
 
 #[tokio::test]
 async fn a_guess_too_low_reads_the_rest_as_usual() {
-    let sandbox = sandbox().await;
-    let raw = Raw::new(&sandbox);
-    seed_messenger_pages(&raw, 250).await;
-    raw.clear_requests().await;
-
-    let accounts = client(&sandbox)
-        .list_accounts_expecting(None, 150)
-        .await
-        .unwrap();
-    assert_eq!(accounts.len(), 250);
-    assert_eq!(raw.requests().await.len(), 3);
+    let (listed, distinct, queries) = list_with_guess(250, 150, 100).await;
+    assert_eq!((listed, distinct), (250, 250));
+    assert_eq!(queries.len(), 3, "{queries:?}");
 }
 
 #[tokio::test]
