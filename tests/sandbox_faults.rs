@@ -179,6 +179,27 @@ async fn latency_delays_every_api_request() {
 }
 
 #[tokio::test]
+async fn the_largest_latency_holds_requests_without_breaking_the_sandbox() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    raw.faults(&format!(r#"{{"latency_ms":{}}}"#, u64::MAX)).await;
+
+    // The request is held (the client gives up waiting), not dropped.
+    let held = raw
+        .http
+        .get(format!("{}/v2/applications", raw.base))
+        .basic_auth("sandbox", Some("sandbox"))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(held.is_timeout(), "{held:?}");
+
+    raw.faults(r#"{"latency_ms":0}"#).await;
+    client(&sandbox).get_application(SUPPORT_BOT).await.unwrap();
+}
+
+#[tokio::test]
 async fn faults_endpoint_keeps_omitted_fields_and_rejects_nonsense() {
     let sandbox = sandbox().await;
     let raw = Raw::new(&sandbox);

@@ -39,9 +39,13 @@ async fn gated(
 ) -> Response {
     let faults = shared.faults();
     if faults.latency_ms > 0 {
-        shared
-            .delay_until(arrived + Duration::from_millis(faults.latency_ms))
-            .await;
+        // Any u64 is accepted. Linux's Instant reaches past u64::MAX ms;
+        // where it cannot, the request waits a century instead.
+        let latency = Duration::from_millis(faults.latency_ms);
+        let deadline = arrived
+            .checked_add(latency)
+            .unwrap_or_else(|| arrived + Duration::from_secs(100 * 365 * 24 * 3600));
+        shared.delay_until(deadline).await;
     }
     // Every API request counts against the limit, authenticated or not, as
     // on a real front door.
