@@ -182,7 +182,8 @@ async fn latency_delays_every_api_request() {
 async fn the_largest_latency_holds_requests_without_breaking_the_sandbox() {
     let sandbox = sandbox().await;
     let raw = Raw::new(&sandbox);
-    raw.faults(&format!(r#"{{"latency_ms":{}}}"#, u64::MAX)).await;
+    raw.faults(&format!(r#"{{"latency_ms":{}}}"#, u64::MAX))
+        .await;
 
     // The request is held (the client gives up waiting), not dropped.
     let held = raw
