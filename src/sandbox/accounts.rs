@@ -48,6 +48,24 @@ fn check_applications(store: &Store, ids: &[String]) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The optional `name` and `applications` of a connect or update body;
+/// whatever is wrong with them goes to `invalid`.
+fn name_and_applications(
+    map: &serde_json::Map<String, Value>,
+    invalid: &mut Vec<(String, String)>,
+) -> (Option<String>, Option<Vec<String>>) {
+    let name = optional_string(map, "name")
+        .map_err(|e| invalid.push(e))
+        .ok()
+        .flatten();
+    let applications = optional_strings(map, "applications")
+        .map_err(|e| invalid.push(e))
+        .ok()
+        .flatten();
+    invalid.extend(too_many_applications(&applications));
+    (name, applications)
+}
+
 fn too_many_applications(apps: &Option<Vec<String>>) -> Option<(String, String)> {
     apps.as_ref()
         .filter(|a| a.len() > MAX_APPLICATIONS)
@@ -150,15 +168,7 @@ pub async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     };
     let external_id = required("external_id");
     let access_token = required("access_token");
-    let name = optional_string(&map, "name")
-        .map_err(|e| invalid.push(e))
-        .ok()
-        .flatten();
-    let applications = optional_strings(&map, "applications")
-        .map_err(|e| invalid.push(e))
-        .ok()
-        .flatten();
-    invalid.extend(too_many_applications(&applications));
+    let (name, applications) = name_and_applications(&map, &mut invalid);
     let (Some(external_id), Some(access_token), true) =
         (external_id, access_token, invalid.is_empty())
     else {
@@ -228,15 +238,7 @@ pub async fn update(
             None
         }
     };
-    let name = optional_string(&map, "name")
-        .map_err(|e| invalid.push(e))
-        .ok()
-        .flatten();
-    let applications = optional_strings(&map, "applications")
-        .map_err(|e| invalid.push(e))
-        .ok()
-        .flatten();
-    invalid.extend(too_many_applications(&applications));
+    let (name, applications) = name_and_applications(&map, &mut invalid);
     if !invalid.is_empty() {
         return Err(Problem::invalid_params(invalid));
     }
