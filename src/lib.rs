@@ -3,8 +3,9 @@
 //!
 //! Data flows one way: `config` → `Desired`; `state` → `Recorded`;
 //! `refresh` (through `remote`) → `Actual`; `plan` turns the three into a
-//! `Plan`; `apply` carries it out; `render` shows it. `workspace` and `cli`
-//! wire the stages together; `sandbox` emulates the Vonage APIs.
+//! `Plan`; `apply` carries it out; `render` shows it. `ops` runs one
+//! operation per command over `workspace`; `cli` maps arguments onto it;
+//! `sandbox` emulates the Vonage APIs. See ARCHITECTURE.md.
 
 pub mod actual;
 pub mod address;
@@ -15,7 +16,9 @@ pub mod desired;
 pub mod format;
 pub mod generate;
 pub mod logging;
+pub mod ops;
 pub mod plan;
+pub mod private_fs;
 pub mod refresh;
 pub mod remote;
 pub mod render;

@@ -6,6 +6,17 @@ use crate::desired::Desired;
 use crate::remote::{ApiError, Client};
 use crate::state::{Fingerprinter, Recorded};
 
+/// Told when refresh starts and ends. Both default to nothing.
+pub trait RefreshObserver: Send + Sync {
+    fn refresh_started(&self) {}
+    /// What was read: pages of every provider, and applications.
+    fn refresh_finished(&self, _pages: usize, _applications: usize) {}
+}
+
+fn applications_len(actual: &Actual) -> usize {
+    actual.applications.as_ref().map_or(0, |a| a.len())
+}
+
 /// How many pages refresh should expect to find: the larger of what the
 /// configuration declares and what state holds.
 pub fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
@@ -21,7 +32,9 @@ pub async fn refresh(
     client: &Client,
     fingerprinter: &Fingerprinter,
     expected_pages: usize,
+    observer: &dyn RefreshObserver,
 ) -> Result<Actual, ApiError> {
+    observer.refresh_started();
     let (accounts, applications) = tokio::try_join!(
         client.list_accounts_expecting(Some("messenger"), expected_pages),
         client.list_applications()
@@ -53,9 +66,11 @@ pub async fn refresh(
             (app.id.to_lowercase(), remote)
         })
         .collect();
-    Ok(Actual {
+    let actual = Actual {
         pages,
         applications: Some(applications),
         refreshed: true,
-    })
+    };
+    observer.refresh_finished(actual.pages.len(), applications_len(&actual));
+    Ok(actual)
 }

@@ -1,15 +1,16 @@
-//! The operations layer between the CLI and the stages: where the
-//! configuration and state live, how credentials and the endpoint are
-//! resolved, and the in-process sandbox for `endpoint = "sandbox"`.
+//! Where a command works: the configuration directory, the state backend,
+//! how credentials and the endpoint are resolved, and the in-process
+//! sandbox for `endpoint = "sandbox"`.
 
 use crate::config::{self, CliVar, Diagnostics, LoadOptions};
 use crate::desired::{Desired, ProviderSettings};
 use crate::remote::{Client, ClientConfig, RetryPolicy};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
 use crate::secret::Secret;
-use crate::state::{Recorded, SledStore, StateLock, StateStore};
+use crate::state::{LocalBackend, LockRequest, Recorded, StateBackend, StateStore};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEFAULT_ENDPOINT: &str = "https://api.nexmo.com";
@@ -18,24 +19,24 @@ pub const SANDBOX_ENDPOINT: &str = "sandbox";
 /// Credentials of the in-process sandbox when none are configured.
 const SANDBOX_CREDENTIAL: &str = "sandbox";
 
-/// A configuration directory and its state directory.
-#[derive(Clone, Debug)]
+/// A configuration directory and where its state lives.
+#[derive(Clone)]
 pub struct Workspace {
     pub dir: PathBuf,
+    /// This machine's directory for the configuration's local files: the
+    /// local state backend's, and the embedded sandbox's data.
     pub state_dir: PathBuf,
+    pub backend: Arc<dyn StateBackend>,
     /// Environment snapshot: `SF_VAR_*`, `env()`, `VONAGE_*`.
     pub env: Vec<(String, String)>,
     /// Timeout and retries of the API client.
     pub network: NetworkOptions,
 }
 
-/// The state store, locked, and what it holds.
+/// The state, opened (so locked), and what it holds.
 pub struct OpenedState {
-    pub lock: StateLock,
-    pub store: SledStore,
+    pub store: Box<dyn StateStore>,
     pub recorded: Recorded,
-    /// How long taking the lock, opening and loading took (phase timings).
-    pub took: Duration,
 }
 
 /// How the API client copes with a slow or failing API.
@@ -61,6 +62,7 @@ impl Workspace {
         let state_dir = state_dir.unwrap_or_else(|| dir.join("state"));
         Workspace {
             dir,
+            backend: Arc::new(LocalBackend::new(state_dir.clone())),
             state_dir,
             env: std::env::vars().collect(),
             network: NetworkOptions::default(),
@@ -93,69 +95,55 @@ impl Workspace {
         })
     }
 
-    /// Takes the state lock, then opens (or creates) the store.
-    pub fn open_state(
-        &self,
-        command: &str,
-        lock_timeout: Duration,
-    ) -> anyhow::Result<(StateLock, SledStore)> {
-        // Everything this process creates from here on (sled's own files,
-        // the embedded sandbox's data) is for the owner only, whatever the
-        // user's umask: the state dir names the pages an operator manages.
-        // SAFETY: umask has no preconditions; it only sets the process mask.
-        unsafe {
-            libc::umask(0o077);
-        }
-        let lock = StateLock::acquire(&self.state_dir, command, lock_timeout)?;
-        let store = SledStore::open(&self.state_dir)?;
-        Ok((lock, store))
+    /// Opens the state (creating it if absent), then loads it.
+    pub fn open_state(&self, lock: &LockRequest) -> anyhow::Result<OpenedState> {
+        let store = self.backend.open(lock)?;
+        let recorded = store.load()?;
+        Ok(OpenedState { store, recorded })
     }
 
-    /// `open_state` and `load` of the store, run on their own thread while
-    /// `work` (loading the configuration) runs on this one: at 10,000 pages
-    /// each takes tens of milliseconds, and neither needs the other.
+    /// `open_state`, run on its own thread while `work` (loading the
+    /// configuration) runs on this one: at 10,000 pages each takes tens of
+    /// milliseconds, and neither needs the other.
     ///
-    /// Only state that already exists is opened early. Creating a store is
+    /// Only state that already exists is opened early. Creating one is
     /// left until `work` has succeeded, so that a configuration error leaves
-    /// no new state directory behind, as it did when the two ran in turn.
-    /// When `work` fails its error is returned at once; a thread still
-    /// waiting for the lock is left to give up on its own.
+    /// no new state behind, as it did when the two ran in turn. When `work`
+    /// fails its error is returned at once; a thread still waiting for the
+    /// lock is left to give up on its own.
     pub fn open_state_alongside<T, E>(
         &self,
-        command: &str,
-        lock_timeout: Duration,
+        lock: &LockRequest,
         work: impl FnOnce() -> Result<T, E>,
     ) -> anyhow::Result<(T, OpenedState)>
     where
         anyhow::Error: From<E>,
     {
-        let open = move |workspace: &Workspace, command: &str| -> anyhow::Result<OpenedState> {
-            let started = std::time::Instant::now();
-            let (lock, store) = workspace.open_state(command, lock_timeout)?;
-            let recorded = store.load()?;
-            Ok(OpenedState {
-                lock,
-                store,
-                recorded,
-                took: started.elapsed(),
-            })
-        };
-        let early = if self.state_dir.join("db").exists() {
+        let early = if self.backend.exists()? {
             let workspace = self.clone();
-            let command = command.to_string();
+            let lock = lock.clone();
             std::thread::Builder::new()
                 .name("state-open".into())
-                .spawn(move || open(&workspace, &command))
+                .spawn(move || {
+                    let _phase = crate::logging::overlapped_phase("open_state");
+                    workspace.open_state(&lock)
+                })
                 .ok()
         } else {
             None
         };
-        let done = work()?;
+        let done = {
+            let _phase = crate::logging::overlapped_phase("load_config");
+            work()?
+        };
         let opened = match early {
             Some(thread) => thread
                 .join()
                 .map_err(|_| anyhow::anyhow!("internal error: opening the state panicked"))??,
-            None => open(self, command)?,
+            None => {
+                let _phase = crate::logging::overlapped_phase("open_state");
+                self.open_state(lock)?
+            }
         };
         Ok((done, opened))
     }
@@ -234,7 +222,8 @@ async fn start_embedded_sandbox(
         )
     })?;
     let data = state_dir.join("sandbox");
-    crate::state::make_private(&data)
+    crate::private_fs::private_by_default();
+    crate::private_fs::make_private(&data)
         .with_context(|| format!("could not restrict access to {}", data.display()))?;
     sandbox::start(SandboxOptions {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),

@@ -1,6 +1,6 @@
 //! Apply: carry out a plan's calls with bounded parallelism, in dependency
 //! order, writing state after every successful call. The engine never
-//! prints; it tells a `Reporter`.
+//! prints; it tells a `CallObserver`.
 
 mod execute;
 
@@ -15,10 +15,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 
-/// What the engine tells whoever shows progress.
-pub trait Reporter: Send + Sync {
-    fn call_started(&self, index: usize, call: &Call);
-    fn call_finished(&self, index: usize, call: &Call, outcome: &CallOutcome, elapsed: Duration);
+/// What the engine tells whoever shows progress. Both default to nothing.
+pub trait CallObserver: Send + Sync {
+    /// The call is about to be sent: its dependencies are done and it holds
+    /// a parallelism slot.
+    fn call_started(&self, _index: usize, _call: &Call) {}
+    /// The call ended, and for a successful one its state write too.
+    fn call_finished(
+        &self,
+        _index: usize,
+        _call: &Call,
+        _outcome: &CallOutcome,
+        _elapsed: Duration,
+    ) {
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,13 +68,13 @@ impl ApplyResult {
 
 pub struct ApplyContext {
     pub client: Client,
-    pub store: Arc<dyn StateStore + Send + Sync>,
+    pub store: Arc<dyn StateStore>,
     /// Page tokens from the configuration, by page address.
     pub tokens: HashMap<Address, Secret>,
     pub parallelism: usize,
     /// Set on the first Ctrl-C: no new call starts; calls in flight finish.
     pub cancel: Arc<AtomicBool>,
-    pub reporter: Arc<dyn Reporter>,
+    pub reporter: Arc<dyn CallObserver>,
 }
 
 /// Runs the plan. State-only corrections are written first; then each call

@@ -1,5 +1,6 @@
-//! The command layer: clap definitions and thin functions that wire the
-//! stages together. No business logic lives here.
+//! The command layer: clap definitions and thin command functions that map
+//! arguments onto one operation (`ops`) and hand its result to the printer.
+//! No business logic lives here.
 
 mod args;
 mod drift;
@@ -9,13 +10,14 @@ mod import;
 mod plan_apply;
 mod sandbox;
 mod show;
-mod state_cmd;
+mod state;
 mod validate;
 
 use crate::config::{CliVar, Diagnostics};
 use crate::plan::PlanError;
-use crate::render::Style;
-use anyhow::Context;
+use crate::render::{Printer, Style};
+use crate::workspace::Workspace;
+use anyhow::Context as _;
 use args::{Cli, Command, SandboxCommand};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use std::io::IsTerminal;
@@ -50,22 +52,60 @@ pub fn main() -> ExitCode {
         }
     };
     crate::logging::init(cli.global.verbose);
-    let style = Style {
-        color: !cli.global.no_color
-            && std::env::var_os("NO_COLOR").is_none()
-            && std::io::stdout().is_terminal(),
-    };
+    let colour_allowed = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none();
+    let printer = Printer::new(
+        Style {
+            color: colour_allowed && std::io::stdout().is_terminal(),
+        },
+        Style {
+            color: colour_allowed && std::io::stderr().is_terminal(),
+        },
+    );
     let sub_matches = matches.subcommand().map(|(_, m)| m.clone());
+    let context = Context {
+        global: cli.global,
+        printer,
+    };
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")
-        .and_then(|runtime| runtime.block_on(dispatch(cli, sub_matches, style)));
+        .and_then(|runtime| runtime.block_on(dispatch(&context, cli.command, sub_matches)));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            report(&error);
+            report(&printer, &error);
             ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// What every command gets: the global options and the printer.
+pub(crate) struct Context {
+    pub global: args::GlobalArgs,
+    pub printer: Printer,
+}
+
+impl Context {
+    /// The configuration directory and its state, with the network options.
+    pub fn workspace(&self) -> anyhow::Result<Workspace> {
+        Ok(self
+            .local_workspace()
+            .with_network(network_options(&self.global)?))
+    }
+
+    /// For commands that never call the API.
+    pub fn local_workspace(&self) -> Workspace {
+        Workspace::new(self.global.chdir.clone(), self.global.state.clone())
+    }
+
+    /// A file named on the command line, relative to the configuration
+    /// directory as with Terraform's `-chdir` (and as `--var-file` is).
+    pub fn in_config_dir(&self, path: &std::path::Path) -> std::path::PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.global.chdir.join(path)
         }
     }
 }
@@ -106,39 +146,33 @@ pub(crate) fn network_options(
     Ok(options)
 }
 
-fn report(error: &anyhow::Error) {
+fn report(printer: &Printer, error: &anyhow::Error) {
     if let Some(diagnostics) = error.downcast_ref::<Diagnostics>() {
-        eprint!("{}", diagnostics.render());
+        printer.err(&diagnostics.render());
     } else if let Some(plan_error) = error.downcast_ref::<PlanError>() {
-        eprintln!("{plan_error}");
+        printer.err_line(&plan_error.to_string());
     } else {
-        eprintln!("error: {error:#}");
+        printer.err_line(&format!("error: {error:#}"));
     }
 }
 
-async fn dispatch(cli: Cli, matches: Option<ArgMatches>, style: Style) -> anyhow::Result<u8> {
+async fn dispatch(
+    context: &Context,
+    command: Command,
+    matches: Option<ArgMatches>,
+) -> anyhow::Result<u8> {
     let vars = matches.as_ref().map(ordered_vars).unwrap_or_default();
-    match cli.command {
-        Command::Fmt(args) => fmt::run(&cli.global, args),
-        Command::Validate(args) => validate::run(&cli.global, vars, args, style),
-        Command::Plan(args) => plan_apply::plan(&cli.global, vars, args, style).await,
-        Command::Apply(args) => plan_apply::apply(&cli.global, vars, args, style).await,
-        Command::Destroy(args) => plan_apply::destroy(&cli.global, vars, args, style).await,
-        Command::Drift(args) => drift::run(&cli.global, vars, args, style).await,
-        Command::Show(args) => show::run(&cli.global, args, style),
+    match command {
+        Command::Fmt(args) => fmt::run(context, args),
+        Command::Validate(args) => validate::run(context, vars, args),
+        Command::Plan(args) => plan_apply::plan(context, vars, args).await,
+        Command::Apply(args) => plan_apply::apply(context, vars, args).await,
+        Command::Destroy(args) => plan_apply::destroy(context, vars, args).await,
+        Command::Drift(args) => drift::run(context, vars, args).await,
+        Command::Show(args) => show::run(context, args),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
-        Command::State(command) => state_cmd::run(&cli.global, command, style),
-        Command::Import(args) => import::run(&cli.global, vars, args).await,
-    }
-}
-
-/// A file named on the command line, relative to the configuration
-/// directory as with Terraform's `-chdir` (and as `--var-file` is).
-fn in_config_dir(global: &args::GlobalArgs, path: &std::path::Path) -> std::path::PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        global.chdir.join(path)
+        Command::State(command) => state::run(context, command),
+        Command::Import(args) => import::run(context, vars, args).await,
     }
 }
 

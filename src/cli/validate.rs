@@ -1,30 +1,19 @@
-//! `socialform validate`
+//! `socialform validate`: load and check the configuration; no network,
+//! no state.
 
-use super::args::{GlobalArgs, ValidateArgs};
-use super::{EXIT_ERROR, EXIT_OK};
+use super::args::ValidateArgs;
+use super::{Context, EXIT_ERROR, EXIT_OK};
 use crate::config::CliVar;
-use crate::render::Style;
-use crate::workspace::Workspace;
+use crate::render;
 
-pub fn run(
-    global: &GlobalArgs,
-    vars: Vec<CliVar>,
-    args: ValidateArgs,
-    style: Style,
-) -> anyhow::Result<u8> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
+pub fn run(context: &Context, vars: Vec<CliVar>, args: ValidateArgs) -> anyhow::Result<u8> {
+    let printer = &context.printer;
     // Validation needs no page token: CI often validates without them.
-    let result = workspace.load_config(vars, true);
+    let result = context.local_workspace().load_config(vars, true);
     if args.json {
-        println!("{}", crate::render::validate_document(&result));
+        printer.line(&render::validate_document(&result).to_string());
         return Ok(if result.is_ok() { EXIT_OK } else { EXIT_ERROR });
     }
-    let desired = result?;
-    println!(
-        "{} {} page(s), {} link(s).",
-        style.green("Success! The configuration is valid:"),
-        desired.pages.len(),
-        desired.links.len()
-    );
+    printer.out(&render::validate_text(&result?, &printer.style));
     Ok(EXIT_OK)
 }

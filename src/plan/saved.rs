@@ -69,6 +69,35 @@ impl SavedPlan {
             .map_err(|e| anyhow::anyhow!("could not write the plan to {}: {e}", path.display()))
     }
 
+    /// Refuses this plan when what it was made from has moved: the state
+    /// (`lineage`, `serial`), the configuration (`digest` of the current one)
+    /// or the remote side (`replanned`, the plan made now from the plan's
+    /// own options, differs).
+    pub fn check_fresh(
+        &self,
+        lineage: &str,
+        serial: u64,
+        digest: &str,
+        replanned: &Plan,
+    ) -> Result<(), Stale> {
+        let reason = if lineage != self.lineage {
+            "it was made for another state (lineage differs)".to_string()
+        } else if serial != self.serial {
+            format!(
+                "the state changed since it was made (serial {} is now {serial})",
+                self.serial
+            )
+        } else if digest != self.configuration_digest {
+            "the configuration (or a variable or token it uses) changed since it was made"
+                .to_string()
+        } else if replanned != &self.plan {
+            "the remote side changed since it was made".to_string()
+        } else {
+            return Ok(());
+        };
+        Err(Stale { reason })
+    }
+
     pub fn read(path: &Path) -> anyhow::Result<SavedPlan> {
         let text = std::fs::read(path)
             .map_err(|e| anyhow::anyhow!("could not read the plan file {}: {e}", path.display()))?;
@@ -89,6 +118,24 @@ impl SavedPlan {
         Ok(saved)
     }
 }
+
+/// Why a saved plan can no longer be applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stale {
+    pub reason: String,
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the saved plan is stale: {}; make a new one with `socialform plan --out FILE`",
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for Stale {}
 
 /// A digest of everything the evaluated configuration says, tokens
 /// included only through their keyed fingerprints.

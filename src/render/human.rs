@@ -349,3 +349,13 @@ pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
     let _ = writeln!(out, "{}", style.bold(&closing));
     out
 }
+
+/// What `validate` says of a valid configuration.
+pub fn validate_text(desired: &crate::desired::Desired, style: &Style) -> String {
+    format!(
+        "{} {} page(s), {} link(s).\n",
+        style.green("Success! The configuration is valid:"),
+        desired.pages.len(),
+        desired.links.len()
+    )
+}

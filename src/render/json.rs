@@ -106,25 +106,8 @@ pub fn validate_document(
     }
 }
 
-/// The whole state without secrets (`show --json`, `state pull`).
-/// Fingerprints are left out too: they mean nothing without the store's
-/// key and need not travel.
-pub fn state_document(recorded: &crate::state::Recorded) -> Value {
-    let pages: Vec<Value> = recorded
-        .pages
-        .values()
-        .map(|p| json!({"address": p.address, "page_id": p.page_id, "name": p.name}))
-        .collect();
-    let links: Vec<Value> = recorded
-        .links
-        .values()
-        .map(|l| json!({"address": l.address, "page_id": l.page_id, "application": l.application}))
-        .collect();
-    json!({
-        "format_version": "1.0",
-        "lineage": recorded.lineage,
-        "serial": recorded.serial,
-        "pages": pages,
-        "links": links,
-    })
+/// The whole state without secrets (`show --json`, `state pull`): see
+/// `StateDocument`. Through `Value`, so keys come out sorted as always.
+pub fn state_document(document: &crate::state::StateDocument) -> Value {
+    serde_json::to_value(document).unwrap_or(Value::Null)
 }

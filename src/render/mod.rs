@@ -1,12 +1,20 @@
-//! Human and JSON views of plans, drift and apply progress. Everything the
-//! user sees is built here; the engine only hands over data and events.
+//! Every view of the program: human and JSON renderings of plans, drift,
+//! state and what commands did, the reporters that show progress, and the
+//! printer through which all of it leaves the process. The engine and the
+//! operations only hand over data and events.
 
 mod human;
 mod json;
+mod printer;
 mod progress;
+mod state;
 mod style;
 
-pub use human::{apply_summary, drift_text, plan_text};
+pub use human::{apply_summary, drift_text, plan_text, validate_text};
 pub use json::{apply_document, drift_document, plan_document, state_document, validate_document};
-pub use progress::{HumanReporter, SilentReporter};
+pub use printer::{Format, Printer};
+pub use progress::{HumanReporter, Sink};
+pub use state::{
+    NO_STATE, generated_text, imported_text, moved_text, removed_text, resource_text, state_text,
+};
 pub use style::Style;

@@ -1,9 +1,14 @@
-//! Per-resource progress lines during apply.
+//! Reporters: what a person sees while an operation runs. Per-call lines
+//! during apply, a note while waiting for the state lock, warnings.
 
 use super::style::Style;
-use crate::apply::{CallOutcome, Reporter};
+use crate::apply::{CallObserver, CallOutcome};
+use crate::ops::Reporter;
 use crate::plan::Call;
+use crate::refresh::RefreshObserver;
+use crate::state::{LockHeld, LockObserver};
 use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 fn who(call: &Call) -> String {
@@ -14,54 +19,161 @@ fn who(call: &Call) -> String {
         .join(", ")
 }
 
-/// Prints one line when a call starts and one when it ends.
+/// Where a reporter writes: shared, so that lines from concurrent calls
+/// never interleave mid-line.
+pub type Sink = Arc<Mutex<dyn Write + Send>>;
+
+/// Reports for people: one line when a call starts and one when it ends
+/// (on `out`), lock waits and warnings (on `err`).
 pub struct HumanReporter {
-    pub style: Style,
+    style: Style,
+    out: Sink,
+    err: Sink,
 }
 
-impl Reporter for HumanReporter {
+impl HumanReporter {
+    pub fn new(style: Style, out: Sink, err: Sink) -> HumanReporter {
+        HumanReporter { style, out, err }
+    }
+
+    /// On the process's stdout and stderr.
+    pub fn terminal(style: Style) -> HumanReporter {
+        HumanReporter::new(
+            style,
+            Arc::new(Mutex::new(std::io::stdout())),
+            Arc::new(Mutex::new(std::io::stderr())),
+        )
+    }
+
+    fn line(sink: &Sink, text: std::fmt::Arguments<'_>) {
+        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+        // A closed pipe (`| head`) must not stop an apply half-way.
+        let _ = sink.write_fmt(text).and_then(|()| sink.write_all(b"\n"));
+        let _ = sink.flush();
+    }
+}
+
+impl CallObserver for HumanReporter {
     fn call_started(&self, _index: usize, call: &Call) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "{}: {} {} ...",
-            who(call),
-            call.method.as_str(),
-            call.path
+        Self::line(
+            &self.out,
+            format_args!("{}: {} {} ...", who(call), call.method.as_str(), call.path),
         );
     }
 
     fn call_finished(&self, _index: usize, call: &Call, outcome: &CallOutcome, elapsed: Duration) {
-        let mut out = std::io::stdout().lock();
         let took = format!("[{:.2}s]", elapsed.as_secs_f64());
-        let _ = match outcome {
-            CallOutcome::Done => {
-                writeln!(out, "{}: {} {took}", who(call), self.style.green("done"))
-            }
-            CallOutcome::Failed(message) => {
-                writeln!(
-                    out,
+        match outcome {
+            CallOutcome::Done => Self::line(
+                &self.out,
+                format_args!("{}: {} {took}", who(call), self.style.green("done")),
+            ),
+            CallOutcome::Failed(message) => Self::line(
+                &self.out,
+                format_args!(
                     "{}: {} {message} {took}",
                     who(call),
                     self.style.red("failed:")
-                )
+                ),
+            ),
+            CallOutcome::NotAttempted => {
+                Self::line(&self.out, format_args!("{}: not attempted", who(call)))
             }
-            CallOutcome::NotAttempted => writeln!(out, "{}: not attempted", who(call)),
-        };
+        }
     }
 }
 
-/// For `--json`: the document at the end says it all.
-pub struct SilentReporter;
+impl LockObserver for HumanReporter {
+    fn waiting_for_lock(&self, held: &LockHeld) {
+        let holder = match &held.holder {
+            Some(info) => format!(
+                "pid {} (socialform {}, since {}, {})",
+                info.pid, info.command, info.since, info.who
+            ),
+            None => "another socialform process".to_string(),
+        };
+        Self::line(
+            &self.err,
+            format_args!(
+                "Waiting up to {} for the state lock, held by {holder} ...",
+                humantime::format_duration(held.waited)
+            ),
+        );
+    }
+}
 
-impl Reporter for SilentReporter {
-    fn call_started(&self, _index: usize, _call: &Call) {}
-    fn call_finished(
-        &self,
-        _index: usize,
-        _call: &Call,
-        _outcome: &CallOutcome,
-        _elapsed: Duration,
-    ) {
+impl RefreshObserver for HumanReporter {
+    fn refresh_started(&self) {
+        tracing::info!("refreshing: reading the remote side");
+    }
+
+    fn refresh_finished(&self, pages: usize, applications: usize) {
+        tracing::info!(pages, applications, "refreshed");
+    }
+}
+
+impl Reporter for HumanReporter {
+    fn warning(&self, message: &str) {
+        Self::line(&self.err, format_args!("warning: {message}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::plan::{CallOp, Method};
+    use crate::state::LockInfo;
+
+    fn sink() -> (Sink, Arc<Mutex<Vec<u8>>>) {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        (buffer.clone() as Sink, buffer)
+    }
+
+    fn text(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
+        String::from_utf8(buffer.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn calls_lock_waits_and_warnings_go_where_they_belong() {
+        let (out, out_buffer) = sink();
+        let (err, err_buffer) = sink();
+        let reporter = HumanReporter::new(Style::plain(), out, err);
+        let call = Call {
+            method: Method::Post,
+            path: "/beta/chatapp-accounts/messenger".into(),
+            addresses: vec![Address::page("support"), Address::link("bot")],
+            op: CallOp::Disconnect {
+                page_id: "1".into(),
+            },
+            depends_on: vec![],
+            state_ops: vec![],
+        };
+        reporter.call_started(0, &call);
+        reporter.call_finished(0, &call, &CallOutcome::Done, Duration::from_millis(1234));
+        reporter.call_finished(0, &call, &CallOutcome::NotAttempted, Duration::ZERO);
+        reporter.waiting_for_lock(&LockHeld {
+            lock: "lock file: state/lock".into(),
+            holder: Some(LockInfo {
+                pid: 7,
+                command: "apply".into(),
+                who: "ann@box".into(),
+                since: "2026-12-01T00:00:00Z".into(),
+            }),
+            waited: Duration::from_secs(30),
+        });
+        reporter.warning("the history could not be written: disk full");
+        assert_eq!(
+            text(&out_buffer),
+            "page.support, link.bot: POST /beta/chatapp-accounts/messenger ...\n\
+             page.support, link.bot: done [1.23s]\n\
+             page.support, link.bot: not attempted\n"
+        );
+        assert_eq!(
+            text(&err_buffer),
+            "Waiting up to 30s for the state lock, held by pid 7 (socialform apply, since \
+             2026-12-01T00:00:00Z, ann@box) ...\n\
+             warning: the history could not be written: disk full\n"
+        );
     }
 }

@@ -1,107 +1,128 @@
-//! The state store: what socialform recorded about the resources it manages.
-//! Implementation: a sled database in the state directory. Keyed token
-//! fingerprints only, never tokens.
+//! State: what socialform recorded about the resources it manages, behind
+//! one seam.
 //!
-//! Layout of a state directory:
-//! - `db/`: the sled database (see `store.rs` for its keys);
-//! - `lock`: the process lock (see `lock.rs`);
-//! - `sandbox/`: belongs to the sandbox; nothing here touches it.
+//! A `StateBackend` says where state lives; opening it takes the state's
+//! lock (waiting up to a timeout, telling a `LockObserver` who holds it) and
+//! yields a `StateStore`, which holds that lock until dropped. Everything
+//! else in the program sees only these two traits: nothing outside this
+//! module knows which backend it is or how it lays out its data.
 //!
-//! Directories are created 0700 and files 0600 whatever the umask: the state
-//! names the pages an operator manages and holds the fingerprint key.
+//! Invariants every backend keeps:
+//! - keyed token fingerprints only, never a token;
+//! - one atomic, durable write per `record`, bumping the serial by one;
+//! - the lineage is given when the state is created and never changes;
+//! - a process that dies releases its lock.
 
+mod document;
 mod fingerprint;
-mod lock;
+mod local;
+mod lock_info;
+mod operator;
 mod records;
-mod store;
 
+pub use document::{DocumentLink, DocumentPage, StateDocument};
 pub use fingerprint::Fingerprinter;
-pub use lock::{LockHeld, LockInfo, StateLock};
+pub use local::LocalBackend;
+pub use lock_info::{LockHeld, LockInfo};
+pub use operator::operator;
 pub use records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
-pub use store::{SledStore, StateStore, StoreUnreadable};
 
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-const DIR_MODE: u32 = 0o700;
-const FILE_MODE: u32 = 0o600;
+/// Where state lives.
+pub trait StateBackend: Send + Sync {
+    /// Where, for messages: e.g. `the state directory state`.
+    fn describe(&self) -> String;
+
+    /// Whether a state has ever been created here. Creates nothing.
+    fn exists(&self) -> anyhow::Result<bool>;
+
+    /// Takes the lock, then opens the state, creating an empty one (new
+    /// lineage, serial 0, new fingerprint key) when there is none.
+    fn open(&self, lock: &LockRequest) -> anyhow::Result<Box<dyn StateStore>>;
+
+    /// Takes the lock and opens the state; `None`, with nothing created,
+    /// when there is none. For commands that only read or edit state.
+    fn open_existing(&self, lock: &LockRequest) -> anyhow::Result<Option<Box<dyn StateStore>>>;
+}
+
+/// An opened state. Holds its lock until dropped.
+pub trait StateStore: Send + Sync {
+    /// Who holds the lock: this process, running the command it was opened for.
+    fn holder(&self) -> &LockInfo;
+
+    /// Everything recorded, as one consistent snapshot.
+    fn load(&self) -> anyhow::Result<Recorded>;
+
+    /// Applies `ops` atomically, bumps the serial and makes both durable
+    /// before returning; returns the new serial. Safe to call from several
+    /// threads at once: writes are serialized.
+    fn record(&self, ops: &[StateOp]) -> anyhow::Result<u64>;
+
+    fn fingerprinter(&self) -> Fingerprinter;
+
+    fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()>;
+
+    /// Every history entry, oldest first.
+    fn history(&self) -> anyhow::Result<Vec<HistoryEntry>>;
+
+    /// The whole state as a `state pull` document (no token, no fingerprint).
+    fn export(&self) -> anyhow::Result<StateDocument> {
+        Ok(StateDocument::from_recorded(&self.load()?))
+    }
+
+    /// Writes a `state pull` document into this state as one `record`
+    /// (see `StateDocument::import_ops` for the checks); returns the new
+    /// serial.
+    fn import(&self, document: &StateDocument, force: bool) -> anyhow::Result<u64> {
+        let ops = document.import_ops(&self.load()?, force)?;
+        self.record(&ops)
+    }
+}
+
+/// Told while `open` waits for a lock someone else holds.
+pub trait LockObserver: Send + Sync {
+    /// Called once, when the first attempt finds the lock held and the
+    /// timeout leaves time to wait.
+    fn waiting_for_lock(&self, _held: &LockHeld) {}
+}
+
+/// A `LockObserver` that ignores everything.
+pub struct IgnoreLockWaits;
+
+impl LockObserver for IgnoreLockWaits {}
+
+/// What taking the lock needs: the command (recorded as the holder), how
+/// long to wait, and whom to tell while waiting.
+#[derive(Clone)]
+pub struct LockRequest {
+    pub command: String,
+    pub timeout: Duration,
+    pub observer: Arc<dyn LockObserver>,
+}
+
+impl LockRequest {
+    /// Fail at once when the lock is held; tell no one.
+    pub fn immediate(command: &str) -> LockRequest {
+        LockRequest::waiting(command, Duration::ZERO, Arc::new(IgnoreLockWaits))
+    }
+
+    pub fn waiting(
+        command: &str,
+        timeout: Duration,
+        observer: Arc<dyn LockObserver>,
+    ) -> LockRequest {
+        LockRequest {
+            command: command.to_string(),
+            timeout,
+            observer,
+        }
+    }
+}
 
 /// Now, as RFC 3339 in UTC to the second, the form every timestamp in state
-/// and in the lock file takes.
+/// and in lock information takes.
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
-/// Creates `dir` (and missing parents) if absent. Only a directory created
-/// here gets mode 0700: one that already exists is the user's choice.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    match DirBuilder::new().mode(DIR_MODE).create(dir) {
-        // The mode given to mkdir is filtered by the umask; set it exactly.
-        Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE)),
-        // Another process created it first: fine.
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
-        Err(error) => Err(error),
-    }
-}
-
-/// Opens `path` for reading and writing, creating it 0600 if absent.
-fn open_private_file(path: &Path) -> std::io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(FILE_MODE)
-        .open(path)?;
-    restrict(&file, FILE_MODE)?;
-    Ok(file)
-}
-
-/// Sets `mode` on an open file unless it already has it.
-fn restrict(file: &File, mode: u32) -> std::io::Result<()> {
-    let metadata = file.metadata()?;
-    if metadata.permissions().mode() & 0o777 != mode {
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    Ok(())
-}
-
-/// Makes `dir` and everything under it owner-only (0700 directories, 0600
-/// files), for data kept under the state directory by others (the embedded
-/// sandbox's store).
-pub fn make_private(dir: &Path) -> std::io::Result<()> {
-    create_private_dir(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))?;
-    restrict_tree(dir)
-}
-
-/// Tightens everything under `dir` (sled's own files, which it creates with
-/// the default 0666 & umask) to 0700 for directories and 0600 for files.
-fn restrict_tree(dir: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let file_type = entry.file_type()?;
-        let mode = if file_type.is_dir() {
-            DIR_MODE
-        } else if file_type.is_file() {
-            FILE_MODE
-        } else {
-            continue; // never follow symlinks out of the store
-        };
-        let path = entry.path();
-        if entry.metadata()?.permissions().mode() & 0o777 != mode {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
-        }
-        if file_type.is_dir() {
-            restrict_tree(&path)?;
-        }
-    }
-    Ok(())
 }

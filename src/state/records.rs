@@ -72,7 +72,7 @@ impl HistoryEntry {
         HistoryEntry {
             started_at,
             finished_at: super::now_rfc3339(),
-            who: super::lock::operator(),
+            who: super::operator(),
             command: command.to_string(),
             changes,
             outcome: outcome.to_string(),

@@ -1,125 +1,82 @@
 //! One process at a time per state directory.
 //!
-//! The lock is an advisory `flock` on `<state_dir>/lock`. The kernel drops it
+//! The lock is an advisory `flock` (through `File::try_lock`) on
+//! `<state_dir>/lock`. The kernel drops it
 //! when the holder's file is closed, which includes the holder being killed,
 //! so a crashed run never leaves a stale lock behind that someone must
 //! remove by hand. The file's content (who holds it) is only for messages.
 
-use super::{create_private_dir, now_rfc3339, open_private_file};
-use std::fs::File;
+use crate::private_fs::{create_private_dir, open_private_file};
+use crate::state::{LockHeld, LockInfo, LockRequest};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How often a waiting `acquire` tries again.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
-/// Who holds the lock, as written into the lock file.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LockInfo {
-    pub pid: u32,
-    pub command: String,
-    pub who: String,
-    /// RFC 3339, UTC.
-    pub since: String,
-}
-
-impl LockInfo {
-    /// The current process, running `command`.
-    pub fn current(command: &str) -> LockInfo {
-        LockInfo {
-            pid: std::process::id(),
-            command: command.to_string(),
-            who: operator(),
-            since: now_rfc3339(),
-        }
-    }
-}
-
-/// The error `acquire` gives when another process holds the lock; callers
-/// can downcast to it (e.g. to choose an exit code or a JSON rendering).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockHeld {
-    /// The lock file.
-    pub path: PathBuf,
-    /// What the holder wrote; `None` when it had not written yet (it had just
-    /// taken the lock) or the file did not make sense.
-    pub holder: Option<LockInfo>,
-    /// How long `acquire` waited before giving up.
-    pub waited: Duration,
-}
-
-impl std::fmt::Display for LockHeld {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.holder {
-            Some(info) => write!(
-                f,
-                "state is locked by pid {} (socialform {}, since {}, {})",
-                info.pid, info.command, info.since, info.who
-            )?,
-            None => f.write_str("state is locked by another socialform process")?,
-        }
-        if self.waited.is_zero() {
-            f.write_str("; wait for it to finish or pass --lock-timeout 30s")?;
-        } else {
-            write!(
-                f,
-                "; gave up after waiting {}; wait for it to finish or pass a longer --lock-timeout",
-                humantime::format_duration(self.waited)
-            )?;
-        }
-        write!(f, " (lock file: {})", self.path.display())
-    }
-}
-
-impl std::error::Error for LockHeld {}
-
 /// Held until dropped. A process that dies releases it (the OS drops its file lock).
 #[derive(Debug)]
 pub struct StateLock {
     file: File,
+    holder: LockInfo,
 }
 
 impl StateLock {
     /// Takes the lock of `state_dir`, creating the directory if needed,
-    /// waiting up to `timeout`. The error names the holder (pid, command, since).
-    pub fn acquire(
-        state_dir: &Path,
-        command: &str,
-        timeout: Duration,
-    ) -> anyhow::Result<StateLock> {
+    /// waiting up to the request's timeout. The error names the holder
+    /// (pid, command, since).
+    pub fn acquire(state_dir: &Path, request: &LockRequest) -> anyhow::Result<StateLock> {
         use anyhow::Context;
 
-        create_private_dir(state_dir)?;
+        create_private_dir(state_dir).with_context(|| {
+            format!("cannot create the state directory {}", state_dir.display())
+        })?;
         let path = state_dir.join("lock");
         let file = open_private_file(&path)
             .with_context(|| format!("cannot open the lock file {}", path.display()))?;
 
         let started = Instant::now();
+        let mut told = false;
         loop {
-            if try_flock(&file, libc::LOCK_EX | libc::LOCK_NB)
-                .with_context(|| format!("cannot lock {}", path.display()))?
-            {
-                break;
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(error)) => {
+                    return Err(error).with_context(|| format!("cannot lock {}", path.display()));
+                }
             }
             let waited = started.elapsed();
-            if waited >= timeout {
-                return Err(LockHeld {
-                    holder: read_holder(&path),
-                    path,
-                    waited: timeout,
-                }
-                .into());
+            let held = || LockHeld {
+                lock: format!("lock file: {}", path.display()),
+                holder: read_holder(&path),
+                waited: request.timeout,
+            };
+            if waited >= request.timeout {
+                return Err(held().into());
             }
-            std::thread::sleep(POLL_INTERVAL.min(timeout - waited));
+            if !told {
+                told = true;
+                request.observer.waiting_for_lock(&held());
+            }
+            std::thread::sleep(POLL_INTERVAL.min(request.timeout - waited));
         }
 
-        let mut lock = StateLock { file };
+        let mut lock = StateLock {
+            file,
+            holder: LockInfo::current(&request.command),
+        };
         // From here on, dropping `lock` unlocks, also on the error path.
-        lock.write_info(&LockInfo::current(command))
+        let holder = lock.holder.clone();
+        lock.write_info(&holder)
             .with_context(|| format!("cannot write the lock file {}", path.display()))?;
         Ok(lock)
+    }
+
+    /// This process, as recorded in the lock file.
+    pub fn holder(&self) -> &LockInfo {
+        &self.holder
     }
 
     fn write_info(&mut self, info: &LockInfo) -> std::io::Result<()> {
@@ -136,23 +93,7 @@ impl Drop for StateLock {
         // holder; then unlock. Closing the file would unlock too, but doing
         // it explicitly does not depend on no one else sharing the file.
         let _ = self.file.set_len(0);
-        let _ = try_flock(&self.file, libc::LOCK_UN);
-    }
-}
-
-/// `Ok(false)` when the lock is held elsewhere (only with `LOCK_NB`).
-fn try_flock(file: &File, operation: libc::c_int) -> std::io::Result<bool> {
-    loop {
-        // SAFETY: flock on a file descriptor we own, for the file's lifetime.
-        if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
-            return Ok(true);
-        }
-        let error = std::io::Error::last_os_error();
-        match error.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EWOULDBLOCK) => return Ok(false),
-            _ => return Err(error),
-        }
+        let _ = self.file.unlock();
     }
 }
 
@@ -174,39 +115,50 @@ fn read_holder(path: &Path) -> Option<LockInfo> {
     }
 }
 
-/// `$USER@hostname`, with `unknown` for whatever cannot be found.
-pub(crate) fn operator() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_string());
-    format!(
-        "{user}@{}",
-        hostname().unwrap_or_else(|| "unknown".to_string())
-    )
-}
-
-fn hostname() -> Option<String> {
-    let mut buffer = [0u8; 256];
-    // SAFETY: the buffer is valid for its whole length; gethostname writes at
-    // most that many bytes.
-    let status = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
-    if status != 0 {
-        return None;
-    }
-    // POSIX leaves the string unterminated when it was truncated.
-    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-    let name = String::from_utf8_lossy(&buffer[..end]).into_owned();
-    (!name.is_empty()).then_some(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{IgnoreLockWaits, LockObserver};
     use std::io::{BufRead, BufReader};
     use std::os::unix::fs::PermissionsExt;
     use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
 
     const HOLDER_ENV: &str = "SOCIALFORM_TEST_LOCK_HOLDER_DIR";
+
+    fn acquire(dir: &Path, command: &str, timeout: Duration) -> anyhow::Result<StateLock> {
+        let request = LockRequest::waiting(command, timeout, Arc::new(IgnoreLockWaits));
+        StateLock::acquire(dir, &request)
+    }
+
+    /// Remembers what it was told.
+    #[derive(Default)]
+    struct Waits(Mutex<Vec<LockHeld>>);
+
+    impl LockObserver for Waits {
+        fn waiting_for_lock(&self, held: &LockHeld) {
+            self.0.lock().unwrap().push(held.clone());
+        }
+    }
+
+    #[test]
+    fn a_waiter_is_told_once_who_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = acquire(dir.path(), "apply", Duration::ZERO).unwrap();
+        let waits = Arc::new(Waits::default());
+        let request = LockRequest::waiting("plan", Duration::from_millis(300), waits.clone());
+        assert!(StateLock::acquire(dir.path(), &request).is_err());
+        let told = waits.0.lock().unwrap().clone();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0].holder.as_ref(), Some(first.holder()));
+
+        // Free at once: nobody is told anything.
+        drop(first);
+        let waits = Arc::new(Waits::default());
+        let request = LockRequest::waiting("plan", Duration::from_secs(5), waits.clone());
+        let _lock = StateLock::acquire(dir.path(), &request).unwrap();
+        assert!(waits.0.lock().unwrap().is_empty());
+    }
 
     fn held(error: anyhow::Error) -> LockHeld {
         error
@@ -218,9 +170,9 @@ mod tests {
     fn second_acquire_fails_naming_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state");
-        let _first = StateLock::acquire(&state, "apply", Duration::ZERO).unwrap();
+        let _first = acquire(&state, "apply", Duration::ZERO).unwrap();
 
-        let error = StateLock::acquire(&state, "plan", Duration::ZERO).unwrap_err();
+        let error = acquire(&state, "plan", Duration::ZERO).unwrap_err();
         let message = error.to_string();
         let holder = held(error).holder.expect("the holder's info");
         assert_eq!(holder.pid, std::process::id());
@@ -244,7 +196,7 @@ mod tests {
     fn acquire_creates_a_private_directory_and_file() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("nested").join("state");
-        let _lock = StateLock::acquire(&state, "apply", Duration::ZERO).unwrap();
+        let _lock = acquire(&state, "apply", Duration::ZERO).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&state), 0o700);
         assert_eq!(mode(&state.join("lock")), 0o600);
@@ -253,11 +205,11 @@ mod tests {
     #[test]
     fn lock_is_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
-        let first = StateLock::acquire(dir.path(), "apply", Duration::ZERO).unwrap();
-        assert!(StateLock::acquire(dir.path(), "plan", Duration::ZERO).is_err());
+        let first = acquire(dir.path(), "apply", Duration::ZERO).unwrap();
+        assert!(acquire(dir.path(), "plan", Duration::ZERO).is_err());
         drop(first);
         assert_eq!(std::fs::read(dir.path().join("lock")).unwrap(), b"");
-        let _second = StateLock::acquire(dir.path(), "plan", Duration::ZERO).unwrap();
+        let _second = acquire(dir.path(), "plan", Duration::ZERO).unwrap();
         let text = std::fs::read_to_string(dir.path().join("lock")).unwrap();
         let info: LockInfo = serde_json::from_str(&text).unwrap();
         assert_eq!(info.command, "plan");
@@ -266,13 +218,13 @@ mod tests {
     #[test]
     fn timeout_waits_for_the_holder_to_finish() {
         let dir = tempfile::tempdir().unwrap();
-        let first = StateLock::acquire(dir.path(), "apply", Duration::ZERO).unwrap();
+        let first = acquire(dir.path(), "apply", Duration::ZERO).unwrap();
         let releaser = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(300));
             drop(first);
         });
         let started = Instant::now();
-        let second = StateLock::acquire(dir.path(), "plan", Duration::from_secs(30));
+        let second = acquire(dir.path(), "plan", Duration::from_secs(30));
         releaser.join().unwrap();
         assert!(second.is_ok(), "{:?}", second.err());
         // It must have waited for the release rather than broken in.
@@ -282,9 +234,9 @@ mod tests {
     #[test]
     fn timeout_expires_with_the_holder_named() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = StateLock::acquire(dir.path(), "destroy", Duration::ZERO).unwrap();
+        let _first = acquire(dir.path(), "destroy", Duration::ZERO).unwrap();
         let started = Instant::now();
-        let error = StateLock::acquire(dir.path(), "plan", Duration::from_millis(200)).unwrap_err();
+        let error = acquire(dir.path(), "plan", Duration::from_millis(200)).unwrap_err();
         assert!(started.elapsed() >= Duration::from_millis(200));
         let message = error.to_string();
         assert!(message.contains("(socialform destroy, since"), "{message}");
@@ -306,7 +258,7 @@ mod tests {
         let Some(dir) = std::env::var_os(HOLDER_ENV) else {
             return;
         };
-        let _lock = StateLock::acquire(Path::new(&dir), "apply", Duration::ZERO).unwrap();
+        let _lock = acquire(Path::new(&dir), "apply", Duration::ZERO).unwrap();
         println!("holding the lock");
         std::thread::sleep(Duration::from_secs(120));
     }
@@ -317,7 +269,7 @@ mod tests {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "state::lock::tests::lock_holder_child",
+                "state::local::lock::tests::lock_holder_child",
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",
@@ -336,12 +288,12 @@ mod tests {
             .any(|line| line.contains("holding the lock"));
         assert!(holding, "the child never took the lock");
 
-        let error = StateLock::acquire(dir.path(), "plan", Duration::ZERO).unwrap_err();
+        let error = acquire(dir.path(), "plan", Duration::ZERO).unwrap_err();
         assert_eq!(held(error).holder.map(|info| info.pid), Some(child.id()));
 
         child.kill().unwrap(); // SIGKILL: no destructor runs in the child
         child.wait().unwrap();
-        let lock = StateLock::acquire(dir.path(), "plan", Duration::from_secs(5));
+        let lock = acquire(dir.path(), "plan", Duration::from_secs(5));
         assert!(lock.is_ok(), "{:?}", lock.err());
     }
 }

@@ -1,83 +1,29 @@
-//! `socialform state list / show / rm / mv / pull`: read and edit state
-//! only. None of these calls the API; `rm` forgets, it never disconnects.
+//! `state rm` and `state mv`: edit state only, never calling the API (`rm`
+//! forgets, it never disconnects); and finding what `state show` names.
 
-use super::EXIT_OK;
-use super::args::{GlobalArgs, StateCommand, StateMvArgs, StateRmArgs};
+use super::Reporter;
+use super::history::{self, Outcome, Started};
 use crate::address::{Address, ResourceKind};
-use crate::render::Style;
-use crate::state::{
-    HistoryEntry, LinkRecord, PageRecord, Recorded, SledStore, StateLock, StateOp, StateStore,
-    now_rfc3339,
-};
-use crate::workspace::Workspace;
+use crate::state::{LinkRecord, LockRequest, PageRecord, Recorded, StateOp};
+use crate::workspace::{OpenedState, Workspace};
 use anyhow::{Context, bail};
+use std::sync::Arc;
 use std::time::Duration;
-
-const NO_STATE: &str = "No state: nothing is managed yet.";
-
-pub fn run(global: &GlobalArgs, command: StateCommand, style: Style) -> anyhow::Result<u8> {
-    let workspace = Workspace::new(global.chdir.clone(), global.state.clone());
-    match command {
-        StateCommand::List => {
-            // No state lists nothing: scripts iterate over the lines.
-            if let Some(recorded) = read(&workspace, "state list")? {
-                for address in addresses(&recorded) {
-                    println!("{address}");
-                }
-            }
-        }
-        StateCommand::Show(args) => {
-            let address = parse(&args.address)?;
-            let Some(recorded) = read(&workspace, "state show")? else {
-                println!("{NO_STATE}");
-                return Ok(EXIT_OK);
-            };
-            print!("{}", show(&recorded, &address, &style)?);
-        }
-        StateCommand::Pull => {
-            let Some(recorded) = read(&workspace, "state pull")? else {
-                // stdout stays empty so that `state pull > file` keeps no
-                // half document; the explanation goes to stderr.
-                eprintln!("{NO_STATE}");
-                return Ok(EXIT_OK);
-            };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&crate::render::state_document(&recorded))?
-            );
-        }
-        StateCommand::Rm(args) => rm(&workspace, args)?,
-        StateCommand::Mv(args) => mv(&workspace, args)?,
-    }
-    Ok(EXIT_OK)
-}
 
 fn parse(text: &str) -> anyhow::Result<Address> {
     text.parse::<Address>().map_err(anyhow::Error::from)
 }
 
-/// The recorded state, or `None` when this directory has none. Takes the
-/// lock without waiting, as `show` does: the store cannot be opened while a
-/// running apply holds it anyway, and the lock error names that apply.
-fn read(workspace: &Workspace, command: &str) -> anyhow::Result<Option<Recorded>> {
-    if !workspace.state_dir.join("db").is_dir() {
-        return Ok(None);
-    }
-    let _lock = StateLock::acquire(&workspace.state_dir, command, Duration::ZERO)?;
-    match SledStore::open_existing(&workspace.state_dir)? {
-        Some(store) => Ok(Some(store.load()?)),
-        None => Ok(None),
-    }
-}
-
-/// The lock and store for a command that writes, refusing to create a
-/// store just to find it empty.
+/// The state for a command that writes, refusing to create one just to
+/// find it empty.
 fn open_for_write(
     workspace: &Workspace,
     command: &str,
     lock_timeout: Duration,
-) -> anyhow::Result<(StateLock, SledStore, Recorded)> {
-    if !workspace.state_dir.join("db").is_dir() {
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<OpenedState> {
+    let lock = LockRequest::waiting(command, lock_timeout, reporter);
+    let Some(store) = workspace.backend.open_existing(&lock)? else {
         bail!(
             "there is no state in {}: nothing to {}",
             workspace.state_dir.display(),
@@ -87,14 +33,13 @@ fn open_for_write(
                 "remove"
             }
         );
-    }
-    let (lock, store) = workspace.open_state(command, lock_timeout)?;
+    };
     let recorded = store.load()?;
-    Ok((lock, store, recorded))
+    Ok(OpenedState { store, recorded })
 }
 
 /// Every address in state, sorted (pages and links together, by text).
-fn addresses(recorded: &Recorded) -> Vec<String> {
+pub fn addresses(recorded: &Recorded) -> Vec<String> {
     let mut all: Vec<String> = recorded
         .pages
         .keys()
@@ -109,24 +54,26 @@ fn recorded_addresses(recorded: &Recorded) -> impl Iterator<Item = &Address> {
     recorded.pages.keys().chain(recorded.links.keys())
 }
 
-fn show(recorded: &Recorded, address: &Address, style: &Style) -> anyhow::Result<String> {
-    let heading = style.bold(&format!("# {address}:"));
+/// What `state show ADDR` names.
+pub enum Found<'a> {
+    Page(&'a PageRecord),
+    /// A link, and the address of its page when state has that page.
+    Link(&'a LinkRecord, Option<&'a Address>),
+}
+
+/// The record at `address`; an error naming the instances when it is a
+/// block with several, or saying it is not in state.
+pub fn find<'a>(recorded: &'a Recorded, address: &Address) -> anyhow::Result<Found<'a>> {
     if let Some(page) = recorded.pages.get(address) {
-        return Ok(format!("{heading}\n{}", page_text(page)));
+        return Ok(Found::Page(page));
     }
     if let Some(link) = recorded.links.get(address) {
         let page = recorded
             .pages
             .values()
             .find(|p| p.page_id == link.page_id)
-            .map(|p| format!("  # {}", p.address))
-            .unwrap_or_default();
-        return Ok(format!(
-            "{heading}\nlink {} {{\n  page        = {:?}{page}\n  application = {:?}\n}}\n",
-            quoted(&address.name),
-            link.page_id,
-            link.application
-        ));
+            .map(|p| &p.address);
+        return Ok(Found::Link(link, page));
     }
     let instances: Vec<String> = recorded_addresses(recorded)
         .filter(|a| address.contains(a))
@@ -139,23 +86,6 @@ fn show(recorded: &Recorded, address: &Address, style: &Style) -> anyhow::Result
         "{address} has several instances in state; show one of them: {}",
         instances.join(", ")
     );
-}
-
-fn page_text(page: &PageRecord) -> String {
-    let mut text = format!("page {} {{\n", quoted(&page.address.name));
-    if let Some(key) = &page.address.key {
-        text.push_str(&format!("  # instance key: {}\n", quoted(key)));
-    }
-    text.push_str(&format!("  page_id      = {}\n", quoted(&page.page_id)));
-    if let Some(name) = &page.name {
-        text.push_str(&format!("  name         = {}\n", quoted(name)));
-    }
-    text.push_str("  access_token = (sensitive value)\n}\n");
-    text
-}
-
-fn quoted(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
 }
 
 /// The ops that remove exactly what `targets` name (a keyless block address
@@ -187,7 +117,7 @@ fn rm_ops(recorded: &Recorded, targets: &[Address]) -> anyhow::Result<Vec<StateO
     Ok(ops)
 }
 
-fn op_address(op: &StateOp) -> &Address {
+pub fn op_address(op: &StateOp) -> &Address {
     match op {
         StateOp::RemovePage(a) | StateOp::RemoveLink(a) => a,
         StateOp::PutPage(p) => &p.address,
@@ -195,25 +125,38 @@ fn op_address(op: &StateOp) -> &Address {
     }
 }
 
-fn rm(workspace: &Workspace, args: StateRmArgs) -> anyhow::Result<()> {
-    let targets = args
-        .addresses
+/// Forgets what `addresses` name; returns the ops written (one removal
+/// each). Nothing is removed when one of them matches nothing.
+pub fn rm(
+    workspace: &Workspace,
+    addresses: &[String],
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Vec<StateOp>> {
+    let targets = addresses
         .iter()
         .map(|a| parse(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let started_at = now_rfc3339();
-    let (_lock, store, recorded) = open_for_write(workspace, "state rm", args.lock_timeout)?;
-    let ops = rm_ops(&recorded, &targets)?;
-    store.record(&ops).context("could not write the state")?;
-    for op in &ops {
-        println!("Removed {}", op_address(op));
-    }
-    println!(
-        "Successfully removed {} resource instance(s). The remote side was not changed.",
-        ops.len()
+    let started = Started::now();
+    let opened = open_for_write(workspace, "state rm", lock_timeout, reporter.clone())?;
+    let ops = rm_ops(&opened.recorded, &targets)?;
+    opened
+        .store
+        .record(&ops)
+        .context("could not write the state")?;
+    let changes = ops
+        .iter()
+        .map(|op| format!("{}: rm", op_address(op)))
+        .collect();
+    history::append(
+        opened.store.as_ref(),
+        "state rm",
+        started,
+        changes,
+        Outcome::Complete,
+        reporter.as_ref(),
     );
-    history(&store, "state rm", started_at, &ops, "rm");
-    Ok(())
+    Ok(ops)
 }
 
 /// Renames: `(from, to)` for every record that moves, checked.
@@ -300,42 +243,38 @@ fn mv_ops(recorded: &Recorded, pairs: &[(Address, Address)]) -> Vec<StateOp> {
     ops
 }
 
-fn mv(workspace: &Workspace, args: StateMvArgs) -> anyhow::Result<()> {
-    let source = parse(&args.source)?;
-    let destination = parse(&args.destination)?;
-    let started_at = now_rfc3339();
-    let (_lock, store, recorded) = open_for_write(workspace, "state mv", args.lock_timeout)?;
-    let pairs = mv_pairs(&recorded, &source, &destination)?;
-    let ops = mv_ops(&recorded, &pairs);
-    store.record(&ops).context("could not write the state")?;
-    for (from, to) in &pairs {
-        println!("Moved {from} to {to}");
-    }
-    println!("Successfully moved {} object(s).", pairs.len());
+/// Renames `source` (one record, or every instance of a block) to
+/// `destination`; returns the `(from, to)` pairs moved.
+pub fn mv(
+    workspace: &Workspace,
+    source: &str,
+    destination: &str,
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Vec<(Address, Address)>> {
+    let source = parse(source)?;
+    let destination = parse(destination)?;
+    let started = Started::now();
+    let opened = open_for_write(workspace, "state mv", lock_timeout, reporter.clone())?;
+    let pairs = mv_pairs(&opened.recorded, &source, &destination)?;
+    let ops = mv_ops(&opened.recorded, &pairs);
+    opened
+        .store
+        .record(&ops)
+        .context("could not write the state")?;
     let changes = pairs
         .iter()
         .map(|(from, to)| format!("{from}: moved to {to}"))
         .collect();
-    let entry = HistoryEntry::ending_now("state mv", started_at, changes, "complete");
-    append_history(&store, &entry);
-    Ok(())
-}
-
-fn history(store: &SledStore, command: &str, started_at: String, ops: &[StateOp], verb: &str) {
-    let changes = ops
-        .iter()
-        .map(|op| format!("{}: {verb}", op_address(op)))
-        .collect();
-    let entry = HistoryEntry::ending_now(command, started_at, changes, "complete");
-    append_history(store, &entry);
-}
-
-/// The state itself is written; a history that could not be is worth a
-/// warning, not a failure.
-fn append_history(store: &SledStore, entry: &HistoryEntry) {
-    if let Err(error) = store.append_history(entry) {
-        eprintln!("warning: the state history could not be written: {error:#}");
-    }
+    history::append(
+        opened.store.as_ref(),
+        "state mv",
+        started,
+        changes,
+        Outcome::Complete,
+        reporter.as_ref(),
+    );
+    Ok(pairs)
 }
 
 #[cfg(test)]
@@ -432,7 +371,8 @@ mod tests {
 
     #[test]
     fn pull_has_no_fingerprints() {
-        let document = crate::render::state_document(&state()).to_string();
+        let document =
+            serde_json::to_string(&crate::state::StateDocument::from_recorded(&state())).unwrap();
         assert!(!document.contains("fingerprint"), "{document}");
         assert!(document.contains("page.region[\\\"emea\\\"]"), "{document}");
     }

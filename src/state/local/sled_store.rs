@@ -1,5 +1,4 @@
-//! The store behind a small trait, so a shared backend can come later
-//! without touching the planner.
+//! The sled database of the local backend.
 //!
 //! Everything lives in sled's default tree, under prefixed keys:
 //!
@@ -23,10 +22,9 @@
 //! last serial, so that a damaged sled log is refused rather than opened as
 //! an older or empty state (see `Marker`).
 
-use super::fingerprint::Fingerprinter;
-use super::records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
-use super::{create_private_dir, open_private_file, restrict_tree};
 use crate::address::{Address, ResourceKind};
+use crate::private_fs::{create_private_dir, open_private_file, restrict_tree};
+use crate::state::{Fingerprinter, HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -45,17 +43,6 @@ const META_FINGERPRINT_KEY: &[u8] = b"meta/fingerprint_key";
 const PAGE_PREFIX: &[u8] = b"page/";
 const LINK_PREFIX: &[u8] = b"link/";
 const HISTORY_PREFIX: &[u8] = b"history/";
-
-pub trait StateStore {
-    /// Everything recorded.
-    fn load(&self) -> anyhow::Result<Recorded>;
-    /// Applies `ops` atomically, bumps the serial and flushes to disk before
-    /// returning; returns the new serial.
-    fn record(&self, ops: &[StateOp]) -> anyhow::Result<u64>;
-    fn fingerprinter(&self) -> Fingerprinter;
-    fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()>;
-    fn history(&self) -> anyhow::Result<Vec<HistoryEntry>>;
-}
 
 /// The error for a store whose content makes no sense to this build: what is
 /// wrong, and how to get going again. Callers can downcast to it.
@@ -210,11 +197,6 @@ impl SledStore {
         }
     }
 
-    /// The database directory, `<state_dir>/db`.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn lock_writes(&self) -> MutexGuard<'_, ()> {
         // The guarded data is `()`: a panic elsewhere leaves nothing half-done
         // in memory, and sled batches are all-or-nothing on disk.
@@ -250,8 +232,8 @@ impl SledStore {
     }
 }
 
-impl StateStore for SledStore {
-    fn load(&self) -> anyhow::Result<Recorded> {
+impl SledStore {
+    pub fn load(&self) -> anyhow::Result<Recorded> {
         let _writes = self.lock_writes();
         let serial = self.read_serial()?;
         let pages: BTreeMap<Address, PageRecord> = self
@@ -272,7 +254,7 @@ impl StateStore for SledStore {
         })
     }
 
-    fn record(&self, ops: &[StateOp]) -> anyhow::Result<u64> {
+    pub fn record(&self, ops: &[StateOp]) -> anyhow::Result<u64> {
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
@@ -318,11 +300,11 @@ impl StateStore for SledStore {
         Ok(serial)
     }
 
-    fn fingerprinter(&self) -> Fingerprinter {
+    pub fn fingerprinter(&self) -> Fingerprinter {
         self.fingerprinter.clone()
     }
 
-    fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()> {
+    pub fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()> {
         let value = serde_json::to_vec(entry)?;
         let _writes = self.lock_writes();
         let last = self
@@ -347,7 +329,7 @@ impl StateStore for SledStore {
         Ok(())
     }
 
-    fn history(&self) -> anyhow::Result<Vec<HistoryEntry>> {
+    pub fn history(&self) -> anyhow::Result<Vec<HistoryEntry>> {
         // Big-endian numbers sort like the numbers, so the scan is in order.
         self.scan(HISTORY_PREFIX)
     }
@@ -632,7 +614,7 @@ mod tests {
         assert!(uuid::Uuid::parse_str(&recorded.lineage).is_ok());
         assert_eq!(recorded.serial, 0);
         assert!(recorded.pages.is_empty() && recorded.links.is_empty());
-        assert_eq!(store.path(), dir.path().join("db"));
+        assert_eq!(store.path, dir.path().join("db"));
     }
 
     #[test]
@@ -848,8 +830,11 @@ mod tests {
             store.record(&[StateOp::PutPage(record)]).unwrap();
             store.append_history(&entry("apply")).unwrap();
         }
-        let lock = super::super::StateLock::acquire(dir.path(), "apply", std::time::Duration::ZERO)
-            .unwrap();
+        let lock = super::super::StateLock::acquire(
+            dir.path(),
+            &crate::state::LockRequest::immediate("apply"),
+        )
+        .unwrap();
 
         let contents: Vec<u8> = files_under(dir.path())
             .iter()
@@ -972,7 +957,7 @@ mod tests {
         std::fs::remove_file(dir.path().join("db").join(MARKER_FILE)).unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         assert_eq!(store.load().unwrap().serial, 50);
-        let marker = Marker::read(store.path()).unwrap();
+        let marker = Marker::read(&store.path).unwrap();
         assert_eq!(marker, Some((store.lineage.clone(), 50)));
     }
 
@@ -1081,7 +1066,7 @@ mod tests {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "state::store::tests::recorder_child",
+                "state::local::sled_store::tests::recorder_child",
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",
@@ -1108,50 +1093,5 @@ mod tests {
         let page_ids: Vec<_> = recorded.pages.values().map(|p| &p.page_id).collect();
         let link_ids: Vec<_> = recorded.links.values().map(|l| &l.page_id).collect();
         assert_eq!(page_ids, link_ids);
-    }
-
-    #[test]
-    #[ignore = "timing, not a test: cargo test --release load_of_10k -- --ignored --nocapture"]
-    fn load_of_10k_records_timing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        let fingerprinter = store.fingerprinter();
-        let ops: Vec<StateOp> = (0..10_000)
-            .map(|i| {
-                StateOp::PutPage(PageRecord {
-                    address: Address::page("region").with_key(format!("key-{i}")),
-                    page_id: format!("1071{i:011}"),
-                    name: Some(format!("Acme page {i}")),
-                    token_fingerprint: Some(
-                        fingerprinter.fingerprint(&Secret::new(format!("t{i}"))),
-                    ),
-                })
-            })
-            .collect();
-        let started = std::time::Instant::now();
-        store.record(&ops).unwrap();
-        println!("record of 10,000 ops in one call: {:?}", started.elapsed());
-        drop(store);
-
-        let store = SledStore::open(dir.path()).unwrap();
-        for round in 0..3 {
-            let started = std::time::Instant::now();
-            let recorded = store.load().unwrap();
-            println!(
-                "load of {} records (round {round}): {:?}",
-                recorded.pages.len(),
-                started.elapsed()
-            );
-        }
-        let started = std::time::Instant::now();
-        for i in 0..100 {
-            store
-                .record(&[StateOp::PutPage(page(&format!("p{i}"), "1"))])
-                .unwrap();
-        }
-        println!(
-            "record of one op (mean of 100): {:?}",
-            started.elapsed() / 100
-        );
     }
 }

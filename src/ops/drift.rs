@@ -1,0 +1,49 @@
+//! `drift`: refresh only, change nothing, report what moved.
+//!
+//! Made for CI: it works with no state at all (pages are keyed by page ID,
+//! so configuration against remote is enough) and without the page tokens
+//! (an unset token variable only skips that page's token comparison).
+
+use super::Reporter;
+use super::plan::read_remote;
+use crate::config::CliVar;
+use crate::plan::{DriftReport, drift_report};
+use crate::state::{Fingerprinter, LockRequest, Recorded};
+use crate::workspace::Workspace;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn drift(
+    workspace: &Workspace,
+    vars: Vec<CliVar>,
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<DriftReport> {
+    let desired = workspace.load_config(vars, true)?;
+
+    // With no state, nothing is created: a CI job leaves no trace behind. A
+    // throwaway key fingerprints configured and remote tokens alike.
+    let lock = LockRequest::waiting("drift", lock_timeout, reporter.clone());
+    let store = workspace.backend.open_existing(&lock)?;
+    let (recorded, fingerprinter) = match &store {
+        Some(store) => (store.load()?, store.fingerprinter()),
+        None => {
+            let mut key = vec![0u8; 32];
+            rand::fill(&mut key[..]);
+            (Recorded::default(), Fingerprinter::new(key))
+        }
+    };
+
+    let connection = workspace.connect(&desired.provider).await?;
+    let actual = read_remote(
+        &connection.client,
+        &fingerprinter,
+        &desired,
+        &recorded,
+        reporter.as_ref(),
+    )
+    .await?;
+    Ok(drift_report(&desired, &recorded, &actual, &|token| {
+        fingerprinter.fingerprint(token)
+    }))
+}

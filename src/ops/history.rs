@@ -1,0 +1,48 @@
+//! The history of applies, imports and state edits, written in one place.
+
+use super::Reporter;
+use crate::state::{HistoryEntry, StateStore, now_rfc3339};
+
+/// How a command that changed something ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Complete,
+    Failed,
+    Interrupted,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// When a command started, taken before it does anything.
+pub struct Started(String);
+
+impl Started {
+    pub fn now() -> Started {
+        Started(now_rfc3339())
+    }
+}
+
+/// Appends one entry: `changes` are lines such as `page.support: connect`.
+/// The state itself is already written; a history that could not be is
+/// worth a warning, not a failure.
+pub fn append(
+    store: &dyn StateStore,
+    command: &str,
+    started: Started,
+    changes: Vec<String>,
+    outcome: Outcome,
+    reporter: &dyn Reporter,
+) {
+    let entry = HistoryEntry::ending_now(command, started.0, changes, outcome.as_str());
+    if let Err(error) = store.append_history(&entry) {
+        reporter.warning(&format!("the history could not be written: {error:#}"));
+    }
+}

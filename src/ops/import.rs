@@ -1,0 +1,372 @@
+//! `import ADDR PAGE_ID` — adopt one page the configuration declares — and
+//! `import --all-unmanaged --generate-config-out FILE` — write
+//! configuration for every connected page nobody manages and adopt them
+//! all. Both only read the remote side and write state.
+
+use super::Reporter;
+use super::history::{self, Outcome, Started};
+use super::plan::read_remote;
+use crate::address::{Address, ResourceKind};
+use crate::config::CliVar;
+use crate::desired::Desired;
+use crate::generate::{self, GeneratedPage};
+use crate::remote::ApiError;
+use crate::state::{LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
+use crate::workspace::Workspace;
+use anyhow::{Context, bail};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to import.
+pub enum ImportRequest {
+    /// One page the configuration declares, by its address and page ID.
+    One { address: String, page_id: String },
+    /// Every connected page nobody manages, declared in a new file.
+    AllUnmanaged { file: PathBuf },
+}
+
+/// What was imported.
+pub enum Imported {
+    /// The page and, when it was linked as configured, its link.
+    One(Vec<StateOp>),
+    /// The pages adopted and the file that now declares them; `None` when
+    /// there was nothing to adopt (and no file was written).
+    AllUnmanaged(Option<(PathBuf, Vec<GeneratedPage>)>),
+}
+
+pub async fn import(
+    workspace: &Workspace,
+    vars: Vec<CliVar>,
+    request: ImportRequest,
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Imported> {
+    // Import reads each token from the API, never from the configuration:
+    // tokens whose variables are unset (a generated file not yet filled in)
+    // are fine here.
+    let desired = workspace.load_config(vars, true)?;
+    let lock = LockRequest::waiting("import", lock_timeout, reporter.clone());
+    match request {
+        ImportRequest::One { address, page_id } => import_one(
+            workspace,
+            &desired,
+            &address,
+            &page_id,
+            &lock,
+            reporter.as_ref(),
+        )
+        .await
+        .map(Imported::One),
+        ImportRequest::AllUnmanaged { file } => {
+            generate_all(workspace, &desired, &file, &lock, reporter.as_ref())
+                .await
+                .map(Imported::AllUnmanaged)
+        }
+    }
+}
+
+async fn import_one(
+    workspace: &Workspace,
+    desired: &Desired,
+    address: &str,
+    page_id: &str,
+    lock: &LockRequest,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Vec<StateOp>> {
+    let address: Address = address.parse()?;
+    if address.kind != ResourceKind::Page {
+        bail!(
+            "{address}: only pages are imported; a link is recorded with its page when the \
+             page is already linked to the configured application (import the page instead)"
+        );
+    }
+    let Some(page) = desired.pages.iter().find(|p| p.address == address) else {
+        let instances: Vec<String> = desired
+            .pages
+            .iter()
+            .filter(|p| address.contains(&p.address))
+            .map(|p| p.address.to_string())
+            .collect();
+        if !instances.is_empty() {
+            bail!(
+                "{address} is a block with several instances; import one of them: {}",
+                instances.join(", ")
+            );
+        }
+        bail!(
+            "{address} is not declared in the configuration; add a `page \"{}\"` block with \
+             page_id = \"{page_id}\" first, then run the import again",
+            address.name
+        );
+    };
+    if page.page_id != page_id {
+        bail!(
+            "{address} ({}) is declared with page_id = \"{}\", not \"{page_id}\"; import the page \
+             the block declares, or change its page_id",
+            page.location,
+            page.page_id
+        );
+    }
+
+    let started = Started::now();
+    let opened = workspace.open_state(lock)?;
+    let (store, recorded) = (opened.store, opened.recorded);
+    if recorded.pages.contains_key(&address) {
+        bail!(
+            "{address} is already managed (in state); to import it again, forget it first with \
+             `socialform state rm {address}`"
+        );
+    }
+    if let Some(other) = recorded.pages.values().find(|p| p.page_id == page_id) {
+        bail!(
+            "page ID {page_id} is already managed as {}; rename it with \
+             `socialform state mv {} {address}` instead",
+            other.address,
+            other.address
+        );
+    }
+
+    let connection = workspace.connect(&desired.provider).await?;
+    let account = match connection.client.get_account("messenger", page_id).await {
+        Ok(account) => account,
+        Err(ApiError::NotFound { .. }) => bail!(
+            "{address}: no messenger page with ID {page_id} is connected to this Vonage account; \
+             there is nothing to import (`socialform apply` connects it)"
+        ),
+        Err(error) => {
+            return Err(error).with_context(|| format!("could not read page {page_id}"));
+        }
+    };
+    let fingerprinter = store.fingerprinter();
+    let mut ops = vec![StateOp::PutPage(PageRecord {
+        address: address.clone(),
+        page_id: page_id.to_string(),
+        name: account.name.clone(),
+        token_fingerprint: account
+            .access_token
+            .as_ref()
+            .map(|t| fingerprinter.fingerprint(t)),
+    })];
+    // A link is adopted with its page only when the page is linked to just
+    // the configured application: anything else is for plan to fix.
+    for link in desired.links.iter().filter(|l| l.page_id == page_id) {
+        if account.applications == [link.application.clone()]
+            && !recorded.links.contains_key(&link.address)
+        {
+            ops.push(StateOp::PutLink(LinkRecord {
+                address: link.address.clone(),
+                page_id: page_id.to_string(),
+                application: link.application.clone(),
+            }));
+        }
+    }
+    store.record(&ops).context("could not write the state")?;
+    append_history(store.as_ref(), started, &ops, reporter);
+    Ok(ops)
+}
+
+/// The generated file's path: a new `.hcl` file directly in the
+/// configuration directory, since configuration is only read from there
+/// (a file anywhere else would leave adopted pages undeclared, and the next
+/// plan would disconnect them).
+fn output_path(dir: &Path, file: &Path) -> anyhow::Result<PathBuf> {
+    let mut components = file.components();
+    let name = match (components.next(), components.next()) {
+        (Some(Component::Normal(name)), None) => name,
+        _ => bail!(
+            "--generate-config-out {}: give a file name, without a directory: the file is written \
+             in the configuration directory, the only place configuration is read from",
+            file.display()
+        ),
+    };
+    if Path::new(name).extension().and_then(|e| e.to_str()) != Some("hcl") {
+        bail!(
+            "--generate-config-out {}: the file name must end in .hcl, or the configuration would \
+             not include it",
+            file.display()
+        );
+    }
+    let path = dir.join(name);
+    if path.exists() {
+        bail!(
+            "--generate-config-out {}: {} already exists; choose a new file name",
+            file.display(),
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Names used by the configuration files in `dir`, for unique slugs.
+fn names_in(dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) == Some("hcl")
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                names.extend(generate::used_names(&text));
+            }
+        }
+    }
+    names
+}
+
+async fn generate_all(
+    workspace: &Workspace,
+    desired: &Desired,
+    file: &Path,
+    lock: &LockRequest,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>)>> {
+    let path = output_path(&workspace.dir, file)?;
+    let started = Started::now();
+    let opened = workspace.open_state(lock)?;
+    let (store, recorded) = (opened.store, opened.recorded);
+    let fingerprinter = store.fingerprinter();
+    let connection = workspace.connect(&desired.provider).await?;
+    let actual = read_remote(
+        &connection.client,
+        &fingerprinter,
+        desired,
+        &recorded,
+        reporter,
+    )
+    .await?;
+
+    let known: BTreeSet<&str> = recorded
+        .pages
+        .values()
+        .map(|p| p.page_id.as_str())
+        .chain(desired.pages.iter().map(|p| p.page_id.as_str()))
+        .chain(desired.imports.iter().map(|i| i.page_id.as_str()))
+        .collect();
+    let mut taken = names_in(&workspace.dir);
+    for page in &desired.pages {
+        taken.insert(page.address.name.clone());
+    }
+    for link in &desired.links {
+        taken.insert(link.address.name.clone());
+    }
+    for address in recorded.pages.keys().chain(recorded.links.keys()) {
+        taken.insert(address.name.clone());
+    }
+
+    let mut generated = Vec::new();
+    let mut ops = Vec::new();
+    // `actual.pages` is ordered by page ID, so slugs are deterministic.
+    for remote in actual.pages.values() {
+        if known.contains(remote.page_id.as_str()) {
+            continue;
+        }
+        let base = generate::page_slug(remote.name.as_deref(), &remote.page_id);
+        let slug = generate::unique_slug(&base, &mut taken);
+        let application = match remote.applications.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        };
+        ops.push(StateOp::PutPage(PageRecord {
+            address: Address::page(&slug),
+            page_id: remote.page_id.clone(),
+            name: remote.name.clone(),
+            token_fingerprint: remote.token_fingerprint.clone(),
+        }));
+        if let Some(application) = &application {
+            ops.push(StateOp::PutLink(LinkRecord {
+                address: Address::link(&slug),
+                page_id: remote.page_id.clone(),
+                application: application.clone(),
+            }));
+        }
+        generated.push(GeneratedPage {
+            slug,
+            page_id: remote.page_id.clone(),
+            name: remote.name.clone(),
+            application,
+        });
+    }
+    if generated.is_empty() {
+        return Ok(None);
+    }
+
+    // The file first: if writing state then fails, the file goes again, and
+    // even if it stayed, plan would merely adopt the pages by their ID. The
+    // other order could leave adopted pages that no file declares, which the
+    // next plan would disconnect.
+    let text = generate::render_config(&generated);
+    write_new(&path, &text)?;
+    if let Err(error) = store.record(&ops) {
+        let _ = std::fs::remove_file(&path);
+        return Err(error.context(format!(
+            "could not write the state; {} was removed again",
+            path.display()
+        )));
+    }
+    append_history(store.as_ref(), started, &ops, reporter);
+    Ok(Some((path, generated)))
+}
+
+/// Creates `path`, refusing to overwrite (also against a file that
+/// appeared since the check).
+fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("could not write {}", path.display()))
+}
+
+fn append_history(
+    store: &dyn StateStore,
+    started: Started,
+    ops: &[StateOp],
+    reporter: &dyn Reporter,
+) {
+    let changes = ops
+        .iter()
+        .filter_map(|op| match op {
+            StateOp::PutPage(p) => Some(format!("{}: import", p.address)),
+            StateOp::PutLink(l) => Some(format!("{}: import", l.address)),
+            _ => None,
+        })
+        .collect();
+    history::append(
+        store,
+        "import",
+        started,
+        changes,
+        Outcome::Complete,
+        reporter,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_file_is_a_new_hcl_file_in_the_configuration_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.hcl"), "").unwrap();
+        assert_eq!(
+            output_path(dir.path(), Path::new("adopted.hcl")).unwrap(),
+            dir.path().join("adopted.hcl")
+        );
+        for bad in [
+            "main.hcl",
+            "sub/adopted.hcl",
+            "../adopted.hcl",
+            "adopted.tf",
+            "/tmp/x.hcl",
+        ] {
+            assert!(output_path(dir.path(), Path::new(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The operations layer: one operation per command, between the CLI and
+//! the stages (config → state + refresh → plan → apply).
+//!
+//! An operation takes its inputs and a `Reporter` and returns a result; it
+//! never prints. The CLI maps arguments onto an operation and hands what it
+//! returns to `render`. Reporters carry what happens while an operation runs
+//! (waiting for a lock, refreshing, each API call, warnings) so that a
+//! terminal, JSON mode and tests all share one engine.
+
+pub mod apply;
+pub mod drift;
+pub mod fmt;
+pub mod history;
+pub mod import;
+pub mod plan;
+pub mod show;
+pub mod state_edit;
+
+use crate::apply::CallObserver;
+use crate::refresh::RefreshObserver;
+use crate::state::LockObserver;
+
+/// Everything an operation may tell while it runs. Every method has a
+/// default that ignores the event.
+pub trait Reporter: CallObserver + LockObserver + RefreshObserver {
+    /// Something went wrong that does not fail the operation (the history
+    /// could not be written, say).
+    fn warning(&self, _message: &str) {}
+}
+
+/// Tells nothing: for `--json`, where the document at the end says it all.
+pub struct Silent;
+
+impl CallObserver for Silent {}
+impl LockObserver for Silent {}
+impl RefreshObserver for Silent {}
+impl Reporter for Silent {}

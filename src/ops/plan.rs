@@ -1,0 +1,169 @@
+//! `plan` and what `apply` and `destroy` plan first: load the
+//! configuration and open the state (at the same time), connect, refresh,
+//! plan. Also making and checking saved plans.
+
+use super::Reporter;
+use crate::actual::Actual;
+use crate::config::CliVar;
+use crate::desired::Desired;
+use crate::logging::phase;
+use crate::plan::saved::{PLAN_FORMAT, SavedPlan, configuration_digest};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::refresh::{expected_pages, refresh};
+use crate::remote::Client;
+use crate::state::{Fingerprinter, LockRequest, Recorded, StateStore};
+use crate::workspace::{Connection, Workspace};
+use anyhow::Context;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// What to plan.
+pub struct PlanRequest {
+    pub vars: Vec<CliVar>,
+    pub options: PlanOptions,
+    /// Read the remote side first (`--refresh=false` plans from state alone).
+    pub refresh: bool,
+    pub lock_timeout: Duration,
+    /// The command, recorded as the lock's holder.
+    pub command: &'static str,
+}
+
+/// A plan and everything it was made from: what `apply` carries out and
+/// `--out` saves. Holds the state's lock until dropped.
+pub struct Prepared {
+    pub desired: Desired,
+    pub options: PlanOptions,
+    pub refreshed: bool,
+    pub lineage: String,
+    pub serial: u64,
+    pub plan: Plan,
+    pub store: Arc<dyn StateStore>,
+    pub connection: Connection,
+}
+
+impl Prepared {
+    pub fn has_changes(&self) -> bool {
+        !self.plan.changes.is_empty() || !self.plan.calls.is_empty()
+    }
+
+    /// The configuration's digest, for saved plans only: it fingerprints
+    /// every token, work a plain plan or apply has no use for.
+    fn digest(&self) -> String {
+        let fingerprinter = self.store.fingerprinter();
+        configuration_digest(&self.desired, &|token| fingerprinter.fingerprint(token))
+    }
+
+    /// Writes the plan to `path` for `apply PATH`.
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let saved = SavedPlan {
+            format: PLAN_FORMAT.into(),
+            created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            mode: SavedPlan::mode_of(&self.options),
+            targets: self.options.targets.clone(),
+            reconnect: self.options.reconnect.clone(),
+            refreshed: self.refreshed,
+            lineage: self.lineage.clone(),
+            serial: self.serial,
+            configuration_digest: self.digest(),
+            plan: self.plan.clone(),
+        };
+        saved.write(path)
+    }
+}
+
+/// Load, lock, refresh (unless told not to) and plan.
+pub async fn prepare(
+    workspace: &Workspace,
+    request: PlanRequest,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Prepared> {
+    let lock = LockRequest::waiting(request.command, request.lock_timeout, reporter.clone());
+    let both = phase("load_config+open_state");
+    let (desired, opened) =
+        workspace.open_state_alongside(&lock, || workspace.load_config(request.vars, false))?;
+    drop(both);
+    let recorded = opened.recorded;
+    let store: Arc<dyn StateStore> = Arc::from(opened.store);
+    let fingerprinter = store.fingerprinter();
+
+    let connecting = phase("connect");
+    let connection = workspace.connect(&desired.provider).await?;
+    drop(connecting);
+
+    let refreshing = phase("refresh");
+    let actual = if request.refresh {
+        read_remote(
+            &connection.client,
+            &fingerprinter,
+            &desired,
+            &recorded,
+            reporter.as_ref(),
+        )
+        .await?
+    } else {
+        Actual::from_recorded(&recorded)
+    };
+    drop(refreshing);
+
+    let diffing = phase("diff");
+    let fingerprint = |token: &crate::secret::Secret| fingerprinter.fingerprint(token);
+    let plan = plan::plan(&desired, &recorded, &actual, &request.options, &fingerprint)?;
+    drop(diffing);
+    Ok(Prepared {
+        desired,
+        options: request.options,
+        refreshed: request.refresh,
+        lineage: recorded.lineage,
+        serial: recorded.serial,
+        plan,
+        store,
+        connection,
+    })
+}
+
+/// Re-plans from the saved plan's own options and refuses it, before any
+/// call, if state, configuration or the remote side moved since.
+pub async fn prepare_saved(
+    workspace: &Workspace,
+    vars: Vec<CliVar>,
+    saved: &SavedPlan,
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Prepared> {
+    let request = PlanRequest {
+        vars,
+        options: saved.options(),
+        refresh: saved.refreshed,
+        lock_timeout,
+        command: "apply",
+    };
+    let mut prepared = prepare(workspace, request, reporter).await?;
+    saved.check_fresh(
+        &prepared.lineage,
+        prepared.serial,
+        &prepared.digest(),
+        &prepared.plan,
+    )?;
+    // Apply exactly what was reviewed.
+    prepared.plan = saved.plan.clone();
+    Ok(prepared)
+}
+
+/// The remote side, read in bulk (see `refresh`).
+pub(super) async fn read_remote(
+    client: &Client,
+    fingerprinter: &Fingerprinter,
+    desired: &Desired,
+    recorded: &Recorded,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Actual> {
+    refresh(
+        client,
+        fingerprinter,
+        expected_pages(desired, recorded),
+        reporter,
+    )
+    .await
+    .context("could not read the remote side (refresh)")
+}

@@ -1,0 +1,87 @@
+//! The one place the CLI's output leaves the process. Colour and the
+//! output format are decided once, when the printer is made; commands hand
+//! it finished text or documents.
+
+use super::style::Style;
+use std::io::Write;
+
+/// How results are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    /// Colour for stdout (on only when stdout is a terminal).
+    pub style: Style,
+    /// Colour for stderr (on only when stderr is a terminal).
+    pub err_style: Style,
+    pub format: Format,
+}
+
+impl Printer {
+    pub fn new(style: Style, err_style: Style) -> Printer {
+        Printer {
+            style,
+            err_style,
+            format: Format::Human,
+        }
+    }
+
+    /// The same printer, showing results as `format`.
+    pub fn with_format(self, format: Format) -> Printer {
+        Printer { format, ..self }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// Results, on stdout. A closed pipe (`| head`) is not an error worth
+    /// a panic: what was wanted has been read.
+    pub fn out(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+    }
+
+    /// A result line, on stdout.
+    pub fn line(&self, text: &str) {
+        self.out(&format!("{text}\n"));
+    }
+
+    /// A JSON document, compact, on one line of stdout.
+    pub fn json(&self, document: &serde_json::Value) {
+        self.line(&document.to_string());
+    }
+
+    /// A JSON document, indented, on stdout.
+    pub fn json_pretty(&self, document: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(document).unwrap_or_default();
+        self.line(&text);
+    }
+
+    /// Errors, warnings and notes, on stderr.
+    pub fn err(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr
+            .write_all(text.as_bytes())
+            .and_then(|()| stderr.flush());
+    }
+
+    pub fn err_line(&self, text: &str) {
+        self.err(&format!("{text}\n"));
+    }
+
+    /// The reporter that goes with this printer: silent for JSON, whose
+    /// document at the end says it all.
+    pub fn reporter(&self) -> std::sync::Arc<dyn crate::ops::Reporter> {
+        match self.format {
+            Format::Json => std::sync::Arc::new(crate::ops::Silent),
+            Format::Human => std::sync::Arc::new(super::HumanReporter::terminal(self.style)),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Human views of state and of what state commands did: `show`,
+//! `state list/show/rm/mv`, `import`. One rendering of a resource serves
+//! `show` and `state show` alike.
+
+use super::style::Style;
+use crate::address::Address;
+use crate::generate::GeneratedPage;
+use crate::ops::state_edit::{Found, op_address};
+use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
+use std::fmt::Write;
+
+pub const NO_STATE: &str = "No state: nothing is managed yet.";
+
+fn quoted(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+fn page_block(page: &PageRecord) -> String {
+    let mut text = format!("page {} {{\n", quoted(&page.address.name));
+    if let Some(key) = &page.address.key {
+        let _ = writeln!(text, "  # instance key: {}", quoted(key));
+    }
+    let _ = writeln!(text, "  page_id      = {}", quoted(&page.page_id));
+    if let Some(name) = &page.name {
+        let _ = writeln!(text, "  name         = {}", quoted(name));
+    }
+    text.push_str("  access_token = (sensitive value)\n}\n");
+    text
+}
+
+fn link_block(link: &LinkRecord, page: Option<&Address>) -> String {
+    let page = page.map(|a| format!("  # {a}")).unwrap_or_default();
+    let mut text = format!("link {} {{\n", quoted(&link.address.name));
+    if let Some(key) = &link.address.key {
+        let _ = writeln!(text, "  # instance key: {}", quoted(key));
+    }
+    let _ = writeln!(text, "  page        = {}{page}", quoted(&link.page_id));
+    let _ = writeln!(text, "  application = {}", quoted(&link.application));
+    text.push_str("}\n");
+    text
+}
+
+/// One resource, as `state show ADDR` prints it.
+pub fn resource_text(found: &Found<'_>, style: &Style) -> String {
+    let (address, block) = match found {
+        Found::Page(page) => (&page.address, page_block(page)),
+        Found::Link(link, page) => (&link.address, link_block(link, *page)),
+    };
+    format!("{}\n{block}", style.bold(&format!("# {address}:")))
+}
+
+/// The whole state, as `show` prints it: every resource as `state show`
+/// prints it, each followed by a blank line.
+pub fn state_text(recorded: &Recorded, style: &Style) -> String {
+    if recorded.pages.is_empty() && recorded.links.is_empty() {
+        return "The state is empty.\n".to_string();
+    }
+    let mut text = String::new();
+    for page in recorded.pages.values() {
+        text.push_str(&resource_text(&Found::Page(page), style));
+        text.push('\n');
+    }
+    for link in recorded.links.values() {
+        let page = recorded
+            .pages
+            .values()
+            .find(|p| p.page_id == link.page_id)
+            .map(|p| &p.address);
+        text.push_str(&resource_text(&Found::Link(link, page), style));
+        text.push('\n');
+    }
+    text
+}
+
+/// What `state rm` did.
+pub fn removed_text(ops: &[StateOp]) -> String {
+    let mut text = String::new();
+    for op in ops {
+        let _ = writeln!(text, "Removed {}", op_address(op));
+    }
+    let _ = writeln!(
+        text,
+        "Successfully removed {} resource instance(s). The remote side was not changed.",
+        ops.len()
+    );
+    text
+}
+
+/// What `state mv` did.
+pub fn moved_text(pairs: &[(Address, Address)]) -> String {
+    let mut text = String::new();
+    for (from, to) in pairs {
+        let _ = writeln!(text, "Moved {from} to {to}");
+    }
+    let _ = writeln!(text, "Successfully moved {} object(s).", pairs.len());
+    text
+}
+
+fn named(name: Option<&String>) -> String {
+    name.map(|n| format!(" ({n:?})")).unwrap_or_default()
+}
+
+/// What `import ADDR PAGE_ID` adopted.
+pub fn imported_text(ops: &[StateOp]) -> String {
+    let mut text = String::new();
+    for op in ops {
+        match op {
+            StateOp::PutPage(p) => {
+                let _ = writeln!(
+                    text,
+                    "{}: imported page ID {}{}",
+                    p.address,
+                    p.page_id,
+                    named(p.name.as_ref())
+                );
+            }
+            StateOp::PutLink(l) => {
+                let _ = writeln!(
+                    text,
+                    "{}: imported link to application {}",
+                    l.address, l.application
+                );
+            }
+            _ => {}
+        }
+    }
+    text.push_str("Import successful! The resources above are now managed by socialform.\n");
+    text
+}
+
+/// What `import --all-unmanaged --generate-config-out FILE` adopted.
+pub fn generated_text(written: Option<&(std::path::PathBuf, Vec<GeneratedPage>)>) -> String {
+    let Some((path, generated)) = written else {
+        return "No unmanaged pages: every connected page is in state or in the configuration. \
+                No file was written.\n"
+            .to_string();
+    };
+    let mut text = String::new();
+    for page in generated {
+        let _ = writeln!(
+            text,
+            "page.{}: imported page ID {}{}{}",
+            page.slug,
+            page.page_id,
+            named(page.name.as_ref()),
+            page.application
+                .as_ref()
+                .map(|a| format!(", with link.{} to {a}", page.slug))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        text,
+        "Wrote {} with {} page(s), now managed by socialform.",
+        path.display(),
+        generated.len()
+    );
+    let variables: Vec<String> = generated
+        .iter()
+        .map(|p| format!("SF_VAR_{}", p.token_variable()))
+        .collect();
+    let _ = writeln!(
+        text,
+        "Set SF_VAR_<slug>_token for each page before running plan: {}.",
+        variables.join(", ")
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_and_state_show_render_a_resource_the_same_way() {
+        let mut recorded = Recorded::default();
+        let page = PageRecord {
+            address: Address::page("region").with_key("emea"),
+            page_id: "1".into(),
+            name: Some("Acme \"EMEA\"".into()),
+            token_fingerprint: Some("ab".into()),
+        };
+        recorded.pages.insert(page.address.clone(), page.clone());
+        let one = resource_text(&Found::Page(&page), &Style::plain());
+        assert_eq!(
+            one,
+            "# page.region[\"emea\"]:\npage \"region\" {\n  # instance key: \"emea\"\n  \
+             page_id      = \"1\"\n  name         = \"Acme \\\"EMEA\\\"\"\n  \
+             access_token = (sensitive value)\n}\n"
+        );
+        assert_eq!(state_text(&recorded, &Style::plain()), format!("{one}\n"));
+        assert!(!one.contains("ab"));
+    }
+}

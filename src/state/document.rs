@@ -1,0 +1,203 @@
+//! The `state pull` document: the whole state without secrets, and how one
+//! is written back into a state.
+//!
+//! Fingerprints are left out: they mean nothing without the key of the
+//! store that made them and need not travel. Writing a document back keeps
+//! the fingerprints the target already holds for the same page, so a
+//! round trip through a file loses nothing.
+
+use super::{LinkRecord, PageRecord, Recorded, StateOp};
+use crate::address::Address;
+use anyhow::bail;
+use serde::{Deserialize, Serialize};
+
+/// The only format this build writes and reads.
+pub const DOCUMENT_FORMAT: &str = "1.0";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateDocument {
+    pub format_version: String,
+    pub lineage: String,
+    pub serial: u64,
+    pub pages: Vec<DocumentPage>,
+    pub links: Vec<DocumentLink>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentPage {
+    pub address: Address,
+    pub page_id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentLink {
+    pub address: Address,
+    pub page_id: String,
+    pub application: String,
+}
+
+impl StateDocument {
+    pub fn from_recorded(recorded: &Recorded) -> StateDocument {
+        StateDocument {
+            format_version: DOCUMENT_FORMAT.to_string(),
+            lineage: recorded.lineage.clone(),
+            serial: recorded.serial,
+            pages: recorded
+                .pages
+                .values()
+                .map(|p| DocumentPage {
+                    address: p.address.clone(),
+                    page_id: p.page_id.clone(),
+                    name: p.name.clone(),
+                })
+                .collect(),
+            links: recorded
+                .links
+                .values()
+                .map(|l| DocumentLink {
+                    address: l.address.clone(),
+                    page_id: l.page_id.clone(),
+                    application: l.application.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The ops that make `current` hold exactly this document's resources.
+    ///
+    /// Refused, unless `force`, when the document belongs to another state
+    /// (lineage) or is older than it (serial): writing it would forget what
+    /// happened since. A state that has never been written (serial 0) takes
+    /// any document.
+    pub fn import_ops(&self, current: &Recorded, force: bool) -> anyhow::Result<Vec<StateOp>> {
+        if self.format_version != DOCUMENT_FORMAT {
+            bail!(
+                "the document has format_version {:?}; this socialform reads {DOCUMENT_FORMAT:?}",
+                self.format_version
+            );
+        }
+        if !force && current.serial > 0 {
+            if self.lineage != current.lineage {
+                bail!(
+                    "the document belongs to another state (lineage {}, this state's is {}); \
+                     pass --force to overwrite this state with it",
+                    self.lineage,
+                    current.lineage
+                );
+            }
+            if self.serial < current.serial {
+                bail!(
+                    "the document is older than this state (serial {} < {}); \
+                     pass --force to overwrite this state with it",
+                    self.serial,
+                    current.serial
+                );
+            }
+        }
+        let mut ops = Vec::new();
+        for address in current.pages.keys() {
+            if !self.pages.iter().any(|p| &p.address == address) {
+                ops.push(StateOp::RemovePage(address.clone()));
+            }
+        }
+        for address in current.links.keys() {
+            if !self.links.iter().any(|l| &l.address == address) {
+                ops.push(StateOp::RemoveLink(address.clone()));
+            }
+        }
+        for page in &self.pages {
+            let kept = current
+                .pages
+                .get(&page.address)
+                .filter(|r| r.page_id == page.page_id)
+                .and_then(|r| r.token_fingerprint.clone());
+            ops.push(StateOp::PutPage(PageRecord {
+                address: page.address.clone(),
+                page_id: page.page_id.clone(),
+                name: page.name.clone(),
+                token_fingerprint: kept,
+            }));
+        }
+        for link in &self.links {
+            ops.push(StateOp::PutLink(LinkRecord {
+                address: link.address.clone(),
+                page_id: link.page_id.clone(),
+                application: link.application.clone(),
+            }));
+        }
+        Ok(ops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(lineage: &str, serial: u64) -> Recorded {
+        let mut recorded = Recorded {
+            lineage: lineage.into(),
+            serial,
+            ..Recorded::default()
+        };
+        for (name, id) in [("support", "1"), ("sales", "2")] {
+            recorded.pages.insert(
+                Address::page(name),
+                PageRecord {
+                    address: Address::page(name),
+                    page_id: id.into(),
+                    name: Some(name.into()),
+                    token_fingerprint: Some(format!("fp{id}")),
+                },
+            );
+        }
+        recorded
+    }
+
+    #[test]
+    fn a_round_trip_keeps_fingerprints_and_the_document_has_none() {
+        let current = recorded("L", 3);
+        let document = StateDocument::from_recorded(&current);
+        assert!(!serde_json::to_string(&document).unwrap().contains("fp1"));
+        let ops = document.import_ops(&current, false).unwrap();
+        let mut after = current.clone();
+        for op in ops {
+            match op {
+                StateOp::PutPage(p) => {
+                    after.pages.insert(p.address.clone(), p);
+                }
+                StateOp::RemovePage(a) => {
+                    after.pages.remove(&a);
+                }
+                StateOp::PutLink(l) => {
+                    after.links.insert(l.address.clone(), l);
+                }
+                StateOp::RemoveLink(a) => {
+                    after.links.remove(&a);
+                }
+            }
+        }
+        assert_eq!(after, current);
+    }
+
+    #[test]
+    fn another_lineage_or_an_older_serial_is_refused_unless_forced() {
+        let current = recorded("L", 3);
+        let mut document = StateDocument::from_recorded(&current);
+        document.pages.pop();
+        document.lineage = "other".into();
+        let error = document.import_ops(&current, false).unwrap_err();
+        assert!(error.to_string().contains("another state"), "{error}");
+        assert!(document.import_ops(&current, true).is_ok());
+
+        document.lineage = "L".into();
+        document.serial = 2;
+        let error = document.import_ops(&current, false).unwrap_err();
+        assert!(error.to_string().contains("older"), "{error}");
+        let ops = document.import_ops(&current, true).unwrap();
+        assert!(ops.contains(&StateOp::RemovePage(Address::page("support"))));
+
+        // A state never written takes anything.
+        assert!(document.import_ops(&Recorded::default(), false).is_ok());
+    }
+}
