@@ -101,11 +101,15 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for TimingLayer {
 
 /// Installs the stderr subscriber. Safe to call twice (the second call does
 /// nothing), so tests and embedders may have installed their own first.
-pub fn init(verbosity: u8) {
+/// Returns a warning for the user when `RUST_LOG` made no sense.
+pub fn init(verbosity: u8) -> Option<String> {
+    let mut warning = None;
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => {
             EnvFilter::try_new(spec.trim()).unwrap_or_else(|error| {
-                eprintln!("warning: RUST_LOG is not a valid filter ({error}); using the default");
+                warning = Some(format!(
+                    "warning: RUST_LOG is not a valid filter ({error}); using the default"
+                ));
                 EnvFilter::new(default_directives(verbosity))
             })
         }
@@ -122,6 +126,7 @@ pub fn init(verbosity: u8) {
         .with(log)
         .with(timings)
         .try_init();
+    warning
 }
 
 fn default_directives(verbosity: u8) -> String {

@@ -51,7 +51,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    crate::logging::init(cli.global.verbose);
+    let logging_warning = crate::logging::init(cli.global.verbose);
     let colour_allowed = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none();
     let printer = Printer::new(
         Style {
@@ -61,6 +61,9 @@ pub fn main() -> ExitCode {
             color: colour_allowed && std::io::stderr().is_terminal(),
         },
     );
+    if let Some(warning) = logging_warning {
+        printer.err_line(&warning);
+    }
     let sub_matches = matches.subcommand().map(|(_, m)| m.clone());
     let context = Context {
         global: cli.global,

@@ -14,8 +14,8 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone)]
 pub struct Fingerprinter {
     /// The MAC with the key already absorbed: each fingerprint clones it
-    /// instead of hashing the key's two padded blocks again, which halved
-    /// the work of fingerprinting 10,000 tokens. Its state is as good as the
+    /// instead of hashing the key's two padded blocks again (see
+    /// benches/RESULTS.md). Its state is as good as the
     /// key, so it is wiped on drop (sha2's `zeroize` feature), like the
     /// tokens it fingerprints.
     keyed: HmacSha256,

@@ -18,6 +18,7 @@ mod fingerprint;
 mod local;
 mod lock_info;
 mod operator;
+mod postgres;
 mod records;
 
 pub use document::{DocumentLink, DocumentPage, StateDocument};
@@ -25,6 +26,7 @@ pub use fingerprint::Fingerprinter;
 pub use local::LocalBackend;
 pub use lock_info::{LockHeld, LockInfo};
 pub use operator::operator;
+pub use postgres::{PostgresBackend, PostgresSettings};
 pub use records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 
 use std::sync::Arc;
