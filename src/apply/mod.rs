@@ -37,8 +37,14 @@ pub enum CallOutcome {
     Done,
     /// The call failed; state was not changed for it.
     Failed(String),
-    /// A call it depends on failed, or the run was interrupted first.
+    /// A call it depends on failed, or the run was interrupted (or halted
+    /// by a state write that failed) first.
     NotAttempted,
+    /// The call took effect, but its state write failed (the database went
+    /// away, the disk filled up). From then on no new call starts: what
+    /// happened must first be recorded (see `ops::apply` and its
+    /// `errored.sfstate.json`).
+    Unrecorded(String),
 }
 
 #[derive(Debug, Default)]
@@ -58,8 +64,16 @@ impl ApplyResult {
     pub fn not_attempted(&self) -> usize {
         self.count(|o| matches!(o, CallOutcome::NotAttempted))
     }
+    /// Calls that took effect but could not be recorded.
+    pub fn unrecorded(&self) -> usize {
+        self.count(|o| matches!(o, CallOutcome::Unrecorded(_)))
+    }
     pub fn is_complete(&self) -> bool {
         self.outcomes.iter().all(|o| matches!(o, CallOutcome::Done))
+    }
+    /// Whether the call took effect at the remote side.
+    pub fn took_effect(outcome: &CallOutcome) -> bool {
+        matches!(outcome, CallOutcome::Done | CallOutcome::Unrecorded(_))
     }
     fn count(&self, predicate: impl Fn(&CallOutcome) -> bool) -> usize {
         self.outcomes.iter().filter(|o| predicate(o)).count()
@@ -85,8 +99,11 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
         let ops = plan.state_only.clone();
         tokio::task::spawn_blocking(move || store.record(&ops)).await??;
     }
-    let context = Arc::new(context);
-    let semaphore = Arc::new(Semaphore::new(context.parallelism.max(1)));
+    let context = Arc::new(Running {
+        context,
+        halted: AtomicBool::new(false),
+    });
+    let semaphore = Arc::new(Semaphore::new(context.context.parallelism.max(1)));
     let mut senders = Vec::with_capacity(plan.calls.len());
     let mut receivers = Vec::with_capacity(plan.calls.len());
     for _ in &plan.calls {
@@ -122,17 +139,31 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
     }
     Ok(ApplyResult {
         outcomes,
-        interrupted: context.cancel.load(Ordering::SeqCst),
+        interrupted: context.context.cancel.load(Ordering::SeqCst),
     })
+}
+
+/// The context of a running apply.
+struct Running {
+    context: ApplyContext,
+    /// Set when a state write fails: no new call starts after that.
+    halted: AtomicBool,
+}
+
+impl Running {
+    fn stopping(&self) -> bool {
+        self.context.cancel.load(Ordering::SeqCst) || self.halted.load(Ordering::SeqCst)
+    }
 }
 
 async fn run_one(
     index: usize,
     call: &Call,
     dependencies: Vec<watch::Receiver<Option<CallOutcome>>>,
-    context: &ApplyContext,
+    running: &Running,
     semaphore: &Semaphore,
 ) -> CallOutcome {
+    let context = &running.context;
     for mut dependency in dependencies {
         let settled = dependency.wait_for(|o| o.is_some()).await;
         match settled {
@@ -143,7 +174,7 @@ async fn run_one(
     let Ok(permit) = semaphore.acquire().await else {
         return CallOutcome::NotAttempted;
     };
-    if context.cancel.load(Ordering::SeqCst) {
+    if running.stopping() {
         return CallOutcome::NotAttempted;
     }
     context.reporter.call_started(index, call);
@@ -159,17 +190,23 @@ async fn run_one(
             let ops = call.state_ops.clone();
             match tokio::task::spawn_blocking(move || store.record(&ops)).await {
                 Ok(Ok(_)) => CallOutcome::Done,
-                Ok(Err(e)) => CallOutcome::Failed(format!(
-                    "the call succeeded but state could not be written: {e:#}; run `socialform plan` to see where things stand"
-                )),
-                Err(e) => CallOutcome::Failed(format!("internal error writing state: {e}")),
+                Ok(Err(e)) => {
+                    running.halted.store(true, Ordering::SeqCst);
+                    CallOutcome::Unrecorded(format!(
+                        "the call took effect but state could not be written: {e:#}"
+                    ))
+                }
+                Err(e) => {
+                    running.halted.store(true, Ordering::SeqCst);
+                    CallOutcome::Unrecorded(format!("internal error writing state: {e}"))
+                }
             }
         }
         Err(message) => CallOutcome::Failed(message),
     };
     let elapsed = started.elapsed();
     match &outcome {
-        CallOutcome::Failed(error) => tracing::info!(
+        CallOutcome::Failed(error) | CallOutcome::Unrecorded(error) => tracing::info!(
             method = call.method.as_str(),
             path = %call.path,
             elapsed_ms = elapsed.as_millis() as u64,

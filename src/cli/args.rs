@@ -72,6 +72,8 @@ pub enum Command {
     State(StateCommand),
     /// Adopt an already-connected page into state.
     Import(ImportArgs),
+    /// List past applies, imports and state edits, newest first.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -225,7 +227,7 @@ pub struct SandboxServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the addresses in state, one per line.
-    List,
+    List(StateReadArgs),
     /// Show one resource as recorded in state.
     Show(StateShowArgs),
     /// Forget resources: remove them from state, leaving the remote side as is.
@@ -233,19 +235,73 @@ pub enum StateCommand {
     /// Rename a resource (or every instance of a block) in state.
     Mv(StateMvArgs),
     /// Print the whole state as JSON (without token fingerprints).
-    Pull,
+    Pull(StateReadArgs),
+    /// Write a state document (from `state pull`, or errored.sfstate.json)
+    /// into the configured state.
+    Push(StatePushArgs),
+    /// Move the local state store into the configured backend.
+    Migrate(StateMigrateArgs),
+}
+
+/// What every state command needs to find the configured backend: a
+/// `backend` block may use variables.
+#[derive(Debug, Args)]
+pub struct StateReadArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatePushArgs {
+    /// The state document (JSON), relative to the configuration directory.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write it even if it belongs to another state (lineage) or is older
+    /// (serial) than the state it replaces.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct StateMigrateArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// How long to wait for each state's lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Show only the newest N entries.
+    #[arg(short = 'n', long = "limit", value_name = "N")]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct StateShowArgs {
     #[arg(value_name = "ADDR")]
     pub address: String,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct StateRmArgs {
     #[arg(value_name = "ADDR", required = true)]
     pub addresses: Vec<String>,
+    #[command(flatten)]
+    pub vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
@@ -257,6 +313,8 @@ pub struct StateMvArgs {
     pub source: String,
     #[arg(value_name = "DST")]
     pub destination: String,
+    #[command(flatten)]
+    pub vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,

@@ -6,6 +6,7 @@ mod args;
 mod drift;
 mod flags;
 mod fmt;
+mod history;
 mod import;
 mod plan_apply;
 mod sandbox;
@@ -64,7 +65,14 @@ pub fn main() -> ExitCode {
     if let Some(warning) = logging_warning {
         printer.err_line(&warning);
     }
-    let sub_matches = matches.subcommand().map(|(_, m)| m.clone());
+    // Variables sit on the innermost subcommand (`state rm` has them, not `state`).
+    let mut sub_matches = matches.subcommand().map(|(_, m)| m.clone());
+    while let Some(inner) = sub_matches
+        .as_ref()
+        .and_then(|m| m.subcommand().map(|(_, m)| m.clone()))
+    {
+        sub_matches = Some(inner);
+    }
     let context = Context {
         global: cli.global,
         printer,
@@ -174,7 +182,8 @@ async fn dispatch(
         Command::Drift(args) => drift::run(context, vars, args).await,
         Command::Show(args) => show::run(context, args),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
-        Command::State(command) => state::run(context, command),
+        Command::State(command) => state::run(context, vars, command).await,
+        Command::History(args) => history::run(context, vars, args).await,
         Command::Import(args) => import::run(context, vars, args).await,
     }
 }

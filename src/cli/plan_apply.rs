@@ -177,6 +177,24 @@ async fn carry_out(
     .await?;
     interrupts.abort();
     print_applied(printer, &applied);
+    match &applied.errored {
+        None => {}
+        Some(Ok(path)) => printer.err_line(&format!(
+            "error: {} call(s) took effect at Vonage but could not be recorded in state. \
+             Everything that happened is saved in {}; once the state backend is reachable \
+             again, run `socialform state push {}`, then `socialform plan`.",
+            applied.result.unrecorded(),
+            path.display(),
+            crate::ops::apply::ERRORED_FILE,
+        )),
+        Some(Err((error, document))) => printer.err_line(&format!(
+            "error: {} call(s) took effect at Vonage but could not be recorded in state, and \
+             {} could not be written either ({error:#}). Save this document to a file and \
+             run `socialform state push FILE` once the state backend is reachable:\n{document}",
+            applied.result.unrecorded(),
+            crate::ops::apply::ERRORED_FILE,
+        )),
+    }
     Ok(if applied.succeeded() {
         EXIT_OK
     } else {

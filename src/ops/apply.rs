@@ -7,13 +7,23 @@ use super::history::{self, Outcome, Started};
 use super::plan::Prepared;
 use crate::apply::{self, ApplyContext, ApplyResult};
 use crate::logging::phase;
+use crate::state::StateDocument;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+
+/// Where an apply that could not record everything leaves what happened.
+pub const ERRORED_FILE: &str = "errored.sfstate.json";
 
 /// A plan, carried out.
 pub struct Applied {
     pub prepared: Prepared,
     pub result: ApplyResult,
+    /// Set when calls took effect that state could not record: the file
+    /// holding the whole state as it should be, or why it could not be
+    /// written (then the document itself, to save by hand).
+    pub errored: Option<Result<PathBuf, (anyhow::Error, String)>>,
 }
 
 impl Applied {
@@ -21,6 +31,49 @@ impl Applied {
     pub fn succeeded(&self) -> bool {
         self.result.is_complete() && !self.result.interrupted
     }
+}
+
+/// The state as it should be after this apply: what the plan was made
+/// from, plus the state writes of every call that took effect, in plan
+/// order (which respects their dependencies). Its serial is at least what
+/// the backend reached, so `state push` accepts it.
+fn state_after(prepared: &Prepared, result: &ApplyResult) -> StateDocument {
+    let mut state = prepared.recorded.clone();
+    let mut serial = prepared.serial;
+    if !prepared.plan.state_only.is_empty() {
+        state.apply(&prepared.plan.state_only);
+        serial += 1;
+    }
+    for (call, outcome) in prepared.plan.calls.iter().zip(&result.outcomes) {
+        if ApplyResult::took_effect(outcome) {
+            state.apply(&call.state_ops);
+            serial += 1;
+        }
+    }
+    state.serial = serial;
+    StateDocument::from_recorded(&state)
+}
+
+/// Writes `document` to `dir/errored.sfstate.json`, owner-only.
+fn write_errored(dir: &Path, document: &StateDocument) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(ERRORED_FILE);
+    let text = serde_json::to_string_pretty(document)? + "\n";
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    // An existing file keeps its mode on open: make sure.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .with_context(|| format!("could not restrict {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(path)
 }
 
 /// Runs the plan's calls (`parallelism` at a time; no new one once `cancel`
@@ -75,5 +128,16 @@ pub async fn carry_out(
         outcome,
         reporter.as_ref(),
     );
-    Ok(Applied { prepared, result })
+    let errored = (result.unrecorded() > 0).then(|| {
+        let document = state_after(&prepared, &result);
+        write_errored(&prepared.dir, &document).map_err(|error| {
+            let text = serde_json::to_string_pretty(&document).unwrap_or_default();
+            (error, text)
+        })
+    });
+    Ok(Applied {
+        prepared,
+        result,
+        errored,
+    })
 }

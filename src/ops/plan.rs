@@ -14,7 +14,7 @@ use crate::remote::Client;
 use crate::state::{Fingerprinter, LockRequest, Recorded, StateStore};
 use crate::workspace::{Connection, Workspace};
 use anyhow::Context;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -32,11 +32,15 @@ pub struct PlanRequest {
 /// A plan and everything it was made from: what `apply` carries out and
 /// `--out` saves. Holds the state's lock until dropped.
 pub struct Prepared {
+    /// The configuration directory (where `errored.sfstate.json` goes).
+    pub dir: PathBuf,
     pub desired: Desired,
     pub options: PlanOptions,
     pub refreshed: bool,
     pub lineage: String,
     pub serial: u64,
+    /// The state the plan was made from.
+    pub recorded: Recorded,
     pub plan: Plan,
     pub store: Arc<dyn StateStore>,
     pub connection: Connection,
@@ -111,11 +115,13 @@ pub async fn prepare(
     let plan = plan::plan(&desired, &recorded, &actual, &request.options, &fingerprint)?;
     drop(diffing);
     Ok(Prepared {
+        dir: workspace.dir.clone(),
         desired,
         options: request.options,
         refreshed: request.refresh,
-        lineage: recorded.lineage,
+        lineage: recorded.lineage.clone(),
         serial: recorded.serial,
+        recorded,
         plan,
         store,
         connection,

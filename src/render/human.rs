@@ -245,7 +245,7 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String
         return out;
     }
     for (call, outcome) in plan.calls.iter().zip(&result.outcomes) {
-        if let CallOutcome::Failed(message) = outcome {
+        if let CallOutcome::Failed(message) | CallOutcome::Unrecorded(message) = outcome {
             let addresses: Vec<String> = call.addresses.iter().map(|a| a.to_string()).collect();
             let _ = writeln!(
                 out,
@@ -270,16 +270,23 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String
     } else {
         "Apply failed"
     };
-    let _ = writeln!(
-        out,
-        "{}",
-        style.red(&style.bold(&format!(
+    let headline = if result.unrecorded() > 0 {
+        format!(
+            "{headline}: {} call(s) succeeded, {} took effect but could not be recorded, {} failed, {} not attempted.",
+            result.succeeded(),
+            result.unrecorded(),
+            result.failed(),
+            result.not_attempted()
+        )
+    } else {
+        format!(
             "{headline}: {} call(s) succeeded, {} failed, {} not attempted. State records what succeeded; run `socialform plan` to see what is left.",
             result.succeeded(),
             result.failed(),
             result.not_attempted()
-        )))
-    );
+        )
+    };
+    let _ = writeln!(out, "{}", style.red(&style.bold(&headline)));
     out
 }
 

@@ -36,6 +36,7 @@ pub fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
                 CallOutcome::Done => ("done", None),
                 CallOutcome::Failed(message) => ("failed", Some(message.clone())),
                 CallOutcome::NotAttempted => ("not_attempted", None),
+                CallOutcome::Unrecorded(message) => ("unrecorded", Some(message.clone())),
             };
             json!({"method": call.method, "path": call.path, "addresses": call.addresses,
                    "status": status, "error": error})
@@ -47,6 +48,7 @@ pub fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
         "succeeded": result.succeeded(),
         "failed": result.failed(),
         "not_attempted": result.not_attempted(),
+        "unrecorded": result.unrecorded(),
         "calls": outcomes,
     });
     document

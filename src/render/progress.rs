@@ -79,6 +79,14 @@ impl CallObserver for HumanReporter {
             CallOutcome::NotAttempted => {
                 Self::line(&self.out, format_args!("{}: not attempted", who(call)))
             }
+            CallOutcome::Unrecorded(message) => Self::line(
+                &self.out,
+                format_args!(
+                    "{}: {} {message} {took}",
+                    who(call),
+                    self.style.red("done, not recorded:")
+                ),
+            ),
         }
     }
 }

@@ -161,22 +161,7 @@ mod tests {
         assert!(!serde_json::to_string(&document).unwrap().contains("fp1"));
         let ops = document.import_ops(&current, false).unwrap();
         let mut after = current.clone();
-        for op in ops {
-            match op {
-                StateOp::PutPage(p) => {
-                    after.pages.insert(p.address.clone(), p);
-                }
-                StateOp::RemovePage(a) => {
-                    after.pages.remove(&a);
-                }
-                StateOp::PutLink(l) => {
-                    after.links.insert(l.address.clone(), l);
-                }
-                StateOp::RemoveLink(a) => {
-                    after.links.remove(&a);
-                }
-            }
-        }
+        after.apply(&ops);
         assert_eq!(after, current);
     }
 

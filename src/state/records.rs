@@ -34,6 +34,28 @@ pub struct Recorded {
     pub links: BTreeMap<Address, LinkRecord>,
 }
 
+impl Recorded {
+    /// `ops` applied in order, as a backend's `record` applies them.
+    pub fn apply(&mut self, ops: &[StateOp]) {
+        for op in ops {
+            match op {
+                StateOp::PutPage(page) => {
+                    self.pages.insert(page.address.clone(), page.clone());
+                }
+                StateOp::RemovePage(address) => {
+                    self.pages.remove(address);
+                }
+                StateOp::PutLink(link) => {
+                    self.links.insert(link.address.clone(), link.clone());
+                }
+                StateOp::RemoveLink(address) => {
+                    self.links.remove(address);
+                }
+            }
+        }
+    }
+}
+
 /// One change to state, written together with the others of the same call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", content = "record", rename_all = "snake_case")]
