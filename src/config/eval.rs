@@ -5,6 +5,7 @@
 use super::diagnostic::{Diagnostic, suggest};
 use super::files::{Sources, Span};
 use super::functions;
+use super::limits::MAX_VALUE_BYTES;
 use super::refs::{ExprInfo, Reference, Step, analyze};
 use super::resources::{Attr, Decls};
 use super::types::type_name;
@@ -62,11 +63,6 @@ pub(crate) struct Evaluator<'a> {
     /// An access_token that uses an unset variable becomes unknown instead of an error.
     pub allow_unknown_tokens: bool,
 }
-
-/// Largest value (strings and keys, counted in bytes) one expression may
-/// produce. Locals can double a string at each step; without a bound, a few
-/// dozen lines would exhaust memory.
-pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The size of `v` in bytes (strings, keys, and one per scalar), stopping
 /// as soon as it passes `MAX_VALUE_BYTES`.

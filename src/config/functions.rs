@@ -4,6 +4,7 @@
 //! the load options; they read them from a thread-local set by `load` for the
 //! duration of one load (each load runs on its own thread).
 
+use super::limits::MAX_VALUE_BYTES;
 use super::types::{Ty, convert, parse_number, type_name};
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
@@ -401,7 +402,7 @@ fn replace(args: FuncArgs) -> R {
     // Each match can grow the text by `to`: refuse before allocating.
     let grows_by = to.len().saturating_sub(from.len());
     let matches = text.matches(from).count();
-    if text.len() + matches.saturating_mul(grows_by) > super::eval::MAX_VALUE_BYTES {
+    if text.len() + matches.saturating_mul(grows_by) > MAX_VALUE_BYTES {
         return Err("the result would be larger than 16 MiB".into());
     }
     Ok(text.replace(from, to).into())
