@@ -389,10 +389,10 @@ impl<'a> Evaluator<'a> {
 
     /// The evaluation context for one expression, holding only what `info`
     /// references: the variables, locals and blocks it names and, where it
-    /// indexes a map with a literal key or `[each.key]`, only that entry.
-    /// Cloning every variable and every instance for each attribute of each
-    /// instance made a 10,000-page `for_each` quadratic. Index lookups see
-    /// the same entry (or the same missing key) as with the whole map.
+    /// indexes a map with a literal key or `[each.key]`, only that entry, so
+    /// that evaluating every instance of a `for_each` stays linear in the
+    /// number of instances. Index lookups see the same entry (or the same
+    /// missing key) as with the whole map.
     fn context(&self, info: &ExprInfo, each: Option<&Value>) -> Context<'static> {
         let mut ctx = Context::new();
         functions::declare_only(&mut ctx, |name| info.funcs.iter().any(|f| f.name == name));
@@ -484,8 +484,7 @@ impl<'a> Evaluator<'a> {
         }
         // Literals need no context, and converting a big literal object
         // into hcl's expression type costs quadratic time (its object map
-        // checks every key against every other): a 10,000-entry map in an
-        // .sfvars file spent most of `validate` there.
+        // checks every key against every other).
         if let Some(v) = literal_value(&attr.expr)
             && all_finite(&v)
         {
@@ -494,9 +493,8 @@ impl<'a> Evaluator<'a> {
         // Most attributes of a for_each block are plain lookups into values
         // already evaluated (`each.value.page_id`, `page.p[each.key].page_id`,
         // `var.x`). Walking those directly skips building an hcl context and
-        // converting the expression, which was most of the time spent
-        // evaluating a 10,000-instance block. Any other shape, and any lookup
-        // that misses, goes through hcl so that its error is the one reported.
+        // converting the expression. Any other shape, and any lookup that
+        // misses, goes through hcl so that its error is the one reported.
         if let Some(v) = self.lookup(&attr.expr, each, 0)
             && all_finite(v)
         {

@@ -176,7 +176,7 @@ impl Client {
     /// takes it from state and configuration). Without a guess the first
     /// round of requests carries one page, since only that page says how
     /// many follow; with one, the pages the guess implies are asked for in
-    /// the same round, and a 10,000-page account is read a round sooner. A
+    /// the same round, and a large account list is read a round sooner. A
     /// guess too high costs at most `LIST_CONCURRENCY - 2` requests for pages
     /// past the end, whose answers are dropped.
     pub async fn list_accounts_expecting(

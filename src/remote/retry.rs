@@ -33,11 +33,12 @@ impl RetryPolicy {
         }
     }
 
-    /// Exponential backoff with "equal jitter": each wait is half fixed, half
-    /// random, between `initial_backoff` doubling up to `max_backoff`.
-    /// backon's jitter adds up to 100% of the base delay, so the base is
-    /// half the policy's: a wait lies in `[base, 2 * base)` of that half.
-    /// No limit on the number of waits; callers set one.
+    /// Exponential backoff with "equal jitter": the n-th wait lies in
+    /// `[b / 2, b)` for `b = initial_backoff * 2^(n-1)` capped at
+    /// `max_backoff`, half fixed and half random, so that callers failing
+    /// together do not come back in lockstep. (backon's jitter adds a random
+    /// fraction of its delay, so its delays are half the policy's.) No limit
+    /// on the number of waits; callers set one.
     fn exponential(&self) -> ExponentialBuilder {
         let half_max = self.max_backoff / 2;
         ExponentialBuilder::new()
@@ -254,7 +255,7 @@ impl Pacer {
             };
             // Only an actual wait goes through the timer: tokio rounds a
             // deadline up to its next millisecond tick, so even a deadline of
-            // `now` parked every request for up to a millisecond.
+            // `now` would park a request for up to a millisecond.
             if start > Instant::now() {
                 tokio::time::sleep_until(start).await;
             }
