@@ -137,9 +137,9 @@ impl Diagnostic {
         self
     }
 
-    /// The report annotate-snippets draws: `file:line:column: message` as
-    /// the title (so the first line of every diagnostic reads the same with
-    /// or without a file), the source line underlined, and the help.
+    /// The report annotate-snippets draws: `title` (`file:line:column:
+    /// message`, so that the place and the message stay on one line, as
+    /// compilers print them), the source line underlined, and the help.
     fn report(&self, title: &str) -> Group<'_> {
         let mut group = Group::with_title(Level::ERROR.primary_title(title.to_owned()));
         if let Some(excerpt) = &self.excerpt {
