@@ -5,6 +5,7 @@
 use super::diagnostic::{Diagnostic, suggest};
 use super::files::{Sources, Span};
 use super::functions;
+use super::limits::MAX_VALUE_BYTES;
 use super::refs::{ExprInfo, Reference, Step, analyze};
 use super::resources::{Attr, Decls};
 use super::types::type_name;
@@ -62,11 +63,6 @@ pub(crate) struct Evaluator<'a> {
     /// An access_token that uses an unset variable becomes unknown instead of an error.
     pub allow_unknown_tokens: bool,
 }
-
-/// Largest value (strings and keys, counted in bytes) one expression may
-/// produce. Locals can double a string at each step; without a bound, a few
-/// dozen lines would exhaust memory.
-pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The size of `v` in bytes (strings, keys, and one per scalar), stopping
 /// as soon as it passes `MAX_VALUE_BYTES`.
@@ -393,10 +389,10 @@ impl<'a> Evaluator<'a> {
 
     /// The evaluation context for one expression, holding only what `info`
     /// references: the variables, locals and blocks it names and, where it
-    /// indexes a map with a literal key or `[each.key]`, only that entry.
-    /// Cloning every variable and every instance for each attribute of each
-    /// instance made a 10,000-page `for_each` quadratic. Index lookups see
-    /// the same entry (or the same missing key) as with the whole map.
+    /// indexes a map with a literal key or `[each.key]`, only that entry, so
+    /// that evaluating every instance of a `for_each` stays linear in the
+    /// number of instances. Index lookups see the same entry (or the same
+    /// missing key) as with the whole map.
     fn context(&self, info: &ExprInfo, each: Option<&Value>) -> Context<'static> {
         let mut ctx = Context::new();
         functions::declare_only(&mut ctx, |name| info.funcs.iter().any(|f| f.name == name));
@@ -488,8 +484,7 @@ impl<'a> Evaluator<'a> {
         }
         // Literals need no context, and converting a big literal object
         // into hcl's expression type costs quadratic time (its object map
-        // checks every key against every other): a 10,000-entry map in an
-        // .sfvars file spent most of `validate` there.
+        // checks every key against every other).
         if let Some(v) = literal_value(&attr.expr)
             && all_finite(&v)
         {
@@ -498,9 +493,8 @@ impl<'a> Evaluator<'a> {
         // Most attributes of a for_each block are plain lookups into values
         // already evaluated (`each.value.page_id`, `page.p[each.key].page_id`,
         // `var.x`). Walking those directly skips building an hcl context and
-        // converting the expression, which was most of the time spent
-        // evaluating a 10,000-instance block. Any other shape, and any lookup
-        // that misses, goes through hcl so that its error is the one reported.
+        // converting the expression. Any other shape, and any lookup that
+        // misses, goes through hcl so that its error is the one reported.
         if let Some(v) = self.lookup(&attr.expr, each, 0)
             && all_finite(v)
         {

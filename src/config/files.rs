@@ -1,8 +1,9 @@
 //! Reading and parsing: the configuration directory's `*.hcl` files and
 //! variable files, kept in a source map so every later stage can turn a byte
-//! range into `file:line:column` and a caret snippet.
+//! range into `file:line:column` and the source line it falls on.
 
-use super::diagnostic::{Diagnostic, caret_snippet};
+use super::diagnostic::{Diagnostic, Excerpt};
+use super::limits::MAX_FILE_BYTES;
 use crate::desired::Location;
 use hcl_edit::structure::Body;
 use std::ops::Range;
@@ -78,32 +79,31 @@ impl Sources {
         }
     }
 
-    /// An error at `span`, with its location and a caret snippet.
+    /// An error at `span`, with its location and source line.
     pub fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
         let location = self.location(span);
         let text = self.line_text(span.file, location.line);
         let text = redact_secrets(&location.file, text);
-        let text = text.as_str();
         let (end_line, end_col) = self.line_col(span.file, span.range.end);
-        // Multi-line spans underline to the end of the first line.
-        let width = if end_line == location.line {
-            end_col.saturating_sub(location.column)
+        // Multi-line spans point to the end of the first line.
+        let end = if end_line == location.line {
+            end_col - 1
         } else {
             usize::MAX
         };
         Diagnostic {
             message: message.into(),
-            snippet: Some(caret_snippet(location.line, text, location.column, width)),
+            excerpt: Some(Excerpt::new(location.line, text, location.column - 1..end)),
             location: Some(location),
             help: None,
         }
     }
 }
 
-/// The source line as a snippet may show it: in variable files (where page
-/// tokens and API secrets live) every string literal is masked, and in
+/// The source line as a diagnostic may show it: in variable files (where
+/// page tokens and API secrets live) every string literal is masked, and in
 /// configuration files so is every string on a line that mentions a token or
-/// a secret. Masking keeps the length, so the caret still lines up.
+/// a secret. Masking keeps the length in characters, so columns still line up.
 fn redact_secrets(path: &Path, line: &str) -> String {
     let is_vars = path.extension().is_some_and(|e| e == "sfvars");
     let lower = line.to_ascii_lowercase();
@@ -136,11 +136,6 @@ fn redact_secrets(path: &Path, line: &str) -> String {
     }
     out
 }
-
-/// Largest file the loader reads (configuration, variables, `file()`): far
-/// beyond any real configuration, small enough that a mistaken path (a log,
-/// a disk image, `/dev/zero`) fails at once instead of eating memory.
-pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Reads at most `MAX_FILE_BYTES` of `path`; a longer file is an error.
 pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
@@ -226,7 +221,7 @@ pub(crate) fn parse_source(
         Err(e) => {
             let loc = e.location();
             // The parser reports 1-based line and column; turn them back into
-            // an offset so the snippet is drawn like every other diagnostic.
+            // an offset so the line is shown like every other diagnostic's.
             let line_start = text
                 .split_inclusive('\n')
                 .take(loc.line().saturating_sub(1))

@@ -4,6 +4,7 @@
 //! the load options; they read them from a thread-local set by `load` for the
 //! duration of one load (each load runs on its own thread).
 
+use super::limits::MAX_VALUE_BYTES;
 use super::types::{Ty, convert, parse_number, type_name};
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
@@ -94,9 +95,9 @@ pub(crate) fn declare_all(ctx: &mut Context) {
     declare_only(ctx, |_| true);
 }
 
-/// Declares the functions `wanted` accepts: an expression needs only those
-/// it calls, and declaring all of them for each of 15,000 evaluations was a
-/// tenth of a big configuration's load time.
+/// Declares the functions `wanted` accepts: an expression's context holds
+/// only the functions it calls, so building a context costs what the
+/// expression uses, not the size of the function table.
 pub(crate) fn declare_only(ctx: &mut Context, wanted: impl Fn(&str) -> bool) {
     for (name, params, variadic, func) in FUNCTIONS.iter().filter(|f| wanted(f.0)) {
         let mut builder = FuncDef::builder().params(params.iter().map(|p| p.param()));
@@ -401,7 +402,7 @@ fn replace(args: FuncArgs) -> R {
     // Each match can grow the text by `to`: refuse before allocating.
     let grows_by = to.len().saturating_sub(from.len());
     let matches = text.matches(from).count();
-    if text.len() + matches.saturating_mul(grows_by) > super::eval::MAX_VALUE_BYTES {
+    if text.len() + matches.saturating_mul(grows_by) > MAX_VALUE_BYTES {
         return Err("the result would be larger than 16 MiB".into());
     }
     Ok(text.replace(from, to).into())

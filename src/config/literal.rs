@@ -1,11 +1,11 @@
 //! A fast reader for variable files that hold only literal values.
 //!
 //! hcl-edit checks every object key against all earlier keys of the same
-//! object with a linear scan, so a 10,000-entry map in `socialform.sfvars`
-//! costs a third of a second to parse. Variable files are nearly always
-//! plain data, so this reader takes the common shape — `name = value` lines
-//! whose values are strings, numbers, bools, null, lists and objects — and
-//! checks keys with a hash lookup.
+//! object with a linear scan, so parsing a map is quadratic in its number
+//! of keys. Variable files are nearly always plain data, so this reader
+//! takes the common shape — `name = value` lines whose values are strings,
+//! numbers, bools, null, lists and objects — and checks keys with a hash
+//! lookup.
 //!
 //! It is deliberately a strict subset of what hcl-edit accepts. Whenever
 //! the input is anything else, or anything it is not sure about (templates,

@@ -8,6 +8,7 @@ mod eval;
 mod files;
 mod functions;
 mod instances;
+mod limits;
 mod literal;
 mod refs;
 mod resources;
@@ -16,7 +17,7 @@ mod tests;
 mod types;
 mod vars;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, Excerpt};
 
 use crate::desired::Desired;
 use eval::Evaluator;
@@ -154,8 +155,8 @@ const MIN_SCRUBBED: usize = 3;
 
 /// Last line of defence for "never show a secret": messages are written to
 /// name types rather than values, but a value can still reach a message
-/// (a key, a page_id built from a sensitive variable) or a snippet (a token
-/// written literally in the file).
+/// (a key, a page_id built from a sensitive variable) or a source line (a
+/// token written literally in the file).
 fn finish(mut diags: Vec<Diagnostic>, mut secrets: Vec<String>) -> Diagnostics {
     secrets.retain(|s| s.len() >= MIN_SCRUBBED);
     // Longest first, so a secret containing another is replaced whole.
@@ -173,8 +174,10 @@ fn finish(mut diags: Vec<Diagnostic>, mut secrets: Vec<String>) -> Diagnostics {
         if let Some(h) = &mut d.help {
             scrub(h);
         }
-        if let Some(s) = &mut d.snippet {
-            scrub(s);
+        if let Some(excerpt) = &mut d.excerpt {
+            for s in &secrets {
+                excerpt.replace(s, "(sensitive value)");
+            }
         }
     }
     Diagnostics(diags)

@@ -78,8 +78,7 @@ pub(crate) struct Decls {
 impl Decls {
     pub fn resource(&self, kind: ResourceKind, name: &str) -> Option<&ResourceDecl> {
         // Duplicates are refused at declaration, so the index maps each
-        // (kind, name) to its only declaration. A configuration of 10,000
-        // literal blocks looked each one up by scanning all the others.
+        // (kind, name) to its only declaration.
         let index = self.resource_index.get_or_init(|| {
             self.resources
                 .iter()

@@ -348,12 +348,10 @@ fn unknown_attribute_suggests_a_close_name() {
         "unknown attribute `acess_token` in page \"x\"",
     );
     assert_eq!(d.help.as_deref(), Some("did you mean `access_token`?"));
-    let snippet = d.snippet.as_deref().unwrap();
-    assert!(
-        snippet.contains("  7 |   acess_token = var.token"),
-        "{snippet}"
-    );
-    assert!(snippet.ends_with("|   ^^^^^^^^^^^"), "{snippet}");
+    let excerpt = d.excerpt.as_ref().unwrap();
+    assert_eq!(excerpt.line(), 7);
+    assert_eq!(excerpt.text(), "  acess_token = var.token");
+    assert_eq!(&excerpt.text()[excerpt.span()], "acess_token");
 }
 
 #[test]
@@ -1237,7 +1235,7 @@ fn render_shows_location_snippet_and_help() {
     let text = load(&options(dir.path())).unwrap_err().render();
     let file = dir.path().join("main.hcl");
     let expected = format!(
-        "error: {}:2:7: unknown local value `local.bb`\n    |\n  2 |   a = local.bb\n    |       ^^^^^^^^\n  help: did you mean `local.bc`?\n",
+        "error: {}:2:7: unknown local value `local.bb`\n  |\n2 |   a = local.bb\n  |       ^^^^^^^^\n  |\n  = help: did you mean `local.bc`?\n",
         file.display()
     );
     assert_eq!(text, expected);

@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::problem::{error_from_response, parse_retry_after};
-use super::retry;
+use super::retry::{self, RetryPolicy};
 use super::types::*;
 use super::wire::{WireAccount, WireAccountsPage, WireApplication, WireApplicationsPage};
 use crate::secret::Secret;
@@ -17,37 +17,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
-
-/// How reads (and throttled writes) are retried.
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-    /// No retry starts after this much time has passed since the first attempt.
-    pub max_elapsed: Duration,
-}
-
-impl RetryPolicy {
-    /// The default policy with `retries` retries after the first attempt.
-    pub fn with_max_retries(retries: u32) -> Self {
-        RetryPolicy {
-            max_attempts: retries.saturating_add(1),
-            ..RetryPolicy::default()
-        }
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-            max_elapsed: Duration::from_secs(60),
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -98,9 +67,6 @@ struct Inner {
     retry: RetryPolicy,
     pacer: retry::Pacer,
 }
-
-/// 429 retries allowed per ordinary retry (see `Client::send`).
-const THROTTLE_BUDGET: u32 = 4;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -210,7 +176,7 @@ impl Client {
     /// takes it from state and configuration). Without a guess the first
     /// round of requests carries one page, since only that page says how
     /// many follow; with one, the pages the guess implies are asked for in
-    /// the same round, and a 10,000-page account is read a round sooner. A
+    /// the same round, and a large account list is read a round sooner. A
     /// guess too high costs at most `LIST_CONCURRENCY - 2` requests for pages
     /// past the end, whose answers are dropped.
     pub async fn list_accounts_expecting(
@@ -586,61 +552,18 @@ impl Client {
         })
     }
 
-    /// Sends `call`, retrying as the policy allows; returns the status and
-    /// body of a 2xx answer. Every attempt first waits for its turn from the
-    /// shared pacer. 429s are budgeted apart from other failures: they say
-    /// the request was not carried out and the pacer is already slowing
-    /// everything down, so they are retried until `max_elapsed` (or
-    /// `THROTTLE_BUDGET` times `max_attempts`) runs out.
+    /// Sends `call`, retrying as the policy allows (see `retry::send`);
+    /// returns the status and body of a 2xx answer.
     async fn send(&self, call: Call<'_>) -> Result<(u16, Bytes), ApiError> {
-        let policy = &self.inner.retry;
-        let started = Instant::now();
-        let mut failures = 0u32;
-        let mut throttles = 0u32;
-        loop {
-            let generation = self.inner.pacer.turn().await;
-            let err = match self.attempt(&call).await {
-                Ok(answer) => {
-                    self.inner.pacer.succeeded();
-                    return Ok(answer);
-                }
-                Err(err) => err,
-            };
-            if !retry::is_retryable(&err, call.idempotent) {
-                return Err(err);
-            }
-            let wait = if let ApiError::Throttled { .. } = err {
-                throttles += 1;
-                if throttles > policy.max_attempts.saturating_mul(THROTTLE_BUDGET) {
-                    return Err(err);
-                }
-                let pause = retry::delay(policy, &err, throttles);
-                // The pacer holds back this request and every other one.
-                self.inner.pacer.throttled(generation, pause);
-                pause
-            } else {
-                failures += 1;
-                if failures >= policy.max_attempts.max(1) {
-                    return Err(err);
-                }
-                retry::delay(policy, &err, failures)
-            };
-            if started.elapsed() + wait > policy.max_elapsed {
-                return Err(err);
-            }
-            tracing::debug!(
-                method = %call.method,
-                path = %call.segments.join("/"),
-                failures,
-                throttles,
-                wait_ms = wait.as_millis() as u64,
-                error = %err,
-                "retrying"
-            );
-            if !matches!(err, ApiError::Throttled { .. }) {
-                tokio::time::sleep(wait).await;
-            }
-        }
+        let path = call.segments.join("/");
+        retry::send(
+            &self.inner.retry,
+            &self.inner.pacer,
+            call.idempotent,
+            (call.method.as_str(), &path),
+            || self.attempt(&call),
+        )
+        .await
     }
 
     async fn attempt(&self, call: &Call<'_>) -> Result<(u16, Bytes), ApiError> {

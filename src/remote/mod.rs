@@ -10,9 +10,9 @@ mod retry;
 mod types;
 mod wire;
 
-pub use client::{Client, ClientConfig, RetryPolicy};
+pub use client::{Client, ClientConfig};
 pub use error::{ApiError, InvalidParam};
-pub use retry::backoff;
+pub use retry::{RetryPolicy, backoff};
 pub use types::{
     ACCOUNTS_BASE, APPLICATIONS_BASE, Account, AccountsPage, Application, ConnectRequest,
     NewApplication, UpdateRequest,
