@@ -74,6 +74,8 @@ pub struct RemovedDecl {
 #[derive(Clone, Debug, Default)]
 pub struct Desired {
     pub provider: ProviderSettings,
+    /// The `backend "postgres"` block; `None`: the local store.
+    pub backend: Option<crate::state::PostgresSettings>,
     /// Sorted by address.
     pub pages: Vec<DesiredPage>,
     /// Sorted by address.

@@ -7,7 +7,10 @@ use crate::desired::{Desired, ProviderSettings};
 use crate::remote::{Client, ClientConfig, RetryPolicy};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
 use crate::secret::Secret;
-use crate::state::{LocalBackend, LockRequest, Recorded, StateBackend, StateStore};
+use crate::state::{
+    LocalBackend, LockRequest, PostgresBackend, PostgresSettings, Recorded, StateBackend,
+    StateStore,
+};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +30,8 @@ pub struct Workspace {
     /// local state backend's, and the embedded sandbox's data.
     pub state_dir: PathBuf,
     pub backend: Arc<dyn StateBackend>,
+    /// Whether `backend` is the local store.
+    local: bool,
     /// Environment snapshot: `SF_VAR_*`, `env()`, `VONAGE_*`.
     pub env: Vec<(String, String)>,
     /// Timeout and retries of the API client.
@@ -63,6 +68,7 @@ impl Workspace {
         Workspace {
             dir,
             backend: Arc::new(LocalBackend::new(state_dir.clone())),
+            local: true,
             state_dir,
             env: std::env::vars().collect(),
             network: NetworkOptions::default(),
@@ -72,6 +78,48 @@ impl Workspace {
     pub fn with_network(mut self, network: NetworkOptions) -> Workspace {
         self.network = network;
         self
+    }
+
+    /// State where the configuration's `backend` block says: PostgreSQL,
+    /// or the local store without one.
+    pub fn with_backend(
+        mut self,
+        settings: Option<&PostgresSettings>,
+    ) -> anyhow::Result<Workspace> {
+        self.backend = match settings {
+            Some(settings) => {
+                let env = |name: &str| self.env_var(name).map(str::to_string);
+                Arc::new(PostgresBackend::new(settings, &env)?)
+            }
+            None => Arc::new(LocalBackend::new(self.state_dir.clone())),
+        };
+        self.local = settings.is_none();
+        Ok(self)
+    }
+
+    /// `with_backend` for commands that load nothing else of the
+    /// configuration (`state`, `history`): reads only the backend block.
+    pub fn with_configured_backend(self, cli_vars: Vec<CliVar>) -> anyhow::Result<Workspace> {
+        if !config::may_declare_backend(&self.dir) {
+            return Ok(self);
+        }
+        let settings = config::load_backend(&LoadOptions {
+            dir: self.dir.clone(),
+            cli_vars,
+            env: self.env.clone(),
+            allow_unknown_tokens: true,
+        })?;
+        self.with_backend(settings.as_ref())
+    }
+
+    /// Whether state is in the local store of `state_dir`.
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// The local store, whatever the configuration says (for `state migrate`).
+    pub fn local_backend(&self) -> LocalBackend {
+        LocalBackend::new(self.state_dir.clone())
     }
 
     fn env_var(&self, name: &str) -> Option<&str> {

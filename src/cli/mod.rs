@@ -159,7 +159,7 @@ pub(crate) fn network_options(
 
 fn report(printer: &Printer, error: &anyhow::Error) {
     if let Some(diagnostics) = error.downcast_ref::<Diagnostics>() {
-        printer.err(&diagnostics.render());
+        printer.err(&diagnostics.render_styled(printer.err_style.color));
     } else if let Some(plan_error) = error.downcast_ref::<PlanError>() {
         printer.err_line(&plan_error.to_string());
     } else {

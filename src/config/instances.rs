@@ -8,6 +8,7 @@ use super::types::type_name;
 use crate::address::{Address, ResourceKind};
 use crate::desired::{DesiredPage, ImportDecl, ProviderSettings, RemovedDecl};
 use crate::secret::Secret;
+use crate::state::PostgresSettings;
 use hcl::{Map, Value};
 use hcl_edit::expr::{Expression, TraversalOperator};
 use std::collections::HashSet;
@@ -388,6 +389,41 @@ impl Evaluator<'_> {
             label_span: decl.label_span.clone(),
         });
         Some(Value::Object(fields))
+    }
+
+    /// The `backend "postgres"` block, evaluated (it may use `var.*` and
+    /// `env()`); `None` without one. `conn_str` is a secret: it may carry
+    /// a password.
+    pub fn backend(&mut self, secrets: &mut Vec<String>) -> Option<PostgresSettings> {
+        let decl = self.decls.backend.as_ref()?;
+        let mut settings = PostgresSettings::default();
+        for attr in &decl.attrs {
+            let value = match self.eval(attr, Scope::Plain, None) {
+                Some(Value::String(s)) => Some(s),
+                Some(Value::Null) => None,
+                Some(other) => {
+                    self.error(
+                        &attr.expr_span,
+                        format!("{} must be a string, got {}", attr.name, type_name(&other)),
+                        Some("use a string".into()),
+                    );
+                    None
+                }
+                None => None,
+            };
+            match attr.name.as_str() {
+                "conn_str" => {
+                    if let Some(s) = &value {
+                        secrets.push(s.clone());
+                    }
+                    settings.conn_str = value.map(Secret::new);
+                }
+                "schema_name" => settings.schema_name = value,
+                "state_name" => settings.state_name = value,
+                _ => {}
+            }
+        }
+        Some(settings)
     }
 
     pub fn provider(&mut self, out: &mut Outputs) -> ProviderSettings {

@@ -127,6 +127,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     let mut out = Outputs::default();
     ev.run_graph(&mut out);
     let provider = ev.provider(&mut out);
+    let backend = ev.backend(&mut out.secrets);
     let imports = ev.imports(&out);
     let removed = ev.removed(&out);
     diags.append(&mut ev.diags);
@@ -142,10 +143,106 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     links.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(Desired {
         provider,
+        backend,
         pages,
         links,
         imports,
         removed,
+    })
+}
+
+/// Only the `backend` block, for commands that need to know where state
+/// lives but not what it should hold (`state`, `history`): a mistake in a
+/// page block does not stop them. The block may use `var.*` and `env()`.
+pub fn load_backend(
+    options: &LoadOptions,
+) -> Result<Option<crate::state::PostgresSettings>, Diagnostics> {
+    let options = options.clone();
+    // Same reasons for a thread of its own as `load`.
+    let worker = std::thread::Builder::new()
+        .name("config-backend".into())
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || load_backend_here(&options));
+    match worker {
+        Ok(handle) => handle.join().unwrap_or_else(|_| {
+            Err(Diagnostics(vec![Diagnostic::error(
+                "internal error while reading the backend block: the loader panicked",
+            )]))
+        }),
+        Err(e) => Err(Diagnostics(vec![Diagnostic::error(format!(
+            "internal error: cannot start the loader thread: {e}"
+        ))])),
+    }
+}
+
+fn load_backend_here(
+    options: &LoadOptions,
+) -> Result<Option<crate::state::PostgresSettings>, Diagnostics> {
+    functions::install(functions::FuncEnv {
+        env: options.env.clone(),
+        dir: options.dir.clone(),
+    });
+    let mut diags = Vec::new();
+    let mut sources = Sources::default();
+    let paths = files::config_files(&options.dir, &mut diags);
+    let mut bodies = Vec::new();
+    for path in &paths {
+        if let Some(parsed) = files::read_hcl_file(path, &mut sources, &mut diags) {
+            bodies.push(parsed);
+        }
+    }
+    if !diags.is_empty() {
+        return Err(finish(diags, Vec::new()));
+    }
+    // Block-level mistakes elsewhere are not this command's business: keep
+    // only what the backend block itself says.
+    let mut block_diags = Vec::new();
+    let mut collector = resources::Collector::new(&sources, &mut block_diags);
+    for (file, body) in &bodies {
+        collector.file(*file, body);
+    }
+    let decls = collector.decls;
+    if decls.backend.is_none() {
+        return Ok(None);
+    }
+    let resolved = vars::resolve(options, &mut sources, &decls, &mut diags);
+    let mut ev = Evaluator {
+        sources: &sources,
+        decls: &decls,
+        diags: Vec::new(),
+        vars: resolved.values,
+        locals: Default::default(),
+        pages: Default::default(),
+        links: Default::default(),
+        allow_unknown_tokens: true,
+    };
+    let mut secrets = resolved.secrets;
+    let backend = ev.backend(&mut secrets);
+    diags.append(&mut ev.diags);
+    if !diags.is_empty() {
+        return Err(finish(diags, secrets));
+    }
+    Ok(backend)
+}
+
+/// Whether any configuration file in `dir` may declare a `backend` block: a
+/// line that starts with the word. Cheap (no parsing), so the local store
+/// can be opened while the configuration loads when there is none; a false
+/// "maybe" only costs that overlap.
+pub fn may_declare_backend(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        path.extension().is_some_and(|e| e == "hcl")
+            && std::fs::read_to_string(&path).is_ok_and(|text| {
+                text.lines().any(|line| {
+                    line.trim_start()
+                        .strip_prefix("backend")
+                        .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
+                })
+            })
     })
 }
 

@@ -63,9 +63,15 @@ pub(crate) struct ProviderDecl {
     pub attrs: Vec<Attr>,
 }
 
+/// The `backend "postgres"` block.
+pub(crate) struct BackendDecl {
+    pub attrs: Vec<Attr>,
+}
+
 #[derive(Default)]
 pub(crate) struct Decls {
     pub provider: Option<ProviderDecl>,
+    pub backend: Option<BackendDecl>,
     pub variables: Vec<VariableDecl>,
     pub locals: Vec<LocalDecl>,
     pub resources: Vec<ResourceDecl>,
@@ -94,12 +100,13 @@ impl Decls {
 }
 
 const BLOCK_TYPES: &[&str] = &[
-    "provider", "variable", "locals", "page", "link", "import", "removed",
+    "provider", "backend", "variable", "locals", "page", "link", "import", "removed",
 ];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
 const LINK_ATTRS: &[&str] = &["page", "application", "for_each"];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
 const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint"];
+const BACKEND_ATTRS: &[&str] = &["conn_str", "schema_name", "state_name"];
 
 pub(crate) struct Collector<'a> {
     pub sources: &'a Sources,
@@ -178,7 +185,7 @@ impl<'a> Collector<'a> {
             .map(|l| (l.as_str().to_string(), span(file, l.span())))
             .collect();
         let want_labels = match kind {
-            "provider" | "variable" | "page" | "link" => 1,
+            "provider" | "backend" | "variable" | "page" | "link" => 1,
             "locals" | "import" | "removed" => 0,
             other => {
                 let help = match suggest(other, BLOCK_TYPES.iter().copied()) {
@@ -213,6 +220,7 @@ impl<'a> Collector<'a> {
         }
         match kind {
             "provider" => self.provider(file, block, &labels[0]),
+            "backend" => self.backend(file, block, &labels[0]),
             "variable" => self.variable(file, block, &labels[0]),
             "locals" => self.locals(file, block),
             "page" => self.resource(file, block, ResourceKind::Page, &labels[0]),
@@ -387,6 +395,29 @@ impl<'a> Collector<'a> {
             &[],
         );
         self.decls.provider = Some(ProviderDecl { attrs });
+    }
+
+    fn backend(&mut self, file: FileId, block: &Block, label: &(String, Span)) {
+        if label.0 != "postgres" {
+            self.error(
+                &label.1,
+                format!("unknown backend `{}`", label.0),
+                "the backends are the local store (no backend block) and \"postgres\": write \
+                 `backend \"postgres\" { ... }`",
+            );
+            return;
+        }
+        if !self.first_declaration("backend".into(), "backend block", &label.1) {
+            return;
+        }
+        let (attrs, _) = self.body(
+            file,
+            &block.body,
+            "backend \"postgres\"",
+            Some(BACKEND_ATTRS),
+            &[],
+        );
+        self.decls.backend = Some(BackendDecl { attrs });
     }
 
     fn variable(&mut self, file: FileId, block: &Block, label: &(String, Span)) {

@@ -20,6 +20,7 @@ pub async fn drift(
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<DriftReport> {
     let desired = workspace.load_config(vars, true)?;
+    let workspace = &workspace.clone().with_backend(desired.backend.as_ref())?;
 
     // With no state, nothing is created: a CI job leaves no trace behind. A
     // throwaway key fingerprints configured and remote tokens alike.

@@ -1,7 +1,8 @@
 //! The history of applies, imports and state edits, written in one place.
 
 use super::Reporter;
-use crate::state::{HistoryEntry, StateStore, now_rfc3339};
+use crate::state::{HistoryEntry, LockRequest, StateStore, now_rfc3339};
+use crate::workspace::Workspace;
 
 /// How a command that changed something ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,4 +46,21 @@ pub fn append(
     if let Err(error) = store.append_history(&entry) {
         reporter.warning(&format!("the history could not be written: {error:#}"));
     }
+}
+
+/// Past entries, newest first, at most `limit` of them; none without state.
+/// Takes the lock without waiting, as `show` does.
+pub fn list(workspace: &Workspace, limit: Option<usize>) -> anyhow::Result<Vec<HistoryEntry>> {
+    let Some(store) = workspace
+        .backend
+        .open_existing(&LockRequest::immediate("history"))?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut entries = store.history()?;
+    entries.reverse();
+    if let Some(limit) = limit {
+        entries.truncate(limit);
+    }
+    Ok(entries)
 }

@@ -48,6 +48,7 @@ pub async fn import(
     // tokens whose variables are unset (a generated file not yet filled in)
     // are fine here.
     let desired = workspace.load_config(vars, true)?;
+    let workspace = &workspace.clone().with_backend(desired.backend.as_ref())?;
     let lock = LockRequest::waiting("import", lock_timeout, reporter.clone());
     match request {
         ImportRequest::One { address, page_id } => import_one(

@@ -83,10 +83,24 @@ pub async fn prepare(
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<Prepared> {
     let lock = LockRequest::waiting(request.command, request.lock_timeout, reporter.clone());
-    let both = phase("load_config+open_state");
-    let (desired, opened) =
-        workspace.open_state_alongside(&lock, || workspace.load_config(request.vars, false))?;
-    drop(both);
+    let (desired, opened) = if crate::config::may_declare_backend(&workspace.dir) {
+        // Where state lives is in the configuration: load it first.
+        let loading = phase("load_config");
+        let desired = workspace.load_config(request.vars, false)?;
+        drop(loading);
+        let opening = phase("open_state");
+        let configured = workspace.clone().with_backend(desired.backend.as_ref())?;
+        let opened = configured.open_state(&lock)?;
+        refuse_stranded_local_state(&configured, &opened.recorded)?;
+        drop(opening);
+        (desired, opened)
+    } else {
+        let both = phase("load_config+open_state");
+        let loaded =
+            workspace.open_state_alongside(&lock, || workspace.load_config(request.vars, false))?;
+        drop(both);
+        loaded
+    };
     let recorded = opened.recorded;
     let store: Arc<dyn StateStore> = Arc::from(opened.store);
     let fingerprinter = store.fingerprinter();
@@ -126,6 +140,36 @@ pub async fn prepare(
         store,
         connection,
     })
+}
+
+/// With a backend configured and still empty, a local store that manages
+/// resources means state was never moved there: planning against the empty
+/// backend would connect everything again (pages are adopted by ID, but
+/// links and names would be planned blind). Refuse, naming the fix.
+fn refuse_stranded_local_state(workspace: &Workspace, recorded: &Recorded) -> anyhow::Result<()> {
+    use crate::state::StateBackend;
+    if workspace.is_local() || !recorded.pages.is_empty() || !recorded.links.is_empty() {
+        return Ok(());
+    }
+    let local = workspace.local_backend();
+    if !local.exists()? {
+        return Ok(());
+    }
+    let Some(store) = local.open_existing(&LockRequest::immediate("plan"))? else {
+        return Ok(());
+    };
+    let stranded = store.load()?;
+    if stranded.pages.is_empty() && stranded.links.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} is empty, but {} manages {} page(s) and {} link(s); move them first with \
+         `socialform state migrate`",
+        workspace.backend.describe(),
+        local.describe(),
+        stranded.pages.len(),
+        stranded.links.len()
+    )
 }
 
 /// Re-plans from the saved plan's own options and refuses it, before any

@@ -4,9 +4,12 @@
 use super::Reporter;
 use super::history::{self, Outcome, Started};
 use crate::address::{Address, ResourceKind};
-use crate::state::{LinkRecord, LockRequest, PageRecord, Recorded, StateOp};
+use crate::state::{
+    LinkRecord, LockRequest, PageRecord, Recorded, StateBackend, StateDocument, StateOp,
+};
 use crate::workspace::{OpenedState, Workspace};
 use anyhow::{Context, bail};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,8 +28,8 @@ fn open_for_write(
     let lock = LockRequest::waiting(command, lock_timeout, reporter);
     let Some(store) = workspace.backend.open_existing(&lock)? else {
         bail!(
-            "there is no state in {}: nothing to {}",
-            workspace.state_dir.display(),
+            "there is no state ({}): nothing to {}",
+            workspace.backend.describe(),
             if command == "state mv" {
                 "move"
             } else {
@@ -275,6 +278,99 @@ pub fn mv(
         reporter.as_ref(),
     );
     Ok(pairs)
+}
+
+/// What `state push` wrote.
+pub struct Pushed {
+    pub serial: u64,
+    pub pages: usize,
+    pub links: usize,
+}
+
+/// Writes a state document (`state pull`'s, or an apply's
+/// `errored.sfstate.json`) into the configured state, creating it if need
+/// be; see `StateDocument::import_ops` for what is refused without `force`.
+pub fn push(
+    workspace: &Workspace,
+    file: &Path,
+    force: bool,
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Pushed> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("could not read the state document {}", file.display()))?;
+    let document: StateDocument = serde_json::from_str(&text).map_err(|error| {
+        anyhow::anyhow!(
+            "{} is not a state document ({error}); make one with `socialform state pull > FILE`",
+            file.display()
+        )
+    })?;
+    let started = Started::now();
+    let lock = LockRequest::waiting("state push", lock_timeout, reporter.clone());
+    let store = workspace.backend.open(&lock)?;
+    let serial = store.import(&document, force).with_context(|| {
+        format!(
+            "{} was not written into {}",
+            file.display(),
+            workspace.backend.describe()
+        )
+    })?;
+    history::append(
+        store.as_ref(),
+        "state push",
+        started,
+        vec![format!(
+            "pushed {} ({} page(s), {} link(s))",
+            file.display(),
+            document.pages.len(),
+            document.links.len()
+        )],
+        Outcome::Complete,
+        reporter.as_ref(),
+    );
+    Ok(Pushed {
+        serial,
+        pages: document.pages.len(),
+        links: document.links.len(),
+    })
+}
+
+/// What `state migrate` moved.
+pub struct Migrated {
+    pub from: String,
+    pub to: String,
+    pub pages: usize,
+    pub links: usize,
+}
+
+/// Moves the local store into the configured backend whole (lineage,
+/// serial, fingerprints, history). The local store is left as it was:
+/// removing it is the operator's call, once the new state is checked.
+pub fn migrate(
+    workspace: &Workspace,
+    lock_timeout: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<Migrated> {
+    if workspace.is_local() {
+        bail!(
+            "no backend is configured: add a `backend \"postgres\"` block to the configuration, \
+             then run `socialform state migrate` to move {} into it",
+            workspace.backend.describe()
+        );
+    }
+    let local = workspace.local_backend();
+    let lock = LockRequest::waiting("state migrate", lock_timeout, reporter.clone());
+    let Some(source) = local.open_existing(&lock)? else {
+        bail!("there is no local state to migrate ({})", local.describe());
+    };
+    let transfer = source.transfer()?;
+    workspace.backend.adopt(&lock, &transfer)?;
+    Ok(Migrated {
+        from: local.describe(),
+        to: workspace.backend.describe(),
+        pages: transfer.recorded.pages.len(),
+        links: transfer.recorded.links.len(),
+    })
 }
 
 #[cfg(test)]

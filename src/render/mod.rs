@@ -15,6 +15,7 @@ pub use json::{apply_document, drift_document, plan_document, state_document, va
 pub use printer::{Format, Printer};
 pub use progress::{HumanReporter, Sink};
 pub use state::{
-    NO_STATE, generated_text, imported_text, moved_text, removed_text, resource_text, state_text,
+    NO_STATE, generated_text, history_document, history_text, imported_text, moved_text,
+    removed_text, resource_text, state_text,
 };
 pub use style::Style;

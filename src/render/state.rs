@@ -6,7 +6,7 @@ use super::style::Style;
 use crate::address::Address;
 use crate::generate::GeneratedPage;
 use crate::ops::state_edit::{Found, op_address};
-use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
+use crate::state::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 use std::fmt::Write;
 
 pub const NO_STATE: &str = "No state: nothing is managed yet.";
@@ -165,6 +165,36 @@ pub fn generated_text(written: Option<&(std::path::PathBuf, Vec<GeneratedPage>)>
         variables.join(", ")
     );
     text
+}
+
+/// `history`: one paragraph per entry, newest first.
+pub fn history_text(entries: &[HistoryEntry], style: &Style) -> String {
+    if entries.is_empty() {
+        return "No history: nothing was applied, imported or edited yet.\n".to_string();
+    }
+    let mut text = String::new();
+    for entry in entries {
+        let _ = writeln!(
+            text,
+            "{} {} by {} — {}",
+            style.bold(&entry.finished_at),
+            entry.command,
+            entry.who,
+            entry.outcome
+        );
+        for change in &entry.changes {
+            let _ = writeln!(text, "    {change}");
+        }
+    }
+    text
+}
+
+/// `history --json`.
+pub fn history_document(entries: &[HistoryEntry]) -> serde_json::Value {
+    serde_json::json!({
+        "format_version": "1.0",
+        "entries": entries,
+    })
 }
 
 #[cfg(test)]

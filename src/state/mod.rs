@@ -47,6 +47,19 @@ pub trait StateBackend: Send + Sync {
     /// Takes the lock and opens the state; `None`, with nothing created,
     /// when there is none. For commands that only read or edit state.
     fn open_existing(&self, lock: &LockRequest) -> anyhow::Result<Option<Box<dyn StateStore>>>;
+
+    /// Takes in a whole state moved from another backend (`state migrate`),
+    /// keeping its lineage, serial, fingerprint key and history. Refused
+    /// when this backend already holds a state that manages anything.
+    fn adopt(&self, lock: &LockRequest, transfer: &Transfer) -> anyhow::Result<()>;
+}
+
+/// A whole state, for moving it to another backend unchanged: fingerprints
+/// stay meaningful only together with the key they were made with.
+pub struct Transfer {
+    pub recorded: Recorded,
+    pub fingerprint_key: zeroize::Zeroizing<Vec<u8>>,
+    pub history: Vec<HistoryEntry>,
 }
 
 /// An opened state. Holds its lock until dropped.
@@ -68,6 +81,9 @@ pub trait StateStore: Send + Sync {
 
     /// Every history entry, oldest first.
     fn history(&self) -> anyhow::Result<Vec<HistoryEntry>>;
+
+    /// Everything, fingerprint key included, for `StateBackend::adopt`.
+    fn transfer(&self) -> anyhow::Result<Transfer>;
 
     /// The whole state as a `state pull` document (no token, no fingerprint).
     fn export(&self) -> anyhow::Result<StateDocument> {

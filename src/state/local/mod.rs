@@ -11,7 +11,8 @@ mod lock;
 mod sled_store;
 
 use super::{
-    Fingerprinter, HistoryEntry, LockInfo, LockRequest, Recorded, StateBackend, StateOp, StateStore,
+    Fingerprinter, HistoryEntry, LockInfo, LockRequest, Recorded, StateBackend, StateOp,
+    StateStore, Transfer,
 };
 use lock::StateLock;
 use sled_store::SledStore;
@@ -67,6 +68,14 @@ impl StateBackend for LocalBackend {
         Ok(SledStore::open_existing(&self.dir)?
             .map(|store| Box::new(LocalStore { store, lock }) as Box<dyn StateStore>))
     }
+
+    fn adopt(&self, _lock: &LockRequest, _transfer: &Transfer) -> anyhow::Result<()> {
+        anyhow::bail!(
+            "state migrate moves the local store into the backend a `backend` block configures; \
+             {} is the local store itself",
+            self.describe()
+        )
+    }
 }
 
 /// An opened local state. Field order matters: the database closes before
@@ -99,6 +108,14 @@ impl StateStore for LocalStore {
 
     fn history(&self) -> anyhow::Result<Vec<HistoryEntry>> {
         self.store.history()
+    }
+
+    fn transfer(&self) -> anyhow::Result<Transfer> {
+        Ok(Transfer {
+            recorded: self.store.load()?,
+            fingerprint_key: zeroize::Zeroizing::new(self.store.fingerprint_key().to_vec()),
+            history: self.store.history()?,
+        })
     }
 }
 

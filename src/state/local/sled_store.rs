@@ -75,6 +75,8 @@ pub struct SledStore {
     path: PathBuf,
     lineage: String,
     fingerprinter: Fingerprinter,
+    /// Kept only to hand the state whole to another backend (`transfer`).
+    fingerprint_key: zeroize::Zeroizing<Vec<u8>>,
     marker: Marker,
     /// Held by every write (and by `load`, for a consistent snapshot): apply
     /// records from several tasks at once, and each write reads the serial
@@ -191,7 +193,8 @@ impl SledStore {
             db,
             path,
             lineage: meta.lineage,
-            fingerprinter: Fingerprinter::new(meta.fingerprint_key),
+            fingerprinter: Fingerprinter::new(meta.fingerprint_key.clone()),
+            fingerprint_key: zeroize::Zeroizing::new(meta.fingerprint_key),
             marker,
             writes: Mutex::new(()),
         }
@@ -298,6 +301,10 @@ impl SledStore {
             .write(&self.lineage, serial)
             .with_context(|| self.write_failed())?;
         Ok(serial)
+    }
+
+    pub fn fingerprint_key(&self) -> &[u8] {
+        &self.fingerprint_key
     }
 
     pub fn fingerprinter(&self) -> Fingerprinter {

@@ -22,7 +22,7 @@ pub use settings::{PostgresSettings, redact};
 
 use super::{
     Fingerprinter, HistoryEntry, LockHeld, LockInfo, LockRequest, PageRecord, Recorded,
-    StateBackend, StateOp, StateStore,
+    StateBackend, StateOp, StateStore, Transfer,
 };
 use crate::address::Address;
 use anyhow::{Context, bail};
@@ -268,7 +268,8 @@ impl PostgresBackend {
             session: Mutex::new(session),
             holder,
             lineage: row.lineage,
-            fingerprinter: Fingerprinter::new(row.fingerprint_key),
+            fingerprinter: Fingerprinter::new(row.fingerprint_key.clone()),
+            fingerprint_key: zeroize::Zeroizing::new(row.fingerprint_key),
             serial: Mutex::new(serial),
         })))
     }
@@ -378,6 +379,95 @@ impl StateBackend for PostgresBackend {
     fn open_existing(&self, request: &LockRequest) -> anyhow::Result<Option<Box<dyn StateStore>>> {
         self.open_with(request, false)
     }
+
+    fn adopt(&self, request: &LockRequest, transfer: &Transfer) -> anyhow::Result<()> {
+        let store = self.open(request)?;
+        let current = store.load()?;
+        if !current.pages.is_empty() || !current.links.is_empty() {
+            bail!(
+                "{} already manages {} page(s) and {} link(s); state migrate only moves into \
+                 an empty state (choose another state_name, or `socialform state rm` there first)",
+                self.describe(),
+                current.pages.len(),
+                current.links.len()
+            );
+        }
+        let session = self.connector.connect()?;
+        let name = self.connector.resolved.state_name.clone();
+        let lineage = transfer.recorded.lineage.clone();
+        let serial = i64::try_from(transfer.recorded.serial).context("the serial is too large")?;
+        let key = transfer.fingerprint_key.to_vec();
+        let pages = transfer
+            .recorded
+            .pages
+            .values()
+            .map(|p| Ok((p.address.to_string(), serde_json::to_string(p)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let links = transfer
+            .recorded
+            .links
+            .values()
+            .map(|l| Ok((l.address.to_string(), serde_json::to_string(l)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let history = transfer
+            .history
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        // One transaction: the state arrives whole or not at all. The lock
+        // is held by `store` (another session) throughout.
+        session
+            .run(move |client| async move {
+                client.batch_execute("BEGIN").await?;
+                let result = async {
+                    client
+                        .execute(
+                            "UPDATE states SET lineage = $2, serial = $3, fingerprint_key = $4 \
+                             WHERE name = $1",
+                            &[&name, &lineage, &serial, &key],
+                        )
+                        .await?;
+                    for (address, record) in &pages {
+                        client
+                            .execute(
+                                "INSERT INTO pages (state_name, address, record) \
+                                 VALUES ($1, $2, $3::text::jsonb)",
+                                &[&name, address, record],
+                            )
+                            .await?;
+                    }
+                    for (address, record) in &links {
+                        client
+                            .execute(
+                                "INSERT INTO links (state_name, address, record) \
+                                 VALUES ($1, $2, $3::text::jsonb)",
+                                &[&name, address, record],
+                            )
+                            .await?;
+                    }
+                    for entry in &history {
+                        client
+                            .execute(
+                                "INSERT INTO history (state_name, entry) VALUES ($1, $2::text::jsonb)",
+                                &[&name, entry],
+                            )
+                            .await?;
+                    }
+                    Ok::<(), tokio_postgres::Error>(())
+                }
+                .await;
+                match result {
+                    Ok(()) => client.batch_execute("COMMIT").await,
+                    Err(error) => {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        Err(error)
+                    }
+                }
+            })
+            .map_err(|e| self.connector.failed("could not write", e))?;
+        drop(store);
+        Ok(())
+    }
 }
 
 /// An opened PostgreSQL state: a session holding the state's lock.
@@ -387,6 +477,8 @@ struct PostgresStore {
     holder: LockInfo,
     lineage: String,
     fingerprinter: Fingerprinter,
+    /// Kept only to hand the state whole to another backend (`transfer`).
+    fingerprint_key: zeroize::Zeroizing<Vec<u8>>,
     /// The serial this process last read or wrote; every write is guarded by it.
     serial: Mutex<u64>,
 }
@@ -629,6 +721,14 @@ impl StateStore for PostgresStore {
 
     fn fingerprinter(&self) -> Fingerprinter {
         self.fingerprinter.clone()
+    }
+
+    fn transfer(&self) -> anyhow::Result<Transfer> {
+        Ok(Transfer {
+            recorded: self.load()?,
+            fingerprint_key: self.fingerprint_key.clone(),
+            history: self.history()?,
+        })
     }
 
     fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()> {

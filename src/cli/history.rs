@@ -1,0 +1,19 @@
+//! `socialform history [--json] [-n N]`: past applies, imports and state
+//! edits, newest first, from whichever backend holds state.
+
+use super::args::HistoryArgs;
+use super::{Context, EXIT_OK};
+use crate::config::CliVar;
+use crate::render;
+
+pub async fn run(context: &Context, vars: Vec<CliVar>, args: HistoryArgs) -> anyhow::Result<u8> {
+    let workspace = context.local_workspace().with_configured_backend(vars)?;
+    let entries = crate::ops::history::list(&workspace, args.limit)?;
+    let printer = &context.printer;
+    if args.json {
+        printer.json_pretty(&render::history_document(&entries));
+    } else {
+        printer.out(&render::history_text(&entries, &printer.style));
+    }
+    Ok(EXIT_OK)
+}
