@@ -1,8 +1,7 @@
 //! `socialform fmt` and `socialform validate --json` through the binary.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 
 const MESSY: &str = r#"# Support pages
 page "support" {

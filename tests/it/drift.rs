@@ -1,9 +1,8 @@
 //! `socialform drift` after changes made straight through the API, with and
 //! without state, with and without the page tokens.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use serde_json::json;
 
 const TOKEN: &str = "EAAB-drift-token-1";

@@ -5,9 +5,8 @@
 //! Each must exit 1 with its message and location, no panic text, and no
 //! trace of the page token the environment or a var file carries.
 
-mod harness;
 
-use harness::BIN;
+use crate::support::BIN;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,9 +1,8 @@
 //! Two socialform processes on one state: the second is told who holds the
 //! lock, or waits for it with --lock-timeout.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

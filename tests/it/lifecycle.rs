@@ -3,9 +3,8 @@
 //! destroy. Every step checks that the requests the sandbox saw are exactly
 //! the calls the plan announced, and that no token leaks anywhere.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 
 const SUPPORT_TOKEN: &str = "EAAB-support-token-0001";
 const SALES_TOKEN: &str = "EAAB-sales-token-0002";

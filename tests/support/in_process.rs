@@ -1,6 +1,5 @@
 //! Shared helpers: an in-process sandbox on a loopback port, a client wired
 //! to it with a fast retry policy, and raw access to the `/_sandbox` endpoints.
-#![allow(dead_code)]
 
 use serde_json::Value;
 use socialform::remote::{Client, ClientConfig, ConnectRequest, RetryPolicy};

@@ -1,9 +1,8 @@
 //! The client's account operations against the sandbox: every call and every
 //! rule of the External Accounts API.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use socialform::remote::{ApiError, UpdateRequest};
 
 #[tokio::test]

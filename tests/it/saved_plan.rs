@@ -1,9 +1,8 @@
 //! `plan --out FILE` then `apply FILE`: exactly the reviewed plan, or
 //! nothing at all when the plan went stale.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use serde_json::json;
 
 const TOKEN: &str = "EAAB-saved-plan-token";

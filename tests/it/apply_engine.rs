@@ -2,9 +2,8 @@
 //! stops the calls that depend on it, lets independent ones finish, and
 //! state records exactly what succeeded.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use socialform::address::Address;
 use socialform::apply::{self, ApplyContext, CallOutcome, Reporter};
 use socialform::plan::{Call, CallOp, Method, Plan};

@@ -1,9 +1,8 @@
 //! CLI behaviour against the sandbox: adoption, drift repair, application
 //! checks, confirmation, flags, targets, locking and the quickstart.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use serde_json::json;
 use std::time::Duration;
 

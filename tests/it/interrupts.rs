@@ -3,9 +3,8 @@
 //! the next plan must list exactly the work the sandbox shows is not done,
 //! and the next apply must converge without connecting anything twice.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! The client's Application API v2 calls against the sandbox.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use socialform::remote::{ApiError, NewApplication};
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! Bulk reads: the whole account and application lists in as few requests as
 //! the server allows.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use socialform::remote::NewApplication;
 
 async fn seed_messenger_pages(raw: &Raw, count: usize) {

@@ -7,9 +7,8 @@
 //! Each test prints how long convergence took (`cargo test --test chaos --
 //! --nocapture`); nothing asserts on time.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 

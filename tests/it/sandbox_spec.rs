@@ -1,9 +1,8 @@
 //! Wire-level facts of the emulated APIs, pinned with plain HTTP: paths,
 //! methods, required fields, status codes and document shapes.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,8 +1,7 @@
 //! With a data directory the sandbox keeps everything across restarts.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use socialform::remote::NewApplication;
 use socialform::sandbox::start;
 

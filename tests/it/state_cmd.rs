@@ -1,9 +1,8 @@
 //! `socialform state list / show / rm / mv / pull` against a state written
 //! by a real apply (sandbox in its own process). None of them may call the API.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use serde_json::Value;
 
 const SUPPORT_TOKEN: &str = "EAAB-state-support-0001";

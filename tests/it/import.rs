@@ -2,9 +2,8 @@
 //! --generate-config-out FILE`, against pages connected by hand through the
 //! sandbox's API (as the dashboard would), driven through the real binary.
 
-mod harness;
 
-use harness::*;
+use crate::support::*;
 use serde_json::json;
 
 const HELP_TOKEN: &str = "EAAB-import-help-0001";

@@ -1,8 +1,7 @@
 //! Fault injection, and how the client copes with each fault.
 
-mod common;
 
-use common::*;
+use crate::support::*;
 use socialform::remote::ApiError;
 use socialform::sandbox::{Faults, start};
 use std::time::{Duration, Instant};

@@ -1,7 +1,6 @@
 //! `--parallelism` bounds API calls, not state writes: with one slot, the
 //! next call starts while the previous call's state write is still going.
 
-mod common;
 
 use socialform::actual::Actual;
 use socialform::address::Address;
@@ -62,8 +61,8 @@ impl StateStore for SlowFirstWrite {
 
 #[tokio::test]
 async fn a_slot_is_free_for_the_next_call_while_state_is_written() {
-    let sandbox = common::sandbox().await;
-    let client = common::client(&sandbox);
+    let sandbox = crate::support::sandbox().await;
+    let client = crate::support::client(&sandbox);
     let mut desired = Desired::default();
     let mut tokens = std::collections::HashMap::new();
     for (name, id) in [("a", "107900000000001"), ("b", "107900000000002")] {

@@ -2,12 +2,11 @@
 //! credentials, non-JSON and truncated bodies, 5xx on reads and writes, and
 //! no server at all. A few tiny stand-in servers play the misbehaving API.
 
-mod common;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
-use common::*;
+use crate::support::*;
 use socialform::remote::ApiError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
