@@ -21,7 +21,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-use support::{BIN, Sandbox};
+use support::{Sandbox, bin};
 
 const APPS: usize = 20;
 const CHANGED: usize = 1000;
@@ -48,7 +48,7 @@ fn main() -> anyhow::Result<()> {
             _ => {}
         }
     }
-    println!("socialform e2e benchmark: {BIN}");
+    println!("socialform e2e benchmark: {}", bin());
     println!(
         "machine: {} cores, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -325,7 +325,7 @@ impl Project {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Outcome> {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .arg("-C")
             .arg(&self.path)

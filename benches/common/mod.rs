@@ -4,12 +4,12 @@
 //! the tests share (`tests/support/fleet.rs`), numbered the same way.
 #![allow(dead_code)] // each bench uses a different part
 
+pub use crate::support::{app_id, key, page_id};
 use socialform::actual::{Actual, RemoteApplication, RemotePage};
 use socialform::address::Address;
 use socialform::desired::{Desired, DesiredLink, DesiredPage, Location};
 use socialform::secret::Secret;
 use socialform::state::{Fingerprinter, LinkRecord, PageRecord, Recorded};
-pub use crate::support::{app_id, key, page_id};
 
 pub const PAGES: usize = 10_000;
 pub const APPS: usize = 20;

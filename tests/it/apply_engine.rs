@@ -2,7 +2,6 @@
 //! stops the calls that depend on it, lets independent ones finish, and
 //! state records exactly what succeeded.
 
-
 use crate::support::*;
 use socialform::address::Address;
 use socialform::apply::{self, ApplyContext, CallOutcome, Reporter};

@@ -1,7 +1,6 @@
 //! `--parallelism` bounds API calls, not state writes: with one slot, the
 //! next call starts while the previous call's state write is still going.
 
-
 use socialform::actual::Actual;
 use socialform::address::Address;
 use socialform::apply::{self, ApplyContext, CallOutcome, Reporter};

@@ -5,8 +5,7 @@
 //! Each must exit 1 with its message and location, no panic text, and no
 //! trace of the page token the environment or a var file carries.
 
-
-use crate::support::BIN;
+use crate::support::bin;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -22,7 +21,7 @@ struct Outcome {
 }
 
 fn run_in(dir: &Path, args: &[String], env: &[(String, String)]) -> Outcome {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(bin());
     command
         .current_dir(dir)
         .args(["-C", "."])

@@ -1,7 +1,6 @@
 //! CLI behaviour against the sandbox: adoption, drift repair, application
 //! checks, confirmation, flags, targets, locking and the quickstart.
 
-
 use crate::support::*;
 use serde_json::json;
 use std::time::Duration;

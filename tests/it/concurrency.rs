@@ -1,7 +1,6 @@
 //! Two socialform processes on one state: the second is told who holds the
 //! lock, or waits for it with --lock-timeout.
 
-
 use crate::support::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ fn a_second_run_sees_the_holder_and_lock_timeout_waits_for_it() {
     let project = Project::against(&sandbox);
     project.write("main.hcl", &pages(12));
 
-    let mut first = Command::new(BIN)
+    let mut first = Command::new(bin())
         .args([
             "-C",
             project.path().to_str().unwrap(),

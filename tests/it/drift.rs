@@ -1,7 +1,6 @@
 //! `socialform drift` after changes made straight through the API, with and
 //! without state, with and without the page tokens.
 
-
 use crate::support::*;
 use serde_json::json;
 

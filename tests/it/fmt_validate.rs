@@ -1,6 +1,5 @@
 //! `socialform fmt` and `socialform validate --json` through the binary.
 
-
 use crate::support::*;
 
 const MESSY: &str = r#"# Support pages
@@ -91,7 +90,7 @@ fn the_examples_are_formatted() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     for example in ["quickstart", "fleet", "move-application"] {
         let dir = examples.join(example);
-        let output = std::process::Command::new(BIN)
+        let output = std::process::Command::new(bin())
             .args(["-C", dir.to_str().unwrap(), "fmt", "--check", "--diff"])
             .output()
             .unwrap();

@@ -2,7 +2,6 @@
 //! --generate-config-out FILE`, against pages connected by hand through the
 //! sandbox's API (as the dashboard would), driven through the real binary.
 
-
 use crate::support::*;
 use serde_json::json;
 

@@ -3,7 +3,6 @@
 //! the next plan must list exactly the work the sandbox shows is not done,
 //! and the next apply must converge without connecting anything twice.
 
-
 use crate::support::*;
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
@@ -35,7 +34,7 @@ fn setup(latency_ms: &str) -> (Sandbox, Project) {
 }
 
 fn spawn_apply(sandbox: &Sandbox, project: &Project) -> Child {
-    Command::new(BIN)
+    Command::new(bin())
         .arg("-C")
         .arg(project.path())
         .args(["apply", "--auto-approve", "--parallelism", "2"])

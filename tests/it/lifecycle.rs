@@ -3,7 +3,6 @@
 //! destroy. Every step checks that the requests the sandbox saw are exactly
 //! the calls the plan announced, and that no token leaks anywhere.
 
-
 use crate::support::*;
 
 const SUPPORT_TOKEN: &str = "EAAB-support-token-0001";

@@ -3,11 +3,10 @@
 //! documented. Every case: exit 1, a clear message, no panic, no secret.
 //! Also: what -v/-vv/-vvv and RUST_LOG show, and who may read state files.
 
-
+use crate::support::*;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::any;
-use crate::support::*;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

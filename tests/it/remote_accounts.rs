@@ -1,7 +1,6 @@
 //! The client's account operations against the sandbox: every call and every
 //! rule of the External Accounts API.
 
-
 use crate::support::*;
 use socialform::remote::{ApiError, UpdateRequest};
 

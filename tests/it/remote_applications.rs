@@ -1,6 +1,5 @@
 //! The client's Application API v2 calls against the sandbox.
 
-
 use crate::support::*;
 use socialform::remote::{ApiError, NewApplication};
 

@@ -2,11 +2,10 @@
 //! credentials, non-JSON and truncated bodies, 5xx on reads and writes, and
 //! no server at all. A few tiny stand-in servers play the misbehaving API.
 
-
+use crate::support::*;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
-use crate::support::*;
 use socialform::remote::ApiError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,6 @@
 //! Bulk reads: the whole account and application lists in as few requests as
 //! the server allows.
 
-
 use crate::support::*;
 use socialform::remote::NewApplication;
 

@@ -1,6 +1,5 @@
 //! Fault injection, and how the client copes with each fault.
 
-
 use crate::support::*;
 use socialform::remote::ApiError;
 use socialform::sandbox::{Faults, start};
@@ -203,7 +202,8 @@ async fn the_largest_latency_holds_requests_without_breaking_the_sandbox() {
 async fn faults_endpoint_keeps_omitted_fields_and_rejects_nonsense() {
     let sandbox = sandbox().await;
     let raw = Raw::new(&sandbox);
-    raw.faults(r#"{"latency_ms":5,"error_rate":0.25}"#).await;
+    raw.faults(r#"{"latency_ms":5,"error_rate":0.25,"seed":11}"#)
+        .await;
     let after = raw.faults(r#"{"rate_limit":100}"#).await;
     assert_eq!(after.status, 200);
     assert_eq!(
@@ -212,8 +212,14 @@ async fn faults_endpoint_keeps_omitted_fields_and_rejects_nonsense() {
             latency_ms: 5,
             error_rate: 0.25,
             ambiguous_rate: 0.0,
-            rate_limit: 100
+            rate_limit: 100,
+            seed: Some(11),
         }
+    );
+    assert_eq!(
+        after.body,
+        serde_json::json!({"latency_ms": 5, "error_rate": 0.25, "ambiguous_rate": 0.0,
+                           "rate_limit": 100, "seed": 11})
     );
     assert_eq!(raw.faults(r#"{"error_rate":2}"#).await.status, 400);
     assert_eq!(raw.faults(r#"{"latency":5}"#).await.status, 400);
@@ -225,4 +231,58 @@ async fn faults_endpoint_keeps_omitted_fields_and_rejects_nonsense() {
     );
     // Control endpoints are never subject to faults nor logged.
     assert!(raw.requests().await.is_empty());
+}
+
+/// The statuses of `n` connects of fresh pages, one after another.
+async fn connect_statuses(raw: &Raw, n: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for i in 0..n {
+        let body = format!(r#"{{"external_id":"10990000000{i:04}","access_token":"EAAB-seeded"}}"#);
+        statuses.push(
+            raw.api("POST", "/beta/chatapp-accounts/messenger", Some(&body))
+                .await
+                .status,
+        );
+    }
+    statuses
+}
+
+/// A seed replays the faults: the same requests, in the same order, meet
+/// the same refusals and ambiguous answers; a start without a seed reports
+/// the one it drew, so that run can be replayed too.
+#[tokio::test]
+async fn a_fault_seed_replays_the_same_faults() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let sandbox = sandbox().await;
+        let raw = Raw::new(&sandbox);
+        raw.faults(r#"{"error_rate":0.3,"ambiguous_rate":0.3,"seed":2024}"#)
+            .await;
+        runs.push(connect_statuses(&raw, 40).await);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert!(runs[0].contains(&503) && runs[0].contains(&500) && runs[0].contains(&201));
+
+    let drawn = start(options(None)).await.expect("sandbox starts");
+    let seed = drawn.faults().seed.expect("a drawn seed is reported");
+    let raw = Raw::new(&drawn);
+    raw.faults(r#"{"error_rate":0.5}"#).await;
+    let first = connect_statuses(&raw, 20).await;
+    raw.faults(&format!(r#"{{"seed":{seed}}}"#)).await;
+    raw.clear_requests().await;
+    // The pages exist now; the replay connects other ones.
+    let replay = {
+        let mut statuses = Vec::new();
+        for i in 0..20 {
+            let body =
+                format!(r#"{{"external_id":"10980000000{i:04}","access_token":"EAAB-seeded"}}"#);
+            statuses.push(
+                raw.api("POST", "/beta/chatapp-accounts/messenger", Some(&body))
+                    .await
+                    .status,
+            );
+        }
+        statuses
+    };
+    assert_eq!(first, replay);
 }

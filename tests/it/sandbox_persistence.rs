@@ -1,6 +1,5 @@
 //! With a data directory the sandbox keeps everything across restarts.
 
-
 use crate::support::*;
 use socialform::remote::NewApplication;
 use socialform::sandbox::start;

@@ -1,7 +1,6 @@
 //! Wire-level facts of the emulated APIs, pinned with plain HTTP: paths,
 //! methods, required fields, status codes and document shapes.
 
-
 use crate::support::*;
 use serde_json::json;
 

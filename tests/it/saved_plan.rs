@@ -1,7 +1,6 @@
 //! `plan --out FILE` then `apply FILE`: exactly the reviewed plan, or
 //! nothing at all when the plan went stale.
 
-
 use crate::support::*;
 use serde_json::json;
 

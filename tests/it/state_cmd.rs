@@ -1,7 +1,6 @@
 //! `socialform state list / show / rm / mv / pull` against a state written
 //! by a real apply (sandbox in its own process). None of them may call the API.
 
-
 use crate::support::*;
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! the end-to-end tests and the end-to-end benches both drive it over
 //! loopback HTTP.
 
-use super::BIN;
+use super::bin;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -22,7 +22,7 @@ impl Sandbox {
 
     /// `extra` are more `sandbox serve` flags (faults, a data directory).
     pub fn start_with(extra: &[&str]) -> Sandbox {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(bin())
             .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--seed-demo"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -149,6 +149,12 @@ pub fn mutations(url: &str) -> Vec<String> {
         .expect("the request log is an array")
         .iter()
         .filter(|r| r["method"] != "GET")
-        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
         .collect()
 }

@@ -22,7 +22,16 @@ pub use in_process::*;
 pub use project::*;
 pub use transcript::*;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_socialform");
+/// The `socialform` binary under test: cargo's build of it, or the one
+/// `SOCIALFORM_BIN` names (a release build, or a copy kept apart from a
+/// target directory that other checkouts also build into).
+pub fn bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("SOCIALFORM_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_socialform").to_string())
+    })
+}
 
 /// The sandbox's demo applications (`--seed-demo`), as `DEMO_APPLICATIONS`
 /// lists them: two with Messages, one without.

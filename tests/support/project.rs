@@ -1,7 +1,7 @@
 //! A configuration directory in a temporary folder and the real
 //! `socialform` binary run in it, with the environment a user would set.
 
-use super::{BIN, Sandbox};
+use super::{Sandbox, bin};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -113,7 +113,7 @@ impl Project {
     /// The binary, run in this directory with this project's environment
     /// (and none of the caller's Vonage settings), without colour.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .arg("-C")
             .arg(self.dir.path())
