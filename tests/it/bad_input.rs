@@ -3,9 +3,13 @@
 //! `{"args": [...], "env": {...}, "location": "FILE:LINE:COLUMN" | null,
 //!   "message": "text the first error must contain"}`.
 //! Each must exit 1 with its message and location, no panic text, and no
-//! trace of the page token the environment or a var file carries.
+//! trace of the page token the environment or a var file carries; and its
+//! whole stderr must be the `expected.stderr` kept beside it (the case's
+//! directory written `[CASE]`). When diagnostics change on purpose,
+//! `SOCIALFORM_BLESS=1 cargo test --test it bad_input::` rewrites those files
+//! for review in the diff.
 
-use crate::support::bin;
+use crate::support::{bin, expect_file, normalize};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -66,6 +70,18 @@ fn judge(name: &str, outcome: &Outcome, location: Option<&str>, message: &str) -
     ))
 }
 
+/// The whole stderr against the case's `expected.stderr`, and nothing on
+/// stdout.
+fn whole_output(dir: &Path, outcome: &Outcome) -> Option<String> {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    if !outcome.stdout.is_empty() {
+        return Some(format!("{name}: stdout is not empty:\n{}", outcome.stdout));
+    }
+    let replacements = [(dir.display().to_string(), "[CASE]".to_string())];
+    let stderr = normalize(&outcome.stderr, &replacements);
+    expect_file(&dir.join("expected.stderr"), &stderr).map(|diff| format!("{name}: {diff}"))
+}
+
 #[test]
 fn every_bad_input_fails_cleanly_with_its_location() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
@@ -103,6 +119,7 @@ fn every_bad_input_fails_cleanly_with_its_location() {
         let message = sidecar["message"].as_str().unwrap_or("error");
         let outcome = run_in(dir, &args, &env);
         failures.extend(judge(&name, &outcome, location, message));
+        failures.extend(whole_output(dir, &outcome));
     }
     assert!(with_location >= 30, "{with_location} cases have a location");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
