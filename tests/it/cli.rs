@@ -40,18 +40,40 @@ fn a_page_connected_by_hand_is_adopted_not_connected_twice() {
     let project = Project::against(&sandbox);
     project.write("main.hcl", &one_page(APP1));
 
-    let plan = project.run(&["plan"]);
-    plan.assert_code(0);
-    assert!(
-        plan.stdout.contains("# page.support will be imported"),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("API calls: 0"), "{}", plan.stdout);
+    Test::on(&project)
+        .arg("plan")
+        .stdout(
+            r#"
+        socialform will perform the following actions:
 
-    sandbox.clear_requests();
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
-    assert!(sandbox.mutations().is_empty(), "{:?}", sandbox.mutations());
+          # page.support will be imported (already connected)
+            (already connected to the account; adopted by its page ID)
+          <= page.support {
+              + page_id = "107100000000001"
+            }
+
+        Plan: 1 to import. API calls: 0
+        "#,
+        )
+        .run();
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be imported (already connected)
+                (already connected to the account; adopted by its page ID)
+              <= page.support {
+                  + page_id = "107100000000001"
+                }
+
+            Plan: 1 to import. API calls: 0
+            Apply complete! nothing to change. API calls: 0
+            "#,
+        )
+        .requests(&[])
+        .run();
     let state = project.run(&["show", "--json"]);
     let state = state.json();
     assert_eq!(state["pages"][0]["address"], "page.support");
@@ -119,17 +141,16 @@ fn a_link_to_an_application_without_messages_fails_before_any_call() {
     let sandbox = Sandbox::start();
     let project = Project::against(&sandbox);
     project.write("main.hcl", &one_page(NO_MESSAGES_APP));
-    sandbox.clear_requests();
-    let run = project.run(&["apply", "--auto-approve"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("link.bot"), "{}", run.stderr);
-    assert!(run.stderr.contains(NO_MESSAGES_APP), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("no Messages capability"),
-        "{}",
-        run.stderr
-    );
-    assert!(sandbox.mutations().is_empty());
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout("")
+        .stderr("
+            error: link.bot ([DIR]/main.hcl:8:6): application c0ffee00-0000-4000-8000-000000000003 (Voice IVR (no Messages)) has no Messages capability, so a page cannot be linked to it
+              help: enable Messages on the application (inbound and status webhooks), or link another application
+            ")
+        .status(1)
+        .requests(&[])
+        .run();
 }
 
 #[test]
@@ -137,11 +158,37 @@ fn apply_without_a_terminal_or_auto_approve_refuses_and_changes_nothing() {
     let sandbox = Sandbox::start();
     let project = Project::against(&sandbox);
     project.write("main.hcl", &one_page(APP1));
-    sandbox.clear_requests();
-    let run = project.run(&["apply"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
-    assert!(sandbox.mutations().is_empty());
+    Test::on(&project)
+        .arg("apply")
+        .stdout(r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107100000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # link.bot will be linked
+                (not in state)
+              + link.bot {
+                  + page        = "107100000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support, link.bot)
+
+            Plan: 1 to connect, 1 to link. API calls: 1
+            "#)
+        .stderr("
+            error: this needs confirmation but stdin is not a terminal; re-run with --auto-approve, or save the plan with `socialform plan --out FILE` and apply that file
+            ")
+        .status(1)
+        .requests(&[])
+        .run();
     assert!(sandbox.pages().is_empty());
 }
 
@@ -240,6 +287,8 @@ fn a_second_process_is_told_who_holds_the_state_lock() {
     project.write("main.hcl", &one_page(APP1));
     let state_dir = project.path().join("state");
     let lock = socialform::state::StateLock::acquire(&state_dir, "apply", Duration::ZERO).unwrap();
+    // The message names the holder's pid, start time and host: only the
+    // pid is known here.
     let run = project.run(&["plan"]);
     run.assert_code(1);
     assert!(run.stderr.contains("locked"), "{}", run.stderr);
@@ -256,9 +305,13 @@ fn a_second_process_is_told_who_holds_the_state_lock() {
 fn missing_credentials_are_a_clear_error() {
     let project = Project::new();
     project.write("main.hcl", &one_page(APP1));
-    let run = project.run(&["plan"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("VONAGE_API_KEY"), "{}", run.stderr);
+    Test::on(&project)
+        .arg("plan")
+        .stderr(r#"
+            error: no Vonage API key: set VONAGE_API_KEY, or api_key in the provider "vonage" block (or endpoint = "sandbox" to try socialform against the built-in emulator)
+            "#)
+        .status(1)
+        .run();
 }
 
 #[test]
@@ -297,22 +350,29 @@ fn configuration_errors_exit_1_with_a_location() {
         "main.hcl",
         "page \"x\" {\n  page_id = \"12ab\"\n  access_token = \"t\"\n}\n",
     );
-    let run = project.run(&["validate"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("main.hcl:2:"), "{}", run.stderr);
+    Test::on(&project)
+        .arg("validate")
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:2:13: page_id must be all digits (a Facebook Page ID), got "12ab"
+                |
+              2 |   page_id = "12ab"
+                |             ^^^^^^
+              help: copy the numeric Page ID from the page's About section
+            "#,
+        )
+        .status(1)
+        .run();
 }
 
 #[test]
 fn validate_reports_success() {
     let project = Project::new();
     project.write("main.hcl", &one_page(APP1));
-    let run = project.run(&["validate"]);
-    run.assert_code(0);
-    assert!(
-        run.stdout.contains("1 page(s), 1 link(s)"),
-        "{}",
-        run.stdout
-    );
+    Test::on(&project)
+        .arg("validate")
+        .stdout("Success! The configuration is valid: 1 page(s), 1 link(s).\n")
+        .run();
 }
 
 #[test]

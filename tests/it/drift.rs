@@ -95,13 +95,10 @@ fn in_sync_is_exit_0_and_changes_nothing() {
     let sandbox = Sandbox::start();
     let project = applied(&sandbox);
     sandbox.clear_requests();
-    let run = project.run(&["drift"]);
-    run.assert_code(0);
-    assert!(
-        run.stdout.contains("No drift: 2 managed resource(s) match"),
-        "{}",
-        run.stdout
-    );
+    Test::on(&project)
+        .arg("drift")
+        .stdout("No drift: 2 managed resource(s) match the remote side.\n")
+        .run();
     assert!(sandbox.mutations().is_empty());
 }
 
@@ -162,30 +159,22 @@ fn drift_without_the_page_tokens_skips_only_the_token_comparison() {
     let mut ci = Project::against(&sandbox);
     ci.write("main.hcl", &config());
     let _ = &mut ci;
-    let run = ci.run(&["drift"]);
-    run.assert_code(2);
-    assert!(
-        run.stdout
-            .contains("page.support: name changed from \"Acme Support\" to \"Renamed by hand\""),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("link.bot was unlinked"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("the access_token of page.support was not compared"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        !run.stdout.contains("access_token was changed"),
-        "{}",
-        run.stdout
-    );
+    Test::on(&ci)
+        .arg("drift")
+        .stdout(r#"
+            Drift: 2 change(s) made outside socialform
+              # page.support: name changed from "Acme Support" to "Renamed by hand"
+              # link.bot was unlinked (expected application c0ffee00-0000-4000-8000-000000000001)
+
+            note: the access_token of page.support was not compared: its variable is unset and there is no state
+
+            Unmanaged: 1 page(s) connected to the account and declared nowhere
+              107100000000099 "Stray page" (linked to c0ffee00-0000-4000-8000-000000000002)
+
+            Drift detected: 2 drifted, 1 unmanaged, 2 managed.
+            "#)
+        .status(2)
+        .run();
 }
 
 #[test]

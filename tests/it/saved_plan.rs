@@ -50,23 +50,75 @@ fn a_saved_plan_applies_exactly_without_asking() {
     let project = project(&sandbox);
     let path = save_plan(&project);
 
-    let shown = project.run(&["show", &path]);
-    shown.assert_code(0);
-    assert!(
-        shown
-            .stdout
-            .contains("Plan: 1 to connect, 1 to link. API calls: 1"),
-        "{}",
-        shown.stdout
-    );
+    Test::on(&project)
+        .args(["show", &path])
+        .replace(&path, "[PLAN]")
+        .stdout(
+            r#"
+            Saved plan made [TIME] (state serial 0).
+
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107100000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # link.bot will be linked
+                (not in state)
+              + link.bot {
+                  + page        = "107100000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support, link.bot)
+
+            Plan: 1 to connect, 1 to link. API calls: 1
+            "#,
+        )
+        .run();
     let planned = project.run(&["show", &path, "--json"]).planned_calls();
 
-    sandbox.clear_requests();
     // No terminal and no --auto-approve: a saved plan needs no prompt.
-    let run = project.run(&["apply", &path]);
-    run.assert_code(0);
-    assert!(run.stdout.contains("Apply complete!"), "{}", run.stdout);
-    assert_eq!(sandbox.mutations(), planned);
+    let planned: Vec<&str> = planned.iter().map(String::as_str).collect();
+    Test::on(&project)
+        .args(["apply", &path])
+        .replace(&path, "[PLAN]")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107100000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # link.bot will be linked
+                (not in state)
+              + link.bot {
+                  + page        = "107100000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support, link.bot)
+
+            Plan: 1 to connect, 1 to link. API calls: 1
+            page.support, link.bot: POST /beta/chatapp-accounts/messenger ...
+            page.support, link.bot: done [T]
+
+            Apply complete! 1 connected, 1 linked. API calls: 1
+            "#,
+        )
+        .requests(&planned)
+        .run();
     project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
 
@@ -124,11 +176,11 @@ fn a_plan_is_stale_once_the_remote_side_changed() {
 fn something_else_than_a_plan_is_refused() {
     let sandbox = Sandbox::start();
     let project = project(&sandbox);
-    let run = project.run(&["apply", "main.hcl"]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains("is not a socialform plan file"),
-        "{}",
-        run.stderr
-    );
+    Test::on(&project)
+        .args(["apply", "main.hcl"])
+        .stderr("
+            error: [DIR]/main.hcl is not a socialform plan file (expected value at line 2 column 1); make one with `socialform plan --out FILE`
+            ")
+        .status(1)
+        .run();
 }

@@ -65,12 +65,14 @@ fn no_state_is_said_and_not_an_error() {
     let run = project.run(&["state", "list"]);
     run.assert_code(0);
     assert_eq!(run.stdout, "");
-    let run = project.run(&["state", "show", "page.support"]);
-    run.assert_code(0);
-    assert!(run.stdout.contains("No state"), "{}", run.stdout);
-    let run = project.run(&["state", "pull"]);
-    run.assert_code(0);
-    assert!(run.stderr.contains("No state"), "{}", run.stderr);
+    Test::on(&project)
+        .args(["state", "show", "page.support"])
+        .stdout("No state: nothing is managed yet.\n")
+        .run();
+    Test::on(&project)
+        .args(["state", "pull"])
+        .stderr("No state: nothing is managed yet.\n")
+        .run();
     assert!(!project.path().join("state").join("db").exists());
     // Writing commands have nothing to work on: an error, and still no store.
     project.run(&["state", "rm", "page.support"]).assert_code(1);
@@ -88,25 +90,40 @@ fn list_show_and_pull_read_state_without_calling_the_api() {
         vec!["link.support_bot", "page.sales", "page.support"]
     );
 
-    let show = project.run(&["state", "show", "page.support"]);
-    show.assert_code(0);
-    assert!(show.stdout.contains("# page.support:"), "{}", show.stdout);
-    assert!(
-        show.stdout.contains("page_id      = \"107100000000001\""),
-        "{}",
-        show.stdout
-    );
-    assert!(show.stdout.contains("name         = \"Acme Support\""));
-    assert!(show.stdout.contains("access_token = (sensitive value)"));
-    assert_no_token(&show);
-
-    let show = project.run(&["state", "show", "link.support_bot"]);
-    show.assert_code(0);
-    assert!(show.stdout.contains(APP1), "{}", show.stdout);
-
-    let missing = project.run(&["state", "show", "page.nope"]);
-    missing.assert_code(1);
-    assert!(missing.stderr.contains("page.nope"), "{}", missing.stderr);
+    Test::on(&project)
+        .args(["state", "show", "page.support"])
+        .stdout(
+            r#"
+            # page.support:
+            page "support" {
+              page_id      = "107100000000001"
+              name         = "Acme Support"
+              access_token = (sensitive value)
+            }
+            "#,
+        )
+        .run();
+    Test::on(&project)
+        .args(["state", "show", "link.support_bot"])
+        .stdout(
+            r#"
+            # link.support_bot:
+            link "support_bot" {
+              page        = "107100000000001"  # page.support
+              application = "c0ffee00-0000-4000-8000-000000000001"
+            }
+            "#,
+        )
+        .run();
+    Test::on(&project)
+        .args(["state", "show", "page.nope"])
+        .stderr(
+            "
+            error: page.nope is not in state; `socialform state list` shows what is
+            ",
+        )
+        .status(1)
+        .run();
 
     let pull = project.run(&["state", "pull"]);
     pull.assert_code(0);
@@ -139,13 +156,15 @@ fn mv_then_renaming_the_block_is_no_change() {
         .unwrap();
     sandbox.clear_requests();
 
-    let mv = project.run(&["state", "mv", "page.support", "page.help"]);
-    mv.assert_code(0);
-    assert!(
-        mv.stdout.contains("Moved page.support to page.help"),
-        "{}",
-        mv.stdout
-    );
+    Test::on(&project)
+        .args(["state", "mv", "page.support", "page.help"])
+        .stdout(
+            "
+            Moved page.support to page.help
+            Successfully moved 1 object(s).
+            ",
+        )
+        .run();
     assert!(sandbox.requests().is_empty(), "state mv calls no API");
     assert_eq!(
         list(&project),
@@ -158,20 +177,29 @@ fn mv_then_renaming_the_block_is_no_change() {
     assert_eq!(serial_after, serial_before + 1);
 
     project.write("main.hcl", &config("help"));
-    let plan = project.run(&["plan", "--detailed-exitcode"]);
-    plan.assert_code(0);
-    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
-    assert!(sandbox.mutations().is_empty());
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
 
     // Refusals: kind change, taken destination, unknown source.
     for (from, to, expect) in [
-        ("page.help", "link.help", "only move"),
-        ("page.help", "page.sales", "already in state"),
-        ("page.nope", "page.other", "not in state"),
+        ("page.help", "link.help", "
+            error: cannot move page.help to link.help: a page can only move to another page address
+            "),
+        ("page.help", "page.sales", "
+            error: page.sales already in state; remove it first with `socialform state rm` or choose another address
+            "),
+        ("page.nope", "page.other", "
+            error: page.nope is not in state; `socialform state list` shows what is
+            "),
     ] {
-        let run = project.run(&["state", "mv", from, to]);
-        run.assert_code(1);
-        assert!(run.stderr.contains(expect), "{from} → {to}: {}", run.stderr);
+        Test::on(&project)
+            .args(["state", "mv", from, to])
+            .stderr(expect)
+            .status(1)
+            .run();
     }
     assert_eq!(
         list(&project),
@@ -185,9 +213,15 @@ fn rm_forgets_and_plan_adopts_instead_of_connecting() {
     let project = applied(&sandbox);
     sandbox.clear_requests();
 
-    let rm = project.run(&["state", "rm", "page.support"]);
-    rm.assert_code(0);
-    assert!(rm.stdout.contains("Removed page.support"), "{}", rm.stdout);
+    Test::on(&project)
+        .args(["state", "rm", "page.support"])
+        .stdout(
+            "
+            Removed page.support
+            Successfully removed 1 resource instance(s). The remote side was not changed.
+            ",
+        )
+        .run();
     assert!(sandbox.requests().is_empty(), "state rm calls no API");
     assert!(sandbox.page("107100000000001").is_some(), "still connected");
     // Exactly the named address: the link recorded on that page stays.
@@ -212,13 +246,13 @@ fn rm_with_an_unknown_address_removes_nothing() {
     let project = applied(&sandbox);
     let before = project.run(&["state", "pull"]).stdout;
 
-    let rm = project.run(&["state", "rm", "page.sales", "page.nope", "link.gone"]);
-    rm.assert_code(1);
-    assert!(
-        rm.stderr.contains("page.nope") && rm.stderr.contains("link.gone"),
-        "{}",
-        rm.stderr
-    );
+    Test::on(&project)
+        .args(["state", "rm", "page.sales", "page.nope", "link.gone"])
+        .stderr("
+            error: not in state: page.nope, link.gone; nothing was removed (`socialform state list` shows what is)
+            ")
+        .status(1)
+        .run();
     assert_eq!(project.run(&["state", "pull"]).stdout, before);
 
     // A block address removes every instance; several addresses in one go.

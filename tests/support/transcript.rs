@@ -13,7 +13,8 @@
 //! Unset expectations are strict: stdout and stderr empty, status 0.
 //! What varies from run to run is normalized in the actual output before the
 //! comparison, never by weakening it: call durations (`[0.03s]`) read `[T]`,
-//! the project directory reads `[DIR]`, a sandbox's address `[SANDBOX]`.
+//! timestamps (`2026-01-31T12:00:00Z`) `[TIME]`, the project directory
+//! `[DIR]`, a sandbox's address `[SANDBOX]`.
 
 use super::{Project, Run, clear_requests, mutations};
 use similar::TextDiff;
@@ -192,11 +193,11 @@ impl<'a> Test<'a> {
         }
         assert!(
             mismatches.is_empty(),
-            "`socialform {}`:\n{}\n--- whole stdout\n{}--- whole stderr\n{}",
+            "`socialform {}`:\n{}\n--- whole stdout (normalized)\n{}--- whole stderr (normalized)\n{}",
             self.args.join(" "),
             mismatches.join("\n"),
-            run.stdout,
-            run.stderr
+            stdout,
+            stderr
         );
         run
     }
@@ -219,8 +220,8 @@ fn diff(expected: &str, actual: &str) -> String {
         .to_string()
 }
 
-/// `text` with the replacements made and every call duration (`[1.25s]`)
-/// written `[T]`.
+/// `text` with the replacements made, every call duration (`[1.25s]`)
+/// written `[T]` and every UTC timestamp `[TIME]`.
 pub fn normalize(text: &str, replacements: &[(String, String)]) -> String {
     let mut text = text.to_owned();
     for (from, to) in replacements {
@@ -228,6 +229,7 @@ pub fn normalize(text: &str, replacements: &[(String, String)]) -> String {
             text = text.replace(from.as_str(), to);
         }
     }
+    let text = replace_timestamps(&text);
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     while let Some(open) = rest.find('[') {
@@ -245,6 +247,33 @@ pub fn normalize(text: &str, replacements: &[(String, String)]) -> String {
         }
     }
     out.push_str(rest);
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` written `[TIME]`.
+fn replace_timestamps(text: &str) -> String {
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:ddZ";
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let matches = bytes.len() - i >= SHAPE.len()
+            && SHAPE
+                .iter()
+                .zip(&bytes[i..])
+                .all(|(shape, byte)| match shape {
+                    b'd' => byte.is_ascii_digit(),
+                    other => other == byte,
+                });
+        if matches {
+            out.push_str("[TIME]");
+            i += SHAPE.len();
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
     out
 }
 
@@ -308,6 +337,10 @@ fn normalizing_replaces_durations_only() {
     assert_eq!(
         normalize("a: done [0.03s]\n[12.5s] [x] [1s] [.5s]", &[]),
         "a: done [T]\n[T] [x] [1s] [.5s]"
+    );
+    assert_eq!(
+        normalize("made 2026-12-01T03:21:48Z (é)", &[]),
+        "made [TIME] (é)"
     );
     assert_eq!(unindent("\n    a\n      b\n\n    c\n    "), "a\n  b\n\nc\n");
     assert_eq!(unindent("as is\n"), "as is\n");
