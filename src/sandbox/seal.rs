@@ -146,15 +146,15 @@ mod tests {
     fn sealing_round_trips_and_hides_the_token() {
         let sealer = Sealer::new(Sealer::random_key()).unwrap();
         let token = "EAAB-a-page-token-that-is-longer-than-one-block-of-32-bytes";
-        let sealed = sealer.seal(token, b"messenger\0101");
+        let sealed = sealer.seal(token, b"messenger\x00101");
         assert!(!sealed.contains("EAAB"));
         assert_ne!(
-            sealer.seal(token, b"messenger\0101"),
+            sealer.seal(token, b"messenger\x00101"),
             sealed,
             "a fresh nonce every time"
         );
         assert_eq!(
-            sealer.open(&sealed, b"messenger\0101").as_deref(),
+            sealer.open(&sealed, b"messenger\x00101").as_deref(),
             Some(token)
         );
     }
