@@ -5,6 +5,10 @@
 //! Run with `cargo bench --bench config`.
 
 mod common;
+// The support module the integration tests use; a bench needs only part.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use socialform::config::{LoadOptions, load};
@@ -23,7 +27,7 @@ fn config(c: &mut Criterion) {
     group.sample_size(10);
 
     let for_each = tempfile::tempdir().unwrap();
-    common::for_each_config(for_each.path(), common::PAGES);
+    support::write_for_each_config(for_each.path(), common::PAGES, &common::app_ids());
     let opts = options(for_each.path());
     let desired = load(&opts).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(desired.pages.len(), common::PAGES);
@@ -33,7 +37,7 @@ fn config(c: &mut Criterion) {
     });
 
     let literal = tempfile::tempdir().unwrap();
-    common::literal_config(literal.path(), common::PAGES);
+    support::write_literal_config(literal.path(), common::PAGES, &common::app_ids());
     let opts = options(literal.path());
     let desired = load(&opts).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(desired.pages.len(), common::PAGES);

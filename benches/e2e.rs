@@ -9,16 +9,20 @@
 //! `wait4`, so no external `time` binary is needed. Nothing here asserts on
 //! time: it prints figures and the targets they are measured against.
 
-mod common;
+// The support module the integration tests use: the sandbox child and the
+// fleet configuration; a bench needs only part.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use serde_json::{Value, json};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
+use support::{Sandbox, bin};
 
-const BIN: &str = env!("CARGO_BIN_EXE_socialform");
 const APPS: usize = 20;
 const CHANGED: usize = 1000;
 const LATENCY_MS: u64 = 20;
@@ -44,13 +48,7 @@ fn main() -> anyhow::Result<()> {
             _ => {}
         }
     }
-    // reqwest is built without a default TLS provider; plain HTTP still
-    // needs one installed before a client is built.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    println!("socialform e2e benchmark: {BIN}");
+    println!("socialform e2e benchmark: {}", bin());
     println!(
         "machine: {} cores, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -58,7 +56,7 @@ fn main() -> anyhow::Result<()> {
     );
     let mut report = String::new();
     for &pages in &sizes {
-        let figures = bench_size(&runtime, pages, noop_runs)?;
+        let figures = bench_size(pages, noop_runs)?;
         report.push_str(&figures);
     }
     println!("\n{report}");
@@ -66,11 +64,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Runs every measurement for one size and returns its summary table.
-fn bench_size(
-    rt: &tokio::runtime::Runtime,
-    pages: usize,
-    noop_runs: usize,
-) -> anyhow::Result<String> {
+fn bench_size(pages: usize, noop_runs: usize) -> anyhow::Result<String> {
     println!("\n== {pages} pages ==");
     let mut validate = Vec::new();
     let mut apply_wall = Vec::new();
@@ -83,8 +77,8 @@ fn bench_size(
 
     for trial in 0..APPLY_RUNS {
         // A fresh sandbox and state for every first apply.
-        let sandbox = Sandbox::start(rt)?;
-        let apps = sandbox.create_apps(rt, APPS)?;
+        let sandbox = Sandbox::start();
+        let apps = sandbox.create_apps(APPS)?;
         let project = Project::new(pages, &apps, &sandbox.url)?;
 
         let v = project.run(&["validate"], &[])?;
@@ -93,7 +87,7 @@ fn bench_size(
 
         let a = project.run(&["apply", "--auto-approve"], &[])?;
         a.check("first apply")?;
-        let calls = sandbox.mutations(rt)?;
+        let calls = sandbox.api_mutations()?;
         println!(
             "trial {trial}: validate {:.0} ms, first apply {:.2} s ({calls} calls, {:.0} calls/s)",
             v.wall * 1e3,
@@ -105,7 +99,7 @@ fn bench_size(
         // No-op plans, on the last trial's sandbox only.
         if trial == APPLY_RUNS - 1 {
             for _ in 0..noop_runs {
-                sandbox.clear_requests(rt)?;
+                sandbox.clear_requests();
                 let p = project.run(
                     &["plan", "--detailed-exitcode"],
                     &[("SOCIALFORM_TIMINGS", "1")],
@@ -113,7 +107,7 @@ fn bench_size(
                 if p.code != 0 {
                     anyhow::bail!("no-op plan was not empty (exit {}):\n{}", p.code, p.stdout);
                 }
-                let requests = sandbox.requests(rt)?.len();
+                let requests = sandbox.log()?.len();
                 noop_wall.push(p.wall);
                 noop_requests.push(requests as f64);
                 noop_rss.push(p.max_rss_kb as f64 / 1024.0);
@@ -132,17 +126,17 @@ fn bench_size(
 
             // Changed pages under latency: a name change is one PATCH each.
             let changed = CHANGED.min(pages);
-            sandbox.faults(rt, json!({ "latency_ms": LATENCY_MS }))?;
+            sandbox.set_faults(json!({ "latency_ms": LATENCY_MS }));
             for round in 1..=APPLY_RUNS {
                 project.rename(changed, round)?;
-                sandbox.clear_requests(rt)?;
+                sandbox.clear_requests();
                 let parallelism = PARALLELISM.to_string();
                 let c = project.run(
                     &["apply", "--auto-approve", "--parallelism", &parallelism],
                     &[("SOCIALFORM_TIMINGS", "1")],
                 )?;
                 c.check("changed apply")?;
-                let log = sandbox.requests(rt)?;
+                let log = sandbox.log()?;
                 let calls = log.iter().filter(|r| r["method"] != "GET").count();
                 let reads = log.len() - calls;
                 let ideal = ((calls.div_ceil(PARALLELISM) + reads.div_ceil(PARALLELISM)) as u64
@@ -158,7 +152,7 @@ fn bench_size(
                 );
                 change_wall.push(c.wall);
             }
-            sandbox.faults(rt, json!({ "latency_ms": 0 }))?;
+            sandbox.set_faults(json!({ "latency_ms": 0 }));
         }
     }
 
@@ -237,74 +231,31 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-// ---- the sandbox child -------------------------------------------------
+// ---- the sandbox child, through the shared support module ----------------
 
-struct Sandbox {
-    child: Child,
-    url: String,
-    http: reqwest::Client,
+/// Bench-side requests to the sandbox child: failures are errors, not panics.
+trait SandboxExt {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value>;
+    fn create_apps(&self, n: usize) -> anyhow::Result<Vec<String>>;
+    fn log(&self) -> anyhow::Result<Vec<Value>>;
+    fn api_mutations(&self) -> anyhow::Result<usize>;
 }
 
-impl Sandbox {
-    fn start(rt: &tokio::runtime::Runtime) -> anyhow::Result<Sandbox> {
-        // Built before the child exists, so a failure here leaves no orphan.
-        let http = {
-            let _guard = rt.enter();
-            reqwest::Client::new()
-        };
-        let mut child = Command::new(BIN)
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--seed-demo"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().transpose()?.unwrap_or_default();
-        let Some(url) = first.strip_prefix("listening on ") else {
-            let _ = child.kill();
-            anyhow::bail!("sandbox did not start: {first:?}");
-        };
-        // Keep draining its stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Ok(Sandbox {
-            child,
-            url: url.trim().to_string(),
-            http,
-        })
+impl SandboxExt for Sandbox {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let (status, body) = self.api(method, path, body);
+        if !(200..300).contains(&status) {
+            anyhow::bail!("{method} {path}: {status}: {body}");
+        }
+        Ok(body)
     }
 
-    fn call(
-        &self,
-        rt: &tokio::runtime::Runtime,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        rt.block_on(async {
-            let mut request = self
-                .http
-                .request(method, format!("{}{path}", self.url))
-                .basic_auth("sandbox", Some("sandbox"));
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let response = request.send().await?;
-            let status = response.status();
-            let text = response.text().await?;
-            if !status.is_success() {
-                anyhow::bail!("{path}: {status}: {text}");
-            }
-            Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-        })
-    }
-
-    fn create_apps(&self, rt: &tokio::runtime::Runtime, n: usize) -> anyhow::Result<Vec<String>> {
+    fn create_apps(&self, n: usize) -> anyhow::Result<Vec<String>> {
         (0..n)
             .map(|i| {
                 let hook = json!({"address": "https://example.com/hook", "http_method": "POST"});
                 let app = self.call(
-                    rt,
-                    reqwest::Method::POST,
+                    "POST",
                     "/v2/applications",
                     Some(json!({
                         "name": format!("bench-app-{i}"),
@@ -319,36 +270,21 @@ impl Sandbox {
             .collect()
     }
 
-    fn requests(&self, rt: &tokio::runtime::Runtime) -> anyhow::Result<Vec<Value>> {
-        let log = self.call(rt, reqwest::Method::GET, "/_sandbox/requests", None)?;
+    fn log(&self) -> anyhow::Result<Vec<Value>> {
+        let log = self.call("GET", "/_sandbox/requests", None)?;
         Ok(log.as_array().cloned().unwrap_or_default())
     }
 
-    fn clear_requests(&self, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
-        self.call(rt, reqwest::Method::DELETE, "/_sandbox/requests", None)
-            .map(drop)
-    }
-
-    fn mutations(&self, rt: &tokio::runtime::Runtime) -> anyhow::Result<usize> {
+    /// Mutating requests of the External Accounts API (not the setup's
+    /// application creation).
+    fn api_mutations(&self) -> anyhow::Result<usize> {
         Ok(self
-            .requests(rt)?
+            .log()?
             .iter()
             .filter(|r| {
                 r["method"] != "GET" && !r["path"].as_str().unwrap_or("").starts_with("/v2/")
             })
             .count())
-    }
-
-    fn faults(&self, rt: &tokio::runtime::Runtime, faults: Value) -> anyhow::Result<()> {
-        self.call(rt, reqwest::Method::PUT, "/_sandbox/faults", Some(faults))
-            .map(drop)
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -372,35 +308,14 @@ impl Project {
             apps: apps.to_vec(),
             url: url.to_string(),
         };
-        std::fs::write(project.path.join("main.hcl"), common::FOR_EACH_MAIN_HCL)?;
+        std::fs::write(project.path.join("main.hcl"), support::FOR_EACH_MAIN_HCL)?;
         project.write_vars(0, 0)?;
         Ok(project)
     }
 
     /// Writes the variables; the first `renamed` pages get names of `round`.
     fn write_vars(&self, renamed: usize, round: usize) -> anyhow::Result<()> {
-        let mut vars = String::from("pages = {\n");
-        for i in 0..self.pages {
-            let name = if i < renamed {
-                format!("Page {i} r{round}")
-            } else {
-                format!("Page {i}")
-            };
-            writeln!(
-                vars,
-                "  p{i:05} = {{ page_id = \"{}\", name = \"{name}\", token = \"tok-{i}\" }}",
-                107_300_000_000_000u64 + i as u64
-            )?;
-        }
-        vars.push_str("}\nlinks = {\n");
-        for i in (0..self.pages).step_by(2) {
-            writeln!(
-                vars,
-                "  p{i:05} = \"{}\"",
-                self.apps[(i / 2) % self.apps.len()]
-            )?;
-        }
-        vars.push_str("}\n");
+        let vars = support::for_each_vars(self.pages, &self.apps, renamed, round);
         std::fs::write(self.path.join("socialform.sfvars"), vars)?;
         Ok(())
     }
@@ -410,7 +325,7 @@ impl Project {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Outcome> {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .arg("-C")
             .arg(&self.path)

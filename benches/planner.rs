@@ -4,6 +4,10 @@
 //! Run with `cargo bench --bench planner`.
 
 mod common;
+// The support module the integration tests use; a bench needs only part.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use socialform::plan::{PlanOptions, plan};

@@ -222,6 +222,10 @@ pub struct SandboxServeArgs {
     /// Requests per second before answering 429 (0: no limit).
     #[arg(long, default_value_t = 0)]
     pub rate_limit: u32,
+    /// Seed for --error-rate and --ambiguous-rate, to replay a run's faults
+    /// (default: a random seed, shown by `GET /_sandbox/faults`).
+    #[arg(long, value_name = "N")]
+    pub fault_seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,7 @@ pub async fn serve(args: SandboxServeArgs) -> anyhow::Result<u8> {
             error_rate: args.error_rate,
             ambiguous_rate: args.ambiguous_rate,
             rate_limit: args.rate_limit,
+            seed: args.fault_seed,
         },
         seed_demo: args.seed_demo,
     })

@@ -34,13 +34,18 @@ fn bad_control_body(detail: String) -> Problem {
     Problem::invalid_params(vec![("body".into(), detail)])
 }
 
-/// `PUT /_sandbox/faults`: any subset of the fields.
+/// `PUT /_sandbox/faults`: any subset of the fields; a `seed` restarts the
+/// dice, and the answer is the faults now in force, with the seed in use.
 pub async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let patch: FaultsPatch =
         serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
-    let next = patch.apply_to(&shared.faults()).map_err(bad_control_body)?;
-    shared.set_faults(next.clone());
-    Ok(Json(next).into_response())
+    let mut next = patch.apply_to(&shared.faults()).map_err(bad_control_body)?;
+    // Only an explicit seed restarts the sequence.
+    if patch.seed.is_none() {
+        next.seed = None;
+    }
+    shared.set_faults(next);
+    Ok(Json(shared.faults()).into_response())
 }
 
 /// `POST /_sandbox/reset`

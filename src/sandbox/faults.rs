@@ -1,7 +1,9 @@
 //! Fault injection: the partial update accepted by `PUT /_sandbox/faults`,
-//! the dice for error and ambiguous answers, and the rate limiter.
+//! the seeded dice for error and ambiguous answers, and the rate limiter.
 
 use super::Faults;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -14,6 +16,8 @@ pub struct FaultsPatch {
     pub error_rate: Option<f64>,
     pub ambiguous_rate: Option<f64>,
     pub rate_limit: Option<u32>,
+    /// Restarts the dice from this seed.
+    pub seed: Option<u64>,
 }
 
 impl FaultsPatch {
@@ -30,6 +34,9 @@ impl FaultsPatch {
         }
         if let Some(v) = self.rate_limit {
             next.rate_limit = v;
+        }
+        if let Some(v) = self.seed {
+            next.seed = Some(v);
         }
         validate(&next)?;
         Ok(next)
@@ -48,9 +55,53 @@ pub fn validate(faults: &Faults) -> Result<(), String> {
     Ok(())
 }
 
-/// True with probability `rate` (0 never, 1 always).
-pub fn roll(rate: f64) -> bool {
-    rate > 0.0 && (rate >= 1.0 || rand::random::<f64>() < rate)
+/// The dice behind `error_rate` and `ambiguous_rate`: a PRNG seeded from
+/// `Faults::seed`, so the faults are a function of the seed and of the order
+/// in which mutating requests reach the dice. Replaying a seed replays the
+/// fault sequence by arrival order; concurrent callers may arrive in another
+/// order, so which call meets which fault can still differ.
+pub struct Dice {
+    seed: u64,
+    rng: StdRng,
+}
+
+/// What the dice decided for one mutating request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// Answer 503 without doing anything.
+    pub refuse: bool,
+    /// Do the work, then answer 500.
+    pub ambiguous: bool,
+}
+
+impl Dice {
+    /// `None` draws a seed from the system's entropy (and reports it through
+    /// `seed`, so that run can be replayed too).
+    pub fn new(seed: Option<u64>) -> Dice {
+        let seed = seed.unwrap_or_else(rand::random);
+        Dice {
+            seed,
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Both decisions for one request at once, so that each request takes
+    /// its draws together even when requests arrive concurrently. A rate of
+    /// 0 or 1 draws nothing.
+    pub fn fate(&mut self, faults: &Faults) -> Fate {
+        let refuse = self.roll(faults.error_rate);
+        let ambiguous = !refuse && self.roll(faults.ambiguous_rate);
+        Fate { refuse, ambiguous }
+    }
+
+    /// True with probability `rate` (0 never, 1 always).
+    fn roll(&mut self, rate: f64) -> bool {
+        rate > 0.0 && (rate >= 1.0 || self.rng.random::<f64>() < rate)
+    }
 }
 
 /// Sliding one-second window: at most `limit` requests are admitted in any
@@ -112,15 +163,61 @@ mod tests {
             error_rate: 0.5,
             ambiguous_rate: 0.0,
             rate_limit: 10,
+            seed: Some(7),
         };
         let patch: FaultsPatch = serde_json::from_str(r#"{"rate_limit":0}"#).unwrap();
         let next = patch.apply_to(&current).unwrap();
         assert_eq!(next.latency_ms, 5);
         assert_eq!(next.error_rate, 0.5);
         assert_eq!(next.rate_limit, 0);
+        assert_eq!(next.seed, Some(7));
+        let reseed: FaultsPatch = serde_json::from_str(r#"{"seed":9}"#).unwrap();
+        assert_eq!(reseed.apply_to(&current).unwrap().seed, Some(9));
         let bad: FaultsPatch = serde_json::from_str(r#"{"error_rate":1.5}"#).unwrap();
         assert!(bad.apply_to(&current).is_err());
-        assert!(!roll(0.0));
-        assert!(roll(1.0));
+    }
+
+    fn fates(dice: &mut Dice, faults: &Faults, n: usize) -> Vec<Fate> {
+        (0..n).map(|_| dice.fate(faults)).collect()
+    }
+
+    #[test]
+    fn one_seed_gives_one_sequence_of_fates() {
+        let faults = Faults {
+            error_rate: 0.3,
+            ambiguous_rate: 0.3,
+            ..Faults::default()
+        };
+        let first = fates(&mut Dice::new(Some(42)), &faults, 200);
+        assert_eq!(first, fates(&mut Dice::new(Some(42)), &faults, 200));
+        assert_ne!(first, fates(&mut Dice::new(Some(43)), &faults, 200));
+        assert!(first.iter().any(|f| f.refuse) && first.iter().any(|f| f.ambiguous));
+        assert!(!first.iter().any(|f| f.refuse && f.ambiguous));
+        assert_eq!(Dice::new(Some(42)).seed(), 42);
+    }
+
+    #[test]
+    fn rates_of_zero_and_one_are_certain() {
+        let mut dice = Dice::new(None);
+        let never = Faults::default();
+        let always = Faults {
+            error_rate: 1.0,
+            ..Faults::default()
+        };
+        let ambiguous = Faults {
+            ambiguous_rate: 1.0,
+            ..Faults::default()
+        };
+        for _ in 0..100 {
+            assert_eq!(
+                dice.fate(&never),
+                Fate {
+                    refuse: false,
+                    ambiguous: false
+                }
+            );
+            assert!(dice.fate(&always).refuse);
+            assert!(dice.fate(&ambiguous).ambiguous);
+        }
     }
 }

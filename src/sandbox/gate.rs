@@ -3,7 +3,6 @@
 //! straight through and is never logged.
 
 use super::auth::is_authorized;
-use super::faults::roll;
 use super::problem::Problem;
 use super::state::Shared;
 use axum::extract::{Request, State};
@@ -59,11 +58,16 @@ async fn gated(
         method,
         Method::POST | Method::PATCH | Method::DELETE | Method::PUT
     );
-    if mutating && roll(faults.error_rate) {
+    let fate = if mutating {
+        shared.fate(&faults)
+    } else {
+        Default::default()
+    };
+    if fate.refuse {
         return Problem::unavailable().into_response();
     }
     let response = next.run(request).await;
-    if mutating && roll(faults.ambiguous_rate) {
+    if fate.ambiguous {
         // The handler has already done its work; the caller just cannot know.
         return Problem::internal().into_response();
     }

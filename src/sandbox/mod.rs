@@ -40,6 +40,13 @@ pub struct Faults {
     pub ambiguous_rate: f64,
     /// Requests per second; 0 = unlimited.
     pub rate_limit: u32,
+    /// Seed of the dice behind `error_rate` and `ambiguous_rate`: the same
+    /// seed gives the same faults to the same sequence of mutating requests
+    /// (by arrival order, which concurrent callers may change). `None` at
+    /// start draws one; the faults in force always report the seed in use.
+    /// Setting it (`PUT /_sandbox/faults` with `seed`) restarts the sequence.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -86,7 +93,8 @@ impl SandboxHandle {
     }
 
     /// Replaces the faults in force (the same as `PUT /_sandbox/faults` with
-    /// every field).
+    /// every field): a `seed` restarts the dice from it, `None` keeps them
+    /// rolling.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
         faults::validate(&faults).map_err(anyhow::Error::msg)?;
         self.shared.set_faults(faults);

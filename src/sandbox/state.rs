@@ -2,7 +2,7 @@
 //! the request path never waits on I/O while holding one.
 
 use super::Faults;
-use super::faults::RateLimiter;
+use super::faults::{Dice, Fate, RateLimiter};
 use super::latency::LatencyTimer;
 use super::log::LoggedRequest;
 use super::store::Store;
@@ -17,6 +17,7 @@ pub struct Shared {
     pub seed_demo: bool,
     store: Mutex<Store>,
     faults: Mutex<Faults>,
+    dice: Mutex<Dice>,
     rate: Mutex<RateLimiter>,
     log: Mutex<RequestLog>,
     max_page_size: AtomicU32,
@@ -53,12 +54,18 @@ impl Shared {
         store: Store,
         faults: Faults,
     ) -> Self {
+        let dice = Dice::new(faults.seed);
+        let faults = Faults {
+            seed: Some(dice.seed()),
+            ..faults
+        };
         Shared {
             api_key,
             api_secret,
             seed_demo,
             store: Mutex::new(store),
             faults: Mutex::new(faults),
+            dice: Mutex::new(dice),
             rate: Mutex::new(RateLimiter::default()),
             log: Mutex::new(RequestLog::default()),
             max_page_size: AtomicU32::new(DEFAULT_MAX_PAGE_SIZE),
@@ -74,8 +81,26 @@ impl Shared {
         lock(&self.faults).clone()
     }
 
+    /// A `seed` in `faults` restarts the dice from it; without one, the
+    /// dice keep rolling and the seed in force stays reported.
     pub fn set_faults(&self, faults: Faults) {
-        *lock(&self.faults) = faults;
+        let mut current = lock(&self.faults);
+        let seed = match faults.seed {
+            Some(seed) => {
+                *lock(&self.dice) = Dice::new(Some(seed));
+                seed
+            }
+            None => lock(&self.dice).seed(),
+        };
+        *current = Faults {
+            seed: Some(seed),
+            ..faults
+        };
+    }
+
+    /// The dice's decision for one mutating request under `faults`.
+    pub fn fate(&self, faults: &Faults) -> Fate {
+        lock(&self.dice).fate(faults)
     }
 
     /// Holds a request until `deadline`, to the tenth of a millisecond.

@@ -61,7 +61,11 @@ impl Persist {
         let token = record.access_token.take();
         let mut value = serde_json::to_value(&record)?;
         if let (Some(token), Some(object)) = (token, value.as_object_mut()) {
-            object.insert(SEALED_TOKEN.into(), Value::String(self.sealer.seal(&token)));
+            let context = account_db_key(&account.provider, &account.external_id);
+            object.insert(
+                SEALED_TOKEN.into(),
+                Value::String(self.sealer.seal(&token, &context)),
+            );
         }
         serde_json::to_vec(&value)
     }
@@ -74,7 +78,8 @@ impl Persist {
             .and_then(|v| v.as_str().map(str::to_string));
         let mut account: StoredAccount = serde_json::from_value(value)?;
         if let Some(sealed) = sealed {
-            account.access_token = Some(self.sealer.open(&sealed).ok_or_else(|| {
+            let context = account_db_key(&account.provider, &account.external_id);
+            account.access_token = Some(self.sealer.open(&sealed, &context).ok_or_else(|| {
                 anyhow::anyhow!("a sealed token cannot be opened with this store's key")
             })?);
         }
@@ -128,7 +133,7 @@ impl Store {
             db,
             accounts: accounts_tree,
             applications: applications_tree,
-            sealer: Sealer::new(key),
+            sealer: Sealer::new(key)?,
         };
         let mut store = Store::default();
         for entry in persist.accounts.iter() {

@@ -1,0 +1,30 @@
+//! The integration tests, as one binary: each module drives the real
+//! `socialform` binary or the library against a sandbox over loopback HTTP.
+//! `cargo test --test it cli::` runs one module.
+
+// Some of the support module serves only the benches.
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
+
+mod apply_engine;
+mod apply_slots;
+mod bad_input;
+mod chaos;
+mod cli;
+mod concurrency;
+mod drift;
+mod fmt_validate;
+mod import;
+mod interrupts;
+mod lifecycle;
+mod misbehaving_api;
+mod remote_accounts;
+mod remote_applications;
+mod remote_errors;
+mod remote_paging;
+mod sandbox_faults;
+mod sandbox_persistence;
+mod sandbox_spec;
+mod saved_plan;
+mod state_cmd;

@@ -1,0 +1,168 @@
+//! A configuration directory in a temporary folder and the real
+//! `socialform` binary run in it, with the environment a user would set.
+
+use super::{Sandbox, bin};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A configuration directory in a temporary folder.
+pub struct Project {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    /// The sandbox this project points at, for transcripts that expect
+    /// requests.
+    pub(super) sandbox_url: Option<String>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", self.stdout))
+    }
+
+    /// The plan's `calls` as `METHOD PATH`.
+    pub fn planned_calls(&self) -> Vec<String> {
+        self.json()["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["method"].as_str().unwrap(),
+                    c["path"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::tempdir().unwrap(),
+            env: Vec::new(),
+            sandbox_url: None,
+        }
+    }
+
+    /// Points the project at a sandbox through the environment, as a user would.
+    pub fn against(sandbox: &Sandbox) -> Project {
+        let mut project = Project::new();
+        project.env("VONAGE_ENDPOINT", &sandbox.url);
+        project.env("VONAGE_API_KEY", "sandbox");
+        project.env("VONAGE_API_SECRET", "sandbox");
+        project.sandbox_url = Some(sandbox.url.clone());
+        project
+    }
+
+    pub fn env(&mut self, name: &str, value: &str) -> &mut Project {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> &Project {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+        self
+    }
+
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.dir.path().join(name)).unwrap();
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, Stdio::null())
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: Stdio) -> Run {
+        let mut command = self.command(args);
+        command.stdin(stdin);
+        Run::from(command.output().expect("the socialform binary runs"))
+    }
+
+    /// The binary, run in this directory with this project's environment
+    /// (and none of the caller's Vonage settings), without colour.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(bin());
+        command
+            .arg("-C")
+            .arg(self.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .env_remove("VONAGE_ENDPOINT")
+            .env_remove("VONAGE_API_KEY")
+            .env_remove("VONAGE_API_SECRET")
+            .env_remove("RUST_LOG")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("SOCIALFORM_TIMINGS")
+            .env_remove("SOCIALFORM_TIMEOUT")
+            .env_remove("SOCIALFORM_MAX_RETRIES")
+            .env("NO_COLOR", "1");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// Every byte under the state directory, for secret scans.
+    pub fn state_bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut stack = vec![self.dir.path().join("state")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    files.push((path, bytes));
+                }
+            }
+        }
+        files
+    }
+}
+
+/// Sorts a copy, for comparing call multisets whose cross-page order is free.
+pub fn sorted(mut calls: Vec<String>) -> Vec<String> {
+    calls.sort();
+    calls
+}
+
+pub fn contains_bytes(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
