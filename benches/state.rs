@@ -11,12 +11,19 @@ mod common;
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use socialform::state::{SledStore, StateOp, StateStore};
+use socialform::state::{LocalBackend, LockRequest, StateBackend, StateOp};
+
+/// The local backend's store, opened (and locked) as a command opens it.
+fn open(dir: &std::path::Path) -> Box<dyn socialform::state::StateStore> {
+    LocalBackend::new(dir)
+        .open(&LockRequest::immediate("bench"))
+        .unwrap()
+}
 
 fn state(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open(dir.path());
         let fingerprinter = store.fingerprinter();
         let mut ops = Vec::new();
         for i in 0..common::PAGES {
@@ -34,11 +41,11 @@ fn state(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("open + load 10k records", |b| {
         b.iter(|| {
-            let store = SledStore::open(dir.path()).unwrap();
+            let store = open(dir.path());
             store.load().unwrap()
         })
     });
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = open(dir.path());
     let recorded = store.load().unwrap();
     assert_eq!(recorded.pages.len(), common::PAGES);
     assert_eq!(recorded.links.len(), common::PAGES / 2);

@@ -4,11 +4,13 @@
 
 use crate::support::*;
 use socialform::address::Address;
-use socialform::apply::{self, ApplyContext, CallOutcome, Reporter};
+use socialform::apply::{self, ApplyContext, CallObserver, CallOutcome};
+use socialform::ops::Silent;
 use socialform::plan::{Call, CallOp, Method, Plan};
-use socialform::render::SilentReporter;
 use socialform::secret::Secret;
-use socialform::state::{LinkRecord, PageRecord, SledStore, StateOp, StateStore};
+use socialform::state::{
+    LinkRecord, LocalBackend, LockRequest, PageRecord, StateBackend, StateOp, StateStore,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -56,7 +58,11 @@ fn link(page_id: &str, name: &str, application: &str, depends_on: Vec<usize>) ->
 async fn a_failed_call_stops_its_dependents_and_spares_the_rest() {
     let sandbox = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let store: Arc<dyn StateStore> = Arc::from(
+        LocalBackend::new(dir.path())
+            .open(&LockRequest::immediate("apply"))
+            .unwrap(),
+    );
     // Page "a" links to an application that does not exist (403), so the
     // relink-style call after it must not run; page "b" is independent.
     let plan = Plan {
@@ -75,7 +81,7 @@ async fn a_failed_call_stops_its_dependents_and_spares_the_rest() {
     ]
     .into_iter()
     .collect();
-    let reporter: Arc<dyn Reporter> = Arc::new(SilentReporter);
+    let reporter: Arc<dyn CallObserver> = Arc::new(Silent);
     let result = apply::apply(
         &plan,
         ApplyContext {

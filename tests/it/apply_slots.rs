@@ -3,11 +3,13 @@
 
 use socialform::actual::Actual;
 use socialform::address::Address;
-use socialform::apply::{self, ApplyContext, CallOutcome, Reporter};
+use socialform::apply::{self, ApplyContext, CallObserver, CallOutcome};
 use socialform::desired::{Desired, DesiredPage, Location};
 use socialform::plan::{Call, PlanOptions, plan};
 use socialform::secret::Secret;
-use socialform::state::{Fingerprinter, HistoryEntry, Recorded, StateOp, StateStore};
+use socialform::state::{
+    Fingerprinter, HistoryEntry, LockInfo, Recorded, StateOp, StateStore, Transfer,
+};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 /// Counts calls that got a slot.
 struct Started(Arc<AtomicUsize>);
 
-impl Reporter for Started {
+impl CallObserver for Started {
     fn call_started(&self, _: usize, _: &Call) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
@@ -25,12 +27,19 @@ impl Reporter for Started {
 /// A store whose first write waits (at most 10 s) for the second call to
 /// start, and notes whether it did.
 struct SlowFirstWrite {
+    holder: LockInfo,
     started: Arc<AtomicUsize>,
     second_started_during_write: AtomicBool,
     writes: Mutex<Vec<Vec<StateOp>>>,
 }
 
 impl StateStore for SlowFirstWrite {
+    fn holder(&self) -> &LockInfo {
+        &self.holder
+    }
+    fn transfer(&self) -> anyhow::Result<Transfer> {
+        anyhow::bail!("not needed here")
+    }
     fn load(&self) -> anyhow::Result<Recorded> {
         Ok(Recorded::default())
     }
@@ -94,6 +103,7 @@ async fn a_slot_is_free_for_the_next_call_while_state_is_written() {
 
     let started = Arc::new(AtomicUsize::new(0));
     let store = Arc::new(SlowFirstWrite {
+        holder: LockInfo::current("apply"),
         started: started.clone(),
         second_started_during_write: AtomicBool::new(false),
         writes: Mutex::new(vec![]),

@@ -3,7 +3,6 @@
 
 use crate::support::*;
 use serde_json::json;
-use std::time::Duration;
 
 const TOKEN: &str = "EAAB-cli-test-token";
 
@@ -286,7 +285,10 @@ fn a_second_process_is_told_who_holds_the_state_lock() {
     let project = Project::against(&sandbox);
     project.write("main.hcl", &one_page(APP1));
     let state_dir = project.path().join("state");
-    let lock = socialform::state::StateLock::acquire(&state_dir, "apply", Duration::ZERO).unwrap();
+    use socialform::state::StateBackend;
+    let lock = socialform::state::LocalBackend::new(&state_dir)
+        .open(&socialform::state::LockRequest::immediate("apply"))
+        .unwrap();
     // The message names the holder's pid, start time and host: only the
     // pid is known here.
     let run = project.run(&["plan"]);
@@ -355,10 +357,11 @@ fn configuration_errors_exit_1_with_a_location() {
         .stderr(
             r#"
             error: [DIR]/main.hcl:2:13: page_id must be all digits (a Facebook Page ID), got "12ab"
-                |
-              2 |   page_id = "12ab"
-                |             ^^^^^^
-              help: copy the numeric Page ID from the page's About section
+              |
+            2 |   page_id = "12ab"
+              |             ^^^^^^
+              |
+              = help: copy the numeric Page ID from the page's About section
             "#,
         )
         .status(1)

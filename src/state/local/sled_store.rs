@@ -95,7 +95,7 @@ impl std::fmt::Debug for SledStore {
 
 /// What an opened database turned out to be.
 enum Checked {
-    Store(SledStore),
+    Store(Box<SledStore>),
     /// An empty database and no marker: nothing was ever recorded. Also what
     /// a first run leaves when it stopped before it finished creating the
     /// store, so `open` simply creates it.
@@ -118,7 +118,7 @@ impl SledStore {
             .with_context(|| format!("cannot create the state directory {}", path.display()))?;
         let db = open_db(&path)?;
         match SledStore::check(db, path)? {
-            Checked::Store(store) => Ok(store),
+            Checked::Store(store) => Ok(*store),
             Checked::NoStore(db, path) => {
                 let meta = initialize(&db, &path)?;
                 let marker = Marker::create(&path, &meta.lineage, 0)?;
@@ -136,7 +136,7 @@ impl SledStore {
         }
         let db = open_db(&path)?;
         Ok(match SledStore::check(db, path)? {
-            Checked::Store(store) => Some(store),
+            Checked::Store(store) => Some(*store),
             Checked::NoStore(..) => None,
         })
     }
@@ -185,7 +185,9 @@ impl SledStore {
                 (meta, Marker::open(&path)?)
             }
         };
-        Ok(Checked::Store(SledStore::new(db, path, meta, marker)))
+        Ok(Checked::Store(Box::new(SledStore::new(
+            db, path, meta, marker,
+        ))))
     }
 
     fn new(db: sled::Db, path: PathBuf, meta: Meta, marker: Marker) -> SledStore {

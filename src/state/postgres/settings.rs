@@ -99,10 +99,10 @@ impl PostgresSettings {
                 .map_err(|_| anyhow::anyhow!("PGPORT={port:?} is not a port number"))?;
             config.port(port);
         }
-        if config.get_user().is_none() {
-            if let Some(user) = env("PGUSER").or_else(|| env("USER")) {
-                config.user(&user);
-            }
+        if config.get_user().is_none()
+            && let Some(user) = env("PGUSER").or_else(|| env("USER"))
+        {
+            config.user(&user);
         }
         if config.get_password().is_none()
             && let Some(password) = env("PGPASSWORD")
