@@ -181,7 +181,7 @@ async fn dispatch(
         Command::Destroy(args) => plan_apply::destroy(context, vars, args).await,
         Command::Drift(args) => drift::run(context, vars, args).await,
         Command::Show(args) => show::run(context, args),
-        Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(args).await,
+        Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(context, args).await,
         Command::State(command) => state::run(context, vars, command).await,
         Command::History(args) => history::run(context, vars, args).await,
         Command::Import(args) => import::run(context, vars, args).await,

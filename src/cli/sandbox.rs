@@ -1,11 +1,12 @@
-//! `socialform sandbox serve`
+//! `socialform sandbox serve`: prints `listening on http://HOST:PORT` as
+//! its first line of stdout, then serves until interrupted.
 
-use super::EXIT_OK;
 use super::args::SandboxServeArgs;
+use super::{Context, EXIT_OK};
 use crate::sandbox::{self, Faults, SandboxOptions};
 use anyhow::bail;
 
-pub async fn serve(args: SandboxServeArgs) -> anyhow::Result<u8> {
+pub async fn serve(context: &Context, args: SandboxServeArgs) -> anyhow::Result<u8> {
     for (name, rate) in [
         ("--error-rate", args.error_rate),
         ("--ambiguous-rate", args.ambiguous_rate),
@@ -14,7 +15,7 @@ pub async fn serve(args: SandboxServeArgs) -> anyhow::Result<u8> {
             bail!("{name} must be between 0 and 1, got {rate}");
         }
     }
-    sandbox::serve(SandboxOptions {
+    let handle = sandbox::start(SandboxOptions {
         listen: args.listen,
         api_key: args.api_key,
         api_secret: args.api_secret,
@@ -29,5 +30,27 @@ pub async fn serve(args: SandboxServeArgs) -> anyhow::Result<u8> {
         seed_demo: args.seed_demo,
     })
     .await?;
+    // Scripts and tests read this line to find the port.
+    context
+        .printer
+        .line(&format!("listening on {}", handle.url()));
+    wait_for_signal().await;
+    handle.shutdown().await;
     Ok(EXIT_OK)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -22,7 +22,6 @@ mod store;
 pub use log::LoggedRequest;
 
 use state::Shared;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -175,40 +174,4 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
         stop: Some(stop),
         task: Some(task),
     })
-}
-
-/// `socialform sandbox serve`: prints `listening on http://HOST:PORT` first,
-/// then serves until interrupted.
-pub async fn serve(options: SandboxOptions) -> anyhow::Result<()> {
-    let handle = start(options).await?;
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {}", handle.url())?;
-        out.flush()?;
-    }
-    wait_for_signal().await;
-    handle.shutdown().await;
-    Ok(())
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
