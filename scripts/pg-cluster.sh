@@ -3,6 +3,8 @@
 #
 #   scripts/pg-cluster.sh start DIR   # prints the connection URL on stdout
 #   scripts/pg-cluster.sh stop DIR    # stops it and removes DIR
+#   scripts/pg-cluster.sh halt DIR    # stops the server at once (-m immediate), keeps DIR
+#   scripts/pg-cluster.sh resume DIR  # starts a halted server again, same port
 #
 # Installs Debian's postgresql package when no server binaries are found
 # (as root; otherwise says what to install). The server refuses to run as
@@ -82,11 +84,29 @@ start() {
   rm -f "$dir/pwfile"
   local port
   port=$(free_port)
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
-    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "$bin" > "$dir/bin"
+  echo "$port" > "$dir/port"
+  run_server "$dir"
   echo "postgres://socialform:$password@127.0.0.1:$port/postgres"
+}
+
+run_server() {
+  local dir=$1
+  as_owner "$(cat "$dir/bin")/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $(cat "$dir/port") -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+}
+
+halt() {
+  local dir=$1
+  pick_owner
+  as_owner "$(cat "$dir/bin")/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+}
+
+resume() {
+  local dir=$1
+  pick_owner
+  run_server "$dir"
 }
 
 stop() {
@@ -102,5 +122,7 @@ stop() {
 case "${1:-}" in
   start) start "${2:?usage: pg-cluster.sh start DIR}" ;;
   stop) stop "${2:?usage: pg-cluster.sh stop DIR}" ;;
-  *) echo "usage: scripts/pg-cluster.sh start|stop DIR" >&2; exit 2 ;;
+  halt) halt "${2:?usage: pg-cluster.sh halt DIR}" ;;
+  resume) resume "${2:?usage: pg-cluster.sh resume DIR}" ;;
+  *) echo "usage: scripts/pg-cluster.sh start|stop|halt|resume DIR" >&2; exit 2 ;;
 esac

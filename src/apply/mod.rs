@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 
+/// How often a call waiting on a failing state write looks again.
+const DEGRADED_POLL: Duration = Duration::from_millis(20);
+
 /// What the engine tells whoever shows progress. Both default to nothing.
 pub trait CallObserver: Send + Sync {
     /// The call is about to be sent: its dependencies are done and it holds
@@ -174,6 +177,12 @@ async fn run_one(
     let Ok(permit) = semaphore.acquire().await else {
         return CallOutcome::NotAttempted;
     };
+    // A state write in trouble (the database went away) holds every new
+    // call back until it is settled: recorded after all, or given up, which
+    // halts the run.
+    while context.store.degraded() && !running.stopping() {
+        tokio::time::sleep(DEGRADED_POLL).await;
+    }
     if running.stopping() {
         return CallOutcome::NotAttempted;
     }

@@ -77,6 +77,13 @@ pub trait StateStore: Send + Sync {
 
     fn fingerprinter(&self) -> Fingerprinter;
 
+    /// Whether a write is failing right now and being retried (the database
+    /// went away). While it is, an apply starts no new call: what already
+    /// happened must be recorded first.
+    fn degraded(&self) -> bool {
+        false
+    }
+
     fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()>;
 
     /// Every history entry, oldest first.

@@ -19,6 +19,7 @@ mod import;
 mod interrupts;
 mod lifecycle;
 mod misbehaving_api;
+mod postgres;
 mod remote_accounts;
 mod remote_applications;
 mod remote_errors;

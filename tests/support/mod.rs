@@ -13,12 +13,14 @@
 mod child;
 mod fleet;
 mod in_process;
+mod postgres;
 mod project;
 mod transcript;
 
 pub use child::*;
 pub use fleet::*;
 pub use in_process::*;
+pub use postgres::*;
 pub use project::*;
 pub use transcript::*;
 

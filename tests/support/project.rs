@@ -127,6 +127,13 @@ impl Project {
             .env_remove("SOCIALFORM_TIMINGS")
             .env_remove("SOCIALFORM_TIMEOUT")
             .env_remove("SOCIALFORM_MAX_RETRIES")
+            .env_remove("SOCIALFORM_PG_CONN_STR")
+            .env_remove("PGHOST")
+            .env_remove("PGPORT")
+            .env_remove("PGUSER")
+            .env_remove("PGPASSWORD")
+            .env_remove("PGDATABASE")
+            .env_remove("PGSSLMODE")
             .env("NO_COLOR", "1");
         for (name, value) in &self.env {
             command.env(name, value);

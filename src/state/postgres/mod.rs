@@ -271,6 +271,7 @@ impl PostgresBackend {
             fingerprinter: Fingerprinter::new(row.fingerprint_key.clone()),
             fingerprint_key: zeroize::Zeroizing::new(row.fingerprint_key),
             serial: Mutex::new(serial),
+            degraded: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 }
@@ -481,6 +482,8 @@ struct PostgresStore {
     fingerprint_key: zeroize::Zeroizing<Vec<u8>>,
     /// The serial this process last read or wrote; every write is guarded by it.
     serial: Mutex<u64>,
+    /// Set while an attempt has failed and `with_retry` is still trying.
+    degraded: std::sync::atomic::AtomicBool,
 }
 
 /// A failure of one attempt: retried on a new session when transient.
@@ -527,7 +530,8 @@ impl PostgresStore {
                 Err(error) => Err(Attempt::Final(self.connector.failed(what, error))),
             }
         };
-        attempt
+        use std::sync::atomic::Ordering;
+        let result = attempt
             .retry(
                 ExponentialBuilder::default()
                     .with_min_delay(Duration::from_millis(200))
@@ -536,10 +540,13 @@ impl PostgresStore {
                     .with_jitter(),
             )
             .when(|failure| matches!(failure, Attempt::Transient(_)))
+            .notify(|_, _| self.degraded.store(true, Ordering::SeqCst))
             .call()
             .map_err(|failure| match failure {
                 Attempt::Transient(error) | Attempt::Final(error) => error,
-            })
+            });
+        self.degraded.store(false, Ordering::SeqCst);
+        result
     }
 }
 
@@ -721,6 +728,10 @@ impl StateStore for PostgresStore {
 
     fn fingerprinter(&self) -> Fingerprinter {
         self.fingerprinter.clone()
+    }
+
+    fn degraded(&self) -> bool {
+        self.degraded.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn transfer(&self) -> anyhow::Result<Transfer> {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test suite, as CI and a newcomer run it: starts a throwaway PostgreSQL
+# cluster on loopback (installing the server from Debian's packages when it
+# is missing), runs `cargo test` with its URL in SOCIALFORM_TEST_PG, and
+# removes the cluster afterwards, whatever happened. Arguments go to
+# `cargo test` (e.g. `scripts/test.sh --test it postgres::`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cluster=$(mktemp -d /tmp/socialform-pg.XXXXXX)
+rmdir "$cluster"
+cleanup() { scripts/pg-cluster.sh stop "$cluster"; }
+trap cleanup EXIT INT TERM
+
+SOCIALFORM_TEST_PG=$(scripts/pg-cluster.sh start "$cluster")
+export SOCIALFORM_TEST_PG
+SOCIALFORM_TEST_PG_BIN=$(cat "$cluster/bin")
+export SOCIALFORM_TEST_PG_BIN
+echo "test.sh: PostgreSQL $("$SOCIALFORM_TEST_PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$(cat "$cluster/port") (throwaway, removed at exit)" >&2
+
+cargo test "$@"

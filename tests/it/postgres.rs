@@ -1,0 +1,464 @@
+//! Team state in PostgreSQL: the real binary, the sandbox over HTTP, and a
+//! real PostgreSQL (the cluster `scripts/test.sh` starts, or one of a test's
+//! own where the test stops the server). Each test works in a schema of its
+//! own, so they run side by side.
+
+use crate::support::*;
+use socialform::state::{LockRequest, PostgresBackend, PostgresSettings, StateBackend};
+use std::collections::BTreeSet;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "EAApostgres0123456789";
+const CONNECT: &str = "POST /beta/chatapp-accounts/messenger";
+
+fn page_id(i: usize) -> String {
+    format!("1073{i:011}")
+}
+
+/// `pages` pages (`page.p0`…), every other one linked, with state in
+/// `schema` under `state_name`.
+fn config(schema: &str, state_name: &str, pages: &[usize]) -> String {
+    let mut text = format!(
+        "backend \"postgres\" {{\n  schema_name = \"{schema}\"\n  state_name  = \"{state_name}\"\n}}\n\n\
+         variable \"token\" {{\n  sensitive = true\n}}\n"
+    );
+    for &i in pages {
+        text.push_str(&format!(
+            "page \"p{i}\" {{\n  page_id      = \"{}\"\n  name         = \"Page {i}\"\n  access_token = var.token\n}}\n",
+            page_id(i)
+        ));
+        if i % 2 == 0 {
+            text.push_str(&format!(
+                "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{APP1}\"\n}}\n"
+            ));
+        }
+    }
+    text
+}
+
+/// A working copy pointed at `sandbox`, with state in PostgreSQL at `url`.
+fn copy(sandbox: &Sandbox, url: &str) -> Project {
+    let mut project = Project::against(sandbox);
+    project.env("SOCIALFORM_PG_CONN_STR", url);
+    project.env("SF_VAR_token", TOKEN);
+    project
+}
+
+fn all(n: usize) -> Vec<usize> {
+    (0..n).collect()
+}
+
+/// Waits (at most 60 s) until the sandbox has seen `n` mutating requests.
+fn wait_for_mutations(sandbox: &Sandbox, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sandbox.mutations().len() < n {
+        assert!(Instant::now() < deadline, "the apply never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the apply did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Page IDs the sandbox has connected.
+fn connected(sandbox: &Sandbox) -> BTreeSet<String> {
+    sandbox
+        .pages()
+        .iter()
+        .map(|p| p["external_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn state_list(project: &Project) -> Vec<String> {
+    let run = project.run(&["state", "list"]);
+    run.assert_code(0);
+    run.stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn two_working_copies_share_one_state() {
+    let url = pg_url();
+    let sandbox = Sandbox::start();
+    let (alice, bob) = (copy(&sandbox, &url), copy(&sandbox, &url));
+    let text = config("t_two_copies", "default", &all(3));
+    alice.write("main.hcl", &text);
+    bob.write("main.hcl", &text);
+
+    alice.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(sandbox.mutations(), vec![CONNECT; 3]);
+    // No local store appears when state is in PostgreSQL.
+    assert!(!alice.path().join("state").exists());
+
+    sandbox.clear_requests();
+    bob.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+
+    // Bob removes a page: his apply disconnects it, with Alice's state.
+    let fewer = config("t_two_copies", "default", &[0, 1]);
+    bob.write("main.hcl", &fewer);
+    bob.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(
+        sandbox.mutations(),
+        vec![format!("DELETE {ACCOUNTS}/messenger/{}", page_id(2))]
+    );
+    alice.write("main.hcl", &fewer);
+    sandbox.clear_requests();
+    alice.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+    assert_eq!(
+        state_list(&alice),
+        vec!["link.l0", "page.p0", "page.p1"],
+        "both copies read one state"
+    );
+
+    // Both applies are in the one history the team shares, newest first.
+    let history = alice.run(&["history", "--json"]);
+    history.assert_code(0);
+    let entries = history.json()["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0]["changes"][0], "page.p2: disconnect");
+    assert_eq!(entries[1]["command"], "apply");
+    let one = alice.run(&["history", "-n", "1"]);
+    one.assert_code(0);
+    assert!(one.stdout.contains("page.p2: disconnect"), "{}", one.stdout);
+    assert!(!one.stdout.contains("page.p0: connect"), "{}", one.stdout);
+}
+
+#[test]
+fn six_runners_at_once_make_every_call_exactly_once() {
+    let url = pg_url();
+    let sandbox = Sandbox::start_with(&["--latency-ms", "5"]);
+    let text = config("t_six_runners", "default", &all(24));
+    let runners: Vec<Project> = (0..6).map(|_| copy(&sandbox, &url)).collect();
+    for runner in &runners {
+        runner.write("main.hcl", &text);
+    }
+    let mut children: Vec<Child> = runners
+        .iter()
+        .map(|runner| {
+            runner
+                .command(&["apply", "--auto-approve", "--lock-timeout", "120s"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in &mut children {
+        assert!(wait_with_deadline(child, Duration::from_secs(150)).success());
+    }
+    // One runner connected everything; the others found nothing to do.
+    assert_eq!(sandbox.mutations(), vec![CONNECT; 24]);
+    let refused: Vec<_> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|(_, _, status)| *status >= 400)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    // No state write was lost.
+    assert_eq!(state_list(&runners[5]).len(), 24 + 12);
+    runners[3]
+        .run(&["plan", "--detailed-exitcode"])
+        .assert_code(0);
+}
+
+fn hold_lock(url: &str, schema: &str, state_name: &str) -> Box<dyn socialform::state::StateStore> {
+    let settings = PostgresSettings {
+        conn_str: Some(socialform::secret::Secret::new(url)),
+        schema_name: Some(schema.into()),
+        state_name: Some(state_name.into()),
+    };
+    PostgresBackend::new(&settings, &|_| None)
+        .unwrap()
+        .open(&LockRequest::immediate("apply"))
+        .unwrap()
+}
+
+#[test]
+fn a_held_state_name_blocks_only_itself_and_names_its_holder() {
+    let url = pg_url();
+    let sandbox = Sandbox::start();
+    let first = copy(&sandbox, &url);
+    first.write("main.hcl", &config("t_lock", "first", &[0]));
+    let second = copy(&sandbox, &url);
+    second.write("main.hcl", &config("t_lock", "second", &[1]));
+
+    let held = hold_lock(&url, "t_lock", "first");
+    let blocked = first.run(&["plan"]);
+    blocked.assert_code(1);
+    assert!(
+        blocked.stderr.contains(&format!(
+            "state is locked by pid {} (socialform apply, since ",
+            std::process::id()
+        )),
+        "{}",
+        blocked.stderr
+    );
+    assert!(!blocked.stderr.contains(&pg_password(&url)));
+
+    // Another state name in the same schema is not blocked.
+    second.run(&["apply", "--auto-approve"]).assert_code(0);
+
+    // --lock-timeout waits for the holder, saying so.
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        drop(held);
+    });
+    let waited = first.run(&["apply", "--auto-approve", "--lock-timeout", "30s"]);
+    releaser.join().unwrap();
+    waited.assert_code(0);
+    assert!(
+        waited
+            .stderr
+            .contains("Waiting up to 30s for the state lock, held by pid"),
+        "{}",
+        waited.stderr
+    );
+}
+
+#[test]
+fn a_killed_holder_frees_the_lock_and_the_next_plan_holds_what_is_left() {
+    let url = pg_url();
+    let sandbox = Sandbox::start_with(&["--latency-ms", "150"]);
+    let project = copy(&sandbox, &url);
+    project.write("main.hcl", &config("t_killed", "default", &all(12)));
+    let mut child = project
+        .command(&["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_mutations(&sandbox, 3);
+    child.kill().unwrap(); // SIGKILL: nothing runs in the child after this
+    child.wait().unwrap();
+
+    // The server dropped the lock with the connection: no wait needed.
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    // The call in flight when it was killed may or may not have landed.
+    let done = connected(&sandbox);
+    assert!(done.len() >= 2 && done.len() < 12, "{done:?}");
+    assert_eq!(plan.planned_calls(), vec![CONNECT; 12 - done.len()]);
+}
+
+#[test]
+fn the_database_lost_mid_apply_loses_nothing() {
+    let cluster = OwnCluster::start();
+    let sandbox = Sandbox::start_with(&["--latency-ms", "200"]);
+    let project = copy(&sandbox, &cluster.url);
+    project.write("main.hcl", &config("t_lost", "default", &all(10)));
+    let mut child = project
+        .command(&["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_mutations(&sandbox, 3);
+    cluster.halt();
+    let status = wait_with_deadline(&mut child, Duration::from_secs(60));
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("run `socialform state push errored.sfstate.json`"),
+        "{stderr}"
+    );
+    // No new call started once the database was gone: only the one in
+    // flight (and, at worst, one that had just been sent) finished.
+    let done = connected(&sandbox);
+    assert!(done.len() <= 5, "{done:?}");
+
+    let errored = project.path().join("errored.sfstate.json");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&errored).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&errored).unwrap();
+    assert!(!text.contains(TOKEN) && !text.contains(&pg_password(&cluster.url)));
+
+    cluster.resume();
+    let push = project.run(&["state", "push", "errored.sfstate.json"]);
+    push.assert_code(0);
+    // State holds exactly what happened at Vonage...
+    let expected: Vec<String> = {
+        let mut addresses: Vec<String> = (0..10)
+            .filter(|i| done.contains(&page_id(*i)))
+            .flat_map(|i| {
+                let page = format!("page.p{i}");
+                if i % 2 == 0 {
+                    vec![format!("link.l{i}"), page]
+                } else {
+                    vec![page]
+                }
+            })
+            .collect();
+        addresses.sort();
+        addresses
+    };
+    assert_eq!(state_list(&project), expected);
+    // ...and the next plan holds exactly the calls that are left.
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    assert_eq!(plan.planned_calls(), vec![CONNECT; 10 - done.len()]);
+    // A document older than the state is refused unless --force.
+    let mut older = project.run(&["state", "pull"]).json();
+    let serial = older["serial"].as_u64().unwrap();
+    older["serial"] = serde_json::json!(serial - 1);
+    project.write("older.json", &older.to_string());
+    let refused = project.run(&["state", "push", "older.json"]);
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("older than this state"),
+        "{}",
+        refused.stderr
+    );
+    project
+        .run(&["state", "push", "--force", "older.json"])
+        .assert_code(0);
+}
+
+#[test]
+fn state_migrate_moves_the_local_store_whole() {
+    let url = pg_url();
+    let sandbox = Sandbox::start();
+    let project = copy(&sandbox, &url);
+    // First without a backend: the local store.
+    let local = config("unused", "default", &all(3));
+    let local = local
+        .split_once("variable")
+        .map(|(_, rest)| format!("variable{rest}"))
+        .unwrap();
+    project.write("main.hcl", &local);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert!(project.path().join("state").join("db").exists());
+
+    // Then the team's backend: plan refuses until the state has moved.
+    project.write("main.hcl", &config("t_migrate", "default", &all(3)));
+    let refused = project.run(&["plan"]);
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("socialform state migrate"),
+        "{}",
+        refused.stderr
+    );
+
+    let migrated = project.run(&["state", "migrate"]);
+    migrated.assert_code(0);
+    assert!(
+        migrated.stdout.contains("Migrated 3 page(s) and 2 link(s)"),
+        "{}",
+        migrated.stdout
+    );
+    sandbox.clear_requests();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+    // The history came along.
+    let history = project.run(&["history", "--json"]);
+    assert_eq!(history.json()["entries"][0]["command"], "apply");
+    // A second migrate finds the backend already holding the state.
+    let again = project.run(&["state", "migrate"]);
+    again.assert_code(1);
+    assert!(
+        again.stderr.contains("already manages 3 page(s)"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn the_database_password_and_the_tokens_never_show() {
+    let url = pg_url();
+    let password = pg_password(&url);
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    project.env("SF_VAR_pg", &url);
+    let text = config("t_secrets", "default", &all(2)).replace(
+        "backend \"postgres\" {\n",
+        "backend \"postgres\" {\n  conn_str    = var.pg\n",
+    );
+    project.write(
+        "main.hcl",
+        &format!("variable \"pg\" {{\n  sensitive = true\n}}\n{text}"),
+    );
+    let mut runs = vec![
+        project.run(&["-vvv", "apply", "--auto-approve"]),
+        project.run(&["-vvv", "plan"]),
+        project.run(&["state", "list"]),
+        project.run(&["state", "pull"]),
+        project.run(&["history"]),
+        project.run(&["drift", "--json"]),
+        project.run(&["show"]),
+    ];
+    // A wrong database and a wrong password fail, naming neither secret.
+    project.env("SF_VAR_pg", &url.replace("/postgres", "/no_such_db"));
+    let wrong_db = project.run(&["plan"]);
+    wrong_db.assert_code(1);
+    assert!(wrong_db.stderr.contains("127.0.0.1"), "{}", wrong_db.stderr);
+    runs.push(wrong_db);
+    project.env("SF_VAR_pg", &url.replace(&password, "not-the-password-x"));
+    let wrong_password = project.run(&["plan"]);
+    wrong_password.assert_code(1);
+    runs.push(wrong_password);
+    for run in &runs {
+        for secret in [password.as_str(), TOKEN, "not-the-password-x"] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "a secret showed:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+
+    // Nothing in the database holds a token.
+    let dump = std::process::Command::new(pg_bin("pg_dump"))
+        .args(["--schema", "t_secrets", "--dbname", &url])
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(dump.contains(&page_id(0)), "the dump holds the state");
+    assert!(!dump.contains(TOKEN));
+}
+
+#[test]
+fn a_database_restart_mid_apply_is_ridden_out() {
+    let cluster = OwnCluster::start();
+    let sandbox = Sandbox::start_with(&["--latency-ms", "100"]);
+    let project = copy(&sandbox, &cluster.url);
+    project.write("main.hcl", &config("t_restart", "default", &all(8)));
+    let mut child = project
+        .command(&["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_mutations(&sandbox, 2);
+    // A restart shorter than the writes' retries: the apply takes the lock
+    // again on a new connection and carries on.
+    cluster.halt();
+    cluster.resume();
+    let status = wait_with_deadline(&mut child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+    assert!(status.success(), "{stderr}");
+    assert!(!project.path().join("errored.sfstate.json").exists());
+    assert_eq!(sandbox.mutations(), vec![CONNECT; 8]);
+    sandbox.clear_requests();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
