@@ -3,7 +3,10 @@
 //! (half of them linked, across 20 applications).
 //!
 //! Run with `cargo bench --bench e2e` (add `-- --sizes 1000` to pick sizes,
-//! `--runs N` to change the number of no-op plan runs).
+//! `--runs N` to change the number of no-op plan runs, `--backends
+//! local,postgres` to measure state in a throwaway PostgreSQL cluster beside
+//! the local store; PostgreSQL needs its server installed, see
+//! `scripts/pg-cluster.sh`).
 //!
 //! Every figure is a median. Peak memory is the child's own `ru_maxrss` from
 //! `wait4`, so no external `time` binary is needed. Nothing here asserts on
@@ -21,7 +24,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-use support::{Sandbox, bin};
+use support::{OwnCluster, Sandbox, bin};
 
 const APPS: usize = 20;
 const CHANGED: usize = 1000;
@@ -32,6 +35,7 @@ const APPLY_RUNS: usize = 3;
 fn main() -> anyhow::Result<()> {
     let mut sizes = vec![1000usize, 10_000];
     let mut noop_runs = 5usize;
+    let mut backends = vec!["local".to_string()];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -44,6 +48,14 @@ fn main() -> anyhow::Result<()> {
                     .collect();
             }
             "--runs" => noop_runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(5),
+            "--backends" => {
+                backends = args
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+            }
             // `cargo bench` passes `--bench`; anything else is ignored too.
             _ => {}
         }
@@ -55,17 +67,40 @@ fn main() -> anyhow::Result<()> {
         cpu_model()
     );
     let mut report = String::new();
-    for &pages in &sizes {
-        let figures = bench_size(pages, noop_runs)?;
-        report.push_str(&figures);
+    for name in &backends {
+        let backend = match name.as_str() {
+            "local" => StateUnderTest::Local,
+            "postgres" => StateUnderTest::Postgres(OwnCluster::start()),
+            other => anyhow::bail!("unknown backend {other:?}: use local or postgres"),
+        };
+        for &pages in &sizes {
+            let figures = bench_size(pages, noop_runs, &backend)?;
+            report.push_str(&figures);
+        }
     }
     println!("\n{report}");
     Ok(())
 }
 
+/// Where the project under test keeps its state.
+enum StateUnderTest {
+    Local,
+    /// A `backend "postgres"` block and a cluster of the bench's own.
+    Postgres(OwnCluster),
+}
+
+impl StateUnderTest {
+    fn name(&self) -> &'static str {
+        match self {
+            StateUnderTest::Local => "local store",
+            StateUnderTest::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
 /// Runs every measurement for one size and returns its summary table.
-fn bench_size(pages: usize, noop_runs: usize) -> anyhow::Result<String> {
-    println!("\n== {pages} pages ==");
+fn bench_size(pages: usize, noop_runs: usize, state: &StateUnderTest) -> anyhow::Result<String> {
+    println!("\n== {pages} pages, state in the {} ==", state.name());
     let mut validate = Vec::new();
     let mut apply_wall = Vec::new();
     let mut noop_wall = Vec::new();
@@ -79,7 +114,7 @@ fn bench_size(pages: usize, noop_runs: usize) -> anyhow::Result<String> {
         // A fresh sandbox and state for every first apply.
         let sandbox = Sandbox::start();
         let apps = sandbox.create_apps(APPS)?;
-        let project = Project::new(pages, &apps, &sandbox.url)?;
+        let project = Project::new(pages, &apps, &sandbox.url, state, trial)?;
 
         let v = project.run(&["validate"], &[])?;
         v.check("validate")?;
@@ -163,7 +198,12 @@ fn bench_size(pages: usize, noop_runs: usize) -> anyhow::Result<String> {
         ""
     };
     let mut out = String::new();
-    writeln!(out, "### {pages} pages ({} linked, {APPS} apps)", pages / 2)?;
+    writeln!(
+        out,
+        "### {pages} pages ({} linked, {APPS} apps), state in the {}",
+        pages / 2,
+        state.name()
+    )?;
     writeln!(out, "| measure | median |")?;
     writeln!(out, "|---|---|")?;
     writeln!(
@@ -296,10 +336,18 @@ struct Project {
     pages: usize,
     apps: Vec<String>,
     url: String,
+    /// `SOCIALFORM_PG_CONN_STR` for state in PostgreSQL.
+    pg: Option<String>,
 }
 
 impl Project {
-    fn new(pages: usize, apps: &[String], url: &str) -> anyhow::Result<Project> {
+    fn new(
+        pages: usize,
+        apps: &[String],
+        url: &str,
+        state: &StateUnderTest,
+        trial: usize,
+    ) -> anyhow::Result<Project> {
         let dir = tempfile::tempdir()?;
         let project = Project {
             path: dir.path().to_path_buf(),
@@ -307,8 +355,19 @@ impl Project {
             pages,
             apps: apps.to_vec(),
             url: url.to_string(),
+            pg: match state {
+                StateUnderTest::Local => None,
+                StateUnderTest::Postgres(cluster) => Some(cluster.url.clone()),
+            },
         };
         std::fs::write(project.path.join("main.hcl"), support::FOR_EACH_MAIN_HCL)?;
+        if project.pg.is_some() {
+            // A state of its own for every trial, as a fresh local store is.
+            std::fs::write(
+                project.path.join("backend.hcl"),
+                format!("backend \"postgres\" {{\n  state_name = \"bench-{pages}-{trial}\"\n}}\n"),
+            )?;
+        }
         project.write_vars(0, 0)?;
         Ok(project)
     }
@@ -338,6 +397,9 @@ impl Project {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(pg) = &self.pg {
+            command.env("SOCIALFORM_PG_CONN_STR", pg);
+        }
         for (k, v) in env {
             command.env(k, v);
         }

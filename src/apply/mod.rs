@@ -102,11 +102,11 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
         let ops = plan.state_only.clone();
         tokio::task::spawn_blocking(move || store.record(&ops)).await??;
     }
-    let context = Arc::new(Running {
+    let running = Arc::new(Running {
         context,
         halted: AtomicBool::new(false),
     });
-    let semaphore = Arc::new(Semaphore::new(context.context.parallelism.max(1)));
+    let semaphore = Arc::new(Semaphore::new(running.context.parallelism.max(1)));
     let mut senders = Vec::with_capacity(plan.calls.len());
     let mut receivers = Vec::with_capacity(plan.calls.len());
     for _ in &plan.calls {
@@ -122,11 +122,11 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
             .iter()
             .map(|d| receivers[*d].clone())
             .collect();
-        let context = context.clone();
+        let running = running.clone();
         let semaphore = semaphore.clone();
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
-            let outcome = run_one(index, &call, dependencies, &context, &semaphore).await;
+            let outcome = run_one(index, &call, dependencies, &running, &semaphore).await;
             // Receivers may all be gone; that is fine.
             let _ = sender.send(Some(outcome.clone()));
             outcome
@@ -142,7 +142,7 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
     }
     Ok(ApplyResult {
         outcomes,
-        interrupted: context.context.cancel.load(Ordering::SeqCst),
+        interrupted: running.context.cancel.load(Ordering::SeqCst),
     })
 }
 

@@ -189,6 +189,8 @@ pub struct ShowArgs {
     pub plan_file: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(Debug, Subcommand)]

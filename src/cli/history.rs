@@ -7,7 +7,7 @@ use crate::config::CliVar;
 use crate::render;
 
 pub async fn run(context: &Context, vars: Vec<CliVar>, args: HistoryArgs) -> anyhow::Result<u8> {
-    let workspace = context.local_workspace().with_configured_backend(vars)?;
+    let workspace = context.offline_workspace().with_configured_backend(vars)?;
     let entries = crate::ops::history::list(&workspace, args.limit)?;
     let printer = &context.printer;
     if args.json {

@@ -101,12 +101,12 @@ impl Context {
     /// The configuration directory and its state, with the network options.
     pub fn workspace(&self) -> anyhow::Result<Workspace> {
         Ok(self
-            .local_workspace()
+            .offline_workspace()
             .with_network(network_options(&self.global)?))
     }
 
-    /// For commands that never call the API.
-    pub fn local_workspace(&self) -> Workspace {
+    /// The same without network options, for commands that never call the API.
+    pub fn offline_workspace(&self) -> Workspace {
         Workspace::new(self.global.chdir.clone(), self.global.state.clone())
     }
 
@@ -180,7 +180,7 @@ async fn dispatch(
         Command::Apply(args) => plan_apply::apply(context, vars, args).await,
         Command::Destroy(args) => plan_apply::destroy(context, vars, args).await,
         Command::Drift(args) => drift::run(context, vars, args).await,
-        Command::Show(args) => show::run(context, args),
+        Command::Show(args) => show::run(context, vars, args),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(context, args).await,
         Command::State(command) => state::run(context, vars, command).await,
         Command::History(args) => history::run(context, vars, args).await,

@@ -2,12 +2,13 @@
 
 use super::args::ShowArgs;
 use super::{Context, EXIT_OK};
+use crate::config::CliVar;
 use crate::plan::saved::SavedPlan;
 use crate::render;
 use crate::state::StateDocument;
 use serde_json::json;
 
-pub fn run(context: &Context, args: ShowArgs) -> anyhow::Result<u8> {
+pub fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyhow::Result<u8> {
     let printer = &context.printer;
     if let Some(path) = &args.plan_file {
         let saved = SavedPlan::read(&context.in_config_dir(path))?;
@@ -25,7 +26,8 @@ pub fn run(context: &Context, args: ShowArgs) -> anyhow::Result<u8> {
         }
         return Ok(EXIT_OK);
     }
-    let recorded = crate::ops::show::read_state(&context.local_workspace(), "show")?;
+    let workspace = context.offline_workspace().with_configured_backend(vars)?;
+    let recorded = crate::ops::show::read_state(&workspace, "show")?;
     match (recorded, args.json) {
         (None, true) => printer.json(&json!({"format_version": "1.0", "pages": [], "links": []})),
         (None, false) => printer.line("No state: nothing is managed yet."),

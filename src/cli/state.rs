@@ -16,7 +16,7 @@ pub async fn run(
     command: StateCommand,
 ) -> anyhow::Result<u8> {
     let printer = &context.printer;
-    let workspace = context.local_workspace().with_configured_backend(vars)?;
+    let workspace = context.offline_workspace().with_configured_backend(vars)?;
     match command {
         StateCommand::List(_) => {
             // No state lists nothing: scripts iterate over the lines.

@@ -39,7 +39,7 @@ impl Applied {
 /// the backend reached, so `state push` accepts it.
 fn state_after(prepared: &Prepared, result: &ApplyResult) -> StateDocument {
     let mut state = prepared.recorded.clone();
-    let mut serial = prepared.serial;
+    let mut serial = state.serial;
     if !prepared.plan.state_only.is_empty() {
         state.apply(&prepared.plan.state_only);
         serial += 1;

@@ -37,8 +37,6 @@ pub struct Prepared {
     pub desired: Desired,
     pub options: PlanOptions,
     pub refreshed: bool,
-    pub lineage: String,
-    pub serial: u64,
     /// The state the plan was made from.
     pub recorded: Recorded,
     pub plan: Plan,
@@ -67,8 +65,8 @@ impl Prepared {
             targets: self.options.targets.clone(),
             reconnect: self.options.reconnect.clone(),
             refreshed: self.refreshed,
-            lineage: self.lineage.clone(),
-            serial: self.serial,
+            lineage: self.recorded.lineage.clone(),
+            serial: self.recorded.serial,
             configuration_digest: self.digest(),
             plan: self.plan.clone(),
         };
@@ -133,8 +131,6 @@ pub async fn prepare(
         desired,
         options: request.options,
         refreshed: request.refresh,
-        lineage: recorded.lineage.clone(),
-        serial: recorded.serial,
         recorded,
         plan,
         store,
@@ -190,8 +186,8 @@ pub async fn prepare_saved(
     };
     let mut prepared = prepare(workspace, request, reporter).await?;
     saved.check_fresh(
-        &prepared.lineage,
-        prepared.serial,
+        &prepared.recorded.lineage,
+        prepared.recorded.serial,
         &prepared.digest(),
         &prepared.plan,
     )?;

@@ -14,7 +14,14 @@ use serde::{Deserialize, Serialize};
 /// The only format this build writes and reads.
 pub const DOCUMENT_FORMAT: &str = "1.0";
 
+/// The JSON schema of this document, from the repository's `state/schema/`
+/// (a test keeps the two in step).
+pub const DOCUMENT_SCHEMA: &str = include_str!("../../state/schema/state-document.schema.json");
+
+/// Unknown fields are refused, as the JSON schema says: a document that
+/// says more than this build understands must not be half-read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StateDocument {
     pub format_version: String,
     pub lineage: String,
@@ -24,6 +31,7 @@ pub struct StateDocument {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DocumentPage {
     pub address: Address,
     pub page_id: String,
@@ -31,6 +39,7 @@ pub struct DocumentPage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DocumentLink {
     pub address: Address,
     pub page_id: String,
@@ -163,6 +172,49 @@ mod tests {
         let mut after = current.clone();
         after.apply(&ops);
         assert_eq!(after, current);
+    }
+
+    /// Every key the code writes is in the schema, and every key the schema
+    /// requires is written.
+    #[test]
+    fn the_document_matches_its_json_schema() {
+        let schema: serde_json::Value = serde_json::from_str(DOCUMENT_SCHEMA).unwrap();
+        let mut recorded = recorded("L", 3);
+        recorded.links.insert(
+            Address::link("bot"),
+            super::super::LinkRecord {
+                address: Address::link("bot"),
+                page_id: "1".into(),
+                application: "app".into(),
+            },
+        );
+        let document = serde_json::to_value(StateDocument::from_recorded(&recorded)).unwrap();
+        let keys = |value: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let required = |schema: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = schema["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap().to_string())
+                .collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&document), required(&schema));
+        assert_eq!(keys(&schema["properties"]), required(&schema));
+        for kind in ["pages", "links"] {
+            let items = &schema["properties"][kind]["items"];
+            assert_eq!(keys(&document[kind][0]), required(items), "{kind}");
+            assert_eq!(keys(&items["properties"]), required(items), "{kind}");
+        }
+        assert_eq!(
+            schema["properties"]["format_version"]["const"],
+            DOCUMENT_FORMAT
+        );
     }
 
     #[test]

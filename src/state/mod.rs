@@ -21,7 +21,7 @@ mod operator;
 mod postgres;
 mod records;
 
-pub use document::{DocumentLink, DocumentPage, StateDocument};
+pub use document::{DOCUMENT_SCHEMA, DocumentLink, DocumentPage, StateDocument};
 pub use fingerprint::Fingerprinter;
 pub use local::LocalBackend;
 pub use lock_info::{LockHeld, LockInfo};

@@ -342,6 +342,19 @@ fn state_migrate_moves_the_local_store_whole() {
     project.write("main.hcl", &local);
     project.run(&["apply", "--auto-approve"]).assert_code(0);
     assert!(project.path().join("state").join("db").exists());
+    // The local store keeps a history too.
+    let local_history = project.run(&["history"]);
+    local_history.assert_code(0);
+    assert!(
+        local_history.stdout.contains(" apply by "),
+        "{}",
+        local_history.stdout
+    );
+    assert!(
+        local_history.stdout.contains("    page.p0: connect"),
+        "{}",
+        local_history.stdout
+    );
 
     // Then the team's backend: plan refuses until the state has moved.
     project.write("main.hcl", &config("t_migrate", "default", &all(3)));

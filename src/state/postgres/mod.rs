@@ -696,10 +696,11 @@ impl StateStore for PostgresStore {
         let name = self.name();
         let written: Option<i64> = self.with_retry("could not write", |session| {
             let (name, changes) = (name.clone(), changes.clone());
+            let statement = session.statement(RECORD_SQL)?;
             session.run(move |client| async move {
                 let row = client
                     .query_opt(
-                        RECORD_SQL,
+                        &statement,
                         &[
                             &name,
                             &expected,
