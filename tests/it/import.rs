@@ -85,32 +85,36 @@ fn import_adopts_a_page_connected_by_hand_and_its_link() {
     let project = help_project(&sandbox);
     sandbox.clear_requests();
 
-    let import = project.run(&["import", "page.help", "107100000000011"]);
-    import.assert_code(0);
-    assert!(import.stdout.contains("page.help"), "{}", import.stdout);
-    assert!(import.stdout.contains("link.help_bot"), "{}", import.stdout);
+    let import = Test::on(&project)
+        .args(["import", "page.help", "107100000000011"])
+        .stdout(
+            r#"
+            page.help: imported page ID 107100000000011 ("Acme Help")
+            link.help_bot: imported link to application c0ffee00-0000-4000-8000-000000000001
+            Import successful! The resources above are now managed by socialform.
+            "#,
+        )
+        .requests(&[])
+        .run();
     assert_no_token(&import);
-    assert!(
-        sandbox.mutations().is_empty(),
-        "import changes nothing remotely"
-    );
     assert_eq!(state_list(&project), vec!["link.help_bot", "page.help"]);
     assert_no_token_in_state(&project);
 
-    let plan = project.run(&["plan", "--detailed-exitcode"]);
-    plan.assert_code(0);
-    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
-    assert!(sandbox.mutations().is_empty());
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
 
     // Once managed, importing again says how to start over.
-    let again = project.run(&["import", "page.help", "107100000000011"]);
-    again.assert_code(1);
-    assert!(again.stderr.contains("already managed"), "{}", again.stderr);
-    assert!(
-        again.stderr.contains("state rm page.help"),
-        "{}",
-        again.stderr
-    );
+    Test::on(&project)
+        .args(["import", "page.help", "107100000000011"])
+        .stderr(
+            "error: page.help is already managed (in state); to import it again, forget it \
+             first with `socialform state rm page.help`\n",
+        )
+        .status(1)
+        .run();
 }
 
 #[test]
@@ -140,35 +144,46 @@ fn import_errors_name_the_problem() {
     let project = help_project(&sandbox);
 
     // Not declared.
-    let run = project.run(&["import", "page.nope", "107100000000011"]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains("page.nope is not declared"),
-        "{}",
-        run.stderr
-    );
+    Test::on(&project)
+        .args(["import", "page.nope", "107100000000011"])
+        .stderr(
+            "error: page.nope is not declared in the configuration; add a `page \"nope\"` block \
+             with page_id = \"107100000000011\" first, then run the import again\n",
+        )
+        .status(1)
+        .run();
 
     // Declared with another page ID: the block's location.
-    let run = project.run(&["import", "page.help", "107100000000099"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("main.hcl:6:"), "{}", run.stderr);
-    assert!(run.stderr.contains("107100000000011"), "{}", run.stderr);
+    Test::on(&project)
+        .args(["import", "page.help", "107100000000099"])
+        .stderr(
+            "error: page.help ([DIR]/main.hcl:6:6) is declared with page_id = \"107100000000011\", \
+             not \"107100000000099\"; import the page the block declares, or change its page_id\n",
+        )
+        .status(1)
+        .run();
 
     // Declared, but not connected remotely.
-    let run = project.run(&["import", "page.help", "107100000000011"]);
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains("no messenger page with ID 107100000000011"),
-        "{}",
-        run.stderr
-    );
+    Test::on(&project)
+        .args(["import", "page.help", "107100000000011"])
+        .stderr(
+            "error: page.help: no messenger page with ID 107100000000011 is connected to this \
+             Vonage account; there is nothing to import (`socialform apply` connects it)\n",
+        )
+        .status(1)
+        .requests(&[])
+        .run();
     assert!(state_list(&project).is_empty(), "nothing recorded");
 
     // Links are not imported on their own.
-    let run = project.run(&["import", "link.help_bot", "107100000000011"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("only pages"), "{}", run.stderr);
+    Test::on(&project)
+        .args(["import", "link.help_bot", "107100000000011"])
+        .stderr(
+            "error: link.help_bot: only pages are imported; a link is recorded with its page when \
+             the page is already linked to the configured application (import the page instead)\n",
+        )
+        .status(1)
+        .run();
 }
 
 #[test]
@@ -176,9 +191,14 @@ fn import_of_a_page_applied_already_is_refused() {
     let sandbox = Sandbox::start();
     let project = help_project(&sandbox);
     project.run(&["apply", "--auto-approve"]).assert_code(0);
-    let run = project.run(&["import", "page.help", "107100000000011"]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("already managed"), "{}", run.stderr);
+    Test::on(&project)
+        .args(["import", "page.help", "107100000000011"])
+        .stderr(
+            "error: page.help is already managed (in state); to import it again, forget it \
+             first with `socialform state rm page.help`\n",
+        )
+        .status(1)
+        .run();
 }
 
 const MANAGED_CONFIG: &str = r#"
@@ -211,25 +231,24 @@ fn generate_config_onboards_pages_connected_by_hand() {
     connect_by_hand(&sandbox, "107100000000022", "24/7 Shop!", SHOP_TOKEN, &[]);
     sandbox.clear_requests();
 
-    let run = project.run(&[
-        "import",
-        "--all-unmanaged",
-        "--generate-config-out",
-        "adopted.hcl",
-    ]);
-    run.assert_code(0);
+    let run = Test::on(&project)
+        .args([
+            "import",
+            "--all-unmanaged",
+            "--generate-config-out",
+            "adopted.hcl",
+        ])
+        .stdout(
+            r#"
+            page.acme_help_desk: imported page ID 107100000000021 ("Acme Help Desk"), with link.acme_help_desk to c0ffee00-0000-4000-8000-000000000001
+            page.page_24_7_shop: imported page ID 107100000000022 ("24/7 Shop!")
+            Wrote [DIR]/adopted.hcl with 2 page(s), now managed by socialform.
+            Set SF_VAR_<slug>_token for each page before running plan: SF_VAR_acme_help_desk_token, SF_VAR_page_24_7_shop_token.
+            "#,
+        )
+        .requests(&[])
+        .run();
     assert_no_token(&run);
-    assert!(run.stdout.contains("adopted.hcl"), "{}", run.stdout);
-    assert!(run.stdout.contains("2 page(s)"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("SF_VAR_acme_help_desk_token"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        sandbox.mutations().is_empty(),
-        "onboarding changes nothing remotely"
-    );
 
     let text = std::fs::read_to_string(project.path().join("adopted.hcl")).unwrap();
     for token in ALL_TOKENS {
@@ -276,42 +295,46 @@ fn generate_config_onboards_pages_connected_by_hand() {
     // ...and it parses back as the pages and link it declares.
     project.env("SF_VAR_acme_help_desk_token", HELP_TOKEN);
     project.env("SF_VAR_page_24_7_shop_token", SHOP_TOKEN);
-    let validate = project.run(&["validate"]);
-    validate.assert_code(0);
-    assert!(
-        validate.stdout.contains("3 page(s), 1 link(s)"),
-        "{}",
-        validate.stdout
-    );
+    Test::on(&project)
+        .arg("validate")
+        .stdout("Success! The configuration is valid: 3 page(s), 1 link(s).\n")
+        .run();
 
-    let plan = project.run(&["plan", "--detailed-exitcode"]);
-    plan.assert_code(0);
-    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    let plan = Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
     assert_no_token(&plan);
-    assert!(sandbox.mutations().is_empty());
 
     // The file exists now: a second run refuses to overwrite it.
-    let again = project.run(&[
-        "import",
-        "--all-unmanaged",
-        "--generate-config-out",
-        "adopted.hcl",
-    ]);
-    again.assert_code(1);
-    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    Test::on(&project)
+        .args([
+            "import",
+            "--all-unmanaged",
+            "--generate-config-out",
+            "adopted.hcl",
+        ])
+        .stderr(
+            "error: --generate-config-out adopted.hcl: [DIR]/adopted.hcl already exists; \
+             choose a new file name\n",
+        )
+        .status(1)
+        .run();
     // With nothing left unmanaged, another file name writes nothing.
-    let none = project.run(&[
-        "import",
-        "--all-unmanaged",
-        "--generate-config-out",
-        "more.hcl",
-    ]);
-    none.assert_code(0);
-    assert!(
-        none.stdout.contains("No unmanaged pages"),
-        "{}",
-        none.stdout
-    );
+    Test::on(&project)
+        .args([
+            "import",
+            "--all-unmanaged",
+            "--generate-config-out",
+            "more.hcl",
+        ])
+        .stdout(
+            "No unmanaged pages: every connected page is in state or in the configuration. \
+             No file was written.\n",
+        )
+        .requests(&[])
+        .run();
     assert!(!project.path().join("more.hcl").exists());
 }
 
