@@ -160,43 +160,50 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
     // 3. Relink support, rename it, rotate the sales token, add a sales link.
     project.env("SF_VAR_sales_token", SALES_TOKEN_ROTATED);
     project.write("main.hcl", &config("Acme Help", APP2, Some(APP1), true));
-    let detailed = project.run(&["plan", "--detailed-exitcode"]);
-    detailed.assert_code(2);
-    assert!(
-        detailed
-            .stdout
-            .contains("# page.support will be updated in place"),
-        "{}",
-        detailed.stdout
-    );
-    assert!(
-        detailed
-            .stdout
-            .contains("# link.support_bot will be relinked"),
-        "{}",
-        detailed.stdout
-    );
-    assert!(
-        detailed.stdout.contains("# page.sales will be reconnected"),
-        "{}",
-        detailed.stdout
-    );
-    assert!(
-        detailed
-            .stdout
-            .contains("access_token = (sensitive value) -> (sensitive value)")
-    );
-    let last_line = detailed
-        .stdout
-        .trim_end()
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        last_line,
-        "Plan: 1 to update, 1 to reconnect, 1 to link, 1 to relink. API calls: 5"
-    );
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be reconnected with a new access token
+                (token changed in configuration)
+              ~ page.sales {
+                  ~ access_token = (sensitive value) -> (sensitive value)
+                }
+
+              # page.support will be updated in place
+                (name changed)
+              ~ page.support {
+                  ~ name = "Acme Support" -> "Acme Help"
+                }
+
+              # link.sales_bot will be linked
+                (not in state)
+              + link.sales_bot {
+                  + page        = "107100000000002"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+              # link.support_bot will be relinked to another application
+                (application changed in configuration)
+              ~ link.support_bot {
+                  ~ application = "c0ffee00-0000-4000-8000-000000000001" -> "c0ffee00-0000-4000-8000-000000000002"
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107100000000002  (page.sales)
+                2. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+                3. DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001  (link.support_bot)
+                4. POST   /beta/chatapp-accounts/messenger/107100000000001/applications  (link.support_bot)
+                5. POST   /beta/chatapp-accounts/messenger/107100000000002/applications  (link.sales_bot)
+
+            Plan: 1 to update, 1 to reconnect, 1 to link, 1 to relink. API calls: 5
+            "#,
+        )
+        .status(2)
+        .requests(&[])
+        .run();
 
     let calls = plan_then_apply(&project, &sandbox);
     assert_eq!(calls.len(), 5, "{calls:?}");
@@ -240,12 +247,9 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
         vec![format!("DELETE {ACCOUNTS}/messenger/107100000000001")]
     );
     assert!(sandbox.pages().is_empty());
-    let show = project.run(&["show"]);
-    show.assert_code(0);
-    assert!(
-        show.stdout.contains("The state is empty."),
-        "{}",
-        show.stdout
-    );
+    Test::on(&project)
+        .arg("show")
+        .stdout("The state is empty.\n")
+        .run();
     assert_no_token_in_state(&project);
 }
