@@ -172,7 +172,10 @@ async fn dispatch(
     command: Command,
     matches: Option<ArgMatches>,
 ) -> anyhow::Result<u8> {
-    let vars = matches.as_ref().map(ordered_vars).unwrap_or_default();
+    let vars = match matches.as_ref() {
+        Some(matches) => ordered_vars(matches)?,
+        None => Vec::new(),
+    };
     match command {
         Command::Fmt(args) => fmt::run(context, args),
         Command::Validate(args) => validate::run(context, vars, args),
@@ -189,20 +192,25 @@ async fn dispatch(
 }
 
 /// `--var` and `--var-file` in the order they were given (later wins).
-fn ordered_vars(matches: &ArgMatches) -> Vec<CliVar> {
+fn ordered_vars(matches: &ArgMatches) -> anyhow::Result<Vec<CliVar>> {
     let mut ordered: Vec<(usize, CliVar)> = Vec::new();
     // Commands without variables (sandbox, show) have no such arguments,
     // and clap panics when asked for the indices of an id it does not know.
     let has = |id: &str| matches.try_contains_id(id).is_ok();
     if !has("var") || !has("var_file") {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     if let (Ok(Some(values)), Some(indices)) = (
         matches.try_get_many::<String>("var"),
         matches.indices_of("var"),
     ) {
         for (value, index) in values.zip(indices) {
-            let (name, value) = value.split_once('=').unwrap_or((value.as_str(), ""));
+            // As Terraform does: a value is required; `NAME=` sets it empty.
+            let Some((name, value)) = value.split_once('=') else {
+                anyhow::bail!(
+                    "--var {value:?} has no value: write --var {value}=VALUE (or --var-file FILE)"
+                );
+            };
             ordered.push((
                 index,
                 CliVar::Pair {
@@ -221,5 +229,5 @@ fn ordered_vars(matches: &ArgMatches) -> Vec<CliVar> {
         }
     }
     ordered.sort_by_key(|(index, _)| *index);
-    ordered.into_iter().map(|(_, var)| var).collect()
+    Ok(ordered.into_iter().map(|(_, var)| var).collect())
 }

@@ -289,6 +289,22 @@ impl Evaluator<'_> {
             Some(None)
         } else {
             match self.eval(token_attr, scope, each) {
+                // An empty token can only be a mistake (`--var NAME=` or an
+                // empty environment variable): caught here, before the plan
+                // proposes sending it.
+                Some(Value::String(s)) if s.trim().is_empty() => {
+                    self.error(
+                        &token_attr.expr_span,
+                        "access_token is empty",
+                        Some(
+                            "give the page's access token (a Facebook Page access token), \
+                             usually from a sensitive variable set with --var NAME=TOKEN or \
+                             SF_VAR_NAME"
+                                .into(),
+                        ),
+                    );
+                    None
+                }
                 Some(Value::String(s)) => {
                     out.secrets.push(s.clone());
                     Some(Some(Secret::new(s)))

@@ -15,6 +15,7 @@ mod cli;
 mod concurrency;
 mod drift;
 mod fmt_validate;
+mod friction;
 mod import;
 mod interrupts;
 mod lifecycle;

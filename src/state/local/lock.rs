@@ -31,7 +31,11 @@ impl StateLock {
         use anyhow::Context;
 
         create_private_dir(state_dir).with_context(|| {
-            format!("cannot create the state directory {}", state_dir.display())
+            format!(
+                "cannot create the state directory {}; check that you may write there, or pass \
+                 --state DIR to keep state elsewhere",
+                state_dir.display()
+            )
         })?;
         let path = state_dir.join("lock");
         let file = open_private_file(&path)

@@ -37,7 +37,22 @@ impl LocalBackend {
         self.dir.join("db")
     }
 
+    /// A `--state` that names a file (`--state main.hcl`) is a mistake to
+    /// say plainly, not an OS error to pass on, nor "no state".
+    fn check_not_a_file(&self) -> anyhow::Result<()> {
+        if self.dir.exists() && !self.dir.is_dir() {
+            anyhow::bail!(
+                "the state directory {} is a file, not a directory; pass --state DIR with a \
+                 directory (it is created if missing), or leave --state out to use `state/` in \
+                 the configuration directory",
+                self.dir.display()
+            );
+        }
+        Ok(())
+    }
+
     fn lock(&self, request: &LockRequest) -> anyhow::Result<StateLock> {
+        self.check_not_a_file()?;
         // sled creates files of its own while it runs (segments, snapshots);
         // they must be private like the ones `private_fs` creates.
         crate::private_fs::private_by_default();
@@ -51,6 +66,7 @@ impl StateBackend for LocalBackend {
     }
 
     fn exists(&self) -> anyhow::Result<bool> {
+        self.check_not_a_file()?;
         Ok(self.db_dir().is_dir())
     }
 
