@@ -110,6 +110,29 @@ impl Context {
         Workspace::new(self.global.chdir.clone(), self.global.state.clone())
     }
 
+    /// The command that applies the plan saved at `out` (as given on the
+    /// command line), ready to paste where this command was run: with the
+    /// same `-C`, since the plan file is relative to the configuration.
+    pub fn apply_hint(&self, out: &std::path::Path) -> String {
+        let quote = |text: String| {
+            if text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
+            {
+                text
+            } else {
+                format!("'{}'", text.replace('\'', "'\\''"))
+            }
+        };
+        let out = quote(out.display().to_string());
+        if self.global.chdir == std::path::Path::new(".") {
+            format!("socialform apply {out}")
+        } else {
+            let dir = quote(self.global.chdir.display().to_string());
+            format!("socialform -C {dir} apply {out}")
+        }
+    }
+
     /// A file named on the command line, relative to the configuration
     /// directory as with Terraform's `-chdir` (and as `--var-file` is).
     pub fn in_config_dir(&self, path: &std::path::Path) -> std::path::PathBuf {

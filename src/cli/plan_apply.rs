@@ -74,7 +74,11 @@ fn print_plan(printer: &Printer, prepared: &Prepared) {
     let _render = phase("render");
     match printer.format {
         Format::Json => printer.line(&render::plan_document(&prepared.plan).to_string()),
-        Format::Human => printer.out(&render::plan_text(&prepared.plan, &printer.style)),
+        Format::Human => printer.out(&render::plan_text(
+            &prepared.plan,
+            prepared.options.mode,
+            &printer.style,
+        )),
     }
 }
 
@@ -83,14 +87,14 @@ pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyho
     let request = request(vars, &args.common, false, "plan")?;
     let prepared = ops::plan::prepare(&context.workspace()?, request, printer.reporter()).await?;
     print_plan(&printer, &prepared);
-    if let Some(path) = &args.out {
-        let path = context.in_config_dir(path);
+    if let Some(out) = &args.out {
+        let path = context.in_config_dir(out);
         prepared.save(&path)?;
         if !printer.is_json() {
             printer.line(&format!(
-                "\nSaved the plan to {}. Apply exactly it with: socialform apply {}",
+                "\nSaved the plan to {}. Apply exactly it with: {}",
                 path.display(),
-                path.display()
+                context.apply_hint(out)
             ));
         }
     }
@@ -149,8 +153,12 @@ async fn plan_and_carry_out(
     if !printer.is_json() {
         print_plan(&printer, &prepared);
     }
-    if prepared.has_changes() && !auto_approve && !confirm(&printer)? {
-        printer.err_line("Apply cancelled: nothing was changed.");
+    if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy)? {
+        printer.err_line(if destroy {
+            "Destroy cancelled: nothing was changed."
+        } else {
+            "Apply cancelled: nothing was changed."
+        });
         return Ok(EXIT_ERROR);
     }
     carry_out(&printer, prepared, command, &common, started).await
@@ -213,6 +221,7 @@ fn print_applied(printer: &Printer, applied: &Applied) {
             printer.out(&render::apply_summary(
                 plan,
                 &applied.result,
+                applied.prepared.options.mode,
                 &printer.style,
             ));
         }
@@ -220,16 +229,20 @@ fn print_applied(printer: &Printer, applied: &Applied) {
 }
 
 /// The contract's prompt; only `yes` approves. No terminal, no guessing.
-fn confirm(printer: &Printer) -> anyhow::Result<bool> {
+fn confirm(printer: &Printer, destroy: bool) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "this needs confirmation but stdin is not a terminal; re-run with --auto-approve, \
              or save the plan with `socialform plan --out FILE` and apply that file"
         );
     }
-    printer.out(
-        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-    );
+    printer.out(if destroy {
+        "\nDo you really want to destroy everything socialform manages?\n  Every page shown above \
+         will be disconnected from the Vonage account. There is no undo.\n  Only 'yes' will be \
+         accepted to confirm.\n\n  Enter a value: "
+    } else {
+        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    });
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")

@@ -22,7 +22,11 @@ pub fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyhow::Resu
                 "Saved plan made {} (state serial {}).\n",
                 saved.created_at, saved.serial
             ));
-            printer.out(&render::plan_text(&saved.plan, &printer.style));
+            printer.out(&render::plan_text(
+                &saved.plan,
+                saved.options().mode,
+                &printer.style,
+            ));
         }
         return Ok(EXIT_OK);
     }

@@ -2,7 +2,7 @@
 
 use super::style::Style;
 use crate::apply::{ApplyResult, CallOutcome};
-use crate::plan::{Action, AttrDiff, Drift, DriftKind, Plan};
+use crate::plan::{Action, AttrDiff, Drift, DriftKind, Mode, Plan};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write;
 
@@ -73,6 +73,7 @@ fn attribute_line(attr: &AttrDiff, width: usize, style: &Style) -> String {
                 inline_diff(before, after, style)
             )
         }
+        // Filtered out by the caller; kept total for safety.
         (None, None) => format!("  {name}"),
     }
 }
@@ -101,7 +102,7 @@ fn drift_line(drift: &Drift) -> String {
 
 /// The whole plan as a person reads it, ending with a `Plan:` or
 /// `No changes.` line.
-pub fn plan_text(plan: &Plan, style: &Style) -> String {
+pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() {
         let _ = writeln!(
@@ -114,6 +115,21 @@ pub fn plan_text(plan: &Plan, style: &Style) -> String {
             let _ = writeln!(out, "  # {}", drift_line(drift));
         }
         let _ = writeln!(out);
+    }
+    if mode == Mode::RefreshOnly {
+        // Never "No changes" right after a list of what changed: say what
+        // applying this plan would do, which is only to record.
+        let line = if plan.state_only.is_empty() {
+            "No changes. The state matches the remote side.".to_string()
+        } else {
+            format!(
+                "This is a refresh-only plan: socialform will not undo these changes. Applying \
+                 it records {} state update(s) and makes no API call.",
+                plan.state_only.len()
+            )
+        };
+        let _ = writeln!(out, "{}", style.bold(&line));
+        return out;
     }
     if plan.changes.is_empty() && plan.calls.is_empty() {
         let mut line = String::from("No changes. The remote side matches the configuration.");
@@ -145,13 +161,19 @@ pub fn plan_text(plan: &Plan, style: &Style) -> String {
             symbol(change.action, style),
             change.address
         );
-        let width = change
+        // An attribute set on neither side (a page without a name being
+        // disconnected) has nothing to show.
+        let shown_attributes: Vec<&AttrDiff> = change
             .attributes
+            .iter()
+            .filter(|a| a.before.is_some() || a.after.is_some())
+            .collect();
+        let width = shown_attributes
             .iter()
             .map(|a| a.name.len())
             .max()
             .unwrap_or(0);
-        for attr in &change.attributes {
+        for attr in shown_attributes {
             let _ = writeln!(out, "      {}", attribute_line(attr, width, style));
         }
         let _ = writeln!(out, "    }}");
@@ -209,9 +231,26 @@ fn closing_line(plan: &Plan) -> String {
     format!("Plan: {}. API calls: {}", parts.join(", "), summary.calls)
 }
 
-/// The last lines of an apply: `Apply complete!` or what failed.
-pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String {
+/// The last lines of an apply (or a destroy: `mode`): `Apply complete!`
+/// or what failed.
+pub fn apply_summary(plan: &Plan, result: &ApplyResult, mode: Mode, style: &Style) -> String {
     let mut out = String::new();
+    let verb = if mode == Mode::Destroy {
+        "Destroy"
+    } else {
+        "Apply"
+    };
+    if result.is_complete() && !result.interrupted && mode == Mode::RefreshOnly {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.green(&style.bold(&format!(
+                "Apply complete! {} state update(s) recorded; no API call was made.",
+                plan.state_only.len()
+            )))
+        );
+        return out;
+    }
     if result.is_complete() && !result.interrupted {
         let summary = plan.summary();
         let counts = [
@@ -238,7 +277,7 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String
             out,
             "{}",
             style.green(&style.bold(&format!(
-                "Apply complete! {what}. API calls: {}",
+                "{verb} complete! {what}. API calls: {}",
                 summary.calls
             )))
         );
@@ -266,9 +305,9 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, style: &Style) -> String
         let _ = writeln!(out, "Not attempted: {}", not_attempted.join(", "));
     }
     let headline = if result.interrupted {
-        "Apply interrupted"
+        format!("{verb} interrupted")
     } else {
-        "Apply failed"
+        format!("{verb} failed")
     };
     let headline = if result.unrecorded() > 0 {
         format!(

@@ -84,3 +84,123 @@ fn a_state_path_that_is_a_file_is_named_by_every_command() {
         );
     }
 }
+
+#[test]
+fn the_saved_plan_hint_works_when_pasted_where_the_plan_was_made() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_support_token", "EAAfriction0002");
+    project.write("main.hcl", CONFIG);
+    // From the directory above, with -C, as the README's commands are run.
+    let parent = project.path().parent().unwrap().to_path_buf();
+    let name = project
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let output = project
+        .command_without_dir(&["-C", &name, "plan", "--out", "q.plan"])
+        .current_dir(&parent)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let hint = stdout
+        .lines()
+        .last()
+        .unwrap()
+        .split_once("Apply exactly it with: ")
+        .unwrap()
+        .1
+        .to_string();
+    assert_eq!(hint, format!("socialform -C {name} apply q.plan"));
+    // Pasted as printed, from where it was printed, it applies the plan.
+    let words: Vec<&str> = hint.split(' ').skip(1).collect();
+    let applied = project
+        .command_without_dir(&words)
+        .current_dir(&parent)
+        .output()
+        .unwrap();
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert_eq!(
+        sandbox.mutations(),
+        vec![format!("POST {ACCOUNTS}/messenger")]
+    );
+}
+
+#[test]
+fn destroy_speaks_of_destroying() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_support_token", "EAAfriction0003");
+    project.write("main.hcl", CONFIG);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["destroy", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be disconnected
+                (destroy)
+              - page.support {
+                  - page_id = "107100000000001"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+
+            Plan: 1 to disconnect. API calls: 1
+            page.support: DELETE /beta/chatapp-accounts/messenger/107100000000001 ...
+            page.support: done [T]
+
+            Destroy complete! 1 disconnected. API calls: 1
+            "#,
+        )
+        .requests(&["DELETE /beta/chatapp-accounts/messenger/107100000000001"])
+        .run();
+}
+
+#[test]
+fn a_refresh_only_plan_never_says_no_changes_after_listing_changes() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_support_token", "EAAfriction0004");
+    project.write("main.hcl", CONFIG);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    // Someone disconnects the page in the dashboard.
+    let (status, _) = sandbox.api(
+        "DELETE",
+        &format!("{ACCOUNTS}/messenger/107100000000001"),
+        None,
+    );
+    assert_eq!(status, 204);
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--refresh-only"]);
+    plan.assert_code(0);
+    assert!(!plan.stdout.contains("No changes"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.ends_with(
+            "This is a refresh-only plan: socialform will not undo these changes. Applying it \
+             records 1 state update(s) and makes no API call.\n"
+        ),
+        "{}",
+        plan.stdout
+    );
+    Test::on(&project)
+        .args(["apply", "--refresh-only", "--auto-approve"])
+        .replace(&plan.stdout, "[THE PLAN ABOVE]\n")
+        .stdout(
+            "[THE PLAN ABOVE]\n\
+             Apply complete! 1 state update(s) recorded; no API call was made.\n",
+        )
+        .requests(&[])
+        .run();
+    project.run(&["state", "list"]).assert_code(0);
+    assert_eq!(project.run(&["state", "list"]).stdout, "");
+}

@@ -113,10 +113,16 @@ impl Project {
     /// The binary, run in this directory with this project's environment
     /// (and none of the caller's Vonage settings), without colour.
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = self.command_without_dir(&[]);
+        command.arg("-C").arg(self.dir.path()).args(args);
+        command
+    }
+
+    /// The binary with this project's environment but no `-C`: for runs
+    /// from another working directory, as a user would type them there.
+    pub fn command_without_dir(&self, args: &[&str]) -> Command {
         let mut command = Command::new(bin());
         command
-            .arg("-C")
-            .arg(self.dir.path())
             .args(args)
             .stdin(Stdio::null())
             .env_remove("VONAGE_ENDPOINT")
