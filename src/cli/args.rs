@@ -74,6 +74,17 @@ pub enum Command {
     Import(ImportArgs),
     /// List past applies, imports and state edits, newest first.
     History(HistoryArgs),
+    /// Print socialform's version.
+    Version,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. bash: `socialform completions bash > /etc/bash_completion.d/socialform`.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -114,8 +125,9 @@ pub struct CommonPlanArgs {
     /// Limit the plan to this resource and what it depends on (repeatable).
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,
-    /// Force a reconnect of this page with the configured token (repeatable).
-    #[arg(long, value_name = "ADDR")]
+    /// Force a reconnect of this page with the configured token
+    /// (repeatable; Terraform's -replace=ADDR means the same here).
+    #[arg(long, value_name = "ADDR", visible_alias = "replace")]
     pub reconnect: Vec<String>,
     /// Read the remote side before planning (--refresh=false trusts state).
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
@@ -132,12 +144,19 @@ pub struct CommonPlanArgs {
     /// Print one JSON document instead of the human view.
     #[arg(long)]
     pub json: bool,
+    /// Ask nothing (--input=false): where a confirmation would be needed,
+    /// fail and say so, as without a terminal.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub common: CommonPlanArgs,
+    /// Plan what `destroy` would do: disconnect everything the state manages.
+    #[arg(long)]
+    pub destroy: bool,
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -156,6 +175,9 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Disconnect everything the state manages, as `destroy` does.
+    #[arg(long, conflicts_with = "plan_file")]
+    pub destroy: bool,
 }
 
 #[derive(Debug, Args)]

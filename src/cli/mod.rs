@@ -32,7 +32,12 @@ pub const EXIT_UNFORMATTED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let command = Cli::command();
-    let argv = flags::normalize(std::env::args_os(), &command);
+    let argv: Vec<_> = std::env::args_os().collect();
+    if let Err(flags::Refused(message)) = flags::refuse_terraform_only(&argv, &command) {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let argv = flags::normalize(argv, &command);
     let matches = match command.try_get_matches_from(argv) {
         Ok(matches) => matches,
         Err(error) => {
@@ -210,6 +215,18 @@ async fn dispatch(
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(context, args).await,
         Command::State(command) => state::run(context, vars, command).await,
         Command::History(args) => history::run(context, vars, args).await,
+        Command::Version => {
+            context
+                .printer
+                .line(&format!("socialform {}", env!("CARGO_PKG_VERSION")));
+            Ok(EXIT_OK)
+        }
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "socialform", &mut script);
+            context.printer.out(&String::from_utf8_lossy(&script));
+            Ok(EXIT_OK)
+        }
         Command::Import(args) => import::run(context, vars, args).await,
     }
 }

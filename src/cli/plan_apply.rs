@@ -84,7 +84,7 @@ fn print_plan(printer: &Printer, prepared: &Prepared) {
 
 pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyhow::Result<u8> {
     let printer = printer_for(context, &args.common);
-    let request = request(vars, &args.common, false, "plan")?;
+    let request = request(vars, &args.common, args.destroy, "plan")?;
     let prepared = ops::plan::prepare(&context.workspace()?, request, printer.reporter()).await?;
     print_plan(&printer, &prepared);
     if let Some(out) = &args.out {
@@ -107,7 +107,8 @@ pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyho
 
 pub async fn apply(context: &Context, vars: Vec<CliVar>, args: ApplyArgs) -> anyhow::Result<u8> {
     let Some(path) = &args.plan_file else {
-        return plan_and_carry_out(context, vars, args.common, args.auto_approve, false).await;
+        let destroy = args.destroy;
+        return plan_and_carry_out(context, vars, args.common, args.auto_approve, destroy).await;
     };
     // A saved plan was reviewed when it was made: it applies without a prompt.
     let printer = printer_for(context, &args.common);
@@ -153,7 +154,7 @@ async fn plan_and_carry_out(
     if !printer.is_json() {
         print_plan(&printer, &prepared);
     }
-    if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy)? {
+    if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy, common.input)? {
         printer.err_line(if destroy {
             "Destroy cancelled: nothing was changed."
         } else {
@@ -229,7 +230,13 @@ fn print_applied(printer: &Printer, applied: &Applied) {
 }
 
 /// The contract's prompt; only `yes` approves. No terminal, no guessing.
-fn confirm(printer: &Printer, destroy: bool) -> anyhow::Result<bool> {
+fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Result<bool> {
+    if !input {
+        bail!(
+            "this needs confirmation, and --input=false asks for none; re-run with \
+             --auto-approve, or save the plan with `socialform plan --out FILE` and apply that file"
+        );
+    }
     if !std::io::stdin().is_terminal() {
         bail!(
             "this needs confirmation but stdin is not a terminal; re-run with --auto-approve, \

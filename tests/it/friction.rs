@@ -204,3 +204,78 @@ fn a_refresh_only_plan_never_says_no_changes_after_listing_changes() {
     project.run(&["state", "list"]).assert_code(0);
     assert_eq!(project.run(&["state", "list"]).stdout, "");
 }
+
+#[test]
+fn terraform_habits_work_or_are_answered() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_support_token", "EAAfriction0005");
+    project.write("main.hcl", CONFIG);
+    // -input=false: no prompt, and it says what to do.
+    Test::on(&project)
+        .args(["apply", "-input=false"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107100000000001"
+                  + access_token = (sensitive value)
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support)
+
+            Plan: 1 to connect. API calls: 1
+            "#,
+        )
+        .stderr(
+            "error: this needs confirmation, and --input=false asks for none; re-run with \
+             --auto-approve, or save the plan with `socialform plan --out FILE` and apply that file\n",
+        )
+        .status(1)
+        .requests(&[])
+        .run();
+    project.run(&["apply", "-auto-approve"]).assert_code(0);
+
+    // plan -destroy shows what destroy would do; -replace forces a reconnect.
+    let destroy = project.run(&["plan", "-destroy", "-json"]);
+    destroy.assert_code(0);
+    assert_eq!(destroy.json()["summary"]["disconnect"], 1);
+    let replace = project.run(&["plan", "-replace=page.support", "-json"]);
+    replace.assert_code(0);
+    assert_eq!(replace.json()["summary"]["reconnect"], 1);
+
+    // What socialform does not have is answered, not rejected as a typo.
+    Test::on(&project)
+        .args(["apply", "-lock=false"])
+        .stderr(
+            "error: -lock=false is Terraform's, not socialform's: socialform always locks the \
+             state; --lock-timeout DURATION waits for a lock another process holds\n",
+        )
+        .status(1)
+        .run();
+    Test::on(&project)
+        .arg("init")
+        .stderr(
+            "error: `socialform init` is Terraform's, not socialform's: socialform needs no \
+             init: its providers are built in and state is created on the first apply (with a \
+             backend block, `socialform state migrate` moves a local store there)\n",
+        )
+        .status(1)
+        .run();
+    Test::new()
+        .arg("version")
+        .stdout(&format!("socialform {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
+    let completions = project.run(&["completions", "bash"]);
+    completions.assert_code(0);
+    assert!(
+        completions.stdout.contains("complete -F _socialform")
+            && completions.stdout.contains("--lock-timeout"),
+        "{}",
+        completions.stdout
+    );
+}
