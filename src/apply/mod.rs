@@ -13,17 +13,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 /// How often a call waiting on a failing state write looks again.
 const DEGRADED_POLL: Duration = Duration::from_millis(20);
 
-/// What the engine tells whoever shows progress. Both default to nothing.
+/// What the engine tells whoever shows progress. Every event defaults to
+/// nothing.
 pub trait CallObserver: Send + Sync {
+    /// `total` calls are about to be made (not told for a plan without calls).
+    fn calls_starting(&self, _total: usize) {}
     /// The call is about to be sent: its dependencies are done and it holds
     /// a parallelism slot.
     fn call_started(&self, _index: usize, _call: &Call) {}
-    /// The call ended, and for a successful one its state write too.
+    /// The call's answer: `Done`, `Failed` or `NotAttempted`. Told while the
+    /// call still holds its slot, so that no more than `--parallelism` calls
+    /// are ever between started and finished.
     fn call_finished(
         &self,
         _index: usize,
@@ -32,6 +37,11 @@ pub trait CallObserver: Send + Sync {
         _elapsed: Duration,
     ) {
     }
+    /// A call told `Done` could not be recorded in state (see
+    /// `CallOutcome::Unrecorded`).
+    fn call_unrecorded(&self, _index: usize, _call: &Call, _message: &str) {}
+    /// Every call has an outcome.
+    fn calls_finished(&self) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,23 +124,44 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
         senders.push(sender);
         receivers.push(receiver);
     }
+    if !plan.calls.is_empty() {
+        running.context.reporter.calls_starting(plan.calls.len());
+    }
 
+    // Calls that depend on nothing get their slots from here, in plan
+    // order (the semaphore is first come, first served), so that they
+    // start in the order the plan lists them; the others take theirs once
+    // their dependencies are done.
     let mut tasks = Vec::with_capacity(plan.calls.len());
+    let mut in_order = Vec::new();
     for ((index, call), sender) in plan.calls.iter().enumerate().zip(senders) {
         let dependencies: Vec<_> = call
             .depends_on
             .iter()
             .map(|d| receivers[*d].clone())
             .collect();
+        let slot = if dependencies.is_empty() {
+            let (give, take) = oneshot::channel();
+            in_order.push(give);
+            Slot::Given(take)
+        } else {
+            Slot::Take(semaphore.clone())
+        };
         let running = running.clone();
-        let semaphore = semaphore.clone();
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
-            let outcome = run_one(index, &call, dependencies, &running, &semaphore).await;
+            let outcome = run_one(index, &call, dependencies, &running, slot).await;
             // Receivers may all be gone; that is fine.
             let _ = sender.send(Some(outcome.clone()));
             outcome
         }));
+    }
+    for give in in_order {
+        let Ok(permit) = semaphore.clone().acquire_owned().await else {
+            break;
+        };
+        // The task may be gone (it panicked); its slot is then freed here.
+        let _ = give.send(permit);
     }
 
     let mut outcomes = Vec::with_capacity(tasks.len());
@@ -140,10 +171,21 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
                 .unwrap_or_else(|e| CallOutcome::Failed(format!("internal error: {e}"))),
         );
     }
+    if !plan.calls.is_empty() {
+        running.context.reporter.calls_finished();
+    }
     Ok(ApplyResult {
         outcomes,
         interrupted: running.context.cancel.load(Ordering::SeqCst),
     })
+}
+
+/// How a call gets its parallelism slot.
+enum Slot {
+    /// Handed over by `apply`, in plan order.
+    Given(oneshot::Receiver<OwnedSemaphorePermit>),
+    /// Taken from the semaphore once its dependencies are done.
+    Take(Arc<Semaphore>),
 }
 
 /// The context of a running apply.
@@ -164,18 +206,22 @@ async fn run_one(
     call: &Call,
     dependencies: Vec<watch::Receiver<Option<CallOutcome>>>,
     running: &Running,
-    semaphore: &Semaphore,
+    slot: Slot,
 ) -> CallOutcome {
     let context = &running.context;
     for mut dependency in dependencies {
         let settled = dependency.wait_for(|o| o.is_some()).await;
         match settled {
             Ok(outcome) if *outcome == Some(CallOutcome::Done) => {}
-            _ => return CallOutcome::NotAttempted,
+            _ => return not_attempted(index, call, context),
         }
     }
-    let Ok(permit) = semaphore.acquire().await else {
-        return CallOutcome::NotAttempted;
+    let permit = match slot {
+        Slot::Given(take) => take.await.ok(),
+        Slot::Take(semaphore) => semaphore.acquire_owned().await.ok(),
+    };
+    let Some(permit) = permit else {
+        return not_attempted(index, call, context);
     };
     // A state write in trouble (the database went away) holds every new
     // call back until it is settled: recorded after all, or given up, which
@@ -184,38 +230,18 @@ async fn run_one(
         tokio::time::sleep(DEGRADED_POLL).await;
     }
     if running.stopping() {
-        return CallOutcome::NotAttempted;
+        return not_attempted(index, call, context);
     }
     context.reporter.call_started(index, call);
     let started = Instant::now();
     let executed = execute::execute(&context.client, call, &context.tokens).await;
-    // --parallelism bounds the API calls in flight, not the state writes:
-    // holding the slot through the write (a flush, serialized with every
-    // other write) kept the next call waiting for the disk.
-    drop(permit);
-    let outcome = match executed {
-        Ok(()) => {
-            let store = context.store.clone();
-            let ops = call.state_ops.clone();
-            match tokio::task::spawn_blocking(move || store.record(&ops)).await {
-                Ok(Ok(_)) => CallOutcome::Done,
-                Ok(Err(e)) => {
-                    running.halted.store(true, Ordering::SeqCst);
-                    CallOutcome::Unrecorded(format!(
-                        "the call took effect but state could not be written: {e:#}"
-                    ))
-                }
-                Err(e) => {
-                    running.halted.store(true, Ordering::SeqCst);
-                    CallOutcome::Unrecorded(format!("internal error writing state: {e}"))
-                }
-            }
-        }
-        Err(message) => CallOutcome::Failed(message),
-    };
     let elapsed = started.elapsed();
-    match &outcome {
-        CallOutcome::Failed(error) | CallOutcome::Unrecorded(error) => tracing::info!(
+    let answer = match &executed {
+        Ok(()) => CallOutcome::Done,
+        Err(message) => CallOutcome::Failed(message.clone()),
+    };
+    match &answer {
+        CallOutcome::Failed(error) => tracing::info!(
             method = call.method.as_str(),
             path = %call.path,
             elapsed_ms = elapsed.as_millis() as u64,
@@ -231,6 +257,30 @@ async fn run_one(
     }
     context
         .reporter
-        .call_finished(index, call, &outcome, elapsed);
-    outcome
+        .call_finished(index, call, &answer, elapsed);
+    // --parallelism bounds the API calls in flight, not the state writes:
+    // holding the slot through the write (a flush, serialized with every
+    // other write) kept the next call waiting for the disk.
+    drop(permit);
+    if answer != CallOutcome::Done {
+        return answer;
+    }
+    let store = context.store.clone();
+    let ops = call.state_ops.clone();
+    let unrecorded = match tokio::task::spawn_blocking(move || store.record(&ops)).await {
+        Ok(Ok(_)) => return CallOutcome::Done,
+        Ok(Err(e)) => format!("the call took effect but state could not be written: {e:#}"),
+        Err(e) => format!("internal error writing state: {e}"),
+    };
+    running.halted.store(true, Ordering::SeqCst);
+    tracing::info!(method = call.method.as_str(), path = %call.path, error = %unrecorded, "call not recorded");
+    context.reporter.call_unrecorded(index, call, &unrecorded);
+    CallOutcome::Unrecorded(unrecorded)
+}
+
+fn not_attempted(index: usize, call: &Call, context: &ApplyContext) -> CallOutcome {
+    context
+        .reporter
+        .call_finished(index, call, &CallOutcome::NotAttempted, Duration::ZERO);
+    CallOutcome::NotAttempted
 }

@@ -154,7 +154,7 @@ async fn plan_and_carry_out(
     if !printer.is_json() {
         print_plan(&printer, &prepared);
     }
-    if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy, common.input)? {
+    if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy, common.input).await? {
         printer.err_line(if destroy {
             "Destroy cancelled: nothing was changed."
         } else {
@@ -230,7 +230,7 @@ fn print_applied(printer: &Printer, applied: &Applied) {
 }
 
 /// The contract's prompt; only `yes` approves. No terminal, no guessing.
-fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Result<bool> {
+async fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Result<bool> {
     if !input {
         bail!(
             "this needs confirmation, and --input=false asks for none; re-run with \
@@ -250,9 +250,26 @@ fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Result<bool
     } else {
         "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     });
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
+    // Read on a thread of its own, so that Ctrl-C at the prompt is heard
+    // (and answered) rather than killing the process in silence. The thread
+    // is left blocked in its read when the answer never comes; the process
+    // exits without waiting for it.
+    let (answered, answer) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
+        let _ = answered.send(read);
+    });
+    tokio::select! {
+        answer = answer => {
+            let answer = answer.map_err(|_| anyhow::anyhow!("could not read the answer"))??;
+            Ok(answer.trim() == "yes")
+        }
+        _ = tokio::signal::ctrl_c() => {
+            printer.out("\n");
+            Ok(false)
+        }
+    }
 }
 
 /// First Ctrl-C (or SIGTERM): no new call starts, calls in flight finish

@@ -302,7 +302,10 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, mode: Mode, style: &Styl
         .flat_map(|(c, _)| c.addresses.iter().map(|a| a.to_string()))
         .collect();
     if !not_attempted.is_empty() {
-        let _ = writeln!(out, "Not attempted: {}", not_attempted.join(", "));
+        let _ = writeln!(out, "Not attempted:");
+        for address in &not_attempted {
+            let _ = writeln!(out, "  {address}");
+        }
     }
     let headline = if result.interrupted {
         format!("{verb} interrupted")

@@ -7,8 +7,12 @@ use crate::ops::Reporter;
 use crate::plan::Call;
 use crate::refresh::RefreshObserver;
 use crate::state::{LockHeld, LockObserver};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
+
+/// From how many calls an apply on a terminal shows a progress bar.
+const PROGRESS_BAR_FROM: usize = 10;
 use std::time::Duration;
 
 fn who(call: &Call) -> String {
@@ -24,38 +28,80 @@ fn who(call: &Call) -> String {
 pub type Sink = Arc<Mutex<dyn Write + Send>>;
 
 /// Reports for people: one line when a call starts and one when it ends
-/// (on `out`), lock waits and warnings (on `err`).
+/// (on `out`), lock waits and warnings (on `err`); on a terminal, a
+/// progress bar of the calls under them.
 pub struct HumanReporter {
     style: Style,
     out: Sink,
     err: Sink,
+    /// Only when stderr (where it is drawn) is a terminal: never in a pipe,
+    /// a log or a test's capture.
+    progress: Option<ProgressBar>,
 }
 
 impl HumanReporter {
     pub fn new(style: Style, out: Sink, err: Sink) -> HumanReporter {
-        HumanReporter { style, out, err }
+        HumanReporter {
+            style,
+            out,
+            err,
+            progress: None,
+        }
     }
 
-    /// On the process's stdout and stderr.
+    /// On the process's stdout and stderr, with a progress bar when both
+    /// are a terminal.
     pub fn terminal(style: Style) -> HumanReporter {
-        HumanReporter::new(
+        use std::io::IsTerminal;
+        let mut reporter = HumanReporter::new(
             style,
             Arc::new(Mutex::new(std::io::stdout())),
             Arc::new(Mutex::new(std::io::stderr())),
-        )
+        );
+        if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+            reporter.progress = Some(ProgressBar::hidden());
+        }
+        reporter
     }
 
-    fn line(sink: &Sink, text: std::fmt::Arguments<'_>) {
-        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        // A closed pipe (`| head`) must not stop an apply half-way.
-        let _ = sink.write_fmt(text).and_then(|()| sink.write_all(b"\n"));
-        let _ = sink.flush();
+    /// Writes one line, with the progress bar (if any) out of the way.
+    fn line(&self, sink: &Sink, text: std::fmt::Arguments<'_>) {
+        let write = || {
+            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            // A closed pipe (`| head`) must not stop an apply half-way.
+            let _ = sink.write_fmt(text).and_then(|()| sink.write_all(b"\n"));
+            let _ = sink.flush();
+        };
+        match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
     }
 }
 
 impl CallObserver for HumanReporter {
+    fn calls_starting(&self, total: usize) {
+        // A bar for a couple of calls is only flicker.
+        if let Some(bar) = &self.progress
+            && total >= PROGRESS_BAR_FROM
+        {
+            bar.set_length(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} calls, {elapsed} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn calls_finished(&self) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+    }
+
     fn call_started(&self, _index: usize, call: &Call) {
-        Self::line(
+        self.line(
             &self.out,
             format_args!("{}: {} {} ...", who(call), call.method.as_str(), call.path),
         );
@@ -64,11 +110,11 @@ impl CallObserver for HumanReporter {
     fn call_finished(&self, _index: usize, call: &Call, outcome: &CallOutcome, elapsed: Duration) {
         let took = format!("[{:.2}s]", elapsed.as_secs_f64());
         match outcome {
-            CallOutcome::Done => Self::line(
+            CallOutcome::Done => self.line(
                 &self.out,
                 format_args!("{}: {} {took}", who(call), self.style.green("done")),
             ),
-            CallOutcome::Failed(message) => Self::line(
+            CallOutcome::Failed(message) => self.line(
                 &self.out,
                 format_args!(
                     "{}: {} {message} {took}",
@@ -76,18 +122,23 @@ impl CallObserver for HumanReporter {
                     self.style.red("failed:")
                 ),
             ),
-            CallOutcome::NotAttempted => {
-                Self::line(&self.out, format_args!("{}: not attempted", who(call)))
-            }
-            CallOutcome::Unrecorded(message) => Self::line(
-                &self.out,
-                format_args!(
-                    "{}: {} {message} {took}",
-                    who(call),
-                    self.style.red("done, not recorded:")
-                ),
-            ),
+            // The summary lists them, once, at the end.
+            CallOutcome::NotAttempted | CallOutcome::Unrecorded(_) => {}
         }
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+        }
+    }
+
+    fn call_unrecorded(&self, _index: usize, call: &Call, message: &str) {
+        self.line(
+            &self.out,
+            format_args!(
+                "{}: {} {message}",
+                who(call),
+                self.style.red("not recorded:")
+            ),
+        );
     }
 }
 
@@ -100,7 +151,7 @@ impl LockObserver for HumanReporter {
             ),
             None => "another socialform process".to_string(),
         };
-        Self::line(
+        self.line(
             &self.err,
             format_args!(
                 "Waiting up to {} for the state lock, held by {holder} ...",
@@ -122,7 +173,7 @@ impl RefreshObserver for HumanReporter {
 
 impl Reporter for HumanReporter {
     fn warning(&self, message: &str) {
-        Self::line(&self.err, format_args!("warning: {message}"));
+        self.line(&self.err, format_args!("warning: {message}"));
     }
 }
 
@@ -174,8 +225,7 @@ mod tests {
         assert_eq!(
             text(&out_buffer),
             "page.support, link.bot: POST /beta/chatapp-accounts/messenger ...\n\
-             page.support, link.bot: done [1.23s]\n\
-             page.support, link.bot: not attempted\n"
+             page.support, link.bot: done [1.23s]\n"
         );
         assert_eq!(
             text(&err_buffer),

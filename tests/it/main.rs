@@ -30,3 +30,4 @@ mod sandbox_persistence;
 mod sandbox_spec;
 mod saved_plan;
 mod state_cmd;
+mod terminal;
