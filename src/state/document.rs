@@ -35,6 +35,9 @@ pub struct DocumentLink {
     pub address: Address,
     pub page_id: String,
     pub application: String,
+    /// Left out for messenger, as in `LinkRecord`.
+    #[serde(default, skip_serializing_if = "crate::channel::Channel::is_messenger")]
+    pub channel: crate::channel::Channel,
 }
 
 impl StateDocument {
@@ -59,6 +62,7 @@ impl StateDocument {
                     address: l.address.clone(),
                     page_id: l.page_id.clone(),
                     application: l.application.clone(),
+                    channel: l.channel,
                 })
                 .collect(),
         }
@@ -124,6 +128,7 @@ impl StateDocument {
                 address: link.address.clone(),
                 page_id: link.page_id.clone(),
                 application: link.application.clone(),
+                channel: link.channel,
             }));
         }
         Ok(ops)
