@@ -410,3 +410,30 @@ fn state_written_before_channels_reads_as_messenger_links() {
         r#"{"address":"link.bot","page_id":"107100000000001","application":"c0ffee00-0000-4000-8000-000000000001"}"#
     );
 }
+
+#[test]
+fn a_saved_plan_on_another_channel_applies_exactly() {
+    let sandbox = seeded();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", &link("wa", "whatsapp", WA, APP1));
+    project
+        .run(&["plan", "--out", "reviewed.sfplan"])
+        .assert_code(0);
+    sandbox.clear_requests();
+    let apply = project.run(&["apply", "reviewed.sfplan"]);
+    apply.assert_code(0);
+    assert_eq!(
+        sandbox.mutations(),
+        [format!("POST {ACCOUNTS}/whatsapp/{WA}/applications")]
+    );
+    // The same link on another channel is another configuration.
+    project.write("main.hcl", &link("wa", "viber_service_msg", VIBER, APP1));
+    project
+        .run(&["plan", "--out", "second.sfplan"])
+        .assert_code(0);
+    project.write("main.hcl", &link("wa", "whatsapp", WA, APP1));
+    sandbox.clear_requests();
+    let stale = project.run(&["apply", "second.sfplan"]);
+    stale.assert_code(1);
+    assert!(sandbox.mutations().is_empty());
+}
