@@ -2,6 +2,7 @@
 //! input. Tokens are already reduced to keyed fingerprints here, so nothing
 //! past refresh holds a token it read from the API.
 
+use crate::channel::Channel;
 use crate::state::Recorded;
 use std::collections::BTreeMap;
 
@@ -15,6 +16,16 @@ pub struct RemotePage {
     pub token_fingerprint: Option<String>,
 }
 
+/// An account of another channel (WhatsApp, Viber, RCS): onboarded outside
+/// the API, so only its links are managed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteAccount {
+    pub channel: Channel,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub applications: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteApplication {
     pub id: String,
@@ -26,6 +37,8 @@ pub struct RemoteApplication {
 pub struct Actual {
     /// Connected messenger pages by page ID.
     pub pages: BTreeMap<String, RemotePage>,
+    /// Accounts of every other channel, by (channel, external_id).
+    pub accounts: BTreeMap<(Channel, String), RemoteAccount>,
     /// Applications by id; `None` when not read (`--refresh=false`), in which
     /// case links cannot be checked before apply.
     pub applications: Option<BTreeMap<String, RemoteApplication>>,
@@ -48,15 +61,44 @@ impl Actual {
                 },
             );
         }
+        let mut accounts: BTreeMap<(Channel, String), RemoteAccount> = BTreeMap::new();
         for link in recorded.links.values() {
-            if let Some(page) = pages.get_mut(&link.page_id) {
-                page.applications.push(link.application.clone());
+            if link.channel.is_messenger() {
+                if let Some(page) = pages.get_mut(&link.page_id) {
+                    page.applications.push(link.application.clone());
+                }
+                continue;
             }
+            accounts
+                .entry((link.channel, link.page_id.clone()))
+                .or_insert_with(|| RemoteAccount {
+                    channel: link.channel,
+                    external_id: link.page_id.clone(),
+                    name: None,
+                    applications: Vec::new(),
+                })
+                .applications
+                .push(link.application.clone());
         }
         Actual {
             pages,
+            accounts,
             applications: None,
             refreshed: false,
+        }
+    }
+
+    /// The applications linked to an account of any channel; `None` when
+    /// the account is not there (or, unrefreshed, not known).
+    pub fn applications_of(&self, channel: Channel, external_id: &str) -> Option<&[String]> {
+        if channel.is_messenger() {
+            self.pages
+                .get(external_id)
+                .map(|p| p.applications.as_slice())
+        } else {
+            self.accounts
+                .get(&(channel, external_id.to_string()))
+                .map(|a| a.applications.as_slice())
         }
     }
 }

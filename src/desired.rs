@@ -2,6 +2,7 @@
 //! planner consumes. Produced by `config::load`; holds no HCL.
 
 use crate::address::Address;
+use crate::channel::Channel;
 use crate::secret::Secret;
 use std::fmt;
 use std::path::PathBuf;
@@ -46,8 +47,12 @@ pub struct DesiredPage {
 #[derive(Clone, Debug)]
 pub struct DesiredLink {
     pub address: Address,
-    /// The page this link belongs to, resolved from its `page` attribute.
-    pub page_address: Address,
+    pub channel: Channel,
+    /// Messenger: the page this link belongs to, resolved from its `page`
+    /// attribute. `None` on other channels, whose accounts are not declared.
+    pub page_address: Option<Address>,
+    /// The linked account's `external_id`: the page ID (messenger), or the
+    /// `account` attribute on other channels.
     pub page_id: String,
     /// Application UUID, lower-case.
     pub application: String,

@@ -10,6 +10,7 @@
 pub mod actual;
 pub mod address;
 pub mod apply;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod desired;

@@ -1,7 +1,8 @@
 //! Refresh: read the whole remote side in bulk (the paginated list
 //! endpoints, never one request per resource) and reduce it to `Actual`.
 
-use crate::actual::{Actual, RemoteApplication, RemotePage};
+use crate::actual::{Actual, RemoteAccount, RemoteApplication, RemotePage};
+use crate::channel::Channel;
 use crate::desired::Desired;
 use crate::remote::{ApiError, Client};
 use crate::state::{Fingerprinter, Recorded};
@@ -17,17 +18,31 @@ fn applications_len(actual: &Actual) -> usize {
     actual.applications.as_ref().map_or(0, |a| a.len())
 }
 
-/// How many pages refresh should expect to find: the larger of what the
-/// configuration declares and what state holds.
+/// How many accounts refresh should expect to find: the larger of what the
+/// configuration declares and what state holds (pages, and the accounts of
+/// other channels that links name).
 pub fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
-    desired.pages.len().max(recorded.pages.len())
+    let declared = desired.pages.len()
+        + desired
+            .links
+            .iter()
+            .filter(|l| !l.channel.is_messenger())
+            .count();
+    let held = recorded.pages.len()
+        + recorded
+            .links
+            .values()
+            .filter(|l| !l.channel.is_messenger())
+            .count();
+    declared.max(held)
 }
 
-/// Reads every messenger account and every application, concurrently.
-/// `expected_pages` is a guess of how many pages the account has (the larger
-/// of state's and the configuration's count): it lets the first round of
-/// list requests ask for more than one page. Tokens the API returns are
-/// fingerprinted and dropped here.
+/// Reads every account of every provider (one paginated walk of the
+/// unfiltered list) and every application, concurrently. `expected_pages`
+/// is a guess of how many accounts there are (see `expected_pages`): it
+/// lets the first round of list requests ask for more than one page.
+/// Tokens the API returns are fingerprinted and dropped here; accounts of a
+/// provider this build does not know are ignored.
 pub async fn refresh(
     client: &Client,
     fingerprinter: &Fingerprinter,
@@ -36,25 +51,37 @@ pub async fn refresh(
 ) -> Result<Actual, ApiError> {
     observer.refresh_started();
     let (accounts, applications) = tokio::try_join!(
-        client.list_accounts_expecting(Some("messenger"), expected_pages),
+        client.list_accounts_expecting(None, expected_pages),
         client.list_applications()
     )?;
-    let pages = accounts
-        .into_iter()
-        .filter(|a| a.provider == "messenger")
-        .map(|account| {
-            let page = RemotePage {
-                page_id: account.external_id.clone(),
-                name: account.name.clone(),
-                applications: account.applications.clone(),
-                token_fingerprint: account
-                    .access_token
-                    .as_ref()
-                    .map(|t| fingerprinter.fingerprint(t)),
-            };
-            (account.external_id, page)
-        })
-        .collect();
+    let mut pages = std::collections::BTreeMap::new();
+    let mut others = std::collections::BTreeMap::new();
+    for account in accounts {
+        match Channel::from_provider(&account.provider) {
+            Some(Channel::Messenger) => {
+                let page = RemotePage {
+                    page_id: account.external_id.clone(),
+                    name: account.name,
+                    applications: account.applications,
+                    token_fingerprint: account
+                        .access_token
+                        .as_ref()
+                        .map(|t| fingerprinter.fingerprint(t)),
+                };
+                pages.insert(account.external_id, page);
+            }
+            Some(channel) => {
+                let remote = RemoteAccount {
+                    channel,
+                    external_id: account.external_id.clone(),
+                    name: account.name,
+                    applications: account.applications,
+                };
+                others.insert((channel, account.external_id), remote);
+            }
+            None => {}
+        }
+    }
     let applications = applications
         .into_iter()
         .map(|app| {
@@ -68,9 +95,13 @@ pub async fn refresh(
         .collect();
     let actual = Actual {
         pages,
+        accounts: others,
         applications: Some(applications),
         refreshed: true,
     };
-    observer.refresh_finished(actual.pages.len(), applications_len(&actual));
+    observer.refresh_finished(
+        actual.pages.len() + actual.accounts.len(),
+        applications_len(&actual),
+    );
     Ok(actual)
 }

@@ -273,7 +273,7 @@ async fn start_embedded_sandbox(
     crate::private_fs::private_by_default();
     crate::private_fs::make_private(&data)
         .with_context(|| format!("could not restrict access to {}", data.display()))?;
-    sandbox::start(SandboxOptions {
+    let handle = sandbox::start(SandboxOptions {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         api_key: api_key.to_string(),
         api_secret: api_secret.expose().to_string(),
@@ -282,7 +282,9 @@ async fn start_embedded_sandbox(
         seed_demo: true,
     })
     .await
-    .context("could not start the built-in sandbox")
+    .context("could not start the built-in sandbox")?;
+    handle.seed_demo_accounts();
+    Ok(handle)
 }
 
 /// A client, and the embedded sandbox behind it if there is one.

@@ -37,7 +37,8 @@ pub fn desired(pages: usize) -> Desired {
         if i.is_multiple_of(2) {
             desired.links.push(DesiredLink {
                 address: Address::link("l").with_key(key(i)),
-                page_address: Address::page("p").with_key(key(i)),
+                channel: Default::default(),
+                page_address: Some(Address::page("p").with_key(key(i))),
                 page_id: page_id(i),
                 application: app_id(i / 2 % APPS),
                 location: Location::default(),
@@ -79,6 +80,7 @@ pub fn link_record(i: usize) -> Option<LinkRecord> {
         address: Address::link("l").with_key(key(i)),
         page_id: page_id(i),
         application: app_id(i / 2 % APPS),
+        channel: Default::default(),
     })
 }
 
@@ -86,6 +88,7 @@ pub fn link_record(i: usize) -> Option<LinkRecord> {
 pub fn actual(connected: usize, fingerprinter: &Fingerprinter) -> Actual {
     let mut actual = Actual {
         pages: Default::default(),
+        accounts: Default::default(),
         applications: Some(
             (0..APPS)
                 .map(|n| {

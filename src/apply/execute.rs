@@ -17,13 +17,12 @@
 //! earlier attempt succeeded.
 
 use crate::address::Address;
+use crate::channel::Channel;
 use crate::plan::{Call, CallOp};
 use crate::remote::{Account, ApiError, Client, ConnectRequest, UpdateRequest, backoff};
 use crate::secret::Secret;
 use std::collections::HashMap;
 use std::time::Instant;
-
-const PROVIDER: &str = "messenger";
 
 /// What a re-read of the page says about a call.
 #[derive(Debug)]
@@ -158,16 +157,18 @@ async fn send(
         CallOp::Link {
             page_id,
             application,
+            channel,
         } => client
-            .link_application(PROVIDER, page_id, application)
+            .link_application(channel.as_str(), page_id, application)
             .await
             .map(drop),
         CallOp::Unlink {
             page_id,
             application,
+            channel,
         } => {
             client
-                .unlink_application(PROVIDER, page_id, application)
+                .unlink_application(channel.as_str(), page_id, application)
                 .await
         }
     })
@@ -177,17 +178,34 @@ fn describe(call: &Call, error: &ApiError) -> String {
     format!("{} {}: {error}", call.method.as_str(), call.path)
 }
 
-/// Reads the page (the client retries the read itself) and compares.
+/// Reads the page or account (the client retries the read itself) and compares.
 async fn look(client: &Client, op: &CallOp, tokens: &HashMap<Address, Secret>) -> Look {
-    let page = match client.get_account(PROVIDER, op.page_id()).await {
-        Ok(account) => Some(account),
-        Err(ApiError::NotFound { .. }) => None,
+    let page = match read_account(client, op.channel(), op.page_id()).await {
+        Ok(account) => account,
         Err(error) => return Look::Unknown(error),
     };
     if in_wanted_shape(op, page.as_ref(), tokens) {
         Look::Done
     } else {
         Look::NotDone
+    }
+}
+
+/// One account; `None` when there is none. RCS accounts have no read path
+/// (`GET /rcs/{id}`), so theirs is found in the provider's list.
+async fn read_account(
+    client: &Client,
+    channel: Channel,
+    external_id: &str,
+) -> Result<Option<Account>, ApiError> {
+    if !channel.has_read_path() {
+        let accounts = client.list_accounts(Some(channel.as_str())).await?;
+        return Ok(accounts.into_iter().find(|a| a.external_id == external_id));
+    }
+    match client.get_account(channel.as_str(), external_id).await {
+        Ok(account) => Ok(Some(account)),
+        Err(ApiError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
@@ -270,7 +288,7 @@ mod tests {
     fn page(token: Option<&str>, name: Option<&str>, apps: &[&str]) -> Account {
         Account {
             external_id: "1".into(),
-            provider: PROVIDER.into(),
+            provider: "messenger".into(),
             api_key: "key".into(),
             name: name.map(str::to_string),
             applications: apps.iter().map(|a| a.to_string()).collect(),
@@ -325,10 +343,12 @@ mod tests {
         let link = CallOp::Link {
             page_id: "1".into(),
             application: APP.into(),
+            channel: Channel::Messenger,
         };
         let unlink = CallOp::Unlink {
             page_id: "1".into(),
             application: APP.into(),
+            channel: Channel::Messenger,
         };
         let linked = page(Some("t"), None, &[APP]);
         let other = page(Some("t"), None, &[OTHER]);

@@ -1,5 +1,5 @@
 //! Static rules across resources, after evaluation: one page per page_id,
-//! every link on a declared page, one link per page.
+//! every messenger link on a declared page, one link per page or account.
 
 use super::diagnostic::Diagnostic;
 use super::files::Sources;
@@ -34,7 +34,40 @@ pub(crate) fn check(
 
     let mut links = Vec::new();
     let mut linked: HashMap<&str, &Address> = HashMap::new();
+    let mut linked_accounts: HashMap<(crate::channel::Channel, &str), &Address> = HashMap::new();
     for l in &out.links {
+        if !l.channel.is_messenger() {
+            // Accounts of other channels are onboarded outside socialform:
+            // the link names one by its ID, checked against the remote side
+            // at plan time.
+            if let Some(first) = linked_accounts.get(&(l.channel, l.page_id.as_str())) {
+                diags.push(
+                    sources
+                        .error(
+                            &l.page_span,
+                            format!(
+                                "{first} and {} both link {} {} ({}); an account can be linked to one application only",
+                                l.address,
+                                l.channel.account_noun(),
+                                l.page_id,
+                                l.channel
+                            ),
+                        )
+                        .with_help("remove one of the links, or point it at another account"),
+                );
+                continue;
+            }
+            linked_accounts.insert((l.channel, &l.page_id), &l.address);
+            links.push(DesiredLink {
+                address: l.address.clone(),
+                channel: l.channel,
+                page_address: None,
+                page_id: l.page_id.clone(),
+                application: l.application.clone(),
+                location: sources.location(&l.label_span),
+            });
+            continue;
+        }
         let Some(page_address) = by_id.get(l.page_id.as_str()) else {
             diags.push(
                 sources
@@ -63,7 +96,8 @@ pub(crate) fn check(
         linked.insert(&l.page_id, &l.address);
         links.push(DesiredLink {
             address: l.address.clone(),
-            page_address: (*page_address).clone(),
+            channel: l.channel,
+            page_address: Some((*page_address).clone()),
             page_id: l.page_id.clone(),
             application: l.application.clone(),
             location: sources.location(&l.label_span),

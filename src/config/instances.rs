@@ -1,11 +1,13 @@
 //! Evaluating declarations into the plain model: pages and links (with
 //! for_each expansion), the provider, import and removed blocks.
 
+use super::diagnostic::suggest;
 use super::eval::{Evaluator, Node, Scope};
 use super::files::Span;
 use super::resources::{Attr, ResourceDecl};
 use super::types::type_name;
 use crate::address::{Address, ResourceKind};
+use crate::channel::Channel;
 use crate::desired::{DesiredPage, ImportDecl, ProviderSettings, RemovedDecl};
 use crate::secret::Secret;
 use crate::state::PostgresSettings;
@@ -22,8 +24,11 @@ pub(crate) struct PageOut {
 /// A link instance before its page is resolved.
 pub(crate) struct LinkOut {
     pub address: Address,
+    pub channel: Channel,
+    /// The page ID (messenger) or the account's external_id.
     pub page_id: String,
     pub application: String,
+    /// The `page` (messenger) or `account` expression.
     pub page_span: Span,
     pub label_span: Span,
 }
@@ -38,6 +43,15 @@ pub(crate) struct Outputs {
 
 pub(crate) fn is_page_id(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// What an account of `channel` looks like, for help texts.
+fn account_example(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Whatsapp => "\"447700900123\"",
+        Channel::ViberServiceMsg => "\"VIBER-SERVICE-ID\"",
+        _ => "\"RCS-AGENT-ID\"",
+    }
 }
 
 pub(crate) fn is_uuid(s: &str) -> bool {
@@ -360,18 +374,10 @@ impl Evaluator<'_> {
         scope: Scope,
         out: &mut Outputs,
     ) -> Option<Value> {
-        let page_attr = &decl.attrs["page"];
-        let page_help = "reference a page: page = page.NAME.page_id";
-        let page_id = match self.string_attr(page_attr, scope, each, page_help) {
-            Some(s) if is_page_id(&s) => Some(s),
-            Some(s) => {
-                self.error(
-                    &page_attr.expr_span,
-                    format!("page must be a page_id (all digits), got {s:?}"),
-                    Some(page_help.into()),
-                );
-                None
-            }
+        let channel = self.link_channel(decl, scope, each);
+        let account = match channel {
+            Some(Channel::Messenger) => self.link_page(decl, scope, each),
+            Some(channel) => self.link_account(decl, channel, scope, each),
             None => None,
         };
         let app_attr = &decl.attrs["application"];
@@ -393,18 +399,155 @@ impl Evaluator<'_> {
             }
             None => None,
         };
-        let (page_id, application) = (page_id?, application?);
+        let (channel, (page_id, page_span), application) = (channel?, account?, application?);
         let mut fields = Map::new();
-        fields.insert("page".to_string(), Value::from(page_id.as_str()));
+        if channel.is_messenger() {
+            fields.insert("page".to_string(), Value::from(page_id.as_str()));
+        } else {
+            fields.insert("channel".to_string(), Value::from(channel.as_str()));
+            fields.insert("account".to_string(), Value::from(page_id.as_str()));
+        }
         fields.insert("application".to_string(), Value::from(application.as_str()));
         out.links.push(LinkOut {
             address,
+            channel,
             page_id,
             application,
-            page_span: page_attr.expr_span.clone(),
+            page_span,
             label_span: decl.label_span.clone(),
         });
         Some(Value::Object(fields))
+    }
+
+    /// A link's `channel`: messenger when absent.
+    fn link_channel(
+        &mut self,
+        decl: &ResourceDecl,
+        scope: Scope,
+        each: Option<&Value>,
+    ) -> Option<Channel> {
+        let Some(attr) = decl.attrs.get("channel") else {
+            return Some(Channel::Messenger);
+        };
+        let names = Channel::ALL.map(Channel::as_str);
+        let listed = names.map(|n| format!("{n:?}")).join(", ");
+        let text = self.string_attr(
+            attr,
+            scope,
+            each,
+            &format!("write one of {listed}, e.g. channel = \"whatsapp\""),
+        )?;
+        if let Some(channel) = Channel::from_provider(&text) {
+            return Some(channel);
+        }
+        let help = match suggest(&text, names) {
+            Some(close) => format!("did you mean \"{close}\"?"),
+            None => format!("write one of {listed}; leave channel out for messenger"),
+        };
+        self.error(
+            &attr.expr_span,
+            format!("unknown channel {text:?}; expected one of {listed}"),
+            Some(help),
+        );
+        None
+    }
+
+    /// A messenger link's `page`, with the span of its expression. A link
+    /// whose `channel` is given says whether it needs `page` only then.
+    fn link_page(
+        &mut self,
+        decl: &ResourceDecl,
+        scope: Scope,
+        each: Option<&Value>,
+    ) -> Option<(String, Span)> {
+        if let Some(account) = decl.attrs.get("account") {
+            self.error(
+                &account.key_span,
+                "`account` is for links on other channels; a messenger link names its page",
+                Some("write page = page.NAME.page_id, or set channel".into()),
+            );
+        }
+        let Some(page_attr) = decl.attrs.get("page") else {
+            self.error(
+                &decl.label_span,
+                format!(
+                    "link \"{}\" is missing the required attribute `page`",
+                    decl.name
+                ),
+                Some("add `page = page.NAME.page_id`".into()),
+            );
+            return None;
+        };
+        let page_help = "reference a page: page = page.NAME.page_id";
+        let page_id = match self.string_attr(page_attr, scope, each, page_help) {
+            Some(s) if is_page_id(&s) => Some(s),
+            Some(s) => {
+                self.error(
+                    &page_attr.expr_span,
+                    format!("page must be a page_id (all digits), got {s:?}"),
+                    Some(page_help.into()),
+                );
+                None
+            }
+            None => None,
+        };
+        page_id.map(|id| (id, page_attr.expr_span.clone()))
+    }
+
+    /// The `account` of a link on another channel: the account's
+    /// external_id, with the span of its expression.
+    fn link_account(
+        &mut self,
+        decl: &ResourceDecl,
+        channel: Channel,
+        scope: Scope,
+        each: Option<&Value>,
+    ) -> Option<(String, Span)> {
+        let example = account_example(channel);
+        if let Some(page) = decl.attrs.get("page") {
+            self.error(
+                &page.key_span,
+                format!("`page` is for messenger links; a {channel} link names its account"),
+                Some(format!("write account = {example}")),
+            );
+        }
+        let Some(attr) = decl.attrs.get("account") else {
+            self.error(
+                &decl.label_span,
+                format!(
+                    "link \"{}\" is missing the required attribute `account` (channel {channel})",
+                    decl.name
+                ),
+                Some(format!("add `account = {example}`")),
+            );
+            return None;
+        };
+        let help = format!(
+            "the {}'s ID as a string: account = {example}",
+            channel.account_noun()
+        );
+        let account = self.string_attr(attr, scope, each, &help)?;
+        let problem = if account.is_empty() {
+            Some("account must not be empty".to_string())
+        } else if channel == Channel::Whatsapp && !is_page_id(&account) {
+            Some(format!(
+                "a WhatsApp account is its number in international format, digits only (no + or spaces), got {account:?}"
+            ))
+        } else if account
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '%'))
+        {
+            Some(format!(
+                "account must not contain spaces, control characters, /, ?, # or %, got {account:?}"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            self.error(&attr.expr_span, message, Some(help));
+            return None;
+        }
+        Some((account, attr.expr_span.clone()))
     }
 
     /// The `backend "postgres"` block, evaluated (it may use `var.*` and

@@ -103,7 +103,7 @@ const BLOCK_TYPES: &[&str] = &[
     "provider", "backend", "variable", "locals", "page", "link", "import", "removed",
 ];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
-const LINK_ATTRS: &[&str] = &["page", "application", "for_each"];
+const LINK_ATTRS: &[&str] = &["channel", "page", "account", "application", "for_each"];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
 const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint"];
 const BACKEND_ATTRS: &[&str] = &["conn_str", "schema_name", "state_name"];
@@ -533,7 +533,11 @@ impl<'a> Collector<'a> {
                 ok &= self.required(&attrs, "access_token", &what, &label_span, "var.NAME_token");
             }
             ResourceKind::Link => {
-                ok &= self.required(&attrs, "page", &what, &label_span, "page.NAME.page_id");
+                // With a `channel`, whether `page` or `account` is required
+                // depends on its value: checked when it is evaluated.
+                if !attrs.iter().any(|a| a.name == "channel") {
+                    ok &= self.required(&attrs, "page", &what, &label_span, "page.NAME.page_id");
+                }
                 ok &= self.required(
                     &attrs,
                     "application",

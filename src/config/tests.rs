@@ -186,7 +186,7 @@ region_pages = {
         .map(|l| {
             (
                 l.address.to_string(),
-                l.page_address.to_string(),
+                l.page_address.as_ref().unwrap().to_string(),
                 l.page_id.clone(),
                 l.application.clone(),
             )
@@ -215,7 +215,7 @@ region_pages = {
             ),
         ]
     );
-    assert_eq!(d.links[2].page_address, Address::page("support"));
+    assert_eq!(d.links[2].page_address, Some(Address::page("support")));
 }
 
 // ---- files and parsing ----

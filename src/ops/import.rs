@@ -7,9 +7,10 @@ use super::Reporter;
 use super::history::{self, Outcome, Started};
 use super::plan::read_remote;
 use crate::address::{Address, ResourceKind};
+use crate::channel::Channel;
 use crate::config::CliVar;
 use crate::desired::Desired;
-use crate::generate::{self, GeneratedPage};
+use crate::generate::{self, GeneratedLink, GeneratedPage};
 use crate::remote::ApiError;
 use crate::state::{LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
 use crate::workspace::Workspace;
@@ -32,9 +33,10 @@ pub enum ImportRequest {
 pub enum Imported {
     /// The page and, when it was linked as configured, its link.
     One(Vec<StateOp>),
-    /// The pages adopted and the file that now declares them; `None` when
-    /// there was nothing to adopt (and no file was written).
-    AllUnmanaged(Option<(PathBuf, Vec<GeneratedPage>)>),
+    /// The file that now declares what was adopted: pages, and links of
+    /// accounts on other channels; `None` when there was nothing to adopt
+    /// (and no file was written).
+    AllUnmanaged(Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>),
 }
 
 pub async fn import(
@@ -153,7 +155,9 @@ async fn import_one(
     })];
     // A link is adopted with its page only when the page is linked to just
     // the configured application: anything else is for plan to fix.
-    for link in desired.links.iter().filter(|l| l.page_id == page_id) {
+    let on_page =
+        |l: &&crate::desired::DesiredLink| l.channel.is_messenger() && l.page_id == page_id;
+    for link in desired.links.iter().filter(on_page) {
         if account.applications == [link.application.clone()]
             && !recorded.links.contains_key(&link.address)
         {
@@ -161,6 +165,7 @@ async fn import_one(
                 address: link.address.clone(),
                 page_id: page_id.to_string(),
                 application: link.application.clone(),
+                channel: Channel::Messenger,
             }));
         }
     }
@@ -223,7 +228,7 @@ async fn generate_all(
     file: &Path,
     lock: &LockRequest,
     reporter: &dyn Reporter,
-) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>)>> {
+) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>> {
     let path = output_path(&workspace.dir, file)?;
     let started = Started::now();
     let opened = workspace.open_state(lock)?;
@@ -281,6 +286,7 @@ async fn generate_all(
                 address: Address::link(&slug),
                 page_id: remote.page_id.clone(),
                 application: application.clone(),
+                channel: Channel::Messenger,
             }));
         }
         generated.push(GeneratedPage {
@@ -290,7 +296,46 @@ async fn generate_all(
             application,
         });
     }
-    if generated.is_empty() {
+    // Accounts of other channels that route messages to an application no
+    // configuration or state links: their link is adopted. (An account
+    // linked to nothing has nothing to manage.)
+    let linked: BTreeSet<(Channel, &str)> = recorded
+        .links
+        .values()
+        .map(|l| (l.channel, l.page_id.as_str()))
+        .chain(
+            desired
+                .links
+                .iter()
+                .map(|l| (l.channel, l.page_id.as_str())),
+        )
+        .collect();
+    let mut generated_links = Vec::new();
+    for remote in actual.accounts.values() {
+        let [application] = remote.applications.as_slice() else {
+            continue;
+        };
+        if linked.contains(&(remote.channel, remote.external_id.as_str())) {
+            continue;
+        }
+        let base =
+            generate::account_slug(remote.channel, remote.name.as_deref(), &remote.external_id);
+        let slug = generate::unique_slug(&base, &mut taken);
+        ops.push(StateOp::PutLink(LinkRecord {
+            address: Address::link(&slug),
+            page_id: remote.external_id.clone(),
+            application: application.clone(),
+            channel: remote.channel,
+        }));
+        generated_links.push(GeneratedLink {
+            slug,
+            channel: remote.channel,
+            account: remote.external_id.clone(),
+            name: remote.name.clone(),
+            application: application.clone(),
+        });
+    }
+    if generated.is_empty() && generated_links.is_empty() {
         return Ok(None);
     }
 
@@ -298,7 +343,7 @@ async fn generate_all(
     // even if it stayed, plan would merely adopt the pages by their ID. The
     // other order could leave adopted pages that no file declares, which the
     // next plan would disconnect.
-    let text = generate::render_config(&generated);
+    let text = generate::render_config(&generated, &generated_links);
     write_new(&path, &text)?;
     if let Err(error) = store.record(&ops) {
         let _ = std::fs::remove_file(&path);
@@ -308,7 +353,7 @@ async fn generate_all(
         )));
     }
     append_history(store.as_ref(), started, &ops, reporter);
-    Ok(Some((path, generated)))
+    Ok(Some((path, generated, generated_links)))
 }
 
 /// Creates `path`, refusing to overwrite (also against a file that

@@ -400,6 +400,7 @@ mod tests {
                 address: Address::link("bot"),
                 page_id: "1".into(),
                 application: "app".into(),
+                channel: Default::default(),
             },
         );
         recorded

@@ -51,7 +51,7 @@ pub fn detect(
         }
     }
     for link in recorded.links.values().filter(|l| in_scope(&l.address)) {
-        let remote_apps = actual.pages.get(&link.page_id).map(|p| &p.applications);
+        let remote_apps = actual.applications_of(link.channel, &link.page_id);
         match remote_apps {
             Some(apps) if apps.contains(&link.application) => {}
             Some(apps) if !apps.is_empty() => drift.push(Drift {
@@ -73,7 +73,8 @@ pub fn detect(
     drift
 }
 
-/// A page connected to the account that neither state nor configuration knows.
+/// An account that neither state nor configuration knows: a connected page,
+/// or an account of another channel linked to an application.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Unmanaged {
     pub provider: String,
@@ -138,7 +139,10 @@ pub fn report(
     }
     for link in &desired.links {
         let known = expected.links.contains_key(&link.address)
-            || recorded.links.values().any(|l| l.page_id == link.page_id);
+            || recorded
+                .links
+                .values()
+                .any(|l| l.page_id == link.page_id && l.channel == link.channel);
         if !known {
             expected.links.insert(
                 link.address.clone(),
@@ -146,6 +150,7 @@ pub fn report(
                     address: link.address.clone(),
                     page_id: link.page_id.clone(),
                     application: link.application.clone(),
+                    channel: link.channel,
                 },
             );
         }
@@ -155,7 +160,7 @@ pub fn report(
         .values()
         .map(|p| p.page_id.as_str())
         .collect();
-    let unmanaged = actual
+    let mut unmanaged: Vec<Unmanaged> = actual
         .pages
         .values()
         .filter(|p| !known_ids.contains(p.page_id.as_str()))
@@ -166,6 +171,28 @@ pub fn report(
             applications: p.applications.clone(),
         })
         .collect();
+    // Accounts of other channels exist whether or not anyone links them:
+    // only one that routes messages to an application is something a
+    // configuration should declare (and what `import --all-unmanaged`
+    // adopts).
+    let linked_accounts: std::collections::HashSet<(crate::channel::Channel, &str)> = expected
+        .links
+        .values()
+        .map(|l| (l.channel, l.page_id.as_str()))
+        .collect();
+    unmanaged.extend(
+        actual
+            .accounts
+            .values()
+            .filter(|a| !a.applications.is_empty())
+            .filter(|a| !linked_accounts.contains(&(a.channel, a.external_id.as_str())))
+            .map(|a| Unmanaged {
+                provider: a.channel.as_str().into(),
+                external_id: a.external_id.clone(),
+                name: a.name.clone(),
+                applications: a.applications.clone(),
+            }),
+    );
     DriftReport {
         drifted: detect(&expected, actual, &|_| true),
         unmanaged,
@@ -199,7 +226,8 @@ mod tests {
             }],
             links: vec![DesiredLink {
                 address: Address::link("bot"),
-                page_address: Address::page("support"),
+                channel: Default::default(),
+                page_address: Some(Address::page("support")),
                 page_id: "1".into(),
                 application: APP.into(),
                 location: Location::default(),
@@ -211,6 +239,7 @@ mod tests {
     fn actual(pages: Vec<RemotePage>) -> Actual {
         Actual {
             pages: pages.into_iter().map(|p| (p.page_id.clone(), p)).collect(),
+            accounts: Default::default(),
             applications: None,
             refreshed: true,
         }

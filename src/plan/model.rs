@@ -1,6 +1,7 @@
 //! The plan: what will change, why, and the exact API calls that will make it so.
 
 use crate::address::Address;
+use crate::channel::Channel;
 use crate::state::StateOp;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -90,7 +91,15 @@ impl<'de> Deserialize<'de> for AttrDiff {
             after: Option<String>,
             sensitive: bool,
         }
-        const NAMES: [&str; 5] = ["page_id", "name", "access_token", "page", "application"];
+        const NAMES: [&str; 7] = [
+            "page_id",
+            "name",
+            "access_token",
+            "page",
+            "application",
+            "channel",
+            "account",
+        ];
         let wire = Wire::deserialize(deserializer)?;
         let name = NAMES
             .iter()
@@ -164,17 +173,32 @@ pub enum CallOp {
     Disconnect {
         page_id: String,
     },
+    /// `page_id` is the account's `external_id` on every channel.
     Link {
         page_id: String,
         application: String,
+        /// Left out for messenger, so saved plans read as before.
+        #[serde(default, skip_serializing_if = "Channel::is_messenger")]
+        channel: Channel,
     },
     Unlink {
         page_id: String,
         application: String,
+        #[serde(default, skip_serializing_if = "Channel::is_messenger")]
+        channel: Channel,
     },
 }
 
 impl CallOp {
+    /// The channel of the account the call changes.
+    pub fn channel(&self) -> Channel {
+        match self {
+            CallOp::Link { channel, .. } | CallOp::Unlink { channel, .. } => *channel,
+            _ => Channel::Messenger,
+        }
+    }
+
+    /// The `external_id` of the account the call changes.
     pub fn page_id(&self) -> &str {
         match self {
             CallOp::Connect { page_id, .. }

@@ -11,6 +11,7 @@ use super::model::*;
 use super::{Mode, PlanError, PlanOptions, PlanProblem};
 use crate::actual::{Actual, RemotePage};
 use crate::address::Address;
+use crate::channel::Channel;
 use crate::desired::{Desired, DesiredLink, DesiredPage};
 use crate::remote::ACCOUNTS_BASE;
 use crate::secret::Secret;
@@ -33,6 +34,7 @@ pub fn plan(
     match options.mode {
         Mode::Normal => {
             planner.check_applications();
+            planner.check_accounts();
             planner.check_imports();
             planner.plan_desired_pages();
             planner.plan_undesired_pages();
@@ -62,14 +64,22 @@ const STAGES: [Stage; 5] = [
     Stage::Link,
 ];
 
+/// An account of any channel: (channel, external_id). Calls are ordered
+/// per account.
+type AccountKey = (Channel, String);
+
+fn messenger(page_id: &str) -> AccountKey {
+    (Channel::Messenger, page_id.to_string())
+}
+
 /// One call to be made, before it has an index.
 struct Intent {
     stage: Stage,
     op: CallOp,
     addresses: Vec<Address>,
     state_ops: Vec<StateOp>,
-    /// Calls on other pages that must come first: (page_id, stage).
-    after: Vec<(String, Stage)>,
+    /// Calls on other accounts that must come first.
+    after: Vec<(AccountKey, Stage)>,
 }
 
 /// What happens to a page ID in this plan, as far as links care.
@@ -96,19 +106,19 @@ struct Planner<'a> {
     desired_by_address: HashMap<&'a Address, &'a DesiredPage>,
     /// Recorded pages by page ID (several addresses may share one).
     recorded_pages_by_id: HashMap<&'a str, Vec<&'a PageRecord>>,
-    /// In-scope desired links by page ID (the config allows one per page).
-    desired_link_by_page: HashMap<&'a str, &'a DesiredLink>,
+    /// In-scope desired links by account (the config allows one per account).
+    desired_link_by_page: HashMap<(Channel, &'a str), &'a DesiredLink>,
     /// Every desired link address, in scope or not.
     desired_link_addresses: HashSet<&'a Address>,
-    recorded_links_by_page: HashMap<&'a str, Vec<&'a LinkRecord>>,
+    recorded_links_by_page: HashMap<(Channel, &'a str), Vec<&'a LinkRecord>>,
     /// Pages whose dependencies were pulled in by a targeted link.
     scope_extra: HashSet<Address>,
 
     fates: HashMap<String, Fate>,
     handled_links: HashSet<Address>,
-    intents: Vec<(String, Intent)>,
-    /// Position of the first intent for (page ID, stage), for `intent_mut`.
-    intent_index: HashMap<(String, Stage), usize>,
+    intents: Vec<(AccountKey, Intent)>,
+    /// Position of the first intent for (account, stage), for `intent_mut`.
+    intent_index: HashMap<(AccountKey, Stage), usize>,
     changes: Vec<Change>,
     state_only: Vec<StateOp>,
     problems: Vec<PlanProblem>,
@@ -157,7 +167,7 @@ impl<'a> Planner<'a> {
         for link in recorded.links.values() {
             planner
                 .recorded_links_by_page
-                .entry(link.page_id.as_str())
+                .entry((link.channel, link.page_id.as_str()))
                 .or_default()
                 .push(link);
         }
@@ -165,12 +175,12 @@ impl<'a> Planner<'a> {
         // target's dependencies.
         for target in &options.targets {
             for link in desired.links.iter().filter(|l| target.contains(&l.address)) {
-                planner.scope_extra.insert(link.page_address.clone());
+                planner.scope_extra.extend(link.page_address.clone());
             }
             for link in recorded
                 .links
                 .values()
-                .filter(|l| target.contains(&l.address))
+                .filter(|l| target.contains(&l.address) && l.channel.is_messenger())
             {
                 for page in recorded
                     .pages
@@ -185,7 +195,7 @@ impl<'a> Planner<'a> {
             if planner.in_scope(&link.address) {
                 planner
                     .desired_link_by_page
-                    .insert(link.page_id.as_str(), link);
+                    .insert((link.channel, link.page_id.as_str()), link);
             }
         }
         planner
@@ -231,16 +241,19 @@ impl<'a> Planner<'a> {
         });
     }
 
+    /// Records a call on the account `intent.op` names (`page_id` is its
+    /// external_id, on the channel of the op).
     fn intend(&mut self, page_id: &str, intent: Intent) {
+        let key = (intent.op.channel(), page_id.to_string());
         self.intent_index
-            .entry((page_id.to_string(), intent.stage))
+            .entry((key.clone(), intent.stage))
             .or_insert(self.intents.len());
-        self.intents.push((page_id.to_string(), intent));
+        self.intents.push((key, intent));
     }
 
-    /// The first intent for `page_id` at `stage`.
+    /// The first intent for messenger page `page_id` at `stage`.
     fn intent_mut(&mut self, page_id: &str, stage: Stage) -> Option<&mut Intent> {
-        let index = *self.intent_index.get(&(page_id.to_string(), stage))?;
+        let index = *self.intent_index.get(&(messenger(page_id), stage))?;
         self.intents.get_mut(index).map(|(_, i)| i)
     }
 
@@ -262,9 +275,14 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
+    /// Recorded links on messenger page `page_id`.
     fn links_on(&self, page_id: &str) -> Vec<&'a LinkRecord> {
+        self.links_on_account(Channel::Messenger, page_id)
+    }
+
+    fn links_on_account(&self, channel: Channel, id: &str) -> Vec<&'a LinkRecord> {
         self.recorded_links_by_page
-            .get(page_id)
+            .get(&(channel, id))
             .cloned()
             .unwrap_or_default()
     }
@@ -343,6 +361,38 @@ impl<'a> Planner<'a> {
         }
         for (address, message, help) in problems {
             self.problem(Some(&address), message, Some(help));
+        }
+    }
+
+    /// A link on another channel names an account that must already be in
+    /// the Vonage account: socialform cannot create it.
+    fn check_accounts(&mut self) {
+        if !self.actual.refreshed {
+            return;
+        }
+        let missing: Vec<&'a DesiredLink> = self
+            .desired
+            .links
+            .iter()
+            .filter(|l| !l.channel.is_messenger() && self.in_scope(&l.address))
+            .filter(|l| {
+                !self
+                    .actual
+                    .accounts
+                    .contains_key(&(l.channel, l.page_id.clone()))
+            })
+            .collect();
+        for link in missing {
+            self.problem(
+                Some(&link.address),
+                format!(
+                    "{} {} ({}) is not in this Vonage account, so it cannot be linked",
+                    link.channel.account_noun(),
+                    link.page_id,
+                    link.channel
+                ),
+                Some(onboarding_help(link.channel)),
+            );
         }
     }
 
@@ -508,7 +558,7 @@ impl<'a> Planner<'a> {
         }
         let link = self
             .desired_link_by_page
-            .get(page.page_id.as_str())
+            .get(&(Channel::Messenger, page.page_id.as_str()))
             .copied();
         let mut addresses = vec![page.address.clone()];
         let mut state_ops = vec![StateOp::PutPage(PageRecord {
@@ -520,7 +570,7 @@ impl<'a> Planner<'a> {
         if let Some(link) = link {
             addresses.push(link.address.clone());
             state_ops.push(StateOp::PutLink(link_record(link)));
-            let reason = link_reason(self.recorded.links.get(&link.address), &page.page_id);
+            let reason = link_reason(self.recorded.links.get(&link.address), link);
             self.change(&link.address, Action::Link, reason, link_attrs(link));
             self.handled_links.insert(link.address.clone());
         }
@@ -544,7 +594,7 @@ impl<'a> Planner<'a> {
                 addresses,
                 state_ops,
                 after: delete_first
-                    .map(|p| (p, Stage::Delete))
+                    .map(|p| ((Channel::Messenger, p), Stage::Delete))
                     .into_iter()
                     .collect(),
             },
@@ -676,7 +726,7 @@ impl<'a> Planner<'a> {
                     token_fingerprint: if token_change { desired_fp } else { known_fp },
                 })],
                 after: delete_first
-                    .map(|p| (p, Stage::Delete))
+                    .map(|p| ((Channel::Messenger, p), Stage::Delete))
                     .into_iter()
                     .collect(),
             },
@@ -818,32 +868,44 @@ impl<'a> Planner<'a> {
     // ---- links --------------------------------------------------------
 
     fn plan_links(&mut self) {
-        let mut page_ids: BTreeSet<&'a str> = BTreeSet::new();
+        // Messenger sorts first, so messenger pages keep their order.
+        let mut accounts: BTreeSet<(Channel, &'a str)> = BTreeSet::new();
         for link in self.desired_link_by_page.values() {
             if !self.handled_links.contains(&link.address) {
-                page_ids.insert(link.page_id.as_str());
+                accounts.insert((link.channel, link.page_id.as_str()));
             }
         }
         for link in self.recorded.links.values() {
             if self.in_scope(&link.address) && !self.handled_links.contains(&link.address) {
-                page_ids.insert(link.page_id.as_str());
+                accounts.insert((link.channel, link.page_id.as_str()));
             }
         }
-        for page_id in page_ids {
-            if self.fates.contains_key(page_id) {
+        for (channel, id) in accounts {
+            if channel.is_messenger() && self.fates.contains_key(id) {
                 continue;
             }
-            self.plan_page_links(page_id);
+            self.plan_account_links(channel, id);
         }
     }
 
-    fn plan_page_links(&mut self, page_id: &'a str) {
+    /// The applications linked to an account now. An account of another
+    /// channel that an unrefreshed view does not know is taken to exist
+    /// unlinked (refresh would have said otherwise).
+    fn remote_applications(&self, channel: Channel, id: &str) -> Option<&'a [String]> {
+        let actual: &'a Actual = self.actual;
+        match actual.applications_of(channel, id) {
+            None if !channel.is_messenger() && !actual.refreshed => Some(&[]),
+            found => found,
+        }
+    }
+
+    fn plan_account_links(&mut self, channel: Channel, page_id: &'a str) {
         let recorded_here: Vec<&'a LinkRecord> = self
-            .links_on(page_id)
+            .links_on_account(channel, page_id)
             .into_iter()
             .filter(|l| self.in_scope(&l.address) && !self.handled_links.contains(&l.address))
             .collect();
-        let Some(remote) = self.actual.pages.get(page_id) else {
+        let Some(remote) = self.remote_applications(channel, page_id) else {
             // The page is gone and nothing reconnects it: so are its links.
             for link in recorded_here {
                 if !self.desired_link_addresses.contains(&link.address) {
@@ -855,7 +917,7 @@ impl<'a> Planner<'a> {
         };
         let wanted = self
             .desired_link_by_page
-            .get(page_id)
+            .get(&(channel, page_id))
             .copied()
             .filter(|l| !self.handled_links.contains(&l.address));
 
@@ -869,19 +931,16 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// `remote`: the applications linked to the link's account now.
     fn plan_wanted_link(
         &mut self,
         link: &'a DesiredLink,
-        remote: &'a RemotePage,
+        remote: &'a [String],
         recorded_here: &[&'a LinkRecord],
     ) {
         let page_id = link.page_id.as_str();
-        let others: Vec<&String> = remote
-            .applications
-            .iter()
-            .filter(|a| **a != link.application)
-            .collect();
-        let linked = remote.applications.contains(&link.application);
+        let others: Vec<&String> = remote.iter().filter(|a| **a != link.application).collect();
+        let linked = remote.contains(&link.application);
         // Recorded links on this page under other addresses that no
         // configuration wants any more.
         let stale: Vec<&'a LinkRecord> = recorded_here
@@ -919,6 +978,7 @@ impl<'a> Planner<'a> {
                     op: CallOp::Unlink {
                         page_id: page_id.to_string(),
                         application: (*other).clone(),
+                        channel: link.channel,
                     },
                     addresses: vec![link.address.clone()],
                     state_ops,
@@ -930,10 +990,10 @@ impl<'a> Planner<'a> {
         if !linked {
             let mut state_ops = vec![StateOp::PutLink(link_record(link))];
             state_ops.extend(stale.iter().map(|r| StateOp::RemoveLink(r.address.clone())));
-            // A link moving here from another page is unlinked there first.
+            // A link moving here from another account is unlinked there first.
             let after = previous
-                .filter(|p| p.page_id != link.page_id)
-                .map(|p| (p.page_id.clone(), Stage::Unlink))
+                .filter(|p| p.page_id != link.page_id || p.channel != link.channel)
+                .map(|p| ((p.channel, p.page_id.clone()), Stage::Unlink))
                 .into_iter()
                 .collect();
             self.intend(
@@ -943,6 +1003,7 @@ impl<'a> Planner<'a> {
                     op: CallOp::Link {
                         page_id: page_id.to_string(),
                         application: link.application.clone(),
+                        channel: link.channel,
                     },
                     addresses: vec![link.address.clone()],
                     state_ops,
@@ -951,7 +1012,7 @@ impl<'a> Planner<'a> {
             );
         }
         if others.is_empty() {
-            let reason = link_reason(previous, page_id);
+            let reason = link_reason(previous, link);
             self.change(&link.address, Action::Link, reason, link_attrs(link));
         } else {
             let before = others
@@ -981,7 +1042,8 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn plan_unwanted_link(&mut self, record: &'a LinkRecord, remote: &'a RemotePage) {
+    /// `remote`: the applications linked to the record's account now.
+    fn plan_unwanted_link(&mut self, record: &'a LinkRecord, remote: &'a [String]) {
         let moved_elsewhere = self.desired_link_addresses.contains(&record.address);
         let forget = self
             .desired
@@ -999,7 +1061,7 @@ impl<'a> Planner<'a> {
                 .push(StateOp::RemoveLink(record.address.clone()));
             return;
         }
-        if !remote.applications.contains(&record.application) {
+        if !remote.contains(&record.application) {
             if !moved_elsewhere {
                 self.state_only
                     .push(StateOp::RemoveLink(record.address.clone()));
@@ -1029,6 +1091,7 @@ impl<'a> Planner<'a> {
                 op: CallOp::Unlink {
                     page_id: record.page_id.clone(),
                     application: record.application.clone(),
+                    channel: record.channel,
                 },
                 addresses: vec![record.address.clone()],
                 state_ops: if moved_elsewhere {
@@ -1065,7 +1128,7 @@ impl<'a> Planner<'a> {
         let mut links = self.recorded_links_in_scope();
         links.retain(|l| !self.handled_links.contains(&l.address));
         for record in links {
-            match self.actual.pages.get(&record.page_id) {
+            match self.remote_applications(record.channel, &record.page_id) {
                 Some(remote) => self.plan_unwanted_link(record, remote),
                 None => self
                     .state_only
@@ -1103,11 +1166,7 @@ impl<'a> Planner<'a> {
         }
         let links = self.recorded_links_in_scope();
         for record in links {
-            let apps = self
-                .actual
-                .pages
-                .get(&record.page_id)
-                .map(|p| &p.applications);
+            let apps = self.actual.applications_of(record.channel, &record.page_id);
             match apps {
                 Some(apps) if apps.contains(&record.application) => {}
                 Some(apps) if !apps.is_empty() => {
@@ -1133,8 +1192,8 @@ impl<'a> Planner<'a> {
         let drift = drift::detect(self.recorded, self.actual, &in_scope);
 
         let mut calls: Vec<Call> = Vec::new();
-        let mut last_on_page: HashMap<String, usize> = HashMap::new();
-        let mut by_stage: HashMap<(String, Stage), Vec<usize>> = HashMap::new();
+        let mut last_on_page: HashMap<AccountKey, usize> = HashMap::new();
+        let mut by_stage: HashMap<(AccountKey, Stage), Vec<usize>> = HashMap::new();
         let mut intents = std::mem::take(&mut self.intents);
         // One stable sort by stage gives the same order as a pass per stage,
         // and lets each intent be moved into its call instead of cloned.
@@ -1187,12 +1246,15 @@ pub fn path_of(op: &CallOp) -> String {
         CallOp::Update { page_id, .. } | CallOp::Disconnect { page_id } => {
             format!("{ACCOUNTS_BASE}/messenger/{page_id}")
         }
-        CallOp::Link { page_id, .. } => format!("{ACCOUNTS_BASE}/messenger/{page_id}/applications"),
+        CallOp::Link {
+            page_id, channel, ..
+        } => format!("{ACCOUNTS_BASE}/{channel}/{page_id}/applications"),
         CallOp::Unlink {
             page_id,
             application,
+            channel,
         } => {
-            format!("{ACCOUNTS_BASE}/messenger/{page_id}/applications/{application}")
+            format!("{ACCOUNTS_BASE}/{channel}/{page_id}/applications/{application}")
         }
     }
 }
@@ -1202,14 +1264,29 @@ fn link_record(link: &DesiredLink) -> LinkRecord {
         address: link.address.clone(),
         page_id: link.page_id.clone(),
         application: link.application.clone(),
+        channel: link.channel,
     }
 }
 
-fn link_reason(previous: Option<&LinkRecord>, page_id: &str) -> String {
+fn link_reason(previous: Option<&LinkRecord>, link: &DesiredLink) -> String {
     match previous {
         None => "not in state".into(),
-        Some(p) if p.page_id == page_id => "unlinked outside socialform".into(),
-        Some(p) => format!("moved from page {}", p.page_id),
+        Some(p) if p.page_id == link.page_id && p.channel == link.channel => {
+            "unlinked outside socialform".into()
+        }
+        Some(p) => format!("moved from {} {}", p.channel.account_noun(), p.page_id),
+    }
+}
+
+/// How an account of `channel` comes to be in a Vonage account.
+fn onboarding_help(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Whatsapp => {
+            "onboard the number first (WhatsApp Embedded Signup in the Vonage dashboard), or fix `account` in the link block"
+        }
+        _ => {
+            "Vonage onboards Viber service accounts and RCS agents; ask Vonage to add it, or fix `account` in the link block"
+        }
     }
 }
 
@@ -1237,36 +1314,36 @@ fn connect_attrs(page: &DesiredPage) -> Vec<AttrDiff> {
     attrs
 }
 
+/// A link's attributes, created (`adding`) or removed: `page` and
+/// `application` on messenger; `channel`, `account` and `application` on
+/// other channels.
+fn account_attrs(
+    channel: Channel,
+    account: &str,
+    application: &str,
+    adding: bool,
+) -> Vec<AttrDiff> {
+    let attr = |name: &'static str, value: &str| AttrDiff {
+        name,
+        before: (!adding).then(|| value.to_string()),
+        after: adding.then(|| value.to_string()),
+        sensitive: false,
+    };
+    if channel.is_messenger() {
+        vec![attr("page", account), attr("application", application)]
+    } else {
+        vec![
+            attr("channel", channel.as_str()),
+            attr("account", account),
+            attr("application", application),
+        ]
+    }
+}
+
 fn link_attrs(link: &DesiredLink) -> Vec<AttrDiff> {
-    vec![
-        AttrDiff {
-            name: "page",
-            before: None,
-            after: Some(link.page_id.clone()),
-            sensitive: false,
-        },
-        AttrDiff {
-            name: "application",
-            before: None,
-            after: Some(link.application.clone()),
-            sensitive: false,
-        },
-    ]
+    account_attrs(link.channel, &link.page_id, &link.application, true)
 }
 
 fn unlink_attrs(link: &LinkRecord) -> Vec<AttrDiff> {
-    vec![
-        AttrDiff {
-            name: "page",
-            before: Some(link.page_id.clone()),
-            after: None,
-            sensitive: false,
-        },
-        AttrDiff {
-            name: "application",
-            before: Some(link.application.clone()),
-            after: None,
-            sensitive: false,
-        },
-    ]
+    account_attrs(link.channel, &link.page_id, &link.application, false)
 }

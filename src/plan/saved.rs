@@ -156,7 +156,14 @@ pub fn configuration_digest(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> 
     let links: Vec<_> = desired
         .links
         .iter()
-        .map(|l| serde_json::json!([l.address, l.page_id, l.application]))
+        .map(|l| {
+            // Messenger links hash as they did before other channels.
+            if l.channel.is_messenger() {
+                serde_json::json!([l.address, l.page_id, l.application])
+            } else {
+                serde_json::json!([l.address, l.page_id, l.application, l.channel])
+            }
+        })
         .collect();
     let imports: Vec<_> = desired
         .imports

@@ -1,8 +1,9 @@
 //! Every planner transition, on small hand-built inputs.
 
 use super::*;
-use crate::actual::{Actual, RemoteApplication, RemotePage};
+use crate::actual::{Actual, RemoteAccount, RemoteApplication, RemotePage};
 use crate::address::Address;
+use crate::channel::Channel;
 use crate::desired::{Desired, DesiredLink, DesiredPage, ImportDecl, Location, RemovedDecl};
 use crate::secret::Secret;
 use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
@@ -37,7 +38,8 @@ fn page(name: &str, page_id: &str, token: &str) -> DesiredPage {
 fn link(name: &str, page_name: &str, page_id: &str, app: &str) -> DesiredLink {
     DesiredLink {
         address: Address::link(name),
-        page_address: Address::page(page_name),
+        channel: Channel::Messenger,
+        page_address: Some(Address::page(page_name)),
         page_id: page_id.into(),
         application: app.into(),
         location: Location::default(),
@@ -58,6 +60,7 @@ fn recorded_link(name: &str, page_id: &str, app: &str) -> LinkRecord {
         address: Address::link(name),
         page_id: page_id.into(),
         application: app.into(),
+        channel: Channel::Messenger,
     }
 }
 
@@ -100,6 +103,7 @@ impl World {
             },
             actual: Actual {
                 pages: Default::default(),
+                accounts: Default::default(),
                 applications: Some(applications),
                 refreshed: true,
             },
@@ -683,7 +687,7 @@ fn removed_with_destroy_false_forgets_without_calls() {
 fn a_renamed_block_moves_in_state_without_calls() {
     let mut world = World::in_sync();
     world.desired.pages[0].address = Address::page("help");
-    world.desired.links[0].page_address = Address::page("help");
+    world.desired.links[0].page_address = Some(Address::page("help"));
     let plan = world.ok();
     assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
     assert_eq!(actions(&plan), vec![("page.help".into(), Action::Import)]);
@@ -890,4 +894,265 @@ fn at_scale_only_the_pages_left_out_are_disconnected() {
             .all(|c| c.action == Action::Disconnect && c.reason == "not in configuration")
     );
     assert!(plan.state_only.is_empty());
+}
+
+// ---- other channels -----------------------------------------------------
+
+fn channel_link(name: &str, channel: Channel, account: &str, app: &str) -> DesiredLink {
+    DesiredLink {
+        address: Address::link(name),
+        channel,
+        page_address: None,
+        page_id: account.into(),
+        application: app.into(),
+        location: Location::default(),
+    }
+}
+
+fn channel_record(name: &str, channel: Channel, account: &str, app: &str) -> LinkRecord {
+    LinkRecord {
+        address: Address::link(name),
+        page_id: account.into(),
+        application: app.into(),
+        channel,
+    }
+}
+
+impl World {
+    fn account(mut self, channel: Channel, id: &str, apps: &[&str]) -> Self {
+        self.actual.accounts.insert(
+            (channel, id.to_string()),
+            RemoteAccount {
+                channel,
+                external_id: id.into(),
+                name: None,
+                applications: apps.iter().map(|a| a.to_string()).collect(),
+            },
+        );
+        self
+    }
+}
+
+const ROOT: &str = "/beta/chatapp-accounts";
+
+/// WhatsApp, Viber and RCS accounts, each unlinked remotely, each wanted
+/// linked.
+fn three_channels() -> World {
+    World::new()
+        .want_link(channel_link("wa", Channel::Whatsapp, "447700900123", APP1))
+        .want_link(channel_link(
+            "viber",
+            Channel::ViberServiceMsg,
+            "vsm-1",
+            APP1,
+        ))
+        .want_link(channel_link("rcs", Channel::Rcs, "agent-1", APP2))
+        .account(Channel::Whatsapp, "447700900123", &[])
+        .account(Channel::ViberServiceMsg, "vsm-1", &[])
+        .account(Channel::Rcs, "agent-1", &[])
+}
+
+#[test]
+fn links_on_other_channels_are_one_post_each_on_their_provider() {
+    let plan = three_channels().ok();
+    assert_eq!(
+        calls(&plan),
+        vec![
+            format!("POST {ROOT}/whatsapp/447700900123/applications"),
+            format!("POST {ROOT}/viber_service_msg/vsm-1/applications"),
+            format!("POST {ROOT}/rcs/agent-1/applications"),
+        ]
+    );
+    assert_eq!(plan.summary().link, 3);
+    let wa = plan
+        .changes
+        .iter()
+        .find(|c| c.address == Address::link("wa"))
+        .unwrap();
+    let attrs: Vec<(&str, Option<&str>)> = wa
+        .attributes
+        .iter()
+        .map(|a| (a.name, a.after.as_deref()))
+        .collect();
+    assert_eq!(
+        attrs,
+        vec![
+            ("channel", Some("whatsapp")),
+            ("account", Some("447700900123")),
+            ("application", Some(APP1)),
+        ]
+    );
+    // What each call records remembers its channel and account.
+    let recorded = plan.calls[0].state_ops.clone();
+    assert_eq!(
+        recorded,
+        vec![StateOp::PutLink(channel_record(
+            "wa",
+            Channel::Whatsapp,
+            "447700900123",
+            APP1
+        ))]
+    );
+}
+
+#[test]
+fn other_channels_in_sync_need_no_call() {
+    let world = World::new()
+        .want_link(channel_link("wa", Channel::Whatsapp, "447700900123", APP1))
+        .recorded_link(channel_record(
+            "wa",
+            Channel::Whatsapp,
+            "447700900123",
+            APP1,
+        ))
+        .account(Channel::Whatsapp, "447700900123", &[APP1]);
+    let plan = world.ok();
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn a_whatsapp_relink_deletes_before_it_posts() {
+    let world = World::new()
+        .want_link(channel_link("wa", Channel::Whatsapp, "447700900123", APP2))
+        .recorded_link(channel_record(
+            "wa",
+            Channel::Whatsapp,
+            "447700900123",
+            APP1,
+        ))
+        .account(Channel::Whatsapp, "447700900123", &[APP1]);
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.wa".into(), Action::Relink)]);
+    assert_eq!(
+        calls(&plan),
+        vec![
+            format!("DELETE {ROOT}/whatsapp/447700900123/applications/{APP1}"),
+            format!("POST {ROOT}/whatsapp/447700900123/applications"),
+        ]
+    );
+    assert_eq!(plan.calls[1].depends_on, vec![0]);
+}
+
+#[test]
+fn a_removed_viber_link_is_unlinked() {
+    let world = World::new()
+        .recorded_link(channel_record(
+            "viber",
+            Channel::ViberServiceMsg,
+            "vsm-1",
+            APP1,
+        ))
+        .account(Channel::ViberServiceMsg, "vsm-1", &[APP1]);
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.viber".into(), Action::Unlink)]);
+    assert_eq!(
+        calls(&plan),
+        vec![format!(
+            "DELETE {ROOT}/viber_service_msg/vsm-1/applications/{APP1}"
+        )]
+    );
+    let before: Vec<(&str, Option<&str>)> = plan.changes[0]
+        .attributes
+        .iter()
+        .map(|a| (a.name, a.before.as_deref()))
+        .collect();
+    assert_eq!(before[0], ("channel", Some("viber_service_msg")));
+}
+
+#[test]
+fn a_link_to_an_account_the_vonage_account_lacks_fails_at_its_block() {
+    let mut world = World::new()
+        .want_page(page("support", "1", "t1"))
+        .want_link(channel_link("wa", Channel::Whatsapp, "447700900999", APP1));
+    world.desired.links[0].location = Location {
+        file: "main.hcl".into(),
+        line: 7,
+        column: 6,
+    };
+    let error = world.plan().unwrap_err();
+    assert_eq!(error.0.len(), 1);
+    let problem = &error.0[0];
+    assert_eq!(problem.address, Some(Address::link("wa")));
+    assert_eq!(problem.location.as_ref().unwrap().line, 7);
+    assert!(
+        problem.message.contains("WhatsApp number 447700900999"),
+        "{}",
+        problem.message
+    );
+    // A messenger page with the same ID is not that account.
+    let world = World::new()
+        .want_link(channel_link("wa", Channel::Whatsapp, "1", APP1))
+        .remote(remote("1", "page", &[], "t"));
+    assert!(world.plan().is_err());
+}
+
+#[test]
+fn a_link_changing_channel_is_unlinked_on_the_old_account_first() {
+    let world = World::in_sync().account(Channel::Whatsapp, "447700900123", &[]);
+    let mut world = world;
+    world.desired.links = vec![channel_link("bot", Channel::Whatsapp, "447700900123", APP1)];
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![
+            format!("DELETE {BASE}/1/applications/{APP1}"),
+            format!("POST {ROOT}/whatsapp/447700900123/applications"),
+        ]
+    );
+    assert_eq!(plan.calls[1].depends_on, vec![0]);
+}
+
+#[test]
+fn other_channels_drift_and_refresh_only_follow_the_account() {
+    let world = World::new()
+        .recorded_link(channel_record(
+            "viber",
+            Channel::ViberServiceMsg,
+            "vsm-1",
+            APP1,
+        ))
+        .account(Channel::ViberServiceMsg, "vsm-1", &[]);
+    let plan = world.ok();
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(plan.drift[0].kind, DriftKind::Deleted);
+    assert_eq!(plan.drift[0].address, Address::link("viber"));
+    // Not wanted and already unlinked: only state forgets it.
+    assert!(plan.calls.is_empty());
+    assert_eq!(
+        plan.state_only,
+        vec![StateOp::RemoveLink(Address::link("viber"))]
+    );
+}
+
+#[test]
+fn without_refresh_an_unknown_account_is_taken_to_exist_unlinked() {
+    let mut world =
+        World::new().want_link(channel_link("wa", Channel::Whatsapp, "447700900123", APP1));
+    world.actual = Actual::from_recorded(&world.recorded);
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![format!("POST {ROOT}/whatsapp/447700900123/applications")]
+    );
+}
+
+#[test]
+fn destroy_unlinks_links_on_every_channel() {
+    let mut world = World::in_sync()
+        .recorded_link(channel_record(
+            "wa",
+            Channel::Whatsapp,
+            "447700900123",
+            APP1,
+        ))
+        .account(Channel::Whatsapp, "447700900123", &[APP1]);
+    world.options.mode = Mode::Destroy;
+    let plan = world.ok();
+    assert_eq!(
+        calls(&plan),
+        vec![
+            format!("DELETE {BASE}/1"),
+            format!("DELETE {ROOT}/whatsapp/447700900123/applications/{APP1}"),
+        ]
+    );
 }

@@ -359,13 +359,21 @@ pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
         let _ = writeln!(out);
     }
     if !report.unmanaged.is_empty() {
+        let only_pages = report.unmanaged.iter().all(|u| u.provider == "messenger");
         let _ = writeln!(
             out,
             "{}",
-            style.bold(&format!(
-                "Unmanaged: {} page(s) connected to the account and declared nowhere",
-                report.unmanaged.len()
-            ))
+            style.bold(&if only_pages {
+                format!(
+                    "Unmanaged: {} page(s) connected to the account and declared nowhere",
+                    report.unmanaged.len()
+                )
+            } else {
+                format!(
+                    "Unmanaged: {} account(s) in the Vonage account and declared nowhere",
+                    report.unmanaged.len()
+                )
+            })
         );
         for page in &report.unmanaged {
             let linked = if page.applications.is_empty() {
@@ -373,9 +381,15 @@ pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
             } else {
                 format!("linked to {}", page.applications.join(", "))
             };
+            // Pages are listed by ID alone, as before other channels existed.
+            let provider = if page.provider == "messenger" {
+                String::new()
+            } else {
+                format!("{} ", page.provider)
+            };
             let _ = writeln!(
                 out,
-                "  {} {} ({linked})",
+                "  {provider}{} {} ({linked})",
                 page.external_id,
                 quote(page.name.as_deref().unwrap_or(""))
             );

@@ -4,7 +4,7 @@
 
 use super::style::Style;
 use crate::address::Address;
-use crate::generate::GeneratedPage;
+use crate::generate::{GeneratedLink, GeneratedPage};
 use crate::ops::state_edit::{Found, op_address};
 use crate::state::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 use std::fmt::Write;
@@ -34,7 +34,12 @@ fn link_block(link: &LinkRecord, page: Option<&Address>) -> String {
     if let Some(key) = &link.address.key {
         let _ = writeln!(text, "  # instance key: {}", quoted(key));
     }
-    let _ = writeln!(text, "  page        = {}{page}", quoted(&link.page_id));
+    if link.channel.is_messenger() {
+        let _ = writeln!(text, "  page        = {}{page}", quoted(&link.page_id));
+    } else {
+        let _ = writeln!(text, "  channel     = {}", quoted(link.channel.as_str()));
+        let _ = writeln!(text, "  account     = {}", quoted(&link.page_id));
+    }
     let _ = writeln!(text, "  application = {}", quoted(&link.application));
     text.push_str("}\n");
     text
@@ -64,7 +69,7 @@ pub fn state_text(recorded: &Recorded, style: &Style) -> String {
         let page = recorded
             .pages
             .values()
-            .find(|p| p.page_id == link.page_id)
+            .find(|p| link.channel.is_messenger() && p.page_id == link.page_id)
             .map(|p| &p.address);
         text.push_str(&resource_text(&Found::Link(link, page), style));
         text.push('\n');
@@ -129,8 +134,10 @@ pub fn imported_text(ops: &[StateOp]) -> String {
 }
 
 /// What `import --all-unmanaged --generate-config-out FILE` adopted.
-pub fn generated_text(written: Option<&(std::path::PathBuf, Vec<GeneratedPage>)>) -> String {
-    let Some((path, generated)) = written else {
+pub fn generated_text(
+    written: Option<&(std::path::PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>,
+) -> String {
+    let Some((path, generated, links)) = written else {
         return "No unmanaged pages: every connected page is in state or in the configuration. \
                 No file was written.\n"
             .to_string();
@@ -149,12 +156,37 @@ pub fn generated_text(written: Option<&(std::path::PathBuf, Vec<GeneratedPage>)>
                 .unwrap_or_default()
         );
     }
-    let _ = writeln!(
-        text,
-        "Wrote {} with {} page(s), now managed by socialform.",
-        path.display(),
-        generated.len()
-    );
+    for link in links {
+        let _ = writeln!(
+            text,
+            "link.{}: imported the link of {} {} ({}){} to {}",
+            link.slug,
+            link.channel.account_noun(),
+            link.account,
+            link.channel,
+            named(link.name.as_ref()),
+            link.application
+        );
+    }
+    if links.is_empty() {
+        let _ = writeln!(
+            text,
+            "Wrote {} with {} page(s), now managed by socialform.",
+            path.display(),
+            generated.len()
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "Wrote {} with {} page(s) and {} link(s) of other channels, now managed by socialform.",
+            path.display(),
+            generated.len(),
+            links.len()
+        );
+    }
+    if generated.is_empty() {
+        return text;
+    }
     let variables: Vec<String> = generated
         .iter()
         .map(|p| format!("SF_VAR_{}", p.token_variable()))

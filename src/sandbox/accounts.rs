@@ -2,11 +2,11 @@
 
 use super::problem::{Answer, Problem};
 use super::request::{
-    bounded_number, json_object, optional_string, optional_strings, origin, query_pairs,
-    query_value,
+    bounded_number, json_object, optional_strings, origin, present_string, query_pairs, query_value,
 };
 use super::state::Shared;
 use super::store::{Store, StoredAccount};
+use crate::channel::Channel;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -21,6 +21,39 @@ const MESSENGER: &str = "messenger";
 
 /// The spec allows zero or one application per account.
 const MAX_APPLICATIONS: usize = 1;
+
+/// The spec's `provider` enum (revision 0.1.6), for the list filter and the
+/// link and unlink paths; anything else is a 400.
+fn provider_param(provider: &str) -> Result<Channel, Problem> {
+    Channel::from_provider(provider).ok_or_else(|| {
+        let listed = Channel::ALL.map(Channel::as_str).join(", ");
+        Problem::invalid_params(vec![(
+            "provider".into(),
+            format!("Must be one of {listed}"),
+        )])
+    })
+}
+
+/// The methods `/{provider}/{external_id}` has: messenger accounts are read,
+/// updated and deleted; WhatsApp and Viber accounts only read; there is no
+/// such path for RCS or an unknown provider (404).
+fn account_path(provider: &str) -> Result<&'static str, Problem> {
+    match Channel::from_provider(provider) {
+        Some(Channel::Messenger) => Ok("GET,PATCH,DELETE"),
+        Some(Channel::Whatsapp | Channel::ViberServiceMsg) => Ok("GET"),
+        _ => Err(Problem::not_found("No such resource")),
+    }
+}
+
+/// 405 unless `method` is one the account path of `provider` has.
+fn account_method(provider: &str, method: &str) -> Result<(), Problem> {
+    let allow = account_path(provider)?;
+    if allow.split(',').any(|m| m == method) {
+        Ok(())
+    } else {
+        Err(Problem::method_not_allowed_allowing(allow))
+    }
+}
 
 fn not_found(provider: &str, external_id: &str) -> Problem {
     Problem::not_found(format!(
@@ -54,7 +87,7 @@ fn name_and_applications(
     map: &serde_json::Map<String, Value>,
     invalid: &mut Vec<(String, String)>,
 ) -> (Option<String>, Option<Vec<String>>) {
-    let name = optional_string(map, "name")
+    let name = present_string(map, "name")
         .map_err(|e| invalid.push(e))
         .ok()
         .flatten();
@@ -95,7 +128,10 @@ pub async fn list(
     if !invalid.is_empty() {
         return Err(Problem::invalid_params(invalid));
     }
-    let provider = query_value(&pairs, "provider").filter(|p| !p.is_empty());
+    let provider = query_value(&pairs, "provider");
+    if let Some(p) = provider {
+        provider_param(p)?;
+    }
 
     let (total, items) = {
         let store = shared.store();
@@ -155,7 +191,7 @@ fn form_encode(value: &str) -> String {
 pub async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let map = json_object(&body, Problem::invalid_params)?;
     let mut invalid = Vec::new();
-    let mut required = |key: &str| match optional_string(&map, key) {
+    let mut required = |key: &str| match present_string(&map, key) {
         Ok(Some(v)) if !v.is_empty() => Some(v),
         Ok(_) => {
             invalid.push((key.to_owned(), format!("Missing `{key}` field")));
@@ -195,8 +231,25 @@ pub async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     Ok((StatusCode::CREATED, Json(account)).into_response())
 }
 
-/// `GET /beta/chatapp-accounts/{provider}/{id}`
-pub async fn get(
+/// Every method on `/beta/chatapp-accounts/{provider}/{id}`: which ones
+/// exist depends on the provider (see `account_path`).
+pub async fn account(
+    state: State<Arc<Shared>>,
+    method: axum::http::Method,
+    path: Path<(String, String)>,
+    body: Bytes,
+) -> Answer {
+    account_method(&path.0.0, method.as_str())?;
+    match method.as_str() {
+        "GET" => get(state, path).await,
+        "PATCH" => update(state, path, body).await,
+        _ => disconnect(state, path).await,
+    }
+}
+
+/// `GET /beta/chatapp-accounts/{provider}/{id}` (messenger, whatsapp and
+/// viber_service_msg; the spec has no `GET /rcs/{id}`)
+async fn get(
     State(shared): State<Arc<Shared>>,
     Path((provider, external_id)): Path<(String, String)>,
 ) -> Answer {
@@ -208,14 +261,11 @@ pub async fn get(
 }
 
 /// `PATCH /beta/chatapp-accounts/messenger/{id}`
-pub async fn update(
+async fn update(
     State(shared): State<Arc<Shared>>,
     Path((provider, external_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Answer {
-    if provider != MESSENGER {
-        return Err(Problem::method_not_allowed());
-    }
     let map = json_object(&body, Problem::invalid_params)?;
     let mut invalid = Vec::new();
     if map.contains_key("external_id") {
@@ -224,7 +274,7 @@ pub async fn update(
             "'external_id' parameter cannot be changed".to_owned(),
         ));
     }
-    let access_token = match optional_string(&map, "access_token") {
+    let access_token = match present_string(&map, "access_token") {
         Ok(Some(t)) if t.is_empty() => {
             invalid.push((
                 "access_token".into(),
@@ -265,13 +315,10 @@ pub async fn update(
 }
 
 /// `DELETE /beta/chatapp-accounts/messenger/{id}`
-pub async fn disconnect(
+async fn disconnect(
     State(shared): State<Arc<Shared>>,
     Path((provider, external_id)): Path<(String, String)>,
 ) -> Answer {
-    if provider != MESSENGER {
-        return Err(Problem::method_not_allowed());
-    }
     shared
         .store()
         .remove_account(&provider, &external_id)
@@ -285,15 +332,17 @@ pub async fn link(
     Path((provider, external_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Answer {
+    provider_param(&provider)?;
     let map = json_object(&body, Problem::invalid_params)?;
-    let application = match map.get("application") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        _ => {
+    let application = match present_string(&map, "application") {
+        Ok(Some(id)) if !id.is_empty() => id,
+        Ok(_) => {
             return Err(Problem::invalid_params(vec![(
                 "application".into(),
                 "Missing `application` field".into(),
             )]));
         }
+        Err(wrong_type) => return Err(Problem::invalid_params(vec![wrong_type])),
     };
     let mut store = shared.store();
     let mut account = store
@@ -316,6 +365,7 @@ pub async fn unlink(
     State(shared): State<Arc<Shared>>,
     Path((provider, external_id, application)): Path<(String, String, String)>,
 ) -> Answer {
+    provider_param(&provider)?;
     let mut store = shared.store();
     let mut account = store
         .account(&provider, &external_id)

@@ -69,17 +69,47 @@ struct RawAccount {
     access_token: Option<String>,
 }
 
-/// `POST /_sandbox/accounts`: creates or replaces an account without any of
-/// the API's checks, to seed other providers or simulate changes made
-/// outside socialform.
+/// `POST /_sandbox/accounts`: creates or replaces an account of any provider
+/// (WhatsApp, Viber and RCS accounts cannot be created through the public
+/// API), without the API's rules on applications, to seed accounts or
+/// simulate changes made outside socialform. The account must still be one
+/// the spec's schemas allow.
 pub async fn put_account(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     // Validate the JSON shape first so the error names the problem.
     json_object(&body, Problem::invalid_params)?;
     let raw: RawAccount =
         serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
-    if raw.external_id.is_empty() || raw.provider.is_empty() {
+    if raw.external_id.is_empty() {
+        return Err(bad_control_body("external_id must not be empty".into()));
+    }
+    // What the public API then serves must match the spec's schemas: a
+    // provider of its enum, a token on every messenger account (its
+    // schema requires one) and on no other, at most one application.
+    let Some(channel) = crate::channel::Channel::from_provider(&raw.provider) else {
+        return Err(bad_control_body(format!(
+            "provider must be one of {}",
+            crate::channel::Channel::ALL
+                .map(crate::channel::Channel::as_str)
+                .join(", ")
+        )));
+    };
+    match (channel.is_messenger(), raw.access_token.as_deref()) {
+        (true, None | Some("")) => {
+            return Err(bad_control_body(
+                "a messenger account needs an access_token".into(),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(bad_control_body(format!(
+                "only messenger accounts have an access_token, not {}",
+                raw.provider
+            )));
+        }
+        _ => {}
+    }
+    if raw.applications.len() > 1 {
         return Err(bad_control_body(
-            "external_id and provider must not be empty".into(),
+            "an account is linked to at most one application".into(),
         ));
     }
     let account = StoredAccount {

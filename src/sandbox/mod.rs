@@ -72,6 +72,13 @@ pub const DEMO_APPLICATIONS: &[(&str, &str, bool)] = &[
     ),
 ];
 
+/// Accounts of other channels the in-process sandbox (`endpoint =
+/// "sandbox"`) holds, unlinked, so examples can link them with no Vonage
+/// account: (provider, external_id, name). Such accounts are onboarded
+/// outside the public API, which cannot create them.
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] =
+    &[("whatsapp", "447700900123", "Acme Support WhatsApp")];
+
 /// A running sandbox; stops when dropped or on `shutdown`.
 pub struct SandboxHandle {
     pub addr: SocketAddr,
@@ -104,6 +111,24 @@ impl SandboxHandle {
     /// to emulate a server with a smaller limit.
     pub fn set_max_page_size(&self, size: u32) {
         self.shared.set_max_page_size(size);
+    }
+
+    /// Adds each of `DEMO_ACCOUNTS` that is missing; one already there
+    /// (linked since, perhaps) is left as it is.
+    pub fn seed_demo_accounts(&self) {
+        let mut store = self.shared.store();
+        for (provider, external_id, name) in DEMO_ACCOUNTS {
+            if store.account(provider, external_id).is_none() {
+                store.put_account(store::StoredAccount {
+                    external_id: (*external_id).to_owned(),
+                    provider: (*provider).to_owned(),
+                    api_key: self.shared.api_key.clone(),
+                    name: Some((*name).to_owned()),
+                    applications: Vec::new(),
+                    access_token: None,
+                });
+            }
+        }
     }
 
     /// The API requests received so far, in arrival order.

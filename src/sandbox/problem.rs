@@ -20,6 +20,8 @@ struct Doc {
     /// calls the list `invalid_params`, the Application API `invalid_parameters`.
     params: Option<(&'static str, Vec<(String, String)>)>,
     retry_after: Option<u64>,
+    /// The `Allow` header of a 405.
+    allow: Option<&'static str>,
 }
 
 impl Problem {
@@ -31,6 +33,7 @@ impl Problem {
             detail: detail.into(),
             params: None,
             retry_after: None,
+            allow: None,
         }))
     }
 
@@ -67,6 +70,13 @@ impl Problem {
             "Method Not Allowed",
             "This method is not supported for this resource",
         )
+    }
+
+    /// 405 for a path that exists with other methods, named in `Allow`.
+    pub fn method_not_allowed_allowing(allow: &'static str) -> Self {
+        let mut p = Problem::method_not_allowed();
+        p.0.allow = Some(allow);
+        p
     }
 
     /// External Accounts API validation failure.
@@ -150,6 +160,11 @@ impl IntoResponse for Problem {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(allow) = self.0.allow {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }

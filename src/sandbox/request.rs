@@ -81,13 +81,27 @@ pub fn optional_string(
     }
 }
 
-/// An optional array of strings.
+/// An optional string field that, when present, must be a string: the
+/// External Accounts spec declares no field nullable, so `null` is a value
+/// of the wrong type.
+pub fn present_string(
+    map: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, (String, String)> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err((key.to_owned(), format!("`{key}` must be a string"))),
+    }
+}
+
+/// An optional array of strings; `null` is not an array.
 pub fn optional_strings(
     map: &Map<String, Value>,
     key: &str,
 ) -> Result<Option<Vec<String>>, (String, String)> {
     match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| v.as_str().map(str::to_owned))

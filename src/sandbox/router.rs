@@ -6,21 +6,22 @@ use super::state::Shared;
 use super::{accounts, applications, control};
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use std::sync::Arc;
 
 pub fn build(shared: Arc<Shared>) -> Router {
-    // Any provider is routed; handlers answer 404 for accounts that do not
-    // exist and 405 where only messenger supports the method.
+    // Any provider is routed. One account path serves every method: which
+    // exist depends on the provider (messenger: GET, PATCH, DELETE;
+    // whatsapp and viber_service_msg: GET; anything else has no such path),
+    // so the handler answers 404 or 405 with `Allow` itself. Elsewhere
+    // axum's method routing adds `Allow` to the 405.
     let accounts_routes = Router::new()
         .route("/beta/chatapp-accounts", get(accounts::list))
         .route("/beta/chatapp-accounts/", get(accounts::list))
         .route("/beta/chatapp-accounts/messenger", post(accounts::connect))
         .route(
             "/beta/chatapp-accounts/{provider}/{id}",
-            get(accounts::get)
-                .patch(accounts::update)
-                .delete(accounts::disconnect),
+            any(accounts::account),
         )
         .route(
             "/beta/chatapp-accounts/{provider}/{id}/applications",

@@ -44,6 +44,9 @@ pub struct DocumentLink {
     pub address: Address,
     pub page_id: String,
     pub application: String,
+    /// Left out for messenger, as in `LinkRecord`.
+    #[serde(default, skip_serializing_if = "crate::channel::Channel::is_messenger")]
+    pub channel: crate::channel::Channel,
 }
 
 impl StateDocument {
@@ -68,6 +71,7 @@ impl StateDocument {
                     address: l.address.clone(),
                     page_id: l.page_id.clone(),
                     application: l.application.clone(),
+                    channel: l.channel,
                 })
                 .collect(),
         }
@@ -133,6 +137,7 @@ impl StateDocument {
                 address: link.address.clone(),
                 page_id: link.page_id.clone(),
                 application: link.application.clone(),
+                channel: link.channel,
             }));
         }
         Ok(ops)

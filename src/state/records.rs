@@ -1,6 +1,7 @@
 //! The records kept in state.
 
 use crate::address::Address;
+use crate::channel::Channel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -19,8 +20,14 @@ pub struct PageRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRecord {
     pub address: Address,
+    /// The linked account's `external_id`: for messenger the page ID, for
+    /// other channels the WhatsApp number, Viber service ID or RCS agent ID.
     pub page_id: String,
     pub application: String,
+    /// Left out for messenger, so records written before other channels
+    /// existed read back unchanged (and messenger records are unchanged).
+    #[serde(default, skip_serializing_if = "Channel::is_messenger")]
+    pub channel: Channel,
 }
 
 /// The whole state as loaded.

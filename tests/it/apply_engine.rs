@@ -43,6 +43,7 @@ fn link(page_id: &str, name: &str, application: &str, depends_on: Vec<usize>) ->
         op: CallOp::Link {
             page_id: page_id.into(),
             application: application.into(),
+            channel: Default::default(),
         },
         addresses: vec![Address::link(name)],
         depends_on,
@@ -50,6 +51,7 @@ fn link(page_id: &str, name: &str, application: &str, depends_on: Vec<usize>) ->
             address: Address::link(name),
             page_id: page_id.into(),
             application: application.into(),
+            channel: Default::default(),
         })],
     }
 }

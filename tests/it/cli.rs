@@ -381,7 +381,7 @@ fn validate_reports_success() {
 #[test]
 fn every_example_applies_and_then_has_nothing_to_do() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for example in ["quickstart", "fleet", "move-application"] {
+    for example in ["quickstart", "fleet", "move-application", "whatsapp"] {
         let project = Project::new();
         for entry in std::fs::read_dir(examples.join(example)).unwrap() {
             let path = entry.unwrap().path();

@@ -10,6 +10,7 @@ mod support;
 mod apply_engine;
 mod apply_slots;
 mod bad_input;
+mod channels;
 mod chaos;
 mod cli;
 mod concurrency;

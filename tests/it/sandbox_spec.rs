@@ -326,3 +326,330 @@ async fn request_log_records_arrival_order_with_query_and_reset_empties_everythi
         "demo applications are seeded again"
     );
 }
+
+// ---- other channels (spec revision 0.1.6) ----------------------------------
+
+const WA: &str = "447700900123";
+
+async fn seed_channels(raw: &Raw) {
+    for account in [
+        r#"{"external_id":"1","provider":"messenger","access_token":"t"}"#,
+        r#"{"external_id":"447700900123","provider":"whatsapp","name":"WA"}"#,
+        r#"{"external_id":"vsm","provider":"viber_service_msg"}"#,
+        r#"{"external_id":"agent","provider":"rcs","name":"Agent"}"#,
+    ] {
+        raw.seed_account(account).await;
+    }
+}
+
+#[tokio::test]
+async fn accounts_of_every_provider_are_listed_with_and_without_the_filter() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_channels(&raw).await;
+    let all = raw.api("GET", "/beta/chatapp-accounts", None).await;
+    assert_eq!(all.status, 200);
+    let providers: Vec<&str> = all.body["_embedded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        providers,
+        ["messenger", "rcs", "viber_service_msg", "whatsapp"]
+    );
+    for (provider, id) in [
+        ("messenger", "1"),
+        ("whatsapp", WA),
+        ("viber_service_msg", "vsm"),
+        ("rcs", "agent"),
+    ] {
+        let page = raw
+            .api(
+                "GET",
+                &format!("/beta/chatapp-accounts?provider={provider}"),
+                None,
+            )
+            .await;
+        assert_eq!(page.status, 200, "{provider}");
+        let embedded = page.body["_embedded"].as_array().unwrap();
+        assert_eq!(embedded.len(), 1, "{provider}");
+        assert_eq!(embedded[0]["external_id"], id);
+        assert!(
+            page.body["_links"]["self"]["href"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("provider={provider}&")),
+            "{provider}"
+        );
+        // Schemas: every account has external_id, api_key and provider;
+        // only messenger accounts carry a token.
+        for field in ["external_id", "api_key", "provider"] {
+            assert!(embedded[0][field].is_string(), "{provider} {field}");
+        }
+        assert!(embedded[0]["applications"].is_array());
+        assert_eq!(
+            embedded[0].get("access_token").is_some(),
+            provider == "messenger",
+            "{provider}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_and_viber_accounts_are_read_but_there_is_no_rcs_read() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_channels(&raw).await;
+    let wa = raw
+        .api(
+            "GET",
+            &format!("/beta/chatapp-accounts/whatsapp/{WA}"),
+            None,
+        )
+        .await;
+    assert_eq!(wa.status, 200);
+    assert_eq!(
+        wa.body,
+        json!({"external_id": WA, "provider": "whatsapp", "api_key": KEY, "name": "WA", "applications": []})
+    );
+    let viber = raw
+        .api("GET", "/beta/chatapp-accounts/viber_service_msg/vsm", None)
+        .await;
+    assert_eq!(viber.status, 200);
+    assert_eq!(viber.body["provider"], "viber_service_msg");
+    assert_eq!(
+        raw.api("GET", "/beta/chatapp-accounts/whatsapp/0", None)
+            .await
+            .status,
+        404
+    );
+    // The spec has no GET /rcs/{id}, nor any path for an unknown provider.
+    for path in [
+        "/beta/chatapp-accounts/rcs/agent",
+        "/beta/chatapp-accounts/telegram/1",
+    ] {
+        let answer = raw.api("GET", path, None).await;
+        assert_eq!(answer.status, 404, "{path}");
+        assert!(answer.body["title"].is_string(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn links_on_every_provider_follow_the_real_rules() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_channels(&raw).await;
+    for (provider, id) in [
+        ("whatsapp", WA),
+        ("viber_service_msg", "vsm"),
+        ("rcs", "agent"),
+    ] {
+        let path = format!("/beta/chatapp-accounts/{provider}/{id}/applications");
+        let link = |app: &str| format!(r#"{{"application":"{app}"}}"#);
+        let linked = raw.api("POST", &path, Some(&link(SUPPORT_BOT))).await;
+        assert_eq!(linked.status, 200, "{provider}");
+        assert_eq!(linked.body["provider"], provider);
+        assert_eq!(linked.body["applications"], json!([SUPPORT_BOT]));
+        assert!(linked.body.get("access_token").is_none());
+        // One application per account.
+        let second = raw.api("POST", &path, Some(&link(SALES_BOT))).await;
+        assert_eq!(second.status, 409, "{provider}");
+        // Unlinking an application that is not linked is a conflict.
+        let wrong = raw
+            .api("DELETE", &format!("{path}/{SALES_BOT}"), None)
+            .await;
+        assert_eq!(wrong.status, 409, "{provider}");
+        let unlinked = raw
+            .api("DELETE", &format!("{path}/{SUPPORT_BOT}"), None)
+            .await;
+        assert_eq!(unlinked.status, 204, "{provider}");
+        // A missing or non-Messages application is forbidden.
+        for app in [VOICE_APP, "c0ffee00-0000-4000-8000-00000000dead"] {
+            let refused = raw.api("POST", &path, Some(&link(app))).await;
+            assert_eq!(refused.status, 403, "{provider} {app}");
+        }
+        let missing = raw
+            .api(
+                "POST",
+                &format!("/beta/chatapp-accounts/{provider}/nobody/applications"),
+                Some(&link(SUPPORT_BOT)),
+            )
+            .await;
+        assert_eq!(missing.status, 404, "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn requests_that_break_the_schemas_are_400_with_invalid_params() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_channels(&raw).await;
+    let cases: Vec<(&str, String, Option<&str>, &str)> = vec![
+        (
+            "GET",
+            "/beta/chatapp-accounts?provider=telegram".into(),
+            None,
+            "provider",
+        ),
+        (
+            "GET",
+            "/beta/chatapp-accounts?provider=".into(),
+            None,
+            "provider",
+        ),
+        (
+            "POST",
+            "/beta/chatapp-accounts/telegram/1/applications".into(),
+            Some(r#"{"application":"x"}"#),
+            "provider",
+        ),
+        (
+            "DELETE",
+            "/beta/chatapp-accounts/viber/1/applications/x".into(),
+            None,
+            "provider",
+        ),
+        (
+            "POST",
+            format!("/beta/chatapp-accounts/whatsapp/{WA}/applications"),
+            Some(r#"{"application":null}"#),
+            "application",
+        ),
+        (
+            "POST",
+            format!("/beta/chatapp-accounts/whatsapp/{WA}/applications"),
+            Some(r#"{"application":7}"#),
+            "application",
+        ),
+        (
+            "POST",
+            "/beta/chatapp-accounts/messenger".into(),
+            Some(r#"{"external_id":"2","access_token":"t","applications":null}"#),
+            "applications",
+        ),
+        (
+            "POST",
+            "/beta/chatapp-accounts/messenger".into(),
+            Some(r#"{"external_id":"2","access_token":"t","name":null}"#),
+            "name",
+        ),
+        (
+            "POST",
+            "/beta/chatapp-accounts/messenger".into(),
+            Some(r#"{"external_id":"2","access_token":null}"#),
+            "access_token",
+        ),
+        (
+            "PATCH",
+            "/beta/chatapp-accounts/messenger/1".into(),
+            Some(r#"{"applications":null}"#),
+            "applications",
+        ),
+        (
+            "PATCH",
+            "/beta/chatapp-accounts/messenger/1".into(),
+            Some(r#"{"access_token":5}"#),
+            "access_token",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let answer = raw.api(method, &path, body).await;
+        assert_eq!(answer.status, 400, "{method} {path} {body:?}");
+        assert_eq!(
+            answer.body["invalid_params"][0]["name"], field,
+            "{method} {path} {body:?}"
+        );
+        assert_eq!(
+            answer.body["title"],
+            "Your request parameters didn't validate."
+        );
+    }
+    // Nothing was changed by any of them.
+    let accounts = raw.api("GET", "/beta/chatapp-accounts", None).await;
+    assert_eq!(accounts.body["_embedded"].as_array().unwrap().len(), 4);
+    let page = raw
+        .api("GET", "/beta/chatapp-accounts/messenger/1", None)
+        .await;
+    assert_eq!(page.body["access_token"], "t");
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_have_is_405_with_allow() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    seed_channels(&raw).await;
+    let cases = [
+        (
+            "PATCH",
+            format!("/beta/chatapp-accounts/whatsapp/{WA}"),
+            "GET",
+        ),
+        (
+            "DELETE",
+            format!("/beta/chatapp-accounts/whatsapp/{WA}"),
+            "GET",
+        ),
+        (
+            "PUT",
+            "/beta/chatapp-accounts/viber_service_msg/vsm".into(),
+            "GET",
+        ),
+        (
+            "POST",
+            "/beta/chatapp-accounts/messenger/1".into(),
+            "GET,PATCH,DELETE",
+        ),
+        ("DELETE", "/beta/chatapp-accounts".into(), "GET"),
+        ("GET", "/beta/chatapp-accounts/messenger".into(), "POST"),
+        (
+            "GET",
+            format!("/beta/chatapp-accounts/whatsapp/{WA}/applications"),
+            "POST",
+        ),
+        (
+            "POST",
+            format!("/beta/chatapp-accounts/whatsapp/{WA}/applications/x"),
+            "DELETE",
+        ),
+    ];
+    for (method, path, allowed) in cases {
+        let answer = raw.api(method, &path, Some("{}")).await;
+        assert_eq!(answer.status, 405, "{method} {path}");
+        let allow = answer
+            .headers
+            .get("allow")
+            .unwrap_or_else(|| panic!("{method} {path}: no Allow header"))
+            .to_str()
+            .unwrap()
+            .to_string();
+        let mut listed: Vec<&str> = allow.split(',').map(str::trim).collect();
+        listed.retain(|m| *m != "HEAD");
+        assert_eq!(listed.join(","), allowed, "{method} {path}");
+        assert_eq!(
+            answer.body["title"], "Method Not Allowed",
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn seeded_accounts_must_fit_the_schemas() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    for body in [
+        r#"{"external_id":"1","provider":"telegram"}"#,
+        r#"{"external_id":"1","provider":"messenger"}"#,
+        r#"{"external_id":"1","provider":"whatsapp","access_token":"t"}"#,
+        r#"{"external_id":"","provider":"whatsapp"}"#,
+        r#"{"external_id":"1","provider":"whatsapp","applications":["a","b"]}"#,
+    ] {
+        let answer = raw
+            .send("POST", "/_sandbox/accounts", Some(body), None)
+            .await;
+        assert_eq!(answer.status, 400, "{body}");
+    }
+    let accounts = raw.api("GET", "/beta/chatapp-accounts", None).await;
+    assert_eq!(accounts.body["_embedded"], json!([]));
+}

@@ -580,6 +580,7 @@ mod tests {
             address: Address::link(name),
             page_id: page_id.to_string(),
             application: "c0ffee00-0000-4000-8000-000000000001".to_string(),
+            channel: Default::default(),
         }
     }
 
