@@ -34,7 +34,8 @@ fn change_document(change: &Change) -> Value {
     };
     let (creates, deletes) = match change.action {
         Action::Connect | Action::Link => (true, false),
-        Action::Disconnect | Action::Unlink => (false, true),
+        // A forgotten page stays connected, but leaves state.
+        Action::Disconnect | Action::Unlink | Action::Forget => (false, true),
         _ => (false, false),
     };
     let sensitive: Vec<&str> = change

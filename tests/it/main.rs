@@ -15,6 +15,7 @@ mod cli;
 mod concurrency;
 mod drift;
 mod fmt_validate;
+mod formats;
 mod import;
 mod interrupts;
 mod lifecycle;
