@@ -142,8 +142,13 @@ impl Report {
             let left = self.lines[lines..].iter().filter(|l| l.entry).count();
             let _ = writeln!(
                 out,
-                "… cut here: {} more not shown",
-                count(left, self.entry.0, self.entry.1)
+                "… cut here: {} more {} not shown",
+                thousands(left),
+                if left == 1 {
+                    self.entry.0
+                } else {
+                    self.entry.1
+                }
             );
         }
         let _ = writeln!(out, "{fence}\n\n</details>");
