@@ -142,7 +142,7 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
             .collect();
         let slot = if dependencies.is_empty() {
             let (give, take) = oneshot::channel();
-            in_order.push(give);
+            in_order.push((index, give));
             Slot::Given(take)
         } else {
             Slot::Take(semaphore.clone())
@@ -156,10 +156,19 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
             outcome
         }));
     }
-    for give in in_order {
+    for (index, give) in in_order {
         let Ok(permit) = semaphore.clone().acquire_owned().await else {
             break;
         };
+        // Told started here, in plan order, not by the tasks, which would
+        // race each other to say so.
+        let permit = ready_to_start(&running).await.then(|| {
+            running
+                .context
+                .reporter
+                .call_started(index, &plan.calls[index]);
+            permit
+        });
         // The task may be gone (it panicked); its slot is then freed here.
         let _ = give.send(permit);
     }
@@ -182,8 +191,9 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
 
 /// How a call gets its parallelism slot.
 enum Slot {
-    /// Handed over by `apply`, in plan order.
-    Given(oneshot::Receiver<OwnedSemaphorePermit>),
+    /// Handed over by `apply`, in plan order, with the call already told
+    /// started; `None` when the run stopped first.
+    Given(oneshot::Receiver<Option<OwnedSemaphorePermit>>),
     /// Taken from the semaphore once its dependencies are done.
     Take(Arc<Semaphore>),
 }
@@ -217,22 +227,18 @@ async fn run_one(
         }
     }
     let permit = match slot {
-        Slot::Given(take) => take.await.ok(),
-        Slot::Take(semaphore) => semaphore.acquire_owned().await.ok(),
+        Slot::Given(take) => take.await.ok().flatten(),
+        Slot::Take(semaphore) => match semaphore.acquire_owned().await {
+            Ok(permit) if ready_to_start(running).await => {
+                context.reporter.call_started(index, call);
+                Some(permit)
+            }
+            _ => None,
+        },
     };
     let Some(permit) = permit else {
         return not_attempted(index, call, context);
     };
-    // A state write in trouble (the database went away) holds every new
-    // call back until it is settled: recorded after all, or given up, which
-    // halts the run.
-    while context.store.degraded() && !running.stopping() {
-        tokio::time::sleep(DEGRADED_POLL).await;
-    }
-    if running.stopping() {
-        return not_attempted(index, call, context);
-    }
-    context.reporter.call_started(index, call);
     let started = Instant::now();
     let executed = execute::execute(&context.client, call, &context.tokens).await;
     let elapsed = started.elapsed();
@@ -276,6 +282,17 @@ async fn run_one(
     tracing::info!(method = call.method.as_str(), path = %call.path, error = %unrecorded, "call not recorded");
     context.reporter.call_unrecorded(index, call, &unrecorded);
     CallOutcome::Unrecorded(unrecorded)
+}
+
+/// Whether a call holding a slot may start: not when the run is stopping.
+/// A state write in trouble (the database went away) holds every new call
+/// back until it is settled: recorded after all, or given up, which halts
+/// the run.
+async fn ready_to_start(running: &Running) -> bool {
+    while running.context.store.degraded() && !running.stopping() {
+        tokio::time::sleep(DEGRADED_POLL).await;
+    }
+    !running.stopping()
 }
 
 fn not_attempted(index: usize, call: &Call, context: &ApplyContext) -> CallOutcome {

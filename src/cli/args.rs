@@ -1,5 +1,6 @@
 //! Command-line arguments (clap).
 
+use crate::render::Format;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -141,13 +142,107 @@ pub struct CommonPlanArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
-    /// Print one JSON document instead of the human view.
-    #[arg(long)]
-    pub json: bool,
     /// Ask nothing (--input=false): where a confirmation would be needed,
     /// fail and say so, as without a terminal.
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub input: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--format` and its alias `--json`, for the commands whose results are
+/// reviewed in CI and on pull requests.
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// How to show the result: human (the default), json (one document),
+    /// markdown (a pull-request comment or job summary), github (the human
+    /// view plus GitHub Actions annotations; the Markdown report is appended
+    /// to $GITHUB_STEP_SUMMARY when set).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
+    pub format: Option<OutputFormat>,
+    /// The same as --format json.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Markdown,
+    Github,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        match (self.json, self.format) {
+            (true, _) | (false, Some(OutputFormat::Json)) => Format::Json,
+            (false, None | Some(OutputFormat::Human)) => Format::Human,
+            (false, Some(OutputFormat::Markdown)) => Format::Markdown,
+            (false, Some(OutputFormat::Github)) => Format::Github,
+        }
+    }
+}
+
+fn json_if(json: bool) -> Format {
+    if json { Format::Json } else { Format::Human }
+}
+
+impl Command {
+    /// The command as typed, for reports (`plan`, `state pull`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Validate(_) => "validate",
+            Command::Fmt(_) => "fmt",
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Destroy(_) => "destroy",
+            Command::Drift(_) => "drift",
+            Command::Show(_) => "show",
+            Command::Sandbox(_) => "sandbox serve",
+            Command::Import(_) => "import",
+            Command::History(_) => "history",
+            Command::Version => "version",
+            Command::Completions(_) => "completions",
+            Command::State(command) => match command {
+                StateCommand::List(_) => "state list",
+                StateCommand::Show(_) => "state show",
+                StateCommand::Rm(_) => "state rm",
+                StateCommand::Mv(_) => "state mv",
+                StateCommand::Pull(_) => "state pull",
+                StateCommand::Push(_) => "state push",
+                StateCommand::Migrate(_) => "state migrate",
+            },
+        }
+    }
+
+    /// How this command shows its result, and its errors: decided once,
+    /// before it runs, so that a failure is shown the same way.
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Validate(args) => json_if(args.json),
+            Command::Fmt(_) | Command::Sandbox(_) | Command::Version | Command::Completions(_) => {
+                Format::Human
+            }
+            Command::Plan(args) => args.common.output.format(),
+            Command::Apply(args) => args.common.output.format(),
+            Command::Destroy(args) => args.common.output.format(),
+            Command::Drift(args) => args.output.format(),
+            Command::Show(args) => args.output.format(),
+            Command::Import(args) => json_if(args.json),
+            Command::History(args) => json_if(args.json),
+            Command::State(command) => match command {
+                // `state pull` prints JSON, always.
+                StateCommand::Pull(_) => Format::Json,
+                StateCommand::List(args) => json_if(args.json),
+                StateCommand::Show(args) => json_if(args.json),
+                StateCommand::Rm(args) => json_if(args.json),
+                StateCommand::Mv(args) => json_if(args.json),
+                StateCommand::Push(args) => json_if(args.json),
+                StateCommand::Migrate(args) => json_if(args.json),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -199,9 +294,8 @@ pub struct DriftArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
-    /// Print one JSON document instead of the human view.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -209,8 +303,8 @@ pub struct ShowArgs {
     /// A plan saved with `plan --out`; without it, the state is shown.
     #[arg(value_name = "PLAN_FILE")]
     pub plan_file: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub vars: VarArgs,
 }
@@ -277,6 +371,9 @@ pub enum StateCommand {
 pub struct StateReadArgs {
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Print one JSON document instead of text (errors too; `state pull` always does).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +390,9 @@ pub struct StatePushArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of text (errors too).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +402,9 @@ pub struct StateMigrateArgs {
     /// How long to wait for each state's lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of text (errors too).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -322,6 +425,9 @@ pub struct StateShowArgs {
     pub address: String,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Print one JSON document instead of text (errors too).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -333,6 +439,9 @@ pub struct StateRmArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of text (errors too).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -346,6 +455,9 @@ pub struct StateMvArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of text (errors too).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -372,4 +484,7 @@ pub struct ImportArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Print one JSON document instead of text (errors too).
+    #[arg(long)]
+    pub json: bool,
 }

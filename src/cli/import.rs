@@ -26,6 +26,10 @@ pub async fn run(context: &Context, vars: Vec<CliVar>, args: ImportArgs) -> anyh
         printer.reporter(),
     )
     .await?;
+    if printer.is_json() {
+        printer.json(&render::imported_document(&imported));
+        return Ok(EXIT_OK);
+    }
     printer.out(&match &imported {
         Imported::One(ops) => render::imported_text(ops),
         Imported::AllUnmanaged(written) => render::generated_text(written.as_ref()),

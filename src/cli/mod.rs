@@ -16,7 +16,7 @@ mod validate;
 
 use crate::config::{CliVar, Diagnostics};
 use crate::plan::PlanError;
-use crate::render::{Printer, Style};
+use crate::render::{self, Format, Printer, Style};
 use crate::workspace::Workspace;
 use anyhow::Context as _;
 use args::{Cli, Command, SandboxCommand};
@@ -33,8 +33,13 @@ pub const EXIT_UNFORMATTED: u8 = 3;
 pub fn main() -> ExitCode {
     let command = Cli::command();
     let argv: Vec<_> = std::env::args_os().collect();
+    let json_wanted = wants_json(&argv);
     if let Err(flags::Refused(message)) = flags::refuse_terraform_only(&argv, &command) {
         eprintln!("error: {message}");
+        if json_wanted {
+            let document = render::error_document(&anyhow::anyhow!(message));
+            Printer::new(Style { color: false }, Style { color: false }).json(&document);
+        }
         return ExitCode::from(EXIT_ERROR);
     }
     let argv = flags::normalize(argv, &command);
@@ -42,6 +47,15 @@ pub fn main() -> ExitCode {
         Ok(matches) => matches,
         Err(error) => {
             let _ = error.print();
+            if json_wanted && error.use_stderr() {
+                // A script that asked for JSON gets a document even when
+                // the arguments themselves are wrong.
+                let text = error.render().to_string();
+                let first = text.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+                let document = render::error_document(&anyhow::anyhow!(message));
+                Printer::new(Style { color: false }, Style { color: false }).json(&document);
+            }
             // clap uses 2 for usage errors; the contract says bad input is 1.
             return ExitCode::from(if error.use_stderr() {
                 EXIT_ERROR
@@ -59,6 +73,7 @@ pub fn main() -> ExitCode {
     };
     let logging_warning = crate::logging::init(cli.global.verbose);
     let colour_allowed = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none();
+    let command_name = cli.command.name();
     let printer = Printer::new(
         Style {
             color: colour_allowed && std::io::stdout().is_terminal(),
@@ -66,7 +81,8 @@ pub fn main() -> ExitCode {
         Style {
             color: colour_allowed && std::io::stderr().is_terminal(),
         },
-    );
+    )
+    .with_format(cli.command.format());
     if let Some(warning) = logging_warning {
         printer.err_line(&warning);
     }
@@ -90,7 +106,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            report(&printer, &error);
+            report(&printer, &error, command_name);
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -108,6 +124,20 @@ impl Context {
         Ok(self
             .offline_workspace()
             .with_network(network_options(&self.global)?))
+    }
+
+    /// `socialform [-C DIR] REST`: a command to suggest to the user.
+    pub fn command_line(&self, rest: &str) -> String {
+        if self.global.chdir == std::path::Path::new(".") {
+            format!("socialform {rest}")
+        } else {
+            format!("socialform -C {} {rest}", self.global.chdir.display())
+        }
+    }
+
+    /// Where each resource of `desired` is declared, for annotations.
+    pub fn locations(&self, desired: &crate::desired::Desired) -> render::Locations {
+        render::Locations::of(desired, &annotation_bases())
     }
 
     /// The same without network options, for commands that never call the API.
@@ -185,14 +215,75 @@ pub(crate) fn network_options(
     Ok(options)
 }
 
-fn report(printer: &Printer, error: &anyhow::Error) {
-    if let Some(diagnostics) = error.downcast_ref::<Diagnostics>() {
-        printer.err(&diagnostics.render_styled(printer.err_style.color));
-    } else if let Some(plan_error) = error.downcast_ref::<PlanError>() {
-        printer.err_line(&plan_error.to_string());
-    } else {
-        printer.err_line(&format!("error: {error:#}"));
+/// A failed command: the error on stderr as always, and on stdout in the
+/// command's format (a JSON document, a Markdown report, annotations).
+fn report(printer: &Printer, error: &anyhow::Error, command_name: &str) {
+    printer.err(&error_text(error, printer.err_style.color));
+    match printer.format {
+        Format::Human => {}
+        Format::Json => printer.json(&render::error_document(error)),
+        Format::Markdown => printer.out(&render::error_markdown(
+            command_name,
+            &error_text(error, false),
+        )),
+        Format::Github => {
+            printer.out(&render::error_annotations(
+                error,
+                command_name,
+                &annotation_bases(),
+            ));
+            printer.step_summary(&render::error_markdown(
+                command_name,
+                &error_text(error, false),
+            ));
+        }
     }
+}
+
+/// The error as a person reads it, ending with a line break.
+fn error_text(error: &anyhow::Error, color: bool) -> String {
+    if let Some(diagnostics) = error.downcast_ref::<Diagnostics>() {
+        diagnostics.render_styled(color)
+    } else if let Some(plan_error) = error.downcast_ref::<PlanError>() {
+        format!("{plan_error}\n")
+    } else {
+        format!("error: {error:#}\n")
+    }
+}
+
+/// `--json`, `-json` (already given its second dash) or `--format json`
+/// anywhere before `--`.
+fn wants_json(argv: &[std::ffi::OsString]) -> bool {
+    let words: Vec<&str> = argv
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .collect();
+    words.iter().enumerate().any(|(i, word)| {
+        *word == "--json"
+            || *word == "--format=json"
+            || (*word == "--format" && words.get(i + 1) == Some(&"json"))
+    })
+}
+
+/// Where annotated files are looked up from: the repository GitHub checked
+/// out (`$GITHUB_WORKSPACE`), else the current directory; each as given and
+/// with links resolved.
+pub(crate) fn annotation_bases() -> Vec<std::path::PathBuf> {
+    let mut bases = Vec::new();
+    let workspace = std::env::var_os("GITHUB_WORKSPACE")
+        .filter(|w| !w.is_empty())
+        .map(std::path::PathBuf::from);
+    for base in workspace.into_iter().chain(std::env::current_dir().ok()) {
+        if let Ok(canonical) = base.canonicalize()
+            && canonical != base
+        {
+            bases.push(canonical);
+        }
+        bases.push(base);
+    }
+    bases
 }
 
 async fn dispatch(

@@ -59,44 +59,77 @@ fn request(
     })
 }
 
-fn printer_for(context: &Context, common: &CommonPlanArgs) -> Printer {
-    let format = if common.json {
-        Format::Json
-    } else {
-        Format::Human
-    };
-    context.printer.with_format(format)
-}
-
-/// The plan, as the printer's format wants it (JSON only for `plan`: apply
-/// prints its document once the calls are done).
+/// The plan, as the printer's format wants it, for `plan`: the JSON
+/// document or the human view (the Markdown report and GitHub's
+/// annotations come once the plan is saved, see `plan`).
 fn print_plan(printer: &Printer, prepared: &Prepared) {
     let _render = phase("render");
     match printer.format {
         Format::Json => printer.line(&render::plan_document(&prepared.plan).to_string()),
-        Format::Human => printer.out(&render::plan_text(
+        Format::Human | Format::Github => printer.out(&render::plan_text(
             &prepared.plan,
             prepared.options.mode,
             &printer.style,
         )),
+        Format::Markdown => {}
+    }
+}
+
+/// The plan shown before `apply` or `destroy` asks and carries it out: the
+/// human view (JSON and Markdown say it all at the end).
+fn print_plan_before_apply(printer: &Printer, prepared: &Prepared) {
+    let _render = phase("render");
+    if matches!(printer.format, Format::Human | Format::Github) {
+        printer.out(&render::plan_text(
+            &prepared.plan,
+            prepared.options.mode,
+            &printer.style,
+        ));
     }
 }
 
 pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyhow::Result<u8> {
-    let printer = printer_for(context, &args.common);
+    let printer = context.printer;
     let request = request(vars, &args.common, args.destroy, "plan")?;
     let prepared = ops::plan::prepare(&context.workspace()?, request, printer.reporter()).await?;
     print_plan(&printer, &prepared);
+    let see_all = match &args.out {
+        Some(out) => context.command_line(&format!("show {}", out.display())),
+        None => context.command_line("plan"),
+    };
     if let Some(out) = &args.out {
         let path = context.in_config_dir(out);
         prepared.save(&path)?;
-        if !printer.is_json() {
+        if matches!(printer.format, Format::Human | Format::Github) {
             printer.line(&format!(
                 "\nSaved the plan to {}. Apply exactly it with: {}",
                 path.display(),
                 context.apply_hint(out)
             ));
         }
+    }
+    match printer.format {
+        Format::Markdown => printer.out(&render::plan_markdown(
+            &prepared.plan,
+            prepared.options.mode,
+            "plan",
+            &see_all,
+        )),
+        Format::Github => {
+            let locations = context.locations(&prepared.desired);
+            printer.out(&render::plan_annotations(
+                &prepared.plan,
+                &locations,
+                "plan",
+            ));
+            printer.step_summary(&render::plan_markdown(
+                &prepared.plan,
+                prepared.options.mode,
+                "plan",
+                &see_all,
+            ));
+        }
+        Format::Human | Format::Json => {}
     }
     Ok(if args.detailed_exitcode && prepared.has_changes() {
         EXIT_CHANGES
@@ -111,7 +144,7 @@ pub async fn apply(context: &Context, vars: Vec<CliVar>, args: ApplyArgs) -> any
         return plan_and_carry_out(context, vars, args.common, args.auto_approve, destroy).await;
     };
     // A saved plan was reviewed when it was made: it applies without a prompt.
-    let printer = printer_for(context, &args.common);
+    let printer = context.printer;
     let saved = SavedPlan::read(&context.in_config_dir(path))?;
     let started = Started::now();
     let prepared = ops::plan::prepare_saved(
@@ -122,10 +155,9 @@ pub async fn apply(context: &Context, vars: Vec<CliVar>, args: ApplyArgs) -> any
         printer.reporter(),
     )
     .await?;
-    if !printer.is_json() {
-        print_plan(&printer, &prepared);
-    }
-    carry_out(&printer, prepared, "apply", &args.common, started).await
+    print_plan_before_apply(&printer, &prepared);
+    let see_all = context.command_line(&format!("show {}", path.display()));
+    carry_out(context, prepared, "apply", &args.common, started, &see_all).await
 }
 
 pub async fn destroy(
@@ -144,16 +176,19 @@ async fn plan_and_carry_out(
     destroy: bool,
 ) -> anyhow::Result<u8> {
     let command = if destroy { "destroy" } else { "apply" };
-    let printer = printer_for(context, &common);
+    let printer = context.printer;
     if printer.is_json() && !auto_approve {
         bail!("{command} --json needs --auto-approve: there is no prompt in JSON mode");
+    }
+    if printer.format == Format::Markdown && !auto_approve {
+        bail!(
+            "{command} --format markdown needs --auto-approve: its output is a report, with no prompt"
+        );
     }
     let started = Started::now();
     let request = request(vars, &common, destroy, command)?;
     let prepared = ops::plan::prepare(&context.workspace()?, request, printer.reporter()).await?;
-    if !printer.is_json() {
-        print_plan(&printer, &prepared);
-    }
+    print_plan_before_apply(&printer, &prepared);
     if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy, common.input).await? {
         printer.err_line(if destroy {
             "Destroy cancelled: nothing was changed."
@@ -162,17 +197,21 @@ async fn plan_and_carry_out(
         });
         return Ok(EXIT_ERROR);
     }
-    carry_out(&printer, prepared, command, &common, started).await
+    // History lists every change of every apply.
+    let see_all = context.command_line("history -n 1");
+    carry_out(context, prepared, command, &common, started, &see_all).await
 }
 
 /// Runs the plan's calls, stopping cleanly on Ctrl-C, and prints the outcome.
 async fn carry_out(
-    printer: &Printer,
+    context: &Context,
     prepared: Prepared,
     command: &str,
     common: &CommonPlanArgs,
     started: Started,
+    see_all: &str,
 ) -> anyhow::Result<u8> {
+    let printer = &context.printer;
     let cancel = Arc::new(AtomicBool::new(false));
     let interrupts = tokio::spawn(watch_interrupts(cancel.clone(), *printer));
     let applied = ops::apply::carry_out(
@@ -185,7 +224,7 @@ async fn carry_out(
     )
     .await?;
     interrupts.abort();
-    print_applied(printer, &applied);
+    print_applied(context, &applied, command, see_all);
     match &applied.errored {
         None => {}
         Some(Ok(path)) => printer.err_line(&format!(
@@ -211,11 +250,19 @@ async fn carry_out(
     })
 }
 
-fn print_applied(printer: &Printer, applied: &Applied) {
+fn print_applied(context: &Context, applied: &Applied, command: &str, see_all: &str) {
+    let printer = &context.printer;
     let plan = &applied.prepared.plan;
     match printer.format {
         Format::Json => printer.json(&render::apply_document(plan, &applied.result)),
-        Format::Human => {
+        Format::Markdown => printer.out(&render::apply_markdown(
+            plan,
+            &applied.result,
+            applied.prepared.options.mode,
+            command,
+            see_all,
+        )),
+        Format::Human | Format::Github => {
             if !plan.calls.is_empty() {
                 printer.line("");
             }
@@ -225,6 +272,22 @@ fn print_applied(printer: &Printer, applied: &Applied) {
                 applied.prepared.options.mode,
                 &printer.style,
             ));
+            if printer.format == Format::Github {
+                let locations = context.locations(&applied.prepared.desired);
+                printer.out(&render::apply_annotations(
+                    plan,
+                    &applied.result,
+                    &locations,
+                    command,
+                ));
+                printer.step_summary(&render::apply_markdown(
+                    plan,
+                    &applied.result,
+                    applied.prepared.options.mode,
+                    command,
+                    see_all,
+                ));
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::ops::show::read_state;
 use crate::ops::state_edit;
 use crate::render::{self, NO_STATE};
 use crate::state::StateDocument;
+use serde_json::json;
 
 pub async fn run(
     context: &Context,
@@ -20,8 +21,15 @@ pub async fn run(
     match command {
         StateCommand::List(_) => {
             // No state lists nothing: scripts iterate over the lines.
-            if let Some(recorded) = read_state(&workspace, "state list")? {
-                for address in state_edit::addresses(&recorded) {
+            let recorded = read_state(&workspace, "state list")?;
+            let addresses = recorded
+                .as_ref()
+                .map(state_edit::addresses)
+                .unwrap_or_default();
+            if printer.is_json() {
+                printer.json(&json!({"format_version": "1.0", "addresses": addresses}));
+            } else {
+                for address in addresses {
                     printer.line(&address);
                 }
             }
@@ -29,11 +37,19 @@ pub async fn run(
         StateCommand::Show(args) => {
             let address: Address = args.address.parse()?;
             let Some(recorded) = read_state(&workspace, "state show")? else {
+                if printer.is_json() {
+                    printer.json(&json!({"format_version": "1.0", "resource": null}));
+                    return Ok(EXIT_OK);
+                }
                 printer.line(NO_STATE);
                 return Ok(EXIT_OK);
             };
             let found = state_edit::find(&recorded, &address)?;
-            printer.out(&render::resource_text(&found, &printer.style));
+            if printer.is_json() {
+                printer.json_pretty(&render::resource_document(&found));
+            } else {
+                printer.out(&render::resource_text(&found, &printer.style));
+            }
         }
         StateCommand::Pull(_) => {
             let Some(recorded) = read_state(&workspace, "state pull")? else {
@@ -52,7 +68,15 @@ pub async fn run(
                 args.lock_timeout,
                 printer.reporter(),
             )?;
-            printer.out(&render::removed_text(&ops));
+            if printer.is_json() {
+                let removed: Vec<String> = ops
+                    .iter()
+                    .map(|op| state_edit::op_address(op).to_string())
+                    .collect();
+                printer.json(&json!({"format_version": "1.0", "removed": removed}));
+            } else {
+                printer.out(&render::removed_text(&ops));
+            }
         }
         StateCommand::Mv(args) => {
             let pairs = state_edit::mv(
@@ -62,7 +86,15 @@ pub async fn run(
                 args.lock_timeout,
                 printer.reporter(),
             )?;
-            printer.out(&render::moved_text(&pairs));
+            if printer.is_json() {
+                let moved: Vec<_> = pairs
+                    .iter()
+                    .map(|(from, to)| json!({"from": from, "to": to}))
+                    .collect();
+                printer.json(&json!({"format_version": "1.0", "moved": moved}));
+            } else {
+                printer.out(&render::moved_text(&pairs));
+            }
         }
         StateCommand::Push(args) => {
             let file = context.in_config_dir(&args.file);
@@ -73,6 +105,17 @@ pub async fn run(
                 args.lock_timeout,
                 printer.reporter(),
             )?;
+            if printer.is_json() {
+                printer.json(&json!({
+                    "format_version": "1.0",
+                    "pushed": file,
+                    "backend": workspace.backend.describe(),
+                    "pages": pushed.pages,
+                    "links": pushed.links,
+                    "serial": pushed.serial,
+                }));
+                return Ok(EXIT_OK);
+            }
             printer.line(&format!(
                 "Pushed {} into {}: {} page(s), {} link(s), now at serial {}.",
                 file.display(),
@@ -84,6 +127,16 @@ pub async fn run(
         }
         StateCommand::Migrate(args) => {
             let migrated = state_edit::migrate(&workspace, args.lock_timeout, printer.reporter())?;
+            if printer.is_json() {
+                printer.json(&json!({
+                    "format_version": "1.0",
+                    "from": migrated.from,
+                    "to": migrated.to,
+                    "pages": migrated.pages,
+                    "links": migrated.links,
+                }));
+                return Ok(EXIT_OK);
+            }
             printer.line(&format!(
                 "Migrated {} page(s) and {} link(s) from {} to {}, with their history. \
                  The local store was left as it was; remove it once `socialform plan` shows no changes.",

@@ -7,18 +7,21 @@
 use super::Reporter;
 use super::plan::read_remote;
 use crate::config::CliVar;
+use crate::desired::Desired;
 use crate::plan::{DriftReport, drift_report};
 use crate::state::{Fingerprinter, LockRequest, Recorded};
 use crate::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The drift report, and the configuration it compared (for where each
+/// resource is declared).
 pub async fn drift(
     workspace: &Workspace,
     vars: Vec<CliVar>,
     lock_timeout: Duration,
     reporter: Arc<dyn Reporter>,
-) -> anyhow::Result<DriftReport> {
+) -> anyhow::Result<(DriftReport, Desired)> {
     let desired = workspace.load_config(vars, true)?;
     let workspace = &workspace.clone().with_backend(desired.backend.as_ref())?;
 
@@ -44,7 +47,8 @@ pub async fn drift(
         reporter.as_ref(),
     )
     .await?;
-    Ok(drift_report(&desired, &recorded, &actual, &|token| {
+    let report = drift_report(&desired, &recorded, &actual, &|token| {
         fingerprinter.fingerprint(token)
-    }))
+    });
+    Ok((report, desired))
 }

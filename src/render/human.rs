@@ -78,7 +78,7 @@ fn attribute_line(attr: &AttrDiff, width: usize, style: &Style) -> String {
     }
 }
 
-fn drift_line(drift: &Drift) -> String {
+pub(super) fn drift_line(drift: &Drift) -> String {
     match (drift.kind, drift.attribute.as_str()) {
         (DriftKind::Deleted, "page_id") => format!("{} was disconnected", drift.address),
         (DriftKind::Deleted, _) => format!(
@@ -132,15 +132,7 @@ pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
         return out;
     }
     if plan.changes.is_empty() && plan.calls.is_empty() {
-        let mut line = String::from("No changes. The remote side matches the configuration.");
-        if !plan.state_only.is_empty() {
-            let _ = write!(
-                line,
-                " {} state update(s) will be recorded on apply.",
-                plan.state_only.len()
-            );
-        }
-        let _ = writeln!(out, "{}", style.bold(&line));
+        let _ = writeln!(out, "{}", style.bold(&summary_line(plan)));
         return out;
     }
 
@@ -197,6 +189,24 @@ pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
     }
     let _ = writeln!(out, "{}", style.bold(&closing_line(plan)));
     out
+}
+
+/// The line that ends the human plan: `No changes. …` or `Plan: …` (the
+/// Markdown report repeats it word for word).
+pub(super) fn summary_line(plan: &Plan) -> String {
+    if plan.changes.is_empty() && plan.calls.is_empty() {
+        let mut line = String::from("No changes. The remote side matches the configuration.");
+        if !plan.state_only.is_empty() {
+            let _ = write!(
+                line,
+                " {} state update(s) will be recorded on apply.",
+                plan.state_only.len()
+            );
+        }
+        line
+    } else {
+        closing_line(plan)
+    }
 }
 
 fn closing_line(plan: &Plan) -> String {
@@ -396,21 +406,31 @@ pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
         }
         let _ = writeln!(out);
     }
+    let closing = drift_closing_line(report);
     let closing = if report.drifted.is_empty() && report.unmanaged.is_empty() {
-        style.green(&format!(
+        style.green(&closing)
+    } else {
+        style.yellow(&closing)
+    };
+    let _ = writeln!(out, "{}", style.bold(&closing));
+    out
+}
+
+/// The last line of the drift report: `No drift: …` or `Drift detected: …`.
+pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
+    if report.drifted.is_empty() && report.unmanaged.is_empty() {
+        format!(
             "No drift: {} managed resource(s) match the remote side.",
             report.managed
-        ))
+        )
     } else {
-        style.yellow(&format!(
+        format!(
             "Drift detected: {} drifted, {} unmanaged, {} managed.",
             report.drifted.len(),
             report.unmanaged.len(),
             report.managed
-        ))
-    };
-    let _ = writeln!(out, "{}", style.bold(&closing));
-    out
+        )
+    }
 }
 
 /// What `validate` says of a valid configuration.

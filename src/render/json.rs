@@ -1,15 +1,11 @@
 //! The machine-readable documents of the contract (`format_version` 1.0).
 
 use crate::apply::{ApplyResult, CallOutcome};
-use crate::plan::Plan;
-use serde_json::{Value, json};
+use crate::plan::{Action, AttrDiff, Change, Plan};
+use serde_json::{Map, Value, json};
 
 pub fn plan_document(plan: &Plan) -> Value {
-    let changes: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|c| json!({"address": c.address, "action": c.action, "reason": c.reason}))
-        .collect();
+    let changes: Vec<Value> = plan.changes.iter().map(change_document).collect();
     let calls: Vec<Value> = plan
         .calls
         .iter()
@@ -21,6 +17,40 @@ pub fn plan_document(plan: &Plan) -> Value {
         "drift": plan.drift,
         "calls": calls,
         "summary": plan.summary(),
+    })
+}
+
+/// One change: what happens and why, with the attributes it touches before
+/// and after (`null` for a resource that does not exist on that side).
+/// Tokens never appear: a token that changes is only named in `sensitive`.
+fn change_document(change: &Change) -> Value {
+    let side = |pick: fn(&AttrDiff) -> &Option<String>| -> Map<String, Value> {
+        change
+            .attributes
+            .iter()
+            .filter(|a| !a.sensitive)
+            .filter_map(|a| pick(a).as_ref().map(|v| (a.name.to_string(), json!(v))))
+            .collect()
+    };
+    let (creates, deletes) = match change.action {
+        Action::Connect | Action::Link => (true, false),
+        // A forgotten page stays connected, but leaves state.
+        Action::Disconnect | Action::Unlink | Action::Forget => (false, true),
+        _ => (false, false),
+    };
+    let sensitive: Vec<&str> = change
+        .attributes
+        .iter()
+        .filter(|a| a.sensitive)
+        .map(|a| a.name)
+        .collect();
+    json!({
+        "address": change.address,
+        "action": change.action,
+        "reason": change.reason,
+        "before": if creates { Value::Null } else { Value::Object(side(|a| &a.before)) },
+        "after": if deletes { Value::Null } else { Value::Object(side(|a| &a.after)) },
+        "sensitive": sensitive,
     })
 }
 
@@ -83,24 +113,23 @@ pub fn validate_document(
             "diagnostics": [],
         }),
         Err(diagnostics) => {
-            let items: Vec<Value> = diagnostics
-                .0
+            let failure = super::failure::configuration_failure(diagnostics);
+            let items: Vec<Value> = failure
+                .diagnostics
                 .iter()
-                .map(|d| {
-                    json!({
-                        "severity": "error",
-                        "summary": d.message,
-                        "help": d.help,
-                        "range": d.location.as_ref().map(|l| json!({
-                            "filename": l.file,
-                            "start": {"line": l.line, "column": l.column},
-                        })),
-                    })
+                .zip(diagnostics.iter())
+                .map(|(diag, original)| {
+                    let mut item = super::failure::diagnostic_json(diag);
+                    // Kept from before the error document had `detail`.
+                    item["help"] = json!(original.help);
+                    item
                 })
                 .collect();
             json!({
                 "format_version": "1.0",
                 "valid": false,
+                "error": failure.error,
+                "error_kind": failure.kind,
                 "error_count": items.len(),
                 "diagnostics": items,
             })

@@ -3,19 +3,31 @@
 //! printer through which all of it leaves the process. The engine and the
 //! operations only hand over data and events.
 
+mod failure;
+mod github;
 mod human;
 mod json;
+mod markdown;
 mod printer;
 mod progress;
 mod state;
 mod style;
 
+pub use failure::{Diag, Failure, error_document};
+pub use github::{
+    Locations, apply_annotations, drift_annotations, error_annotations, plan_annotations,
+    relative_path,
+};
 pub use human::{apply_summary, drift_text, plan_text, validate_text};
 pub use json::{apply_document, drift_document, plan_document, state_document, validate_document};
+pub use markdown::{
+    LIMIT as MARKDOWN_LIMIT, apply_markdown, drift_markdown, error_markdown, plan_markdown,
+    state_markdown,
+};
 pub use printer::{Format, Printer};
 pub use progress::{HumanReporter, Sink};
 pub use state::{
-    NO_STATE, generated_text, history_document, history_text, imported_text, moved_text,
-    removed_text, resource_text, state_text,
+    NO_STATE, generated_text, history_document, history_text, imported_document, imported_text,
+    moved_text, removed_text, resource_document, resource_text, state_text,
 };
 pub use style::Style;

@@ -9,7 +9,13 @@ use std::io::Write;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Human,
+    /// One JSON document on stdout, also when the command fails.
     Json,
+    /// A Markdown report on stdout (a pull-request comment, a job summary).
+    Markdown,
+    /// The human view plus GitHub Actions workflow commands, and the
+    /// Markdown report appended to `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -77,11 +83,41 @@ impl Printer {
     }
 
     /// The reporter that goes with this printer: silent for JSON, whose
-    /// document at the end says it all.
+    /// document at the end says it all; for Markdown, progress goes to
+    /// stderr so that stdout holds the report alone.
     pub fn reporter(&self) -> std::sync::Arc<dyn crate::ops::Reporter> {
+        use std::sync::{Arc, Mutex};
         match self.format {
-            Format::Json => std::sync::Arc::new(crate::ops::Silent),
-            Format::Human => std::sync::Arc::new(super::HumanReporter::terminal(self.style)),
+            Format::Json => Arc::new(crate::ops::Silent),
+            Format::Markdown => Arc::new(super::HumanReporter::new(
+                self.err_style,
+                Arc::new(Mutex::new(std::io::stderr())),
+                Arc::new(Mutex::new(std::io::stderr())),
+            )),
+            Format::Human | Format::Github => Arc::new(super::HumanReporter::terminal(self.style)),
+        }
+    }
+
+    /// Appends `markdown` to the job summary (`$GITHUB_STEP_SUMMARY`) when
+    /// GitHub Actions set it; earlier steps' summaries are kept. A summary
+    /// that cannot be written is a warning, not a failed command.
+    pub fn step_summary(&self, markdown: &str) {
+        let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+            return;
+        };
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| {
+                let separator = if file.metadata()?.len() > 0 { "\n" } else { "" };
+                file.write_all(format!("{separator}{markdown}").as_bytes())
+            });
+        if let Err(error) = written {
+            self.err_line(&format!(
+                "warning: could not append to GITHUB_STEP_SUMMARY ({}): {error}",
+                std::path::Path::new(&path).display()
+            ));
         }
     }
 }

@@ -199,6 +199,77 @@ pub fn generated_text(
     text
 }
 
+/// `state show ADDR --json`: the resource as `state pull` shows it.
+pub fn resource_document(found: &Found<'_>) -> serde_json::Value {
+    let resource = match found {
+        Found::Page(page) => serde_json::json!({
+            "type": "page",
+            "address": page.address,
+            "page_id": page.page_id,
+            "name": page.name,
+        }),
+        Found::Link(link, page) => serde_json::json!({
+            "type": "link",
+            "address": link.address,
+            "page_id": link.page_id,
+            "page": page,
+            "application": link.application,
+        }),
+    };
+    serde_json::json!({"format_version": "1.0", "resource": resource})
+}
+
+/// `import --json`: what was adopted, and the file written for
+/// `--all-unmanaged`.
+pub fn imported_document(imported: &crate::ops::import::Imported) -> serde_json::Value {
+    use crate::ops::import::Imported;
+    use serde_json::json;
+    let (resources, file): (Vec<serde_json::Value>, Option<&std::path::PathBuf>) = match imported {
+        Imported::One(ops) => (
+            ops.iter()
+                .filter_map(|op| match op {
+                    StateOp::PutPage(p) => Some(json!({
+                        "address": p.address, "page_id": p.page_id, "name": p.name,
+                    })),
+                    StateOp::PutLink(l) => Some(json!({
+                        "address": l.address, "page_id": l.page_id,
+                        "application": l.application,
+                    })),
+                    _ => None,
+                })
+                .collect(),
+            None,
+        ),
+        Imported::AllUnmanaged(None) => (Vec::new(), None),
+        Imported::AllUnmanaged(Some((path, pages, links))) => (
+            pages
+                .iter()
+                .flat_map(|p| {
+                    let page = json!({
+                        "address": format!("page.{}", p.slug), "page_id": p.page_id,
+                        "name": p.name, "token_variable": format!("SF_VAR_{}", p.token_variable()),
+                    });
+                    let link = p.application.as_ref().map(|a| {
+                        json!({
+                            "address": format!("link.{}", p.slug), "page_id": p.page_id,
+                            "application": a,
+                        })
+                    });
+                    std::iter::once(page).chain(link)
+                })
+                .chain(links.iter().map(|l| {
+                    json!({
+                        "address": format!("link.{}", l.slug), "channel": l.channel,
+                        "account": l.account, "application": l.application,
+                    })
+                }))
+                .collect(),
+            Some(path),
+        ),
+    };
+    json!({"format_version": "1.0", "imported": resources, "generated_config": file})
+}
+
 /// `history`: one paragraph per entry, newest first.
 pub fn history_text(entries: &[HistoryEntry], style: &Style) -> String {
     if entries.is_empty() {

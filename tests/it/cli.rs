@@ -264,8 +264,14 @@ fn plan_json_is_the_contract_document() {
         json!({
             "format_version": "1.0",
             "changes": [
-                {"address": "page.support", "action": "connect", "reason": "not in state"},
-                {"address": "link.bot", "action": "link", "reason": "not in state"}
+                {"address": "page.support", "action": "connect", "reason": "not in state",
+                 "before": null,
+                 "after": {"page_id": "107100000000001", "name": "Acme Support"},
+                 "sensitive": ["access_token"]},
+                {"address": "link.bot", "action": "link", "reason": "not in state",
+                 "before": null,
+                 "after": {"page": "107100000000001", "application": APP1},
+                 "sensitive": []}
             ],
             "drift": [],
             "calls": [

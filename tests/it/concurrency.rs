@@ -107,7 +107,8 @@ fn removed_with_destroy_false_forgets_a_page_and_leaves_it_connected() {
     assert_eq!(
         plan.json()["changes"],
         serde_json::json!([{"address": "page.p1", "action": "forget",
-                            "reason": "removed block with destroy = false"}])
+                            "reason": "removed block with destroy = false",
+                            "before": {}, "after": null, "sensitive": []}])
     );
     assert!(plan.planned_calls().is_empty());
     sandbox.clear_requests();

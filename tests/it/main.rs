@@ -16,6 +16,7 @@ mod cli;
 mod concurrency;
 mod drift;
 mod fmt_validate;
+mod formats;
 mod friction;
 mod import;
 mod interrupts;

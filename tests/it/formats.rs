@@ -1,0 +1,680 @@
+//! `--format markdown|github|json` on the commands teams review in CI: the
+//! Markdown report read back with a real CommonMark parser, GitHub's
+//! workflow commands and job summary, and JSON documents that never leave
+//! stdout empty, whatever failed.
+
+use crate::support::*;
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "EAAB-formats-token-1";
+const ROTATED: &str = "EAAB-formats-token-2";
+
+/// Two pages, the first linked: `name` for the first page's name, `app`
+/// for its link, and the second page present or not.
+fn config(name: &str, app: &str, with_sales: bool) -> String {
+    let mut text = format!(
+        r#"variable "token" {{
+  sensitive = true
+}}
+
+page "support" {{
+  page_id      = "107100000000001"
+  name         = "{name}"
+  access_token = var.token
+}}
+
+link "bot" {{
+  page        = page.support.page_id
+  application = "{app}"
+}}
+"#
+    );
+    if with_sales {
+        text.push_str(
+            r#"
+page "sales" {
+  page_id      = "107100000000002"
+  name         = "Acme Sales"
+  access_token = var.token
+}
+"#,
+        );
+    }
+    text
+}
+
+fn applied(sandbox: &Sandbox) -> Project {
+    let mut project = Project::against(sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    project.write("main.hcl", &config("Acme Support", APP1, true));
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    project
+}
+
+/// The 1-based line of the first line of `text` that starts with `prefix`.
+fn line_of(text: &str, prefix: &str) -> usize {
+    text.lines()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starts with {prefix:?}"))
+        + 1
+}
+
+/// What a CommonMark parser (with GitHub's tables) finds in a report.
+#[derive(Debug, Default)]
+struct Parsed {
+    headings: Vec<String>,
+    paragraphs: Vec<String>,
+    /// Body rows of every table, as their cells' text.
+    rows: Vec<Vec<String>>,
+    /// Fenced code blocks: (info string, content).
+    fences: Vec<(String, String)>,
+    /// Raw HTML, block and inline.
+    html: Vec<String>,
+}
+
+fn parse(markdown: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut text = String::new();
+    let mut row: Option<Vec<String>> = None;
+    let mut fence: Option<(String, String)> = None;
+    let mut in_head = false;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Heading { .. } | Tag::Paragraph | Tag::TableCell) => text.clear(),
+            Event::End(TagEnd::Heading(_)) => parsed.headings.push(text.clone()),
+            Event::End(TagEnd::Paragraph) => parsed.paragraphs.push(text.clone()),
+            Event::Start(Tag::TableHead) => in_head = true,
+            Event::End(TagEnd::TableHead) => in_head = false,
+            Event::Start(Tag::TableRow) if !in_head => row = Some(Vec::new()),
+            Event::End(TagEnd::TableCell) => {
+                if let Some(row) = row.as_mut() {
+                    row.push(text.clone());
+                }
+            }
+            Event::End(TagEnd::TableRow) => parsed.rows.extend(row.take()),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                fence = Some((info.to_string(), String::new()))
+            }
+            Event::End(TagEnd::CodeBlock) => parsed.fences.extend(fence.take()),
+            Event::Text(t) | Event::Code(t) => match fence.as_mut() {
+                Some((_, content)) => content.push_str(&t),
+                None => text.push_str(&t),
+            },
+            Event::Html(h) | Event::InlineHtml(h) => parsed.html.push(h.to_string()),
+            _ => {}
+        }
+    }
+    parsed
+}
+
+/// Every line of the human view is in the diff block, with the diff marker
+/// (if any) in the first column in place of a space.
+fn assert_human_view_in(fence: &str, human: &str) {
+    let fenced: Vec<&str> = fence.lines().collect();
+    let lines: Vec<&str> = human.lines().collect();
+    assert_eq!(fenced.len(), lines.len(), "{fence}\n---\n{human}");
+    for (fenced, line) in fenced.iter().zip(&lines) {
+        if fenced != line {
+            assert!(
+                matches!(fenced.chars().next(), Some('+' | '-' | '!')) && line.starts_with(' '),
+                "{fenced:?} vs {line:?}"
+            );
+            assert_eq!(fenced[1..], line[1..]);
+        }
+    }
+}
+
+#[test]
+fn the_markdown_plan_has_a_table_row_per_change_a_warning_and_the_full_plan_folded() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    // Rename the first page, move its link to another application, drop the
+    // second page.
+    project.write("main.hcl", &config("Acme Help", APP2, false));
+
+    let human = project.run(&["plan"]);
+    human.assert_code(0);
+    let run = project.run(&["plan", "--format", "markdown"]);
+    run.assert_code(0);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let report = parse(&run.stdout);
+
+    assert_eq!(report.headings, vec!["socialform plan"]);
+    let closing = human.stdout.lines().last().unwrap();
+    assert_eq!(
+        closing,
+        "Plan: 1 to update, 1 to disconnect, 1 to relink. API calls: 4"
+    );
+    assert_eq!(
+        report.paragraphs[0], closing,
+        "the same counts as the human view"
+    );
+    let warning = report
+        .paragraphs
+        .iter()
+        .find(|p| p.starts_with("⚠️"))
+        .expect("a ⚠️ line");
+    assert!(warning.contains("page.sales"), "{warning}");
+    assert!(warning.contains("link.bot"), "{warning}");
+    assert!(
+        !warning.contains("page.support"),
+        "a rename is harmless: {warning}"
+    );
+
+    assert_eq!(
+        report.rows,
+        vec![
+            vec!["disconnect", "page.sales", "not in configuration"],
+            vec!["update", "page.support", "name changed"],
+            vec!["relink", "link.bot", "application changed in configuration"],
+        ]
+        .into_iter()
+        .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())
+        .collect::<Vec<_>>(),
+    );
+
+    assert!(
+        report.html.iter().any(|h| h.contains("<details>")),
+        "{:?}",
+        report.html
+    );
+    assert!(
+        report.html.iter().any(|h| h.contains("</details>")),
+        "{:?}",
+        report.html
+    );
+    assert_eq!(report.fences.len(), 1);
+    let (info, content) = &report.fences[0];
+    assert_eq!(info, "diff");
+    assert_human_view_in(content, &human.stdout);
+    assert!(content.contains("\n- - page.sales {\n"), "{content}");
+    assert!(content.contains("\n! ~ link.bot {\n"), "{content}");
+    assert!(run.stdout.chars().count() <= 65_000);
+    assert!(!run.stdout.contains(TOKEN));
+}
+
+#[test]
+fn three_thousand_changes_stay_under_65000_characters_and_say_what_was_left_out() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    // 2,997 pages, every 1,000th linked: 3,000 changes.
+    let ids: Vec<String> = (0..2_997).map(page_id).collect();
+    project.write("main.hcl", &fleet_config(&ids, true, 1_000));
+    let run = project.run(&["plan", "--format", "markdown", "--out", "big.plan"]);
+    run.assert_code(0);
+    let length = run.stdout.chars().count();
+    assert!(length <= 65_000, "{length} characters");
+    assert!(length > 50_000, "uses the room it has: {length} characters");
+
+    let report = parse(&run.stdout);
+    let rows = report.rows.len();
+    assert!(rows > 0 && rows < 3_000, "{rows} rows");
+    let cut = report
+        .paragraphs
+        .iter()
+        .find(|p| p.starts_with("✂️"))
+        .expect("a line saying what was cut");
+    let left_out = format!(
+        "{} of 3,000 changes are left out of the table",
+        thousands(3_000 - rows)
+    );
+    assert!(cut.contains(&left_out), "{cut}\nexpected: {left_out}");
+    assert!(cut.contains("socialform -C"), "{cut}");
+    assert!(cut.contains("show big.plan shows them all"), "{cut}");
+    // Still a well-formed report: one folded diff block, closed.
+    assert!(report.html.iter().any(|h| h.contains("</details>")));
+    assert_eq!(report.fences.len(), 1);
+    assert_eq!(report.fences[0].0, "diff");
+    assert!(report.fences[0].1.contains("… cut here: "));
+}
+
+fn thousands(n: usize) -> String {
+    if n >= 1_000 {
+        format!("{},{:03}", n / 1_000, n % 1_000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// The dashboard-side changes: rename the first page, unlink it, and
+/// disconnect the second.
+fn drift_by_hand(sandbox: &Sandbox) {
+    let page = format!("{ACCOUNTS}/messenger/107100000000001");
+    let path = format!("{page}/applications/{APP1}");
+    assert_eq!(sandbox.api("DELETE", &path, None).0, 204);
+    let (status, _) = sandbox.api("PATCH", &page, Some(json!({"name": "Renamed by hand"})));
+    assert_eq!(status, 200);
+    let sales = format!("{ACCOUNTS}/messenger/107100000000002");
+    assert_eq!(sandbox.api("DELETE", &sales, None).0, 204);
+}
+
+#[test]
+fn github_annotations_point_at_each_drifted_block_and_the_summary_is_appended() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    drift_by_hand(&sandbox);
+    let text = config("Acme Support", APP1, true);
+    let support = line_of(&text, "page \"support\"");
+    let bot = line_of(&text, "link \"bot\"");
+    let sales = line_of(&text, "page \"sales\"");
+    let summary = project.path().join("summary.md");
+    std::fs::write(&summary, "## an earlier step\n").unwrap();
+    let workspace = project.path().display().to_string();
+
+    let run = Test::on(&project)
+        .args(["drift", "--format", "github"])
+        .env("GITHUB_WORKSPACE", &workspace)
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .status(2)
+        .stdout(&format!(
+            r#"
+            Drift: 3 change(s) made outside socialform
+              # page.sales was disconnected
+              # page.support: name changed from "Acme Support" to "Renamed by hand"
+              # link.bot was unlinked (expected application {APP1})
+
+            Drift detected: 3 drifted, 0 unmanaged, 3 managed.
+            ::warning file=main.hcl,line={sales},col=6,title=socialform drift%3A page_id deleted::page.sales was disconnected
+            ::warning file=main.hcl,line={support},col=6,title=socialform drift%3A name changed::page.support: name changed from "Acme Support" to "Renamed by hand"
+            ::warning file=main.hcl,line={bot},col=6,title=socialform drift%3A application deleted::link.bot was unlinked (expected application {APP1})
+            "#
+        ))
+        .run();
+    assert!(!run.stdout.contains(TOKEN));
+
+    let after_one = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        after_one.starts_with("## an earlier step\n\n<!-- socialform:drift -->\n"),
+        "{after_one}"
+    );
+    let report = parse(&after_one);
+    assert_eq!(report.headings, vec!["an earlier step", "socialform drift"]);
+    assert_eq!(report.rows.len(), 3);
+    assert!(report.paragraphs.iter().any(|p| p.starts_with("⚠️")));
+
+    // A second step appends again; nothing is overwritten.
+    project
+        .command(&["plan", "--format", "github"])
+        .env("GITHUB_WORKSPACE", &workspace)
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .output()
+        .unwrap();
+    let after_two = std::fs::read_to_string(&summary).unwrap();
+    assert!(after_two.starts_with(&after_one), "{after_two}");
+    assert_eq!(
+        parse(&after_two).headings,
+        vec!["an earlier step", "socialform drift", "socialform plan"]
+    );
+}
+
+#[test]
+fn github_plan_annotations_and_errors_carry_file_and_line() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    project.write("main.hcl", &config("Acme Help", APP1, true));
+    let workspace = project.path().display().to_string();
+    let run = project
+        .command(&["plan", "--format", "github"])
+        .env("GITHUB_WORKSPACE", &workspace)
+        .output()
+        .unwrap();
+    let run = Run::from(run);
+    run.assert_code(0);
+    let line = line_of(&config("x", APP1, true), "page \"support\"");
+    assert!(
+        run.stdout.ends_with(&format!(
+            "Plan: 1 to update. API calls: 1\n::warning file=main.hcl,line={line},col=6,title=socialform plan%3A update::page.support: will be updated in place (name changed)\n"
+        )),
+        "{}",
+        run.stdout
+    );
+
+    // A configuration error: `::error` at its place, the error on stderr as always.
+    project.write("broken.hcl", "page \"x\" {\n  page_id = 12\n}\n");
+    let run = Run::from(
+        project
+            .command(&["plan", "--format", "github"])
+            .env("GITHUB_WORKSPACE", &workspace)
+            .output()
+            .unwrap(),
+    );
+    run.assert_code(1);
+    assert!(
+        run.stdout.starts_with("::error file=broken.hcl,line="),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+}
+
+/// The JSON error document's shape, and its kind.
+fn assert_error_document(run: &Run, kind: &str, what: &str) -> Value {
+    assert_eq!(
+        run.code, 1,
+        "{what}: exit code\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    let document: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: stdout is not one JSON document ({e}): {:?}",
+            run.stdout
+        )
+    });
+    assert_eq!(document["format_version"], "1.0", "{what}");
+    assert!(
+        document["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{what}: {document}"
+    );
+    assert_eq!(document["error_kind"], kind, "{what}: {document}");
+    let diagnostics = document["diagnostics"].as_array().unwrap();
+    assert!(!diagnostics.is_empty(), "{what}: {document}");
+    for diagnostic in diagnostics {
+        assert_eq!(diagnostic["severity"], "error", "{what}");
+        assert!(diagnostic["summary"].is_string(), "{what}");
+        assert!(diagnostic["detail"].is_string(), "{what}");
+        assert!(diagnostic.get("address").is_some(), "{what}");
+        assert!(diagnostic.get("range").is_some(), "{what}");
+    }
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "{what}"
+    );
+    document
+}
+
+#[test]
+fn every_json_command_prints_a_document_on_a_configuration_error() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    let broken = "page \"x\" {\n  page_id      = \"1\"\n  access_token = var.missing\n}\n";
+    project.write("broken.hcl", broken);
+    let commands: &[&[&str]] = &[
+        &["plan", "--json"],
+        &["plan", "--format", "json"],
+        &["plan", "-json"],
+        &["apply", "--json", "--auto-approve"],
+        &["destroy", "--json", "--auto-approve"],
+        &["drift", "--json"],
+        &["validate", "--json"],
+        &["import", "page.support", "107100000000001", "--json"],
+    ];
+    for args in commands {
+        let run = project.run(args);
+        let document = assert_error_document(&run, "configuration", &args.join(" "));
+        let range = &document["diagnostics"][0]["range"];
+        assert!(
+            range["filename"].as_str().unwrap().ends_with("broken.hcl"),
+            "{args:?}: {document}"
+        );
+        assert_eq!(range["start"]["line"], 3, "{args:?}: {document}");
+        assert!(range["start"]["column"].as_u64().unwrap() > 1, "{document}");
+    }
+    // The state commands and show read no resource blocks: their
+    // configuration is the backend block.
+    project.remove("broken.hcl");
+    project.write(
+        "backend.hcl",
+        "backend \"postgres\" {\n  state_name = var.nowhere\n}\n",
+    );
+    let commands: &[&[&str]] = &[
+        &["state", "list", "--json"],
+        &["state", "show", "page.support", "--json"],
+        &["state", "rm", "page.support", "--json"],
+        &["state", "mv", "page.support", "page.help", "--json"],
+        &["state", "pull"],
+        &["state", "push", "nothing.json", "--json"],
+        &["state", "migrate", "--json"],
+        &["history", "--json"],
+    ];
+    for args in commands {
+        let run = project.run(args);
+        let document = assert_error_document(&run, "configuration", &args.join(" "));
+        assert_eq!(
+            document["diagnostics"][0]["range"]["start"]["line"], 2,
+            "{args:?}"
+        );
+    }
+    project.remove("backend.hcl");
+    // `show` reads no configuration: a plan file that is not one.
+    project.write("not.plan", "{}");
+    for args in [
+        &["show", "not.plan", "--json"][..],
+        &["show", "not.plan", "--format", "json"],
+    ] {
+        assert_error_document(&project.run(args), "error", &args.join(" "));
+    }
+    // Even wrong arguments.
+    assert_error_document(
+        &project.run(&["plan", "--json", "--parallelism", "0"]),
+        "error",
+        "bad flag",
+    );
+}
+
+#[test]
+fn every_json_command_prints_a_document_when_the_api_is_unreachable() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    // Nothing in state yet: an import goes to the API.
+    let mut fresh = Project::against(&sandbox);
+    fresh.env("SF_VAR_token", TOKEN);
+    fresh.write("main.hcl", &config("Acme Support", APP1, true));
+    drop(sandbox);
+    for (project, args) in [
+        (&project, &["plan", "--json"][..]),
+        (&project, &["apply", "--json", "--auto-approve"]),
+        (&project, &["destroy", "--json", "--auto-approve"]),
+        (&project, &["drift", "--json"]),
+        (
+            &fresh,
+            &["import", "page.support", "107100000000001", "--json"],
+        ),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--max-retries", "0"]);
+        let document = assert_error_document(&project.run(&args), "api", &args.join(" "));
+        assert!(
+            document["error"]
+                .as_str()
+                .unwrap()
+                .contains("could not reach the API"),
+            "{document}"
+        );
+    }
+}
+
+/// A slow apply that holds the state's lock until killed.
+fn hold_the_lock(project: &Project, sandbox_url: &str) -> Child {
+    let child = Command::new(bin())
+        .args([
+            "-C",
+            project.path().to_str().unwrap(),
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ])
+        .env("VONAGE_ENDPOINT", sandbox_url)
+        .env("VONAGE_API_KEY", "sandbox")
+        .env("VONAGE_API_SECRET", "sandbox")
+        .env("SF_VAR_token", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock_file = project.path().join("state").join("lock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&lock_file)
+        .map(|t| t.trim().is_empty())
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "the apply never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn every_json_command_prints_a_document_when_the_lock_is_held() {
+    let sandbox = Sandbox::start_with(&["--latency-ms", "300"]);
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_token", TOKEN);
+    let ids: Vec<String> = (0..60).map(page_id).collect();
+    project.write("main.hcl", &fleet_config(&ids, false, 1_000));
+    project.write(
+        "pushed.json",
+        r#"{"format_version": "1.0", "lineage": "x", "serial": 1, "pages": [], "links": []}"#,
+    );
+    let mut holder = hold_the_lock(&project, &sandbox.url);
+    for args in [
+        &["plan", "--json"][..],
+        &["apply", "--json", "--auto-approve"],
+        &["destroy", "--json", "--auto-approve"],
+        &["drift", "--json"],
+        &["import", "page.p1", &page_id(1), "--json"],
+        &["state", "rm", "page.p0", "--json"],
+        &["state", "mv", "page.p0", "page.q0", "--json"],
+        &["state", "push", "pushed.json", "--json"],
+    ] {
+        let document = assert_error_document(&project.run(args), "lock_held", &args.join(" "));
+        let error = document["error"].as_str().unwrap();
+        assert!(error.contains("state is locked by pid"), "{error}");
+        assert!(error.contains(&holder.id().to_string()), "{error}");
+    }
+    let _ = holder.kill();
+    let _ = holder.wait();
+}
+
+#[test]
+fn apply_json_prints_a_document_for_a_stale_saved_plan() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    project.write("main.hcl", &config("Acme Help", APP1, true));
+    project
+        .run(&["plan", "--out", "reviewed.plan"])
+        .assert_code(0);
+    project.write("main.hcl", &config("Acme Help Desk", APP1, true));
+    sandbox.clear_requests();
+    for args in [
+        &["apply", "reviewed.plan", "--json"][..],
+        &["apply", "reviewed.plan", "--format", "json"],
+    ] {
+        let document = assert_error_document(&project.run(args), "stale_plan", &args.join(" "));
+        assert!(
+            document["error"].as_str().unwrap().contains("stale"),
+            "{document}"
+        );
+    }
+    assert!(sandbox.mutations().is_empty());
+    // In Markdown, the failure is a report too.
+    let run = project.run(&["apply", "reviewed.plan", "--format", "markdown"]);
+    run.assert_code(1);
+    let report = parse(&run.stdout);
+    assert_eq!(report.headings, vec!["❌ socialform apply failed"]);
+    assert!(report.fences[0].1.contains("the saved plan is stale"));
+}
+
+#[test]
+fn plan_json_changes_carry_before_and_after_and_never_a_token() {
+    let sandbox = Sandbox::start();
+    let mut project = applied(&sandbox);
+    project.env("SF_VAR_token", ROTATED);
+    project.write("main.hcl", &config("Acme Help", APP2, false));
+    let run = project.run(&["plan", "--json"]);
+    run.assert_code(0);
+    let changes = run.json()["changes"].clone();
+    assert_eq!(
+        changes,
+        json!([
+            {"address": "page.sales", "action": "disconnect", "reason": "not in configuration",
+             "before": {"page_id": "107100000000002", "name": "Acme Sales"}, "after": null,
+             "sensitive": []},
+            {"address": "page.support", "action": "reconnect",
+             "reason": "name changed; token changed in configuration",
+             "before": {"name": "Acme Support"}, "after": {"name": "Acme Help"},
+             "sensitive": ["access_token"]},
+            {"address": "link.bot", "action": "relink", "reason": "application changed in configuration",
+             "before": {"application": APP1}, "after": {"application": APP2},
+             "sensitive": []},
+        ])
+    );
+}
+
+#[test]
+fn no_token_in_any_format() {
+    let sandbox = Sandbox::start();
+    let mut project = applied(&sandbox);
+    project.write("main.hcl", &config("Acme Help", APP2, false));
+    project.env("SF_VAR_token", ROTATED);
+    let summary = project.path().join("summary.md");
+    project.env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap());
+    project
+        .run(&["plan", "--out", "reviewed.plan"])
+        .assert_code(0);
+    let mut seen = String::new();
+    for format in ["human", "json", "markdown", "github"] {
+        for args in [
+            &["plan", "--format", format][..],
+            &["drift", "--format", format],
+            &["show", "--format", format],
+            &["show", "reviewed.plan", "--format", format],
+        ] {
+            let run = project.run(args);
+            assert!(run.code == 0 || run.code == 2, "{args:?}: {}", run.stderr);
+            seen.push_str(&run.stdout);
+            seen.push_str(&run.stderr);
+        }
+    }
+    let run = project.run(&["apply", "--format", "github", "--auto-approve"]);
+    run.assert_code(0);
+    seen.push_str(&run.stdout);
+    seen.push_str(&std::fs::read_to_string(&summary).unwrap());
+    assert!(
+        seen.contains("(sensitive value)"),
+        "the token change is shown, masked"
+    );
+    for token in [TOKEN, ROTATED] {
+        assert!(!seen.contains(token), "{token} leaked");
+    }
+}
+
+#[test]
+fn apply_markdown_reports_each_result_and_needs_auto_approve() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox);
+    project.write("main.hcl", &config("Acme Help", APP1, true));
+    let refused = project.run(&["apply", "--format", "markdown"]);
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("needs --auto-approve"),
+        "{}",
+        refused.stderr
+    );
+
+    let run = project.run(&["apply", "--format", "markdown", "--auto-approve"]);
+    run.assert_code(0);
+    // Progress goes to stderr: stdout is the report alone.
+    assert!(
+        run.stdout.starts_with("<!-- socialform:apply -->\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("page.support: done"), "{}", run.stderr);
+    let report = parse(&run.stdout);
+    assert_eq!(report.headings, vec!["socialform apply"]);
+    assert_eq!(
+        report.paragraphs[..2],
+        [
+            "Plan: 1 to update. API calls: 1".to_string(),
+            "Apply complete! 1 updated. API calls: 1".to_string()
+        ]
+    );
+    assert_eq!(
+        report.rows,
+        vec![vec!["update", "page.support", "name changed", "done"]]
+    );
+}
