@@ -144,6 +144,34 @@ impl LockRequest {
             observer,
         }
     }
+
+    /// Every backend's waiting policy: tries `try_lock` every `poll` until
+    /// it succeeds or the timeout has passed, telling the observer once when
+    /// it has to wait. `held` says who holds the lock (and where), for that
+    /// and for the error when the time is up.
+    pub(crate) fn wait_for(
+        &self,
+        poll: Duration,
+        mut try_lock: impl FnMut() -> anyhow::Result<bool>,
+        held: impl Fn() -> LockHeld,
+    ) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            if try_lock()? {
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            if waited >= self.timeout {
+                return Err(held().into());
+            }
+            if !told {
+                told = true;
+                self.observer.waiting_for_lock(&held());
+            }
+            std::thread::sleep(poll.min(self.timeout - waited));
+        }
+    }
 }
 
 /// Now, as RFC 3339 in UTC to the second, the form every timestamp in state

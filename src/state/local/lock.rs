@@ -41,31 +41,19 @@ impl StateLock {
         let file = open_private_file(&path)
             .with_context(|| format!("cannot open the lock file {}", path.display()))?;
 
-        let started = Instant::now();
-        let mut told = false;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(error)) => {
-                    return Err(error).with_context(|| format!("cannot lock {}", path.display()));
-                }
+        let held = || LockHeld {
+            lock: format!("lock file: {}", path.display()),
+            holder: read_holder(&path),
+            waited: request.timeout,
+        };
+        let try_lock = || match file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(error)) => {
+                Err(error).with_context(|| format!("cannot lock {}", path.display()))
             }
-            let waited = started.elapsed();
-            let held = || LockHeld {
-                lock: format!("lock file: {}", path.display()),
-                holder: read_holder(&path),
-                waited: request.timeout,
-            };
-            if waited >= request.timeout {
-                return Err(held().into());
-            }
-            if !told {
-                told = true;
-                request.observer.waiting_for_lock(&held());
-            }
-            std::thread::sleep(POLL_INTERVAL.min(request.timeout - waited));
-        }
+        };
+        request.wait_for(POLL_INTERVAL, try_lock, held)?;
 
         let mut lock = StateLock {
             file,

@@ -32,7 +32,7 @@ use settings::Resolved;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The migrations, in order. Never edit one that has shipped: add the next.
 const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../../state/postgres/001_initial.sql"))];
@@ -286,27 +286,12 @@ impl Connector {
     /// Takes the state's advisory lock on `session`, waiting up to the
     /// request's timeout; then records who holds it.
     fn lock(&self, session: &Session, request: &LockRequest) -> anyhow::Result<LockInfo> {
-        let started = Instant::now();
-        let mut told = false;
-        loop {
-            if self.try_lock(session)? {
-                break;
-            }
-            let waited = started.elapsed();
-            let held = || LockHeld {
-                lock: self.describe(),
-                holder: self.read_holder(session),
-                waited: request.timeout,
-            };
-            if waited >= request.timeout {
-                return Err(held().into());
-            }
-            if !told {
-                told = true;
-                request.observer.waiting_for_lock(&held());
-            }
-            std::thread::sleep(POLL_INTERVAL.min(request.timeout - waited));
-        }
+        let held = || LockHeld {
+            lock: self.describe(),
+            holder: self.read_holder(session),
+            waited: request.timeout,
+        };
+        request.wait_for(POLL_INTERVAL, || self.try_lock(session), held)?;
         let holder = LockInfo::current(&request.command);
         let (name, info) = (self.resolved.state_name.clone(), holder.clone());
         session
