@@ -76,6 +76,16 @@ pub struct RemovedDecl {
     pub location: Location,
 }
 
+/// `moved { from = ADDR  to = ADDR }`: a state record renamed, no API call.
+#[derive(Clone, Debug)]
+pub struct MovedDecl {
+    /// A keyless block address (on both sides) moves every instance,
+    /// keeping keys.
+    pub from: Address,
+    pub to: Address,
+    pub location: Location,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Desired {
     pub provider: ProviderSettings,
@@ -87,4 +97,6 @@ pub struct Desired {
     pub links: Vec<DesiredLink>,
     pub imports: Vec<ImportDecl>,
     pub removed: Vec<RemovedDecl>,
+    /// In declaration order.
+    pub moved: Vec<MovedDecl>,
 }

@@ -1,5 +1,5 @@
 //! Evaluating declarations into the plain model: pages and links (with
-//! for_each expansion), the provider, import and removed blocks.
+//! for_each expansion), the provider, import, removed and moved blocks.
 
 use super::diagnostic::suggest;
 use super::eval::{Evaluator, Node, Scope};
@@ -8,7 +8,7 @@ use super::resources::{Attr, ResourceDecl};
 use super::types::type_name;
 use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
-use crate::desired::{DesiredPage, ImportDecl, ProviderSettings, RemovedDecl};
+use crate::desired::{DesiredPage, ImportDecl, MovedDecl, ProviderSettings, RemovedDecl};
 use crate::secret::Secret;
 use crate::state::PostgresSettings;
 use hcl::{Map, Value};
@@ -756,6 +756,110 @@ impl Evaluator<'_> {
             result.push(RemovedDecl {
                 from: address,
                 destroy: block.destroy,
+                location: self.sources.location(&block.span),
+            });
+        }
+        result
+    }
+
+    /// True when `address` names a declared instance, or (keyless) a
+    /// declared block.
+    fn declared(&self, out: &Outputs, address: &Address) -> bool {
+        let instance = out.pages.iter().any(|p| &p.page.address == address)
+            || out.links.iter().any(|l| &l.address == address);
+        instance
+            || (address.key.is_none() && self.decls.resource(address.kind, &address.name).is_some())
+    }
+
+    pub fn moved(&mut self, out: &Outputs) -> Vec<MovedDecl> {
+        let mut result: Vec<MovedDecl> = Vec::new();
+        let decls = self.decls;
+        for block in &decls.moved {
+            let (Some(from_attr), Some(to_attr)) = (&block.from, &block.to) else {
+                continue;
+            };
+            let from = self.static_address(from_attr, "moved `from`");
+            let to = self.static_address(to_attr, "moved `to`");
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            if from.kind != to.kind {
+                self.error(
+                    &to_attr.expr_span,
+                    format!(
+                        "cannot move a {} to a {}: {from} and {to} are different kinds",
+                        from.kind.as_str(),
+                        to.kind.as_str()
+                    ),
+                    Some(format!(
+                        "write to = {}.NAME; a page moves to a page, a link to a link",
+                        from.kind.as_str()
+                    )),
+                );
+                continue;
+            }
+            if from == to {
+                self.error(
+                    &to_attr.expr_span,
+                    format!("the moved block moves {from} to itself"),
+                    Some("delete this moved block".into()),
+                );
+                continue;
+            }
+            if !self.declared(out, &to) {
+                let help = match decls.resource(to.kind, &to.name) {
+                    Some(d) if d.for_each().is_some() => format!(
+                        "{}.{} has no instance with that key: check its for_each",
+                        to.kind.as_str(),
+                        to.name
+                    ),
+                    _ => format!(
+                        "declare `{} \"{}\" {{ ... }}` where the object now lives",
+                        to.kind.as_str(),
+                        to.name
+                    ),
+                };
+                self.error(
+                    &to_attr.expr_span,
+                    format!("moved target {to} is not declared in the configuration"),
+                    Some(help),
+                );
+                continue;
+            }
+            // Moving a block's only instance into a for_each of the same
+            // block (page.x -> page.x["k"]) is allowed; otherwise `from`
+            // must be gone from the configuration, or its record would be
+            // both moved away and needed where it is.
+            let same_block = from.name == to.name && (from.key.is_none() != to.key.is_none());
+            if !same_block
+                && (out.pages.iter().any(|p| p.page.address == from)
+                    || out.links.iter().any(|l| l.address == from)
+                    || (from.key.is_none()
+                        && to.key.is_none()
+                        && decls.resource(from.kind, &from.name).is_some()))
+            {
+                self.error(
+                    &from_attr.expr_span,
+                    format!("{from} is still declared, so nothing can move away from it"),
+                    Some(format!(
+                        "rename the {} block to {to} (that is what this moved block records), or delete this moved block",
+                        from.kind.as_str()
+                    )),
+                );
+                continue;
+            }
+            if let Some(first) = result.iter().find(|m| m.from == from) {
+                let first = first.location.clone();
+                self.error(
+                    &from_attr.expr_span,
+                    format!("{from} is moved twice; the first moved block is at {first}"),
+                    Some("keep one moved block per `from` address".into()),
+                );
+                continue;
+            }
+            result.push(MovedDecl {
+                from,
+                to,
                 location: self.sources.location(&block.span),
             });
         }

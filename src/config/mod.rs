@@ -130,6 +130,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     let backend = ev.backend(&mut out.secrets);
     let imports = ev.imports(&out);
     let removed = ev.removed(&out);
+    let moved = ev.moved(&out);
     diags.append(&mut ev.diags);
     let mut links = checks::check(&sources, &out, &mut diags);
 
@@ -148,6 +149,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         links,
         imports,
         removed,
+        moved,
     })
 }
 

@@ -59,6 +59,12 @@ pub(crate) struct RemovedBlock {
     pub destroy: bool,
 }
 
+pub(crate) struct MovedBlock {
+    pub span: Span,
+    pub from: Option<Attr>,
+    pub to: Option<Attr>,
+}
+
 pub(crate) struct ProviderDecl {
     pub attrs: Vec<Attr>,
 }
@@ -79,6 +85,7 @@ pub(crate) struct Decls {
     pub resource_index: std::sync::OnceLock<HashMap<(ResourceKind, String), usize>>,
     pub imports: Vec<ImportBlock>,
     pub removed: Vec<RemovedBlock>,
+    pub moved: Vec<MovedBlock>,
 }
 
 impl Decls {
@@ -100,7 +107,7 @@ impl Decls {
 }
 
 const BLOCK_TYPES: &[&str] = &[
-    "provider", "backend", "variable", "locals", "page", "link", "import", "removed",
+    "provider", "backend", "variable", "locals", "page", "link", "import", "removed", "moved",
 ];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
 const LINK_ATTRS: &[&str] = &["channel", "page", "account", "application", "for_each"];
@@ -186,7 +193,7 @@ impl<'a> Collector<'a> {
             .collect();
         let want_labels = match kind {
             "provider" | "backend" | "variable" | "page" | "link" => 1,
-            "locals" | "import" | "removed" => 0,
+            "locals" | "import" | "removed" | "moved" => 0,
             other => {
                 let help = match suggest(other, BLOCK_TYPES.iter().copied()) {
                     Some(s) => format!(
@@ -227,6 +234,7 @@ impl<'a> Collector<'a> {
             "link" => self.resource(file, block, ResourceKind::Link, &labels[0]),
             "import" => self.import(file, block, ident_span),
             "removed" => self.removed(file, block, ident_span),
+            "moved" => self.moved(file, block, ident_span),
             _ => unreachable!("block kinds were matched above"),
         }
     }
@@ -599,6 +607,25 @@ impl<'a> Collector<'a> {
             span: at,
             from: attrs.into_iter().find(|a| a.name == "from"),
             destroy,
+        });
+    }
+
+    fn moved(&mut self, file: FileId, block: &Block, at: Span) {
+        let (attrs, _) = self.body(
+            file,
+            &block.body,
+            "a moved block",
+            Some(&["from", "to"]),
+            &[],
+        );
+        self.required(&attrs, "from", "the moved block", &at, "page.OLD_NAME");
+        self.required(&attrs, "to", "the moved block", &at, "page.NEW_NAME");
+        let mut attrs: HashMap<String, Attr> =
+            attrs.into_iter().map(|a| (a.name.clone(), a)).collect();
+        self.decls.moved.push(MovedBlock {
+            span: at,
+            from: attrs.remove("from"),
+            to: attrs.remove("to"),
         });
     }
 }

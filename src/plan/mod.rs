@@ -4,6 +4,7 @@
 mod drift;
 pub use drift::{DriftReport, Unmanaged, report as drift_report};
 mod model;
+mod moves;
 mod planner;
 pub mod saved;
 #[cfg(test)]

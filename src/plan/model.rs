@@ -17,6 +17,8 @@ pub enum Action {
     Replace,
     Import,
     Forget,
+    /// A state record renamed by a `moved` block (pages and links).
+    Move,
     // Links.
     Link,
     Unlink,
@@ -33,6 +35,7 @@ impl Action {
             Action::Replace => "replace",
             Action::Import => "import",
             Action::Forget => "forget",
+            Action::Move => "move",
             Action::Link => "link",
             Action::Unlink => "unlink",
             Action::Relink => "relink",
@@ -49,6 +52,7 @@ impl Action {
             Action::Replace => "replaced (page_id changed)",
             Action::Import => "imported (already connected)",
             Action::Forget => "removed from state, leaving it connected",
+            Action::Move => "moved in state, with no API call",
             Action::Link => "linked",
             Action::Unlink => "unlinked",
             Action::Relink => "relinked to another application",
@@ -78,6 +82,9 @@ pub struct Change {
     pub action: Action,
     pub reason: String,
     pub attributes: Vec<AttrDiff>,
+    /// Where a moved record was (`Action::Move` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<Address>,
 }
 
 /// Attribute names are a closed set; reading one back from a saved plan
@@ -264,7 +271,7 @@ impl Plan {
                 Action::Link => summary.link += 1,
                 Action::Unlink => summary.unlink += 1,
                 Action::Relink => summary.relink += 1,
-                Action::Import | Action::Forget => {}
+                Action::Import | Action::Forget | Action::Move => {}
             }
         }
         summary

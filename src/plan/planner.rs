@@ -29,7 +29,13 @@ pub fn plan(
     options: &PlanOptions,
     fingerprint: &dyn Fn(&Secret) -> String,
 ) -> Result<Plan, PlanError> {
+    // Moves first: everything else is planned against the renamed records,
+    // and apply writes state-only operations, moves first, before any call.
+    let moves = super::moves::plan_moves(desired, recorded);
+    let recorded = moves.recorded.as_ref().unwrap_or(recorded);
     let mut planner = Planner::new(desired, recorded, actual, options, fingerprint);
+    planner.changes.extend(moves.changes);
+    planner.state_only.extend(moves.state_ops);
     planner.check_options();
     match options.mode {
         Mode::Normal => {
@@ -238,6 +244,7 @@ impl<'a> Planner<'a> {
             action,
             reason: reason.into(),
             attributes,
+            previous_address: None,
         });
     }
 

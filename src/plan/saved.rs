@@ -175,10 +175,20 @@ pub fn configuration_digest(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> 
         .iter()
         .map(|r| serde_json::json!([r.from, r.destroy]))
         .collect();
-    let canonical = serde_json::json!({
+    let mut canonical = serde_json::json!({
         "pages": pages, "links": links, "imports": imports, "removed": removed,
         "endpoint": desired.provider.endpoint,
     });
+    // Only when there are any, so digests of plans saved before moved
+    // blocks existed stay the same.
+    if !desired.moved.is_empty() {
+        let moved: Vec<_> = desired
+            .moved
+            .iter()
+            .map(|m| serde_json::json!([m.from, m.to]))
+            .collect();
+        canonical["moved"] = serde_json::json!(moved);
+    }
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -4,7 +4,9 @@ use super::*;
 use crate::actual::{Actual, RemoteAccount, RemoteApplication, RemotePage};
 use crate::address::Address;
 use crate::channel::Channel;
-use crate::desired::{Desired, DesiredLink, DesiredPage, ImportDecl, Location, RemovedDecl};
+use crate::desired::{
+    Desired, DesiredLink, DesiredPage, ImportDecl, Location, MovedDecl, RemovedDecl,
+};
 use crate::secret::Secret;
 use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
 
@@ -1155,4 +1157,152 @@ fn destroy_unlinks_links_on_every_channel() {
             format!("DELETE {ROOT}/whatsapp/447700900123/applications/{APP1}"),
         ]
     );
+}
+
+fn moved(from: Address, to: Address) -> MovedDecl {
+    MovedDecl {
+        from,
+        to,
+        location: Location::default(),
+    }
+}
+
+/// `page.support` renamed to `page.help` (link `bot` to `assistant`) in
+/// the configuration, with moved blocks saying so.
+fn renamed_with_moved_blocks() -> World {
+    let mut world = World::in_sync();
+    world.desired.pages[0].address = Address::page("help");
+    world.desired.links[0].address = Address::link("assistant");
+    world.desired.links[0].page_address = Some(Address::page("help"));
+    world
+        .desired
+        .moved
+        .push(moved(Address::page("support"), Address::page("help")));
+    world
+        .desired
+        .moved
+        .push(moved(Address::link("bot"), Address::link("assistant")));
+    world
+}
+
+#[test]
+fn moved_blocks_rename_records_in_state_with_no_call() {
+    let plan = renamed_with_moved_blocks().ok();
+    assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.help".into(), Action::Move),
+            ("link.assistant".into(), Action::Move)
+        ]
+    );
+    assert_eq!(
+        plan.changes[0].previous_address,
+        Some(Address::page("support"))
+    );
+    let mut link = recorded_link("bot", "1", APP1);
+    link.address = Address::link("assistant");
+    let mut page = recorded_page("support", "1", "t1");
+    page.address = Address::page("help");
+    assert_eq!(
+        plan.state_only,
+        vec![
+            StateOp::RemovePage(Address::page("support")),
+            StateOp::PutPage(page),
+            StateOp::RemoveLink(Address::link("bot")),
+            StateOp::PutLink(link),
+        ]
+    );
+    assert_eq!(plan.summary().calls, 0);
+}
+
+#[test]
+fn a_moved_block_whose_from_is_gone_does_nothing() {
+    // Once applied, the moved blocks stay in the configuration: no-op.
+    let mut world = renamed_with_moved_blocks();
+    let plan = world.ok();
+    world.recorded.apply(&plan.state_only);
+    let again = world.ok();
+    assert!(again.is_empty(), "{again:?}");
+}
+
+#[test]
+fn a_moved_block_whose_to_is_taken_leaves_both_records() {
+    let world = World::in_sync()
+        .want_page(page("other", "2", "t2"))
+        .recorded_page(recorded_page("other", "2", "t2"))
+        .remote(remote("2", "other page", &[], "t2"));
+    let mut world = world;
+    world
+        .desired
+        .moved
+        .push(moved(Address::page("gone"), Address::page("other")));
+    world
+        .desired
+        .moved
+        .push(moved(Address::page("support"), Address::page("other")));
+    let plan = world.ok();
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn a_moved_block_address_moves_every_instance_keeping_keys() {
+    let mut world = World::new()
+        .want_page(DesiredPage {
+            address: Address::page("region").with_key("emea"),
+            ..page("x", "1", "t1")
+        })
+        .want_page(DesiredPage {
+            address: Address::page("region").with_key("apac"),
+            ..page("x", "2", "t2")
+        })
+        .recorded_page(PageRecord {
+            address: Address::page("regional").with_key("emea"),
+            ..recorded_page("x", "1", "t1")
+        })
+        .recorded_page(PageRecord {
+            address: Address::page("regional").with_key("apac"),
+            ..recorded_page("x", "2", "t2")
+        })
+        .remote(remote("1", "x page", &[], "t1"))
+        .remote(remote("2", "x page", &[], "t2"));
+    world
+        .desired
+        .moved
+        .push(moved(Address::page("regional"), Address::page("region")));
+    let plan = world.ok();
+    assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
+    assert_eq!(
+        actions(&plan),
+        vec![
+            (r#"page.region["apac"]"#.into(), Action::Move),
+            (r#"page.region["emea"]"#.into(), Action::Move)
+        ]
+    );
+}
+
+#[test]
+fn a_moved_page_whose_name_changed_is_moved_then_updated() {
+    let mut world = renamed_with_moved_blocks();
+    world.desired.pages[0].name = Some("Help".into());
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.help".into(), Action::Update),
+            ("page.help".into(), Action::Move),
+            ("link.assistant".into(), Action::Move)
+        ]
+    );
+    assert_eq!(calls(&plan), vec![format!("PATCH {BASE}/1")]);
+    assert_eq!(plan.calls[0].addresses, vec![Address::page("help")]);
+}
+
+#[test]
+fn destroy_disconnects_a_moved_page_under_its_new_address() {
+    let mut world = renamed_with_moved_blocks();
+    world.options.mode = Mode::Destroy;
+    let plan = world.ok();
+    assert_eq!(calls(&plan), vec![format!("DELETE {BASE}/1")]);
+    assert!(plan.calls[0].addresses.contains(&Address::page("help")));
 }

@@ -13,7 +13,7 @@ fn symbol(action: Action, style: &Style) -> String {
         Action::Disconnect | Action::Unlink => style.red("-"),
         Action::Replace => format!("{}/{}", style.red("-"), style.green("+")),
         Action::Import => style.cyan("<="),
-        Action::Forget => style.dim("."),
+        Action::Forget | Action::Move => style.dim("."),
     }
 }
 
@@ -139,6 +139,23 @@ pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
     let _ = writeln!(out, "socialform will perform the following actions:");
     let _ = writeln!(out);
     for change in &plan.changes {
+        if let (Action::Move, Some(from)) = (change.action, &change.previous_address) {
+            // As Terraform words it; a move has no attributes to show.
+            let _ = writeln!(
+                out,
+                "  {} {} has moved to {}",
+                style.bold("#"),
+                style.bold(&from.to_string()),
+                style.bold(&change.address.to_string())
+            );
+            let _ = writeln!(
+                out,
+                "    {}",
+                style.dim("(moved block: renamed in state only, no API call)")
+            );
+            let _ = writeln!(out);
+            continue;
+        }
         let _ = writeln!(
             out,
             "  {} {} will be {}",
@@ -209,6 +226,13 @@ pub(super) fn summary_line(plan: &Plan) -> String {
     }
 }
 
+fn moved_count(plan: &Plan) -> usize {
+    plan.changes
+        .iter()
+        .filter(|c| c.action == Action::Move)
+        .count()
+}
+
 fn closing_line(plan: &Plan) -> String {
     let summary = plan.summary();
     let imports = plan
@@ -221,6 +245,7 @@ fn closing_line(plan: &Plan) -> String {
         .iter()
         .filter(|c| c.action == Action::Forget)
         .count();
+    let moves = moved_count(plan);
     let counts = [
         (summary.connect, "to connect"),
         (imports, "to import"),
@@ -229,6 +254,7 @@ fn closing_line(plan: &Plan) -> String {
         (summary.replace, "to replace"),
         (summary.disconnect, "to disconnect"),
         (forgets, "to forget"),
+        (moves, "to move"),
         (summary.link, "to link"),
         (summary.relink, "to relink"),
         (summary.unlink, "to unlink"),
@@ -272,6 +298,7 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, mode: Mode, style: &Styl
             (summary.link, "linked"),
             (summary.relink, "relinked"),
             (summary.unlink, "unlinked"),
+            (moved_count(plan), "moved"),
         ];
         let parts: Vec<String> = counts
             .iter()

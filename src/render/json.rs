@@ -44,14 +44,19 @@ fn change_document(change: &Change) -> Value {
         .filter(|a| a.sensitive)
         .map(|a| a.name)
         .collect();
-    json!({
+    let mut document = json!({
         "address": change.address,
         "action": change.action,
         "reason": change.reason,
         "before": if creates { Value::Null } else { Value::Object(side(|a| &a.before)) },
         "after": if deletes { Value::Null } else { Value::Object(side(|a| &a.after)) },
         "sensitive": sensitive,
-    })
+    });
+    // Only on moves, as in Terraform's JSON plan.
+    if let Some(previous) = &change.previous_address {
+        document["previous_address"] = json!(previous);
+    }
+    document
 }
 
 /// The plan document plus what happened to each call.
