@@ -1227,6 +1227,69 @@ fn bad_import_and_removed_addresses() {
     assert_at(&diags, 40, 10, "removed `from` must be a resource address");
 }
 
+// ---- moved ----
+
+#[test]
+fn moved_blocks() {
+    let src = format!(
+        "{REGION_SRC}moved {{\n  from = page.old\n  to   = page.copy\n}}\nmoved {{\n  from = page.regional\n  to   = page.region\n}}\n"
+    );
+    let d = ok(&[("main.hcl", &src)]);
+    assert_eq!(d.moved.len(), 2);
+    assert_eq!(d.moved[0].from, Address::page("old"));
+    assert_eq!(d.moved[0].to, Address::page("copy"));
+    assert_eq!(
+        (d.moved[0].location.line, d.moved[0].location.column),
+        (20, 1)
+    );
+    assert_eq!(d.moved[1].from, Address::page("regional"));
+    assert_eq!(d.moved[1].to, Address::page("region"));
+}
+
+#[test]
+fn bad_moved_blocks() {
+    let src = format!(
+        "{REGION_SRC}moved {{\n  from = page.old\n  to   = link.copy\n}}\nmoved {{\n  from = page.old\n  to   = page.nowhere\n}}\nmoved {{\n  from = page.old\n  to   = page.copy\n}}\nmoved {{\n  from = page.old\n  to   = page.region[\"emea\"]\n}}\nmoved {{\n  from = page.copy\n  to   = page.region[\"apac\"]\n}}\nmoved {{\n  from = page.x\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &src)]);
+    assert_eq!(diags.len(), 5, "{}", diags.render());
+    assert_at(&diags, 22, 10, "cannot move a page to a link");
+    assert_at(
+        &diags,
+        26,
+        10,
+        "moved target page.nowhere is not declared in the configuration",
+    );
+    assert_at(
+        &diags,
+        33,
+        10,
+        "page.old is moved twice; the first moved block is at",
+    );
+    assert_at(
+        &diags,
+        37,
+        10,
+        "page.copy is still declared, so nothing can move away from it",
+    );
+    assert_at(
+        &diags,
+        40,
+        1,
+        "the moved block is missing the required attribute `to`",
+    );
+}
+
+#[test]
+fn a_moved_block_is_not_mistaken_for_removed() {
+    let d = ok(&[(
+        "main.hcl",
+        "page \"new\" {\n  page_id      = \"1\"\n  access_token = \"t\"\n}\nmoved {\n  from = page.old\n  to   = page.new\n}\n",
+    )]);
+    assert!(d.removed.is_empty());
+    assert_eq!(d.moved.len(), 1);
+}
+
 // ---- rendering ----
 
 #[test]

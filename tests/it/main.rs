@@ -22,6 +22,7 @@ mod import;
 mod interrupts;
 mod lifecycle;
 mod misbehaving_api;
+mod moved;
 mod postgres;
 mod remote_accounts;
 mod remote_applications;
