@@ -111,6 +111,30 @@ const BLOCK_TYPES: &[&str] = &[
 ];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
 const LINK_ATTRS: &[&str] = &["channel", "page", "account", "application", "for_each"];
+/// Terraform's resource meta-arguments socialform does not have, with what
+/// to do instead.
+const UNSUPPORTED_META: &[(&str, &str)] = &[
+    (
+        "count",
+        "use for_each with a set or map instead, e.g. for_each = toset([\"a\", \"b\"]), \
+         and each.key where count.index would go",
+    ),
+    (
+        "depends_on",
+        "socialform orders calls itself: a link waits for the page it refers to \
+         (page = page.NAME.page_id); remove this attribute",
+    ),
+    (
+        "provider",
+        "there is one provider, configured by the provider \"vonage\" block; remove this attribute",
+    ),
+];
+/// Terraform's lifecycle settings other than `prevent_destroy`.
+const UNSUPPORTED_LIFECYCLE: &[&str] = &[
+    "create_before_destroy",
+    "ignore_changes",
+    "replace_triggered_by",
+];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
 const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint"];
 const BACKEND_ATTRS: &[&str] = &["conn_str", "schema_name", "state_name"];
@@ -369,13 +393,27 @@ impl<'a> Collector<'a> {
                     "write `lifecycle { ... }`",
                 );
             }
-            let (attrs, _) = self.body(
+            let allowed: Vec<&str> = std::iter::once(name)
+                .chain(UNSUPPORTED_LIFECYCLE.iter().copied())
+                .collect();
+            let (mut attrs, _) = self.body(
                 file,
                 &b.body,
                 &format!("the lifecycle block of {what}"),
-                Some(&[name]),
+                Some(&allowed),
                 &[],
             );
+            attrs.retain(|a| {
+                if a.name == name {
+                    return true;
+                }
+                self.error(
+                    &a.key_span,
+                    format!("`{}` is not supported in the lifecycle block", a.name),
+                    format!("the only lifecycle setting here is {name}"),
+                );
+                false
+            });
             if let Some(a) = attrs.iter().find(|a| a.name == name) {
                 value = self.literal_bool(a).unwrap_or(default);
             }
@@ -529,11 +567,40 @@ impl<'a> Collector<'a> {
             return;
         }
         let what = format!("{k} \"{name}\"");
-        let (allowed, blocks): (&[&str], &[&str]) = match kind {
-            ResourceKind::Page => (PAGE_ATTRS, &["lifecycle"]),
-            ResourceKind::Link => (LINK_ATTRS, &[]),
-        };
-        let (attrs, lifecycle) = self.body(file, &block.body, &what, Some(allowed), blocks);
+        let allowed: Vec<&str> = match kind {
+            ResourceKind::Page => PAGE_ATTRS,
+            ResourceKind::Link => LINK_ATTRS,
+        }
+        .iter()
+        .chain(UNSUPPORTED_META.iter().map(|(name, _)| name))
+        .copied()
+        .collect();
+        let (mut attrs, mut lifecycle) =
+            self.body(file, &block.body, &what, Some(&allowed), &["lifecycle"]);
+        // Terraform's meta-arguments get an answer of their own, and the
+        // block is still declared, so references to it do not cascade.
+        attrs.retain(|a| {
+            let Some((_, help)) = UNSUPPORTED_META.iter().find(|(n, _)| *n == a.name) else {
+                return true;
+            };
+            self.error(
+                &a.key_span,
+                format!("`{}` is not supported in {what}", a.name),
+                *help,
+            );
+            false
+        });
+        if kind == ResourceKind::Link {
+            for b in lifecycle.drain(..) {
+                let at = span(file, b.ident.span());
+                self.error(
+                    &at,
+                    format!("`lifecycle` is not supported in {what}"),
+                    "links have no lifecycle settings; prevent_destroy goes in the lifecycle \
+                     block of the page",
+                );
+            }
+        }
         let mut ok = true;
         match kind {
             ResourceKind::Page => {

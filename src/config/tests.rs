@@ -1290,6 +1290,25 @@ fn a_moved_block_is_not_mistaken_for_removed() {
     assert_eq!(d.moved.len(), 1);
 }
 
+#[test]
+fn terraform_meta_arguments_are_answered_without_cascading() {
+    let diags = err(&[(
+        "main.hcl",
+        "page \"x\" {\n  count        = 2\n  page_id      = \"1\"\n  access_token = \"t\"\n  lifecycle {\n    ignore_changes = [name]\n  }\n}\nlink \"l\" {\n  page        = page.x.page_id\n  application = \"c0ffee00-0000-4000-8000-000000000001\"\n  depends_on  = [page.x]\n  provider    = vonage\n}\n",
+    )]);
+    assert_eq!(diags.len(), 4, "{}", diags.render());
+    assert_at(&diags, 2, 3, "`count` is not supported in page \"x\"");
+    assert_at(
+        &diags,
+        6,
+        5,
+        "`ignore_changes` is not supported in the lifecycle block",
+    );
+    assert_at(&diags, 12, 3, "`depends_on` is not supported in link \"l\"");
+    assert_at(&diags, 13, 3, "`provider` is not supported in link \"l\"");
+    assert!(diags.render().contains("use for_each"));
+}
+
 // ---- rendering ----
 
 #[test]
