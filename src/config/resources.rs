@@ -145,6 +145,9 @@ pub(crate) struct Collector<'a> {
     pub decls: Decls,
     /// First declaration of each name, to report duplicates with both places.
     seen: HashMap<String, Span>,
+    /// Terraform attributes and blocks the body being read does not take,
+    /// with what to do instead: (name, help).
+    answers: Vec<(String, String)>,
 }
 
 fn span(file: FileId, range: Option<std::ops::Range<usize>>) -> Span {
@@ -167,12 +170,24 @@ impl<'a> Collector<'a> {
             diags,
             decls: Decls::default(),
             seen: HashMap::new(),
+            answers: Vec::new(),
         }
     }
 
     fn error(&mut self, at: &Span, message: impl Into<String>, help: impl Into<String>) {
         let d = self.sources.error(at, message).with_help(help);
         self.diags.push(d);
+    }
+
+    /// Reports a Terraform name socialform does not support with its own
+    /// answer (from `answers`); false when `name` has none.
+    fn answered(&mut self, at: &Span, name: &str, what: &str) -> bool {
+        let Some((_, help)) = self.answers.iter().find(|(n, _)| n == name) else {
+            return false;
+        };
+        let help = help.clone();
+        self.error(at, format!("`{name}` is not supported in {what}"), help);
+        true
     }
 
     /// Records `key` as declared at `at`; reports and returns false if it
@@ -283,6 +298,9 @@ impl<'a> Collector<'a> {
                     if let Some(allowed) = allowed_attrs
                         && !allowed.contains(&name.as_str())
                     {
+                        if self.answered(&key_span, &name, what) {
+                            continue;
+                        }
                         let help = match suggest(&name, allowed.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("{what} accepts: {}", allowed.join(", ")),
@@ -315,6 +333,9 @@ impl<'a> Collector<'a> {
                         blocks.push(b);
                     } else {
                         let at = span(file, b.ident.span());
+                        if self.answered(&at, name, what) {
+                            continue;
+                        }
                         let help = if allowed_blocks.is_empty() {
                             format!("{what} takes no nested blocks")
                         } else {
@@ -393,27 +414,23 @@ impl<'a> Collector<'a> {
                     "write `lifecycle { ... }`",
                 );
             }
-            let allowed: Vec<&str> = std::iter::once(name)
-                .chain(UNSUPPORTED_LIFECYCLE.iter().copied())
+            self.answers = UNSUPPORTED_LIFECYCLE
+                .iter()
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        format!("the only lifecycle setting here is {name}"),
+                    )
+                })
                 .collect();
-            let (mut attrs, _) = self.body(
+            let (attrs, _) = self.body(
                 file,
                 &b.body,
                 &format!("the lifecycle block of {what}"),
-                Some(&allowed),
+                Some(&[name]),
                 &[],
             );
-            attrs.retain(|a| {
-                if a.name == name {
-                    return true;
-                }
-                self.error(
-                    &a.key_span,
-                    format!("`{}` is not supported in the lifecycle block", a.name),
-                    format!("the only lifecycle setting here is {name}"),
-                );
-                false
-            });
+            self.answers.clear();
             if let Some(a) = attrs.iter().find(|a| a.name == name) {
                 value = self.literal_bool(a).unwrap_or(default);
             }
@@ -567,40 +584,26 @@ impl<'a> Collector<'a> {
             return;
         }
         let what = format!("{k} \"{name}\"");
-        let allowed: Vec<&str> = match kind {
-            ResourceKind::Page => PAGE_ATTRS,
-            ResourceKind::Link => LINK_ATTRS,
-        }
-        .iter()
-        .chain(UNSUPPORTED_META.iter().map(|(name, _)| name))
-        .copied()
-        .collect();
-        let (mut attrs, mut lifecycle) =
-            self.body(file, &block.body, &what, Some(&allowed), &["lifecycle"]);
-        // Terraform's meta-arguments get an answer of their own, and the
-        // block is still declared, so references to it do not cascade.
-        attrs.retain(|a| {
-            let Some((_, help)) = UNSUPPORTED_META.iter().find(|(n, _)| *n == a.name) else {
-                return true;
-            };
-            self.error(
-                &a.key_span,
-                format!("`{}` is not supported in {what}", a.name),
-                *help,
-            );
-            false
-        });
+        let (allowed, blocks): (&[&str], &[&str]) = match kind {
+            ResourceKind::Page => (PAGE_ATTRS, &["lifecycle"]),
+            ResourceKind::Link => (LINK_ATTRS, &[]),
+        };
+        // Terraform's meta-arguments get an answer of their own; the block
+        // is still declared, so references to it do not cascade.
+        self.answers = UNSUPPORTED_META
+            .iter()
+            .map(|(name, help)| (name.to_string(), help.to_string()))
+            .collect();
         if kind == ResourceKind::Link {
-            for b in lifecycle.drain(..) {
-                let at = span(file, b.ident.span());
-                self.error(
-                    &at,
-                    format!("`lifecycle` is not supported in {what}"),
-                    "links have no lifecycle settings; prevent_destroy goes in the lifecycle \
-                     block of the page",
-                );
-            }
+            self.answers.push((
+                "lifecycle".into(),
+                "links have no lifecycle settings; prevent_destroy goes in the lifecycle block \
+                 of the page"
+                    .into(),
+            ));
         }
+        let (attrs, lifecycle) = self.body(file, &block.body, &what, Some(allowed), blocks);
+        self.answers.clear();
         let mut ok = true;
         match kind {
             ResourceKind::Page => {

@@ -1302,7 +1302,7 @@ fn terraform_meta_arguments_are_answered_without_cascading() {
         &diags,
         6,
         5,
-        "`ignore_changes` is not supported in the lifecycle block",
+        "`ignore_changes` is not supported in the lifecycle block of page \"x\"",
     );
     assert_at(&diags, 12, 3, "`depends_on` is not supported in link \"l\"");
     assert_at(&diags, 13, 3, "`provider` is not supported in link \"l\"");
