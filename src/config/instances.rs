@@ -806,8 +806,23 @@ impl Evaluator<'_> {
                 );
                 continue;
             }
-            if !self.declared(out, &to) {
+            // One instance (a keyed `from`) must land on one declared
+            // instance, not on a whole for_each block.
+            let to_declared = if from.key.is_some() && to.key.is_none() {
+                out.pages.iter().any(|p| p.page.address == to)
+                    || out.links.iter().any(|l| l.address == to)
+            } else {
+                self.declared(out, &to)
+            };
+            if !to_declared {
                 let help = match decls.resource(to.kind, &to.name) {
+                    Some(d) if d.for_each().is_some() && to.key.is_none() => format!(
+                        "{}.{} uses for_each: name an instance, like {}.{}[\"KEY\"]",
+                        to.kind.as_str(),
+                        to.name,
+                        to.kind.as_str(),
+                        to.name
+                    ),
                     Some(d) if d.for_each().is_some() => format!(
                         "{}.{} has no instance with that key: check its for_each",
                         to.kind.as_str(),

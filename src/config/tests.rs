@@ -1249,10 +1249,16 @@ fn moved_blocks() {
 #[test]
 fn bad_moved_blocks() {
     let src = format!(
-        "{REGION_SRC}moved {{\n  from = page.old\n  to   = link.copy\n}}\nmoved {{\n  from = page.old\n  to   = page.nowhere\n}}\nmoved {{\n  from = page.old\n  to   = page.copy\n}}\nmoved {{\n  from = page.old\n  to   = page.region[\"emea\"]\n}}\nmoved {{\n  from = page.copy\n  to   = page.region[\"apac\"]\n}}\nmoved {{\n  from = page.x\n}}\n"
+        "{REGION_SRC}moved {{\n  from = page.old\n  to   = link.copy\n}}\nmoved {{\n  from = page.old\n  to   = page.nowhere\n}}\nmoved {{\n  from = page.old\n  to   = page.copy\n}}\nmoved {{\n  from = page.old\n  to   = page.region[\"emea\"]\n}}\nmoved {{\n  from = page.copy\n  to   = page.region[\"apac\"]\n}}\nmoved {{\n  from = page.x\n}}\nmoved {{\n  from = page.y[\"k\"]\n  to   = page.region\n}}\n"
     );
     let diags = err(&[("main.hcl", &src)]);
-    assert_eq!(diags.len(), 5, "{}", diags.render());
+    assert_eq!(diags.len(), 6, "{}", diags.render());
+    assert_at(
+        &diags,
+        45,
+        10,
+        "moved target page.region is not declared in the configuration",
+    );
     assert_at(&diags, 22, 10, "cannot move a page to a link");
     assert_at(
         &diags,
