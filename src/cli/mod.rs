@@ -120,10 +120,10 @@ pub(crate) struct Context {
 
 impl Context {
     /// The configuration directory and its state, with the network options.
-    pub fn workspace(&self) -> anyhow::Result<Workspace> {
+    pub fn workspace(&self, network: &args::NetworkArgs) -> anyhow::Result<Workspace> {
         Ok(self
             .offline_workspace()
-            .with_network(network_options(&self.global)?))
+            .with_network(network_options(network)?))
     }
 
     /// `socialform [-C DIR] REST`: a command to suggest to the user.
@@ -182,7 +182,7 @@ impl Context {
 /// `--timeout` and `--max-retries`, else `SOCIALFORM_TIMEOUT` and
 /// `SOCIALFORM_MAX_RETRIES`, else the defaults.
 pub(crate) fn network_options(
-    global: &args::GlobalArgs,
+    global: &args::NetworkArgs,
 ) -> anyhow::Result<crate::workspace::NetworkOptions> {
     let mut options = crate::workspace::NetworkOptions::default();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
