@@ -279,3 +279,56 @@ fn terraform_habits_work_or_are_answered() {
         completions.stdout
     );
 }
+
+/// The README's drift walk-through, step by step against a sandbox in its
+/// own process: the output it shows is the output a reader gets.
+#[test]
+fn the_readme_drift_walk_through_is_what_a_reader_sees() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown = readme
+        .split_once("$ socialform -C examples/drift drift\n")
+        .expect("the README shows the drift command")
+        .1
+        .split_once("```")
+        .unwrap()
+        .0;
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/drift/main.hcl");
+    project.write("main.hcl", &std::fs::read_to_string(example).unwrap());
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let accounts = format!("{ACCOUNTS}/messenger");
+    let hand = [
+        (
+            "DELETE",
+            format!("{accounts}/107100000000001/applications/{APP1}"),
+            None,
+        ),
+        (
+            "PATCH",
+            format!("{accounts}/107100000000001"),
+            Some(
+                serde_json::json!({"name": "Renamed by hand", "access_token": "EAAB-rotated-by-hand"}),
+            ),
+        ),
+        (
+            "POST",
+            accounts.clone(),
+            Some(
+                serde_json::json!({"external_id": "107100000000099", "name": "Stray page",
+                "access_token": "EAAB-stray", "applications": [APP2]}),
+            ),
+        ),
+    ];
+    for (method, path, body) in hand {
+        let (status, answer) = sandbox.api(method, &path, body);
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+    }
+    Test::on(&project)
+        .arg("drift")
+        .stdout(shown)
+        .status(2)
+        .requests(&[])
+        .run();
+}
