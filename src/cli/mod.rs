@@ -32,9 +32,11 @@ pub const EXIT_UNFORMATTED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let command = Cli::command();
-    let argv: Vec<_> = std::env::args_os().collect();
+    let raw: Vec<_> = std::env::args_os().collect();
+    let argv = flags::normalize(raw.clone(), &command);
+    // On the normalized words, so that Terraform's `-json` counts too.
     let json_wanted = wants_json(&argv);
-    if let Err(flags::Refused(message)) = flags::refuse_terraform_only(&argv, &command) {
+    if let Err(flags::Refused(message)) = flags::refuse_terraform_only(&raw, &command) {
         eprintln!("error: {message}");
         if json_wanted {
             let document = render::error_document(&anyhow::anyhow!(message));
@@ -42,7 +44,6 @@ pub fn main() -> ExitCode {
         }
         return ExitCode::from(EXIT_ERROR);
     }
-    let argv = flags::normalize(argv, &command);
     let matches = match command.try_get_matches_from(argv) {
         Ok(matches) => matches,
         Err(error) => {

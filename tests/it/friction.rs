@@ -257,6 +257,17 @@ fn terraform_habits_work_or_are_answered() {
         )
         .status(1)
         .run();
+    // A script that asked for JSON, Terraform's way, gets a document.
+    let refused = project.run(&["plan", "-json", "-lock=false"]);
+    refused.assert_code(1);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("-lock=false is Terraform's"),
+        "{}",
+        refused.stdout
+    );
     Test::on(&project)
         .arg("init")
         .stderr(
