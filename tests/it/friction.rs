@@ -279,3 +279,85 @@ fn terraform_habits_work_or_are_answered() {
         completions.stdout
     );
 }
+
+#[test]
+fn an_endpoint_without_a_scheme_is_named_with_where_it_was_set() {
+    let project = Project::new();
+    project.write(
+        "main.hcl",
+        &format!("provider \"vonage\" {{\n  endpoint = \"127.0.0.1:8481\"\n}}\n\n{CONFIG}"),
+    );
+    Test::on(&project)
+        .env("VONAGE_API_KEY", "key")
+        .env("VONAGE_API_SECRET", "secret")
+        .args(["plan", "--var", "support_token=EAAB123"])
+        .stderr(
+            "error: [DIR]/main.hcl:2:14: the provider \"vonage\" block's endpoint is \
+             \"127.0.0.1:8481\", which is not an http(s) URL: write endpoint = \
+             \"http://127.0.0.1:8481\" (with the scheme), or \"sandbox\" for the built-in emulator\n",
+        )
+        .status(1)
+        .run();
+
+    let project = Project::new();
+    project.write("main.hcl", CONFIG);
+    Test::on(&project)
+        .env("VONAGE_ENDPOINT", "127.0.0.1:8481")
+        .env("VONAGE_API_KEY", "key")
+        .env("VONAGE_API_SECRET", "secret")
+        .args(["plan", "--var", "support_token=EAAB123"])
+        .stderr(
+            "error: VONAGE_ENDPOINT is \"127.0.0.1:8481\", which is not an http(s) URL: write \
+             VONAGE_ENDPOINT=http://127.0.0.1:8481 (with the scheme), or \"sandbox\" for the \
+             built-in emulator\n",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_down_endpoint_says_once_that_it_retries_and_where_the_endpoint_came_from() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut project = Project::new();
+    project.env("VONAGE_ENDPOINT", &format!("http://127.0.0.1:{port}"));
+    project.env("VONAGE_API_KEY", "key");
+    project.env("VONAGE_API_SECRET", "secret");
+    project.write("main.hcl", CONFIG);
+    let run = project.run(&[
+        "plan",
+        "--max-retries",
+        "2",
+        "--var",
+        "support_token=EAAB123",
+    ]);
+    run.assert_code(1);
+    let notice = format!(
+        "warning: could not reach the API at http://127.0.0.1:{port} (endpoint set by \
+         VONAGE_ENDPOINT): "
+    );
+    assert!(
+        run.stderr
+            .contains("; retrying (up to 2 times, --max-retries)\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stderr.matches(&notice).count(),
+        1,
+        "one notice:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "could not reach the API: http://127.0.0.1:{port} (endpoint set by \
+             VONAGE_ENDPOINT): "
+        )),
+        "{}",
+        run.stderr
+    );
+}
