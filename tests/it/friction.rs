@@ -361,3 +361,27 @@ fn a_down_endpoint_says_once_that_it_retries_and_where_the_endpoint_came_from() 
         run.stderr
     );
 }
+
+#[test]
+fn a_missing_application_on_an_unseeded_sandbox_hints_at_seed_demo() {
+    let sandbox = Sandbox::start_unseeded();
+    let project = Project::against(&sandbox);
+    project.write(
+        "main.hcl",
+        &format!(
+            "{CONFIG}\nlink \"support\" {{\n  page        = page.support.page_id\n  \
+             application = \"c0ffee00-0000-4000-8000-000000000001\"\n}}\n"
+        ),
+    );
+    let run = project.run(&["apply", "--auto-approve", "--var", "support_token=EAAB123"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(
+            "help: create the application, or fix the id in the link block (the account has no \
+             application at all: against `socialform sandbox serve`, start it with --seed-demo \
+             for the demo ones)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
