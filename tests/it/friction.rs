@@ -385,3 +385,42 @@ fn a_missing_application_on_an_unseeded_sandbox_hints_at_seed_demo() {
         run.stderr
     );
 }
+
+#[test]
+fn an_unseeded_sandbox_refusing_a_missing_application_hints_at_seed_demo() {
+    let sandbox = Sandbox::start_unseeded();
+    let (status, body) = sandbox.api(
+        "POST",
+        ACCOUNTS_MESSENGER,
+        Some(serde_json::json!({
+            "external_id": "1",
+            "access_token": "t",
+            "applications": ["c0ffee00-0000-4000-8000-000000000001"],
+        })),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        "Cannot link application: 'c0ffee00-0000-4000-8000-000000000001' does not exist (this \
+         sandbox holds no applications: start it with `socialform sandbox serve --seed-demo` \
+         for the demo ones)"
+    );
+    // A seeded one answers as the API does.
+    let seeded = Sandbox::start();
+    let (status, body) = seeded.api(
+        "POST",
+        ACCOUNTS_MESSENGER,
+        Some(serde_json::json!({
+            "external_id": "1",
+            "access_token": "t",
+            "applications": ["c0ffee00-0000-4000-8000-00000000dead"],
+        })),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        "Cannot link application: 'c0ffee00-0000-4000-8000-00000000dead' does not exist"
+    );
+}
+
+const ACCOUNTS_MESSENGER: &str = "/beta/chatapp-accounts/messenger";
