@@ -612,7 +612,10 @@ impl Evaluator<'_> {
                     }
                     settings.api_secret = value.map(Secret::new)
                 }
-                "endpoint" => settings.endpoint = value,
+                "endpoint" => {
+                    settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
+                    settings.endpoint = value
+                }
                 _ => {}
             }
         }

@@ -79,6 +79,9 @@ pub(crate) struct Decls {
     pub resource_index: std::sync::OnceLock<HashMap<(ResourceKind, String), usize>>,
     pub imports: Vec<ImportBlock>,
     pub removed: Vec<RemovedBlock>,
+    /// Blocks declared with an error in their body (reported): left out of
+    /// `resources`, but references to them are not unknown names.
+    pub broken: std::collections::HashSet<(ResourceKind, String)>,
 }
 
 impl Decls {
@@ -553,8 +556,11 @@ impl<'a> Collector<'a> {
             format!("{k}.{name}"),
             &format!("{k} \"{name}\""),
             &label_span,
-        ) || !ok
-        {
+        ) {
+            return;
+        }
+        if !ok {
+            self.decls.broken.insert((kind, name));
             return;
         }
         self.decls.resources.push(ResourceDecl {
