@@ -29,6 +29,8 @@ pub struct ProviderSettings {
     pub api_secret: Option<Secret>,
     /// `None`: not set in the configuration. `Some("sandbox")`: the built-in emulator.
     pub endpoint: Option<String>,
+    /// Where `endpoint` is set, for messages about it.
+    pub endpoint_location: Option<Location>,
 }
 
 #[derive(Clone, Debug)]

@@ -199,12 +199,25 @@ impl Workspace {
     /// The API client for the configured endpoint, starting the in-process
     /// sandbox when the endpoint is `sandbox`. Keep the returned
     /// `Connection` alive while the client is in use.
-    pub async fn connect(&self, provider: &ProviderSettings) -> anyhow::Result<Connection> {
-        let endpoint = provider
-            .endpoint
-            .clone()
-            .or_else(|| self.env_var("VONAGE_ENDPOINT").map(str::to_string))
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    pub async fn connect(
+        &self,
+        provider: &ProviderSettings,
+        reporter: &Arc<dyn crate::ops::Reporter>,
+    ) -> anyhow::Result<Connection> {
+        let (endpoint, origin) = match (&provider.endpoint, self.env_var("VONAGE_ENDPOINT")) {
+            (Some(endpoint), _) => (
+                endpoint.clone(),
+                match &provider.endpoint_location {
+                    Some(at) => EndpointOrigin::Config(at.clone()),
+                    None => EndpointOrigin::Default,
+                },
+            ),
+            (None, Some(endpoint)) => (endpoint.to_string(), EndpointOrigin::Env),
+            (None, None) => (DEFAULT_ENDPOINT.to_string(), EndpointOrigin::Default),
+        };
+        if endpoint != SANDBOX_ENDPOINT {
+            check_endpoint(&endpoint, &origin)?;
+        }
         let api_key = provider
             .api_key
             .clone()
@@ -235,11 +248,81 @@ impl Workspace {
                 "no Vonage API secret: set VONAGE_API_SECRET, or api_secret in the provider \"vonage\" block"
             );
         };
+        let label = endpoint.trim().trim_end_matches('/').to_string();
+        let warn = reporter.clone();
+        let notice_origin = origin.to_string();
+        let retries = self.network.max_retries;
+        let client = make_client(endpoint, api_key, api_secret, &self.network)?
+            .with_endpoint_origin(origin.to_string())
+            .with_retry_notice(Arc::new(move |err| {
+                let why = match err {
+                    crate::remote::ApiError::Transport(detail) => {
+                        detail.rsplit(": ").next().unwrap_or(detail).to_string()
+                    }
+                    other => other.to_string(),
+                };
+                warn.warning(&format!(
+                    "could not reach the API at {label} ({notice_origin}): {why}; retrying \
+                     (up to {retries} times, --max-retries)"
+                ));
+            }));
         Ok(Connection {
-            client: make_client(endpoint, api_key, api_secret, &self.network)?,
+            client,
             sandbox: None,
         })
     }
+}
+
+/// Where the endpoint in use was configured.
+enum EndpointOrigin {
+    /// `endpoint = ...` in the provider block, at this place.
+    Config(crate::desired::Location),
+    Env,
+    Default,
+}
+
+impl std::fmt::Display for EndpointOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointOrigin::Config(at) => write!(f, "endpoint set at {at}"),
+            EndpointOrigin::Env => write!(f, "endpoint set by VONAGE_ENDPOINT"),
+            EndpointOrigin::Default => write!(f, "the default endpoint"),
+        }
+    }
+}
+
+/// Refuses an endpoint that is not an http(s) URL, saying where it was set
+/// and what to write instead: `127.0.0.1:8481` is read as a URL of scheme
+/// `127.0.0.1`, or of none.
+fn check_endpoint(endpoint: &str, origin: &EndpointOrigin) -> anyhow::Result<()> {
+    let trimmed = endpoint.trim();
+    let has_scheme = ["http://", "https://"].iter().any(|scheme| {
+        trimmed
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    });
+    let parsed = reqwest::Url::parse(trimmed).ok();
+    if has_scheme && parsed.as_ref().is_some_and(|url| url.has_host()) {
+        return Ok(());
+    }
+    let suggestion = if trimmed.contains("://") || trimmed.is_empty() {
+        "http://127.0.0.1:8480".to_string()
+    } else {
+        format!("http://{}", trimmed.trim_start_matches('/'))
+    };
+    let place = match origin {
+        EndpointOrigin::Config(at) => format!("{at}: the provider \"vonage\" block's endpoint"),
+        EndpointOrigin::Env => "VONAGE_ENDPOINT".to_string(),
+        EndpointOrigin::Default => "the endpoint".to_string(),
+    };
+    let how = match origin {
+        EndpointOrigin::Env => format!("VONAGE_ENDPOINT={suggestion}"),
+        _ => format!("endpoint = \"{suggestion}\""),
+    };
+    bail!(
+        "{place} is {endpoint:?}, which is not an http(s) URL: write {how} \
+         (with the scheme), or \"sandbox\" for the built-in emulator"
+    )
 }
 
 fn make_client(

@@ -19,6 +19,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Configuration directory.
     #[arg(
@@ -29,7 +30,8 @@ pub struct GlobalArgs {
         value_name = "DIR"
     )]
     pub chdir: PathBuf,
-    /// State directory (default: state/ inside the configuration directory).
+    /// Local state directory, for the commands that read or write state
+    /// (default: state/ inside the configuration directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub state: Option<PathBuf>,
     /// No colour, even on a terminal (NO_COLOR is honoured too).
@@ -39,13 +41,19 @@ pub struct GlobalArgs {
     /// request, -vvv trace). RUST_LOG overrides. Never shows tokens.
     #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// How API calls cope with a slow or failing API: only on the commands
+/// that call it.
+#[derive(Debug, Args, Default)]
+pub struct NetworkArgs {
     /// Per-request timeout of API calls [env: SOCIALFORM_TIMEOUT] [default: 30s].
-    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub timeout: Option<std::time::Duration>,
     /// Retries of a failed API request (5xx, timeouts, dropped connections)
     /// with exponential backoff; 429s are retried as the API asks
     /// [env: SOCIALFORM_MAX_RETRIES] [default: 5].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_retries: Option<u32>,
 }
 
@@ -137,15 +145,17 @@ pub struct CommonPlanArgs {
     #[arg(long)]
     pub refresh_only: bool,
     /// How many API calls may be in flight at once.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// How long to wait for the state lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
     /// Ask nothing (--input=false): where a confirmation would be needed,
     /// fail and say so, as without a terminal.
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub input: bool,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -292,8 +302,10 @@ pub struct DriftArgs {
     #[arg(long)]
     pub ignore_unmanaged: bool,
     /// How long to wait for the state lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -317,11 +329,15 @@ pub enum SandboxCommand {
 
 #[derive(Debug, Args)]
 pub struct SandboxServeArgs {
-    #[arg(long, default_value = "127.0.0.1:8480")]
+    /// Address to listen on (127.0.0.1:0 picks a free port); the first line
+    /// of stdout says where it listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8480")]
     pub listen: SocketAddr,
-    #[arg(long, default_value = "sandbox")]
+    /// The API key the emulated account accepts (Basic auth).
+    #[arg(long, value_name = "KEY", default_value = "sandbox")]
     pub api_key: String,
-    #[arg(long, default_value = "sandbox")]
+    /// The API secret the emulated account accepts (Basic auth).
+    #[arg(long, value_name = "SECRET", default_value = "sandbox")]
     pub api_secret: String,
     /// Keep the emulated account in this directory (sled) across restarts.
     #[arg(long, value_name = "DIR")]
@@ -329,16 +345,17 @@ pub struct SandboxServeArgs {
     /// Start with the demo applications the examples link to.
     #[arg(long)]
     pub seed_demo: bool,
-    #[arg(long, default_value_t = 0)]
+    /// Delay every request by this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
     /// Share of mutating requests that fail with 503 and change nothing.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
     pub error_rate: f64,
     /// Share of mutating requests that take effect but answer 500.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
     pub ambiguous_rate: f64,
     /// Requests per second before answering 429 (0: no limit).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub rate_limit: u32,
     /// Seed for --error-rate and --ambiguous-rate, to replay a run's faults
     /// (default: a random seed, shown by `GET /_sandbox/faults`).
@@ -388,8 +405,10 @@ pub struct StatePushArgs {
     #[command(flatten)]
     pub vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -400,8 +419,10 @@ pub struct StateMigrateArgs {
     #[command(flatten)]
     pub vars: VarArgs,
     /// How long to wait for each state's lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -421,6 +442,7 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct StateShowArgs {
+    /// The resource, e.g. page.support or page.region["emea"].
     #[arg(value_name = "ADDR")]
     pub address: String,
     #[command(flatten)]
@@ -432,13 +454,16 @@ pub struct StateShowArgs {
 
 #[derive(Debug, Args)]
 pub struct StateRmArgs {
+    /// What to forget: resources, or a block with all its instances.
     #[arg(value_name = "ADDR", required = true)]
     pub addresses: Vec<String>,
     #[command(flatten)]
     pub vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -446,15 +471,19 @@ pub struct StateRmArgs {
 
 #[derive(Debug, Args)]
 pub struct StateMvArgs {
+    /// The address in state now (a block moves with all its instances).
     #[arg(value_name = "SRC")]
     pub source: String,
+    /// The new address.
     #[arg(value_name = "DST")]
     pub destination: String,
     #[command(flatten)]
     pub vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -482,9 +511,95 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    fn walk<'a>(
+        command: &'a clap::Command,
+        path: String,
+        out: &mut Vec<(String, &'a clap::Command)>,
+    ) {
+        for sub in command.get_subcommands() {
+            let name = format!("{path} {}", sub.get_name()).trim().to_string();
+            out.push((name.clone(), sub));
+            walk(sub, name, out);
+        }
+    }
+
+    #[test]
+    fn every_option_says_what_it_is_for() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut commands = Vec::new();
+        walk(&cli, String::new(), &mut commands);
+        let mut faults = Vec::new();
+        for (name, command) in commands {
+            for arg in command.get_arguments() {
+                if arg.get_id() == "help" || arg.get_id() == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() {
+                    faults.push(format!(
+                        "`socialform {name}`: {} has no description",
+                        arg.get_id()
+                    ));
+                }
+                if !arg.get_action().takes_values() || arg.is_positional() {
+                    continue;
+                }
+                for value in arg.get_value_names().unwrap_or_default() {
+                    if value.contains('_') {
+                        faults.push(format!(
+                            "`socialform {name}`: <{value}> should be a short name like <N> or <DURATION>"
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(faults.is_empty(), "{}", faults.join("\n"));
+    }
+
+    #[test]
+    fn network_options_are_only_where_the_api_is_called() {
+        let cli = Cli::command();
+        let has = |path: &[&str], id: &str| {
+            let mut command = &cli;
+            for name in path {
+                command = command.find_subcommand(name).unwrap();
+            }
+            command.get_arguments().any(|a| a.get_id() == id)
+        };
+        for path in [
+            &["plan"][..],
+            &["apply"],
+            &["destroy"],
+            &["drift"],
+            &["import"],
+        ] {
+            assert!(has(path, "timeout") && has(path, "max_retries"), "{path:?}");
+        }
+        for path in [
+            &["validate"][..],
+            &["fmt"],
+            &["show"],
+            &["history"],
+            &["state", "list"],
+        ] {
+            assert!(
+                !has(path, "timeout") && !has(path, "max_retries"),
+                "{path:?}"
+            );
+        }
+    }
 }

@@ -32,9 +32,11 @@ pub const EXIT_UNFORMATTED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let command = Cli::command();
-    let argv: Vec<_> = std::env::args_os().collect();
+    let raw: Vec<_> = std::env::args_os().collect();
+    let argv = flags::normalize(raw.clone(), &command);
+    // On the normalized words, so that Terraform's `-json` counts too.
     let json_wanted = wants_json(&argv);
-    if let Err(flags::Refused(message)) = flags::refuse_terraform_only(&argv, &command) {
+    if let Err(flags::Refused(message)) = flags::refuse_terraform_only(&raw, &command) {
         eprintln!("error: {message}");
         if json_wanted {
             let document = render::error_document(&anyhow::anyhow!(message));
@@ -42,7 +44,6 @@ pub fn main() -> ExitCode {
         }
         return ExitCode::from(EXIT_ERROR);
     }
-    let argv = flags::normalize(argv, &command);
     let matches = match command.try_get_matches_from(argv) {
         Ok(matches) => matches,
         Err(error) => {
@@ -120,10 +121,10 @@ pub(crate) struct Context {
 
 impl Context {
     /// The configuration directory and its state, with the network options.
-    pub fn workspace(&self) -> anyhow::Result<Workspace> {
+    pub fn workspace(&self, network: &args::NetworkArgs) -> anyhow::Result<Workspace> {
         Ok(self
             .offline_workspace()
-            .with_network(network_options(&self.global)?))
+            .with_network(network_options(network)?))
     }
 
     /// `socialform [-C DIR] REST`: a command to suggest to the user.
@@ -182,7 +183,7 @@ impl Context {
 /// `--timeout` and `--max-retries`, else `SOCIALFORM_TIMEOUT` and
 /// `SOCIALFORM_MAX_RETRIES`, else the defaults.
 pub(crate) fn network_options(
-    global: &args::GlobalArgs,
+    global: &args::NetworkArgs,
 ) -> anyhow::Result<crate::workspace::NetworkOptions> {
     let mut options = crate::workspace::NetworkOptions::default();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());

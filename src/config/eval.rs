@@ -205,6 +205,11 @@ impl<'a> Evaluator<'a> {
             }
         }
         for r in &info.refs {
+            if self.refers_to_broken(&r.root, &r.steps) {
+                // Its own error is reported; "unknown" would be false.
+                ok = false;
+                continue;
+            }
             let at = Self::span_in(&attr.expr_span, &r.range);
             if let Err((message, help)) = self.check_ref(&r.root, &r.steps, scope) {
                 self.error(&at, message, help);
@@ -212,6 +217,19 @@ impl<'a> Evaluator<'a> {
             }
         }
         ok
+    }
+
+    /// Whether a reference names a block declared with errors in its body.
+    fn refers_to_broken(&self, root: &str, steps: &[Step]) -> bool {
+        let kind = match root {
+            "page" => ResourceKind::Page,
+            "link" => ResourceKind::Link,
+            _ => return false,
+        };
+        match steps.first() {
+            Some(Step::Attr(name)) => self.decls.broken.contains(&(kind, name.clone())),
+            _ => false,
+        }
     }
 
     fn check_ref(

@@ -238,13 +238,164 @@ pub(crate) fn parse_source(
                 file: id,
                 range: start..start + width,
             };
-            diags.push(
+            let unclosed = Unclosed::scan(text);
+            let diag = if let Some(quote) = unclosed
+                .string
+                .filter(|&q| text[..q].matches('\n').count() < loc.line().max(1))
+            {
+                // The parser stumbles on a later line; the cause is the quote.
+                sources
+                    .error(
+                        &Span {
+                            file: id,
+                            range: quote..quote + 1,
+                        },
+                        "syntax error: this string is not closed",
+                    )
+                    .with_help(
+                        "end it with `\"` on the same line; a value of several lines is written \
+                         as a heredoc (<<EOT ... EOT)",
+                    )
+            } else if let Some(block) = unclosed.blocks.first()
+                && text[start..].trim().is_empty()
+            {
+                // The file ended inside a block: point at the block, not at EOF.
+                sources
+                    .error(
+                        &Span {
+                            file: id,
+                            range: block.clone(),
+                        },
+                        "syntax error: this block is not closed: the file ends before its `}`",
+                    )
+                    .with_help("add the missing `}` where the block ends")
+            } else {
                 sources
                     .error(&span, format!("syntax error: {}", e.message()))
-                    .with_help("fix the HCL syntax at the marked position"),
-            );
+                    .with_help("fix the HCL syntax at the marked position")
+            };
+            diags.push(diag);
             None
         }
+    }
+}
+
+/// What a rough scan of a file that does not parse finds left open: the
+/// first string not closed on its line, and the blocks still open at the
+/// end. Comments and heredocs are skipped; it only places a syntax error
+/// nearer its cause, and the parser's own message is kept when it finds
+/// nothing.
+#[derive(Debug, Default, PartialEq)]
+struct Unclosed {
+    /// Offset of the opening quote.
+    string: Option<usize>,
+    /// Outermost first: from the first non-blank character of the line that
+    /// opens the block to its `{`, inclusive.
+    blocks: Vec<std::ops::Range<usize>>,
+}
+
+impl Unclosed {
+    fn scan(text: &str) -> Unclosed {
+        enum Ctx {
+            Brace(std::ops::Range<usize>),
+            Str(usize),
+            Interp,
+        }
+        let bytes = text.as_bytes();
+        let mut out = Unclosed::default();
+        let mut stack: Vec<Ctx> = Vec::new();
+        let mut line_start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let next = bytes.get(i + 1).copied();
+            if b == b'\n' {
+                if let Some(&Ctx::Str(open)) = stack.last() {
+                    stack.pop();
+                    if matches!(stack.last(), Some(Ctx::Interp)) {
+                        // A `${` left open: the parser's message says so.
+                        while matches!(stack.last(), Some(Ctx::Interp | Ctx::Str(_))) {
+                            stack.pop();
+                        }
+                    } else {
+                        out.string.get_or_insert(open);
+                    }
+                }
+                line_start = i + 1;
+                i += 1;
+                continue;
+            }
+            if let Some(Ctx::Str(_)) = stack.last() {
+                match (b, next) {
+                    (b'\\', Some(n)) if n != b'\n' => i += 1,
+                    (b'"', _) => {
+                        stack.pop();
+                    }
+                    (b'$' | b'%', Some(b'{')) => {
+                        stack.push(Ctx::Interp);
+                        i += 1;
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            match (b, next) {
+                (b'#', _) | (b'/', Some(b'/')) => {
+                    i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                    continue;
+                }
+                (b'/', Some(b'*')) => {
+                    let end = text[i + 2..]
+                        .find("*/")
+                        .map_or(bytes.len(), |n| i + 2 + n + 2);
+                    line_start = text[..end].rfind('\n').map_or(line_start, |n| n + 1);
+                    i = end;
+                    continue;
+                }
+                (b'"', _) => stack.push(Ctx::Str(i)),
+                (b'{', _) => {
+                    let first = line_start
+                        + (text[line_start..i].len() - text[line_start..i].trim_start().len());
+                    stack.push(Ctx::Brace(first..i + 1));
+                }
+                (b'}', _) => {
+                    stack.pop();
+                }
+                (b'<', Some(b'<')) => {
+                    let rest = text[i + 2..].split('\n').next().unwrap_or("");
+                    let marker = rest.trim_start_matches('-').trim_end();
+                    if !marker.is_empty()
+                        && marker
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        // Skip the heredoc's body, up to its closing marker.
+                        let mut at = i + 2 + rest.len();
+                        while at < bytes.len() {
+                            let body_line = text[at + 1..].split('\n').next().unwrap_or("");
+                            at += 1 + body_line.len();
+                            if body_line.trim() == marker {
+                                break;
+                            }
+                        }
+                        i = at;
+                        line_start = text[..i.min(bytes.len())].rfind('\n').map_or(0, |n| n + 1);
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out.blocks = stack
+            .into_iter()
+            .filter_map(|c| match c {
+                Ctx::Brace(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        out
     }
 }
 
@@ -284,6 +435,23 @@ pub(crate) fn files_matching(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_string_left_open_on_its_line_is_found() {
+        let text = "a = \"x\" # \"\nb = \"${f(\"}\")}\"\nc = \"open\nd = \"y\"\n";
+        assert_eq!(Unclosed::scan(text).string, text.find("\"open"));
+        let heredoc = "h = <<EOT\nit's \"quoted\nEOT\n";
+        assert_eq!(Unclosed::scan(heredoc), Unclosed::default());
+    }
+
+    #[test]
+    fn blocks_open_at_the_end_are_found_outermost_first() {
+        let text = "provider \"vonage\" {\n  x = 1\n\n  page \"a\" {\n  }\n";
+        let found = Unclosed::scan(text);
+        assert_eq!(found.string, None);
+        assert_eq!(&text[found.blocks[0].clone()], "provider \"vonage\" {");
+        assert_eq!(found.blocks.len(), 1);
+    }
 
     #[test]
     fn line_and_column_are_one_based_characters() {

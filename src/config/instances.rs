@@ -612,7 +612,10 @@ impl Evaluator<'_> {
                     }
                     settings.api_secret = value.map(Secret::new)
                 }
-                "endpoint" => settings.endpoint = value,
+                "endpoint" => {
+                    settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
+                    settings.endpoint = value
+                }
                 _ => {}
             }
         }
@@ -783,6 +786,11 @@ impl Evaluator<'_> {
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
             };
+            // A block with an error of its own was reported already.
+            let broken = |a: &Address| decls.broken.contains(&(a.kind, a.name.clone()));
+            if broken(&from) || broken(&to) {
+                continue;
+            }
             if from.kind != to.kind {
                 self.error(
                     &to_attr.expr_span,

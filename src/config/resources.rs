@@ -86,6 +86,9 @@ pub(crate) struct Decls {
     pub imports: Vec<ImportBlock>,
     pub removed: Vec<RemovedBlock>,
     pub moved: Vec<MovedBlock>,
+    /// Blocks declared with an error in their body (reported): left out of
+    /// `resources`, but references to them are not unknown names.
+    pub broken: std::collections::HashSet<(ResourceKind, String)>,
 }
 
 impl Decls {
@@ -631,8 +634,11 @@ impl<'a> Collector<'a> {
             format!("{k}.{name}"),
             &format!("{k} \"{name}\""),
             &label_span,
-        ) || !ok
-        {
+        ) {
+            return;
+        }
+        if !ok {
+            self.decls.broken.insert((kind, name));
             return;
         }
         self.decls.resources.push(ResourceDecl {

@@ -1297,6 +1297,16 @@ fn a_moved_block_is_not_mistaken_for_removed() {
 }
 
 #[test]
+fn a_moved_block_into_a_broken_block_does_not_cascade() {
+    let diags = err(&[(
+        "main.hcl",
+        "page \"new\" {\n  access_token = \"t\"\n}\nmoved {\n  from = page.old\n  to   = page.new\n}\n",
+    )]);
+    assert_eq!(diags.len(), 1, "{}", diags.render());
+    assert_at(&diags, 1, 6, "missing the required attribute `page_id`");
+}
+
+#[test]
 fn terraform_meta_arguments_are_answered_without_cascading() {
     let diags = err(&[(
         "main.hcl",

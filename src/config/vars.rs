@@ -31,6 +31,65 @@ fn declared_help(decls: &Decls, name: &str) -> String {
     }
 }
 
+/// A value written as a bare name (`token = EAAB12`) or a reference
+/// (`token = var.x`): variable files hold literals only, and the usual
+/// "unknown name" help about `var.`/`local.` references would mislead. The
+/// message never repeats the word: it may be a token typed without quotes
+/// (the snippet is scrubbed for sensitive variables).
+fn not_a_literal(sources: &Sources, attr: &Attr, v: &VariableDecl) -> Option<Diagnostic> {
+    use hcl_edit::expr::Expression;
+    let root = match &attr.expr {
+        Expression::Variable(name) => (name.as_str(), false),
+        Expression::Traversal(t) => match &t.expr {
+            Expression::Variable(name) => (name.as_str(), true),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let example = if v.sensitive {
+        format!("{} = \"EAAB…\"", v.name)
+    } else {
+        format!("{} = \"VALUE\"", v.name)
+    };
+    let d = match root {
+        ("var" | "local" | "page" | "link" | "each", true) => sources
+            .error(
+                &attr.expr_span,
+                format!(
+                    "the value of `{}` refers to `{}`: a value in a .sfvars file must be a literal",
+                    v.name, root.0
+                ),
+            )
+            .with_help(format!(
+                ".sfvars files cannot refer to variables, locals or blocks; write the value itself, e.g. {example}"
+            )),
+        ("true" | "false" | "null", false) => return None,
+        _ => sources
+            .error(
+                &attr.expr_span,
+                format!(
+                    "the value of `{}` is not quoted: a value in a .sfvars file must be a literal",
+                    v.name
+                ),
+            )
+            .with_help(format!(
+                "quote strings, e.g. {example}; numbers, true, false, lists [..] and maps {{..}} are written as in HCL"
+            )),
+    };
+    let mut d = d;
+    if v.sensitive
+        && !root.1
+        && let Some(word) = sources
+            .text(attr.expr_span.file)
+            .get(attr.expr_span.range.clone())
+        && let Some(excerpt) = &mut d.excerpt
+    {
+        // What was typed is likely the token itself.
+        excerpt.replace(word.trim(), "(sensitive value)");
+    }
+    Some(d)
+}
+
 /// Constant-evaluates an attribute (no references) with a throwaway evaluator.
 fn constant(
     sources: &Sources,
@@ -288,6 +347,10 @@ fn from_file(
             diags.push(d);
             continue;
         };
+        if let Some(d) = not_a_literal(sources, &attr, v) {
+            diags.push(d);
+            continue;
+        }
         let Some(value) = constant(sources, decls, &attr, diags) else {
             continue;
         };

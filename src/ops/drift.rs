@@ -38,7 +38,7 @@ pub async fn drift(
         }
     };
 
-    let connection = workspace.connect(&desired.provider).await?;
+    let connection = workspace.connect(&desired.provider, &reporter).await?;
     let actual = read_remote(
         &connection.client,
         &fingerprinter,

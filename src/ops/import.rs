@@ -53,18 +53,13 @@ pub async fn import(
     let workspace = &workspace.clone().with_backend(desired.backend.as_ref())?;
     let lock = LockRequest::waiting("import", lock_timeout, reporter.clone());
     match request {
-        ImportRequest::One { address, page_id } => import_one(
-            workspace,
-            &desired,
-            &address,
-            &page_id,
-            &lock,
-            reporter.as_ref(),
-        )
-        .await
-        .map(Imported::One),
+        ImportRequest::One { address, page_id } => {
+            import_one(workspace, &desired, &address, &page_id, &lock, &reporter)
+                .await
+                .map(Imported::One)
+        }
         ImportRequest::AllUnmanaged { file } => {
-            generate_all(workspace, &desired, &file, &lock, reporter.as_ref())
+            generate_all(workspace, &desired, &file, &lock, &reporter)
                 .await
                 .map(Imported::AllUnmanaged)
         }
@@ -77,7 +72,7 @@ async fn import_one(
     address: &str,
     page_id: &str,
     lock: &LockRequest,
-    reporter: &dyn Reporter,
+    reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<Vec<StateOp>> {
     let address: Address = address.parse()?;
     if address.kind != ResourceKind::Page {
@@ -132,7 +127,7 @@ async fn import_one(
         );
     }
 
-    let connection = workspace.connect(&desired.provider).await?;
+    let connection = workspace.connect(&desired.provider, reporter).await?;
     let account = match connection.client.get_account("messenger", page_id).await {
         Ok(account) => account,
         Err(ApiError::NotFound { .. }) => bail!(
@@ -170,7 +165,7 @@ async fn import_one(
         }
     }
     store.record(&ops).context("could not write the state")?;
-    append_history(store.as_ref(), started, &ops, reporter);
+    append_history(store.as_ref(), started, &ops, reporter.as_ref());
     Ok(ops)
 }
 
@@ -227,20 +222,20 @@ async fn generate_all(
     desired: &Desired,
     file: &Path,
     lock: &LockRequest,
-    reporter: &dyn Reporter,
+    reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>> {
     let path = output_path(&workspace.dir, file)?;
     let started = Started::now();
     let opened = workspace.open_state(lock)?;
     let (store, recorded) = (opened.store, opened.recorded);
     let fingerprinter = store.fingerprinter();
-    let connection = workspace.connect(&desired.provider).await?;
+    let connection = workspace.connect(&desired.provider, reporter).await?;
     let actual = read_remote(
         &connection.client,
         &fingerprinter,
         desired,
         &recorded,
-        reporter,
+        reporter.as_ref(),
     )
     .await?;
 
@@ -352,7 +347,7 @@ async fn generate_all(
             path.display()
         )));
     }
-    append_history(store.as_ref(), started, &ops, reporter);
+    append_history(store.as_ref(), started, &ops, reporter.as_ref());
     Ok(Some((path, generated, generated_links)))
 }
 

@@ -104,7 +104,7 @@ pub async fn prepare(
     let fingerprinter = store.fingerprinter();
 
     let connecting = phase("connect");
-    let connection = workspace.connect(&desired.provider).await?;
+    let connection = workspace.connect(&desired.provider, &reporter).await?;
     drop(connecting);
 
     let refreshing = phase("refresh");

@@ -340,6 +340,13 @@ impl<'a> Planner<'a> {
             return;
         };
         let mut problems: Vec<(Address, String, &str)> = Vec::new();
+        let missing_help = if applications.is_empty() {
+            "create the application, or fix the id in the link block (the account has no \
+             application at all: against `socialform sandbox serve`, start it with --seed-demo \
+             for the demo ones)"
+        } else {
+            "create the application, or fix the id in the link block"
+        };
         for link in self
             .desired
             .links
@@ -353,7 +360,7 @@ impl<'a> Planner<'a> {
                         "application {} does not exist in this Vonage account (or the API key cannot see it)",
                         link.application
                     ),
-                    "create the application, or fix the id in the link block",
+                    missing_help,
                 )),
                 Some(app) if !app.has_messages => problems.push((
                     link.address.clone(),

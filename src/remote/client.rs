@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
@@ -66,7 +67,17 @@ struct Inner {
     authorization: HeaderValue,
     retry: RetryPolicy,
     pacer: retry::Pacer,
+    /// Where the endpoint was configured ("set by VONAGE_ENDPOINT"), named
+    /// with it when the API cannot be reached.
+    origin: Option<String>,
+    /// Told once, at the first retry after the API could not be reached.
+    retry_notice: Option<RetryNotice>,
+    noticed: AtomicBool,
 }
+
+/// Told (once per client) that a request could not reach the API and is
+/// being retried: the engine never prints, so the caller decides what to say.
+pub type RetryNotice = Arc<dyn Fn(&ApiError) + Send + Sync>;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,8 +166,49 @@ impl Client {
                 authorization,
                 retry: config.retry,
                 pacer: retry::Pacer::default(),
+                origin: None,
+                retry_notice: None,
+                noticed: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// Names where the endpoint was configured in the error when the API
+    /// cannot be reached. For a client just made (not yet cloned).
+    pub fn with_endpoint_origin(mut self, origin: impl Into<String>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.origin = Some(origin.into());
+        }
+        self
+    }
+
+    /// `notice` is told, once, when a request that could not reach the API
+    /// is about to be retried. For a client just made (not yet cloned).
+    pub fn with_retry_notice(mut self, notice: RetryNotice) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.retry_notice = Some(notice);
+        }
+        self
+    }
+
+    /// The endpoint, and where it was configured if known.
+    fn endpoint_label(&self) -> String {
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        match &self.inner.origin {
+            Some(origin) => format!("{base} ({origin})"),
+            None => base.to_string(),
+        }
+    }
+
+    fn retrying(&self, err: &ApiError) {
+        if !matches!(err, ApiError::Transport(_)) {
+            return;
+        }
+        if let Some(notice) = &self.inner.retry_notice
+            && !self.inner.noticed.swap(true, Ordering::Relaxed)
+        {
+            notice(err);
+        }
     }
 
     /// How this client retries; the apply engine retries unclear writes
@@ -562,6 +614,7 @@ impl Client {
             call.idempotent,
             (call.method.as_str(), &path),
             || self.attempt(&call),
+            &|err| self.retrying(err),
         )
         .await
     }
@@ -588,7 +641,7 @@ impl Client {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
-                let err = transport_error(e);
+                let err = transport_error(e, &self.endpoint_label());
                 tracing::debug!(
                     method = %call.method,
                     path = %url_path,
@@ -660,11 +713,14 @@ async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Bytes
     }
 }
 
-fn transport_error(e: reqwest::Error) -> ApiError {
+fn transport_error(e: reqwest::Error, endpoint: &str) -> ApiError {
     if e.is_timeout() {
-        return ApiError::Transport(format!("request timed out: {}", error_chain(&e)));
+        return ApiError::Transport(format!(
+            "{endpoint}: request timed out: {}",
+            error_chain(&e)
+        ));
     }
-    ApiError::Transport(error_chain(&e))
+    ApiError::Transport(format!("{endpoint}: {}", error_chain(&e)))
 }
 
 /// The error and its causes on one line; reqwest's own message alone often

@@ -10,7 +10,7 @@ mod retry;
 mod types;
 mod wire;
 
-pub use client::{Client, ClientConfig};
+pub use client::{Client, ClientConfig, RetryNotice};
 pub use error::{ApiError, InvalidParam};
 pub use retry::{RetryPolicy, backoff};
 pub use types::{

@@ -129,6 +129,7 @@ pub(crate) async fn send<T, F, Fut>(
     idempotent: bool,
     (method, path): (&str, &str),
     attempt: F,
+    retrying: &(dyn Fn(&ApiError) + Sync),
 ) -> Result<T, ApiError>
 where
     F: Fn() -> Fut,
@@ -192,6 +193,7 @@ where
         .when(|err| !matches!(err, ApiError::Throttled { .. }) && is_retryable(err, idempotent))
         .adjust(|_, backoff| backoff.filter(in_time))
         .notify(|err, wait| {
+            retrying(err);
             failures += 1;
             tracing::debug!(
                 method,
@@ -424,11 +426,18 @@ mod tests {
     ) -> (Result<(), ApiError>, usize) {
         let pacer = Pacer::default();
         let made = std::sync::atomic::AtomicUsize::new(0);
-        let outcome = send(policy, &pacer, idempotent, ("GET", "/x"), || {
-            let n = made.fetch_add(1, Ordering::SeqCst);
-            let answer = answers[n.min(answers.len() - 1)].clone();
-            async move { answer }
-        })
+        let outcome = send(
+            policy,
+            &pacer,
+            idempotent,
+            ("GET", "/x"),
+            || {
+                let n = made.fetch_add(1, Ordering::SeqCst);
+                let answer = answers[n.min(answers.len() - 1)].clone();
+                async move { answer }
+            },
+            &|_| {},
+        )
         .await;
         (outcome, made.into_inner())
     }

@@ -62,7 +62,15 @@ fn not_found(provider: &str, external_id: &str) -> Problem {
 }
 
 /// 403 unless every id names an application with the Messages capability.
-fn check_applications(store: &Store, ids: &[String]) -> Result<(), Problem> {
+/// A sandbox started without `--seed-demo` that holds no application at
+/// all says how to get the demo ones.
+fn check_applications(shared: &Shared, store: &Store, ids: &[String]) -> Result<(), Problem> {
+    let hint = if !shared.seed_demo && store.applications.is_empty() {
+        " (this sandbox holds no applications: start it with \
+         `socialform sandbox serve --seed-demo` for the demo ones)"
+    } else {
+        ""
+    };
     for id in ids {
         match store.applications.get(id) {
             Some(app) if app.has_messages() => {}
@@ -73,7 +81,7 @@ fn check_applications(store: &Store, ids: &[String]) -> Result<(), Problem> {
             }
             None => {
                 return Err(Problem::forbidden(format!(
-                    "Cannot link application: '{id}' does not exist"
+                    "Cannot link application: '{id}' does not exist{hint}"
                 )));
             }
         }
@@ -213,7 +221,7 @@ pub async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
 
     let mut store = shared.store();
     let applications = applications.unwrap_or_default();
-    check_applications(&store, &applications)?;
+    check_applications(&shared, &store, &applications)?;
     if store.account(MESSENGER, &external_id).is_some() {
         return Err(Problem::conflict(format!(
             "The page '{external_id}' is already connected"
@@ -299,7 +307,7 @@ async fn update(
         .cloned()
         .ok_or_else(|| not_found(&provider, &external_id))?;
     if let Some(apps) = &applications {
-        check_applications(&store, apps)?;
+        check_applications(&shared, &store, apps)?;
     }
     if let Some(token) = access_token {
         account.access_token = Some(token);
@@ -349,7 +357,7 @@ pub async fn link(
         .account(&provider, &external_id)
         .cloned()
         .ok_or_else(|| not_found(&provider, &external_id))?;
-    check_applications(&store, std::slice::from_ref(&application))?;
+    check_applications(&shared, &store, std::slice::from_ref(&application))?;
     if !account.applications.is_empty() {
         return Err(Problem::conflict(
             "Unable to link application: only one application can be linked to an account",

@@ -2,10 +2,13 @@
 
 /// `$USER@hostname`, with `unknown` for whatever cannot be found.
 pub fn operator() -> String {
+    // The environment first (what the user sees in their prompt), then the
+    // account database (a CI job or `sudo` may leave USER unset).
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()
         .filter(|u| !u.is_empty())
+        .or_else(|| whoami::username().ok().filter(|u| !u.is_empty()))
         .unwrap_or_else(|| "unknown".to_string());
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let host = if host.is_empty() {

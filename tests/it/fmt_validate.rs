@@ -88,7 +88,13 @@ fn fmt_refuses_invalid_hcl_with_its_location_and_keeps_the_file() {
 #[test]
 fn the_examples_are_formatted() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for example in ["quickstart", "fleet", "move-application", "whatsapp"] {
+    for example in [
+        "quickstart",
+        "fleet",
+        "move-application",
+        "whatsapp",
+        "drift",
+    ] {
         let dir = examples.join(example);
         let output = std::process::Command::new(bin())
             .args(["-C", dir.to_str().unwrap(), "fmt", "--check", "--diff"])

@@ -257,6 +257,17 @@ fn terraform_habits_work_or_are_answered() {
         )
         .status(1)
         .run();
+    // A script that asked for JSON, Terraform's way, gets a document.
+    let refused = project.run(&["plan", "-json", "-lock=false"]);
+    refused.assert_code(1);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("-lock=false is Terraform's"),
+        "{}",
+        refused.stdout
+    );
     Test::on(&project)
         .arg("init")
         .stderr(
@@ -279,3 +290,201 @@ fn terraform_habits_work_or_are_answered() {
         completions.stdout
     );
 }
+
+/// The README's drift walk-through, step by step against a sandbox in its
+/// own process: the output it shows is the output a reader gets.
+#[test]
+fn the_readme_drift_walk_through_is_what_a_reader_sees() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown = readme
+        .split_once("$ socialform -C examples/drift drift\n")
+        .expect("the README shows the drift command")
+        .1
+        .split_once("```")
+        .unwrap()
+        .0;
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/drift/main.hcl");
+    project.write("main.hcl", &std::fs::read_to_string(example).unwrap());
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let accounts = format!("{ACCOUNTS}/messenger");
+    let hand = [
+        (
+            "DELETE",
+            format!("{accounts}/107100000000001/applications/{APP1}"),
+            None,
+        ),
+        (
+            "PATCH",
+            format!("{accounts}/107100000000001"),
+            Some(
+                serde_json::json!({"name": "Renamed by hand", "access_token": "EAAB-rotated-by-hand"}),
+            ),
+        ),
+        (
+            "POST",
+            accounts.clone(),
+            Some(
+                serde_json::json!({"external_id": "107100000000099", "name": "Stray page",
+                "access_token": "EAAB-stray", "applications": [APP2]}),
+            ),
+        ),
+    ];
+    for (method, path, body) in hand {
+        let (status, answer) = sandbox.api(method, &path, body);
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+    }
+    Test::on(&project)
+        .arg("drift")
+        .stdout(shown)
+        .status(2)
+        .requests(&[])
+        .run();
+}
+
+#[test]
+fn an_endpoint_without_a_scheme_is_named_with_where_it_was_set() {
+    let project = Project::new();
+    project.write(
+        "main.hcl",
+        &format!("provider \"vonage\" {{\n  endpoint = \"127.0.0.1:8481\"\n}}\n\n{CONFIG}"),
+    );
+    Test::on(&project)
+        .env("VONAGE_API_KEY", "key")
+        .env("VONAGE_API_SECRET", "secret")
+        .args(["plan", "--var", "support_token=EAAB123"])
+        .stderr(
+            "error: [DIR]/main.hcl:2:14: the provider \"vonage\" block's endpoint is \
+             \"127.0.0.1:8481\", which is not an http(s) URL: write endpoint = \
+             \"http://127.0.0.1:8481\" (with the scheme), or \"sandbox\" for the built-in emulator\n",
+        )
+        .status(1)
+        .run();
+
+    let project = Project::new();
+    project.write("main.hcl", CONFIG);
+    Test::on(&project)
+        .env("VONAGE_ENDPOINT", "127.0.0.1:8481")
+        .env("VONAGE_API_KEY", "key")
+        .env("VONAGE_API_SECRET", "secret")
+        .args(["plan", "--var", "support_token=EAAB123"])
+        .stderr(
+            "error: VONAGE_ENDPOINT is \"127.0.0.1:8481\", which is not an http(s) URL: write \
+             VONAGE_ENDPOINT=http://127.0.0.1:8481 (with the scheme), or \"sandbox\" for the \
+             built-in emulator\n",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_down_endpoint_says_once_that_it_retries_and_where_the_endpoint_came_from() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut project = Project::new();
+    project.env("VONAGE_ENDPOINT", &format!("http://127.0.0.1:{port}"));
+    project.env("VONAGE_API_KEY", "key");
+    project.env("VONAGE_API_SECRET", "secret");
+    project.write("main.hcl", CONFIG);
+    let run = project.run(&[
+        "plan",
+        "--max-retries",
+        "2",
+        "--var",
+        "support_token=EAAB123",
+    ]);
+    run.assert_code(1);
+    let notice = format!(
+        "warning: could not reach the API at http://127.0.0.1:{port} (endpoint set by \
+         VONAGE_ENDPOINT): "
+    );
+    assert!(
+        run.stderr
+            .contains("; retrying (up to 2 times, --max-retries)\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stderr.matches(&notice).count(),
+        1,
+        "one notice:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "could not reach the API: http://127.0.0.1:{port} (endpoint set by \
+             VONAGE_ENDPOINT): "
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_application_on_an_unseeded_sandbox_hints_at_seed_demo() {
+    let sandbox = Sandbox::start_unseeded();
+    let project = Project::against(&sandbox);
+    project.write(
+        "main.hcl",
+        &format!(
+            "{CONFIG}\nlink \"support\" {{\n  page        = page.support.page_id\n  \
+             application = \"c0ffee00-0000-4000-8000-000000000001\"\n}}\n"
+        ),
+    );
+    let run = project.run(&["apply", "--auto-approve", "--var", "support_token=EAAB123"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(
+            "help: create the application, or fix the id in the link block (the account has no \
+             application at all: against `socialform sandbox serve`, start it with --seed-demo \
+             for the demo ones)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unseeded_sandbox_refusing_a_missing_application_hints_at_seed_demo() {
+    let sandbox = Sandbox::start_unseeded();
+    let (status, body) = sandbox.api(
+        "POST",
+        ACCOUNTS_MESSENGER,
+        Some(serde_json::json!({
+            "external_id": "1",
+            "access_token": "t",
+            "applications": ["c0ffee00-0000-4000-8000-000000000001"],
+        })),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        "Cannot link application: 'c0ffee00-0000-4000-8000-000000000001' does not exist (this \
+         sandbox holds no applications: start it with `socialform sandbox serve --seed-demo` \
+         for the demo ones)"
+    );
+    // A seeded one answers as the API does.
+    let seeded = Sandbox::start();
+    let (status, body) = seeded.api(
+        "POST",
+        ACCOUNTS_MESSENGER,
+        Some(serde_json::json!({
+            "external_id": "1",
+            "access_token": "t",
+            "applications": ["c0ffee00-0000-4000-8000-00000000dead"],
+        })),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["detail"],
+        "Cannot link application: 'c0ffee00-0000-4000-8000-00000000dead' does not exist"
+    );
+}
+
+const ACCOUNTS_MESSENGER: &str = "/beta/chatapp-accounts/messenger";

@@ -22,8 +22,17 @@ impl Sandbox {
 
     /// `extra` are more `sandbox serve` flags (faults, a data directory).
     pub fn start_with(extra: &[&str]) -> Sandbox {
+        Sandbox::spawn(&[&["--seed-demo"], extra].concat())
+    }
+
+    /// Without the demo applications, as `sandbox serve` starts by default.
+    pub fn start_unseeded() -> Sandbox {
+        Sandbox::spawn(&[])
+    }
+
+    fn spawn(extra: &[&str]) -> Sandbox {
         let mut child = Command::new(bin())
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--seed-demo"])
+            .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
