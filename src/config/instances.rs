@@ -550,6 +550,24 @@ impl Evaluator<'_> {
         Some((account, attr.expr_span.clone()))
     }
 
+    /// A settings block's attribute (provider, backend): a string, or
+    /// `None` when null or in error (the error is reported here).
+    fn optional_string(&mut self, attr: &Attr) -> Option<String> {
+        match self.eval(attr, Scope::Plain, None) {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Null) => None,
+            Some(other) => {
+                self.error(
+                    &attr.expr_span,
+                    format!("{} must be a string, got {}", attr.name, type_name(&other)),
+                    Some("use a string".into()),
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
     /// The `backend "postgres"` block, evaluated (it may use `var.*` and
     /// `env()`); `None` without one. `conn_str` is a secret: it may carry
     /// a password.
@@ -557,19 +575,7 @@ impl Evaluator<'_> {
         let decl = self.decls.backend.as_ref()?;
         let mut settings = PostgresSettings::default();
         for attr in &decl.attrs {
-            let value = match self.eval(attr, Scope::Plain, None) {
-                Some(Value::String(s)) => Some(s),
-                Some(Value::Null) => None,
-                Some(other) => {
-                    self.error(
-                        &attr.expr_span,
-                        format!("{} must be a string, got {}", attr.name, type_name(&other)),
-                        Some("use a string".into()),
-                    );
-                    None
-                }
-                None => None,
-            };
+            let value = self.optional_string(attr);
             match attr.name.as_str() {
                 "conn_str" => {
                     if let Some(s) = &value {
@@ -591,19 +597,7 @@ impl Evaluator<'_> {
             return settings;
         };
         for attr in &p.attrs {
-            let value = match self.eval(attr, Scope::Plain, None) {
-                Some(Value::String(s)) => Some(s),
-                Some(Value::Null) => None,
-                Some(other) => {
-                    self.error(
-                        &attr.expr_span,
-                        format!("{} must be a string, got {}", attr.name, type_name(&other)),
-                        Some("use a string".into()),
-                    );
-                    None
-                }
-                None => None,
-            };
+            let value = self.optional_string(attr);
             match attr.name.as_str() {
                 "api_key" => settings.api_key = value,
                 "api_secret" => {
