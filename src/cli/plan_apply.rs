@@ -308,6 +308,10 @@ async fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Resul
              or save the plan with `socialform plan --out FILE` and apply that file"
         );
     }
+    // Listening before the prompt is shown: a Ctrl-C typed the moment it
+    // appears must not find the default handler (which ends the process in
+    // silence) still in place.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     printer.out(if destroy {
         "\nDo you really want to destroy everything socialform manages?\n  Every page shown above \
          will be disconnected from the Vonage account. There is no undo.\n  Only 'yes' will be \
@@ -330,7 +334,7 @@ async fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Resul
             let answer = answer.map_err(|_| anyhow::anyhow!("could not read the answer"))??;
             Ok(answer.trim() == "yes")
         }
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupt.recv() => {
             printer.out("\n");
             Ok(false)
         }
