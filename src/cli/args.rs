@@ -407,8 +407,6 @@ pub struct StatePushArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
-    #[command(flatten)]
-    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -421,8 +419,6 @@ pub struct StateMigrateArgs {
     /// How long to wait for each state's lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
-    #[command(flatten)]
-    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -462,8 +458,6 @@ pub struct StateRmArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
-    #[command(flatten)]
-    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,
@@ -482,8 +476,6 @@ pub struct StateMvArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
-    #[command(flatten)]
-    pub network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub json: bool,

@@ -3,7 +3,6 @@
 
 use crate::support::*;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn pages(count: usize) -> String {
     (0..count)
@@ -40,18 +39,7 @@ fn a_second_run_sees_the_holder_and_lock_timeout_waits_for_it() {
         .unwrap();
 
     // Wait (bounded) until the first process has written its lock record.
-    let lock_file = project.path().join("state").join("lock");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&lock_file)
-        .map(|t| t.trim().is_empty())
-        .unwrap_or(true)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the first apply never took the lock"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    project.wait_for_lock_holder();
 
     let second = project.run(&["plan"]);
     second.assert_code(1);

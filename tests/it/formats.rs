@@ -7,7 +7,6 @@ use crate::support::*;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const TOKEN: &str = "EAAB-formats-token-1";
 const ROTATED: &str = "EAAB-formats-token-2";
@@ -506,15 +505,7 @@ fn hold_the_lock(project: &Project, sandbox_url: &str) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let lock_file = project.path().join("state").join("lock");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&lock_file)
-        .map(|t| t.trim().is_empty())
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "the apply never took the lock");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    project.wait_for_lock_holder();
     child
 }
 

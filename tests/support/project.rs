@@ -147,6 +147,23 @@ impl Project {
         command
     }
 
+    /// Waits (at most 20 s) until a process holds this project's local state
+    /// lock and has written who it is.
+    pub fn wait_for_lock_holder(&self) {
+        let lock_file = self.path().join("state").join("lock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::read_to_string(&lock_file)
+            .map(|t| t.trim().is_empty())
+            .unwrap_or(true)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no process took the state lock"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Every byte under the state directory, for secret scans.
     pub fn state_bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut files = Vec::new();
