@@ -39,9 +39,15 @@ impl OnTerminal {
             )
             .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
             .collect();
+        // `exec`: script hands the line to $SHELL, and a shell left waiting
+        // in between would take the terminal's Ctrl-C itself (dash dies of
+        // it, and script reports 130 whatever the binary did). SHELL is
+        // pinned so every machine runs the same shell.
+        let line = format!("exec {}", line.join(" "));
         let mut command = Command::new("script");
         command
-            .args(["-q", "-e", "-c", &line.join(" "), "/dev/null"])
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env("SHELL", "/bin/sh")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
