@@ -19,6 +19,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         cli_vars: vec![],
         env: vec![],
         allow_unknown_tokens: false,
+        facebook_pages: None,
     }
 }
 

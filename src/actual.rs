@@ -2,7 +2,9 @@
 //! input. Tokens are already reduced to keyed fingerprints here, so nothing
 //! past refresh holds a token it read from the API.
 
+use crate::address::Address;
 use crate::channel::Channel;
+use crate::facebook::TokenHealth;
 use crate::state::Recorded;
 use std::collections::BTreeMap;
 
@@ -33,6 +35,21 @@ pub struct RemoteApplication {
     pub has_messages: bool,
 }
 
+/// What Facebook said of the tokens, when it was asked (Facebook
+/// credentials were present).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenReport {
+    /// Unix seconds: a valid token that expires before this is expiring
+    /// (now plus `token_warning_days`).
+    pub expiring_before: i64,
+    /// The token Vonage holds, by page ID.
+    pub held: BTreeMap<String, TokenHealth>,
+    /// The token the configuration or Facebook would send, by page address;
+    /// only those that differ from the token Vonage holds, or whose page is
+    /// not connected.
+    pub replacements: BTreeMap<Address, TokenHealth>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Actual {
     /// Connected messenger pages by page ID.
@@ -44,6 +61,8 @@ pub struct Actual {
     pub applications: Option<BTreeMap<String, RemoteApplication>>,
     /// False when this view was derived from state instead of read remotely.
     pub refreshed: bool,
+    /// Token health; `None` when no token was checked.
+    pub tokens: Option<TokenReport>,
 }
 
 impl Actual {
@@ -85,6 +104,7 @@ impl Actual {
             accounts,
             applications: None,
             refreshed: false,
+            tokens: None,
         }
     }
 

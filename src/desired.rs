@@ -33,6 +33,19 @@ pub struct ProviderSettings {
     pub endpoint_location: Option<Location>,
 }
 
+/// The `provider "facebook"` block, its defaults (the `FACEBOOK_*`
+/// environment variables) not yet applied.
+#[derive(Clone, Debug, Default)]
+pub struct FacebookSettings {
+    pub user_token: Option<Secret>,
+    pub app_id: Option<String>,
+    pub app_secret: Option<Secret>,
+    /// `Some("sandbox")`: the built-in emulator.
+    pub endpoint: Option<String>,
+    pub endpoint_location: Option<Location>,
+    pub token_warning_days: Option<u32>,
+}
+
 #[derive(Clone, Debug)]
 pub struct DesiredPage {
     pub address: Address,
@@ -42,6 +55,9 @@ pub struct DesiredPage {
     /// `None` only when the configuration was loaded with
     /// `allow_unknown_tokens` and the token's variable is unset.
     pub access_token: Option<Secret>,
+    /// No `access_token` in the block: Facebook supplies it (`/me/accounts`
+    /// with the user token), and `access_token` stays `None` until then.
+    pub token_from_facebook: bool,
     pub prevent_destroy: bool,
     pub location: Location,
 }
@@ -91,6 +107,12 @@ pub struct MovedDecl {
 #[derive(Clone, Debug, Default)]
 pub struct Desired {
     pub provider: ProviderSettings,
+    /// The `provider "facebook"` block, if there is one.
+    pub facebook: Option<FacebookSettings>,
+    /// Something used `data.facebook_pages` while Facebook's answer was not
+    /// loaded: it was left out, and the configuration must be loaded again
+    /// with the answer before anything is planned from it.
+    pub needs_facebook_pages: bool,
     /// The `backend "postgres"` block; `None`: the local store.
     pub backend: Option<crate::state::PostgresSettings>,
     /// Sorted by address.

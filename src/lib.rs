@@ -14,6 +14,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod desired;
+pub mod facebook;
 pub mod format;
 pub mod generate;
 pub mod logging;

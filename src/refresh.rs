@@ -5,7 +5,9 @@ use crate::actual::{Actual, RemoteAccount, RemoteApplication, RemotePage};
 use crate::channel::Channel;
 use crate::desired::Desired;
 use crate::remote::{ApiError, Client};
+use crate::secret::Secret;
 use crate::state::{Fingerprinter, Recorded};
+use std::collections::BTreeMap;
 
 /// Told when refresh starts and ends. Both default to nothing.
 pub trait RefreshObserver: Send + Sync {
@@ -41,13 +43,16 @@ pub fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
 /// unfiltered list) and every application, concurrently. `expected_pages`
 /// is a guess of how many accounts there are (see `expected_pages`): it
 /// lets the first round of list requests ask for more than one page.
-/// Tokens the API returns are fingerprinted and dropped here; accounts of a
-/// provider this build does not know are ignored.
+/// Tokens the API returns are fingerprinted and dropped here, unless
+/// `held_tokens` asks for them (to check their health with Facebook; the
+/// caller drops them once checked); accounts of a provider this build does
+/// not know are ignored.
 pub async fn refresh(
     client: &Client,
     fingerprinter: &Fingerprinter,
     expected_pages: usize,
     observer: &dyn RefreshObserver,
+    mut held_tokens: Option<&mut BTreeMap<String, Secret>>,
 ) -> Result<Actual, ApiError> {
     observer.refresh_started();
     let (accounts, applications) = tokio::try_join!(
@@ -68,6 +73,11 @@ pub async fn refresh(
                         .as_ref()
                         .map(|t| fingerprinter.fingerprint(t)),
                 };
+                if let (Some(held), Some(token)) =
+                    (held_tokens.as_deref_mut(), account.access_token)
+                {
+                    held.insert(account.external_id.clone(), token);
+                }
                 pages.insert(account.external_id, page);
             }
             Some(channel) => {
@@ -98,6 +108,7 @@ pub async fn refresh(
         accounts: others,
         applications: Some(applications),
         refreshed: true,
+        tokens: None,
     };
     observer.refresh_finished(
         actual.pages.len() + actual.accounts.len(),

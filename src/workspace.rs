@@ -3,7 +3,8 @@
 //! sandbox for `endpoint = "sandbox"`.
 
 use crate::config::{self, CliVar, Diagnostics, LoadOptions};
-use crate::desired::{Desired, ProviderSettings};
+use crate::desired::{Desired, FacebookSettings, ProviderSettings};
+use crate::facebook::{GraphClient, GraphConfig};
 use crate::remote::{Client, ClientConfig, RetryPolicy};
 use crate::sandbox::{self, SandboxHandle, SandboxOptions};
 use crate::secret::Secret;
@@ -108,6 +109,7 @@ impl Workspace {
             cli_vars,
             env: self.env.clone(),
             allow_unknown_tokens: true,
+            facebook_pages: None,
         })?;
         self.with_backend(settings.as_ref())
     }
@@ -130,17 +132,120 @@ impl Workspace {
             .filter(|v| !v.is_empty())
     }
 
+    /// The configuration, with `data.facebook_pages` unknown (whatever
+    /// uses it is left out, and `Desired::needs_facebook_pages` says so).
     pub fn load_config(
         &self,
         cli_vars: Vec<CliVar>,
         allow_unknown_tokens: bool,
+    ) -> Result<Desired, Diagnostics> {
+        self.load_config_with(cli_vars, allow_unknown_tokens, None)
+    }
+
+    /// The configuration, with Facebook's answer for `data.facebook_pages`.
+    pub fn load_config_with(
+        &self,
+        cli_vars: Vec<CliVar>,
+        allow_unknown_tokens: bool,
+        facebook_pages: Option<Arc<Vec<config::FacebookPage>>>,
     ) -> Result<Desired, Diagnostics> {
         config::load(&LoadOptions {
             dir: self.dir.clone(),
             cli_vars,
             env: self.env.clone(),
             allow_unknown_tokens,
+            facebook_pages,
         })
+    }
+
+    /// The Graph client, when Facebook credentials are present (the
+    /// `provider "facebook"` block or the `FACEBOOK_*` environment
+    /// variables); `None` otherwise. `endpoint = "sandbox"` uses the
+    /// embedded emulator: `vonage_sandbox` when the Vonage side runs on it
+    /// too, else one started here.
+    pub async fn facebook(
+        &self,
+        settings: Option<&FacebookSettings>,
+        vonage_sandbox: Option<&SandboxHandle>,
+    ) -> anyhow::Result<Option<FacebookSide>> {
+        let default = FacebookSettings::default();
+        let block = settings.unwrap_or(&default);
+        let (endpoint, origin) = match (&block.endpoint, self.env_var("FACEBOOK_GRAPH_ENDPOINT")) {
+            (Some(endpoint), _) => (
+                endpoint.clone(),
+                match &block.endpoint_location {
+                    Some(at) => EndpointOrigin::Config(at.clone()),
+                    None => EndpointOrigin::Default,
+                },
+            ),
+            (None, Some(endpoint)) => (endpoint.to_string(), EndpointOrigin::FacebookEnv),
+            (None, None) => (
+                crate::facebook::DEFAULT_GRAPH_ENDPOINT.to_string(),
+                EndpointOrigin::Default,
+            ),
+        };
+        let sandbox = endpoint == SANDBOX_ENDPOINT;
+        let user_token = block
+            .user_token
+            .clone()
+            .or_else(|| self.env_var("FACEBOOK_USER_TOKEN").map(Secret::new))
+            .or_else(|| sandbox.then(|| Secret::new(sandbox::DEMO_FACEBOOK_USER_TOKEN)));
+        let app_id = block
+            .app_id
+            .clone()
+            .or_else(|| self.env_var("FACEBOOK_APP_ID").map(str::to_string));
+        let app_secret = block
+            .app_secret
+            .clone()
+            .or_else(|| self.env_var("FACEBOOK_APP_SECRET").map(Secret::new));
+        let app = match (app_id, app_secret) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (None, None) => None,
+            (Some(_), None) => bail!(
+                "a Facebook app ID is set but no app secret: set app_secret in the provider \
+                 \"facebook\" block or FACEBOOK_APP_SECRET (or remove the app ID)"
+            ),
+            (None, Some(_)) => bail!(
+                "a Facebook app secret is set but no app ID: set app_id in the provider \
+                 \"facebook\" block or FACEBOOK_APP_ID (or remove the app secret)"
+            ),
+        };
+        if user_token.is_none() && app.is_none() {
+            return Ok(None);
+        }
+        let (url, own_sandbox) = if sandbox {
+            match vonage_sandbox {
+                Some(handle) => (handle.url(), None),
+                None => {
+                    let handle = start_embedded_sandbox(
+                        &self.state_dir,
+                        SANDBOX_CREDENTIAL,
+                        &Secret::new(SANDBOX_CREDENTIAL),
+                    )
+                    .await?;
+                    (handle.url(), Some(handle))
+                }
+            }
+        } else {
+            check_endpoint(&endpoint, &origin, "facebook")?;
+            (endpoint.trim().trim_end_matches('/').to_string(), None)
+        };
+        let client = GraphClient::new(GraphConfig {
+            endpoint: url,
+            user_token,
+            app,
+            timeout: self.network.timeout,
+            retry: RetryPolicy::with_max_retries(self.network.max_retries),
+            origin: (!sandbox).then(|| origin.to_string()),
+        })
+        .context("could not set up the Graph API client")?;
+        Ok(Some(FacebookSide {
+            client,
+            warning_days: block
+                .token_warning_days
+                .unwrap_or(crate::facebook::DEFAULT_WARNING_DAYS),
+            _sandbox: own_sandbox,
+        }))
     }
 
     /// Opens the state (creating it if absent), then loads it.
@@ -216,7 +321,7 @@ impl Workspace {
             (None, None) => (DEFAULT_ENDPOINT.to_string(), EndpointOrigin::Default),
         };
         if endpoint != SANDBOX_ENDPOINT {
-            check_endpoint(&endpoint, &origin)?;
+            check_endpoint(&endpoint, &origin, "vonage")?;
         }
         let api_key = provider
             .api_key
@@ -278,6 +383,7 @@ enum EndpointOrigin {
     /// `endpoint = ...` in the provider block, at this place.
     Config(crate::desired::Location),
     Env,
+    FacebookEnv,
     Default,
 }
 
@@ -286,6 +392,7 @@ impl std::fmt::Display for EndpointOrigin {
         match self {
             EndpointOrigin::Config(at) => write!(f, "endpoint set at {at}"),
             EndpointOrigin::Env => write!(f, "endpoint set by VONAGE_ENDPOINT"),
+            EndpointOrigin::FacebookEnv => write!(f, "endpoint set by FACEBOOK_GRAPH_ENDPOINT"),
             EndpointOrigin::Default => write!(f, "the default endpoint"),
         }
     }
@@ -294,7 +401,7 @@ impl std::fmt::Display for EndpointOrigin {
 /// Refuses an endpoint that is not an http(s) URL, saying where it was set
 /// and what to write instead: `127.0.0.1:8481` is read as a URL of scheme
 /// `127.0.0.1`, or of none.
-fn check_endpoint(endpoint: &str, origin: &EndpointOrigin) -> anyhow::Result<()> {
+fn check_endpoint(endpoint: &str, origin: &EndpointOrigin, provider: &str) -> anyhow::Result<()> {
     let trimmed = endpoint.trim();
     let has_scheme = ["http://", "https://"].iter().any(|scheme| {
         trimmed
@@ -311,12 +418,14 @@ fn check_endpoint(endpoint: &str, origin: &EndpointOrigin) -> anyhow::Result<()>
         format!("http://{}", trimmed.trim_start_matches('/'))
     };
     let place = match origin {
-        EndpointOrigin::Config(at) => format!("{at}: the provider \"vonage\" block's endpoint"),
+        EndpointOrigin::Config(at) => format!("{at}: the provider \"{provider}\" block's endpoint"),
         EndpointOrigin::Env => "VONAGE_ENDPOINT".to_string(),
+        EndpointOrigin::FacebookEnv => "FACEBOOK_GRAPH_ENDPOINT".to_string(),
         EndpointOrigin::Default => "the endpoint".to_string(),
     };
     let how = match origin {
         EndpointOrigin::Env => format!("VONAGE_ENDPOINT={suggestion}"),
+        EndpointOrigin::FacebookEnv => format!("FACEBOOK_GRAPH_ENDPOINT={suggestion}"),
         _ => format!("endpoint = \"{suggestion}\""),
     };
     bail!(
@@ -368,6 +477,15 @@ async fn start_embedded_sandbox(
     .context("could not start the built-in sandbox")?;
     handle.seed_demo_accounts();
     Ok(handle)
+}
+
+/// The Graph client, and how early a token counts as expiring.
+pub struct FacebookSide {
+    pub client: GraphClient,
+    pub warning_days: u32,
+    /// The embedded emulator this side started (Vonage on a real endpoint,
+    /// Facebook on `sandbox`): kept alive with the client.
+    _sandbox: Option<SandboxHandle>,
 }
 
 /// A client, and the embedded sandbox behind it if there is one.

@@ -31,6 +31,7 @@ pub fn desired(pages: usize) -> Desired {
             page_id: page_id(i),
             name: Some(format!("Page {i}")),
             access_token: Some(Secret::new(format!("tok-{i}"))),
+            token_from_facebook: false,
             prevent_destroy: false,
             location: Location::default(),
         });
@@ -104,6 +105,7 @@ pub fn actual(connected: usize, fingerprinter: &Fingerprinter) -> Actual {
                 .collect(),
         ),
         refreshed: true,
+        tokens: None,
     };
     for i in 0..connected {
         actual.pages.insert(

@@ -71,6 +71,9 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Refresh only: report drift and unmanaged pages (exit 2 if any).
     Drift(DriftArgs),
+    /// Check every managed page's token with Facebook: valid until when,
+    /// expiring, or invalid and why (exit 2 if any needs attention).
+    Tokens(TokensArgs),
     /// Print the state, or a saved plan.
     Show(ShowArgs),
     /// The local emulator of the Vonage APIs.
@@ -208,6 +211,7 @@ impl Command {
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
             Command::Drift(_) => "drift",
+            Command::Tokens(_) => "tokens",
             Command::Show(_) => "show",
             Command::Sandbox(_) => "sandbox serve",
             Command::Import(_) => "import",
@@ -238,6 +242,13 @@ impl Command {
             Command::Apply(args) => args.common.output.format(),
             Command::Destroy(args) => args.common.output.format(),
             Command::Drift(args) => args.output.format(),
+            Command::Tokens(args) => {
+                if args.json {
+                    Format::Json
+                } else {
+                    Format::Human
+                }
+            }
             Command::Show(args) => args.output.format(),
             Command::Import(args) => json_if(args.json),
             Command::History(args) => json_if(args.json),
@@ -308,6 +319,20 @@ pub struct DriftArgs {
     pub network: NetworkArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Print the result as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ mod plan_apply;
 mod sandbox;
 mod show;
 mod state;
+mod tokens;
 mod validate;
 
 use crate::config::{CliVar, Diagnostics};
@@ -303,6 +304,7 @@ async fn dispatch(
         Command::Apply(args) => plan_apply::apply(context, vars, args).await,
         Command::Destroy(args) => plan_apply::destroy(context, vars, args).await,
         Command::Drift(args) => drift::run(context, vars, args).await,
+        Command::Tokens(args) => tokens::run(context, vars, args).await,
         Command::Show(args) => show::run(context, vars, args),
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(context, args).await,
         Command::State(command) => state::run(context, vars, command).await,

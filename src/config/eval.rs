@@ -62,6 +62,13 @@ pub(crate) struct Evaluator<'a> {
     pub links: Map<String, Value>,
     /// An access_token that uses an unset variable becomes unknown instead of an error.
     pub allow_unknown_tokens: bool,
+    /// `data.facebook_pages.NAME.pages` for every declared data source, once
+    /// Facebook has answered; `None` before (as in `validate`, offline).
+    pub data: Option<Value>,
+    /// Set when an expression needed `data.*` while it was unknown: what
+    /// used it was left out, silently, and must be evaluated again once
+    /// Facebook has answered.
+    pub data_unknown: bool,
 }
 
 /// The size of `v` in bytes (strings, keys, and one per scalar), stopping
@@ -205,6 +212,15 @@ impl<'a> Evaluator<'a> {
             }
         }
         for r in &info.refs {
+            if r.root == "data"
+                && self.data.is_none()
+                && self.check_ref(&r.root, &r.steps, scope).is_ok()
+            {
+                // Only Facebook knows; not an error, and not evaluable yet.
+                self.data_unknown = true;
+                ok = false;
+                continue;
+            }
             if self.refers_to_broken(&r.root, &r.steps) {
                 // Its own error is reported; "unknown" would be false.
                 ok = false;
@@ -245,7 +261,9 @@ impl<'a> Evaluator<'a> {
         let did_you_mean = |name: &str, candidates: Vec<&str>| {
             suggest(name, candidates).map(|s| format!("did you mean `{root}.{s}`?"))
         };
-        if scope == Scope::Constant && matches!(root, "var" | "local" | "page" | "link" | "each") {
+        if scope == Scope::Constant
+            && matches!(root, "var" | "local" | "page" | "link" | "each" | "data")
+        {
             return Err((
                 format!("`{root}` cannot be used here"),
                 Some("only literal values and functions are allowed here".into()),
@@ -392,16 +410,71 @@ impl<'a> Evaluator<'a> {
                     )),
                 }
             }
+            "data" => self.check_data_ref(steps),
             other => {
-                let roots = ["var", "local", "page", "link", "each"];
+                let roots = ["var", "local", "page", "link", "each", "data"];
                 Err((
                     format!("unknown name `{other}`"),
                     Some(match suggest(other, roots) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "references start with var., local., page., link. or each.".into(),
+                        None => "references start with var., local., page., link., each. or data."
+                            .into(),
                     }),
                 ))
             }
+        }
+    }
+
+    /// `data.facebook_pages.NAME.pages`: the only data source, and its only
+    /// attribute.
+    fn check_data_ref(&self, steps: &[Step]) -> Result<(), (String, Option<String>)> {
+        let example = "data.facebook_pages.NAME.pages";
+        let attr = |i: usize| match steps.get(i) {
+            Some(Step::Attr(a)) => Some(a.as_str()),
+            _ => None,
+        };
+        match attr(0) {
+            Some("facebook_pages") => {}
+            Some(other) => {
+                return Err((
+                    format!("unknown data source `data.{other}`"),
+                    Some(format!(
+                        "the data source is facebook_pages: write {example}"
+                    )),
+                ));
+            }
+            None => {
+                return Err((
+                    "`data` must be followed by a data source, like data.facebook_pages.NAME"
+                        .into(),
+                    None,
+                ));
+            }
+        }
+        let Some(name) = attr(1) else {
+            return Err((
+                "`data.facebook_pages` must be followed by the data block's name".into(),
+                Some(format!("write {example}")),
+            ));
+        };
+        if !self.decls.data.iter().any(|d| d.name == name) {
+            let candidates = self.decls.data.iter().map(|d| d.name.as_str());
+            return Err((
+                format!("unknown data source `data.facebook_pages.{name}`"),
+                Some(match suggest(name, candidates) {
+                    Some(s) => format!("did you mean `data.facebook_pages.{s}`?"),
+                    None => format!("declare it with `data \"facebook_pages\" \"{name}\" {{}}`"),
+                }),
+            ));
+        }
+        match attr(2) {
+            Some("pages") | None => Ok(()),
+            Some(other) => Err((
+                format!("data.facebook_pages has no attribute `{other}`"),
+                Some(format!(
+                    "use {example}: a map from page ID to {{ id, name, tasks }}"
+                )),
+            )),
         }
     }
 
@@ -487,6 +560,11 @@ impl<'a> Evaluator<'a> {
                     .collect()
             };
             ctx.declare_var(root, Value::Object(value));
+        }
+        if info.refs.iter().any(|r| r.root == "data")
+            && let Some(data) = &self.data
+        {
+            ctx.declare_var("data", data.clone());
         }
         if let Some(each) = each {
             ctx.declare_var("each", each.clone());

@@ -8,7 +8,9 @@ use super::resources::{Attr, ResourceDecl};
 use super::types::type_name;
 use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
-use crate::desired::{DesiredPage, ImportDecl, MovedDecl, ProviderSettings, RemovedDecl};
+use crate::desired::{
+    DesiredPage, FacebookSettings, ImportDecl, MovedDecl, ProviderSettings, RemovedDecl,
+};
 use crate::secret::Secret;
 use crate::state::PostgresSettings;
 use hcl::{Map, Value};
@@ -298,8 +300,45 @@ impl Evaluator<'_> {
                 None => None,
             },
         };
-        let token_attr = &decl.attrs["access_token"];
-        let token = if self.allow_unknown_tokens && self.uses_unset_var(token_attr) {
+        let token_attr = decl.attrs.get("access_token");
+        let token = if let Some(token_attr) = token_attr {
+            self.page_token(token_attr, scope, each, out)
+        } else {
+            // Facebook supplies it, once asked.
+            Some(None)
+        };
+        let (page_id, name, access_token) = (page_id?, name?, token?);
+        let mut fields = Map::new();
+        fields.insert("page_id".to_string(), Value::from(page_id.as_str()));
+        fields.insert(
+            "name".to_string(),
+            name.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        out.pages.push(PageOut {
+            page: DesiredPage {
+                address,
+                page_id,
+                name,
+                access_token,
+                token_from_facebook: token_attr.is_none(),
+                prevent_destroy: decl.prevent_destroy,
+                location: self.sources.location(&decl.label_span),
+            },
+            page_id_span: page_id_attr.expr_span.clone(),
+        });
+        Some(Value::Object(fields))
+    }
+
+    /// A page's configured access_token: `Some(None)` when it is unknown
+    /// (drift without tokens), `None` when in error (reported here).
+    fn page_token(
+        &mut self,
+        token_attr: &Attr,
+        scope: Scope,
+        each: Option<&Value>,
+        out: &mut Outputs,
+    ) -> Option<Option<Secret>> {
+        if self.allow_unknown_tokens && self.uses_unset_var(token_attr) {
             Some(None)
         } else {
             match self.eval(token_attr, scope, each) {
@@ -344,26 +383,7 @@ impl Evaluator<'_> {
                 }
                 None => None,
             }
-        };
-        let (page_id, name, access_token) = (page_id?, name?, token?);
-        let mut fields = Map::new();
-        fields.insert("page_id".to_string(), Value::from(page_id.as_str()));
-        fields.insert(
-            "name".to_string(),
-            name.clone().map(Value::from).unwrap_or(Value::Null),
-        );
-        out.pages.push(PageOut {
-            page: DesiredPage {
-                address,
-                page_id,
-                name,
-                access_token,
-                prevent_destroy: decl.prevent_destroy,
-                location: self.sources.location(&decl.label_span),
-            },
-            page_id_span: page_id_attr.expr_span.clone(),
-        });
-        Some(Value::Object(fields))
+        }
     }
 
     fn link(
@@ -614,6 +634,61 @@ impl Evaluator<'_> {
             }
         }
         settings
+    }
+
+    /// The `provider "facebook"` block, evaluated; `None` without one. The
+    /// user token and the app secret are secrets.
+    pub fn facebook(&mut self, out: &mut Outputs) -> Option<FacebookSettings> {
+        let decl = self.decls.facebook.as_ref()?;
+        let mut settings = FacebookSettings::default();
+        for attr in &decl.attrs {
+            if attr.name == "token_warning_days" {
+                settings.token_warning_days = self.warning_days(attr);
+                continue;
+            }
+            let value = self.optional_string(attr);
+            if matches!(attr.name.as_str(), "user_token" | "app_secret")
+                && let Some(s) = &value
+            {
+                out.secrets.push(s.clone());
+            }
+            match attr.name.as_str() {
+                "user_token" => settings.user_token = value.map(Secret::new),
+                "app_id" => settings.app_id = value,
+                "app_secret" => settings.app_secret = value.map(Secret::new),
+                "endpoint" => {
+                    settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
+                    settings.endpoint = value
+                }
+                _ => {}
+            }
+        }
+        Some(settings)
+    }
+
+    /// `token_warning_days`: a whole number of days, 0 to 365.
+    fn warning_days(&mut self, attr: &Attr) -> Option<u32> {
+        let value = self.eval(attr, Scope::Plain, None)?;
+        let days = match &value {
+            Value::Number(n) => n.as_u64().filter(|d| *d <= 365),
+            Value::Null => return None,
+            _ => None,
+        };
+        if days.is_none() {
+            self.error(
+                &attr.expr_span,
+                format!(
+                    "token_warning_days must be a whole number of days from 0 to 365, got {}",
+                    if matches!(value, Value::Number(_)) {
+                        "another number".to_string()
+                    } else {
+                        type_name(&value).to_string()
+                    }
+                ),
+                Some("write token_warning_days = 14 (the default)".into()),
+            );
+        }
+        days.map(|d| d as u32)
     }
 
     /// `page.NAME`, `page.NAME["k"]`, `link.NAME`: read from the syntax, not evaluated.

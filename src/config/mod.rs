@@ -39,6 +39,48 @@ pub struct LoadOptions {
     /// For `drift` without page tokens: an `access_token` whose variable is
     /// unset becomes `None` instead of an error.
     pub allow_unknown_tokens: bool,
+    /// What `data "facebook_pages"` blocks see: Facebook's answer, once
+    /// read. `None`: unknown (offline, as in `validate`); whatever depends
+    /// on it is left out and `Desired::needs_facebook_pages` says so.
+    pub facebook_pages: Option<std::sync::Arc<Vec<FacebookPage>>>,
+}
+
+/// A page the Facebook user token can manage, as data sources expose it:
+/// no token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FacebookPage {
+    pub id: String,
+    pub name: Option<String>,
+    pub tasks: Vec<String>,
+}
+
+/// The value of `data`: `facebook_pages.NAME.pages` = page ID => `{ id,
+/// name, tasks }` for every declared data source.
+fn data_value(decls: &resources::Decls, pages: &[FacebookPage]) -> hcl::Value {
+    use hcl::{Map, Value};
+    let mut by_id = Map::new();
+    for page in pages {
+        let mut fields = Map::new();
+        fields.insert("id".to_string(), Value::from(page.id.as_str()));
+        fields.insert(
+            "name".to_string(),
+            page.name.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        fields.insert(
+            "tasks".to_string(),
+            Value::Array(page.tasks.iter().map(|t| Value::from(t.as_str())).collect()),
+        );
+        by_id.insert(page.id.clone(), Value::Object(fields));
+    }
+    let mut sources = Map::new();
+    for decl in &decls.data {
+        let mut source = Map::new();
+        source.insert("pages".to_string(), Value::Object(by_id.clone()));
+        sources.insert(decl.name.clone(), Value::Object(source));
+    }
+    let mut data = Map::new();
+    data.insert("facebook_pages".to_string(), Value::Object(sources));
+    Value::Object(data)
 }
 
 #[derive(Clone, Debug)]
@@ -123,10 +165,17 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: options.allow_unknown_tokens,
+        data: options
+            .facebook_pages
+            .as_ref()
+            .map(|pages| data_value(&decls, pages)),
+        data_unknown: false,
     };
     let mut out = Outputs::default();
     ev.run_graph(&mut out);
     let provider = ev.provider(&mut out);
+    let facebook = ev.facebook(&mut out);
+    let needs_facebook_pages = ev.data_unknown;
     let backend = ev.backend(&mut out.secrets);
     let imports = ev.imports(&out);
     let removed = ev.removed(&out);
@@ -144,6 +193,8 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     links.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(Desired {
         provider,
+        facebook,
+        needs_facebook_pages,
         backend,
         pages,
         links,
@@ -217,6 +268,8 @@ fn load_backend_here(
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: true,
+        data: None,
+        data_unknown: false,
     };
     let mut secrets = resolved.secrets;
     let backend = ev.backend(&mut secrets);

@@ -69,6 +69,12 @@ pub(crate) struct ProviderDecl {
     pub attrs: Vec<Attr>,
 }
 
+/// `data "facebook_pages" "NAME" {}`: the pages the Facebook user token
+/// can manage, known only once Facebook has answered.
+pub(crate) struct DataDecl {
+    pub name: String,
+}
+
 /// The `backend "postgres"` block.
 pub(crate) struct BackendDecl {
     pub attrs: Vec<Attr>,
@@ -77,6 +83,8 @@ pub(crate) struct BackendDecl {
 #[derive(Default)]
 pub(crate) struct Decls {
     pub provider: Option<ProviderDecl>,
+    pub facebook: Option<ProviderDecl>,
+    pub data: Vec<DataDecl>,
     pub backend: Option<BackendDecl>,
     pub variables: Vec<VariableDecl>,
     pub locals: Vec<LocalDecl>,
@@ -110,7 +118,8 @@ impl Decls {
 }
 
 const BLOCK_TYPES: &[&str] = &[
-    "provider", "backend", "variable", "locals", "page", "link", "import", "removed", "moved",
+    "provider", "backend", "variable", "locals", "page", "link", "data", "import", "removed",
+    "moved",
 ];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
 const LINK_ATTRS: &[&str] = &["channel", "page", "account", "application", "for_each"];
@@ -129,7 +138,7 @@ const UNSUPPORTED_META: &[(&str, &str)] = &[
     ),
     (
         "provider",
-        "there is one provider, configured by the provider \"vonage\" block; remove this attribute",
+        "each kind of block has its provider (pages and links: \"vonage\"; data \"facebook_pages\": \"facebook\"); remove this attribute",
     ),
 ];
 /// Terraform's lifecycle settings other than `prevent_destroy`.
@@ -140,6 +149,15 @@ const UNSUPPORTED_LIFECYCLE: &[&str] = &[
 ];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
 const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint"];
+const FACEBOOK_ATTRS: &[&str] = &[
+    "user_token",
+    "app_id",
+    "app_secret",
+    "endpoint",
+    "token_warning_days",
+];
+/// The data sources there are.
+const DATA_SOURCES: &[&str] = &["facebook_pages"];
 const BACKEND_ATTRS: &[&str] = &["conn_str", "schema_name", "state_name"];
 
 pub(crate) struct Collector<'a> {
@@ -235,6 +253,7 @@ impl<'a> Collector<'a> {
             .collect();
         let want_labels = match kind {
             "provider" | "backend" | "variable" | "page" | "link" => 1,
+            "data" => 2,
             "locals" | "import" | "removed" | "moved" => 0,
             other => {
                 let help = match suggest(other, BLOCK_TYPES.iter().copied()) {
@@ -251,6 +270,9 @@ impl<'a> Collector<'a> {
         if labels.len() != want_labels {
             let help = match want_labels {
                 0 => format!("write `{kind} {{ ... }}` without a label"),
+                2 => format!(
+                    "write `{kind} \"TYPE\" \"NAME\" {{ ... }}`, like `data \"facebook_pages\" \"managed\" {{}}`"
+                ),
                 _ => format!("write `{kind} \"NAME\" {{ ... }}` with exactly one label"),
             };
             let at = labels
@@ -274,6 +296,7 @@ impl<'a> Collector<'a> {
             "locals" => self.locals(file, block),
             "page" => self.resource(file, block, ResourceKind::Page, &labels[0]),
             "link" => self.resource(file, block, ResourceKind::Link, &labels[0]),
+            "data" => self.data(file, block, &labels[0], &labels[1]),
             "import" => self.import(file, block, ident_span),
             "removed" => self.removed(file, block, ident_span),
             "moved" => self.moved(file, block, ident_span),
@@ -442,25 +465,64 @@ impl<'a> Collector<'a> {
     }
 
     fn provider(&mut self, file: FileId, block: &Block, label: &(String, Span)) {
-        if label.0 != "vonage" {
+        let allowed = match label.0.as_str() {
+            "vonage" => PROVIDER_ATTRS,
+            "facebook" => FACEBOOK_ATTRS,
+            other => {
+                let help = match suggest(other, ["vonage", "facebook"]) {
+                    Some(s) => format!("did you mean `provider \"{s}\"`?"),
+                    None => "the providers are \"vonage\" (pages and links) and \"facebook\" \
+                             (page tokens from Facebook)"
+                        .into(),
+                };
+                self.error(&label.1, format!("unknown provider `{other}`"), help);
+                return;
+            }
+        };
+        let what = format!("provider \"{}\"", label.0);
+        let key = if label.0 == "vonage" {
+            "provider".to_string()
+        } else {
+            format!("provider {}", label.0)
+        };
+        if !self.first_declaration(key, &format!("{what} block"), &label.1) {
+            return;
+        }
+        let (attrs, _) = self.body(file, &block.body, &what, Some(allowed), &[]);
+        let decl = Some(ProviderDecl { attrs });
+        if label.0 == "vonage" {
+            self.decls.provider = decl;
+        } else {
+            self.decls.facebook = decl;
+        }
+    }
+
+    fn data(&mut self, file: FileId, block: &Block, kind: &(String, Span), name: &(String, Span)) {
+        if !DATA_SOURCES.contains(&kind.0.as_str()) {
+            let help = match suggest(&kind.0, DATA_SOURCES.iter().copied()) {
+                Some(s) => format!("did you mean `data \"{s}\"`?"),
+                None => format!("the data sources are: {}", DATA_SOURCES.join(", ")),
+            };
+            self.error(&kind.1, format!("unknown data source `{}`", kind.0), help);
+            return;
+        }
+        if !is_identifier(&name.0) {
             self.error(
-                &label.1,
-                format!("unknown provider `{}`", label.0),
-                "the only provider is \"vonage\": write `provider \"vonage\" { ... }`",
+                &name.1,
+                format!("invalid data source name {:?}", name.0),
+                "use letters, digits, _ and -, starting with a letter",
             );
             return;
         }
-        if !self.first_declaration("provider".into(), "provider \"vonage\" block", &label.1) {
+        let what = format!("data \"{}\" \"{}\"", kind.0, name.0);
+        if !self.first_declaration(format!("data {} {}", kind.0, name.0), &what, &name.1) {
             return;
         }
-        let (attrs, _) = self.body(
-            file,
-            &block.body,
-            "provider \"vonage\"",
-            Some(PROVIDER_ATTRS),
-            &[],
-        );
-        self.decls.provider = Some(ProviderDecl { attrs });
+        // It takes no settings: the provider "facebook" block says whose pages.
+        let _ = self.body(file, &block.body, &what, Some(&[]), &[]);
+        self.decls.data.push(DataDecl {
+            name: name.0.clone(),
+        });
     }
 
     fn backend(&mut self, file: FileId, block: &Block, label: &(String, Span)) {
@@ -611,7 +673,7 @@ impl<'a> Collector<'a> {
         match kind {
             ResourceKind::Page => {
                 ok &= self.required(&attrs, "page_id", &what, &label_span, "\"107100000000001\"");
-                ok &= self.required(&attrs, "access_token", &what, &label_span, "var.NAME_token");
+                // Without access_token, Facebook supplies the token.
             }
             ResourceKind::Link => {
                 // With a `channel`, whether `page` or `account` is required

@@ -360,13 +360,8 @@ fn missing_required_attributes_are_reported_at_the_label() {
         "main.hcl",
         "page \"x\" {\n  page_id = \"1\"\n}\nlink \"l\" {\n}\n",
     )]);
-    assert_eq!(diags.len(), 3, "{}", diags.render());
-    assert_at(
-        &diags,
-        1,
-        6,
-        "page \"x\" is missing the required attribute `access_token`",
-    );
+    // A page without access_token is not one: Facebook supplies its token.
+    assert_eq!(diags.len(), 2, "{}", diags.render());
     assert_at(
         &diags,
         4,
@@ -1502,4 +1497,157 @@ fn literal_variable_files_with_mistakes_get_the_usual_diagnostics() {
     assert_at(&diags, 2, 1, "there is no variable named `nope`");
     let diags = err(&[("main.hcl", main), ("socialform.sfvars", "n = [1]\n")]);
     assert_at(&diags, 1, 5, "invalid value for variable `n`");
+}
+
+// ---- Facebook ----
+
+const FACEBOOK_CONFIG: &str = r#"
+variable "fb" {
+  sensitive = true
+  default   = "EAAuser"
+}
+
+provider "facebook" {
+  user_token         = var.fb
+  app_id             = "4242"
+  app_secret         = "shh-app-secret"
+  token_warning_days = 3
+}
+
+data "facebook_pages" "managed" {}
+
+page "support" {
+  page_id = "107100000000001"
+}
+
+page "region" {
+  for_each = data.facebook_pages.managed.pages
+  page_id  = each.key
+  name     = each.value.name
+}
+
+link "region" {
+  for_each    = page.region
+  page        = each.value.page_id
+  application = "c0ffee00-0000-4000-8000-000000000001"
+}
+"#;
+
+fn facebook_pages() -> std::sync::Arc<Vec<super::FacebookPage>> {
+    std::sync::Arc::new(vec![
+        super::FacebookPage {
+            id: "107100000000002".into(),
+            name: Some("North".into()),
+            tasks: vec!["MESSAGING".into()],
+        },
+        super::FacebookPage {
+            id: "107100000000003".into(),
+            name: None,
+            tasks: vec![],
+        },
+    ])
+}
+
+#[test]
+fn the_facebook_provider_is_read_with_its_secrets_hidden() {
+    let d = ok(&[("main.hcl", FACEBOOK_CONFIG)]);
+    let facebook = d.facebook.expect("the block is read");
+    assert_eq!(
+        facebook.user_token.as_ref().map(|s| s.expose()),
+        Some("EAAuser")
+    );
+    assert_eq!(facebook.app_id.as_deref(), Some("4242"));
+    assert_eq!(
+        format!("{:?}", facebook.app_secret),
+        "Some((sensitive value))"
+    );
+    assert_eq!(facebook.token_warning_days, Some(3));
+    // A page without access_token takes it from Facebook, later.
+    let support = d
+        .pages
+        .iter()
+        .find(|p| p.address.name == "support")
+        .unwrap();
+    assert!(support.token_from_facebook && support.access_token.is_none());
+}
+
+#[test]
+fn without_facebooks_answer_what_uses_the_data_source_is_left_out_silently() {
+    let d = ok(&[("main.hcl", FACEBOOK_CONFIG)]);
+    assert!(d.needs_facebook_pages);
+    assert_eq!(d.pages.len(), 1, "only page.support is known");
+    assert!(d.links.is_empty());
+}
+
+#[test]
+fn with_facebooks_answer_the_data_source_expands_for_each() {
+    let d = ok_with(&[("main.hcl", FACEBOOK_CONFIG)], |o| {
+        o.facebook_pages = Some(facebook_pages())
+    });
+    assert!(!d.needs_facebook_pages);
+    let regions: Vec<(String, Option<String>)> = d
+        .pages
+        .iter()
+        .filter(|p| p.address.name == "region")
+        .map(|p| (p.page_id.clone(), p.name.clone()))
+        .collect();
+    assert_eq!(
+        regions,
+        vec![
+            ("107100000000002".to_string(), Some("North".to_string())),
+            ("107100000000003".to_string(), None),
+        ]
+    );
+    assert_eq!(d.links.len(), 2);
+}
+
+#[test]
+fn data_source_mistakes_are_reported_where_they_are_written() {
+    let diags = err(&[(
+        "main.hcl",
+        "data \"facebook_page\" \"x\" {}\ndata \"facebook_pages\" \"managed\" {\n  user = 1\n}\nlocals {\n  a = data.facebook_pages.managd.pages\n  b = data.facebook_pages.managed.tokens\n}\nprovider \"facebok\" {}\n",
+    )]);
+    assert_at(&diags, 1, 6, "unknown data source `facebook_page`");
+    assert_at(
+        &diags,
+        3,
+        3,
+        "unknown attribute `user` in data \"facebook_pages\" \"managed\"",
+    );
+    assert_at(
+        &diags,
+        6,
+        7,
+        "unknown data source `data.facebook_pages.managd`",
+    );
+    assert_at(
+        &diags,
+        7,
+        7,
+        "data.facebook_pages has no attribute `tokens`",
+    );
+    assert_at(&diags, 9, 10, "unknown provider `facebok`");
+    let text = diags.render();
+    assert!(
+        text.contains("did you mean `data.facebook_pages.managed`?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean `provider \"facebook\"`?"),
+        "{text}"
+    );
+}
+
+#[test]
+fn token_warning_days_must_be_a_whole_number_of_days() {
+    let diags = err(&[(
+        "main.hcl",
+        "provider \"facebook\" {\n  token_warning_days = 1.5\n}\n",
+    )]);
+    assert_at(
+        &diags,
+        2,
+        24,
+        "token_warning_days must be a whole number of days from 0 to 365, got another number",
+    );
 }

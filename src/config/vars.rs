@@ -106,6 +106,8 @@ fn constant(
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: false,
+        data: None,
+        data_unknown: false,
     };
     let v = ev.eval(attr, Scope::Constant, None);
     diags.append(&mut ev.diags);

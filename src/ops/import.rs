@@ -236,6 +236,7 @@ async fn generate_all(
         desired,
         &recorded,
         reporter.as_ref(),
+        None,
     )
     .await?;
 

@@ -9,12 +9,14 @@
 
 pub mod apply;
 pub mod drift;
+pub mod facebook;
 pub mod fmt;
 pub mod history;
 pub mod import;
 pub mod plan;
 pub mod show;
 pub mod state_edit;
+pub mod tokens;
 
 use crate::apply::CallObserver;
 use crate::refresh::RefreshObserver;

@@ -3,6 +3,7 @@
 //! plan. Also making and checking saved plans.
 
 use super::Reporter;
+use super::facebook;
 use crate::actual::Actual;
 use crate::config::CliVar;
 use crate::desired::Desired;
@@ -14,6 +15,7 @@ use crate::remote::Client;
 use crate::state::{Fingerprinter, LockRequest, Recorded, StateStore};
 use crate::workspace::{Connection, Workspace};
 use anyhow::Context;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -81,6 +83,8 @@ pub async fn prepare(
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<Prepared> {
     let lock = LockRequest::waiting(request.command, request.lock_timeout, reporter.clone());
+    // Loaded again once Facebook has answered, if data sources need it.
+    let vars = request.vars.clone();
     let (desired, opened) = if crate::config::may_declare_backend(&workspace.dir) {
         // Where state lives is in the configuration: load it first.
         let loading = phase("load_config");
@@ -105,26 +109,48 @@ pub async fn prepare(
 
     let connecting = phase("connect");
     let connection = workspace.connect(&desired.provider, &reporter).await?;
+    let facebook_side = workspace
+        .facebook(desired.facebook.as_ref(), connection.sandbox.as_ref())
+        .await?;
     drop(connecting);
 
     let refreshing = phase("refresh");
-    let actual = if request.refresh {
-        read_remote(
-            &connection.client,
-            &fingerprinter,
-            &desired,
-            &recorded,
-            reporter.as_ref(),
-        )
-        .await?
-    } else {
-        Actual::from_recorded(&recorded)
-    };
+    let checking = request.refresh && facebook_side.is_some();
+    let mut held = BTreeMap::new();
+    let (mut actual, managed) = tokio::try_join!(
+        async {
+            if request.refresh {
+                read_remote(
+                    &connection.client,
+                    &fingerprinter,
+                    &desired,
+                    &recorded,
+                    reporter.as_ref(),
+                    checking.then_some(&mut held),
+                )
+                .await
+            } else {
+                Ok(Actual::from_recorded(&recorded))
+            }
+        },
+        facebook::managed_pages(&desired, facebook_side.as_ref(), false),
+    )?;
+    let desired = facebook::complete(workspace, vars, desired, managed.as_deref(), false)?;
+    drop(managed);
+    if let (true, Some(side)) = (checking, &facebook_side) {
+        let report =
+            facebook::check_health(side, &desired, &recorded, &actual, &held, &fingerprinter)
+                .await?;
+        actual.tokens = Some(report);
+    }
+    // Every token read from Vonage is dropped (and wiped) here.
+    drop(held);
     drop(refreshing);
 
     let diffing = phase("diff");
     let fingerprint = |token: &crate::secret::Secret| fingerprinter.fingerprint(token);
     let plan = plan::plan(&desired, &recorded, &actual, &request.options, &fingerprint)?;
+    facebook::refuse_invalid_sends(&plan, &desired, &actual)?;
     drop(diffing);
     Ok(Prepared {
         dir: workspace.dir.clone(),
@@ -196,19 +222,22 @@ pub async fn prepare_saved(
     Ok(prepared)
 }
 
-/// The remote side, read in bulk (see `refresh`).
+/// The remote side, read in bulk (see `refresh`); the tokens Vonage holds
+/// go to `held_tokens` when asked for (to check their health).
 pub(super) async fn read_remote(
     client: &Client,
     fingerprinter: &Fingerprinter,
     desired: &Desired,
     recorded: &Recorded,
     reporter: &dyn Reporter,
+    held_tokens: Option<&mut BTreeMap<String, crate::secret::Secret>>,
 ) -> anyhow::Result<Actual> {
     refresh(
         client,
         fingerprinter,
         expected_pages(desired, recorded),
         reporter,
+        held_tokens,
     )
     .await
     .context("could not read the remote side (refresh)")

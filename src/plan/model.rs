@@ -129,6 +129,22 @@ impl<'de> Deserialize<'de> for AttrDiff {
 pub enum DriftKind {
     Deleted,
     Changed,
+    /// The token Vonage holds is invalid, expired or another page's.
+    TokenInvalid,
+    /// The token Vonage holds expires within `token_warning_days`.
+    TokenExpiring,
+}
+
+impl DriftKind {
+    /// The name machines read (JSON, annotations, reports).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftKind::Deleted => "deleted",
+            DriftKind::Changed => "changed",
+            DriftKind::TokenInvalid => "token_invalid",
+            DriftKind::TokenExpiring => "token_expiring",
+        }
+    }
 }
 
 /// A difference between state and the remote side, made outside socialform.
@@ -253,6 +269,10 @@ pub struct Plan {
     /// State corrections that need no API call (adoptions, forgets, what
     /// refresh found gone); written when the plan is applied.
     pub state_only: Vec<StateOp>,
+    /// Worth saying, blocking nothing: a page token that is invalid or
+    /// expiring with no replacement at hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Plan {

@@ -13,6 +13,7 @@ use crate::actual::{Actual, RemotePage};
 use crate::address::Address;
 use crate::channel::Channel;
 use crate::desired::{Desired, DesiredLink, DesiredPage};
+use crate::facebook::TokenHealth;
 use crate::remote::ACCOUNTS_BASE;
 use crate::secret::Secret;
 use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
@@ -50,6 +51,14 @@ pub fn plan(
         Mode::RefreshOnly => planner.plan_refresh_only(),
     }
     planner.finish()
+}
+
+/// See `Planner::token_health`.
+#[derive(Default)]
+struct TokenVerdict {
+    /// Why the token Vonage holds needs replacing, if it does.
+    held_problem: Option<String>,
+    replacement_needed: bool,
 }
 
 /// The order calls are emitted in; also the order of one page's calls.
@@ -128,6 +137,9 @@ struct Planner<'a> {
     changes: Vec<Change>,
     state_only: Vec<StateOp>,
     problems: Vec<PlanProblem>,
+    /// Said with the plan, blocking nothing (a dead token with no
+    /// replacement at hand).
+    warnings: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -162,6 +174,7 @@ impl<'a> Planner<'a> {
             changes: Vec::new(),
             state_only: Vec::new(),
             problems: Vec::new(),
+            warnings: Vec::new(),
         };
         for page in recorded.pages.values() {
             planner
@@ -667,7 +680,30 @@ impl<'a> Planner<'a> {
             .reconnect
             .iter()
             .any(|r| r.contains(&page.address));
-        let token_change = desired_fp.is_some() && (forced || known_fp != desired_fp);
+        let health = self.token_health(page, known_fp.as_ref(), desired_fp.as_ref());
+        let token_change = desired_fp.is_some()
+            && (forced
+                || if page.token_from_facebook {
+                    // A healthy token is never replaced merely because
+                    // Facebook handed out another string for the page.
+                    health.replacement_needed
+                } else {
+                    known_fp != desired_fp
+                });
+        if !token_change && let Some(why) = &health.held_problem {
+            self.warnings.push(format!(
+                "{}: {why}, and no valid token that lasts longer is at hand: {}",
+                page.address,
+                if page.token_from_facebook {
+                    "the Facebook user must log in again (or grant the page's permissions again) \
+                     so that /me/accounts hands out a fresh page token, then run plan again"
+                } else {
+                    "get a fresh page access token for the page (Graph API \
+                     /PAGE-ID?fields=access_token with a long-lived user token), set it in the \
+                     configuration, and run plan again"
+                }
+            ));
+        }
         if !name_change && !token_change {
             let current = PageRecord {
                 address: page.address.clone(),
@@ -707,6 +743,8 @@ impl<'a> Planner<'a> {
             let recorded_fp = record.and_then(|r| r.token_fingerprint.as_ref());
             reasons.push(if forced {
                 "reconnect requested"
+            } else if let Some(why) = &health.held_problem {
+                why
             } else if recorded_fp.is_some() && recorded_fp == desired_fp.as_ref() {
                 "token changed outside socialform"
             } else {
@@ -745,6 +783,45 @@ impl<'a> Planner<'a> {
                     .collect(),
             },
         );
+    }
+
+    /// What Facebook said of the token Vonage holds for `page` and of the
+    /// one the configuration would send instead (only asked when the two
+    /// differ). `replacement_needed`: the held token is invalid, or expires
+    /// within the warning window, and the replacement is valid (and, for
+    /// an expiring one, lasts longer).
+    fn token_health(
+        &self,
+        page: &DesiredPage,
+        held_fp: Option<&String>,
+        desired_fp: Option<&String>,
+    ) -> TokenVerdict {
+        let mut verdict = TokenVerdict::default();
+        let Some(report) = &self.actual.tokens else {
+            return verdict;
+        };
+        let Some(held) = report.held.get(&page.page_id) else {
+            return verdict;
+        };
+        let expiring = held.expires_before(report.expiring_before);
+        verdict.held_problem = match held {
+            TokenHealth::Invalid { reason } => {
+                Some(format!("the token Vonage holds is invalid: {reason}"))
+            }
+            TokenHealth::Valid {
+                expires_at: Some(at),
+            } if expiring => Some(format!(
+                "the token Vonage holds expires {}",
+                crate::facebook::describe_expiry(*at)
+            )),
+            TokenHealth::Valid { .. } => None,
+        };
+        let same_token = held_fp.is_some() && held_fp == desired_fp;
+        let replacement = report.replacements.get(&page.address);
+        verdict.replacement_needed = verdict.held_problem.is_some()
+            && !same_token
+            && replacement.is_some_and(|r| r.is_valid() && (!held.is_valid() || r.outlives(held)));
+        verdict
     }
 
     fn adoption_reason(&self, page: &DesiredPage) -> String {
@@ -1241,6 +1318,7 @@ impl<'a> Planner<'a> {
             drift,
             calls,
             state_only: self.state_only,
+            warnings: self.warnings,
         })
     }
 }

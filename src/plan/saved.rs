@@ -148,7 +148,13 @@ pub fn configuration_digest(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> 
                 p.address,
                 p.page_id,
                 p.name,
-                p.access_token.as_ref().map(fingerprint),
+                // A token Facebook supplies is read again at apply and may
+                // be another string for the same page: its source counts.
+                if p.token_from_facebook {
+                    Some("(from Facebook)".to_string())
+                } else {
+                    p.access_token.as_ref().map(fingerprint)
+                },
                 p.prevent_destroy
             ])
         })
@@ -205,6 +211,7 @@ mod tests {
                 page_id: "1".into(),
                 name: Some(name.into()),
                 access_token: Some(Secret::new(token)),
+                token_from_facebook: false,
                 prevent_destroy: false,
                 location: Location::default(),
             }],

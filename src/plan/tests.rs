@@ -32,6 +32,7 @@ fn page(name: &str, page_id: &str, token: &str) -> DesiredPage {
         page_id: page_id.into(),
         name: Some(format!("{name} page")),
         access_token: Some(Secret::new(token)),
+        token_from_facebook: false,
         prevent_destroy: false,
         location: Location::default(),
     }
@@ -108,6 +109,7 @@ impl World {
                 accounts: Default::default(),
                 applications: Some(applications),
                 refreshed: true,
+                tokens: None,
             },
             options: PlanOptions::default(),
         }
@@ -1305,4 +1307,126 @@ fn destroy_disconnects_a_moved_page_under_its_new_address() {
     let plan = world.ok();
     assert_eq!(calls(&plan), vec![format!("DELETE {BASE}/1")]);
     assert!(plan.calls[0].addresses.contains(&Address::page("help")));
+}
+
+// ---- token health (Facebook) ----
+
+mod token_health {
+    use super::*;
+    use crate::actual::TokenReport;
+    use crate::facebook::TokenHealth;
+
+    const DEADLINE: i64 = 1_000_000;
+
+    fn valid(expires_at: Option<i64>) -> TokenHealth {
+        TokenHealth::Valid { expires_at }
+    }
+
+    fn invalid() -> TokenHealth {
+        TokenHealth::Invalid {
+            reason: "Error validating access token: the user changed their password".into(),
+        }
+    }
+
+    /// page.support (ID 1) connected with token `held`; the configuration
+    /// (from Facebook when `from_facebook`) would send `wanted`.
+    fn world(
+        held: &str,
+        wanted: &str,
+        from_facebook: bool,
+        held_health: TokenHealth,
+        replacement: Option<TokenHealth>,
+    ) -> World {
+        let mut world = World::new()
+            .want_page(DesiredPage {
+                token_from_facebook: from_facebook,
+                ..page("support", "1", wanted)
+            })
+            .recorded_page(recorded_page("support", "1", held))
+            .remote(remote("1", "support page", &[], held));
+        let mut report = TokenReport {
+            expiring_before: DEADLINE,
+            ..TokenReport::default()
+        };
+        report.held.insert("1".into(), held_health);
+        if let Some(health) = replacement {
+            report.replacements.insert(Address::page("support"), health);
+        }
+        world.actual.tokens = Some(report);
+        world
+    }
+
+    #[test]
+    fn an_invalid_held_token_is_reconnected_with_facebooks_reason() {
+        let plan = world("dead", "fresh", true, invalid(), Some(valid(None))).ok();
+        assert_eq!(
+            calls(&plan),
+            vec!["PATCH /beta/chatapp-accounts/messenger/1"]
+        );
+        assert_eq!(plan.changes[0].action, Action::Reconnect);
+        assert_eq!(
+            plan.changes[0].reason,
+            "the token Vonage holds is invalid: Error validating access token: the user changed their password"
+        );
+        assert_eq!(plan.drift[0].kind, DriftKind::TokenInvalid);
+        assert!(plan.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_healthy_token_is_not_replaced_because_facebook_returned_another_string() {
+        let plan = world(
+            "current",
+            "other-string",
+            true,
+            valid(None),
+            Some(valid(None)),
+        )
+        .ok();
+        assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
+        assert!(plan.drift.is_empty());
+    }
+
+    #[test]
+    fn an_invalid_token_without_a_valid_replacement_is_a_warning() {
+        let plan = world("dead", "also-dead", true, invalid(), Some(invalid())).ok();
+        assert!(plan.calls.is_empty());
+        assert_eq!(plan.warnings.len(), 1);
+        assert!(plan.warnings[0].starts_with("page.support: the token Vonage holds is invalid"));
+        // The same configured token as the one held: nothing to send instead.
+        let plan = world("dead", "dead", false, invalid(), None).ok();
+        assert!(plan.calls.is_empty());
+        assert_eq!(plan.warnings.len(), 1);
+    }
+
+    #[test]
+    fn an_expiring_token_is_reconnected_only_to_one_that_lasts_longer() {
+        let soon = valid(Some(DEADLINE - 10));
+        let plan = world("soon", "forever", true, soon.clone(), Some(valid(None))).ok();
+        assert_eq!(plan.changes[0].action, Action::Reconnect);
+        assert!(
+            plan.changes[0]
+                .reason
+                .starts_with("the token Vonage holds expires ")
+        );
+        assert_eq!(plan.drift[0].kind, DriftKind::TokenExpiring);
+        let sooner = valid(Some(DEADLINE - 20));
+        let plan = world("soon", "sooner", true, soon, Some(sooner)).ok();
+        assert!(plan.calls.is_empty());
+        assert_eq!(plan.warnings.len(), 1);
+        // Far from its expiry, a token is left alone.
+        let later = valid(Some(DEADLINE + 10));
+        let plan = world("later", "forever", true, later, Some(valid(None))).ok();
+        assert!(plan.calls.is_empty() && plan.drift.is_empty() && plan.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_configured_token_change_names_the_dead_token_as_its_reason() {
+        let plan = world("dead", "new", false, invalid(), Some(valid(None))).ok();
+        assert_eq!(plan.changes[0].action, Action::Reconnect);
+        assert!(
+            plan.changes[0]
+                .reason
+                .starts_with("the token Vonage holds is invalid")
+        );
+    }
 }

@@ -7,7 +7,7 @@ use super::failure::Failure;
 use crate::address::Address;
 use crate::apply::{ApplyResult, CallOutcome};
 use crate::desired::{Desired, Location};
-use crate::plan::{DriftKind, DriftReport, Plan};
+use crate::plan::{DriftReport, Plan};
 use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
@@ -172,10 +172,7 @@ pub fn apply_annotations(
 pub fn drift_annotations(report: &DriftReport, locations: &Locations) -> String {
     let mut out = String::new();
     for drift in &report.drifted {
-        let kind = match drift.kind {
-            DriftKind::Deleted => "deleted",
-            DriftKind::Changed => "changed",
-        };
+        let kind = drift.kind.as_str();
         out.push_str(&command(
             "warning",
             locations.find(&drift.address),

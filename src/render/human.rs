@@ -97,6 +97,13 @@ pub(super) fn drift_line(drift: &Drift) -> String {
             quote(&drift.expected),
             quote(&drift.actual)
         ),
+        (DriftKind::TokenInvalid, _) => format!(
+            "{}: the token Vonage holds is invalid: {}",
+            drift.address, drift.actual
+        ),
+        (DriftKind::TokenExpiring, _) => {
+            format!("{}: the token Vonage holds {}", drift.address, drift.actual)
+        }
     }
 }
 
@@ -114,6 +121,10 @@ pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
         for drift in &plan.drift {
             let _ = writeln!(out, "  # {}", drift_line(drift));
         }
+        let _ = writeln!(out);
+    }
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "{} {warning}", style.yellow("Warning:"));
         let _ = writeln!(out);
     }
     if mode == Mode::RefreshOnly {
@@ -394,6 +405,13 @@ pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
     }
     if !report.tokens_not_compared.is_empty() {
         let _ = writeln!(out);
+    }
+    if report.tokens_unchecked {
+        let _ = writeln!(
+            out,
+            "note: page tokens not checked with Facebook (no Facebook credentials: \
+             FACEBOOK_USER_TOKEN or a provider \"facebook\" block)\n"
+        );
     }
     if !report.unmanaged.is_empty() {
         let only_pages = report.unmanaged.iter().all(|u| u.provider == "messenger");

@@ -11,13 +11,18 @@ pub fn plan_document(plan: &Plan) -> Value {
         .iter()
         .map(|c| json!({"method": c.method, "path": c.path, "addresses": c.addresses}))
         .collect();
-    json!({
+    let mut document = json!({
         "format_version": "1.0",
         "changes": changes,
         "drift": plan.drift,
         "calls": calls,
         "summary": plan.summary(),
-    })
+    });
+    // Only when there are any, so documents without them read as before.
+    if !plan.warnings.is_empty() {
+        document["warnings"] = json!(plan.warnings);
+    }
+    document
 }
 
 /// One change: what happens and why, with the attributes it touches before

@@ -482,10 +482,7 @@ pub fn drift_markdown(report: &DriftReport, see_all: &str) -> String {
             format!(
                 "| {} | {} | {} | {} | {} |",
                 code(&d.address.to_string()),
-                match d.kind {
-                    DriftKind::Deleted => "deleted",
-                    DriftKind::Changed => "changed",
-                },
+                d.kind.as_str(),
                 text(&d.attribute),
                 shown(&d.expected),
                 shown(&d.actual)

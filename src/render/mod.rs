@@ -12,6 +12,7 @@ mod printer;
 mod progress;
 mod state;
 mod style;
+mod tokens;
 
 pub use failure::{Diag, Failure, error_document};
 pub use github::{
@@ -31,3 +32,4 @@ pub use state::{
     moved_text, removed_text, resource_document, resource_text, state_text,
 };
 pub use style::Style;
+pub use tokens::{tokens_document, tokens_text};

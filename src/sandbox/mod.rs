@@ -79,6 +79,10 @@ pub const DEMO_APPLICATIONS: &[(&str, &str, bool)] = &[
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] =
     &[("whatsapp", "447700900123", "Acme Support WhatsApp")];
 
+/// The user token the in-process sandbox's Graph emulator knows when none
+/// is configured (`provider "facebook" { endpoint = "sandbox" }`).
+pub const DEMO_FACEBOOK_USER_TOKEN: &str = "sandbox-facebook-user";
+
 /// A running sandbox; stops when dropped or on `shutdown`.
 pub struct SandboxHandle {
     pub addr: SocketAddr,

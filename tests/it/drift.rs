@@ -97,7 +97,7 @@ fn in_sync_is_exit_0_and_changes_nothing() {
     sandbox.clear_requests();
     Test::on(&project)
         .arg("drift")
-        .stdout("No drift: 2 managed resource(s) match the remote side.\n")
+        .stdout("note: page tokens not checked with Facebook (no Facebook credentials: FACEBOOK_USER_TOKEN or a provider \"facebook\" block)\n\nNo drift: 2 managed resource(s) match the remote side.\n")
         .run();
     assert!(sandbox.mutations().is_empty());
 }
@@ -167,6 +167,8 @@ fn drift_without_the_page_tokens_skips_only_the_token_comparison() {
               # link.bot was unlinked (expected application c0ffee00-0000-4000-8000-000000000001)
 
             note: the access_token of page.support was not compared: its variable is unset and there is no state
+
+            note: page tokens not checked with Facebook (no Facebook credentials: FACEBOOK_USER_TOKEN or a provider "facebook" block)
 
             Unmanaged: 1 page(s) connected to the account and declared nowhere
               107100000000099 "Stray page" (linked to c0ffee00-0000-4000-8000-000000000002)

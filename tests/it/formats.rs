@@ -276,6 +276,8 @@ fn github_annotations_point_at_each_drifted_block_and_the_summary_is_appended() 
               # page.support: name changed from "Acme Support" to "Renamed by hand"
               # link.bot was unlinked (expected application {APP1})
 
+            note: page tokens not checked with Facebook (no Facebook credentials: FACEBOOK_USER_TOKEN or a provider "facebook" block)
+
             Drift detected: 3 drifted, 0 unmanaged, 3 managed.
             ::warning file=main.hcl,line={sales},col=6,title=socialform drift%3A page_id deleted::page.sales was disconnected
             ::warning file=main.hcl,line={support},col=6,title=socialform drift%3A name changed::page.support: name changed from "Acme Support" to "Renamed by hand"

@@ -140,6 +140,10 @@ impl Project {
             .env_remove("PGPASSWORD")
             .env_remove("PGDATABASE")
             .env_remove("PGSSLMODE")
+            .env_remove("FACEBOOK_USER_TOKEN")
+            .env_remove("FACEBOOK_APP_ID")
+            .env_remove("FACEBOOK_APP_SECRET")
+            .env_remove("FACEBOOK_GRAPH_ENDPOINT")
             .env("NO_COLOR", "1");
         for (name, value) in &self.env {
             command.env(name, value);

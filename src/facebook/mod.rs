@@ -1,0 +1,26 @@
+//! Facebook's side: page tokens read from the Graph API instead of copied
+//! by hand, and the health of every token Vonage holds or is about to get.
+//!
+//! The client (`client.rs`) speaks the Graph subset the contract names:
+//! `/me/accounts` (paginated), and batch requests of `debug_token` or
+//! `me?fields=id`. `health.rs` turns Graph's answers into `TokenHealth`.
+//! Tokens travel only in headers and request bodies, never in a URL, so no
+//! log line or error that names a URL can carry one.
+
+mod client;
+mod health;
+
+pub use client::{GraphClient, GraphConfig, GraphError, ManagedPage};
+pub use health::{TokenCheck, TokenHealth, check_tokens, describe_expiry};
+
+/// The Graph API version every request names. Pinned, so a new Graph
+/// version changes nothing until this line does.
+pub const GRAPH_VERSION: &str = "v23.0";
+/// Where Graph lives unless configured otherwise.
+pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.facebook.com";
+/// Graph refuses batches of more than 50 requests.
+pub const BATCH_LIMIT: usize = 50;
+/// Default of `token_warning_days`.
+pub const DEFAULT_WARNING_DAYS: u32 = 14;
+/// The permissions a page token needs for Vonage to message through the page.
+pub const NEEDED_PERMISSIONS: &str = "pages_show_list, pages_messaging and pages_manage_metadata";

@@ -1,0 +1,128 @@
+//! `socialform tokens`: the health of every managed page's token, for a
+//! person (a table) and for machines (JSON).
+
+use super::style::Style;
+use crate::facebook::{TokenHealth, describe_expiry};
+use crate::ops::tokens::TokenOverview;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// One line per managed page, then the pages that could be connected.
+pub fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
+    let mut out = String::new();
+    let width = overview
+        .pages
+        .iter()
+        .map(|p| p.address.to_string().len())
+        .max()
+        .unwrap_or(0);
+    if overview.pages.is_empty() {
+        let _ = writeln!(out, "No managed pages.");
+    }
+    for page in &overview.pages {
+        let verdict = match (&page.health, page.connected) {
+            (_, false) => style.dim("not connected"),
+            (None, true) => style.dim("no token returned by the Vonage API"),
+            (Some(TokenHealth::Invalid { reason }), _) => {
+                format!("{} {reason}", style.red("invalid:"))
+            }
+            (Some(TokenHealth::Valid { expires_at: None }), _) => {
+                format!("{}, never expires", style.green("valid"))
+            }
+            (
+                Some(TokenHealth::Valid {
+                    expires_at: Some(at),
+                }),
+                _,
+            ) if page.expiring => {
+                format!(
+                    "{} expires {}",
+                    style.yellow("expiring:"),
+                    describe_expiry(*at)
+                )
+            }
+            (
+                Some(TokenHealth::Valid {
+                    expires_at: Some(at),
+                }),
+                _,
+            ) => {
+                format!("{}, expires {}", style.green("valid"), describe_expiry(*at))
+            }
+        };
+        let address = page.address.to_string();
+        let _ = writeln!(out, "  {address:width$}  {}  {verdict}", page.page_id,);
+    }
+    match &overview.not_connected {
+        Some(pages) if !pages.is_empty() => {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "{}",
+                style.bold(&format!(
+                    "{} page(s) the Facebook user can manage are not connected:",
+                    pages.len()
+                ))
+            );
+            for page in pages {
+                let _ = writeln!(
+                    out,
+                    "  {}  {}",
+                    page.id,
+                    page.name.as_deref().unwrap_or("(no name)")
+                );
+            }
+        }
+        Some(_) => {}
+        None => {
+            let _ = writeln!(
+                out,
+                "\nnote: without a Facebook user token the pages it could connect are not listed"
+            );
+        }
+    }
+    if overview.needs_attention() {
+        let _ = writeln!(
+            out,
+            "\nRun `socialform plan` to see the reconnects that replace invalid or expiring tokens."
+        );
+    }
+    out
+}
+
+/// `tokens --json`
+pub fn tokens_document(overview: &TokenOverview) -> Value {
+    let pages: Vec<Value> = overview
+        .pages
+        .iter()
+        .map(|p| {
+            json!({
+                "address": p.address,
+                "page_id": p.page_id,
+                "connected": p.connected,
+                "token": p.health.as_ref().map(|h| match h {
+                    TokenHealth::Valid { expires_at } => json!({
+                        "valid": true,
+                        "expires_at": expires_at.map(describe_expiry),
+                        "expiring": p.expiring,
+                    }),
+                    TokenHealth::Invalid { reason } => json!({
+                        "valid": false,
+                        "reason": reason,
+                    }),
+                }),
+            })
+        })
+        .collect();
+    let not_connected = overview.not_connected.as_ref().map(|list| {
+        list.iter()
+            .map(|p| json!({"id": p.id, "name": p.name, "tasks": p.tasks}))
+            .collect::<Vec<_>>()
+    });
+    json!({
+        "format_version": "1.0",
+        "expiring_before": describe_expiry(overview.expiring_before),
+        "pages": pages,
+        "not_connected": not_connected,
+    })
+}
