@@ -29,6 +29,21 @@ pub async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next:
     response
 }
 
+/// Holds a request that arrived at `arrived` for the latency fault in force
+/// (the Graph side's front door serves it too).
+pub async fn serve_latency(shared: &Shared, arrived: Instant) {
+    let latency_ms = shared.faults().latency_ms;
+    if latency_ms > 0 {
+        // Any u64 is accepted. Linux's Instant reaches past u64::MAX ms;
+        // where it cannot, the request waits a century instead.
+        let latency = Duration::from_millis(latency_ms);
+        let deadline = arrived
+            .checked_add(latency)
+            .unwrap_or_else(|| arrived + Duration::from_secs(100 * 365 * 24 * 3600));
+        shared.delay_until(deadline).await;
+    }
+}
+
 async fn gated(
     shared: &Shared,
     arrived: Instant,
@@ -37,15 +52,7 @@ async fn gated(
     next: Next,
 ) -> Response {
     let faults = shared.faults();
-    if faults.latency_ms > 0 {
-        // Any u64 is accepted. Linux's Instant reaches past u64::MAX ms;
-        // where it cannot, the request waits a century instead.
-        let latency = Duration::from_millis(faults.latency_ms);
-        let deadline = arrived
-            .checked_add(latency)
-            .unwrap_or_else(|| arrived + Duration::from_secs(100 * 365 * 24 * 3600));
-        shared.delay_until(deadline).await;
-    }
+    serve_latency(shared, arrived).await;
     // Every API request counts against the limit, authenticated or not, as
     // on a real front door.
     if let Err(retry_after) = shared.rate().check(faults.rate_limit, Instant::now()) {

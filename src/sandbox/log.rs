@@ -8,7 +8,12 @@ pub struct LoggedRequest {
     pub method: String,
     /// Without the query string.
     pub path: String,
-    /// The raw query string; empty when there was none.
+    /// The raw query string; empty when there was none. For Graph requests
+    /// the values of token parameters read `REDACTED`.
     pub query: String,
     pub status: u16,
+    /// Graph batch requests only: how many items the batch held. Absent
+    /// from the JSON otherwise, so the Vonage side's entries are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_items: Option<usize>,
 }

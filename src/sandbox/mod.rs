@@ -2,7 +2,9 @@
 //!
 //! It serves the External Accounts API and the part of the Application API v2
 //! socialform uses at their production paths, enforcing the real rules, with
-//! fault injection and test-only control endpoints under `/_sandbox/`.
+//! fault injection and test-only control endpoints under `/_sandbox/`; and,
+//! in the same server, the subset of Facebook's Graph API socialform uses
+//! (`graph/`), at Graph's own paths.
 
 mod accounts;
 mod applications;
@@ -10,6 +12,7 @@ mod auth;
 mod control;
 mod faults;
 mod gate;
+mod graph;
 mod latency;
 mod log;
 mod problem;
@@ -79,9 +82,17 @@ pub const DEMO_APPLICATIONS: &[(&str, &str, bool)] = &[
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] =
     &[("whatsapp", "447700900123", "Acme Support WhatsApp")];
 
-/// The user token the in-process sandbox's Graph emulator knows when none
-/// is configured (`provider "facebook" { endpoint = "sandbox" }`).
+/// The user token of the Facebook user the seeded sandbox (`seed_demo`) has:
+/// it manages `DEMO_FACEBOOK_PAGES`.
 pub const DEMO_FACEBOOK_USER_TOKEN: &str = "sandbox-facebook-user";
+
+/// The demo user's pages: (page id, name). Each has a valid, never-expiring
+/// token, kept across restarts of a sandbox with a data directory.
+pub const DEMO_FACEBOOK_PAGES: &[(&str, &str)] = &[
+    ("107900000000001", "Acme Support"),
+    ("107900000000002", "Acme Sales"),
+    ("107900000000003", "Acme Returns"),
+];
 
 /// A running sandbox; stops when dropped or on `shutdown`.
 pub struct SandboxHandle {
@@ -135,6 +146,53 @@ impl SandboxHandle {
         }
     }
 
+    /// The same as `POST /_sandbox/facebook/users`: a Facebook user, known by
+    /// `user_token`, who manages exactly `pages` (id, name) with every task.
+    /// Answers each page's id and current (valid, never-expiring) token.
+    pub fn add_facebook_user(
+        &self,
+        user_token: &str,
+        pages: &[(&str, &str)],
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let pages = pages
+            .iter()
+            .map(|(id, name)| graph::store::NewPage {
+                id: (*id).to_owned(),
+                name: (*name).to_owned(),
+                tasks: graph::store::DEFAULT_TASKS
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+                category: None,
+            })
+            .collect();
+        self.shared
+            .graph()
+            .put_user(user_token, pages)
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// The same as `POST /_sandbox/facebook/tokens`: another token of the
+    /// page, its current one from now on (`expires_at` Unix seconds, 0 =
+    /// never); `None` for an unknown page.
+    pub fn mint_facebook_page_token(&self, page_id: &str, expires_at: u64) -> Option<String> {
+        self.shared
+            .graph()
+            .mint_page_token(page_id, expires_at, None)
+    }
+
+    /// The same as `PUT /_sandbox/facebook/tokens`: revoke (`valid:
+    /// Some(false)`) or restore a token, change its expiry; `false` for an
+    /// unknown token.
+    pub fn set_facebook_token(
+        &self,
+        token: &str,
+        valid: Option<bool>,
+        expires_at: Option<u64>,
+    ) -> bool {
+        self.shared.graph().update_token(token, valid, expires_at)
+    }
+
     /// The API requests received so far, in arrival order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.shared.requests()
@@ -149,7 +207,7 @@ impl SandboxHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.shared.store().close();
+        self.shared.close();
     }
 }
 
@@ -160,7 +218,7 @@ impl Drop for SandboxHandle {
         }
         // Without awaiting the server, at least make the data durable and
         // release the directory.
-        self.shared.store().close();
+        self.shared.close();
     }
 }
 
@@ -174,11 +232,22 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
     if options.seed_demo && store.is_empty() {
         store.seed_demo();
     }
+    let mut graph = match store.backing() {
+        Some((db, sealer)) => graph::store::GraphStore::open(db, sealer)?,
+        None => graph::store::GraphStore::in_memory(),
+    };
+    // Unlike the demo applications (seeded into an empty store only), the
+    // demo Facebook user is made sure of at every start: data directories
+    // older than the Graph side must get it too, and it keeps its tokens.
+    if options.seed_demo {
+        graph::seed_demo(&mut graph);
+    }
     let shared = Arc::new(Shared::new(
         options.api_key,
         options.api_secret,
         options.seed_demo,
         store,
+        graph,
         options.faults,
     ));
     let listener = tokio::net::TcpListener::bind(options.listen)

@@ -3,7 +3,7 @@
 use super::gate::api_gate;
 use super::problem::Problem;
 use super::state::Shared;
-use super::{accounts, applications, control};
+use super::{accounts, applications, control, graph};
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{any, delete, get, post, put};
@@ -51,7 +51,16 @@ pub fn build(shared: Arc<Shared>) -> Router {
         )
         .route("/_sandbox/reset", post(control::reset))
         .route("/_sandbox/accounts", post(control::put_account))
-        .route("/_sandbox/limits", put(control::set_limits));
+        .route("/_sandbox/limits", put(control::set_limits))
+        .route("/_sandbox/facebook/users", post(graph::control::put_user))
+        .route(
+            "/_sandbox/facebook/tokens",
+            post(graph::control::mint_token).put(graph::control::change_token),
+        )
+        .route(
+            "/_sandbox/facebook/faults",
+            post(graph::control::add_fault).delete(graph::control::clear_faults),
+        );
 
     Router::new()
         .merge(accounts_routes)
@@ -62,5 +71,8 @@ pub fn build(shared: Arc<Shared>) -> Router {
         // Applied last so it wraps the fallbacks too: an unknown path still
         // needs authentication and still shows up in the log.
         .layer(from_fn_with_state(shared.clone(), api_gate))
+        // Outermost: Graph's paths (none of which is a Vonage route) are
+        // answered before the Vonage gate could ask for Basic auth.
+        .layer(from_fn_with_state(shared.clone(), graph::intercept))
         .with_state(shared)
 }

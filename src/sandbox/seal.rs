@@ -45,6 +45,11 @@ impl Sealer {
         })
     }
 
+    /// Another sealer under the same key, for another part of the store.
+    pub fn duplicate(&self) -> Sealer {
+        Sealer::new(self.key.to_vec()).expect("the key was accepted once")
+    }
+
     pub fn random_key() -> Vec<u8> {
         let mut key = vec![0u8; KEY_LEN];
         rand::fill(&mut key[..]);

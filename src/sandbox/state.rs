@@ -3,6 +3,8 @@
 
 use super::Faults;
 use super::faults::{Dice, Fate, RateLimiter};
+use super::graph::faults::{FaultQueue, GraphFault};
+use super::graph::store::GraphStore;
 use super::latency::LatencyTimer;
 use super::log::LoggedRequest;
 use super::store::Store;
@@ -16,6 +18,9 @@ pub struct Shared {
     pub api_secret: String,
     pub seed_demo: bool,
     store: Mutex<Store>,
+    /// The Graph side's users, pages and tokens.
+    graph: Mutex<GraphStore>,
+    graph_faults: Mutex<FaultQueue>,
     faults: Mutex<Faults>,
     dice: Mutex<Dice>,
     rate: Mutex<RateLimiter>,
@@ -52,6 +57,7 @@ impl Shared {
         api_secret: String,
         seed_demo: bool,
         store: Store,
+        graph: GraphStore,
         faults: Faults,
     ) -> Self {
         let dice = Dice::new(faults.seed);
@@ -64,6 +70,8 @@ impl Shared {
             api_secret,
             seed_demo,
             store: Mutex::new(store),
+            graph: Mutex::new(graph),
+            graph_faults: Mutex::new(FaultQueue::default()),
             faults: Mutex::new(faults),
             dice: Mutex::new(dice),
             rate: Mutex::new(RateLimiter::default()),
@@ -75,6 +83,30 @@ impl Shared {
 
     pub fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
+    }
+
+    pub fn graph(&self) -> MutexGuard<'_, GraphStore> {
+        lock(&self.graph)
+    }
+
+    /// The injected fault the next Graph request meets, if any.
+    pub fn next_graph_fault(&self) -> Option<GraphFault> {
+        lock(&self.graph_faults).pop()
+    }
+
+    pub fn queue_graph_fault(&self, fault: GraphFault, times: u64) {
+        lock(&self.graph_faults).push(fault, times);
+    }
+
+    pub fn clear_graph_faults(&self) {
+        lock(&self.graph_faults).clear();
+    }
+
+    /// Lets go of the data directory: the Graph side's trees first, then the
+    /// database they belong to, flushed.
+    pub fn close(&self) {
+        self.graph().close();
+        self.store().close();
     }
 
     pub fn faults(&self) -> Faults {
@@ -138,6 +170,7 @@ impl Shared {
                 path: path.to_owned(),
                 query: query.to_owned(),
                 status: 0,
+                batch_items: None,
             },
         ));
         seq
@@ -148,6 +181,14 @@ impl Shared {
         // The log may have been cleared meanwhile; then there is nothing to fill.
         if let Ok(i) = log.entries.binary_search_by_key(&seq, |(s, _)| *s) {
             log.entries[i].1.status = status;
+        }
+    }
+
+    /// Notes the size of a Graph batch on its log entry.
+    pub fn log_batch_items(&self, seq: u64, items: usize) {
+        let mut log = lock(&self.log);
+        if let Ok(i) = log.entries.binary_search_by_key(&seq, |(s, _)| *s) {
+            log.entries[i].1.batch_items = Some(items);
         }
     }
 
@@ -163,8 +204,9 @@ impl Shared {
         lock(&self.log).entries.clear();
     }
 
-    /// `POST /_sandbox/reset`: no accounts, no applications (but the demo
-    /// ones when seeding), empty log.
+    /// `POST /_sandbox/reset`: no accounts, no applications, no Facebook
+    /// users, pages or tokens (but the demo ones when seeding), no queued
+    /// Graph faults, empty log.
     pub fn reset(&self) {
         {
             let mut store = self.store();
@@ -173,6 +215,14 @@ impl Shared {
                 store.seed_demo();
             }
         }
+        {
+            let mut graph = self.graph();
+            graph.clear();
+            if self.seed_demo {
+                super::graph::seed_demo(&mut graph);
+            }
+        }
+        self.clear_graph_faults();
         self.clear_requests();
     }
 }

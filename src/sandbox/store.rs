@@ -109,6 +109,31 @@ fn account_db_key(provider: &str, external_id: &str) -> Vec<u8> {
     key
 }
 
+/// How long `open_db` waits for the directory's lock.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// `sled::open`, waiting a little for the directory's lock. A sandbox of
+/// this process that has just closed the same directory may still hold it
+/// for a moment: sled releases the lock with the last reference to its
+/// files, and some of those go in deferred clean-ups (its epoch-based
+/// reclamation, its background writes) that finish shortly after the
+/// database is dropped. Restarting with the Graph side's extra writes made
+/// that window show up in the restart tests.
+fn open_db(dir: &Path) -> sled::Result<sled::Db> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::open(dir) {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_PATIENCE =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     pub fn in_memory() -> Self {
         Store::default()
@@ -116,7 +141,7 @@ impl Store {
 
     /// Opens (or creates) the sled store in `dir` and loads everything.
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
-        let db = sled::open(dir)
+        let db = open_db(dir)
             .map_err(|e| anyhow::anyhow!("cannot open sandbox data in {}: {e}", dir.display()))?;
         let accounts_tree = db.open_tree("accounts")?;
         let applications_tree = db.open_tree("applications")?;
@@ -148,6 +173,12 @@ impl Store {
         }
         store.persist = Some(persist);
         Ok(store)
+    }
+
+    /// The sled database and a sealer under this store's key, for the
+    /// Graph side's own trees; `None` in memory.
+    pub fn backing(&self) -> Option<(&sled::Db, Sealer)> {
+        self.persist.as_ref().map(|p| (&p.db, p.sealer.duplicate()))
     }
 
     pub fn is_empty(&self) -> bool {

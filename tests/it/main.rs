@@ -29,6 +29,7 @@ mod remote_applications;
 mod remote_errors;
 mod remote_paging;
 mod sandbox_faults;
+mod sandbox_graph;
 mod sandbox_persistence;
 mod sandbox_spec;
 mod saved_plan;

@@ -1,0 +1,619 @@
+//! The Graph side's world: users (each known by the token the test gave
+//! it), the pages they manage, and every token minted for them.
+//!
+//! Invariants:
+//! - every page has a current token, a `Page`-owned entry of `tokens`; it is
+//!   what `/me/accounts` and `/{page-id}` hand out;
+//! - every user has exactly one token, a `User`-owned entry of `tokens`;
+//! - a token, once issued, stays known (valid, revoked or expired) until a
+//!   reset, so checking an old token says why it no longer works.
+//!
+//! With a data directory everything is written through to sled trees of the
+//! Vonage store's database, tokens sealed like the tokens Vonage holds (the
+//! data lives under socialform's state directory, which holds no token in
+//! clear). Token records are keyed by a random id, never by the token.
+
+use crate::sandbox::seal::Sealer;
+use rand::RngExt;
+use rand::distr::Alphanumeric;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// Facebook grants data access for 90 days from a login.
+const DATA_ACCESS_SECS: u64 = 90 * 24 * 3600;
+
+/// What a page's manager may do by default: everything, as for a page admin.
+pub const DEFAULT_TASKS: &[&str] = &[
+    "ADVERTISE",
+    "ANALYZE",
+    "CREATE_CONTENT",
+    "MESSAGING",
+    "MODERATE",
+    "MANAGE",
+];
+
+pub const DEFAULT_CATEGORY: &str = "Product/service";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ManagedPage {
+    pub page_id: String,
+    pub tasks: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    /// In the order `/me/accounts` lists them.
+    pub pages: Vec<ManagedPage>,
+}
+
+impl User {
+    pub fn manages(&self, page_id: &str) -> Option<&ManagedPage> {
+        self.pages.iter().find(|p| p.page_id == page_id)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Page {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    /// Held in memory only; on disk it is sealed (see `PageRecord`).
+    #[serde(skip)]
+    pub current_token: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Owner {
+    Page(String),
+    User(String),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TokenRecord {
+    /// The record's key on disk.
+    pub id: String,
+    pub owner: Owner,
+    pub valid: bool,
+    /// Unix seconds; 0 = never.
+    pub expires_at: u64,
+    pub data_access_expires_at: u64,
+    /// For a page token: the user it was handed to, if any.
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// Whether a token can be used at `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Valid,
+    Revoked,
+    Expired,
+}
+
+impl TokenRecord {
+    pub fn health(&self, now: u64) -> Health {
+        if !self.valid {
+            Health::Revoked
+        } else if self.expires_at != 0 && self.expires_at <= now {
+            Health::Expired
+        } else {
+            Health::Valid
+        }
+    }
+}
+
+/// What a caller asks `put_user` for: one page the user manages.
+#[derive(Clone, Debug)]
+pub struct NewPage {
+    pub id: String,
+    pub name: String,
+    pub tasks: Vec<String>,
+    pub category: Option<String>,
+}
+
+struct Persist {
+    users: sled::Tree,
+    pages: sled::Tree,
+    tokens: sled::Tree,
+    sealer: Sealer,
+}
+
+const SEALED: &str = "sealed_token";
+
+fn token_context(id: &str) -> Vec<u8> {
+    [b"facebook-token\0".as_slice(), id.as_bytes()].concat()
+}
+
+fn page_context(id: &str) -> Vec<u8> {
+    [b"facebook-page\0".as_slice(), id.as_bytes()].concat()
+}
+
+impl Persist {
+    fn sealed_record<T: Serialize>(&self, record: &T, token: &str, context: &[u8]) -> Vec<u8> {
+        let mut value = serde_json::to_value(record).expect("records serialize");
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                SEALED.into(),
+                Value::String(self.sealer.seal(token, context)),
+            );
+        }
+        serde_json::to_vec(&value).expect("JSON values serialize")
+    }
+
+    fn opened<T: for<'de> Deserialize<'de>>(
+        &self,
+        bytes: &[u8],
+        context: impl Fn(&T) -> Vec<u8>,
+    ) -> anyhow::Result<(T, String)> {
+        let mut value: Value = serde_json::from_slice(bytes)?;
+        let sealed = value
+            .as_object_mut()
+            .and_then(|o| o.remove(SEALED))
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .ok_or_else(|| anyhow::anyhow!("a Facebook record has no sealed token"))?;
+        let record: T = serde_json::from_value(value)?;
+        let token = self
+            .sealer
+            .open(&sealed, &context(&record))
+            .ok_or_else(|| {
+                anyhow::anyhow!("a sealed Facebook token cannot be opened with this store's key")
+            })?;
+        Ok((record, token))
+    }
+
+    fn write(&self, tree: &sled::Tree, key: &str, bytes: Vec<u8>) {
+        // Write-through without a flush, like the Vonage side: the store's
+        // close flushes the whole database.
+        if let Err(e) = tree.insert(key.as_bytes(), bytes) {
+            tracing::warn!("sandbox: cannot persist Facebook data: {e}");
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct GraphStore {
+    users: BTreeMap<String, User>,
+    pages: BTreeMap<String, Page>,
+    tokens: HashMap<String, TokenRecord>,
+    persist: Option<Persist>,
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A Facebook-looking token: `EAA` and 100 alphanumerics from the thread's
+/// CSPRNG, so that tokens cannot be guessed from one another.
+pub fn mint_token_text() -> String {
+    let mut token = String::with_capacity(103);
+    token.push_str("EAA");
+    token.extend(
+        rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(100)
+            .map(char::from),
+    );
+    token
+}
+
+/// A numeric id of 15 digits, like Facebook's user and page ids.
+fn numeric_id() -> String {
+    let n: u64 = rand::rng().random_range(100_000_000_000_000..1_000_000_000_000_000);
+    n.to_string()
+}
+
+fn record_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl GraphStore {
+    pub fn in_memory() -> Self {
+        GraphStore::default()
+    }
+
+    /// Opens (or creates) the Facebook trees of the sandbox's sled database
+    /// and loads them.
+    pub fn open(db: &sled::Db, sealer: Sealer) -> anyhow::Result<Self> {
+        let persist = Persist {
+            users: db.open_tree("facebook_users")?,
+            pages: db.open_tree("facebook_pages")?,
+            tokens: db.open_tree("facebook_tokens")?,
+            sealer,
+        };
+        let mut store = GraphStore::default();
+        for entry in persist.users.iter() {
+            let (_, bytes) = entry?;
+            let user: User = serde_json::from_slice(&bytes)?;
+            store.users.insert(user.id.clone(), user);
+        }
+        for entry in persist.tokens.iter() {
+            let (_, bytes) = entry?;
+            let (record, token): (TokenRecord, _) =
+                persist.opened(&bytes, |r: &TokenRecord| token_context(&r.id))?;
+            store.tokens.insert(token, record);
+        }
+        for entry in persist.pages.iter() {
+            let (_, bytes) = entry?;
+            let (mut page, token): (Page, _) =
+                persist.opened(&bytes, |p: &Page| page_context(&p.id))?;
+            page.current_token = token;
+            store.pages.insert(page.id.clone(), page);
+        }
+        store.persist = Some(persist);
+        Ok(store)
+    }
+
+    /// Lets go of the trees (which keep the database, and its directory
+    /// lock, alive); the owner of the database flushes it.
+    pub fn close(&mut self) {
+        self.persist = None;
+    }
+
+    pub fn clear(&mut self) {
+        if let Some(p) = &self.persist {
+            for tree in [&p.users, &p.pages, &p.tokens] {
+                if let Err(e) = tree.clear() {
+                    tracing::warn!("sandbox: cannot clear Facebook data: {e}");
+                }
+            }
+        }
+        self.users.clear();
+        self.pages.clear();
+        self.tokens.clear();
+    }
+
+    fn save_user(&self, user: &User) {
+        if let Some(p) = &self.persist {
+            let bytes = serde_json::to_vec(user).expect("users serialize");
+            p.write(&p.users, &user.id, bytes);
+        }
+    }
+
+    fn save_page(&self, page: &Page) {
+        if let Some(p) = &self.persist {
+            let bytes = p.sealed_record(page, &page.current_token, &page_context(&page.id));
+            p.write(&p.pages, &page.id, bytes);
+        }
+    }
+
+    fn save_token(&self, token: &str, record: &TokenRecord) {
+        if let Some(p) = &self.persist {
+            let bytes = p.sealed_record(record, token, &token_context(&record.id));
+            p.write(&p.tokens, &record.id, bytes);
+        }
+    }
+
+    pub fn token(&self, token: &str) -> Option<&TokenRecord> {
+        self.tokens.get(token)
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.get(id)
+    }
+
+    pub fn page(&self, id: &str) -> Option<&Page> {
+        self.pages.get(id)
+    }
+
+    /// The user a token belongs to, if it is a user token.
+    pub fn user_of_token(&self, token: &str) -> Option<&User> {
+        match &self.tokens.get(token)?.owner {
+            Owner::User(id) => self.users.get(id),
+            Owner::Page(_) => None,
+        }
+    }
+
+    /// Some user who manages the page, to name in its tokens' debug info.
+    fn a_manager_of(&self, page_id: &str) -> Option<String> {
+        self.users
+            .values()
+            .find(|u| u.manages(page_id).is_some())
+            .map(|u| u.id.clone())
+    }
+
+    /// Mints a page token and makes it the page's current one.
+    pub fn mint_page_token(
+        &mut self,
+        page_id: &str,
+        expires_at: u64,
+        user_id: Option<String>,
+    ) -> Option<String> {
+        let user_id = user_id.or_else(|| self.a_manager_of(page_id));
+        let mut page = self.pages.get(page_id)?.clone();
+        let token = mint_token_text();
+        let record = TokenRecord {
+            id: record_id(),
+            owner: Owner::Page(page_id.to_owned()),
+            valid: true,
+            expires_at,
+            data_access_expires_at: now() + DATA_ACCESS_SECS,
+            user_id,
+        };
+        self.save_token(&token, &record);
+        self.tokens.insert(token.clone(), record);
+        page.current_token = token.clone();
+        self.save_page(&page);
+        self.pages.insert(page.id.clone(), page);
+        Some(token)
+    }
+
+    /// The page's current token as Facebook would hand it to `user_id`
+    /// now: a revoked one is replaced by a new, never-expiring token, as a
+    /// fresh login does. An expired one is handed out as it is, so tests
+    /// can have Facebook supply a dead token.
+    pub fn current_token(&mut self, page_id: &str, user_id: Option<&str>) -> Option<String> {
+        let current = &self.pages.get(page_id)?.current_token;
+        match self.tokens.get(current) {
+            Some(record) if record.valid => Some(current.clone()),
+            _ => self.mint_page_token(page_id, 0, user_id.map(str::to_owned)),
+        }
+    }
+
+    /// Creates the user of `user_token`, or updates it: it then manages
+    /// exactly `pages`, in that order. Pages are shared between users; a
+    /// page keeps its current token when that one is valid and never
+    /// expires, and otherwise gets a new one of that kind. Answers each
+    /// page's id and current token. `Err` when the token is a page token.
+    pub fn put_user(
+        &mut self,
+        user_token: &str,
+        pages: Vec<NewPage>,
+    ) -> Result<Vec<(String, String)>, String> {
+        let user_id = match self.tokens.get(user_token).map(|r| &r.owner) {
+            Some(Owner::User(id)) => id.clone(),
+            Some(Owner::Page(_)) => return Err("user_token is a page token".into()),
+            None => {
+                let id = numeric_id();
+                let record = TokenRecord {
+                    id: record_id(),
+                    owner: Owner::User(id.clone()),
+                    valid: true,
+                    expires_at: 0,
+                    data_access_expires_at: now() + DATA_ACCESS_SECS,
+                    user_id: Some(id.clone()),
+                };
+                self.save_token(user_token, &record);
+                self.tokens.insert(user_token.to_owned(), record);
+                id
+            }
+        };
+        let user = User {
+            id: user_id.clone(),
+            name: format!(
+                "Sandbox User {}",
+                &user_id[user_id.len().saturating_sub(4)..]
+            ),
+            pages: pages
+                .iter()
+                .map(|p| ManagedPage {
+                    page_id: p.id.clone(),
+                    tasks: p.tasks.clone(),
+                })
+                .collect(),
+        };
+        self.save_user(&user);
+        self.users.insert(user_id.clone(), user);
+
+        let mut answer = Vec::with_capacity(pages.len());
+        for new in pages {
+            let kept = self.pages.get(&new.id).and_then(|page| {
+                let record = self.tokens.get(&page.current_token)?;
+                (record.health(now()) == Health::Valid && record.expires_at == 0)
+                    .then(|| page.current_token.clone())
+            });
+            let category = new
+                .category
+                .or_else(|| self.pages.get(&new.id).map(|p| p.category.clone()))
+                .unwrap_or_else(|| DEFAULT_CATEGORY.to_owned());
+            let page = Page {
+                id: new.id.clone(),
+                name: new.name,
+                category,
+                current_token: kept.clone().unwrap_or_default(),
+            };
+            self.save_page(&page);
+            self.pages.insert(page.id.clone(), page);
+            let token = match kept {
+                Some(token) => token,
+                None => self
+                    .mint_page_token(&new.id, 0, Some(user_id.clone()))
+                    .expect("the page was just stored"),
+            };
+            answer.push((new.id, token));
+        }
+        Ok(answer)
+    }
+
+    /// Makes sure the user of `user_token` exists and manages each of
+    /// `pages`, adding what is missing and changing nothing else (tokens
+    /// included), so seeding at every start keeps what earlier runs handed
+    /// out.
+    pub fn ensure_user(&mut self, user_token: &str, pages: &[(&str, &str)]) {
+        let existing = self.user_of_token(user_token).cloned();
+        let missing = |id: &str| {
+            existing.as_ref().is_none_or(|u| u.manages(id).is_none())
+                || !self.pages.contains_key(id)
+        };
+        if existing.is_some() && !pages.iter().any(|(id, _)| missing(id)) {
+            return;
+        }
+        // Keep the pages the user has, then add the missing ones; put_user
+        // keeps every healthy never-expiring current token.
+        let mut wanted: Vec<NewPage> = existing
+            .iter()
+            .flat_map(|u| u.pages.iter())
+            .filter_map(|m| {
+                let page = self.pages.get(&m.page_id)?;
+                Some(NewPage {
+                    id: page.id.clone(),
+                    name: page.name.clone(),
+                    tasks: m.tasks.clone(),
+                    category: Some(page.category.clone()),
+                })
+            })
+            .collect();
+        for (id, name) in pages {
+            if !wanted.iter().any(|w| w.id == *id) {
+                wanted.push(NewPage {
+                    id: (*id).to_owned(),
+                    name: (*name).to_owned(),
+                    tasks: DEFAULT_TASKS.iter().map(|t| (*t).to_owned()).collect(),
+                    category: None,
+                });
+            }
+        }
+        if let Err(e) = self.put_user(user_token, wanted) {
+            tracing::warn!("sandbox: cannot seed the demo Facebook user: {e}");
+        }
+    }
+
+    /// Revokes (or restores) a token and/or changes its expiry; `false`
+    /// when the token is unknown.
+    pub fn update_token(
+        &mut self,
+        token: &str,
+        valid: Option<bool>,
+        expires_at: Option<u64>,
+    ) -> bool {
+        let Some(record) = self.tokens.get_mut(token) else {
+            return false;
+        };
+        if let Some(valid) = valid {
+            record.valid = valid;
+        }
+        if let Some(expires_at) = expires_at {
+            record.expires_at = expires_at;
+        }
+        let record = record.clone();
+        self.save_token(token, &record);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_page(id: &str, name: &str) -> NewPage {
+        NewPage {
+            id: id.into(),
+            name: name.into(),
+            tasks: vec!["MANAGE".into()],
+            category: None,
+        }
+    }
+
+    #[test]
+    fn minted_tokens_look_like_facebook_tokens_and_differ() {
+        let a = mint_token_text();
+        let b = mint_token_text();
+        assert!(a.starts_with("EAA"));
+        assert_eq!(a.len(), 103);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_revoked_current_token_is_replaced_but_an_expired_one_is_not() {
+        let mut store = GraphStore::in_memory();
+        let pages = store.put_user("user", vec![new_page("1", "One")]).unwrap();
+        let first = pages[0].1.clone();
+        let user_id = store.user_of_token("user").unwrap().id.clone();
+        assert_eq!(
+            store.current_token("1", Some(&user_id)),
+            Some(first.clone())
+        );
+
+        assert!(store.update_token(&first, Some(false), None));
+        let second = store.current_token("1", Some(&user_id)).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(store.token(&second).unwrap().health(now()), Health::Valid);
+        assert_eq!(store.token(&second).unwrap().expires_at, 0);
+        assert_eq!(store.token(&first).unwrap().health(now()), Health::Revoked);
+
+        let expiring = store.mint_page_token("1", 1, None).unwrap();
+        assert_eq!(
+            store.token(&expiring).unwrap().health(now()),
+            Health::Expired
+        );
+        assert_eq!(store.current_token("1", None), Some(expiring));
+        assert!(!store.update_token("nope", Some(false), None));
+    }
+
+    #[test]
+    fn putting_a_user_again_keeps_healthy_tokens_and_replaces_the_page_list() {
+        let mut store = GraphStore::in_memory();
+        let first = store
+            .put_user("user", vec![new_page("1", "One"), new_page("2", "Two")])
+            .unwrap();
+        let again = store.put_user("user", vec![new_page("2", "Deux")]).unwrap();
+        assert_eq!(again, vec![first[1].clone()]);
+        let user = store.user_of_token("user").unwrap();
+        assert_eq!(user.pages.len(), 1);
+        assert_eq!(store.page("2").unwrap().name, "Deux");
+        assert!(store.put_user(&first[0].1, vec![]).is_err());
+    }
+
+    #[test]
+    fn ensure_user_adds_only_what_is_missing() {
+        let mut store = GraphStore::in_memory();
+        store.ensure_user("demo", &[("1", "One"), ("2", "Two")]);
+        let before = store.current_token("1", None).unwrap();
+        store.ensure_user("demo", &[("1", "One"), ("2", "Two"), ("3", "Three")]);
+        assert_eq!(store.current_token("1", None).unwrap(), before);
+        let ids: Vec<_> = store
+            .user_of_token("demo")
+            .unwrap()
+            .pages
+            .iter()
+            .map(|p| p.page_id.clone())
+            .collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+    }
+
+    #[test]
+    fn persisted_records_hold_no_token_in_clear_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Sealer::random_key();
+        let token;
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let mut store = GraphStore::open(&db, Sealer::new(key.clone()).unwrap()).unwrap();
+            token = store
+                .put_user("the-user-token", vec![new_page("7", "Seven")])
+                .unwrap()[0]
+                .1
+                .clone();
+            store.update_token(&token, None, Some(42));
+            for tree in ["facebook_users", "facebook_pages", "facebook_tokens"] {
+                for entry in db.open_tree(tree).unwrap().iter() {
+                    let (k, v) = entry.unwrap();
+                    let text =
+                        String::from_utf8_lossy(&v).to_string() + &String::from_utf8_lossy(&k);
+                    assert!(!text.contains(&token), "{tree} holds a page token");
+                    assert!(
+                        !text.contains("the-user-token"),
+                        "{tree} holds a user token"
+                    );
+                }
+            }
+            store.close();
+            db.flush().unwrap();
+        }
+        let db = sled::open(dir.path()).unwrap();
+        let store = GraphStore::open(&db, Sealer::new(key).unwrap()).unwrap();
+        assert_eq!(store.token(&token).unwrap().expires_at, 42);
+        assert_eq!(store.page("7").unwrap().current_token, token);
+        assert_eq!(
+            store.user_of_token("the-user-token").unwrap().pages.len(),
+            1
+        );
+    }
+}
