@@ -15,6 +15,7 @@ mod chaos;
 mod cli;
 mod concurrency;
 mod drift;
+mod facebook;
 mod fmt_validate;
 mod formats;
 mod friction;
