@@ -123,6 +123,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: options.allow_unknown_tokens,
+        reported: Default::default(),
     };
     let mut out = Outputs::default();
     ev.run_graph(&mut out);
@@ -217,6 +218,7 @@ fn load_backend_here(
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: true,
+        reported: Default::default(),
     };
     let mut secrets = resolved.secrets;
     let backend = ev.backend(&mut secrets);

@@ -106,6 +106,7 @@ fn constant(
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: false,
+        reported: Default::default(),
     };
     let v = ev.eval(attr, Scope::Constant, None);
     diags.append(&mut ev.diags);
