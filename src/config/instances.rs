@@ -668,6 +668,20 @@ impl Evaluator<'_> {
                     settings.api_secret = value.map(Secret::new)
                 }
                 "endpoint" => {
+                    // Caught here, so that `validate` reports it at the
+                    // attribute, rather than the first command that connects.
+                    if let Some(endpoint) = &value
+                        && endpoint != crate::workspace::SANDBOX_ENDPOINT
+                        && let Some(fix) = crate::workspace::endpoint_fix(endpoint)
+                    {
+                        self.error(
+                            &attr.expr_span,
+                            format!("endpoint {endpoint:?} is not an http(s) URL"),
+                            Some(format!(
+                                "write endpoint = \"{fix}\" (with the scheme), or \"sandbox\" for the built-in emulator"
+                            )),
+                        );
+                    }
                     settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
                     settings.endpoint = value
                 }
