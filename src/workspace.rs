@@ -402,20 +402,8 @@ impl std::fmt::Display for EndpointOrigin {
 /// and what to write instead: `127.0.0.1:8481` is read as a URL of scheme
 /// `127.0.0.1`, or of none.
 fn check_endpoint(endpoint: &str, origin: &EndpointOrigin, provider: &str) -> anyhow::Result<()> {
-    let trimmed = endpoint.trim();
-    let has_scheme = ["http://", "https://"].iter().any(|scheme| {
-        trimmed
-            .get(..scheme.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
-    });
-    let parsed = reqwest::Url::parse(trimmed).ok();
-    if has_scheme && parsed.as_ref().is_some_and(|url| url.has_host()) {
+    let Some(suggestion) = endpoint_fix(endpoint) else {
         return Ok(());
-    }
-    let suggestion = if trimmed.contains("://") || trimmed.is_empty() {
-        "http://127.0.0.1:8480".to_string()
-    } else {
-        format!("http://{}", trimmed.trim_start_matches('/'))
     };
     let place = match origin {
         EndpointOrigin::Config(at) => format!("{at}: the provider \"{provider}\" block's endpoint"),
@@ -432,6 +420,28 @@ fn check_endpoint(endpoint: &str, origin: &EndpointOrigin, provider: &str) -> an
         "{place} is {endpoint:?}, which is not an http(s) URL: write {how} \
          (with the scheme), or \"sandbox\" for the built-in emulator"
     )
+}
+
+/// `None` when `endpoint` is an http(s) URL with a host; otherwise the URL
+/// to write instead (the endpoint with `http://` in front, when it looks
+/// like `HOST:PORT`). `validate` reports a provider block's endpoint with
+/// it; the VONAGE_ENDPOINT variable is checked when a command connects.
+pub(crate) fn endpoint_fix(endpoint: &str) -> Option<String> {
+    let trimmed = endpoint.trim();
+    let has_scheme = ["http://", "https://"].iter().any(|scheme| {
+        trimmed
+            .get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    });
+    let parsed = reqwest::Url::parse(trimmed).ok();
+    if has_scheme && parsed.as_ref().is_some_and(|url| url.has_host()) {
+        return None;
+    }
+    Some(if trimmed.contains("://") || trimmed.is_empty() {
+        "http://127.0.0.1:8480".to_string()
+    } else {
+        format!("http://{}", trimmed.trim_start_matches('/'))
+    })
 }
 
 fn make_client(

@@ -70,6 +70,17 @@ const TERRAFORM_FLAGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Terraform flags whose name socialform uses on another command only:
+/// (command, flag, what to do instead). Without this, the flag would get
+/// its second dash and clap would answer "unexpected argument".
+const TERRAFORM_FLAGS_ELSEWHERE: &[(&str, &str, &str)] = &[(
+    "plan",
+    "generate-config-out",
+    "socialform writes configuration when it adopts pages: `socialform import --all-unmanaged \
+     --generate-config-out FILE` writes the blocks for every connected page neither state nor \
+     the configuration knows, and records them in state",
+)];
+
 /// Terraform commands socialform does not have, and what to do instead.
 const TERRAFORM_COMMANDS: &[(&str, &str)] = &[
     (
@@ -141,6 +152,15 @@ pub fn refuse_terraform_only(args: &[OsString], command: &Command) -> Result<(),
             continue;
         };
         let name = flag.split('=').next().unwrap_or(flag);
+        if let Some((_, _, help)) = TERRAFORM_FLAGS_ELSEWHERE
+            .iter()
+            .find(|(command, n, _)| subcommand == Some(*command) && *n == name)
+        {
+            return Err(Refused(format!(
+                "{word} is not a flag of `socialform {}`: {help}",
+                subcommand.unwrap_or_default()
+            )));
+        }
         if known.contains(name) {
             continue;
         }
@@ -239,6 +259,23 @@ mod tests {
             refused(&["socialform", "-C", "dir", "init"])
                 .unwrap()
                 .contains("needs no init")
+        );
+        assert_eq!(
+            refused(&["socialform", "plan", "-generate-config-out=gen.hcl"]).unwrap(),
+            "-generate-config-out=gen.hcl is not a flag of `socialform plan`: socialform writes \
+             configuration when it adopts pages: `socialform import --all-unmanaged \
+             --generate-config-out FILE` writes the blocks for every connected page neither \
+             state nor the configuration knows, and records them in state"
+        );
+        // Where socialform has the flag, it passes through.
+        assert_eq!(
+            refused(&[
+                "socialform",
+                "import",
+                "--all-unmanaged",
+                "-generate-config-out=gen.hcl"
+            ]),
+            None
         );
         assert!(
             refused(&["socialform", "taint", "page.x"])

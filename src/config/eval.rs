@@ -3,7 +3,7 @@
 //! links, and its topological order with cycle detection.
 
 use super::diagnostic::{Diagnostic, suggest};
-use super::files::{Sources, Span};
+use super::files::{FileId, Sources, Span};
 use super::functions;
 use super::limits::MAX_VALUE_BYTES;
 use super::refs::{ExprInfo, Reference, Step, analyze};
@@ -33,6 +33,19 @@ pub(crate) enum Scope {
     Plain,
     /// Attributes of a block with for_each: `each.key`, `each.value` too.
     Each,
+    /// Attributes of a block with count: `count.index` too.
+    Count,
+}
+
+impl Scope {
+    /// The name the instance's binding is declared under: `each` or `count`.
+    fn binding(self) -> Option<&'static str> {
+        match self {
+            Scope::Each => Some("each"),
+            Scope::Count => Some("count"),
+            Scope::Constant | Scope::Plain => None,
+        }
+    }
 }
 
 /// A node of the dependency graph.
@@ -69,6 +82,10 @@ pub(crate) struct Evaluator<'a> {
     /// used it was left out, silently, and must be evaluated again once
     /// Facebook has answered.
     pub data_unknown: bool,
+    /// (span, message) of every error reported: the instances of a
+    /// for_each or count block share their expressions, so a mistake in
+    /// one is reported once, not once per instance.
+    pub reported: HashSet<(FileId, std::ops::Range<usize>, String)>,
 }
 
 /// The size of `v` in bytes (strings, keys, and one per scalar), stopping
@@ -173,6 +190,13 @@ fn describe(kind: &ErrorKind) -> String {
 
 impl<'a> Evaluator<'a> {
     pub fn error(&mut self, at: &Span, message: impl Into<String>, help: Option<String>) {
+        let message = message.into();
+        if !self
+            .reported
+            .insert((at.file, at.range.clone(), message.clone()))
+        {
+            return;
+        }
         let d = self.sources.error(at, message).with_help_opt(help);
         self.diags.push(d);
     }
@@ -262,7 +286,7 @@ impl<'a> Evaluator<'a> {
             suggest(name, candidates).map(|s| format!("did you mean `{root}.{s}`?"))
         };
         if scope == Scope::Constant
-            && matches!(root, "var" | "local" | "page" | "link" | "each" | "data")
+            && matches!(root, "var" | "local" | "page" | "link" | "each" | "count" | "data")
         {
             return Err((
                 format!("`{root}` cannot be used here"),
@@ -352,10 +376,15 @@ impl<'a> Evaluator<'a> {
                         ))),
                     ));
                 };
-                let keyed = decl.for_each().is_some();
                 let mut rest = &steps[1..];
-                match (keyed, rest.first()) {
-                    (true, Some(Step::Attr(a))) => {
+                // A for_each block is a map of instances (`["KEY"]`), a
+                // count block a list (`[0]`), any other block one object.
+                match (
+                    decl.for_each().is_some(),
+                    decl.count().is_some(),
+                    rest.first(),
+                ) {
+                    (true, _, Some(Step::Attr(a))) => {
                         return Err((
                             format!("{root}.{name} uses for_each, so `.{a}` needs an instance key"),
                             Some(format!(
@@ -363,11 +392,69 @@ impl<'a> Evaluator<'a> {
                             )),
                         ));
                     }
-                    (true, Some(Step::Key(_))) => rest = &rest[1..],
-                    (false, Some(Step::Key(k))) => {
+                    (true, _, Some(Step::Key(_))) => rest = &rest[1..],
+                    (true, _, Some(Step::Index(i))) => {
+                        return Err((
+                            format!(
+                                "{root}.{name} uses for_each, so its instances have keys, not indexes like [{i}]"
+                            ),
+                            Some(format!(
+                                "write {root}.{name}[\"KEY\"] with a key of its for_each"
+                            )),
+                        ));
+                    }
+                    (_, true, Some(Step::Attr(a))) => {
+                        return Err((
+                            format!("{root}.{name} uses count, so `.{a}` needs an instance index"),
+                            Some(format!(
+                                "write {root}.{name}[0].{a} (or [count.index] in a block with the same count), or iterate: [for p in {root}.{name} : p.{a}]"
+                            )),
+                        ));
+                    }
+                    (_, true, Some(Step::Index(i))) => {
+                        // The block was evaluated before this expression
+                        // (dependency order): its instances are known.
+                        let instances = match kind {
+                            ResourceKind::Page => self.pages.get(name),
+                            ResourceKind::Link => self.links.get(name),
+                        };
+                        if let Some(hcl::Value::Array(items)) = instances
+                            && *i >= items.len() as u64
+                        {
+                            let help = match items.len() {
+                                0 => "its count is 0, so it has no instances".to_string(),
+                                n => format!("use an index from 0 to {}", n - 1),
+                            };
+                            return Err((
+                                format!(
+                                    "{root}.{name}[{i}] does not exist: {root}.{name} has count = {}",
+                                    items.len()
+                                ),
+                                Some(help),
+                            ));
+                        }
+                        rest = &rest[1..]
+                    }
+                    (_, true, Some(Step::Key(k))) => {
+                        return Err((
+                            format!(
+                                "{root}.{name} uses count, so its instances have indexes, not keys like [{k:?}]"
+                            ),
+                            Some(format!("write {root}.{name}[0], {root}.{name}[1], …")),
+                        ));
+                    }
+                    (false, false, Some(Step::Key(k))) => {
                         return Err((
                             format!(
                                 "{root}.{name} has no for_each, so it cannot be indexed with [{k:?}]"
+                            ),
+                            Some(format!("write {root}.{name}.ATTRIBUTE")),
+                        ));
+                    }
+                    (false, false, Some(Step::Index(i))) => {
+                        return Err((
+                            format!(
+                                "{root}.{name} has no count, so it cannot be indexed with [{i}]"
                             ),
                             Some(format!("write {root}.{name}.ATTRIBUTE")),
                         ));
@@ -390,6 +477,12 @@ impl<'a> Evaluator<'a> {
                 }
             }
             "each" => {
+                if scope == Scope::Count {
+                    return Err((
+                        "`each` is only available in a block that has for_each; this block uses count".into(),
+                        Some("use count.index, the instance's number (0, 1, …)".into()),
+                    ));
+                }
                 if scope != Scope::Each {
                     return Err((
                         "`each` is only available in a block that has for_each".into(),
@@ -411,13 +504,40 @@ impl<'a> Evaluator<'a> {
                 }
             }
             "data" => self.check_data_ref(steps),
+            "count" => {
+                if scope == Scope::Each {
+                    return Err((
+                        "`count` is only available in a block that has count; this block uses for_each".into(),
+                        Some("use each.key or each.value".into()),
+                    ));
+                }
+                if scope != Scope::Count {
+                    return Err((
+                        "`count.index` is only available in a block that has count".into(),
+                        Some(
+                            "add count = N to the block, or use a variable or local instead".into(),
+                        ),
+                    ));
+                }
+                match first {
+                    Some("index") => Ok(()),
+                    Some(other) => Err((
+                        format!("`count` has no attribute `{other}`"),
+                        Some("use count.index".into()),
+                    )),
+                    None => Err((
+                        "`count` must be followed by .index".into(),
+                        Some("use count.index".into()),
+                    )),
+                }
+            }
             other => {
-                let roots = ["var", "local", "page", "link", "each", "data"];
+                let roots = ["var", "local", "page", "link", "each", "count", "data"];
                 Err((
                     format!("unknown name `{other}`"),
                     Some(match suggest(other, roots) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "references start with var., local., page., link., each. or data."
+                        None => "references start with var., local., page., link., each., count. or data."
                             .into(),
                     }),
                 ))
@@ -484,10 +604,10 @@ impl<'a> Evaluator<'a> {
     /// that evaluating every instance of a `for_each` stays linear in the
     /// number of instances. Index lookups see the same entry (or the same
     /// missing key) as with the whole map.
-    fn context(&self, info: &ExprInfo, each: Option<&Value>) -> Context<'static> {
+    fn context(&self, info: &ExprInfo, scope: Scope, each: Option<&Value>) -> Context<'static> {
         let mut ctx = Context::new();
         functions::declare_only(&mut ctx, |name| info.funcs.iter().any(|f| f.name == name));
-        let each_key = match each {
+        let each_key = match each.filter(|_| scope == Scope::Each) {
             Some(Value::Object(m)) => m.get("key").and_then(Value::as_str),
             _ => None,
         };
@@ -566,8 +686,8 @@ impl<'a> Evaluator<'a> {
         {
             ctx.declare_var("data", data.clone());
         }
-        if let Some(each) = each {
-            ctx.declare_var("each", each.clone());
+        if let (Some(name), Some(binding)) = (scope.binding(), each) {
+            ctx.declare_var(name, binding.clone());
         }
         ctx
     }
@@ -591,12 +711,12 @@ impl<'a> Evaluator<'a> {
         // `var.x`). Walking those directly skips building an hcl context and
         // converting the expression. Any other shape, and any lookup that
         // misses, goes through hcl so that its error is the one reported.
-        if let Some(v) = self.lookup(&attr.expr, each, 0)
+        if let Some(v) = self.lookup(&attr.expr, scope, each, 0)
             && all_finite(v)
         {
             return Some(v.clone());
         }
-        let ctx = self.context(&info, each);
+        let ctx = self.context(&info, scope, each);
         let expr: hcl::Expression = attr.expr.clone().into();
         // hcl-primitives debug-asserts that arithmetic stays finite, so `1/0`
         // panics in debug builds and yields infinity in release builds; both
@@ -645,6 +765,7 @@ impl<'a> Evaluator<'a> {
     fn lookup<'v>(
         &'v self,
         expr: &hcl_edit::expr::Expression,
+        scope: Scope,
         each: Option<&'v Value>,
         depth: usize,
     ) -> Option<&'v Value> {
@@ -661,7 +782,8 @@ impl<'a> Evaluator<'a> {
         };
         let mut operators = traversal.operators.iter().map(|op| op.value());
         let mut current = match root.as_str() {
-            "each" => each?,
+            // The instance's binding, under the name its block's scope gives it.
+            binding if scope.binding() == Some(binding) => each?,
             named => {
                 let Some(Op::GetAttr(name)) = operators.next() else {
                     return None;
@@ -694,7 +816,7 @@ impl<'a> Evaluator<'a> {
                             literal = Value::Number(*n.value());
                             &literal
                         }
-                        nested => self.lookup(nested, each, depth + 1)?,
+                        nested => self.lookup(nested, scope, each, depth + 1)?,
                     };
                     match index {
                         Value::String(key) => current.as_object()?.get(key.as_str())?,

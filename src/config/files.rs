@@ -256,19 +256,38 @@ pub(crate) fn parse_source(
                         "end it with `\"` on the same line; a value of several lines is written \
                          as a heredoc (<<EOT ... EOT)",
                     )
-            } else if let Some(block) = unclosed.blocks.first()
+            } else if let Some(block) = unclosed.blocks.last()
                 && text[start..].trim().is_empty()
             {
-                // The file ended inside a block: point at the block, not at EOF.
+                // The file ended inside a block: point at the block, not at
+                // EOF; at the innermost one left open, or at the nested block
+                // whose `}` went missing (the outer block's `}` closed it),
+                // since that is where the `}` is to be added.
+                let (block, message, help) = match &unclosed.misclosed {
+                    Some((inner, closer)) => (
+                        inner.clone(),
+                        "syntax error: this block is not closed: its `}` is missing",
+                        format!(
+                            "add its `}}` before line {}: the `}}` there is indented like the \
+                             block around this one, but closes this one",
+                            text[..*closer].matches('\n').count() + 1
+                        ),
+                    ),
+                    None => (
+                        block.clone(),
+                        "syntax error: this block is not closed: the file ends before its `}`",
+                        "add the missing `}` where the block ends".to_string(),
+                    ),
+                };
                 sources
                     .error(
                         &Span {
                             file: id,
-                            range: block.clone(),
+                            range: block,
                         },
-                        "syntax error: this block is not closed: the file ends before its `}`",
+                        message,
                     )
-                    .with_help("add the missing `}` where the block ends")
+                    .with_help(help)
             } else {
                 sources
                     .error(&span, format!("syntax error: {}", e.message()))
@@ -292,12 +311,17 @@ struct Unclosed {
     /// Outermost first: from the first non-blank character of the line that
     /// opens the block to its `{`, inclusive.
     blocks: Vec<std::ops::Range<usize>>,
+    /// The first nested block closed by a `}` indented like a block around
+    /// it (so the `}` was meant for that outer block, and this one's is
+    /// missing), with the offset of that `}`.
+    misclosed: Option<(std::ops::Range<usize>, usize)>,
 }
 
 impl Unclosed {
     fn scan(text: &str) -> Unclosed {
         enum Ctx {
-            Brace(std::ops::Range<usize>),
+            /// The opening line's span and its indentation.
+            Brace(std::ops::Range<usize>, usize),
             Str(usize),
             Interp,
         }
@@ -357,9 +381,21 @@ impl Unclosed {
                 (b'{', _) => {
                     let first = line_start
                         + (text[line_start..i].len() - text[line_start..i].trim_start().len());
-                    stack.push(Ctx::Brace(first..i + 1));
+                    stack.push(Ctx::Brace(first..i + 1, first - line_start));
                 }
                 (b'}', _) => {
+                    let alone = text[line_start..i].trim().is_empty();
+                    let indent = i - line_start;
+                    if let Some(Ctx::Brace(inner, inner_indent)) = stack.last()
+                        && alone
+                        && out.misclosed.is_none()
+                        && indent < *inner_indent
+                        && stack[..stack.len() - 1]
+                            .iter()
+                            .any(|c| matches!(c, Ctx::Brace(_, outer) if *outer == indent))
+                    {
+                        out.misclosed = Some((inner.clone(), i));
+                    }
                     stack.pop();
                 }
                 (b'<', Some(b'<')) => {
@@ -391,7 +427,7 @@ impl Unclosed {
         out.blocks = stack
             .into_iter()
             .filter_map(|c| match c {
-                Ctx::Brace(r) => Some(r),
+                Ctx::Brace(r, _) => Some(r),
                 _ => None,
             })
             .collect();
@@ -451,6 +487,18 @@ mod tests {
         assert_eq!(found.string, None);
         assert_eq!(&text[found.blocks[0].clone()], "provider \"vonage\" {");
         assert_eq!(found.blocks.len(), 1);
+    }
+
+    #[test]
+    fn a_nested_block_closed_by_its_outer_brace_is_found() {
+        let text = "page \"a\" {\n  lifecycle {\n    prevent_destroy = true\n}\n";
+        let found = Unclosed::scan(text);
+        let (inner, closer) = found.misclosed.unwrap();
+        assert_eq!(&text[inner], "lifecycle {");
+        assert_eq!(closer, text.rfind('}').unwrap());
+        // Formatted as fmt writes it, nothing is suspected.
+        let text = "page \"a\" {\n  lifecycle {\n    prevent_destroy = true\n  }\n";
+        assert_eq!(Unclosed::scan(text).misclosed, None);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 use super::diagnostic::suggest;
 use super::eval::{Evaluator, Node, Scope};
 use super::files::Span;
+use super::limits::MAX_COUNT;
 use super::resources::{Attr, ResourceDecl};
 use super::types::type_name;
-use crate::address::{Address, ResourceKind};
+use crate::address::{Address, InstanceKey, ResourceKind};
 use crate::channel::Channel;
 use crate::desired::{
     DesiredPage, FacebookSettings, ImportDecl, MovedDecl, ProviderSettings, RemovedDecl,
@@ -121,23 +122,45 @@ impl Evaluator<'_> {
         }
     }
 
-    /// The instances of a block: `None` key without for_each.
-    fn instances(&mut self, decl: &ResourceDecl) -> Option<Vec<(Option<String>, Option<Value>)>> {
+    /// The instances of a block, each with its key and the value its
+    /// expressions see as `each` (for_each) or `count` (count): one keyless
+    /// instance without either.
+    fn instances(
+        &mut self,
+        decl: &ResourceDecl,
+    ) -> Option<Vec<(Option<InstanceKey>, Option<Value>)>> {
+        if let Some(attr) = decl.count() {
+            let n = self.count(decl, attr)?;
+            return Some(
+                (0..n)
+                    .map(|i| {
+                        let mut binding = Map::new();
+                        binding.insert("index".to_string(), Value::from(i));
+                        (Some(InstanceKey::Index(i)), Some(Value::Object(binding)))
+                    })
+                    .collect(),
+            );
+        }
         let Some(attr) = decl.for_each() else {
             return Some(vec![(None, None)]);
+        };
+        let each = |key: String, value: Value| {
+            let mut binding = Map::new();
+            binding.insert("key".to_string(), Value::from(key.as_str()));
+            binding.insert("value".to_string(), value);
+            (Some(InstanceKey::Name(key)), Some(Value::Object(binding)))
         };
         let value = self.eval(attr, Scope::Plain, None)?;
         let help = Some("for_each takes a map (keys become instance keys) or a set of strings, e.g. toset([\"a\", \"b\"])".to_string());
         match value {
             Value::Object(m) => {
                 // Keys in lexical order, as Terraform iterates maps.
-                let mut instances: Vec<_> =
-                    m.into_iter().map(|(k, v)| (Some(k), Some(v))).collect();
-                instances.sort_by(|a, b| a.0.cmp(&b.0));
-                Some(instances)
+                let mut pairs: Vec<(String, Value)> = m.into_iter().collect();
+                pairs.sort_by(|a, b| a.0.cmp(&b.0));
+                Some(pairs.into_iter().map(|(k, v)| each(k, v)).collect())
             }
             Value::Array(items) => {
-                let mut out: Vec<(Option<String>, Option<Value>)> = Vec::new();
+                let mut out = Vec::new();
                 let mut seen = std::collections::HashSet::new();
                 for item in items {
                     let Value::String(s) = item else {
@@ -156,7 +179,7 @@ impl Evaluator<'_> {
                         );
                         return None;
                     }
-                    out.push((Some(s.clone()), Some(Value::String(s))));
+                    out.push(each(s.clone(), Value::String(s)));
                 }
                 Some(out)
             }
@@ -172,6 +195,39 @@ impl Evaluator<'_> {
                 None
             }
         }
+    }
+
+    /// The value of `count`: a whole number from 0 to `MAX_COUNT`, known
+    /// without the network (literals, variables, locals, functions).
+    fn count(&mut self, decl: &ResourceDecl, attr: &Attr) -> Option<u64> {
+        let value = self.eval(attr, Scope::Plain, None)?;
+        let help = format!(
+            "count takes a whole number of instances, e.g. count = 3 or count = length(var.LIST); \
+             they are {}.{}[0], {}.{}[1], …",
+            decl.kind.as_str(),
+            decl.name,
+            decl.kind.as_str(),
+            decl.name
+        );
+        let problem = match &value {
+            Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+                (Some(n), _) if n <= MAX_COUNT => return Some(n),
+                // A float with no fraction (3.0, or 6 / 2) is a whole number.
+                (None, Some(f)) if f.fract() == 0.0 && (0.0..=MAX_COUNT as f64).contains(&f) => {
+                    return Some(f as u64);
+                }
+                (_, Some(f)) if f < 0.0 => format!("count must not be negative, got {n}"),
+                (_, Some(f)) if f.fract() != 0.0 => {
+                    format!("count must be a whole number, got {n}")
+                }
+                _ => {
+                    format!("count is {n}, more than the {MAX_COUNT} instances one block may have")
+                }
+            },
+            other => format!("count must be a whole number, got {}", type_name(other)),
+        };
+        self.error(&attr.expr_span, problem, Some(help));
+        None
     }
 
     /// A required string attribute of one instance.
@@ -207,24 +263,23 @@ impl Evaluator<'_> {
         };
         let scope = if decl.for_each().is_some() {
             Scope::Each
+        } else if decl.count().is_some() {
+            Scope::Count
         } else {
             Scope::Plain
         };
         let mut ok = true;
+        // Expressions see a for_each block as a map of its instances and a
+        // count block as a list, as in Terraform.
         let mut values = Map::new();
-        for (key, each_value) in instances {
-            let each = key.as_ref().map(|k| {
-                let mut m = Map::new();
-                m.insert("key".to_string(), Value::from(k.as_str()));
-                m.insert("value".to_string(), each_value.unwrap_or(Value::Null));
-                Value::Object(m)
-            });
+        let mut list = Vec::new();
+        for (key, each) in instances {
             let address = match decl.kind {
                 ResourceKind::Page => Address::page(&decl.name),
                 ResourceKind::Link => Address::link(&decl.name),
             };
             let address = match &key {
-                Some(k) => address.with_key(k),
+                Some(k) => address.with_key(k.clone()),
                 None => address,
             };
             let value = match decl.kind {
@@ -232,9 +287,10 @@ impl Evaluator<'_> {
                 ResourceKind::Link => self.link(decl, address, each.as_ref(), scope, out),
             };
             match (value, key) {
-                (Some(v), Some(k)) => {
+                (Some(v), Some(InstanceKey::Name(k))) => {
                     values.insert(k, v);
                 }
+                (Some(v), Some(InstanceKey::Index(_))) => list.push(v),
                 (Some(v), None) => {
                     self.store(decl, v);
                     return true;
@@ -243,7 +299,12 @@ impl Evaluator<'_> {
             }
         }
         if ok {
-            self.store(decl, Value::Object(values));
+            let value = if scope == Scope::Count {
+                Value::Array(list)
+            } else {
+                Value::Object(values)
+            };
+            self.store(decl, value);
         }
         ok
     }
@@ -627,6 +688,7 @@ impl Evaluator<'_> {
                     settings.api_secret = value.map(Secret::new)
                 }
                 "endpoint" => {
+                    self.check_endpoint(attr, value.as_deref());
                     settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
                     settings.endpoint = value
                 }
@@ -657,6 +719,7 @@ impl Evaluator<'_> {
                 "app_id" => settings.app_id = value,
                 "app_secret" => settings.app_secret = value.map(Secret::new),
                 "endpoint" => {
+                    self.check_endpoint(attr, value.as_deref());
                     settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
                     settings.endpoint = value
                 }
@@ -664,6 +727,24 @@ impl Evaluator<'_> {
             }
         }
         Some(settings)
+    }
+
+    /// A provider's endpoint that is not an http(s) URL (nor "sandbox"):
+    /// caught here, so that `validate` reports it at the attribute rather
+    /// than the first command that connects.
+    fn check_endpoint(&mut self, attr: &Attr, endpoint: Option<&str>) {
+        if let Some(endpoint) = endpoint
+            && endpoint != crate::workspace::SANDBOX_ENDPOINT
+            && let Some(fix) = crate::workspace::endpoint_fix(endpoint)
+        {
+            self.error(
+                &attr.expr_span,
+                format!("endpoint {endpoint:?} is not an http(s) URL"),
+                Some(format!(
+                    "write endpoint = \"{fix}\" (with the scheme), or \"sandbox\" for the built-in emulator"
+                )),
+            );
+        }
     }
 
     /// `token_warning_days`: a whole number of days, 0 to 365.
@@ -696,7 +777,7 @@ impl Evaluator<'_> {
         let bad = |this: &mut Self| {
             this.error(
                 &attr.expr_span,
-                format!("{what} must be a resource address, like page.NAME or page.NAME[\"KEY\"]"),
+                format!("{what} must be a resource address, like page.NAME, page.NAME[\"KEY\"] or page.NAME[0]"),
                 Some("write the address itself, without quotes or expressions".into()),
             );
             None
@@ -724,18 +805,36 @@ impl Evaluator<'_> {
         match ops.next() {
             None => {}
             Some(TraversalOperator::Index(Expression::String(k))) => {
-                address.key = Some(k.value().clone())
+                address.key = Some(InstanceKey::Name(k.value().clone()))
             }
-            Some(TraversalOperator::Index(Expression::Number(n))) => {
-                address.key = Some(n.value().to_string())
+            Some(TraversalOperator::Index(Expression::Number(n))) => match n.value().as_u64() {
+                Some(i) => address.key = Some(InstanceKey::Index(i)),
+                None => return bad(self),
+            },
+            Some(TraversalOperator::LegacyIndex(n)) => {
+                address.key = Some(InstanceKey::Index(*n.value()))
             }
-            Some(TraversalOperator::LegacyIndex(n)) => address.key = Some(n.value().to_string()),
             Some(_) => return bad(self),
         }
         if ops.next().is_some() {
             return bad(self);
         }
         Some(address)
+    }
+
+    /// True when `address` names a block whose own error was reported:
+    /// declared with an error in its body (`broken`), or declared but not
+    /// evaluated (an attribute failed, or something it depends on did).
+    /// Checking a block that points at it would only add a false "not
+    /// declared" to the real error.
+    fn in_error(&self, address: &Address) -> bool {
+        let name = &address.name;
+        let evaluated = match address.kind {
+            ResourceKind::Page => self.pages.contains_key(name),
+            ResourceKind::Link => self.links.contains_key(name),
+        };
+        self.decls.broken.contains(&(address.kind, name.clone()))
+            || (self.decls.resource(address.kind, name).is_some() && !evaluated)
     }
 
     pub fn imports(&mut self, out: &Outputs) -> Vec<ImportDecl> {
@@ -756,11 +855,27 @@ impl Evaluator<'_> {
                 );
                 continue;
             }
+            if self.in_error(&address) {
+                continue;
+            }
             if !out.pages.iter().any(|p| p.page.address == address) {
                 let help = match decls.resource(ResourceKind::Page, &address.name) {
                     Some(d) if d.for_each().is_some() && address.key.is_none() => format!(
                         "page.{} uses for_each: name an instance, like page.{}[\"KEY\"]",
                         address.name, address.name
+                    ),
+                    Some(d) if d.count().is_some() && address.key.is_none() => format!(
+                        "page.{} uses count: name an instance, like page.{}[0]",
+                        address.name, address.name
+                    ),
+                    Some(d) if d.for_each().is_none() && d.count().is_none() => format!(
+                        "page.{} has neither count nor for_each: write to = page.{}",
+                        address.name, address.name
+                    ),
+                    Some(d) => format!(
+                        "page.{} has no instance {address}: name one of its instances, like {}",
+                        address.name,
+                        d.instance_example()
                     ),
                     _ => format!(
                         "declare `page \"{}\" {{ ... }}` for the imported page",
@@ -813,6 +928,10 @@ impl Evaluator<'_> {
             let Some(address) = self.static_address(from, "removed `from`") else {
                 continue;
             };
+            // Whether it is still declared cannot be told; its error is reported.
+            if self.in_error(&address) {
+                continue;
+            }
             let still = decls.resource(address.kind, &address.name).is_some()
                 && (address.key.is_none()
                     || out.pages.iter().any(|p| p.page.address == address)
@@ -821,7 +940,7 @@ impl Evaluator<'_> {
                 self.error(
                     &from.expr_span,
                     format!("{address} is still declared, so it cannot be removed"),
-                    Some(format!("delete the {} block (or the instance's for_each key), or delete this removed block", address.kind.as_str())),
+                    Some(format!("delete the {} block (or the instance's for_each key, or lower its count), or delete this removed block", address.kind.as_str())),
                 );
                 continue;
             }
@@ -856,8 +975,7 @@ impl Evaluator<'_> {
                 continue;
             };
             // A block with an error of its own was reported already.
-            let broken = |a: &Address| decls.broken.contains(&(a.kind, a.name.clone()));
-            if broken(&from) || broken(&to) {
+            if self.in_error(&from) || self.in_error(&to) {
                 continue;
             }
             if from.kind != to.kind {
@@ -900,8 +1018,27 @@ impl Evaluator<'_> {
                         to.kind.as_str(),
                         to.name
                     ),
+                    Some(d) if d.count().is_some() && to.key.is_none() => format!(
+                        "{}.{} uses count: name an instance, like {}.{}[0]",
+                        to.kind.as_str(),
+                        to.name,
+                        to.kind.as_str(),
+                        to.name
+                    ),
                     Some(d) if d.for_each().is_some() => format!(
                         "{}.{} has no instance with that key: check its for_each",
+                        to.kind.as_str(),
+                        to.name
+                    ),
+                    Some(d) if d.count().is_some() => format!(
+                        "{}.{} has no instance with that index: check its count",
+                        to.kind.as_str(),
+                        to.name
+                    ),
+                    Some(_) if to.key.is_some() => format!(
+                        "{}.{} has neither count nor for_each: write to = {}.{}",
+                        to.kind.as_str(),
+                        to.name,
                         to.kind.as_str(),
                         to.name
                     ),

@@ -11,3 +11,7 @@ pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// produce. Locals can double a string at each step; without a bound, a few
 /// dozen lines would exhaust memory.
 pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Most instances one `count` may make: far beyond any Vonage account, and
+/// small enough that `count = 1e12` fails at once instead of eating memory.
+pub(crate) const MAX_COUNT: u64 = 100_000;

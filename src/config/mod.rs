@@ -170,6 +170,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
             .as_ref()
             .map(|pages| data_value(&decls, pages)),
         data_unknown: false,
+        reported: Default::default(),
     };
     let mut out = Outputs::default();
     ev.run_graph(&mut out);
@@ -270,6 +271,7 @@ fn load_backend_here(
         allow_unknown_tokens: true,
         data: None,
         data_unknown: false,
+        reported: Default::default(),
     };
     let mut secrets = resolved.secrets;
     let backend = ev.backend(&mut secrets);

@@ -16,7 +16,10 @@ pub(crate) const MAX_DEPTH: usize = 256;
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Step {
     Attr(String),
+    /// `["name"]`: a map key, a `for_each` instance.
     Key(String),
+    /// `[0]`: a list index, a `count` instance.
+    Index(u64),
 }
 
 /// `var.x`, `page.region["emea"].page_id`, `each.value`…
@@ -150,13 +153,17 @@ impl Walker {
                         match op.value() {
                             TraversalOperator::GetAttr(a) => steps.push(Step::Attr(a.to_string())),
                             TraversalOperator::LegacyIndex(n) => {
-                                steps.push(Step::Key(n.value().to_string()))
+                                steps.push(Step::Index(*n.value()))
                             }
                             TraversalOperator::Index(Expression::String(s)) => {
                                 steps.push(Step::Key(s.value().clone()))
                             }
-                            TraversalOperator::Index(Expression::Number(n)) => {
-                                steps.push(Step::Key(n.value().to_string()))
+                            // A whole number indexes a list; any other number
+                            // is left to the evaluator, whose error names it.
+                            TraversalOperator::Index(Expression::Number(n))
+                                if n.value().as_u64().is_some() =>
+                            {
+                                steps.push(Step::Index(n.value().as_u64().unwrap_or_default()))
                             }
                             TraversalOperator::Index(i) => {
                                 each_key_index = !self.bound("each") && is_each_key(i);
@@ -262,6 +269,29 @@ mod tests {
             ]
         );
         assert_eq!(r.range, 0..src.len());
+    }
+
+    #[test]
+    fn a_whole_number_index_is_not_a_string_key() {
+        let steps = |src: &str| analyze(&parse(src)).refs[0].steps.clone();
+        assert_eq!(
+            steps("page.p[1].page_id"),
+            vec![
+                Step::Attr("p".into()),
+                Step::Index(1),
+                Step::Attr("page_id".into())
+            ]
+        );
+        assert_eq!(
+            steps(r#"page.p["1"]"#),
+            vec![Step::Attr("p".into()), Step::Key("1".into())]
+        );
+        assert_eq!(
+            steps("page.p.0"),
+            vec![Step::Attr("p".into()), Step::Index(0)]
+        );
+        // Not a whole number: left to the evaluator.
+        assert_eq!(steps("page.p[1.5]"), vec![Step::Attr("p".into())]);
     }
 
     #[test]

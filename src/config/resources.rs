@@ -45,6 +45,25 @@ impl ResourceDecl {
     pub fn for_each(&self) -> Option<&Attr> {
         self.attrs.get("for_each")
     }
+
+    /// `count = N`: instances `[0]` to `[N-1]`. Never set together with
+    /// `for_each` (refused when the block is read).
+    pub fn count(&self) -> Option<&Attr> {
+        self.attrs.get("count")
+    }
+
+    /// How an instance of this block is written, for help texts:
+    /// `page.x["KEY"]`, `page.x[0]` or `page.x`.
+    pub fn instance_example(&self) -> String {
+        let block = format!("{}.{}", self.kind.as_str(), self.name);
+        if self.for_each().is_some() {
+            format!("{block}[\"KEY\"]")
+        } else if self.count().is_some() {
+            format!("{block}[0]")
+        } else {
+            block
+        }
+    }
 }
 
 pub(crate) struct ImportBlock {
@@ -121,16 +140,18 @@ const BLOCK_TYPES: &[&str] = &[
     "provider", "backend", "variable", "locals", "page", "link", "data", "import", "removed",
     "moved",
 ];
-const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each"];
-const LINK_ATTRS: &[&str] = &["channel", "page", "account", "application", "for_each"];
+const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each", "count"];
+const LINK_ATTRS: &[&str] = &[
+    "channel",
+    "page",
+    "account",
+    "application",
+    "for_each",
+    "count",
+];
 /// Terraform's resource meta-arguments socialform does not have, with what
 /// to do instead.
 const UNSUPPORTED_META: &[(&str, &str)] = &[
-    (
-        "count",
-        "use for_each with a set or map instead, e.g. for_each = toset([\"a\", \"b\"]), \
-         and each.key where count.index would go",
-    ),
     (
         "depends_on",
         "socialform orders calls itself: a link waits for the page it refers to \
@@ -689,6 +710,23 @@ impl<'a> Collector<'a> {
                     "\"APPLICATION-UUID\"",
                 );
             }
+        }
+        // Both would make two sets of instance addresses; Terraform refuses
+        // it too. The block counts as broken, so references to it do not
+        // cascade into errors of their own.
+        if let (Some(count), Some(_)) = (
+            attrs.iter().find(|a| a.name == "count"),
+            attrs.iter().find(|a| a.name == "for_each"),
+        ) {
+            self.error(
+                &count.key_span,
+                format!("{what} sets both count and for_each"),
+                format!(
+                    "keep one: count = N makes {k}.{name}[0], {k}.{name}[1], …; for_each makes \
+                     {k}.{name}[\"KEY\"] for each key of a map or set"
+                ),
+            );
+            ok = false;
         }
         let prevent_destroy =
             self.lifecycle_bool(file, &lifecycle, &what, "prevent_destroy", false);

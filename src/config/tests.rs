@@ -1305,19 +1305,17 @@ fn a_moved_block_into_a_broken_block_does_not_cascade() {
 fn terraform_meta_arguments_are_answered_without_cascading() {
     let diags = err(&[(
         "main.hcl",
-        "page \"x\" {\n  count        = 2\n  page_id      = \"1\"\n  access_token = \"t\"\n  lifecycle {\n    ignore_changes = [name]\n  }\n}\nlink \"l\" {\n  page        = page.x.page_id\n  application = \"c0ffee00-0000-4000-8000-000000000001\"\n  depends_on  = [page.x]\n  provider    = vonage\n}\n",
+        "page \"x\" {\n  page_id      = \"1\"\n  access_token = \"t\"\n  lifecycle {\n    ignore_changes = [name]\n  }\n}\nlink \"l\" {\n  page        = page.x.page_id\n  application = \"c0ffee00-0000-4000-8000-000000000001\"\n  depends_on  = [page.x]\n  provider    = vonage\n}\n",
     )]);
-    assert_eq!(diags.len(), 4, "{}", diags.render());
-    assert_at(&diags, 2, 3, "`count` is not supported in page \"x\"");
+    assert_eq!(diags.len(), 3, "{}", diags.render());
     assert_at(
         &diags,
-        6,
+        5,
         5,
         "`ignore_changes` is not supported in the lifecycle block of page \"x\"",
     );
-    assert_at(&diags, 12, 3, "`depends_on` is not supported in link \"l\"");
-    assert_at(&diags, 13, 3, "`provider` is not supported in link \"l\"");
-    assert!(diags.render().contains("use for_each"));
+    assert_at(&diags, 11, 3, "`depends_on` is not supported in link \"l\"");
+    assert_at(&diags, 12, 3, "`provider` is not supported in link \"l\"");
 }
 
 // ---- rendering ----
@@ -1649,5 +1647,143 @@ fn token_warning_days_must_be_a_whole_number_of_days() {
         2,
         24,
         "token_warning_days must be a whole number of days from 0 to 365, got another number",
+    );
+}
+
+// ---- count ----
+
+const COUNTED: &str = r#"
+locals {
+  ids = ["11", "12", "13"]
+}
+page "shard" {
+  count        = length(local.ids)
+  page_id      = local.ids[count.index]
+  name         = "Shard ${count.index}"
+  access_token = "t"
+}
+link "bot" {
+  count       = 3
+  page        = page.shard[count.index].page_id
+  application = "c0ffee00-0000-4000-8000-000000000001"
+}
+"#;
+
+#[test]
+fn count_makes_indexed_instances_with_count_index() {
+    let d = ok(&[("main.hcl", COUNTED)]);
+    let pages: Vec<(String, &str, Option<&str>)> = d
+        .pages
+        .iter()
+        .map(|p| (p.address.to_string(), p.page_id.as_str(), p.name.as_deref()))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            ("page.shard[0]".to_string(), "11", Some("Shard 0")),
+            ("page.shard[1]".to_string(), "12", Some("Shard 1")),
+            ("page.shard[2]".to_string(), "13", Some("Shard 2")),
+        ]
+    );
+    let links: Vec<(String, &str)> = d
+        .links
+        .iter()
+        .map(|l| (l.address.to_string(), l.page_id.as_str()))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("link.bot[0]".to_string(), "11"),
+            ("link.bot[1]".to_string(), "12"),
+            ("link.bot[2]".to_string(), "13"),
+        ]
+    );
+    assert_eq!(d.pages[1].address, Address::page("shard").with_key(1u64));
+}
+
+#[test]
+fn instances_are_ordered_by_number() {
+    let d = ok(&[(
+        "main.hcl",
+        "page \"p\" {\n  count        = 12\n  page_id      = \"1${100 + count.index}\"\n  access_token = \"t\"\n}\n",
+    )]);
+    let order: Vec<String> = d.pages.iter().map(|p| p.address.to_string()).collect();
+    assert_eq!(order[2], "page.p[2]");
+    assert_eq!(order[10], "page.p[10]");
+}
+
+#[test]
+fn a_counted_block_is_a_list_to_other_expressions() {
+    let d = ok(&[(
+        "main.hcl",
+        &format!(
+            "{COUNTED}\nlocals {{\n  all   = page.shard[*].page_id\n  names = [for p in page.shard : p.name]\n}}\npage \"last\" {{\n  page_id      = \"9${{local.all[2]}}\"\n  name         = \"${{local.names[1]}}/${{length(page.shard)}}\"\n  access_token = \"t\"\n}}\n"
+        ),
+    )]);
+    let last = d
+        .pages
+        .iter()
+        .find(|p| p.address == Address::page("last"))
+        .unwrap();
+    assert_eq!(last.page_id, "913");
+    assert_eq!(last.name.as_deref(), Some("Shard 1/3"));
+}
+
+#[test]
+fn count_zero_declares_nothing_and_a_variable_sets_it() {
+    let d = ok(&[(
+        "main.hcl",
+        "variable \"n\" {\n  default = 0\n}\npage \"p\" {\n  count        = var.n\n  page_id      = \"1\"\n  access_token = \"t\"\n}\n",
+    )]);
+    assert!(d.pages.is_empty());
+}
+
+#[test]
+fn count_mistakes_are_reported_once_at_their_place() {
+    let diags = err(&[(
+        "main.hcl",
+        "page \"p\" {\n  count        = 3\n  page_id      = each.key\n  access_token = \"t\"\n}\n",
+    )]);
+    // Three instances share the expression: one error, not three.
+    assert_eq!(diags.len(), 1, "{}", diags.render());
+    assert_at(
+        &diags,
+        3,
+        18,
+        "`each` is only available in a block that has for_each",
+    );
+    let diags = err(&[(
+        "main.hcl",
+        "page \"p\" {\n  count        = -2\n  page_id      = \"1\"\n  access_token = \"t\"\n}\n",
+    )]);
+    assert_at(&diags, 2, 18, "count must not be negative, got -2");
+    let diags = err(&[(
+        "main.hcl",
+        "page \"p\" {\n  count        = 1000000000\n  page_id      = \"1\"\n  access_token = \"t\"\n}\n",
+    )]);
+    assert_at(&diags, 2, 18, "more than the 100000 instances");
+}
+
+#[test]
+fn moved_and_import_blocks_take_indexed_addresses() {
+    let d = ok(&[(
+        "main.hcl",
+        &format!(
+            "{COUNTED}\nmoved {{\n  from = page.shard\n  to   = page.shard[0]\n}}\nimport {{\n  to = page.shard[2]\n  id = \"13\"\n}}\nremoved {{\n  from = page.shard[3]\n}}\n"
+        ),
+    )]);
+    assert_eq!(d.moved[0].to, Address::page("shard").with_key(0u64));
+    assert_eq!(d.imports[0].to, Address::page("shard").with_key(2u64));
+    assert_eq!(d.removed[0].from, Address::page("shard").with_key(3u64));
+    // A string key is another address: page.shard has no instance "0".
+    let diags = err(&[(
+        "main.hcl",
+        &format!("{COUNTED}\nmoved {{\n  from = page.old\n  to   = page.shard[\"0\"]\n}}\n"),
+    )]);
+    assert_at(
+        &diags,
+        19,
+        10,
+        "moved target page.shard[\"0\"] is not declared",
     );
 }

@@ -108,6 +108,7 @@ fn constant(
         allow_unknown_tokens: false,
         data: None,
         data_unknown: false,
+        reported: Default::default(),
     };
     let v = ev.eval(attr, Scope::Constant, None);
     diags.append(&mut ev.diags);

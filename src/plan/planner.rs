@@ -10,7 +10,7 @@ use super::drift;
 use super::model::*;
 use super::{Mode, PlanError, PlanOptions, PlanProblem};
 use crate::actual::{Actual, RemotePage};
-use crate::address::Address;
+use crate::address::{Address, InstanceKey};
 use crate::channel::Channel;
 use crate::desired::{Desired, DesiredLink, DesiredPage};
 use crate::facebook::TokenHealth;
@@ -324,10 +324,29 @@ impl<'a> Planner<'a> {
             .cloned()
             .collect();
         for target in unknown_targets {
+            // `page.x["1"]` for a count instance (or `page.x[1]` for a
+            // for_each key "1") is a likely slip: name the address that is.
+            let respelt = target.key.as_ref().and_then(|key| {
+                let other = match key {
+                    InstanceKey::Index(i) => InstanceKey::Name(i.to_string()),
+                    InstanceKey::Name(n) => InstanceKey::Index(n.parse().ok()?),
+                };
+                let other = Address {
+                    key: Some(other),
+                    ..target.clone()
+                };
+                known(&other).then_some(other)
+            });
+            let help = match respelt {
+                Some(other) => format!("did you mean --target {other}?"),
+                None => {
+                    "check the address with `socialform state list` or in the configuration".into()
+                }
+            };
             self.problem(
                 None,
                 format!("--target {target} matches no resource in the configuration or the state"),
-                Some("check the address with `socialform state list` or in the configuration"),
+                Some(&help),
             );
         }
         let unknown_reconnects: Vec<Address> = self

@@ -18,7 +18,7 @@ fn quoted(text: &str) -> String {
 fn page_block(page: &PageRecord) -> String {
     let mut text = format!("page {} {{\n", quoted(&page.address.name));
     if let Some(key) = &page.address.key {
-        let _ = writeln!(text, "  # instance key: {}", quoted(key));
+        let _ = writeln!(text, "  # instance key: {key}");
     }
     let _ = writeln!(text, "  page_id      = {}", quoted(&page.page_id));
     if let Some(name) = &page.name {
@@ -32,7 +32,7 @@ fn link_block(link: &LinkRecord, page: Option<&Address>) -> String {
     let page = page.map(|a| format!("  # {a}")).unwrap_or_default();
     let mut text = format!("link {} {{\n", quoted(&link.address.name));
     if let Some(key) = &link.address.key {
-        let _ = writeln!(text, "  # instance key: {}", quoted(key));
+        let _ = writeln!(text, "  # instance key: {key}");
     }
     if link.channel.is_messenger() {
         let _ = writeln!(text, "  page        = {}{page}", quoted(&link.page_id));

@@ -277,6 +277,19 @@ fn terraform_habits_work_or_are_answered() {
         )
         .status(1)
         .run();
+    // Terraform's plan flag for writing configuration names socialform's way.
+    Test::on(&project)
+        .args(["plan", "-generate-config-out=generated.hcl"])
+        .stderr(
+            "error: -generate-config-out=generated.hcl is not a flag of `socialform plan`: \
+             socialform writes configuration when it adopts pages: `socialform import \
+             --all-unmanaged --generate-config-out FILE` writes the blocks for every connected \
+             page neither state nor the configuration knows, and records them in state\n",
+        )
+        .status(1)
+        .requests(&[])
+        .run();
+    assert!(!project.path().join("generated.hcl").exists());
     Test::new()
         .arg("version")
         .stdout(&format!("socialform {}\n", env!("CARGO_PKG_VERSION")))
@@ -351,17 +364,28 @@ fn an_endpoint_without_a_scheme_is_named_with_where_it_was_set() {
         "main.hcl",
         &format!("provider \"vonage\" {{\n  endpoint = \"127.0.0.1:8481\"\n}}\n\n{CONFIG}"),
     );
-    Test::on(&project)
-        .env("VONAGE_API_KEY", "key")
-        .env("VONAGE_API_SECRET", "secret")
-        .args(["plan", "--var", "support_token=EAAB123"])
-        .stderr(
-            "error: [DIR]/main.hcl:2:14: the provider \"vonage\" block's endpoint is \
-             \"127.0.0.1:8481\", which is not an http(s) URL: write endpoint = \
-             \"http://127.0.0.1:8481\" (with the scheme), or \"sandbox\" for the built-in emulator\n",
-        )
-        .status(1)
-        .run();
+    // `validate` already says so, at the attribute; so does every command
+    // that loads the configuration, before it connects.
+    let at_the_attribute = r#"
+        error: [DIR]/main.hcl:2:14: endpoint "127.0.0.1:8481" is not an http(s) URL
+          |
+        2 |   endpoint = "127.0.0.1:8481"
+          |              ^^^^^^^^^^^^^^^^
+          |
+          = help: write endpoint = "http://127.0.0.1:8481" (with the scheme), or "sandbox" for the built-in emulator
+        "#;
+    for command in [
+        &["validate"][..],
+        &["plan", "--var", "support_token=EAAB123"],
+    ] {
+        let mut test = Test::on(&project)
+            .env("VONAGE_API_KEY", "key")
+            .env("VONAGE_API_SECRET", "secret");
+        for arg in command {
+            test = test.arg(arg);
+        }
+        test.stderr(at_the_attribute).status(1).run();
+    }
 
     let project = Project::new();
     project.write("main.hcl", CONFIG);

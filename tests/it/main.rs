@@ -14,6 +14,7 @@ mod channels;
 mod chaos;
 mod cli;
 mod concurrency;
+mod count;
 mod drift;
 mod facebook;
 mod fmt_validate;

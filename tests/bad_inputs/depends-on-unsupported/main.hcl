@@ -1,5 +1,4 @@
 page "support" {
-  count        = 3
   page_id      = "107100000000001"
   access_token = var.token
 }
