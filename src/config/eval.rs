@@ -286,7 +286,10 @@ impl<'a> Evaluator<'a> {
             suggest(name, candidates).map(|s| format!("did you mean `{root}.{s}`?"))
         };
         if scope == Scope::Constant
-            && matches!(root, "var" | "local" | "page" | "link" | "each" | "count" | "data")
+            && matches!(
+                root,
+                "var" | "local" | "page" | "link" | "each" | "count" | "data"
+            )
         {
             return Err((
                 format!("`{root}` cannot be used here"),

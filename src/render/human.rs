@@ -480,10 +480,18 @@ pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
 
 /// What `validate` says of a valid configuration.
 pub fn validate_text(desired: &crate::desired::Desired, style: &Style) -> String {
-    format!(
+    let mut text = format!(
         "{} {} page(s), {} link(s).\n",
         style.green("Success! The configuration is valid:"),
         desired.pages.len(),
         desired.links.len()
-    )
+    );
+    if desired.needs_facebook_pages {
+        // validate makes no network call: what for_each over Facebook's
+        // pages declares is counted by plan.
+        text.push_str(
+            "Blocks that use data.facebook_pages are checked once Facebook answers (plan), and not counted here.\n",
+        );
+    }
+    text
 }

@@ -139,7 +139,11 @@ fn count_three_plans_and_applies_three_indexed_instances() {
         .run();
     Test::on(&project)
         .args(["drift"])
-        .stdout("No drift: 6 managed resource(s) match the remote side.\n")
+        .stdout(
+            "note: page tokens not checked with Facebook (no Facebook credentials: \
+             FACEBOOK_USER_TOKEN or a provider \"facebook\" block)\n\n\
+             No drift: 6 managed resource(s) match the remote side.\n",
+        )
         .run();
 }
 
