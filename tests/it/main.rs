@@ -20,6 +20,7 @@ mod formats;
 mod friction;
 mod import;
 mod interrupts;
+mod json_vars;
 mod lifecycle;
 mod misbehaving_api;
 mod moved;
