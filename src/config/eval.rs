@@ -10,6 +10,7 @@ use super::refs::{ExprInfo, Reference, Step, analyze};
 use super::resources::{Attr, Decls};
 use super::types::type_name;
 use crate::address::ResourceKind;
+use fxhash::{FxHashMap, FxHashSet};
 use hcl::eval::{Context, ErrorKind, Evaluate};
 use hcl::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -47,6 +48,9 @@ impl Scope {
         }
     }
 }
+
+/// Each node's direct dependencies (deduplicated), and where it is declared.
+pub(crate) type Deps = FxHashMap<Node, (Vec<Node>, Span)>;
 
 /// A node of the dependency graph.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -201,10 +205,11 @@ impl<'a> Evaluator<'a> {
         self.diags.push(d);
     }
 
-    fn span_in(at: &Span, range: &std::ops::Range<usize>) -> Span {
+    /// A span inside `attr`'s expression, in its file.
+    fn span_in(attr: &Attr, range: &std::ops::Range<usize>) -> Span {
         Span {
-            file: at.file,
-            range: range.clone(),
+            file: attr.expr_span.file,
+            range: range.start + attr.base..range.end + attr.base,
         }
     }
 
@@ -212,7 +217,7 @@ impl<'a> Evaluator<'a> {
     fn check(&mut self, attr: &Attr, info: &ExprInfo, scope: Scope) -> bool {
         let mut ok = true;
         if let Some(range) = &info.too_deep {
-            let at = Self::span_in(&attr.expr_span, range);
+            let at = Self::span_in(attr, range);
             self.error(
                 &at,
                 "expression nested too deeply",
@@ -222,7 +227,7 @@ impl<'a> Evaluator<'a> {
         }
         for f in &info.funcs {
             if !functions::is_known(&f.name) {
-                let at = Self::span_in(&attr.expr_span, &f.range);
+                let at = Self::span_in(attr, &f.range);
                 let help = suggest(&f.name, functions::names())
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| {
@@ -250,7 +255,7 @@ impl<'a> Evaluator<'a> {
                 ok = false;
                 continue;
             }
-            let at = Self::span_in(&attr.expr_span, &r.range);
+            let at = Self::span_in(attr, &r.range);
             if let Err((message, help)) = self.check_ref(&r.root, &r.steps, scope) {
                 self.error(&at, message, help);
                 ok = false;
@@ -751,7 +756,7 @@ impl<'a> Evaluator<'a> {
                 .funcs
                 .iter()
                 .find(|f| f.name == name.to_string())
-                .map(|f| Self::span_in(&attr.expr_span, &f.range)),
+                .map(|f| Self::span_in(attr, &f.range)),
             _ => None,
         }
         .unwrap_or_else(|| attr.expr_span.clone());
@@ -842,11 +847,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Locals, pages and links in an order where every node comes after
-    /// what it references. Members of a cycle are reported and left out.
-    pub fn order(&mut self) -> Vec<Node> {
+    /// what it references, with each node's direct dependencies (each
+    /// expression is analyzed once, here). Members of a cycle are reported
+    /// and left out of the order.
+    ///
+    /// The maps are keyed by every declaration, so they are sized once and
+    /// use FxHash: SipHash and rehashing were a tenth of `validate`'s
+    /// instructions on 15,000 blocks.
+    pub fn order(&mut self) -> (Vec<Node>, Deps) {
         let decls = self.decls;
-        let mut deps: HashMap<Node, (Vec<Node>, Span)> = HashMap::new();
-        let mut nodes = Vec::new();
+        let count = decls.locals.len() + decls.resources.len();
+        let mut deps: Deps = FxHashMap::with_capacity_and_hasher(count, Default::default());
+        let mut nodes = Vec::with_capacity(count);
         let mut add = |node: Node, attrs: Vec<&Attr>, at: Span| {
             let mut out = Vec::new();
             for attr in attrs {
@@ -884,14 +896,16 @@ impl<'a> Evaluator<'a> {
         }
         // Iterative DFS would be more code; recursion depth is bounded by the
         // number of declarations, and load runs on a thread with a large stack.
-        let mut state: HashMap<Node, u8> = HashMap::new(); // 1 = in progress, 2 = done
-        let mut order = Vec::new();
-        let mut in_cycle: HashSet<Node> = HashSet::new();
+        // 1 = in progress, 2 = done
+        let mut state: FxHashMap<Node, u8> =
+            FxHashMap::with_capacity_and_hasher(count, Default::default());
+        let mut order = Vec::with_capacity(count);
+        let mut in_cycle: FxHashSet<Node> = FxHashSet::default();
         let mut cycles: Vec<Vec<Node>> = Vec::new();
         fn visit(
             node: &Node,
-            deps: &HashMap<Node, (Vec<Node>, Span)>,
-            state: &mut HashMap<Node, u8>,
+            deps: &Deps,
+            state: &mut FxHashMap<Node, u8>,
             path: &mut Vec<Node>,
             order: &mut Vec<Node>,
             cycles: &mut Vec<Vec<Node>>,
@@ -946,39 +960,7 @@ impl<'a> Evaluator<'a> {
         // (their dependency never gets a value); cycle members go last so
         // the caller sees them as failed.
         order.retain(|n| !in_cycle.contains(n));
-        order
-    }
-
-    /// Direct dependencies of a node, for skipping dependents of failures.
-    pub fn deps_of(&self, node: &Node) -> Vec<Node> {
-        let attrs: Vec<&Attr> = match node {
-            Node::Local(n) => self
-                .decls
-                .locals
-                .iter()
-                .filter(|l| &l.attr.name == n)
-                .map(|l| &l.attr)
-                .collect(),
-            Node::Resource(k, n) => self
-                .decls
-                .resource(*k, n)
-                .map(|r| r.attrs.values().collect())
-                .unwrap_or_default(),
-        };
-        let mut out = Vec::new();
-        for attr in attrs {
-            for r in analyze(&attr.expr).refs {
-                if let Some(Step::Attr(name)) = r.steps.first() {
-                    match r.root.as_str() {
-                        "local" => out.push(Node::Local(name.clone())),
-                        "page" => out.push(Node::Resource(ResourceKind::Page, name.clone())),
-                        "link" => out.push(Node::Resource(ResourceKind::Link, name.clone())),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        out
+        (order, deps)
     }
 }
 

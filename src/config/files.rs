@@ -63,6 +63,18 @@ impl Sources {
         (line + 1, column)
     }
 
+    /// The byte offset of a 1-based line and 1-based byte column, clamped
+    /// to the file (serde_json counts columns in bytes).
+    pub fn offset(&self, file: FileId, line: usize, byte_column: usize) -> usize {
+        let src = &self.files[file.0];
+        let start = src
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(src.text.len());
+        (start + byte_column.saturating_sub(1)).min(src.text.len())
+    }
+
     fn line_text(&self, file: FileId, line: usize) -> &str {
         let src = &self.files[file.0];
         let start = src.line_starts[line - 1];
@@ -105,7 +117,9 @@ impl Sources {
 /// configuration files so is every string on a line that mentions a token or
 /// a secret. Masking keeps the length in characters, so columns still line up.
 fn redact_secrets(path: &Path, line: &str) -> String {
-    let is_vars = path.extension().is_some_and(|e| e == "sfvars");
+    let is_vars = path.extension().is_some_and(|e| e == "sfvars")
+        || path.to_str().is_some_and(|p| p.ends_with(".sfvars.json"))
+        || super::vars::is_json_vars(path);
     let lower = line.to_ascii_lowercase();
     if !is_vars && !lower.contains("token") && !lower.contains("secret") {
         return line.to_string();
@@ -297,6 +311,121 @@ pub(crate) fn parse_source(
             None
         }
     }
+}
+
+/// Byte ranges that cut `text` into runs of whole top-level lines, each at
+/// least `target` bytes long (but the last), cut only where a new line
+/// starts outside any bracket, string, template, heredoc or comment.
+///
+/// Why: hcl-edit's tree takes about 30 bytes per byte of source, so a
+/// 1.6 MB file of 15,000 blocks peaked at 50 MB of tree before anything was
+/// read from it. Parsed a run at a time and consumed at once, the tree of
+/// one run is all that is alive.
+///
+/// Invariant relied on by the loader: if every run parses as a body, the
+/// runs' structures are those of the whole file, in order (a structure ends
+/// at its line ending and none starts inside a line). The scan may be wrong
+/// about odd input (it is not a grammar); a run that does not parse sends
+/// the loader back to parsing the whole file, so a wrong cut costs time,
+/// never a different result or diagnostic.
+pub(crate) fn top_level_runs(text: &str, target: usize) -> Vec<Range<usize>> {
+    // The whole file as one run: the answer whenever the scan is unsure.
+    fn whole(text: &str) -> Vec<Range<usize>> {
+        std::iter::once(0..text.len()).collect()
+    }
+    #[derive(PartialEq)]
+    enum In {
+        Str,
+        Template,
+    }
+    let bytes = text.as_bytes();
+    let mut runs = Vec::with_capacity(text.len() / target.max(1) + 1);
+    // What encloses the scan position: brackets and templates of code, and
+    // the strings around templates.
+    let mut stack: Vec<In> = Vec::new();
+    let mut depth = 0usize; // brackets open in the innermost code
+    let mut depths: Vec<usize> = Vec::new(); // saved when a template opens
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        if stack.last() == Some(&In::Str) {
+            match (b, next) {
+                (b'\\', Some(_)) => i += 1,
+                (b'"', _) => {
+                    stack.pop();
+                }
+                (b'$' | b'%', Some(b'$' | b'%')) if bytes.get(i + 2) == Some(&b'{') => i += 2,
+                (b'$' | b'%', Some(b'{')) => {
+                    stack.push(In::Template);
+                    depths.push(depth);
+                    depth = 0;
+                    i += 1;
+                }
+                // A string cannot span lines: give up on cutting.
+                (b'\n', _) => return whole(text),
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match (b, next) {
+            (b'#', _) | (b'/', Some(b'/')) => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            (b'/', Some(b'*')) => {
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
+                continue;
+            }
+            (b'"', _) => stack.push(In::Str),
+            (b'{' | b'[' | b'(', _) => depth += 1,
+            (b'}', _) if depth == 0 && stack.last() == Some(&In::Template) => {
+                stack.pop();
+                depth = depths.pop().unwrap_or(0);
+            }
+            (b'}' | b']' | b')', _) => depth = depth.saturating_sub(1),
+            (b'<', Some(b'<')) => {
+                // A heredoc: skip to the line that is its marker alone.
+                let rest = text[i + 2..].split('\n').next().unwrap_or("");
+                let marker = rest.trim_start_matches('-').trim_end();
+                if marker.is_empty()
+                    || !marker
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+                {
+                    return whole(text);
+                }
+                let mut at = i + 2 + rest.len();
+                loop {
+                    if at >= bytes.len() {
+                        return whole(text);
+                    }
+                    let line = text[at + 1..].split('\n').next().unwrap_or("");
+                    at += 1 + line.len();
+                    if line.trim() == marker {
+                        break;
+                    }
+                }
+                // `at` is the marker line's ending, seen below as a newline.
+                i = at;
+                continue;
+            }
+            (b'\n', _) if depth == 0 && stack.is_empty() && i + 1 - start >= target => {
+                runs.push(start..i + 1);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < text.len() || runs.is_empty() {
+        runs.push(start..text.len());
+    }
+    runs
 }
 
 /// What a rough scan of a file that does not parse finds left open: the
@@ -499,6 +628,26 @@ mod tests {
         // Formatted as fmt writes it, nothing is suspected.
         let text = "page \"a\" {\n  lifecycle {\n    prevent_destroy = true\n  }\n";
         assert_eq!(Unclosed::scan(text).misclosed, None);
+    }
+
+    #[test]
+    fn runs_cut_only_between_top_level_lines_and_cover_the_file() {
+        let text = "a = \"x\ny\"\n";
+        assert_eq!(top_level_runs(text, 1), vec![0..text.len()]);
+        let text = "b {\n  c = [\n 1]\n}\n# }\n/* {\n*/\nd = <<EOT\n}\nEOT\ne = \"${f(\"}\")}\"\n";
+        let runs = top_level_runs(text, 1);
+        let cuts: Vec<&str> = runs.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(
+            cuts,
+            [
+                "b {\n  c = [\n 1]\n}\n",
+                "# }\n",
+                "/* {\n*/\n",
+                "d = <<EOT\n}\nEOT\n",
+                "e = \"${f(\"}\")}\"\n"
+            ]
+        );
+        assert_eq!(top_level_runs(text, 1 << 20), vec![0..text.len()]);
     }
 
     #[test]

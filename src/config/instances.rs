@@ -14,9 +14,9 @@ use crate::desired::{
 };
 use crate::secret::Secret;
 use crate::state::PostgresSettings;
+use fxhash::FxHashSet;
 use hcl::{Map, Value};
 use hcl_edit::expr::{Expression, TraversalOperator};
-use std::collections::HashSet;
 
 /// A page instance plus what the cross-checks need.
 pub(crate) struct PageOut {
@@ -69,31 +69,22 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 impl Evaluator<'_> {
     /// Evaluates locals, pages and links in dependency order.
     pub fn run_graph(&mut self, out: &mut Outputs) {
-        let order = self.order();
-        let graph: HashSet<Node> = self
-            .decls
-            .locals
-            .iter()
-            .map(|l| Node::Local(l.attr.name.clone()))
-            .chain(
-                self.decls
-                    .resources
-                    .iter()
-                    .map(|r| Node::Resource(r.kind, r.name.clone())),
-            )
-            .collect();
-        let mut done: HashSet<Node> = HashSet::new();
-        for node in order {
+        let (order, deps) = self.order();
+        // Every declared node is in `deps`; a dependency outside it (an
+        // unknown name) was reported by the reference check.
+        let mut done: FxHashSet<&Node> =
+            FxHashSet::with_capacity_and_hasher(deps.len(), Default::default());
+        for node in &order {
             // A dependency that failed has been reported already; evaluating
             // this node would only add follow-on errors.
-            if self
-                .deps_of(&node)
+            if deps[node]
+                .0
                 .iter()
-                .any(|d| graph.contains(d) && !done.contains(d))
+                .any(|d| deps.contains_key(d) && !done.contains(d))
             {
                 continue;
             }
-            let ok = match &node {
+            let ok = match node {
                 Node::Local(name) => {
                     let decls = self.decls;
                     let attr = &decls

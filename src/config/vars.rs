@@ -24,7 +24,7 @@ pub(crate) struct Resolved {
     pub secrets: Vec<String>,
 }
 
-fn declared_help(decls: &Decls, name: &str) -> String {
+pub(crate) fn declared_help(decls: &Decls, name: &str) -> String {
     match suggest(name, decls.variables.iter().map(|v| v.name.as_str())) {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("declare it with `variable \"{name}\" {{}}`, or remove the value"),
@@ -198,14 +198,18 @@ pub(crate) fn resolve(
     }
 
     // Files in the directory, then the command line in order.
+    // As Terraform orders terraform.tfvars, terraform.tfvars.json, then
+    // *.auto.tfvars and *.auto.tfvars.json together in name order.
     let mut files: Vec<PathBuf> = Vec::new();
-    let main = options.dir.join("socialform.sfvars");
-    if main.is_file() {
-        files.push(main);
+    for main in ["socialform.sfvars", "socialform.sfvars.json"] {
+        let main = options.dir.join(main);
+        if main.is_file() {
+            files.push(main);
+        }
     }
     if options.dir.is_dir() {
         files.extend(files_matching(&options.dir, diags, |n| {
-            n.ends_with(".auto.sfvars")
+            n.ends_with(".auto.sfvars") || n.ends_with(".auto.sfvars.json")
         }));
     }
     for path in files {
@@ -298,6 +302,12 @@ fn literal_values(text: &str, decls: &Decls) -> Option<Vec<(String, VarState)>> 
     Some(out)
 }
 
+/// `*.sfvars.json` (and any `--var-file` ending in `.json`) is JSON, as
+/// Terraform reads `*.tfvars.json`.
+pub(crate) fn is_json_vars(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
+}
+
 fn from_file(
     path: &Path,
     sources: &mut Sources,
@@ -309,6 +319,10 @@ fn from_file(
         return;
     };
     let sources: &Sources = sources;
+    if is_json_vars(path) {
+        super::json_vars::read(sources, file, decls, values, diags);
+        return;
+    }
     if let Some(fast) = literal_values(sources.text(file), decls) {
         values.extend(fast);
         return;
@@ -333,6 +347,7 @@ fn from_file(
                 continue;
             }
             Structure::Attribute(a) => Attr {
+                base: 0,
                 name: a.key.as_str().to_string(),
                 expr: a.value.clone(),
                 key_span: span(a.key.span()),

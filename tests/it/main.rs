@@ -22,6 +22,7 @@ mod formats;
 mod friction;
 mod import;
 mod interrupts;
+mod json_vars;
 mod lifecycle;
 mod misbehaving_api;
 mod moved;
