@@ -371,6 +371,9 @@ fn plan_report(plan: &Plan, mode: Mode, heading: String, see_all: &str) -> Repor
         }
         notes.push(note.trim_end().to_string());
     }
+    for plan_warning in &plan.warnings {
+        notes.push(format!("**Warning:** {}", text(plan_warning)));
+    }
     Report {
         kind: "plan",
         heading,
