@@ -362,20 +362,50 @@ fn load_backend_here(
 /// can be opened while the configuration loads when there is none; a false
 /// "maybe" only costs that overlap.
 pub fn may_declare_backend(dir: &std::path::Path) -> bool {
+    may_declare(dir).backend
+}
+
+/// Which blocks that decide where a command connects the configuration in
+/// a directory may declare (see `may_declare`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MayDeclare {
+    /// A `backend` block: where state lives.
+    pub backend: bool,
+    /// A `provider` block (Vonage's or Facebook's): how to reach the APIs.
+    pub provider: bool,
+}
+
+/// Whether any configuration file in `dir` may declare a `backend` or a
+/// `provider` block: a line that starts with the word. Cheap (no parsing,
+/// one read of each file); a false "maybe" only costs an overlap, a "no"
+/// is certain (every block starts a line with its type).
+pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
+    let mut found = MayDeclare::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
+        return found;
     };
-    entries.flatten().any(|entry| {
+    let starts = |line: &str, word: &str| {
+        line.trim_start()
+            .strip_prefix(word)
+            .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
+    };
+    for entry in entries.flatten() {
         let path = entry.path();
-        path.extension().is_some_and(|e| e == "hcl")
-            && std::fs::read_to_string(&path).is_ok_and(|text| {
-                text.lines().any(|line| {
-                    line.trim_start()
-                        .strip_prefix("backend")
-                        .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
-                })
-            })
-    })
+        if path.extension().is_none_or(|e| e != "hcl") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for line in text.lines() {
+            found.backend |= starts(line, "backend");
+            found.provider |= starts(line, "provider");
+        }
+        if found.backend && found.provider {
+            break;
+        }
+    }
+    found
 }
 
 /// Shortest secret that gets scrubbed: shorter strings would mangle
