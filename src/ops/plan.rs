@@ -86,26 +86,75 @@ pub async fn prepare(
     // Loaded again once Facebook has answered, if data sources need it.
     let vars = request.vars.clone();
     let may_declare = crate::config::may_declare(&workspace.dir);
+    // Nothing in the configuration says how to reach the APIs: the state
+    // (its lock first) can be opened, and the remote side read, while the
+    // configuration loads (see `load_alongside_refresh`).
+    let may_refresh_early = request.refresh && !may_declare.provider;
     let (desired, opened, early) = if may_declare.backend {
-        // Where state lives is in the configuration: load it first.
-        let loading = phase("load_config");
-        let desired = workspace.load_config(request.vars, false)?;
-        drop(loading);
-        let opening = phase("open_state");
-        let configured = workspace.clone().with_backend(desired.backend.as_ref())?;
-        let opened = configured.open_state(&lock)?;
-        refuse_stranded_local_state(&configured, &opened.recorded)?;
-        drop(opening);
-        (desired, opened, None)
-    } else if request.refresh && !may_declare.provider && workspace.backend.exists()? {
-        // Nothing in the configuration says how to reach the APIs, and the
-        // state exists: open it (taking the lock), connect and refresh
-        // while the configuration loads.
+        // Where state lives is in the configuration. When the small files
+        // that hold the backend block say it on their own, that state is
+        // opened early; the whole configuration must then say the same, or
+        // the early work is dropped (and the lock with it) and done again.
+        let guessed = if may_refresh_early {
+            workspace
+                .early_backend(request.vars.clone(), &may_declare.small_backend_files)
+                .and_then(|settings| {
+                    let configured = workspace.clone().with_backend(Some(&settings)).ok()?;
+                    Some((configured, settings))
+                })
+        } else {
+            None
+        };
+        let mut loaded = None;
+        let mut done = None;
+        if let Some((configured, settings)) = guessed {
+            let all = phase("load_config+open_state+connect+refresh");
+            let (desired, early) =
+                load_alongside_refresh(&configured, request.vars.clone(), &lock, &reporter).await?;
+            drop(all);
+            match early {
+                Some((opened, early)) if desired.backend.as_ref() == Some(&settings) => {
+                    done = Some((desired, opened, Some(early)));
+                }
+                _ => loaded = Some(desired),
+            }
+        }
+        match done {
+            Some(done) => done,
+            None => {
+                let desired = match loaded {
+                    Some(desired) => desired,
+                    None => {
+                        let loading = phase("load_config");
+                        let desired = workspace.load_config(request.vars, false)?;
+                        drop(loading);
+                        desired
+                    }
+                };
+                let opening = phase("open_state");
+                let configured = workspace.clone().with_backend(desired.backend.as_ref())?;
+                let opened = configured.open_state(&lock)?;
+                refuse_stranded_local_state(&configured, &opened.recorded)?;
+                drop(opening);
+                (desired, opened, None)
+            }
+        }
+    } else if may_refresh_early && workspace.backend.exists()? {
         let all = phase("load_config+open_state+connect+refresh");
-        let (desired, opened, early) =
+        let (desired, early) =
             load_alongside_refresh(workspace, request.vars, &lock, &reporter).await?;
         drop(all);
-        (desired, opened, Some(early))
+        match early {
+            Some((opened, early)) => (desired, opened, Some(early)),
+            None => {
+                // Gone since it was seen: create it, now the configuration
+                // is known to load.
+                let opening = phase("open_state");
+                let opened = workspace.open_state(&lock)?;
+                drop(opening);
+                (desired, opened, None)
+            }
+        }
     } else {
         let both = phase("load_config+open_state");
         let (desired, opened) =
@@ -211,9 +260,10 @@ struct EarlyRefresh {
     held: BTreeMap<String, crate::secret::Secret>,
 }
 
-/// Loads the configuration on a thread while this task opens the existing
-/// state (its lock first), connects with the environment's settings (no
-/// `provider` block) and refreshes: at 10,000 pages loading is ~200 ms of
+/// Loads the configuration on a thread while this task opens the state of
+/// `workspace`'s backend if it exists (its lock first; `None` otherwise:
+/// creating one waits until the configuration is known to load), connects
+/// with the environment's settings (no `provider` block) and refreshes: at 10,000 pages loading is ~200 ms of
 /// CPU and refresh ~170 ms of mostly waiting on the network, and neither
 /// needs the other (refresh reads every account; the configuration only
 /// sized its first round, which the state sizes as well here).
@@ -227,7 +277,10 @@ async fn load_alongside_refresh(
     vars: Vec<CliVar>,
     lock: &LockRequest,
     reporter: &Arc<dyn Reporter>,
-) -> anyhow::Result<(Desired, crate::workspace::OpenedState, EarlyRefresh)> {
+) -> anyhow::Result<(
+    Desired,
+    Option<(crate::workspace::OpenedState, EarlyRefresh)>,
+)> {
     use crate::logging::overlapped_phase;
     // Threads of their own, not the runtime's blocking pool: the runtime
     // waits for its blocking tasks at exit, and a configuration error must
@@ -242,10 +295,18 @@ async fn load_alongside_refresh(
         let lock = lock.clone();
         let opened = on_thread("state-open", move || {
             let _phase = overlapped_phase("open_state");
-            opener.open_state(&lock)
+            if !opener.backend.exists()? {
+                return Ok(None);
+            }
+            let opened = opener.open_state(&lock)?;
+            refuse_stranded_local_state(&opener, &opened.recorded)?;
+            anyhow::Ok(Some(opened))
         })?
         .await
         .map_err(|_| anyhow::anyhow!("internal error: opening the state panicked"))??;
+        let Some(opened) = opened else {
+            return Ok(None);
+        };
         let connecting = overlapped_phase("connect");
         let unset = crate::desired::ProviderSettings::default();
         let connection = workspace.connect(&unset, reporter).await?;
@@ -266,7 +327,7 @@ async fn load_alongside_refresh(
             facebook_side.is_some().then_some(&mut held),
         )
         .await?;
-        anyhow::Ok((
+        anyhow::Ok(Some((
             opened,
             EarlyRefresh {
                 connection,
@@ -274,7 +335,7 @@ async fn load_alongside_refresh(
                 actual,
                 held,
             },
-        ))
+        )))
     };
     let mut early = std::pin::pin!(early);
     let mut early_done = None;
@@ -286,11 +347,11 @@ async fn load_alongside_refresh(
     };
     let desired = loaded
         .map_err(|_| anyhow::anyhow!("internal error: loading the configuration panicked"))??;
-    let (opened, early) = match early_done {
+    let early = match early_done {
         Some(done) => done?,
         None => early.await?,
     };
-    Ok((desired, opened, early))
+    Ok((desired, early))
 }
 
 /// Runs `work` on a thread of its own; its result arrives on the receiver
