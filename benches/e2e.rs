@@ -1,16 +1,24 @@
 //! End-to-end performance at scale: the real `socialform` binary against a
 //! `socialform sandbox serve` child over loopback, for 1,000 and 10,000 pages
-//! (half of them linked, across 20 applications).
+//! (half of them linked, across 20 applications), whole process beside the
+//! phases (`SOCIALFORM_TIMINGS=1`).
 //!
 //! Run with `cargo bench --bench e2e` (add `-- --sizes 1000` to pick sizes,
-//! `--runs N` to change the number of no-op plan runs, `--backends
-//! local,postgres` to measure state in a throwaway PostgreSQL cluster beside
-//! the local store; PostgreSQL needs its server installed, see
-//! `scripts/pg-cluster.sh`).
+//! `--runs N` to change the number of validate and no-op plan runs,
+//! `--backends local,postgres` to measure state in a throwaway PostgreSQL
+//! cluster beside the local store, `--shapes literal,for_each` to pick the
+//! configurations; PostgreSQL needs its server installed, see
+//! `scripts/pg-cluster.sh`). `SOCIALFORM_BIN` picks the binary measured.
+//!
+//! Two configurations of the same fleet: `literal`, issue 15's one file of
+//! literal `page` and `link` blocks (`access_token = var.token`,
+//! `page = page.pN.page_id`), and `for_each`, one block of each over a map in
+//! `socialform.sfvars` (read by the literal reader).
 //!
 //! Every figure is a median. Peak memory is the child's own `ru_maxrss` from
 //! `wait4`, so no external `time` binary is needed. Nothing here asserts on
-//! time: it prints figures and the targets they are measured against.
+//! time: it prints figures and the targets they are measured against, each
+//! with the command that produced it.
 
 // The support module the integration tests use: the sandbox child and the
 // fleet configuration; a bench needs only part.
@@ -30,56 +38,118 @@ const APPS: usize = 20;
 const CHANGED: usize = 1000;
 const LATENCY_MS: u64 = 20;
 const PARALLELISM: usize = 16;
+const FIRST_APPLY_PARALLELISM: usize = 32;
 const APPLY_RUNS: usize = 3;
+/// `var.token` of the literal configuration (a sandbox token, no secret).
+const TOKEN_ENV: (&str, &str) = ("SF_VAR_token", "bench-token");
 
 fn main() -> anyhow::Result<()> {
     let mut sizes = vec![1000usize, 10_000];
-    let mut noop_runs = 5usize;
+    let mut runs = 5usize;
     let mut backends = vec!["local".to_string()];
+    let mut shapes = vec![Shape::Literal, Shape::ForEach];
     let mut args = std::env::args().skip(1);
+    let list = |arg: Option<String>| -> Vec<String> {
+        arg.unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sizes" => {
-                sizes = args
-                    .next()
-                    .unwrap_or_default()
-                    .split(',')
+                sizes = list(args.next())
+                    .iter()
                     .filter_map(|s| s.parse().ok())
                     .collect();
             }
-            "--runs" => noop_runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(5),
-            "--backends" => {
-                backends = args
-                    .next()
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::to_string)
-                    .collect();
+            "--runs" => runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(5),
+            "--backends" => backends = list(args.next()),
+            "--shapes" => {
+                shapes = list(args.next())
+                    .iter()
+                    .map(|s| match s.as_str() {
+                        "literal" => Ok(Shape::Literal),
+                        "for_each" => Ok(Shape::ForEach),
+                        other => anyhow::bail!("unknown shape {other:?}: use literal or for_each"),
+                    })
+                    .collect::<anyhow::Result<_>>()?;
             }
             // `cargo bench` passes `--bench`; anything else is ignored too.
             _ => {}
         }
     }
+    let invocation = format!(
+        "cargo bench --bench e2e -- --sizes {} --runs {runs} --backends {} --shapes {}",
+        sizes
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        backends.join(","),
+        shapes
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     println!("socialform e2e benchmark: {}", bin());
+    println!("{invocation}");
     println!(
         "machine: {} cores, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cpu_model()
     );
-    let mut report = String::new();
+    let mut states = Vec::new();
     for name in &backends {
-        let backend = match name.as_str() {
+        states.push(match name.as_str() {
             "local" => StateUnderTest::Local,
             "postgres" => StateUnderTest::Postgres(OwnCluster::start()),
             other => anyhow::bail!("unknown backend {other:?}: use local or postgres"),
-        };
+        });
+    }
+    let mut report = format!("Command: `{invocation}`\n\n");
+    for &shape in &shapes {
         for &pages in &sizes {
-            let figures = bench_size(pages, noop_runs, &backend)?;
-            report.push_str(&figures);
+            let mut columns = Vec::new();
+            for state in &states {
+                columns.push((state.name(), bench_size(shape, pages, runs, state)?));
+            }
+            report.push_str(&table(shape, pages, runs, &columns)?);
         }
     }
     println!("\n{report}");
     Ok(())
+}
+
+/// Which configuration the fleet is written in.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// Issue 15's: one literal block per page and per link, in `main.hcl`.
+    Literal,
+    /// One `for_each` block of each over maps in `socialform.sfvars`.
+    ForEach,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Literal => "literal",
+            Shape::ForEach => "for_each",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Shape::Literal => {
+                "one main.hcl of literal `page` blocks (`access_token = var.token`) and `link` blocks (`page = page.pN.page_id`)"
+            }
+            Shape::ForEach => {
+                "one `for_each` page block and one link block over maps in `socialform.sfvars`"
+            }
+        }
+    }
 }
 
 /// Where the project under test keeps its state.
@@ -98,150 +168,314 @@ impl StateUnderTest {
     }
 }
 
-/// Runs every measurement for one size and returns its summary table.
-fn bench_size(pages: usize, noop_runs: usize, state: &StateUnderTest) -> anyhow::Result<String> {
-    println!("\n== {pages} pages, state in the {} ==", state.name());
-    let mut validate = Vec::new();
-    let mut apply_wall = Vec::new();
-    let mut noop_wall = Vec::new();
-    let mut noop_requests = Vec::new();
-    let mut noop_rss = Vec::new();
-    let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut change_wall = Vec::new();
-    let mut change_ideal = 0.0;
+/// Every figure of one configuration, size and backend.
+#[derive(Default)]
+struct Figures {
+    validate_wall: Vec<f64>,
+    validate_rss: Vec<f64>,
+    first_apply_wall: Vec<f64>,
+    first_apply_calls: Vec<f64>,
+    first_apply_rss: Vec<f64>,
+    noop_wall: Vec<f64>,
+    noop_rss: Vec<f64>,
+    noop_requests: Vec<f64>,
+    noop_phases: Phases,
+    change_wall: Vec<f64>,
+    change_ratio: Vec<f64>,
+    change_ideal: f64,
+    change_calls: usize,
+    change_reads: usize,
+    change_phases: Phases,
+}
+
+/// Phase name → the milliseconds of each run, in first-seen order.
+#[derive(Default)]
+struct Phases(Vec<(String, Vec<f64>)>);
+
+impl Phases {
+    fn add(&mut self, timings: Vec<(String, f64)>) {
+        for (phase, ms) in timings {
+            match self.0.iter_mut().find(|(name, _)| *name == phase) {
+                Some((_, v)) => v.push(ms),
+                None => self.0.push((phase, vec![ms])),
+            }
+        }
+    }
+
+    fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|(phase, v)| format!("{phase} {:.0}", median(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Runs every measurement for one configuration, size and backend.
+fn bench_size(
+    shape: Shape,
+    pages: usize,
+    runs: usize,
+    state: &StateUnderTest,
+) -> anyhow::Result<Figures> {
+    println!(
+        "\n== {pages} pages, {} configuration, state in the {} ==",
+        shape.name(),
+        state.name()
+    );
+    let mut f = Figures::default();
+    let parallelism = PARALLELISM.to_string();
+    let first_parallelism = FIRST_APPLY_PARALLELISM.to_string();
 
     for trial in 0..APPLY_RUNS {
         // A fresh sandbox and state for every first apply.
         let sandbox = Sandbox::start();
         let apps = sandbox.create_apps(APPS)?;
-        let project = Project::new(pages, &apps, &sandbox.url, state, trial)?;
+        let project = Project::new(shape, pages, &apps, &sandbox.url, state, trial)?;
+        let last = trial == APPLY_RUNS - 1;
 
-        let v = project.run(&["validate"], &[])?;
-        v.check("validate")?;
-        validate.push(v.wall);
+        // validate is offline: `runs` of them on the last trial, one before.
+        for _ in 0..if last { runs } else { 1 } {
+            let v = project.run(&["validate"], &[])?;
+            v.check("validate")?;
+            println!(
+                "validate: {:.0} ms, {:.1} MB peak RSS",
+                v.wall * 1e3,
+                v.max_rss_mb()
+            );
+            f.validate_wall.push(v.wall);
+            f.validate_rss.push(v.max_rss_mb());
+        }
 
-        let a = project.run(&["apply", "--auto-approve"], &[])?;
+        sandbox.clear_requests();
+        let a = project.run(
+            &[
+                "apply",
+                "--auto-approve",
+                "--parallelism",
+                &first_parallelism,
+            ],
+            &[],
+        )?;
         a.check("first apply")?;
         let calls = sandbox.api_mutations()?;
         println!(
-            "trial {trial}: validate {:.0} ms, first apply {:.2} s ({calls} calls, {:.0} calls/s)",
-            v.wall * 1e3,
+            "trial {trial}: first apply {:.2} s ({calls} calls, {:.0} calls/s), {:.1} MB peak RSS",
             a.wall,
-            calls as f64 / a.wall
+            calls as f64 / a.wall,
+            a.max_rss_mb()
         );
-        apply_wall.push(a.wall);
+        f.first_apply_wall.push(a.wall);
+        f.first_apply_calls.push(calls as f64 / a.wall);
+        f.first_apply_rss.push(a.max_rss_mb());
 
-        // No-op plans, on the last trial's sandbox only.
-        if trial == APPLY_RUNS - 1 {
-            for _ in 0..noop_runs {
-                sandbox.clear_requests();
-                let p = project.run(
-                    &["plan", "--detailed-exitcode"],
-                    &[("SOCIALFORM_TIMINGS", "1")],
-                )?;
-                if p.code != 0 {
-                    anyhow::bail!("no-op plan was not empty (exit {}):\n{}", p.code, p.stdout);
-                }
-                let requests = sandbox.log()?.len();
-                noop_wall.push(p.wall);
-                noop_requests.push(requests as f64);
-                noop_rss.push(p.max_rss_kb as f64 / 1024.0);
-                for (phase, ms) in p.timings() {
-                    match phases.iter_mut().find(|(name, _)| *name == phase) {
-                        Some((_, v)) => v.push(ms),
-                        None => phases.push((phase, vec![ms])),
-                    }
-                }
-                println!(
-                    "no-op plan: {:.0} ms, {requests} requests, {:.1} MB peak RSS",
-                    p.wall * 1e3,
-                    p.max_rss_kb as f64 / 1024.0
-                );
-            }
-
-            // Changed pages under latency: a name change is one PATCH each.
-            let changed = CHANGED.min(pages);
-            sandbox.set_faults(json!({ "latency_ms": LATENCY_MS }));
-            for round in 1..=APPLY_RUNS {
-                project.rename(changed, round)?;
-                sandbox.clear_requests();
-                let parallelism = PARALLELISM.to_string();
-                let c = project.run(
-                    &["apply", "--auto-approve", "--parallelism", &parallelism],
-                    &[("SOCIALFORM_TIMINGS", "1")],
-                )?;
-                c.check("changed apply")?;
-                let log = sandbox.log()?;
-                let calls = log.iter().filter(|r| r["method"] != "GET").count();
-                let reads = log.len() - calls;
-                let ideal = ((calls.div_ceil(PARALLELISM) + reads.div_ceil(PARALLELISM)) as u64
-                    * LATENCY_MS) as f64
-                    / 1e3;
-                change_ideal = ideal;
-                println!(
-                    "{changed} changes at {LATENCY_MS} ms: {:.2} s, {calls} calls + {reads} reads, ideal {:.2} s, ratio {:.2}; phases {:?}",
-                    c.wall,
-                    ideal,
-                    c.wall / ideal,
-                    c.timings()
-                );
-                change_wall.push(c.wall);
-            }
-            sandbox.set_faults(json!({ "latency_ms": 0 }));
+        if !last {
+            continue;
         }
-    }
+        // No-op plans, on the last trial's sandbox only.
+        for _ in 0..runs {
+            sandbox.clear_requests();
+            let p = project.run(
+                &["plan", "--detailed-exitcode"],
+                &[("SOCIALFORM_TIMINGS", "1")],
+            )?;
+            if p.code != 0 {
+                anyhow::bail!(
+                    "no-op plan was not empty (exit {}):\n{}\n{}",
+                    p.code,
+                    tail(&p.stdout),
+                    tail(&p.stderr)
+                );
+            }
+            let requests = sandbox.log()?.len();
+            f.noop_wall.push(p.wall);
+            f.noop_requests.push(requests as f64);
+            f.noop_rss.push(p.max_rss_mb());
+            f.noop_phases.add(p.timings());
+            println!(
+                "no-op plan: {:.0} ms, {requests} requests, {:.1} MB peak RSS",
+                p.wall * 1e3,
+                p.max_rss_mb()
+            );
+        }
 
+        // Changed pages under latency: a name change is one PATCH each.
+        let changed = CHANGED.min(pages);
+        sandbox.set_faults(json!({ "latency_ms": LATENCY_MS }));
+        for round in 1..=APPLY_RUNS {
+            project.write_config(changed, round)?;
+            sandbox.clear_requests();
+            let c = project.run(
+                &["apply", "--auto-approve", "--parallelism", &parallelism],
+                &[("SOCIALFORM_TIMINGS", "1")],
+            )?;
+            c.check("changed apply")?;
+            let log = sandbox.log()?;
+            let calls = log.iter().filter(|r| r["method"] != "GET").count();
+            let reads = log.len() - calls;
+            let ideal = ((calls.div_ceil(PARALLELISM) + reads.div_ceil(PARALLELISM)) as u64
+                * LATENCY_MS) as f64
+                / 1e3;
+            f.change_ideal = ideal;
+            f.change_calls = calls;
+            f.change_reads = reads;
+            println!(
+                "{changed} changes at {LATENCY_MS} ms: {:.2} s, {calls} calls + {reads} reads, ideal {:.2} s, ratio {:.2}; phases {:?}",
+                c.wall,
+                ideal,
+                c.wall / ideal,
+                c.timings()
+            );
+            f.change_wall.push(c.wall);
+            f.change_ratio.push(c.wall / ideal);
+            // The whole process beyond its phases: exec, runtime start,
+            // exit (phases that overlap another are counted in its pair).
+            let timings = c.timings();
+            let phased: f64 = timings
+                .iter()
+                .filter(|(p, _)| !p.ends_with("(overlapped)"))
+                .map(|(_, ms)| ms)
+                .sum();
+            f.change_phases.add(timings);
+            f.change_phases
+                .add(vec![("outside phases".into(), c.wall * 1e3 - phased)]);
+        }
+        sandbox.set_faults(json!({ "latency_ms": 0 }));
+    }
+    Ok(f)
+}
+
+/// The summary of one configuration and size: one column per backend, and
+/// the command of every row (run with the environment given above it).
+fn table(
+    shape: Shape,
+    pages: usize,
+    runs: usize,
+    columns: &[(&str, Figures)],
+) -> anyhow::Result<String> {
     let ideal_requests = pages.div_ceil(100) + (APPS + 3).div_ceil(100);
-    let noop_target_requests = if pages >= 10_000 {
-        " (target <= 110)"
-    } else {
-        ""
+    let big = pages >= 10_000;
+    let target = |t: &str| {
+        if big {
+            format!(" (target {t})")
+        } else {
+            String::new()
+        }
     };
+    let changed = CHANGED.min(pages);
     let mut out = String::new();
     writeln!(
         out,
-        "### {pages} pages ({} linked, {APPS} apps), state in the {}",
+        "### {pages} pages ({} linked, {APPS} apps), {} configuration\n",
         pages / 2,
-        state.name()
-    )?;
-    writeln!(out, "| measure | median |")?;
-    writeln!(out, "|---|---|")?;
-    writeln!(
-        out,
-        "| validate (parse + evaluate, whole process) | {:.0} ms |",
-        median(&validate) * 1e3
+        shape.name()
     )?;
     writeln!(
         out,
-        "| first apply | {:.2} s, {:.0} calls/s |",
-        median(&apply_wall),
-        pages as f64 / median(&apply_wall)
+        "Configuration: {}. Every command runs in the project directory DIR with \
+         `VONAGE_ENDPOINT=<sandbox> VONAGE_API_KEY=sandbox VONAGE_API_SECRET=sandbox{}`, \
+         plus `SOCIALFORM_PG_CONN_STR=<cluster URL>` and a `backend \"postgres\"` block \
+         for PostgreSQL. Medians; wall and peak RSS (`wait4` `ru_maxrss`) of the \
+         socialform process, from exec to exit.\n",
+        shape.describe(),
+        if shape == Shape::Literal {
+            format!(" {}={}", TOKEN_ENV.0, TOKEN_ENV.1)
+        } else {
+            String::new()
+        }
     )?;
-    writeln!(
-        out,
-        "| no-op plan wall | {:.0} ms |",
-        median(&noop_wall) * 1e3
-    )?;
-    writeln!(
-        out,
-        "| no-op plan HTTP requests | {:.0} (ideal {ideal_requests}){noop_target_requests} |",
-        median(&noop_requests)
-    )?;
-    writeln!(out, "| no-op plan peak RSS | {:.1} MB |", median(&noop_rss))?;
-    let cw = median(&change_wall);
-    writeln!(
-        out,
-        "| {} changes, {LATENCY_MS} ms latency, parallelism {PARALLELISM} | {cw:.2} s vs ideal {change_ideal:.2} s = {:.2}x |",
-        CHANGED.min(pages),
-        cw / change_ideal
-    )?;
-    for (phase, values) in &phases {
-        writeln!(
-            out,
-            "| no-op plan phase: {phase} | {:.1} ms |",
-            median(values)
-        )?;
+    write!(out, "| measure |")?;
+    for (name, _) in columns {
+        write!(out, " {name} |")?;
     }
+    writeln!(out, " command |")?;
+    writeln!(out, "|---|{}---|", "---|".repeat(columns.len()))?;
+    let mut row = |label: String, cell: &dyn Fn(&Figures) -> String, command: &str| {
+        let mut line = format!("| {label} |");
+        for (_, f) in columns {
+            line.push_str(&format!(" {} |", cell(f)));
+        }
+        line.push_str(&format!(" `{command}` |\n"));
+        out.push_str(&line);
+    };
+    row(
+        format!(
+            "validate, wall / peak RSS ({runs} runs){}",
+            target("≤ 0.2 s, ≤ 60 MB")
+        ),
+        &|f| {
+            format!(
+                "{:.0} ms / {:.1} MB",
+                median(&f.validate_wall) * 1e3,
+                median(&f.validate_rss)
+            )
+        },
+        "socialform -C DIR validate --no-color",
+    );
+    row(
+        format!(
+            "no-op plan, wall / peak RSS ({runs} runs){}",
+            target("≤ 0.5 s, ≤ 80 MB")
+        ),
+        &|f| {
+            format!(
+                "{:.0} ms / {:.1} MB",
+                median(&f.noop_wall) * 1e3,
+                median(&f.noop_rss)
+            )
+        },
+        "SOCIALFORM_TIMINGS=1 socialform -C DIR plan --detailed-exitcode --no-color",
+    );
+    row(
+        format!("no-op plan HTTP requests (ideal {ideal_requests})"),
+        &|f| format!("{:.0}", median(&f.noop_requests)),
+        "(sandbox request log)",
+    );
+    row(
+        "no-op plan phases, ms".into(),
+        &|f| f.noop_phases.summary(),
+        "(SOCIALFORM_TIMINGS=1 lines of the no-op plans)",
+    );
+    row(
+        format!(
+            "{changed} renames, {LATENCY_MS} ms latency, parallelism {PARALLELISM}: wall ÷ ideal ({APPLY_RUNS} runs){}",
+            target("≤ 1.15× local, ≤ 1.25× PostgreSQL")
+        ),
+        &|f| {
+            format!(
+                "{:.2} s ÷ {:.2} s = **{:.2}×**",
+                median(&f.change_wall),
+                f.change_ideal,
+                median(&f.change_ratio)
+            )
+        },
+        "SOCIALFORM_TIMINGS=1 socialform -C DIR apply --auto-approve --parallelism 16 --no-color",
+    );
+    row(
+        "ideal = (ceil(calls/16) + ceil(reads/16)) × 20 ms".into(),
+        &|f| format!("{} calls + {} reads", f.change_calls, f.change_reads),
+        "(sandbox request log)",
+    );
+    row(
+        "renames' phases, ms".into(),
+        &|f| f.change_phases.summary(),
+        "(SOCIALFORM_TIMINGS=1 lines of the renames' applies)",
+    );
+    row(
+        format!(
+            "first apply, no latency, parallelism {FIRST_APPLY_PARALLELISM} ({APPLY_RUNS} runs)"
+        ),
+        &|f| {
+            format!(
+                "{:.2} s, **{:.0} calls/s**, {:.1} MB",
+                median(&f.first_apply_wall),
+                median(&f.first_apply_calls),
+                median(&f.first_apply_rss)
+            )
+        },
+        "socialform -C DIR apply --auto-approve --parallelism 32 --no-color",
+    );
+    out.push('\n');
     Ok(out)
 }
 
@@ -333,6 +567,7 @@ impl SandboxExt for Sandbox {
 struct Project {
     _dir: tempfile::TempDir,
     path: PathBuf,
+    shape: Shape,
     pages: usize,
     apps: Vec<String>,
     url: String,
@@ -342,6 +577,7 @@ struct Project {
 
 impl Project {
     fn new(
+        shape: Shape,
         pages: usize,
         apps: &[String],
         url: &str,
@@ -352,6 +588,7 @@ impl Project {
         let project = Project {
             path: dir.path().to_path_buf(),
             _dir: dir,
+            shape,
             pages,
             apps: apps.to_vec(),
             url: url.to_string(),
@@ -360,27 +597,36 @@ impl Project {
                 StateUnderTest::Postgres(cluster) => Some(cluster.url.clone()),
             },
         };
-        std::fs::write(project.path.join("main.hcl"), support::FOR_EACH_MAIN_HCL)?;
+        if shape == Shape::ForEach {
+            std::fs::write(project.path.join("main.hcl"), support::FOR_EACH_MAIN_HCL)?;
+        }
         if project.pg.is_some() {
             // A state of its own for every trial, as a fresh local store is.
             std::fs::write(
                 project.path.join("backend.hcl"),
-                format!("backend \"postgres\" {{\n  state_name = \"bench-{pages}-{trial}\"\n}}\n"),
+                format!(
+                    "backend \"postgres\" {{\n  state_name = \"bench-{}-{pages}-{trial}\"\n}}\n",
+                    shape.name()
+                ),
             )?;
         }
-        project.write_vars(0, 0)?;
+        project.write_config(0, 0)?;
         Ok(project)
     }
 
-    /// Writes the variables; the first `renamed` pages get names of `round`.
-    fn write_vars(&self, renamed: usize, round: usize) -> anyhow::Result<()> {
-        let vars = support::for_each_vars(self.pages, &self.apps, renamed, round);
-        std::fs::write(self.path.join("socialform.sfvars"), vars)?;
+    /// Writes the fleet; the first `renamed` pages get names of `round`.
+    fn write_config(&self, renamed: usize, round: usize) -> anyhow::Result<()> {
+        match self.shape {
+            Shape::ForEach => std::fs::write(
+                self.path.join("socialform.sfvars"),
+                support::for_each_vars(self.pages, &self.apps, renamed, round),
+            )?,
+            Shape::Literal => std::fs::write(
+                self.path.join("main.hcl"),
+                support::literal_fleet_config(self.pages, &self.apps, renamed, round),
+            )?,
+        }
         Ok(())
-    }
-
-    fn rename(&self, count: usize, round: usize) -> anyhow::Result<()> {
-        self.write_vars(count, round)
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Outcome> {
@@ -394,9 +640,16 @@ impl Project {
             .env("VONAGE_API_KEY", "sandbox")
             .env("VONAGE_API_SECRET", "sandbox")
             .env_remove("SOCIALFORM_TIMINGS")
+            .env_remove("FACEBOOK_USER_TOKEN")
+            .env_remove("FACEBOOK_APP_ID")
+            .env_remove("FACEBOOK_APP_SECRET")
+            .env_remove("FACEBOOK_GRAPH_ENDPOINT")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if self.shape == Shape::Literal {
+            command.env(TOKEN_ENV.0, TOKEN_ENV.1);
+        }
         if let Some(pg) = &self.pg {
             command.env("SOCIALFORM_PG_CONN_STR", pg);
         }
@@ -418,6 +671,10 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn max_rss_mb(&self) -> f64 {
+        self.max_rss_kb as f64 / 1024.0
+    }
+
     fn check(&self, what: &str) -> anyhow::Result<()> {
         if self.code != 0 {
             anyhow::bail!(

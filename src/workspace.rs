@@ -98,6 +98,25 @@ impl Workspace {
         Ok(self)
     }
 
+    /// The backend block as the small files that may declare it say it on
+    /// their own (see `config::early_backend`): a guess, for `plan`.
+    pub fn early_backend(
+        &self,
+        cli_vars: Vec<CliVar>,
+        files: &[std::path::PathBuf],
+    ) -> Option<crate::state::PostgresSettings> {
+        config::early_backend(
+            &LoadOptions {
+                dir: self.dir.clone(),
+                cli_vars,
+                env: self.env.clone(),
+                allow_unknown_tokens: true,
+                facebook_pages: None,
+            },
+            files,
+        )
+    }
+
     /// `with_backend` for commands that load nothing else of the
     /// configuration (`state`, `history`): reads only the backend block.
     pub fn with_configured_backend(self, cli_vars: Vec<CliVar>) -> anyhow::Result<Workspace> {

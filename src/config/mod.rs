@@ -289,7 +289,7 @@ pub fn load_backend(
     let worker = std::thread::Builder::new()
         .name("config-backend".into())
         .stack_size(256 * 1024 * 1024)
-        .spawn(move || load_backend_here(&options));
+        .spawn(move || load_backend_here(&options, None));
     match worker {
         Ok(handle) => handle.join().unwrap_or_else(|_| {
             Err(Diagnostics(vec![Diagnostic::error(
@@ -302,8 +302,10 @@ pub fn load_backend(
     }
 }
 
+/// `only`: these files instead of every configuration file.
 fn load_backend_here(
     options: &LoadOptions,
+    only: Option<&[std::path::PathBuf]>,
 ) -> Result<Option<crate::state::PostgresSettings>, Diagnostics> {
     functions::install(functions::FuncEnv {
         env: options.env.clone(),
@@ -311,7 +313,10 @@ fn load_backend_here(
     });
     let mut diags = Vec::new();
     let mut sources = Sources::default();
-    let paths = files::config_files(&options.dir, &mut diags);
+    let paths = match only {
+        Some(only) => only.to_vec(),
+        None => files::config_files(&options.dir, &mut diags),
+    };
     let mut bodies = Vec::new();
     for path in &paths {
         if let Some(parsed) = files::read_hcl_file(path, &mut sources, &mut diags) {
@@ -362,20 +367,95 @@ fn load_backend_here(
 /// can be opened while the configuration loads when there is none; a false
 /// "maybe" only costs that overlap.
 pub fn may_declare_backend(dir: &std::path::Path) -> bool {
+    may_declare(dir).backend
+}
+
+/// Which blocks that decide where a command connects the configuration in
+/// a directory may declare (see `may_declare`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MayDeclare {
+    /// A `backend` block: where state lives.
+    pub backend: bool,
+    /// A `provider` block (Vonage's or Facebook's): how to reach the APIs.
+    pub provider: bool,
+    /// The files that may declare the backend, when all of them are small
+    /// (see `early_backend`); empty when one is not.
+    pub small_backend_files: Vec<std::path::PathBuf>,
+}
+
+/// Files larger than this are not read twice for an early look at the
+/// backend block.
+const SMALL_BACKEND_FILE: usize = 64 * 1024;
+
+/// Whether any configuration file in `dir` may declare a `backend` or a
+/// `provider` block: a line that starts with the word. Cheap (no parsing,
+/// one read of each file); a false "maybe" only costs an overlap, a "no"
+/// is certain (every block starts a line with its type).
+pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
+    let mut found = MayDeclare::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
+        return found;
     };
-    entries.flatten().any(|entry| {
+    let starts = |line: &str, word: &str| {
+        line.trim_start()
+            .strip_prefix(word)
+            .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
+    };
+    let mut large_backend_file = false;
+    for entry in entries.flatten() {
         let path = entry.path();
-        path.extension().is_some_and(|e| e == "hcl")
-            && std::fs::read_to_string(&path).is_ok_and(|text| {
-                text.lines().any(|line| {
-                    line.trim_start()
-                        .strip_prefix("backend")
-                        .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
-                })
-            })
-    })
+        if path.extension().is_none_or(|e| e != "hcl") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut backend = false;
+        for line in text.lines() {
+            backend |= starts(line, "backend");
+            found.provider |= starts(line, "provider");
+        }
+        if backend {
+            found.backend = true;
+            if text.len() <= SMALL_BACKEND_FILE {
+                found.small_backend_files.push(path);
+            } else {
+                large_backend_file = true;
+            }
+        }
+    }
+    if large_backend_file {
+        found.small_backend_files.clear();
+    }
+    found.small_backend_files.sort();
+    found
+}
+
+/// The `backend` block as the small files that may declare it say it on
+/// their own (`files`, from `may_declare`), without a diagnostic: a guess
+/// that lets `plan` open the state while the whole configuration loads.
+/// The whole configuration decides; `None` when no guess can be made (a
+/// variable declared elsewhere, a value file setting variables these files
+/// do not declare, any mistake).
+pub fn early_backend(
+    options: &LoadOptions,
+    files: &[std::path::PathBuf],
+) -> Option<crate::state::PostgresSettings> {
+    if files.is_empty() {
+        return None;
+    }
+    let options = options.clone();
+    let files = files.to_vec();
+    // Same reasons for a thread of its own as `load`.
+    std::thread::Builder::new()
+        .name("config-backend".into())
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || load_backend_here(&options, Some(&files)))
+        .ok()?
+        .join()
+        .ok()?
+        .ok()
+        .flatten()
 }
 
 /// Shortest secret that gets scrubbed: shorter strings would mangle

@@ -44,6 +44,37 @@ pub fn fleet_config(page_ids: &[String], named: bool, link_every: usize) -> Stri
     text
 }
 
+/// Issue 15's configuration: `fleet_config(ids, true, 2)` over the benches'
+/// page ids (one literal `page` block each, the token from the sensitive
+/// `var.token`, every even page linked with `page = page.pN.page_id`), its
+/// links spread over `apps` in turn; the first `renamed` pages are named for
+/// `round` ("Page 3 r2"), so each round is a change of name.
+pub fn literal_fleet_config(pages: usize, apps: &[String], renamed: usize, round: usize) -> String {
+    let mut text = String::from("variable \"token\" {\n  sensitive = true\n}\n");
+    for i in 0..pages {
+        let id = page_id(i);
+        let suffix = if i < renamed {
+            format!(" r{round}")
+        } else {
+            String::new()
+        };
+        writeln!(
+            text,
+            "page \"p{i}\" {{\n  page_id      = \"{id}\"\n  name         = \"Page {i}{suffix}\"\n  access_token = var.token\n}}"
+        )
+        .unwrap();
+        if i.is_multiple_of(2) {
+            writeln!(
+                text,
+                "link \"l{i}\" {{\n  page        = page.p{i}.page_id\n  application = \"{}\"\n}}",
+                apps[(i / 2) % apps.len()]
+            )
+            .unwrap();
+        }
+    }
+    text
+}
+
 /// One `for_each` page block and one link block over variables set in
 /// `socialform.sfvars` (see `for_each_vars`): the configuration every
 /// 10k-page bench measures.
