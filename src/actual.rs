@@ -48,6 +48,9 @@ pub struct TokenReport {
     /// only those that differ from the token Vonage holds, or whose page is
     /// not connected.
     pub replacements: BTreeMap<Address, TokenHealth>,
+    /// Whether expiries are known: only `debug_token` (app credentials)
+    /// tells them; `me?fields=id` says valid or not.
+    pub expiry_known: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

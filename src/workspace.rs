@@ -20,6 +20,8 @@ use std::time::Duration;
 pub const DEFAULT_ENDPOINT: &str = "https://api.nexmo.com";
 /// The `endpoint` value that selects the built-in emulator.
 pub const SANDBOX_ENDPOINT: &str = "sandbox";
+/// The app ID the Graph emulator is asked with when none is configured.
+const SANDBOX_FACEBOOK_APP_ID: &str = "100000000000001";
 /// Credentials of the in-process sandbox when none are configured.
 const SANDBOX_CREDENTIAL: &str = "sandbox";
 
@@ -219,6 +221,12 @@ impl Workspace {
             .or_else(|| self.env_var("FACEBOOK_APP_SECRET").map(Secret::new));
         let app = match (app_id, app_secret) {
             (Some(id), Some(secret)) => Some((id, secret)),
+            // The emulator takes any app token: with it, the example shows
+            // expiries as debug_token tells them.
+            (None, None) if sandbox => Some((
+                SANDBOX_FACEBOOK_APP_ID.to_string(),
+                Secret::new(SANDBOX_CREDENTIAL),
+            )),
             (None, None) => None,
             (Some(_), None) => bail!(
                 "a Facebook app ID is set but no app secret: set app_secret in the provider \

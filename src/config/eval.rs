@@ -838,6 +838,47 @@ impl<'a> Evaluator<'a> {
         Some(current)
     }
 
+    /// The sensitive variable `attr` uses, directly or through locals, if
+    /// any (as written; a value indexed out of a sensitive map through
+    /// `each` is not followed).
+    pub fn sensitive_source(&self, attr: &Attr) -> Option<String> {
+        self.sensitive_in(&attr.expr, 0)
+    }
+
+    fn sensitive_in(&self, expr: &hcl_edit::expr::Expression, depth: usize) -> Option<String> {
+        // Locals cannot form cycles that evaluate, but a reported cycle
+        // must not make this loop.
+        if depth > 64 {
+            return None;
+        }
+        for r in analyze(expr).refs {
+            let Some(Step::Attr(name)) = r.steps.first() else {
+                continue;
+            };
+            match r.root.as_str() {
+                "var"
+                    if self
+                        .decls
+                        .variables
+                        .iter()
+                        .any(|v| &v.name == name && v.sensitive) =>
+                {
+                    return Some(format!("var.{name}"));
+                }
+                "local" => {
+                    let local = self.decls.locals.iter().find(|l| &l.attr.name == name);
+                    if let Some(found) =
+                        local.and_then(|l| self.sensitive_in(&l.attr.expr, depth + 1))
+                    {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// True when `attr` refers to a declared variable that has no value.
     pub fn uses_unset_var(&self, attr: &Attr) -> bool {
         analyze(&attr.expr).refs.iter().any(|r| {

@@ -249,6 +249,9 @@ impl Evaluator<'_> {
     }
 
     fn resource(&mut self, decl: &ResourceDecl, out: &mut Outputs) -> bool {
+        if !self.no_sensitive_values_shown(decl) {
+            return false;
+        }
         let Some(instances) = self.instances(decl) else {
             return false;
         };
@@ -379,6 +382,38 @@ impl Evaluator<'_> {
             page_id_span: page_id_attr.expr_span.clone(),
         });
         Some(Value::Object(fields))
+    }
+
+    /// Only `access_token` may take a sensitive value: every other
+    /// attribute of a page or link is shown in plans, kept in state and
+    /// sent to Vonage as it is. (`for_each` and `count` only make keys;
+    /// iterating a sensitive map of tokens is how fleets are written.)
+    fn no_sensitive_values_shown(&mut self, decl: &ResourceDecl) -> bool {
+        let mut ok = true;
+        for attr in &decl.attrs {
+            if matches!(attr.name.as_str(), "access_token" | "for_each" | "count") {
+                continue;
+            }
+            if let Some(source) = self.sensitive_source(attr) {
+                self.error(
+                    &attr.expr_span,
+                    format!(
+                        "{} uses the sensitive variable {source}: its value would be shown in \
+                         plans, kept in state and sent to Vonage as the {} {}",
+                        attr.name,
+                        decl.kind.as_str(),
+                        attr.name
+                    ),
+                    Some(
+                        "only access_token may take a sensitive value; use a variable that is \
+                         not sensitive here"
+                            .into(),
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok
     }
 
     /// A page's configured access_token: `Some(None)` when it is unknown

@@ -1142,7 +1142,11 @@ locals {
     assert!(diags.len() >= 2, "{text}");
     assert!(!text.contains("hunter2x"), "{text}");
     assert!(!text.contains("EAAB-literal-token"), "{text}");
-    assert!(text.contains("(sensitive value)"), "{text}");
+    // A sensitive page_id is refused by name before its value is checked.
+    assert!(
+        text.contains("page_id uses the sensitive variable var.secret"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1786,4 +1790,20 @@ fn moved_and_import_blocks_take_indexed_addresses() {
         10,
         "moved target page.shard[\"0\"] is not declared",
     );
+}
+
+#[test]
+fn a_sensitive_value_cannot_be_shown_as_a_name_or_an_id() {
+    let diags = err(&[(
+        "main.hcl",
+        "variable \"tok\" {\n  sensitive = true\n  default   = \"secret-value\"\n}\nlocals {\n  label = \"Page ${var.tok}\"\n}\npage \"x\" {\n  page_id      = \"1\"\n  name         = local.label\n  access_token = var.tok\n}\n",
+    )]);
+    assert_eq!(diags.len(), 1, "{}", diags.render());
+    assert_at(
+        &diags,
+        10,
+        18,
+        "name uses the sensitive variable var.tok: its value would be shown in plans, kept in state and sent to Vonage as the page name",
+    );
+    assert!(!diags.render().contains("secret-value"));
 }

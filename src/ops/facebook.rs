@@ -179,6 +179,7 @@ pub async fn check_health(
         .unwrap_or(0);
     let mut report = TokenReport {
         expiring_before: now + i64::from(facebook.warning_days) * 86_400,
+        expiry_known: facebook.client.has_app_credentials(),
         ..TokenReport::default()
     };
     let mut checks: Vec<TokenCheck> = Vec::new();

@@ -41,6 +41,8 @@ pub struct TokenOverview {
     pub not_connected: Option<Vec<Manageable>>,
     /// Unix seconds: a token expiring before this is "expiring".
     pub expiring_before: i64,
+    /// False without app credentials: "valid" then says nothing of when.
+    pub expiry_known: bool,
 }
 
 impl TokenOverview {
@@ -106,5 +108,6 @@ pub async fn tokens(
         pages,
         not_connected,
         expiring_before: report.expiring_before,
+        expiry_known: report.expiry_known,
     })
 }

@@ -223,7 +223,13 @@ pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
 /// Markdown report repeats it word for word).
 pub(super) fn summary_line(plan: &Plan) -> String {
     if plan.changes.is_empty() && plan.calls.is_empty() {
-        let mut line = String::from("No changes. The remote side matches the configuration.");
+        // After a warning (a page token that needs attention and cannot be
+        // replaced yet), "matches" would read as all clear.
+        let mut line = String::from(if plan.warnings.is_empty() {
+            "No changes. The remote side matches the configuration."
+        } else {
+            "No changes can be planned: see the warning(s) above."
+        });
         if !plan.state_only.is_empty() {
             let _ = write!(
                 line,

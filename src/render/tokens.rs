@@ -26,6 +26,9 @@ pub fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
             (Some(TokenHealth::Invalid { reason }), _) => {
                 format!("{} {reason}", style.red("invalid:"))
             }
+            (Some(TokenHealth::Valid { expires_at: None }), _) if !overview.expiry_known => {
+                format!("{}, expiry unknown", style.green("valid"))
+            }
             (Some(TokenHealth::Valid { expires_at: None }), _) => {
                 format!("{}, never expires", style.green("valid"))
             }
@@ -81,6 +84,14 @@ pub fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
             );
         }
     }
+    if !overview.expiry_known && !overview.pages.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnote: expiries are unknown: only debug_token tells them, and it needs the app's \
+             credentials (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or app_id and app_secret in \
+             the provider \"facebook\" block); expiring tokens are not caught without them"
+        );
+    }
     if overview.needs_attention() {
         let _ = writeln!(
             out,
@@ -104,6 +115,7 @@ pub fn tokens_document(overview: &TokenOverview) -> Value {
                     TokenHealth::Valid { expires_at } => json!({
                         "valid": true,
                         "expires_at": expires_at.map(describe_expiry),
+                        "expiry_known": overview.expiry_known,
                         "expiring": p.expiring,
                     }),
                     TokenHealth::Invalid { reason } => json!({

@@ -270,6 +270,13 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         "{}",
         waiting.stdout
     );
+    assert!(
+        waiting
+            .stdout
+            .contains("No changes can be planned: see the warning(s) above."),
+        "{}",
+        waiting.stdout
+    );
 
     let later = new_token(&sandbox, "107300000000001", 0);
     let plan = project.run(&["plan", "--json"]);
@@ -474,6 +481,20 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
         "{}",
         ok.stdout
     );
+
+    // With the user token alone, `me` says valid but not until when.
+    let unknown = project
+        .command(&["tokens"])
+        .env_remove("FACEBOOK_APP_ID")
+        .env_remove("FACEBOOK_APP_SECRET")
+        .output()
+        .unwrap();
+    let unknown = String::from_utf8_lossy(&unknown.stdout);
+    assert!(
+        unknown.contains("page.support  107300000000001  valid, expiry unknown"),
+        "{unknown}"
+    );
+    assert!(unknown.contains("FACEBOOK_APP_ID"), "{unknown}");
 
     revoke(&sandbox, &tokens[0]);
     let bad = project.run(&["tokens", "--json"]);
