@@ -2,11 +2,13 @@
 //! configure none, the pages `data "facebook_pages"` exposes, and the health
 //! of the tokens Vonage holds and of those about to be sent.
 //!
-//! Order within a command: load the configuration (data sources unknown),
-//! `complete` it with Facebook's answer (one paginated `/me/accounts` read,
-//! only when something needs it), refresh the Vonage side keeping the
-//! tokens it returns, `check_health` (batches of at most 50), drop every
-//! token read, plan, then `refuse_invalid_sends` before any call.
+//! Order within a command: load the configuration (data sources unknown);
+//! read `managed_pages` (one paginated `/me/accounts` walk, only when
+//! something needs it) while refresh reads the Vonage side, keeping the
+//! tokens it returns; `complete` the configuration with Facebook's answer
+//! (loaded again only when a data source was used); `check_health`
+//! (batches of at most 50); drop every token read; plan; then
+//! `refuse_invalid_sends` before any call.
 
 use crate::actual::{Actual, TokenReport};
 use crate::address::Address;
