@@ -82,15 +82,23 @@ pub async fn observe(
         ),
         listing,
     )?;
-    let desired = facebook::complete(workspace, vars, desired, manageable.as_deref(), true)?;
-    if let Some(side) = &facebook_side {
-        let report =
-            facebook::check_health(side, &desired, &recorded, &actual, &held, &fingerprinter)
-                .await?;
-        actual.tokens = Some(report);
-    }
-    // Every token read from Vonage is dropped (and wiped) here.
-    drop(held);
+    let read = facebook::Read {
+        side: facebook_side.as_ref(),
+        managed: manageable.as_deref(),
+        held,
+        check: facebook_side.is_some(),
+        tokens_optional: true,
+    };
+    let desired = facebook::settle(
+        workspace,
+        vars,
+        desired,
+        read,
+        &recorded,
+        &mut actual,
+        &fingerprinter,
+    )
+    .await?;
     Ok(Observed {
         desired,
         recorded,

@@ -55,6 +55,42 @@ pub async fn managed_pages(
     read_pages(client).await.map(Some)
 }
 
+/// What refresh read from both sides, to settle after it.
+pub struct Read<'a> {
+    pub side: Option<&'a FacebookSide>,
+    /// What `/me/accounts` listed, if it was read.
+    pub managed: Option<&'a [ManagedPage]>,
+    /// The tokens Vonage holds, by page ID (empty unless health is checked).
+    pub held: BTreeMap<String, Secret>,
+    /// Ask Facebook about the tokens (refresh ran, and a side exists).
+    pub check: bool,
+    /// `drift`: a token variable left unset is not an error.
+    pub tokens_optional: bool,
+}
+
+/// After refresh, for every command that reads both sides: the
+/// configuration `complete`d with Facebook's answer and, when asked, the
+/// tokens' health in `actual.tokens`. The tokens read from Vonage end
+/// here: `read.held` is dropped (and wiped) before this returns.
+pub async fn settle(
+    workspace: &Workspace,
+    vars: Vec<CliVar>,
+    desired: Desired,
+    read: Read<'_>,
+    recorded: &Recorded,
+    actual: &mut Actual,
+    fingerprinter: &Fingerprinter,
+) -> anyhow::Result<Desired> {
+    let desired = complete(workspace, vars, desired, read.managed, read.tokens_optional)?;
+    if let (true, Some(side)) = (read.check, read.side) {
+        let report =
+            check_health(side, &desired, recorded, actual, &read.held, fingerprinter).await?;
+        actual.tokens = Some(report);
+    }
+    drop(read.held);
+    Ok(desired)
+}
+
 /// Every page the user token manages (for `tokens`, which lists the ones
 /// not connected).
 pub async fn list_pages(side: &FacebookSide) -> anyhow::Result<Vec<ManagedPage>> {
@@ -89,7 +125,7 @@ fn no_user_token(desired: &Desired) -> String {
 /// the data sources known when they were used, and every page without an
 /// `access_token` given its page token. A page the user cannot manage is
 /// an error at its block.
-pub fn complete(
+fn complete(
     workspace: &Workspace,
     vars: Vec<CliVar>,
     mut desired: Desired,
@@ -167,7 +203,7 @@ fn can_message(page: &ManagedPage) -> bool {
 /// from the one held (or whose page is not connected): those are the
 /// tokens a connect or reconnect would send. Each distinct (token, page)
 /// pair is asked once.
-pub async fn check_health(
+async fn check_health(
     facebook: &FacebookSide,
     desired: &Desired,
     recorded: &Recorded,

@@ -221,16 +221,24 @@ pub async fn prepare(
             facebook::managed_pages(&desired, facebook_side.as_ref(), false),
         )?,
     };
-    let desired = facebook::complete(workspace, vars, desired, managed.as_deref(), false)?;
+    let read = facebook::Read {
+        side: facebook_side.as_ref(),
+        managed: managed.as_deref(),
+        held,
+        check: checking,
+        tokens_optional: false,
+    };
+    let desired = facebook::settle(
+        workspace,
+        vars,
+        desired,
+        read,
+        &recorded,
+        &mut actual,
+        &fingerprinter,
+    )
+    .await?;
     drop(managed);
-    if let (true, Some(side)) = (checking, &facebook_side) {
-        let report =
-            facebook::check_health(side, &desired, &recorded, &actual, &held, &fingerprinter)
-                .await?;
-        actual.tokens = Some(report);
-    }
-    // Every token read from Vonage is dropped (and wiped) here.
-    drop(held);
     drop(refreshing);
 
     let diffing = phase("diff");
