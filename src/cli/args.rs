@@ -134,7 +134,8 @@ pub struct VarArgs {
 pub struct CommonPlanArgs {
     #[command(flatten)]
     pub vars: VarArgs,
-    /// Limit the plan to this resource and what it depends on (repeatable).
+    /// Limit the plan to this resource and what it depends on; with -destroy,
+    /// to this resource and what depends on it (repeatable).
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,
     /// Force a reconnect of this page with the configured token

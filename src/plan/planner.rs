@@ -190,11 +190,28 @@ impl<'a> Planner<'a> {
                 .or_default()
                 .push(link);
         }
-        // A targeted link brings its page along, as Terraform brings a
-        // target's dependencies.
+        if options.mode == Mode::Destroy {
+            planner.scope_dependents_of_targets();
+        } else {
+            planner.scope_dependencies_of_targets();
+        }
+        for link in &desired.links {
+            if planner.in_scope(&link.address) {
+                planner
+                    .desired_link_by_page
+                    .insert((link.channel, link.page_id.as_str()), link);
+            }
+        }
+        planner
+    }
+
+    /// Planning toward the configuration, a targeted link brings its page
+    /// along: Terraform plans a target together with what it depends on.
+    fn scope_dependencies_of_targets(&mut self) {
+        let (options, desired, recorded) = (self.options, self.desired, self.recorded);
         for target in &options.targets {
             for link in desired.links.iter().filter(|l| target.contains(&l.address)) {
-                planner.scope_extra.extend(link.page_address.clone());
+                self.scope_extra.extend(link.page_address.clone());
             }
             for link in recorded
                 .links
@@ -206,18 +223,29 @@ impl<'a> Planner<'a> {
                     .values()
                     .filter(|p| p.page_id == link.page_id)
                 {
-                    planner.scope_extra.insert(page.address.clone());
+                    self.scope_extra.insert(page.address.clone());
                 }
             }
         }
-        for link in &desired.links {
-            if planner.in_scope(&link.address) {
-                planner
-                    .desired_link_by_page
-                    .insert((link.channel, link.page_id.as_str()), link);
+    }
+
+    /// Destroying, a target takes what depends on it and never what it
+    /// depends on (as `terraform destroy -target` does): a targeted page
+    /// takes its links, a targeted link is unlinked and its page stays
+    /// connected.
+    fn scope_dependents_of_targets(&mut self) {
+        let (options, recorded) = (self.options, self.recorded);
+        for target in &options.targets {
+            for page in recorded
+                .pages
+                .values()
+                .filter(|p| target.contains(&p.address))
+            {
+                for link in self.links_on(&page.page_id) {
+                    self.scope_extra.insert(link.address.clone());
+                }
             }
         }
-        planner
     }
 
     fn in_scope(&self, address: &Address) -> bool {

@@ -633,6 +633,38 @@ fn targeting_a_link_brings_its_page() {
 }
 
 #[test]
+fn destroying_a_targeted_link_unlinks_it_and_keeps_its_page() {
+    let mut world = World::in_sync();
+    world.options.mode = Mode::Destroy;
+    world.options.targets = vec![Address::link("bot")];
+    let plan = world.ok();
+    assert_eq!(actions(&plan), vec![("link.bot".into(), Action::Unlink)]);
+    assert_eq!(
+        calls(&plan),
+        vec![format!("DELETE {BASE}/1/applications/{APP1}")]
+    );
+}
+
+#[test]
+fn destroying_a_targeted_page_takes_its_link_along() {
+    let mut world = World::in_sync()
+        .want_page(page("other", "2", "t2"))
+        .recorded_page(recorded_page("other", "2", "t2"))
+        .remote(remote("2", "other page", &[], "t2"));
+    world.options.mode = Mode::Destroy;
+    world.options.targets = vec![Address::page("support")];
+    let plan = world.ok();
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.support".into(), Action::Disconnect),
+            ("link.bot".into(), Action::Unlink)
+        ]
+    );
+    assert_eq!(calls(&plan), vec![format!("DELETE {BASE}/1")]);
+}
+
+#[test]
 fn a_target_that_matches_nothing_is_an_error() {
     let mut world = World::in_sync();
     world.options.targets = vec![Address::page("typo")];

@@ -512,3 +512,106 @@ fn an_unseeded_sandbox_refusing_a_missing_application_hints_at_seed_demo() {
 }
 
 const ACCOUNTS_MESSENGER: &str = "/beta/chatapp-accounts/messenger";
+
+/// Two for_each pages, each linked: what `destroy -target` is tried on.
+const FLEET: &str = r#"variable "fb_token" {
+  sensitive = true
+}
+
+page "fb" {
+  for_each     = { es = "107100000000001", de = "107100000000002" }
+  page_id      = each.value
+  access_token = var.fb_token
+}
+
+link "fb" {
+  for_each    = page.fb
+  page        = each.value.page_id
+  application = "c0ffee00-0000-4000-8000-000000000001"
+}
+"#;
+
+fn applied_fleet(sandbox: &Sandbox) -> Project {
+    let mut project = Project::against(sandbox);
+    project.env("SF_VAR_fb_token", "EAAfriction0009");
+    project.write("main.hcl", FLEET);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    project
+}
+
+#[test]
+fn destroying_a_targeted_link_unlinks_only_the_link() {
+    let sandbox = Sandbox::start();
+    let project = applied_fleet(&sandbox);
+    Test::on(&project)
+        .args(["destroy", "-target=link.fb[\"es\"]", "-auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # link.fb["es"] will be unlinked
+                (destroy)
+              - link.fb["es"] {
+                  - page        = "107100000000001"
+                  - application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001  (link.fb["es"])
+
+            Plan: 1 to unlink. API calls: 1
+            link.fb["es"]: DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001 ...
+            link.fb["es"]: done [T]
+
+            Destroy complete! 1 unlinked. API calls: 1
+            "#,
+        )
+        .requests(&[
+            "DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001",
+        ])
+        .run();
+    // The page is still connected, and state still holds it.
+    Test::on(&project)
+        .args(["state", "list"])
+        .stdout(
+            r#"
+            link.fb["de"]
+            page.fb["de"]
+            page.fb["es"]
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn destroying_a_targeted_page_takes_its_link_too() {
+    let sandbox = Sandbox::start();
+    let project = applied_fleet(&sandbox);
+    Test::on(&project)
+        .args(["plan", "-destroy", "-target=page.fb[\"es\"]"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.fb["es"] will be disconnected
+                (destroy)
+              - page.fb["es"] {
+                  - page_id = "107100000000001"
+                }
+
+              # link.fb["es"] will be unlinked
+                (its page is disconnected)
+              - link.fb["es"] {
+                  - page        = "107100000000001"
+                  - application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000001  (page.fb["es"], link.fb["es"])
+
+            Plan: 1 to disconnect, 1 to unlink. API calls: 1
+            "#,
+        )
+        .requests(&[])
+        .run();
+}
