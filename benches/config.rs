@@ -20,6 +20,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         env: vec![],
         allow_unknown_tokens: false,
         facebook_pages: None,
+        select: Default::default(),
     }
 }
 

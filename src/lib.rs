@@ -4,7 +4,7 @@
 //! Data flows one way: `config` → `Desired`; `state` → `Recorded`;
 //! `refresh` (through `remote`) → `Actual`; `plan` turns the three into a
 //! `Plan`; `apply` carries it out; `render` shows it. `ops` runs one
-//! operation per command over `workspace`; `cli` maps arguments onto it;
+//! operation per command over `session`; `cli` maps arguments onto it;
 //! `sandbox` emulates the Vonage APIs. See ARCHITECTURE.md.
 
 pub mod actual;
@@ -14,6 +14,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod desired;
+pub mod endpoint;
 pub mod facebook;
 pub mod format;
 pub mod generate;
@@ -26,5 +27,6 @@ pub mod remote;
 pub mod render;
 pub mod sandbox;
 pub mod secret;
+pub mod session;
 pub mod state;
-pub mod workspace;
+pub(crate) mod threads;

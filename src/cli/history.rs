@@ -7,8 +7,8 @@ use crate::config::CliVar;
 use crate::render;
 
 pub async fn run(context: &Context, vars: Vec<CliVar>, args: HistoryArgs) -> anyhow::Result<u8> {
-    let workspace = context.offline_workspace().with_configured_backend(vars)?;
-    let entries = crate::ops::history::list(&workspace, args.limit)?;
+    let backend = context.offline_session().configured_backend(vars)?;
+    let entries = crate::ops::history::list(&backend, args.limit)?;
     let printer = &context.printer;
     if args.json {
         printer.json_pretty(&render::history_document(&entries));

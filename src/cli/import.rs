@@ -19,7 +19,7 @@ pub async fn run(context: &Context, vars: Vec<CliVar>, args: ImportArgs) -> anyh
     };
     let printer = &context.printer;
     let imported = crate::ops::import::import(
-        &context.workspace(&args.network)?,
+        &context.session(&args.network)?,
         vars,
         request,
         args.lock_timeout,

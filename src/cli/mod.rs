@@ -18,7 +18,7 @@ mod validate;
 use crate::config::{CliVar, Diagnostics};
 use crate::plan::PlanError;
 use crate::render::{self, Format, Printer, Style};
-use crate::workspace::Workspace;
+use crate::session::Session;
 use anyhow::Context as _;
 use args::{Cli, Command, SandboxCommand};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
@@ -121,11 +121,14 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// The configuration directory and its state, with the network options.
-    pub fn workspace(&self, network: &args::NetworkArgs) -> anyhow::Result<Workspace> {
-        Ok(self
-            .offline_workspace()
-            .with_network(network_options(network)?))
+    /// What a command that calls the APIs runs with, network options
+    /// included.
+    pub fn session(&self, network: &args::NetworkArgs) -> anyhow::Result<Session> {
+        Ok(Session::new(
+            self.global.chdir.clone(),
+            self.global.state.clone(),
+            network_options(network)?,
+        ))
     }
 
     /// `socialform [-C DIR] REST`: a command to suggest to the user.
@@ -142,9 +145,14 @@ impl Context {
         render::Locations::of(desired, &annotation_bases())
     }
 
-    /// The same without network options, for commands that never call the API.
-    pub fn offline_workspace(&self) -> Workspace {
-        Workspace::new(self.global.chdir.clone(), self.global.state.clone())
+    /// The same with the default network options, for commands that never
+    /// call the API.
+    pub fn offline_session(&self) -> Session {
+        Session::new(
+            self.global.chdir.clone(),
+            self.global.state.clone(),
+            Default::default(),
+        )
     }
 
     /// The command that applies the plan saved at `out` (as given on the
@@ -185,8 +193,8 @@ impl Context {
 /// `SOCIALFORM_MAX_RETRIES`, else the defaults.
 pub(crate) fn network_options(
     global: &args::NetworkArgs,
-) -> anyhow::Result<crate::workspace::NetworkOptions> {
-    let mut options = crate::workspace::NetworkOptions::default();
+) -> anyhow::Result<crate::session::NetworkOptions> {
+    let mut options = crate::session::NetworkOptions::default();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if let Some(timeout) = global.timeout {
         options.timeout = timeout;

@@ -91,8 +91,8 @@ fn print_plan_before_apply(printer: &Printer, prepared: &Prepared) {
 pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyhow::Result<u8> {
     let printer = context.printer;
     let request = request(vars, &args.common, args.destroy, "plan")?;
-    let workspace = context.workspace(&args.common.network)?;
-    let prepared = ops::plan::prepare(&workspace, request, printer.reporter()).await?;
+    let session = context.session(&args.common.network)?;
+    let prepared = ops::plan::prepare(&session, request, printer.reporter()).await?;
     print_plan(&printer, &prepared);
     let see_all = match &args.out {
         Some(out) => context.command_line(&format!("show {}", out.display())),
@@ -149,7 +149,7 @@ pub async fn apply(context: &Context, vars: Vec<CliVar>, args: ApplyArgs) -> any
     let saved = SavedPlan::read(&context.in_config_dir(path))?;
     let started = Started::now();
     let prepared = ops::plan::prepare_saved(
-        &context.workspace(&args.common.network)?,
+        &context.session(&args.common.network)?,
         vars,
         &saved,
         args.common.lock_timeout,
@@ -188,8 +188,8 @@ async fn plan_and_carry_out(
     }
     let started = Started::now();
     let request = request(vars, &common, destroy, command)?;
-    let workspace = context.workspace(&common.network)?;
-    let prepared = ops::plan::prepare(&workspace, request, printer.reporter()).await?;
+    let session = context.session(&common.network)?;
+    let prepared = ops::plan::prepare(&session, request, printer.reporter()).await?;
     print_plan_before_apply(&printer, &prepared);
     if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy, common.input).await? {
         printer.err_line(if destroy {

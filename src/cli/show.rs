@@ -45,8 +45,11 @@ pub fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyhow::Resu
                     // without the page tokens; otherwise annotations name
                     // no file.
                     let locations = context
-                        .offline_workspace()
-                        .load_config(Vec::new(), true)
+                        .offline_session()
+                        .load(&crate::session::ConfigRequest {
+                            vars: Vec::new(),
+                            allow_unknown_tokens: true,
+                        })
                         .map(|desired| context.locations(&desired))
                         .unwrap_or_default();
                     printer.out(&render::plan_annotations(&saved.plan, &locations, "plan"));
@@ -61,8 +64,8 @@ pub fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyhow::Resu
         }
         return Ok(EXIT_OK);
     }
-    let workspace = context.offline_workspace().with_configured_backend(vars)?;
-    let recorded = crate::ops::show::read_state(&workspace, "show")?;
+    let backend = context.offline_session().configured_backend(vars)?;
+    let recorded = crate::ops::show::read_state(&backend, "show")?;
     let see_all = context.command_line("show");
     if printer.format == Format::Github {
         printer.step_summary(&render::state_markdown(recorded.as_ref(), &see_all));

@@ -17,11 +17,11 @@ pub async fn run(
     command: StateCommand,
 ) -> anyhow::Result<u8> {
     let printer = &context.printer;
-    let workspace = context.offline_workspace().with_configured_backend(vars)?;
+    let backend = context.offline_session().configured_backend(vars)?;
     match command {
         StateCommand::List(_) => {
             // No state lists nothing: scripts iterate over the lines.
-            let recorded = read_state(&workspace, "state list")?;
+            let recorded = read_state(&backend, "state list")?;
             let addresses = recorded
                 .as_ref()
                 .map(state_edit::addresses)
@@ -36,7 +36,7 @@ pub async fn run(
         }
         StateCommand::Show(args) => {
             let address: Address = args.address.parse()?;
-            let Some(recorded) = read_state(&workspace, "state show")? else {
+            let Some(recorded) = read_state(&backend, "state show")? else {
                 if printer.is_json() {
                     printer.json(&json!({"format_version": "1.0", "resource": null}));
                     return Ok(EXIT_OK);
@@ -52,7 +52,7 @@ pub async fn run(
             }
         }
         StateCommand::Pull(_) => {
-            let Some(recorded) = read_state(&workspace, "state pull")? else {
+            let Some(recorded) = read_state(&backend, "state pull")? else {
                 // stdout stays empty so that `state pull > file` keeps no
                 // half document; the explanation goes to stderr.
                 printer.err_line(NO_STATE);
@@ -63,7 +63,7 @@ pub async fn run(
         }
         StateCommand::Rm(args) => {
             let ops = state_edit::rm(
-                &workspace,
+                &backend,
                 &args.addresses,
                 args.lock_timeout,
                 printer.reporter(),
@@ -80,7 +80,7 @@ pub async fn run(
         }
         StateCommand::Mv(args) => {
             let pairs = state_edit::mv(
-                &workspace,
+                &backend,
                 &args.source,
                 &args.destination,
                 args.lock_timeout,
@@ -99,7 +99,7 @@ pub async fn run(
         StateCommand::Push(args) => {
             let file = context.in_config_dir(&args.file);
             let pushed = state_edit::push(
-                &workspace,
+                &backend,
                 &file,
                 args.force,
                 args.lock_timeout,
@@ -109,7 +109,7 @@ pub async fn run(
                 printer.json(&json!({
                     "format_version": "1.0",
                     "pushed": file,
-                    "backend": workspace.backend.describe(),
+                    "backend": backend.describe(),
                     "pages": pushed.pages,
                     "links": pushed.links,
                     "serial": pushed.serial,
@@ -119,14 +119,14 @@ pub async fn run(
             printer.line(&format!(
                 "Pushed {} into {}: {} page(s), {} link(s), now at serial {}.",
                 file.display(),
-                workspace.backend.describe(),
+                backend.describe(),
                 pushed.pages,
                 pushed.links,
                 pushed.serial
             ));
         }
         StateCommand::Migrate(args) => {
-            let migrated = state_edit::migrate(&workspace, args.lock_timeout, printer.reporter())?;
+            let migrated = state_edit::migrate(&backend, args.lock_timeout, printer.reporter())?;
             if printer.is_json() {
                 printer.json(&json!({
                     "format_version": "1.0",

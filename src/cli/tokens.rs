@@ -8,7 +8,7 @@ use crate::render::{self, Format};
 pub async fn run(context: &Context, vars: Vec<CliVar>, args: TokensArgs) -> anyhow::Result<u8> {
     let printer = context.printer;
     let overview = crate::ops::tokens::tokens(
-        &context.workspace(&args.network)?,
+        &context.session(&args.network)?,
         vars,
         args.lock_timeout,
         printer.reporter(),

@@ -9,7 +9,12 @@ use crate::render;
 pub fn run(context: &Context, vars: Vec<CliVar>, args: ValidateArgs) -> anyhow::Result<u8> {
     let printer = &context.printer;
     // Validation needs no page token: CI often validates without them.
-    let result = context.offline_workspace().load_config(vars, true);
+    let result = context
+        .offline_session()
+        .load(&crate::session::ConfigRequest {
+            vars,
+            allow_unknown_tokens: true,
+        });
     if args.json {
         printer.line(&render::validate_document(&result).to_string());
         return Ok(if result.is_ok() { EXIT_OK } else { EXIT_ERROR });

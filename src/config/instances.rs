@@ -760,8 +760,8 @@ impl Evaluator<'_> {
     /// than the first command that connects.
     fn check_endpoint(&mut self, attr: &Attr, endpoint: Option<&str>) {
         if let Some(endpoint) = endpoint
-            && endpoint != crate::workspace::SANDBOX_ENDPOINT
-            && let Some(fix) = crate::workspace::endpoint_fix(endpoint)
+            && endpoint != crate::endpoint::SANDBOX
+            && let Some(fix) = crate::endpoint::fix(endpoint)
         {
             self.error(
                 &attr.expr_span,

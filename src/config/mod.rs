@@ -44,6 +44,22 @@ pub struct LoadOptions {
     /// read. `None`: unknown (offline, as in `validate`); whatever depends
     /// on it is left out and `Desired::needs_facebook_pages` says so.
     pub facebook_pages: Option<std::sync::Arc<Vec<FacebookPage>>>,
+    /// What of the configuration to load.
+    pub select: Select,
+}
+
+/// What `load` reads of a configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Select {
+    /// Every block, every check.
+    #[default]
+    Everything,
+    /// Only the `backend` block (`Desired::backend`; the rest left empty),
+    /// for commands that need where state lives but not what it should
+    /// hold: a mistake in a page block does not stop them. The block may
+    /// use `var.*` and `env()`. `files`: these files instead of every
+    /// configuration file.
+    Backend { files: Option<Vec<PathBuf>> },
 }
 
 /// A page the Facebook user token can manage, as data sources expose it:
@@ -92,17 +108,13 @@ pub enum CliVar {
     File(PathBuf),
 }
 
-/// Loads and checks the configuration in `options.dir`.
+/// Loads what `options.select` asks for of the configuration in
+/// `options.dir`, checked.
 ///
-/// Runs on a dedicated thread with a large stack: parsing and evaluation
-/// recurse per nesting level, and although nesting is bounded, debug builds
-/// use big frames. A panic inside becomes a diagnostic rather than a crash.
+/// Runs on a worker thread (see `threads`: a large stack for the parser's
+/// recursion). A panic inside becomes a diagnostic rather than a crash.
 pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     let options = options.clone();
-    let worker = std::thread::Builder::new()
-        .name("config-load".into())
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || load_here(&options));
     let internal = |what: &str| {
         Diagnostics(vec![
             Diagnostic::error(format!(
@@ -111,8 +123,17 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
             .with_help("please report this, with the configuration that caused it"),
         ])
     };
+    let worker = crate::threads::start("config-load", move || match &options.select {
+        Select::Everything => load_here(&options),
+        Select::Backend { files } => {
+            load_backend_here(&options, files.as_deref()).map(|backend| Desired {
+                backend,
+                ..Desired::default()
+            })
+        }
+    });
     match worker {
-        Ok(handle) => handle
+        Ok(worker) => worker
             .join()
             .unwrap_or_else(|_| Err(internal("the loader panicked"))),
         Err(e) => Err(internal(&format!("cannot start the loader thread: {e}"))),
@@ -224,7 +245,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     // (at exit the process is torn down whether or not it has finished).
     let values = (std::mem::take(&mut ev.pages), std::mem::take(&mut ev.links));
     drop(ev);
-    release_in_background((decls, values));
+    crate::threads::release_in_background((decls, values));
     let mut links = checks::check(&sources, &out, &mut diags);
 
     let mut secrets = resolved.secrets;
@@ -269,40 +290,8 @@ fn parse_runs(
     None
 }
 
-/// Drops `garbage` on a short-lived thread, or here if none can start.
-fn release_in_background<T: Send + 'static>(garbage: T) {
-    // If the thread cannot start, `spawn` drops the closure, and the garbage
-    // with it, before returning the error: nothing is leaked either way.
-    let _ = std::thread::Builder::new()
-        .name("config-release".into())
-        .spawn(move || drop(garbage));
-}
-
-/// Only the `backend` block, for commands that need to know where state
-/// lives but not what it should hold (`state`, `history`): a mistake in a
-/// page block does not stop them. The block may use `var.*` and `env()`.
-pub fn load_backend(
-    options: &LoadOptions,
-) -> Result<Option<crate::state::PostgresSettings>, Diagnostics> {
-    let options = options.clone();
-    // Same reasons for a thread of its own as `load`.
-    let worker = std::thread::Builder::new()
-        .name("config-backend".into())
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || load_backend_here(&options, None));
-    match worker {
-        Ok(handle) => handle.join().unwrap_or_else(|_| {
-            Err(Diagnostics(vec![Diagnostic::error(
-                "internal error while reading the backend block: the loader panicked",
-            )]))
-        }),
-        Err(e) => Err(Diagnostics(vec![Diagnostic::error(format!(
-            "internal error: cannot start the loader thread: {e}"
-        ))])),
-    }
-}
-
-/// `only`: these files instead of every configuration file.
+/// `Select::Backend`; `only`: these files instead of every configuration
+/// file.
 fn load_backend_here(
     options: &LoadOptions,
     only: Option<&[std::path::PathBuf]>,
@@ -362,14 +351,6 @@ fn load_backend_here(
     Ok(backend)
 }
 
-/// Whether any configuration file in `dir` may declare a `backend` block: a
-/// line that starts with the word. Cheap (no parsing), so the local store
-/// can be opened while the configuration loads when there is none; a false
-/// "maybe" only costs that overlap.
-pub fn may_declare_backend(dir: &std::path::Path) -> bool {
-    may_declare(dir).backend
-}
-
 /// Which blocks that decide where a command connects the configuration in
 /// a directory may declare (see `may_declare`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -379,7 +360,8 @@ pub struct MayDeclare {
     /// A `provider` block (Vonage's or Facebook's): how to reach the APIs.
     pub provider: bool,
     /// The files that may declare the backend, when all of them are small
-    /// (see `early_backend`); empty when one is not.
+    /// (the session reads the backend block early from them); empty when
+    /// one is not.
     pub small_backend_files: Vec<std::path::PathBuf>,
 }
 
@@ -429,33 +411,6 @@ pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
     }
     found.small_backend_files.sort();
     found
-}
-
-/// The `backend` block as the small files that may declare it say it on
-/// their own (`files`, from `may_declare`), without a diagnostic: a guess
-/// that lets `plan` open the state while the whole configuration loads.
-/// The whole configuration decides; `None` when no guess can be made (a
-/// variable declared elsewhere, a value file setting variables these files
-/// do not declare, any mistake).
-pub fn early_backend(
-    options: &LoadOptions,
-    files: &[std::path::PathBuf],
-) -> Option<crate::state::PostgresSettings> {
-    if files.is_empty() {
-        return None;
-    }
-    let options = options.clone();
-    let files = files.to_vec();
-    // Same reasons for a thread of its own as `load`.
-    std::thread::Builder::new()
-        .name("config-backend".into())
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || load_backend_here(&options, Some(&files)))
-        .ok()?
-        .join()
-        .ok()?
-        .ok()
-        .flatten()
 }
 
 /// Shortest secret that gets scrubbed: shorter strings would mangle

@@ -1,8 +1,8 @@
 //! The history of applies, imports and state edits, written in one place.
 
 use super::Reporter;
+use crate::session::Backend;
 use crate::state::{HistoryEntry, LockRequest, StateStore, now_rfc3339};
-use crate::workspace::Workspace;
 
 /// How a command that changed something ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,9 +50,9 @@ pub fn append(
 
 /// Past entries, newest first, at most `limit` of them; none without state.
 /// Takes the lock without waiting, as `show` does.
-pub fn list(workspace: &Workspace, limit: Option<usize>) -> anyhow::Result<Vec<HistoryEntry>> {
-    let Some(store) = workspace
-        .backend
+pub fn list(backend: &Backend, limit: Option<usize>) -> anyhow::Result<Vec<HistoryEntry>> {
+    let Some(store) = backend
+        .state
         .open_existing(&LockRequest::immediate("history"))?
     else {
         return Ok(Vec::new());

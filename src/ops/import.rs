@@ -5,15 +5,14 @@
 
 use super::Reporter;
 use super::history::{self, Outcome, Started};
-use super::plan::read_remote;
 use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
 use crate::config::CliVar;
 use crate::desired::Desired;
 use crate::generate::{self, GeneratedLink, GeneratedPage};
 use crate::remote::ApiError;
+use crate::session::{Backend, ConfigRequest, Session, SessionObserver, read_remote};
 use crate::state::{LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
-use crate::workspace::Workspace;
 use anyhow::{Context, bail};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -40,7 +39,7 @@ pub enum Imported {
 }
 
 pub async fn import(
-    workspace: &Workspace,
+    session: &Session,
     vars: Vec<CliVar>,
     request: ImportRequest,
     lock_timeout: Duration,
@@ -49,17 +48,20 @@ pub async fn import(
     // Import reads each token from the API, never from the configuration:
     // tokens whose variables are unset (a generated file not yet filled in)
     // are fine here.
-    let desired = workspace.load_config(vars, true)?;
-    let workspace = &workspace.clone().with_backend(desired.backend.as_ref())?;
+    let desired = session.load(&ConfigRequest {
+        vars,
+        allow_unknown_tokens: true,
+    })?;
+    let backend = session.backend_for(desired.backend.as_ref())?;
     let lock = LockRequest::waiting("import", lock_timeout, reporter.clone());
     match request {
-        ImportRequest::One { address, page_id } => {
-            import_one(workspace, &desired, &address, &page_id, &lock, &reporter)
-                .await
-                .map(Imported::One)
-        }
+        ImportRequest::One { address, page_id } => import_one(
+            session, &backend, &desired, &address, &page_id, &lock, &reporter,
+        )
+        .await
+        .map(Imported::One),
         ImportRequest::AllUnmanaged { file } => {
-            generate_all(workspace, &desired, &file, &lock, &reporter)
+            generate_all(session, &backend, &desired, &file, &lock, &reporter)
                 .await
                 .map(Imported::AllUnmanaged)
         }
@@ -67,7 +69,8 @@ pub async fn import(
 }
 
 async fn import_one(
-    workspace: &Workspace,
+    session: &Session,
+    backend: &Backend,
     desired: &Desired,
     address: &str,
     page_id: &str,
@@ -110,7 +113,7 @@ async fn import_one(
     }
 
     let started = Started::now();
-    let opened = workspace.open_state(lock)?;
+    let opened = backend.open(lock)?;
     let (store, recorded) = (opened.store, opened.recorded);
     if recorded.pages.contains_key(&address) {
         bail!(
@@ -127,7 +130,8 @@ async fn import_one(
         );
     }
 
-    let connection = workspace.connect(&desired.provider, reporter).await?;
+    let observer: Arc<dyn SessionObserver> = reporter.clone();
+    let connection = session.connect_vonage(&desired.provider, &observer).await?;
     let account = match connection.client.get_account("messenger", page_id).await {
         Ok(account) => account,
         Err(ApiError::NotFound { .. }) => bail!(
@@ -218,18 +222,20 @@ fn names_in(dir: &Path) -> BTreeSet<String> {
 }
 
 async fn generate_all(
-    workspace: &Workspace,
+    session: &Session,
+    backend: &Backend,
     desired: &Desired,
     file: &Path,
     lock: &LockRequest,
     reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>> {
-    let path = output_path(&workspace.dir, file)?;
+    let path = output_path(&session.dir, file)?;
     let started = Started::now();
-    let opened = workspace.open_state(lock)?;
+    let opened = backend.open(lock)?;
     let (store, recorded) = (opened.store, opened.recorded);
     let fingerprinter = store.fingerprinter();
-    let connection = workspace.connect(&desired.provider, reporter).await?;
+    let observer: Arc<dyn SessionObserver> = reporter.clone();
+    let connection = session.connect_vonage(&desired.provider, &observer).await?;
     let actual = read_remote(
         &connection.client,
         &fingerprinter,
@@ -247,7 +253,7 @@ async fn generate_all(
         .chain(desired.pages.iter().map(|p| p.page_id.as_str()))
         .chain(desired.imports.iter().map(|i| i.page_id.as_str()))
         .collect();
-    let mut taken = names_in(&workspace.dir);
+    let mut taken = names_in(&session.dir);
     for page in &desired.pages {
         taken.insert(page.address.name.clone());
     }

@@ -9,7 +9,6 @@
 
 pub mod apply;
 pub mod drift;
-pub mod facebook;
 pub mod fmt;
 pub mod history;
 pub mod import;
@@ -20,15 +19,14 @@ pub mod tokens;
 
 use crate::apply::CallObserver;
 use crate::refresh::RefreshObserver;
+use crate::session::SessionObserver;
 use crate::state::LockObserver;
 
-/// Everything an operation may tell while it runs. Every method has a
-/// default that ignores the event.
-pub trait Reporter: CallObserver + LockObserver + RefreshObserver {
-    /// Something went wrong that does not fail the operation (the history
-    /// could not be written, say).
-    fn warning(&self, _message: &str) {}
-}
+/// Everything an operation may tell while it runs: the session's events
+/// (refresh, warnings such as history that could not be written), the
+/// lock's and each API call's. Every method has a default that ignores the
+/// event.
+pub trait Reporter: CallObserver + LockObserver + SessionObserver {}
 
 /// Tells nothing: for `--json`, where the document at the end says it all.
 pub struct Silent;
@@ -36,4 +34,5 @@ pub struct Silent;
 impl CallObserver for Silent {}
 impl LockObserver for Silent {}
 impl RefreshObserver for Silent {}
+impl SessionObserver for Silent {}
 impl Reporter for Silent {}

@@ -4,10 +4,10 @@
 use super::Reporter;
 use super::history::{self, Outcome, Started};
 use crate::address::{Address, ResourceKind};
+use crate::session::{Backend, OpenedState};
 use crate::state::{
     LinkRecord, LockRequest, PageRecord, Recorded, StateBackend, StateDocument, StateOp,
 };
-use crate::workspace::{OpenedState, Workspace};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::sync::Arc;
@@ -20,16 +20,16 @@ fn parse(text: &str) -> anyhow::Result<Address> {
 /// The state for a command that writes, refusing to create one just to
 /// find it empty.
 fn open_for_write(
-    workspace: &Workspace,
+    backend: &Backend,
     command: &str,
     lock_timeout: Duration,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<OpenedState> {
     let lock = LockRequest::waiting(command, lock_timeout, reporter);
-    let Some(store) = workspace.backend.open_existing(&lock)? else {
+    let Some(opened) = backend.open_existing(&lock)? else {
         bail!(
             "there is no state ({}): nothing to {}",
-            workspace.backend.describe(),
+            backend.describe(),
             if command == "state mv" {
                 "move"
             } else {
@@ -37,8 +37,7 @@ fn open_for_write(
             }
         );
     };
-    let recorded = store.load()?;
-    Ok(OpenedState { store, recorded })
+    Ok(opened)
 }
 
 /// Every address in state, sorted (pages and links together, by text).
@@ -131,7 +130,7 @@ pub fn op_address(op: &StateOp) -> &Address {
 /// Forgets what `addresses` name; returns the ops written (one removal
 /// each). Nothing is removed when one of them matches nothing.
 pub fn rm(
-    workspace: &Workspace,
+    backend: &Backend,
     addresses: &[String],
     lock_timeout: Duration,
     reporter: Arc<dyn Reporter>,
@@ -141,7 +140,7 @@ pub fn rm(
         .map(|a| parse(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let started = Started::now();
-    let opened = open_for_write(workspace, "state rm", lock_timeout, reporter.clone())?;
+    let opened = open_for_write(backend, "state rm", lock_timeout, reporter.clone())?;
     let ops = rm_ops(&opened.recorded, &targets)?;
     opened
         .store
@@ -249,7 +248,7 @@ fn mv_ops(recorded: &Recorded, pairs: &[(Address, Address)]) -> Vec<StateOp> {
 /// Renames `source` (one record, or every instance of a block) to
 /// `destination`; returns the `(from, to)` pairs moved.
 pub fn mv(
-    workspace: &Workspace,
+    backend: &Backend,
     source: &str,
     destination: &str,
     lock_timeout: Duration,
@@ -258,7 +257,7 @@ pub fn mv(
     let source = parse(source)?;
     let destination = parse(destination)?;
     let started = Started::now();
-    let opened = open_for_write(workspace, "state mv", lock_timeout, reporter.clone())?;
+    let opened = open_for_write(backend, "state mv", lock_timeout, reporter.clone())?;
     let pairs = mv_pairs(&opened.recorded, &source, &destination)?;
     let ops = mv_ops(&opened.recorded, &pairs);
     opened
@@ -291,7 +290,7 @@ pub struct Pushed {
 /// `errored.sfstate.json`) into the configured state, creating it if need
 /// be; see `StateDocument::import_ops` for what is refused without `force`.
 pub fn push(
-    workspace: &Workspace,
+    backend: &Backend,
     file: &Path,
     force: bool,
     lock_timeout: Duration,
@@ -307,12 +306,12 @@ pub fn push(
     })?;
     let started = Started::now();
     let lock = LockRequest::waiting("state push", lock_timeout, reporter.clone());
-    let store = workspace.backend.open(&lock)?;
+    let store = backend.state.open(&lock)?;
     let serial = store.import(&document, force).with_context(|| {
         format!(
             "{} was not written into {}",
             file.display(),
-            workspace.backend.describe()
+            backend.describe()
         )
     })?;
     history::append(
@@ -347,27 +346,27 @@ pub struct Migrated {
 /// serial, fingerprints, history). The local store is left as it was:
 /// removing it is the operator's call, once the new state is checked.
 pub fn migrate(
-    workspace: &Workspace,
+    backend: &Backend,
     lock_timeout: Duration,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<Migrated> {
-    if workspace.is_local() {
+    if backend.is_local() {
         bail!(
             "no backend is configured: add a `backend \"postgres\"` block to the configuration, \
              then run `socialform state migrate` to move {} into it",
-            workspace.backend.describe()
+            backend.describe()
         );
     }
-    let local = workspace.local_backend();
+    let local = backend.local_store();
     let lock = LockRequest::waiting("state migrate", lock_timeout, reporter.clone());
     let Some(source) = local.open_existing(&lock)? else {
         bail!("there is no local state to migrate ({})", local.describe());
     };
     let transfer = source.transfer()?;
-    workspace.backend.adopt(&lock, &transfer)?;
+    backend.state.adopt(&lock, &transfer)?;
     Ok(Migrated {
         from: local.describe(),
-        to: workspace.backend.describe(),
+        to: backend.describe(),
         pages: transfer.recorded.pages.len(),
         links: transfer.recorded.links.len(),
     })

@@ -7,7 +7,7 @@ use super::drift::observe;
 use crate::address::Address;
 use crate::config::CliVar;
 use crate::facebook::TokenHealth;
-use crate::workspace::Workspace;
+use crate::session::Session;
 use anyhow::bail;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,12 +55,12 @@ impl TokenOverview {
 }
 
 pub async fn tokens(
-    workspace: &Workspace,
+    session: &Session,
     vars: Vec<CliVar>,
     lock_timeout: Duration,
     reporter: Arc<dyn Reporter>,
 ) -> anyhow::Result<TokenOverview> {
-    let observed = observe(workspace, vars, "tokens", lock_timeout, reporter, true).await?;
+    let observed = observe(session, vars, "tokens", lock_timeout, reporter, true).await?;
     let Some(report) = &observed.actual.tokens else {
         bail!(
             "no Facebook credentials to check tokens with: set FACEBOOK_USER_TOKEN (a long-lived \

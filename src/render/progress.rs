@@ -6,6 +6,7 @@ use crate::apply::{CallObserver, CallOutcome};
 use crate::ops::Reporter;
 use crate::plan::Call;
 use crate::refresh::RefreshObserver;
+use crate::session::SessionObserver;
 use crate::state::{LockHeld, LockObserver};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
@@ -171,11 +172,13 @@ impl RefreshObserver for HumanReporter {
     }
 }
 
-impl Reporter for HumanReporter {
+impl SessionObserver for HumanReporter {
     fn warning(&self, message: &str) {
         self.line(&self.err, format_args!("warning: {message}"));
     }
 }
+
+impl Reporter for HumanReporter {}
 
 #[cfg(test)]
 mod tests {

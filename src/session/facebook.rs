@@ -1,39 +1,149 @@
-//! Facebook in a run: the page tokens `/me/accounts` supplies to pages that
-//! configure none, the pages `data "facebook_pages"` exposes, and the health
-//! of the tokens Vonage holds and of those about to be sent.
+//! Facebook in a run: the Graph client from the provider block or the
+//! `FACEBOOK_*` variables; the page tokens `/me/accounts` supplies to pages
+//! that configure none; the pages `data "facebook_pages"` exposes; and the
+//! health of the tokens Vonage holds and of those about to be sent.
 //!
-//! Order within a command: load the configuration (data sources unknown);
+//! Order within a run: load the configuration (data sources unknown);
 //! read `managed_pages` (one paginated `/me/accounts` walk, only when
 //! something needs it) while refresh reads the Vonage side, keeping the
-//! tokens it returns; `complete` the configuration with Facebook's answer
-//! (loaded again only when a data source was used); `check_health`
-//! (batches of at most 50); drop every token read; plan; then
-//! `refuse_invalid_sends` before any call.
+//! tokens it returns; `settle`: complete the configuration with Facebook's
+//! answer (loaded again only when a data source was used), check the
+//! tokens' health (batches of at most 50) and drop every token read. The
+//! plan that follows refuses an invalid token before any call
+//! (`ops::plan`).
 
+use super::origin::EndpointOrigin;
+use super::{ConfigRequest, Session, sandbox};
 use crate::actual::{Actual, TokenReport};
 use crate::address::Address;
-use crate::config::{CliVar, FacebookPage};
-use crate::desired::Desired;
+use crate::config::FacebookPage;
+use crate::desired::{Desired, FacebookSettings};
 use crate::facebook::{
-    GraphClient, ManagedPage, NEEDED_PERMISSIONS, TokenCheck, TokenHealth, check_tokens,
+    GraphClient, GraphConfig, ManagedPage, NEEDED_PERMISSIONS, TokenCheck, check_tokens,
 };
-use crate::plan::{CallOp, Plan};
+use crate::remote::RetryPolicy;
+use crate::sandbox::SandboxHandle;
 use crate::secret::Secret;
 use crate::state::{Fingerprinter, Recorded};
-use crate::workspace::{FacebookSide, Workspace};
 use anyhow::{Context, bail};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The app ID the Graph emulator is asked with when none is configured.
+const SANDBOX_FACEBOOK_APP_ID: &str = "100000000000001";
 
 /// Tasks that let a page token message through the page.
 const MESSAGING_TASKS: &[&str] = &["MESSAGING", "MANAGE"];
+
+/// The Graph client, and how early a token counts as expiring.
+pub struct FacebookSide {
+    pub client: GraphClient,
+    pub warning_days: u32,
+    /// The embedded emulator this side started (Vonage on a real endpoint,
+    /// Facebook on `sandbox`): kept alive with the client.
+    _sandbox: Option<SandboxHandle>,
+}
+
+impl Session {
+    /// The Graph client, when Facebook credentials are present (the
+    /// `provider "facebook"` block or the `FACEBOOK_*` environment
+    /// variables); `None` otherwise. `endpoint = "sandbox"` uses the
+    /// embedded emulator: `vonage_sandbox` when the Vonage side runs on it
+    /// too, else one started here.
+    pub(super) async fn connect_facebook(
+        &self,
+        settings: Option<&FacebookSettings>,
+        vonage_sandbox: Option<&SandboxHandle>,
+    ) -> anyhow::Result<Option<FacebookSide>> {
+        let default = FacebookSettings::default();
+        let block = settings.unwrap_or(&default);
+        let (endpoint, origin) = match (&block.endpoint, self.env.get("FACEBOOK_GRAPH_ENDPOINT")) {
+            (Some(endpoint), _) => (
+                endpoint.clone(),
+                EndpointOrigin::of_block(&block.endpoint_location),
+            ),
+            (None, Some(endpoint)) => (endpoint.to_string(), EndpointOrigin::FacebookEnv),
+            (None, None) => (
+                crate::facebook::DEFAULT_GRAPH_ENDPOINT.to_string(),
+                EndpointOrigin::Default,
+            ),
+        };
+        let sandboxed = endpoint == crate::endpoint::SANDBOX;
+        let user_token = block
+            .user_token
+            .clone()
+            .or_else(|| self.env.get("FACEBOOK_USER_TOKEN").map(Secret::new))
+            .or_else(|| sandboxed.then(|| Secret::new(crate::sandbox::DEMO_FACEBOOK_USER_TOKEN)));
+        let app_id = block
+            .app_id
+            .clone()
+            .or_else(|| self.env.get("FACEBOOK_APP_ID").map(str::to_string));
+        let app_secret = block
+            .app_secret
+            .clone()
+            .or_else(|| self.env.get("FACEBOOK_APP_SECRET").map(Secret::new));
+        let app = match (app_id, app_secret) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            // The emulator takes any app token: with it, the example shows
+            // expiries as debug_token tells them.
+            (None, None) if sandboxed => Some((
+                SANDBOX_FACEBOOK_APP_ID.to_string(),
+                Secret::new(sandbox::CREDENTIAL),
+            )),
+            (None, None) => None,
+            (Some(_), None) => bail!(
+                "a Facebook app ID is set but no app secret: set app_secret in the provider \
+                 \"facebook\" block or FACEBOOK_APP_SECRET (or remove the app ID)"
+            ),
+            (None, Some(_)) => bail!(
+                "a Facebook app secret is set but no app ID: set app_id in the provider \
+                 \"facebook\" block or FACEBOOK_APP_ID (or remove the app secret)"
+            ),
+        };
+        if user_token.is_none() && app.is_none() {
+            return Ok(None);
+        }
+        let (url, own_sandbox) = if sandboxed {
+            match vonage_sandbox {
+                Some(handle) => (handle.url(), None),
+                None => {
+                    let handle = sandbox::start(
+                        &self.state_dir,
+                        sandbox::CREDENTIAL,
+                        &Secret::new(sandbox::CREDENTIAL),
+                    )
+                    .await?;
+                    (handle.url(), Some(handle))
+                }
+            }
+        } else {
+            origin.check(&endpoint, "facebook")?;
+            (endpoint.trim().trim_end_matches('/').to_string(), None)
+        };
+        let client = GraphClient::new(GraphConfig {
+            endpoint: url,
+            user_token,
+            app,
+            timeout: self.network.timeout,
+            retry: RetryPolicy::with_max_retries(self.network.max_retries),
+            origin: (!sandboxed).then(|| origin.to_string()),
+        })
+        .context("could not set up the Graph API client")?;
+        Ok(Some(FacebookSide {
+            client,
+            warning_days: block
+                .token_warning_days
+                .unwrap_or(crate::facebook::DEFAULT_WARNING_DAYS),
+            _sandbox: own_sandbox,
+        }))
+    }
+}
 
 /// The pages the user token manages, when the configuration needs them:
 /// for a data source, or for pages that take their token from Facebook.
 /// `drift` can do without those tokens (`tokens_optional`): without a user
 /// token it reads nothing.
-pub async fn managed_pages(
+pub(super) async fn managed_pages(
     desired: &Desired,
     facebook: Option<&FacebookSide>,
     tokens_optional: bool,
@@ -56,32 +166,30 @@ pub async fn managed_pages(
 }
 
 /// What refresh read from both sides, to settle after it.
-pub struct Read<'a> {
-    pub side: Option<&'a FacebookSide>,
+pub(super) struct Read<'a> {
+    pub(super) side: Option<&'a FacebookSide>,
     /// What `/me/accounts` listed, if it was read.
-    pub managed: Option<&'a [ManagedPage]>,
+    pub(super) managed: Option<&'a [ManagedPage]>,
     /// The tokens Vonage holds, by page ID (empty unless health is checked).
-    pub held: BTreeMap<String, Secret>,
+    pub(super) held: BTreeMap<String, Secret>,
     /// Ask Facebook about the tokens (refresh ran, and a side exists).
-    pub check: bool,
-    /// `drift`: a token variable left unset is not an error.
-    pub tokens_optional: bool,
+    pub(super) check: bool,
 }
 
 /// After refresh, for every command that reads both sides: the
 /// configuration `complete`d with Facebook's answer and, when asked, the
 /// tokens' health in `actual.tokens`. The tokens read from Vonage end
 /// here: `read.held` is dropped (and wiped) before this returns.
-pub async fn settle(
-    workspace: &Workspace,
-    vars: Vec<CliVar>,
+pub(super) async fn settle(
+    session: &Session,
+    request: &ConfigRequest,
     desired: Desired,
     read: Read<'_>,
     recorded: &Recorded,
     actual: &mut Actual,
     fingerprinter: &Fingerprinter,
 ) -> anyhow::Result<Desired> {
-    let desired = complete(workspace, vars, desired, read.managed, read.tokens_optional)?;
+    let desired = complete(session, request, desired, read.managed)?;
     if let (true, Some(side)) = (read.check, read.side) {
         let report =
             check_health(side, &desired, recorded, actual, &read.held, fingerprinter).await?;
@@ -126,11 +234,10 @@ fn no_user_token(desired: &Desired) -> String {
 /// `access_token` given its page token. A page the user cannot manage is
 /// an error at its block.
 fn complete(
-    workspace: &Workspace,
-    vars: Vec<CliVar>,
+    session: &Session,
+    request: &ConfigRequest,
     mut desired: Desired,
     managed: Option<&[ManagedPage]>,
-    allow_unknown_tokens: bool,
 ) -> anyhow::Result<Desired> {
     let Some(managed) = managed else {
         return Ok(desired);
@@ -144,7 +251,7 @@ fn complete(
                 tasks: p.tasks.clone(),
             })
             .collect();
-        desired = workspace.load_config_with(vars, allow_unknown_tokens, Some(Arc::new(pages)))?;
+        desired = session.load_with_pages(request, pages)?;
     }
     let by_id: HashMap<&str, &ManagedPage> = managed.iter().map(|p| (p.id.as_str(), p)).collect();
     let mut problems = Vec::new();
@@ -272,43 +379,4 @@ async fn check_health(
         .map(|(address, i)| (address, verdicts[i].clone()))
         .collect();
     Ok(report)
-}
-
-/// A token about to be sent (in a connect or reconnect) that Facebook
-/// called invalid stops the run before any call, naming the page.
-pub fn refuse_invalid_sends(plan: &Plan, desired: &Desired, actual: &Actual) -> anyhow::Result<()> {
-    let Some(report) = &actual.tokens else {
-        return Ok(());
-    };
-    let mut problems = Vec::new();
-    for call in &plan.calls {
-        let from = match &call.op {
-            CallOp::Connect { token_from, .. } => Some(token_from),
-            CallOp::Update { token_from, .. } => token_from.as_ref(),
-            _ => None,
-        };
-        let Some(address) = from else { continue };
-        let Some(TokenHealth::Invalid { reason }) = report.replacements.get(address) else {
-            continue;
-        };
-        let page = desired.pages.iter().find(|p| &p.address == address);
-        let at = page
-            .map(|p| format!("{}: ", p.location))
-            .unwrap_or_default();
-        let fix = if page.is_some_and(|p| p.token_from_facebook) {
-            "the Facebook user must log in again so that /me/accounts hands out a valid page token"
-        } else {
-            "set a valid page access token for it"
-        };
-        problems.push(format!(
-            "{at}{address}: the access token about to be sent is invalid: {reason}; {fix}"
-        ));
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    bail!(
-        "{}\nNothing was changed: Facebook called the token(s) above invalid before any call was made.",
-        problems.join("\n")
-    )
 }

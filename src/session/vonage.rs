@@ -1,0 +1,133 @@
+//! The Vonage side of a run: its client, made from the provider block or
+//! the `VONAGE_*` variables, against the embedded sandbox for
+//! `endpoint = "sandbox"`.
+
+use super::origin::EndpointOrigin;
+use super::{Session, SessionObserver, sandbox};
+use crate::desired::ProviderSettings;
+use crate::remote::{ApiError, Client, ClientConfig, RetryPolicy};
+use crate::sandbox::SandboxHandle;
+use crate::secret::Secret;
+use anyhow::{Context, bail};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the API clients cope with a slow or failing API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkOptions {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Retries after the first attempt of a failed request.
+    pub max_retries: u32,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            timeout: Duration::from_secs(30),
+            max_retries: 5,
+        }
+    }
+}
+
+/// A client, and the embedded sandbox behind it if there is one: keep it
+/// alive while the client is in use.
+pub struct Connection {
+    pub client: Client,
+    pub sandbox: Option<SandboxHandle>,
+}
+
+impl Session {
+    /// The Vonage client for the configured endpoint, starting the embedded
+    /// sandbox when the endpoint is `sandbox`.
+    pub async fn connect_vonage(
+        &self,
+        provider: &ProviderSettings,
+        observer: &Arc<dyn SessionObserver>,
+    ) -> anyhow::Result<Connection> {
+        let (endpoint, origin) = match (&provider.endpoint, self.env.get("VONAGE_ENDPOINT")) {
+            (Some(endpoint), _) => (
+                endpoint.clone(),
+                EndpointOrigin::of_block(&provider.endpoint_location),
+            ),
+            (None, Some(endpoint)) => (endpoint.to_string(), EndpointOrigin::VonageEnv),
+            (None, None) => (
+                crate::endpoint::DEFAULT_VONAGE.to_string(),
+                EndpointOrigin::Default,
+            ),
+        };
+        let sandboxed = endpoint == crate::endpoint::SANDBOX;
+        if !sandboxed {
+            origin.check(&endpoint, "vonage")?;
+        }
+        let api_key = provider
+            .api_key
+            .clone()
+            .or_else(|| self.env.get("VONAGE_API_KEY").map(str::to_string));
+        let api_secret = provider
+            .api_secret
+            .clone()
+            .or_else(|| self.env.get("VONAGE_API_SECRET").map(Secret::new));
+
+        if sandboxed {
+            let api_key = api_key.unwrap_or_else(|| sandbox::CREDENTIAL.into());
+            let api_secret = api_secret.unwrap_or_else(|| Secret::new(sandbox::CREDENTIAL));
+            let handle = sandbox::start(&self.state_dir, &api_key, &api_secret).await?;
+            let client = self.client(handle.url(), api_key, api_secret)?;
+            return Ok(Connection {
+                client,
+                sandbox: Some(handle),
+            });
+        }
+        let Some(api_key) = api_key else {
+            bail!(
+                "no Vonage API key: set VONAGE_API_KEY, or api_key in the provider \"vonage\" block \
+                 (or endpoint = \"sandbox\" to try socialform against the built-in emulator)"
+            );
+        };
+        let Some(api_secret) = api_secret else {
+            bail!(
+                "no Vonage API secret: set VONAGE_API_SECRET, or api_secret in the provider \"vonage\" block"
+            );
+        };
+        let label = endpoint.trim().trim_end_matches('/').to_string();
+        let warn = observer.clone();
+        let notice_origin = origin.to_string();
+        let retries = self.network.max_retries;
+        let client = self
+            .client(endpoint, api_key, api_secret)?
+            .with_endpoint_origin(origin.to_string())
+            .with_retry_notice(Arc::new(move |err| {
+                let why = match err {
+                    ApiError::Transport(detail) => {
+                        detail.rsplit(": ").next().unwrap_or(detail).to_string()
+                    }
+                    other => other.to_string(),
+                };
+                warn.warning(&format!(
+                    "could not reach the API at {label} ({notice_origin}): {why}; retrying \
+                     (up to {retries} times, --max-retries)"
+                ));
+            }));
+        Ok(Connection {
+            client,
+            sandbox: None,
+        })
+    }
+
+    fn client(
+        &self,
+        endpoint: String,
+        api_key: String,
+        api_secret: Secret,
+    ) -> anyhow::Result<Client> {
+        Client::new(ClientConfig {
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            api_key,
+            api_secret,
+            timeout: self.network.timeout,
+            retry: RetryPolicy::with_max_retries(self.network.max_retries),
+        })
+        .context("could not set up the HTTP client")
+    }
+}
