@@ -6,6 +6,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Path prefix of the External Accounts API: a channel's accounts are at
+/// `{ACCOUNTS_BASE}/{channel}`. The planner names the calls it plans with
+/// it, and the client makes them.
+pub const ACCOUNTS_BASE: &str = "/beta/chatapp-accounts";
+
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

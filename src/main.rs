@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
 /// and the planner come from the heap, where freed space is kept and
 /// fragmented. A fixed threshold keeps them in mappings that go back to the
 /// system when freed: the no-op plan of 10,000 pages peaks at 71 MB instead
-/// of 82 MB (issue 15, benches/RESULTS.md).
+/// of 82 MB (benches/RESULTS.md).
 fn fixed_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called before any

@@ -323,12 +323,12 @@ async fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Resul
     // (and answered) rather than killing the process in silence. The thread
     // is left blocked in its read when the answer never comes; the process
     // exits without waiting for it.
-    let (answered, answer) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
+    let answer = crate::threads::start("prompt", || {
         let mut line = String::new();
-        let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
-        let _ = answered.send(read);
-    });
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    })
+    .context("cannot start a thread")?
+    .finish();
     tokio::select! {
         answer = answer => {
             let answer = answer.map_err(|_| anyhow::anyhow!("could not read the answer"))??;

@@ -119,7 +119,7 @@ impl Sources {
 fn redact_secrets(path: &Path, line: &str) -> String {
     let is_vars = path.extension().is_some_and(|e| e == "sfvars")
         || path.to_str().is_some_and(|p| p.ends_with(".sfvars.json"))
-        || super::vars::is_json_vars(path);
+        || is_json_vars(path);
     let lower = line.to_ascii_lowercase();
     if !is_vars && !lower.contains("token") && !lower.contains("secret") {
         return line.to_string();
@@ -595,6 +595,12 @@ pub(crate) fn files_matching(
         .collect();
     names.sort();
     names.into_iter().map(|n| dir.join(n)).collect()
+}
+
+/// `*.sfvars.json` (and any `--var-file` ending in `.json`) is JSON, as
+/// Terraform reads `*.tfvars.json`.
+pub(crate) fn is_json_vars(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
 }
 
 #[cfg(test)]

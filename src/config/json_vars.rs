@@ -11,7 +11,6 @@ use super::eval::VarState;
 use super::files::{FileId, Sources, Span};
 use super::resources::Decls;
 use super::types::convert;
-use super::vars::declared_help;
 use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -93,7 +92,7 @@ pub(crate) fn read(
             diags.push(
                 sources
                     .error(&key_span, format!("there is no variable named `{name}`"))
-                    .with_help(declared_help(decls, name)),
+                    .with_help(decls.undeclared_variable_help(name)),
             );
             continue;
         };

@@ -175,7 +175,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     // run's tree is consumed at once (see `files::top_level_runs` and
     // `Collector::file`): only one run's tree is alive at a time, and of it
     // only the attributes' expressions outlive the loop. Block errors are
-    // kept apart so they follow every syntax error, as before.
+    // kept apart so they follow every syntax error.
     let mut block_diags = Vec::new();
     let mut collector = resources::Collector::new(&sources, &mut block_diags);
     for id in read {
@@ -188,8 +188,9 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         });
         collector.base = 0;
         // A run that does not parse: the whole file is parsed, so a syntax
-        // error is reported exactly as before; if the file does parse (the
-        // cut was wrong), what was not read yet is read from its tree.
+        // error is reported against the whole file's text; if the file does
+        // parse (the cut was wrong), what was not read yet is read from its
+        // tree.
         if let Some(from) = failed_at {
             match files::parse_source(id, &sources, &mut diags) {
                 Some(body) => collector.file_from(id, body, from),
@@ -272,10 +273,10 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
 /// Parses `runs` of `text` in order and hands each tree to `read` as soon as
 /// it is ready; returns the start of the first run that does not parse.
 ///
-/// One thread on purpose: parsing alternate runs on two more threads was
-/// tried (2026-12-01) and gave no clear wall-time gain on this shared
-/// two-core machine, while the parsers' own malloc arenas raised the peak
-/// from 56 to 70 MB (trees freed on another thread stay in their arena).
+/// One thread on purpose: parsing runs on more threads gains no clear wall
+/// time on two cores, while the parsers' own malloc arenas raise the peak
+/// memory (trees freed on another thread stay in their arena); the figures
+/// are in benches/RESULTS.md.
 fn parse_runs(
     text: &str,
     runs: &[std::ops::Range<usize>],

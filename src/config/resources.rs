@@ -157,6 +157,14 @@ pub(crate) struct Decls {
 }
 
 impl Decls {
+    /// The help for a value given to a variable nobody declared.
+    pub fn undeclared_variable_help(&self, name: &str) -> String {
+        match suggest(name, self.variables.iter().map(|v| v.name.as_str())) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("declare it with `variable \"{name}\" {{}}`, or remove the value"),
+        }
+    }
+
     pub fn resource(&self, kind: ResourceKind, name: &str) -> Option<&ResourceDecl> {
         // Duplicates are refused at declaration, so the index maps each
         // (kind, name) to its only declaration.

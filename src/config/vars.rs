@@ -6,7 +6,7 @@
 //! the environment (where unrelated `SF_VAR_*` may be set for other
 //! configurations): in a file it is almost always a typo.
 
-use super::diagnostic::{Diagnostic, suggest};
+use super::diagnostic::Diagnostic;
 use super::eval::{Evaluator, Scope, VarState};
 use super::files::{Sources, files_matching, parse_source, read_source};
 use super::resources::{Attr, Decls, VariableDecl};
@@ -22,13 +22,6 @@ pub(crate) struct Resolved {
     pub values: HashMap<String, VarState>,
     /// Every string inside a sensitive variable's value, to scrub from diagnostics.
     pub secrets: Vec<String>,
-}
-
-pub(crate) fn declared_help(decls: &Decls, name: &str) -> String {
-    match suggest(name, decls.variables.iter().map(|v| v.name.as_str())) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => format!("declare it with `variable \"{name}\" {{}}`, or remove the value"),
-    }
 }
 
 /// A value written as a bare name (`token = EAAB12`) or a reference
@@ -231,7 +224,7 @@ pub(crate) fn resolve(
                         Diagnostic::error(format!(
                             "--var {name}=...: there is no variable named `{name}`"
                         ))
-                        .with_help(declared_help(decls, name)),
+                        .with_help(decls.undeclared_variable_help(name)),
                     );
                     continue;
                 };
@@ -302,12 +295,6 @@ fn literal_values(text: &str, decls: &Decls) -> Option<Vec<(String, VarState)>> 
     Some(out)
 }
 
-/// `*.sfvars.json` (and any `--var-file` ending in `.json`) is JSON, as
-/// Terraform reads `*.tfvars.json`.
-pub(crate) fn is_json_vars(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "json")
-}
-
 fn from_file(
     path: &Path,
     sources: &mut Sources,
@@ -319,7 +306,7 @@ fn from_file(
         return;
     };
     let sources: &Sources = sources;
-    if is_json_vars(path) {
+    if super::files::is_json_vars(path) {
         super::json_vars::read(sources, file, decls, values, diags);
         return;
     }
@@ -361,7 +348,7 @@ fn from_file(
                     &attr.key_span,
                     format!("there is no variable named `{}`", attr.name),
                 )
-                .with_help(declared_help(decls, &attr.name));
+                .with_help(decls.undeclared_variable_help(&attr.name));
             diags.push(d);
             continue;
         };

@@ -200,7 +200,8 @@ pub enum CallOp {
     Link {
         page_id: String,
         application: String,
-        /// Left out for messenger, so saved plans read as before.
+        /// Left out for messenger, its default, so saved plans of messenger
+        /// links read the same whether or not they name the channel.
         #[serde(default, skip_serializing_if = "Channel::is_messenger")]
         channel: Channel,
     },

@@ -4,8 +4,7 @@
 
 use crate::secret::Secret;
 
-/// Path prefix of the External Accounts API.
-pub const ACCOUNTS_BASE: &str = "/beta/chatapp-accounts";
+pub use crate::channel::ACCOUNTS_BASE;
 /// Path prefix of the Application API v2.
 pub const APPLICATIONS_BASE: &str = "/v2/applications";
 

@@ -442,7 +442,8 @@ pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
             } else {
                 format!("linked to {}", page.applications.join(", "))
             };
-            // Pages are listed by ID alone, as before other channels existed.
+            // Messenger pages are listed by ID alone; other channels name
+            // their provider.
             let provider = if page.provider == "messenger" {
                 String::new()
             } else {

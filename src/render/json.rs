@@ -18,7 +18,7 @@ pub fn plan_document(plan: &Plan) -> Value {
         "calls": calls,
         "summary": plan.summary(),
     });
-    // Only when there are any, so documents without them read as before.
+    // Only when there are any: a plan without warnings has no such key.
     if !plan.warnings.is_empty() {
         document["warnings"] = json!(plan.warnings);
     }

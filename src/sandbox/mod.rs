@@ -240,7 +240,7 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
     // demo Facebook user is made sure of at every start: data directories
     // older than the Graph side must get it too, and it keeps its tokens.
     if options.seed_demo {
-        graph::seed_demo(&mut graph);
+        graph.seed_demo();
     }
     let shared = Arc::new(Shared::new(
         options.api_key,

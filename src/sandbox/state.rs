@@ -219,7 +219,7 @@ impl Shared {
             let mut graph = self.graph();
             graph.clear();
             if self.seed_demo {
-                super::graph::seed_demo(&mut graph);
+                graph.seed_demo();
             }
         }
         self.clear_graph_faults();

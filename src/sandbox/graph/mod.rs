@@ -54,12 +54,6 @@ const USER_SCOPES: &[&str] = &[
     "public_profile",
 ];
 
-/// Makes sure the demo user (`DEMO_FACEBOOK_USER_TOKEN`) manages the demo
-/// pages, keeping whatever tokens it already has.
-pub fn seed_demo(store: &mut GraphStore) {
-    store.ensure_user(super::DEMO_FACEBOOK_USER_TOKEN, super::DEMO_FACEBOOK_PAGES);
-}
-
 /// The middleware in front of everything: Graph paths are answered here,
 /// anything else goes on to the Vonage side.
 pub async fn intercept(

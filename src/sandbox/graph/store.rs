@@ -431,6 +431,15 @@ impl GraphStore {
         Ok(answer)
     }
 
+    /// Makes sure the demo user (`DEMO_FACEBOOK_USER_TOKEN`) manages the
+    /// demo pages, keeping whatever tokens it already has.
+    pub fn seed_demo(&mut self) {
+        self.ensure_user(
+            crate::sandbox::DEMO_FACEBOOK_USER_TOKEN,
+            crate::sandbox::DEMO_FACEBOOK_PAGES,
+        );
+    }
+
     /// Makes sure the user of `user_token` exists and manages each of
     /// `pages`, adding what is missing and changing nothing else (tokens
     /// included), so seeding at every start keeps what earlier runs handed
