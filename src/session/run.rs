@@ -10,7 +10,8 @@
 //! 1. a line scan (`config::may_declare`) says whether any file may declare
 //!    a `backend` or `provider` block; a "no" is certain;
 //! 2. with a backend block in small files, those files alone are read for
-//!    it (a guess the whole configuration must confirm);
+//!    it (a guess the whole configuration must confirm); without one, the
+//!    state is the local store;
 //! 3. the configuration loads on a worker while the state that already
 //!    exists is opened (its lock taken), Vonage and Facebook are connected
 //!    with the environment's settings, and the remote side is read;
@@ -218,53 +219,42 @@ impl Session {
     ) -> anyhow::Result<(Desired, Backend, OpenedState, Option<EarlyRefresh>)> {
         let may_declare = config::may_declare(&self.dir);
         // Nothing in the configuration says how to reach the APIs: state
-        // can be opened, and the remote side read, while it loads.
+        // can be opened, and the remote side read, while it loads. The
+        // state to open early is the local store when no file may declare
+        // a backend, else the one the small files that hold the backend
+        // block say on their own, which the whole configuration must
+        // confirm.
         let may_refresh_early = refresh && !may_declare.provider;
-        if !may_declare.backend {
-            let backend = self.backend_for(None)?;
-            if may_refresh_early && backend.state.exists()? {
-                let all = phase("load_config+open_state+connect+refresh");
-                let (desired, early) = self
-                    .load_alongside_refresh(&backend, config, lock, observer)
-                    .await?;
-                drop(all);
-                return Ok(match early {
-                    Some((opened, early)) => (desired, backend, opened, Some(early)),
-                    None => {
-                        // Gone since it was seen: create it, now the
-                        // configuration is known to load.
-                        let _opening = phase("open_state");
-                        let opened = backend.open(lock)?;
-                        (desired, backend, opened, None)
-                    }
-                });
-            }
-            let _both = phase("load_config+open_state");
-            let (desired, opened) = self.load_alongside_open(&backend, config, lock)?;
-            return Ok((desired, backend, opened, None));
-        }
-        // Where state lives is in the configuration. When the small files
-        // that hold the backend block say it on their own, that state is
-        // opened early; the whole configuration must then say the same.
-        let guessed = if may_refresh_early {
-            self.backend_in(&config.vars, &may_declare.small_backend_files)
-                .and_then(|settings| Some((self.backend_for(Some(&settings)).ok()?, settings)))
-        } else {
+        let guess = if !may_refresh_early {
             None
+        } else if !may_declare.backend {
+            Some((self.backend_for(None)?, None))
+        } else {
+            self.backend_in(&config.vars, &may_declare.small_backend_files)
+                .and_then(|settings| {
+                    Some((self.backend_for(Some(&settings)).ok()?, Some(settings)))
+                })
         };
         let mut loaded = None;
-        if let Some((backend, settings)) = guessed {
+        if let Some((backend, settings)) = guess {
             let all = phase("load_config+open_state+connect+refresh");
             let (desired, early) = self
                 .load_alongside_refresh(&backend, config, lock, observer)
                 .await?;
             drop(all);
             match early {
-                Some((opened, early)) if desired.backend.as_ref() == Some(&settings) => {
+                Some((opened, early)) if desired.backend == settings => {
                     return Ok((desired, backend, opened, Some(early)));
                 }
+                // No state yet (it is created now the configuration is
+                // known to load), or the guess was wrong.
                 _ => loaded = Some(desired),
             }
+        } else if !may_declare.backend {
+            let _both = phase("load_config+open_state");
+            let backend = self.backend_for(None)?;
+            let (desired, opened) = self.load_alongside_open(&backend, config, lock)?;
+            return Ok((desired, backend, opened, None));
         }
         let desired = match loaded {
             Some(desired) => desired,
