@@ -22,10 +22,10 @@ pub struct RemotePage {
 /// the API, so only its links are managed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteAccount {
-    pub channel: Channel,
-    pub external_id: String,
-    pub name: Option<String>,
-    pub applications: Vec<String>,
+    pub(crate) channel: Channel,
+    pub(crate) external_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) applications: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,16 +41,16 @@ pub struct RemoteApplication {
 pub struct TokenReport {
     /// Unix seconds: a valid token that expires before this is expiring
     /// (now plus `token_warning_days`).
-    pub expiring_before: i64,
+    pub(crate) expiring_before: i64,
     /// The token Vonage holds, by page ID.
-    pub held: BTreeMap<String, TokenHealth>,
+    pub(crate) held: BTreeMap<String, TokenHealth>,
     /// The token the configuration or Facebook would send, by page address;
     /// only those that differ from the token Vonage holds, or whose page is
     /// not connected.
-    pub replacements: BTreeMap<Address, TokenHealth>,
+    pub(crate) replacements: BTreeMap<Address, TokenHealth>,
     /// Whether expiries are known: only `debug_token` (app credentials)
     /// tells them; `me?fields=id` says valid or not.
-    pub expiry_known: bool,
+    pub(crate) expiry_known: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Actual {
 
     /// The applications linked to an account of any channel; `None` when
     /// the account is not there (or, unrefreshed, not known).
-    pub fn applications_of(&self, channel: Channel, external_id: &str) -> Option<&[String]> {
+    pub(crate) fn applications_of(&self, channel: Channel, external_id: &str) -> Option<&[String]> {
         if channel.is_messenger() {
             self.pages
                 .get(external_id)

@@ -7,13 +7,13 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceKind {
+pub(crate) enum ResourceKind {
     Page,
     Link,
 }
 
 impl ResourceKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Page => "page",
             ResourceKind::Link => "link",
@@ -33,16 +33,6 @@ pub enum InstanceKey {
     Index(u64),
     /// A `for_each` instance: `["emea"]`.
     Name(String),
-}
-
-impl InstanceKey {
-    /// The name of a `for_each` instance; `None` for a `count` index.
-    pub fn as_name(&self) -> Option<&str> {
-        match self {
-            InstanceKey::Name(name) => Some(name),
-            InstanceKey::Index(_) => None,
-        }
-    }
 }
 
 impl fmt::Display for InstanceKey {
@@ -83,9 +73,9 @@ impl From<u64> for InstanceKey {
 /// block) the block as a whole when used as a `--target` or `removed.from`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Address {
-    pub kind: ResourceKind,
-    pub name: String,
-    pub key: Option<InstanceKey>,
+    pub(crate) kind: ResourceKind,
+    pub(crate) name: String,
+    pub(crate) key: Option<InstanceKey>,
 }
 
 impl Address {
@@ -113,7 +103,7 @@ impl Address {
 
     /// True when `self` names `other` itself or, being a keyless block
     /// address, any instance of the same block.
-    pub fn contains(&self, other: &Address) -> bool {
+    pub(crate) fn contains(&self, other: &Address) -> bool {
         self.kind == other.kind
             && self.name == other.name
             && (self.key.is_none() || self.key == other.key)

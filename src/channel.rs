@@ -26,7 +26,7 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [
+    pub(crate) const ALL: [Channel; 4] = [
         Channel::Messenger,
         Channel::Whatsapp,
         Channel::ViberServiceMsg,
@@ -34,7 +34,7 @@ impl Channel {
     ];
 
     /// The API's `provider` value, also the configuration's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Channel::Messenger => "messenger",
             Channel::Whatsapp => "whatsapp",
@@ -43,16 +43,16 @@ impl Channel {
         }
     }
 
-    pub fn from_provider(provider: &str) -> Option<Channel> {
+    pub(crate) fn from_provider(provider: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == provider)
     }
 
-    pub fn is_messenger(&self) -> bool {
+    pub(crate) fn is_messenger(&self) -> bool {
         *self == Channel::Messenger
     }
 
     /// What one account of this channel is called in messages.
-    pub fn account_noun(self) -> &'static str {
+    pub(crate) fn account_noun(self) -> &'static str {
         match self {
             Channel::Messenger => "page",
             Channel::Whatsapp => "WhatsApp number",
@@ -63,7 +63,7 @@ impl Channel {
 
     /// Whether the API reads one account of this channel
     /// (`GET /{provider}/{id}`); RCS accounts are only listed.
-    pub fn has_read_path(self) -> bool {
+    pub(crate) fn has_read_path(self) -> bool {
         self != Channel::Rcs
     }
 }

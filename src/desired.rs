@@ -10,9 +10,9 @@ use std::path::PathBuf;
 /// A place in a configuration file, 1-based, for diagnostics.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Location {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 impl fmt::Display for Location {
@@ -24,26 +24,26 @@ impl fmt::Display for Location {
 /// The `provider "vonage"` block, with its defaults not yet applied
 /// (environment variables are the CLI's business).
 #[derive(Clone, Debug, Default)]
-pub struct ProviderSettings {
-    pub api_key: Option<String>,
-    pub api_secret: Option<Secret>,
+pub(crate) struct ProviderSettings {
+    pub(crate) api_key: Option<String>,
+    pub(crate) api_secret: Option<Secret>,
     /// `None`: not set in the configuration. `Some("sandbox")`: the built-in emulator.
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// Where `endpoint` is set, for messages about it.
-    pub endpoint_location: Option<Location>,
+    pub(crate) endpoint_location: Option<Location>,
 }
 
 /// The `provider "facebook"` block, its defaults (the `FACEBOOK_*`
 /// environment variables) not yet applied.
 #[derive(Clone, Debug, Default)]
-pub struct FacebookSettings {
-    pub user_token: Option<Secret>,
-    pub app_id: Option<String>,
-    pub app_secret: Option<Secret>,
+pub(crate) struct FacebookSettings {
+    pub(crate) user_token: Option<Secret>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) app_secret: Option<Secret>,
     /// `Some("sandbox")`: the built-in emulator.
-    pub endpoint: Option<String>,
-    pub endpoint_location: Option<Location>,
-    pub token_warning_days: Option<u32>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) endpoint_location: Option<Location>,
+    pub(crate) token_warning_days: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,48 +79,48 @@ pub struct DesiredLink {
 
 /// `import { to = ADDR  id = "PAGE_ID" }`
 #[derive(Clone, Debug)]
-pub struct ImportDecl {
-    pub to: Address,
-    pub page_id: String,
-    pub location: Location,
+pub(crate) struct ImportDecl {
+    pub(crate) to: Address,
+    pub(crate) page_id: String,
+    pub(crate) location: Location,
 }
 
 /// `removed { from = ADDR  lifecycle { destroy = false } }`
 #[derive(Clone, Debug)]
-pub struct RemovedDecl {
+pub(crate) struct RemovedDecl {
     /// May be a keyless block address covering every instance.
-    pub from: Address,
-    pub destroy: bool,
-    pub location: Location,
+    pub(crate) from: Address,
+    pub(crate) destroy: bool,
+    pub(crate) location: Location,
 }
 
 /// `moved { from = ADDR  to = ADDR }`: a state record renamed, no API call.
 #[derive(Clone, Debug)]
-pub struct MovedDecl {
+pub(crate) struct MovedDecl {
     /// A keyless block address (on both sides) moves every instance,
     /// keeping keys.
-    pub from: Address,
-    pub to: Address,
-    pub location: Location,
+    pub(crate) from: Address,
+    pub(crate) to: Address,
+    pub(crate) location: Location,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Desired {
-    pub provider: ProviderSettings,
+    pub(crate) provider: ProviderSettings,
     /// The `provider "facebook"` block, if there is one.
-    pub facebook: Option<FacebookSettings>,
+    pub(crate) facebook: Option<FacebookSettings>,
     /// Something used `data.facebook_pages` while Facebook's answer was not
     /// loaded: it was left out, and the configuration must be loaded again
     /// with the answer before anything is planned from it.
-    pub needs_facebook_pages: bool,
+    pub(crate) needs_facebook_pages: bool,
     /// The `backend "postgres"` block; `None`: the local store.
-    pub backend: Option<crate::state::PostgresSettings>,
+    pub(crate) backend: Option<crate::state::PostgresSettings>,
     /// Sorted by address.
     pub pages: Vec<DesiredPage>,
     /// Sorted by address.
     pub links: Vec<DesiredLink>,
-    pub imports: Vec<ImportDecl>,
-    pub removed: Vec<RemovedDecl>,
+    pub(crate) imports: Vec<ImportDecl>,
+    pub(crate) removed: Vec<RemovedDecl>,
     /// In declaration order.
-    pub moved: Vec<MovedDecl>,
+    pub(crate) moved: Vec<MovedDecl>,
 }

@@ -4,16 +4,16 @@
 //! endpoint) and `session` (which connects); depends on nothing else.
 
 /// The Vonage API's endpoint when none is configured.
-pub const DEFAULT_VONAGE: &str = "https://api.nexmo.com";
+pub(crate) const DEFAULT_VONAGE: &str = "https://api.nexmo.com";
 
 /// The `endpoint` value that selects the built-in emulator.
-pub const SANDBOX: &str = "sandbox";
+pub(crate) const SANDBOX: &str = "sandbox";
 
 /// `None` when `endpoint` is an http(s) URL with a host; otherwise the URL
 /// to write instead (the endpoint with `http://` in front, when it looks
 /// like `HOST:PORT`: `127.0.0.1:8481` is read as a URL of scheme
 /// `127.0.0.1`, or of none).
-pub fn fix(endpoint: &str) -> Option<String> {
+pub(crate) fn fix(endpoint: &str) -> Option<String> {
     let trimmed = endpoint.trim();
     let has_scheme = ["http://", "https://"].iter().any(|scheme| {
         trimmed

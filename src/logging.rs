@@ -25,13 +25,13 @@ use tracing_subscriber::{EnvFilter, filter::filter_fn};
 const TIMING_TARGET: &str = "socialform::timing";
 
 /// A phase of a command, timed from now until the span is dropped.
-pub fn phase(name: &'static str) -> Span {
+pub(crate) fn phase(name: &'static str) -> Span {
     tracing::info_span!(target: TIMING_TARGET, "phase", name, overlapped = false)
 }
 
 /// A phase that runs at the same time as others (its time is its own, not
 /// a share of the wall time).
-pub fn overlapped_phase(name: &'static str) -> Span {
+pub(crate) fn overlapped_phase(name: &'static str) -> Span {
     tracing::info_span!(target: TIMING_TARGET, "phase", name, overlapped = true)
 }
 
@@ -102,7 +102,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for TimingLayer {
 /// Installs the stderr subscriber. Safe to call twice (the second call does
 /// nothing), so tests and embedders may have installed their own first.
 /// Returns a warning for the user when `RUST_LOG` made no sense.
-pub fn init(verbosity: u8) -> Option<String> {
+pub(crate) fn init(verbosity: u8) -> Option<String> {
     let mut warning = None;
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => {

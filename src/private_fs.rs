@@ -60,7 +60,7 @@ pub fn make_private(dir: &Path) -> std::io::Result<()> {
 
 /// Tightens everything under `dir` (sled's own files, which it creates with
 /// the default 0666 & umask) to 0700 for directories and 0600 for files.
-pub fn restrict_tree(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn restrict_tree(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let file_type = entry.file_type()?;

@@ -10,7 +10,7 @@ use crate::state::{Fingerprinter, Recorded};
 use std::collections::BTreeMap;
 
 /// Told when refresh starts and ends. Both default to nothing.
-pub trait RefreshObserver: Send + Sync {
+pub(crate) trait RefreshObserver: Send + Sync {
     fn refresh_started(&self) {}
     /// What was read: pages of every provider, and applications.
     fn refresh_finished(&self, _pages: usize, _applications: usize) {}
@@ -23,7 +23,7 @@ fn applications_len(actual: &Actual) -> usize {
 /// How many accounts refresh should expect to find: the larger of what the
 /// configuration declares and what state holds (pages, and the accounts of
 /// other channels that links name).
-pub fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
+pub(crate) fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
     let declared = desired.pages.len()
         + desired
             .links
@@ -47,7 +47,7 @@ pub fn expected_pages(desired: &Desired, recorded: &Recorded) -> usize {
 /// `held_tokens` asks for them (to check their health with Facebook; the
 /// caller drops them once checked); accounts of a provider this build does
 /// not know are ignored.
-pub async fn refresh(
+pub(crate) async fn refresh(
     client: &Client,
     fingerprinter: &Fingerprinter,
     expected_pages: usize,

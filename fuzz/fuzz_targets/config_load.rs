@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         cli_vars: Vec::new(),
         env: vec![("SF_VAR_token".into(), "EAAfuzz".into())],
         allow_unknown_tokens: false,
+        ..Default::default()
     };
     if let Err(diagnostics) = load(&options) {
         // Rendering is part of what users see: it must not panic either.

@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         cli_vars: Vec::new(),
         env: Vec::new(),
         allow_unknown_tokens: false,
+        ..Default::default()
     };
     if let Err(diagnostics) = load(&options) {
         let _ = diagnostics.render();

@@ -35,7 +35,7 @@ enum Look {
     Unknown(ApiError),
 }
 
-pub async fn execute(
+pub(crate) async fn execute(
     client: &Client,
     call: &Call,
     tokens: &HashMap<Address, Secret>,

@@ -64,7 +64,7 @@ pub enum CallOutcome {
 pub struct ApplyResult {
     /// One per call of the plan, same order.
     pub outcomes: Vec<CallOutcome>,
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
 }
 
 impl ApplyResult {
@@ -78,14 +78,14 @@ impl ApplyResult {
         self.count(|o| matches!(o, CallOutcome::NotAttempted))
     }
     /// Calls that took effect but could not be recorded.
-    pub fn unrecorded(&self) -> usize {
+    pub(crate) fn unrecorded(&self) -> usize {
         self.count(|o| matches!(o, CallOutcome::Unrecorded(_)))
     }
     pub fn is_complete(&self) -> bool {
         self.outcomes.iter().all(|o| matches!(o, CallOutcome::Done))
     }
     /// Whether the call took effect at the remote side.
-    pub fn took_effect(outcome: &CallOutcome) -> bool {
+    pub(crate) fn took_effect(outcome: &CallOutcome) -> bool {
         matches!(outcome, CallOutcome::Done | CallOutcome::Unrecorded(_))
     }
     fn count(&self, predicate: impl Fn(&CallOutcome) -> bool) -> usize {

@@ -11,16 +11,16 @@ use std::path::PathBuf;
     version,
     about = "Declare Facebook Pages connected to Vonage, and their application links, in HCL; plan and apply the minimal API calls."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Configuration directory.
     #[arg(
         short = 'C',
@@ -29,36 +29,36 @@ pub struct GlobalArgs {
         default_value = ".",
         value_name = "DIR"
     )]
-    pub chdir: PathBuf,
+    pub(crate) chdir: PathBuf,
     /// Local state directory, for the commands that read or write state
     /// (default: state/ inside the configuration directory).
     #[arg(long, global = true, value_name = "DIR")]
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// No colour, even on a terminal (NO_COLOR is honoured too).
     #[arg(long, global = true)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
     /// More diagnostics on stderr (repeatable: -v info, -vv every HTTP
     /// request, -vvv trace). RUST_LOG overrides. Never shows tokens.
     #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 }
 
 /// How API calls cope with a slow or failing API: only on the commands
 /// that call it.
 #[derive(Debug, Args, Default)]
-pub struct NetworkArgs {
+pub(crate) struct NetworkArgs {
     /// Per-request timeout of API calls [env: SOCIALFORM_TIMEOUT] [default: 30s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub timeout: Option<std::time::Duration>,
+    pub(crate) timeout: Option<std::time::Duration>,
     /// Retries of a failed API request (5xx, timeouts, dropped connections)
     /// with exponential backoff; 429s are retried as the API asks
     /// [env: SOCIALFORM_MAX_RETRIES] [default: 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub max_retries: Option<u32>,
+    pub(crate) max_retries: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Parse, evaluate and check the configuration; no network, no state.
     Validate(ValidateArgs),
     /// Rewrite *.hcl and *.sfvars files canonically, keeping comments.
@@ -93,94 +93,94 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell, e.g. bash: `socialform completions bash > /etc/bash_completion.d/socialform`.
     #[arg(value_name = "SHELL")]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// Print the result, with every diagnostic, as one JSON document.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct FmtArgs {
+pub(crate) struct FmtArgs {
     /// Write nothing; exit 3 if any file is not formatted.
     #[arg(long)]
-    pub check: bool,
+    pub(crate) check: bool,
     /// Print the changes as a unified diff.
     #[arg(long)]
-    pub diff: bool,
+    pub(crate) diff: bool,
 }
 
 /// `--var` and `--var-file`. Their relative order matters (later wins), so
 /// the CLI reads it back from clap's argument indices.
 #[derive(Debug, Args, Default)]
-pub struct VarArgs {
+pub(crate) struct VarArgs {
     /// Set a variable: NAME=VALUE (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", action = ArgAction::Append)]
-    pub var: Vec<String>,
+    pub(crate) var: Vec<String>,
     /// Read variables from an .sfvars file (repeatable).
     #[arg(long = "var-file", value_name = "FILE", action = ArgAction::Append)]
-    pub var_file: Vec<PathBuf>,
+    pub(crate) var_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct CommonPlanArgs {
+pub(crate) struct CommonPlanArgs {
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// Limit the plan to this resource and what it depends on; with -destroy,
     /// to this resource and what depends on it (repeatable).
     #[arg(long, value_name = "ADDR")]
-    pub target: Vec<String>,
+    pub(crate) target: Vec<String>,
     /// Force a reconnect of this page with the configured token
     /// (repeatable; Terraform's -replace=ADDR means the same here).
     #[arg(long, value_name = "ADDR", visible_alias = "replace")]
-    pub reconnect: Vec<String>,
+    pub(crate) reconnect: Vec<String>,
     /// Read the remote side before planning (--refresh=false trusts state).
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
-    pub refresh: bool,
+    pub(crate) refresh: bool,
     /// Change nothing remotely; bring state in line with the remote side.
     #[arg(long)]
-    pub refresh_only: bool,
+    pub(crate) refresh_only: bool,
     /// How many API calls may be in flight at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub parallelism: u16,
+    pub(crate) parallelism: u16,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     /// Ask nothing (--input=false): where a confirmation would be needed,
     /// fail and say so, as without a terminal.
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
-    pub input: bool,
+    pub(crate) input: bool,
     #[command(flatten)]
-    pub network: NetworkArgs,
+    pub(crate) network: NetworkArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 /// `--format` and its alias `--json`, for the commands whose results are
 /// reviewed in CI and on pull requests.
 #[derive(Debug, Args, Default)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// How to show the result: human (the default), json (one document),
     /// markdown (a pull-request comment or job summary), github (the human
     /// view plus GitHub Actions annotations; the Markdown report is appended
     /// to $GITHUB_STEP_SUMMARY when set).
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
-    pub format: Option<OutputFormat>,
+    pub(crate) format: Option<OutputFormat>,
     /// The same as --format json.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Human,
     Json,
     Markdown,
@@ -188,7 +188,7 @@ pub enum OutputFormat {
 }
 
 impl OutputArgs {
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         match (self.json, self.format) {
             (true, _) | (false, Some(OutputFormat::Json)) => Format::Json,
             (false, None | Some(OutputFormat::Human)) => Format::Human,
@@ -204,7 +204,7 @@ fn json_if(json: bool) -> Format {
 
 impl Command {
     /// The command as typed, for reports (`plan`, `state pull`).
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Command::Validate(_) => "validate",
             Command::Fmt(_) => "fmt",
@@ -233,7 +233,7 @@ impl Command {
 
     /// How this command shows its result, and its errors: decided once,
     /// before it runs, so that a failure is shown the same way.
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         match self {
             Command::Validate(args) => json_if(args.json),
             Command::Fmt(_) | Command::Sandbox(_) | Command::Version | Command::Completions(_) => {
@@ -268,129 +268,129 @@ impl Command {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
-    pub common: CommonPlanArgs,
+    pub(crate) common: CommonPlanArgs,
     /// Plan what `destroy` would do: disconnect everything the state manages.
     #[arg(long)]
-    pub destroy: bool,
+    pub(crate) destroy: bool,
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
-    pub detailed_exitcode: bool,
+    pub(crate) detailed_exitcode: bool,
     /// Save the plan to FILE, to apply exactly it later with `apply FILE`.
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// A plan saved with `plan --out`: applied exactly, without asking.
     #[arg(value_name = "PLAN_FILE")]
-    pub plan_file: Option<PathBuf>,
+    pub(crate) plan_file: Option<PathBuf>,
     #[command(flatten)]
-    pub common: CommonPlanArgs,
+    pub(crate) common: CommonPlanArgs,
     /// Apply without asking.
     #[arg(long)]
-    pub auto_approve: bool,
+    pub(crate) auto_approve: bool,
     /// Disconnect everything the state manages, as `destroy` does.
     #[arg(long, conflicts_with = "plan_file")]
-    pub destroy: bool,
+    pub(crate) destroy: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct DestroyArgs {
+pub(crate) struct DestroyArgs {
     #[command(flatten)]
-    pub common: CommonPlanArgs,
+    pub(crate) common: CommonPlanArgs,
     /// Destroy without asking.
     #[arg(long)]
-    pub auto_approve: bool,
+    pub(crate) auto_approve: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct DriftArgs {
+pub(crate) struct DriftArgs {
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// Leave out pages connected to the account but declared nowhere.
     #[arg(long)]
-    pub ignore_unmanaged: bool,
+    pub(crate) ignore_unmanaged: bool,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     #[command(flatten)]
-    pub network: NetworkArgs,
+    pub(crate) network: NetworkArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct TokensArgs {
+pub(crate) struct TokensArgs {
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     #[command(flatten)]
-    pub network: NetworkArgs,
+    pub(crate) network: NetworkArgs,
     /// Print the result as one JSON document.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// A plan saved with `plan --out`; without it, the state is shown.
     #[arg(value_name = "PLAN_FILE")]
-    pub plan_file: Option<PathBuf>,
+    pub(crate) plan_file: Option<PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
+pub(crate) enum SandboxCommand {
     /// Serve the emulator over HTTP until interrupted.
     Serve(SandboxServeArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct SandboxServeArgs {
+pub(crate) struct SandboxServeArgs {
     /// Address to listen on (127.0.0.1:0 picks a free port); the first line
     /// of stdout says where it listens.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8480")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// The API key the emulated account accepts (Basic auth).
     #[arg(long, value_name = "KEY", default_value = "sandbox")]
-    pub api_key: String,
+    pub(crate) api_key: String,
     /// The API secret the emulated account accepts (Basic auth).
     #[arg(long, value_name = "SECRET", default_value = "sandbox")]
-    pub api_secret: String,
+    pub(crate) api_secret: String,
     /// Keep the emulated account in this directory (sled) across restarts.
     #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    pub(crate) data: Option<PathBuf>,
     /// Start with the demo applications the examples link to.
     #[arg(long)]
-    pub seed_demo: bool,
+    pub(crate) seed_demo: bool,
     /// Delay every request by this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
-    pub latency_ms: u64,
+    pub(crate) latency_ms: u64,
     /// Share of mutating requests that fail with 503 and change nothing.
     #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
-    pub error_rate: f64,
+    pub(crate) error_rate: f64,
     /// Share of mutating requests that take effect but answer 500.
     #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
-    pub ambiguous_rate: f64,
+    pub(crate) ambiguous_rate: f64,
     /// Requests per second before answering 429 (0: no limit).
     #[arg(long, value_name = "N", default_value_t = 0)]
-    pub rate_limit: u32,
+    pub(crate) rate_limit: u32,
     /// Seed for --error-rate and --ambiguous-rate, to replay a run's faults
     /// (default: a random seed, shown by `GET /_sandbox/faults`).
     #[arg(long, value_name = "N")]
-    pub fault_seed: Option<u64>,
+    pub(crate) fault_seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum StateCommand {
+pub(crate) enum StateCommand {
     /// List the addresses in state, one per line.
     List(StateReadArgs),
     /// Show one resource as recorded in state.
@@ -411,131 +411,131 @@ pub enum StateCommand {
 /// What every state command needs to find the configured backend: a
 /// `backend` block may use variables.
 #[derive(Debug, Args)]
-pub struct StateReadArgs {
+pub(crate) struct StateReadArgs {
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// Print one JSON document instead of text (errors too; `state pull` always does).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct StatePushArgs {
+pub(crate) struct StatePushArgs {
     /// The state document (JSON), relative to the configuration directory.
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Write it even if it belongs to another state (lineage) or is older
     /// (serial) than the state it replaces.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct StateMigrateArgs {
+pub(crate) struct StateMigrateArgs {
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// How long to wait for each state's lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Show only the newest N entries.
     #[arg(short = 'n', long = "limit", value_name = "N")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct StateShowArgs {
+pub(crate) struct StateShowArgs {
     /// The resource, e.g. page.support or page.region["emea"].
     #[arg(value_name = "ADDR")]
-    pub address: String,
+    pub(crate) address: String,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct StateRmArgs {
+pub(crate) struct StateRmArgs {
     /// What to forget: resources, or a block with all its instances.
     #[arg(value_name = "ADDR", required = true)]
-    pub addresses: Vec<String>,
+    pub(crate) addresses: Vec<String>,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct StateMvArgs {
+pub(crate) struct StateMvArgs {
     /// The address in state now (a block moves with all its instances).
     #[arg(value_name = "SRC")]
-    pub source: String,
+    pub(crate) source: String,
     /// The new address.
     #[arg(value_name = "DST")]
-    pub destination: String,
+    pub(crate) destination: String,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The page address declared in the configuration, e.g. page.support.
     #[arg(
         value_name = "ADDR",
         required_unless_present = "all_unmanaged",
         conflicts_with = "all_unmanaged"
     )]
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     /// The Facebook Page ID of the connected page.
     #[arg(value_name = "PAGE_ID", required_unless_present = "all_unmanaged")]
-    pub page_id: Option<String>,
+    pub(crate) page_id: Option<String>,
     /// Adopt every connected page that neither state nor the configuration
     /// knows, writing its configuration to --generate-config-out.
     #[arg(long, requires = "generate_config_out")]
-    pub all_unmanaged: bool,
+    pub(crate) all_unmanaged: bool,
     /// The new .hcl file (in the configuration directory) for the adopted pages.
     #[arg(long, value_name = "FILE", requires = "all_unmanaged")]
-    pub generate_config_out: Option<PathBuf>,
+    pub(crate) generate_config_out: Option<PathBuf>,
     #[command(flatten)]
-    pub vars: VarArgs,
+    pub(crate) vars: VarArgs,
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    pub(crate) lock_timeout: std::time::Duration,
     #[command(flatten)]
-    pub network: NetworkArgs,
+    pub(crate) network: NetworkArgs,
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[cfg(test)]

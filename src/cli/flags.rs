@@ -119,11 +119,11 @@ const TERRAFORM_COMMANDS: &[(&str, &str)] = &[
 
 /// Why a command line is refused before clap sees it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Refused(pub String);
+pub(crate) struct Refused(pub String);
 
 /// Refuses Terraform flags and commands that socialform does not have,
 /// with what to do instead; other arguments are clap's business.
-pub fn refuse_terraform_only(args: &[OsString], command: &Command) -> Result<(), Refused> {
+pub(crate) fn refuse_terraform_only(args: &[OsString], command: &Command) -> Result<(), Refused> {
     let mut known = HashSet::new();
     long_flags(command, &mut known);
     let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
@@ -173,7 +173,10 @@ pub fn refuse_terraform_only(args: &[OsString], command: &Command) -> Result<(),
     Ok(())
 }
 
-pub fn normalize(args: impl IntoIterator<Item = OsString>, command: &Command) -> Vec<OsString> {
+pub(crate) fn normalize(
+    args: impl IntoIterator<Item = OsString>,
+    command: &Command,
+) -> Vec<OsString> {
     let mut known = HashSet::new();
     long_flags(command, &mut known);
     known.insert("help".into());

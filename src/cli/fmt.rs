@@ -4,7 +4,7 @@ use super::args::FmtArgs;
 use super::{Context, EXIT_OK, EXIT_UNFORMATTED};
 use anyhow::bail;
 
-pub fn run(context: &Context, args: FmtArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(context: &Context, args: FmtArgs) -> anyhow::Result<u8> {
     let printer = &context.printer;
     let report = crate::ops::fmt::fmt(&context.global.chdir, args.check)?;
     for file in &report.unformatted {

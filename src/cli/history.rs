@@ -6,7 +6,11 @@ use super::{Context, EXIT_OK};
 use crate::config::CliVar;
 use crate::render;
 
-pub async fn run(context: &Context, vars: Vec<CliVar>, args: HistoryArgs) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    context: &Context,
+    vars: Vec<CliVar>,
+    args: HistoryArgs,
+) -> anyhow::Result<u8> {
     let backend = context.offline_session().configured_backend(vars)?;
     let entries = crate::ops::history::list(&backend, args.limit)?;
     let printer = &context.printer;

@@ -8,7 +8,11 @@ use crate::ops::import::{ImportRequest, Imported};
 use crate::render;
 use anyhow::bail;
 
-pub async fn run(context: &Context, vars: Vec<CliVar>, args: ImportArgs) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    context: &Context,
+    vars: Vec<CliVar>,
+    args: ImportArgs,
+) -> anyhow::Result<u8> {
     let request = match (args.generate_config_out, args.address, args.page_id) {
         (Some(file), _, _) => ImportRequest::AllUnmanaged { file },
         (None, Some(address), Some(page_id)) => ImportRequest::One { address, page_id },

@@ -26,10 +26,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// Exit codes of the contract.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_ERROR: u8 = 1;
-pub const EXIT_CHANGES: u8 = 2;
-pub const EXIT_UNFORMATTED: u8 = 3;
+pub(crate) const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_ERROR: u8 = 1;
+pub(crate) const EXIT_CHANGES: u8 = 2;
+pub(crate) const EXIT_UNFORMATTED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let command = Cli::command();
@@ -116,14 +116,14 @@ pub fn main() -> ExitCode {
 
 /// What every command gets: the global options and the printer.
 pub(crate) struct Context {
-    pub global: args::GlobalArgs,
-    pub printer: Printer,
+    pub(crate) global: args::GlobalArgs,
+    pub(crate) printer: Printer,
 }
 
 impl Context {
     /// What a command that calls the APIs runs with, network options
     /// included.
-    pub fn session(&self, network: &args::NetworkArgs) -> anyhow::Result<Session> {
+    pub(crate) fn session(&self, network: &args::NetworkArgs) -> anyhow::Result<Session> {
         Ok(Session::new(
             self.global.chdir.clone(),
             self.global.state.clone(),
@@ -132,7 +132,7 @@ impl Context {
     }
 
     /// `socialform [-C DIR] REST`: a command to suggest to the user.
-    pub fn command_line(&self, rest: &str) -> String {
+    pub(crate) fn command_line(&self, rest: &str) -> String {
         if self.global.chdir == std::path::Path::new(".") {
             format!("socialform {rest}")
         } else {
@@ -141,13 +141,13 @@ impl Context {
     }
 
     /// Where each resource of `desired` is declared, for annotations.
-    pub fn locations(&self, desired: &crate::desired::Desired) -> render::Locations {
+    pub(crate) fn locations(&self, desired: &crate::desired::Desired) -> render::Locations {
         render::Locations::of(desired, &annotation_bases())
     }
 
     /// The same with the default network options, for commands that never
     /// call the API.
-    pub fn offline_session(&self) -> Session {
+    pub(crate) fn offline_session(&self) -> Session {
         Session::new(
             self.global.chdir.clone(),
             self.global.state.clone(),
@@ -158,7 +158,7 @@ impl Context {
     /// The command that applies the plan saved at `out` (as given on the
     /// command line), ready to paste where this command was run: with the
     /// same `-C`, since the plan file is relative to the configuration.
-    pub fn apply_hint(&self, out: &std::path::Path) -> String {
+    pub(crate) fn apply_hint(&self, out: &std::path::Path) -> String {
         let quote = |text: String| {
             if text
                 .chars()
@@ -180,7 +180,7 @@ impl Context {
 
     /// A file named on the command line, relative to the configuration
     /// directory as with Terraform's `-chdir` (and as `--var-file` is).
-    pub fn in_config_dir(&self, path: &std::path::Path) -> std::path::PathBuf {
+    pub(crate) fn in_config_dir(&self, path: &std::path::Path) -> std::path::PathBuf {
         if path.is_absolute() {
             path.to_path_buf()
         } else {

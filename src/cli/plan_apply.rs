@@ -88,7 +88,11 @@ fn print_plan_before_apply(printer: &Printer, prepared: &Prepared) {
     }
 }
 
-pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyhow::Result<u8> {
+pub(crate) async fn plan(
+    context: &Context,
+    vars: Vec<CliVar>,
+    args: PlanArgs,
+) -> anyhow::Result<u8> {
     let printer = context.printer;
     let request = request(vars, &args.common, args.destroy, "plan")?;
     let session = context.session(&args.common.network)?;
@@ -139,7 +143,11 @@ pub async fn plan(context: &Context, vars: Vec<CliVar>, args: PlanArgs) -> anyho
     })
 }
 
-pub async fn apply(context: &Context, vars: Vec<CliVar>, args: ApplyArgs) -> anyhow::Result<u8> {
+pub(crate) async fn apply(
+    context: &Context,
+    vars: Vec<CliVar>,
+    args: ApplyArgs,
+) -> anyhow::Result<u8> {
     let Some(path) = &args.plan_file else {
         let destroy = args.destroy;
         return plan_and_carry_out(context, vars, args.common, args.auto_approve, destroy).await;
@@ -161,7 +169,7 @@ pub async fn apply(context: &Context, vars: Vec<CliVar>, args: ApplyArgs) -> any
     carry_out(context, prepared, "apply", &args.common, started, &see_all).await
 }
 
-pub async fn destroy(
+pub(crate) async fn destroy(
     context: &Context,
     vars: Vec<CliVar>,
     args: DestroyArgs,

@@ -6,7 +6,7 @@ use super::{Context, EXIT_OK};
 use crate::sandbox::{self, Faults, SandboxOptions};
 use anyhow::bail;
 
-pub async fn serve(context: &Context, args: SandboxServeArgs) -> anyhow::Result<u8> {
+pub(crate) async fn serve(context: &Context, args: SandboxServeArgs) -> anyhow::Result<u8> {
     for (name, rate) in [
         ("--error-rate", args.error_rate),
         ("--ambiguous-rate", args.ambiguous_rate),

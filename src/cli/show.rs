@@ -8,7 +8,7 @@ use crate::render::{self, Format};
 use crate::state::StateDocument;
 use serde_json::json;
 
-pub fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyhow::Result<u8> {
     let printer = &context.printer;
     if let Some(path) = &args.plan_file {
         let saved = SavedPlan::read(&context.in_config_dir(path))?;

@@ -11,7 +11,7 @@ use crate::render::{self, NO_STATE};
 use crate::state::StateDocument;
 use serde_json::json;
 
-pub async fn run(
+pub(crate) async fn run(
     context: &Context,
     vars: Vec<CliVar>,
     command: StateCommand,

@@ -5,7 +5,11 @@ use super::{Context, EXIT_CHANGES, EXIT_OK};
 use crate::config::CliVar;
 use crate::render::{self, Format};
 
-pub async fn run(context: &Context, vars: Vec<CliVar>, args: TokensArgs) -> anyhow::Result<u8> {
+pub(crate) async fn run(
+    context: &Context,
+    vars: Vec<CliVar>,
+    args: TokensArgs,
+) -> anyhow::Result<u8> {
     let printer = context.printer;
     let overview = crate::ops::tokens::tokens(
         &context.session(&args.network)?,

@@ -6,7 +6,7 @@ use super::{Context, EXIT_ERROR, EXIT_OK};
 use crate::config::CliVar;
 use crate::render;
 
-pub fn run(context: &Context, vars: Vec<CliVar>, args: ValidateArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(context: &Context, vars: Vec<CliVar>, args: ValidateArgs) -> anyhow::Result<u8> {
     let printer = &context.printer;
     // Validation needs no page token: CI often validates without them.
     let result = context

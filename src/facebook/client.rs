@@ -23,34 +23,34 @@ const MAX_LIST_PAGES: usize = 2000;
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
-pub struct GraphConfig {
+pub(crate) struct GraphConfig {
     /// The Graph host root, e.g. `https://graph.facebook.com`.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     /// A user (or system-user) token: lists the pages it manages.
-    pub user_token: Option<Secret>,
+    pub(crate) user_token: Option<Secret>,
     /// App ID and secret: `debug_token` checks any token with them.
-    pub app: Option<(String, Secret)>,
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
+    pub(crate) app: Option<(String, Secret)>,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
     /// Where the endpoint was configured, for "cannot reach" messages.
-    pub origin: Option<String>,
+    pub(crate) origin: Option<String>,
 }
 
 /// A page the user token can manage, as `/me/accounts` lists it.
 #[derive(Clone, Debug)]
-pub struct ManagedPage {
-    pub id: String,
-    pub name: Option<String>,
+pub(crate) struct ManagedPage {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
     /// What the user may do on the page (`MANAGE`, `MESSAGING`, …).
-    pub tasks: Vec<String>,
+    pub(crate) tasks: Vec<String>,
     /// `None` when Graph withheld it (the user lacks a task that grants it).
-    pub access_token: Option<Secret>,
+    pub(crate) access_token: Option<Secret>,
 }
 
 /// Every failure of a Graph request. Messages never include a token: none
 /// is ever in a URL, and Graph's own messages do not quote them.
 #[derive(Clone, Debug, thiserror::Error)]
-pub enum GraphError {
+pub(crate) enum GraphError {
     #[error("Facebook's Graph API answered {status}: {message} (code {code}{}{})",
         subcode.map(|s| format!(", subcode {s}")).unwrap_or_default(),
         fbtrace_id.as_ref().map(|t| format!(", fbtrace_id {t}")).unwrap_or_default())]
@@ -85,19 +85,14 @@ impl GraphError {
             GraphError::Decode { status, .. } => (200..300).contains(status),
         }
     }
-
-    /// Graph's code 190: the token itself is invalid or expired.
-    pub fn is_invalid_token(&self) -> bool {
-        matches!(self, GraphError::Graph { code, .. } if *code == INVALID_TOKEN_CODE)
-    }
 }
 
 #[derive(Deserialize)]
 pub(super) struct WireError {
-    pub message: Option<String>,
-    pub code: Option<i64>,
-    pub error_subcode: Option<i64>,
-    pub fbtrace_id: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) code: Option<i64>,
+    pub(crate) error_subcode: Option<i64>,
+    pub(crate) fbtrace_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -128,14 +123,14 @@ struct WirePaging {
 
 /// One answer of a batch: its HTTP status and its body, still JSON text.
 #[derive(Clone, Debug, Deserialize)]
-pub struct BatchAnswer {
-    pub code: u16,
+pub(crate) struct BatchAnswer {
+    pub(crate) code: u16,
     #[serde(default)]
-    pub body: Option<String>,
+    pub(crate) body: Option<String>,
 }
 
 #[derive(Clone)]
-pub struct GraphClient {
+pub(crate) struct GraphClient {
     http: reqwest::Client,
     /// `{endpoint}/{GRAPH_VERSION}/`
     base: Url,
@@ -156,7 +151,7 @@ impl fmt::Debug for GraphClient {
 }
 
 impl GraphClient {
-    pub fn new(config: GraphConfig) -> Result<GraphClient, GraphError> {
+    pub(crate) fn new(config: GraphConfig) -> Result<GraphClient, GraphError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let invalid = |detail: String| GraphError::Transport {
             endpoint: config.endpoint.clone(),
@@ -179,11 +174,11 @@ impl GraphClient {
         Ok(GraphClient { http, base, config })
     }
 
-    pub fn has_user_token(&self) -> bool {
+    pub(crate) fn has_user_token(&self) -> bool {
         self.config.user_token.is_some()
     }
 
-    pub fn has_app_credentials(&self) -> bool {
+    pub(crate) fn has_app_credentials(&self) -> bool {
         self.config.app.is_some()
     }
 
@@ -197,7 +192,7 @@ impl GraphClient {
 
     /// Every page the user token can manage, with its page token: one walk
     /// of `/me/accounts` at 100 a page, following `paging.next`.
-    pub async fn managed_pages(&self) -> Result<Vec<ManagedPage>, GraphError> {
+    pub(crate) async fn managed_pages(&self) -> Result<Vec<ManagedPage>, GraphError> {
         let token = self
             .config
             .user_token
@@ -497,7 +492,6 @@ mod tests {
         }
         assert!(graph(500, 1).retryable());
         assert!(!graph(400, 190).retryable());
-        assert!(graph(400, 190).is_invalid_token());
         assert!(
             GraphError::NotGraph {
                 status: 502,

@@ -10,15 +10,15 @@ use std::time::{Duration, UNIX_EPOCH};
 
 /// One token to check, and the page it should belong to.
 #[derive(Clone, Debug)]
-pub struct TokenCheck {
-    pub token: Secret,
-    pub page_id: String,
+pub(crate) struct TokenCheck {
+    pub(crate) token: Secret,
+    pub(crate) page_id: String,
 }
 
 /// Graph's verdict on a token.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-pub enum TokenHealth {
+pub(crate) enum TokenHealth {
     /// `expires_at`: Unix seconds; `None` never expires.
     Valid { expires_at: Option<i64> },
     /// Invalid, expired, or another page's: Facebook's reason, in words.
@@ -26,12 +26,12 @@ pub enum TokenHealth {
 }
 
 impl TokenHealth {
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         matches!(self, TokenHealth::Valid { .. })
     }
 
     /// When it stops working: `Some(None)` never, `None` when invalid.
-    pub fn expiry(&self) -> Option<Option<i64>> {
+    pub(crate) fn expiry(&self) -> Option<Option<i64>> {
         match self {
             TokenHealth::Valid { expires_at } => Some(*expires_at),
             TokenHealth::Invalid { .. } => None,
@@ -39,12 +39,12 @@ impl TokenHealth {
     }
 
     /// Valid, and expiring before `deadline` (Unix seconds).
-    pub fn expires_before(&self, deadline: i64) -> bool {
+    pub(crate) fn expires_before(&self, deadline: i64) -> bool {
         matches!(self, TokenHealth::Valid { expires_at: Some(at) } if *at < deadline)
     }
 
     /// Whether this token outlives `other` (never expiring outlives all).
-    pub fn outlives(&self, other: &TokenHealth) -> bool {
+    pub(crate) fn outlives(&self, other: &TokenHealth) -> bool {
         match (self.expiry(), other.expiry()) {
             (None, _) => false,
             (Some(_), None) => true,
@@ -56,7 +56,7 @@ impl TokenHealth {
 }
 
 /// `expires 2026-12-04T10:00:00Z`
-pub fn describe_expiry(expires_at: i64) -> String {
+pub(crate) fn describe_expiry(expires_at: i64) -> String {
     let at = UNIX_EPOCH + Duration::from_secs(expires_at.max(0) as u64);
     humantime::format_rfc3339_seconds(at).to_string()
 }
@@ -93,7 +93,7 @@ const THROTTLED_BATCH_ATTEMPTS: u32 = 4;
 /// Checks every token, `BATCH_LIMIT` to a request, and answers in the same
 /// order. Needs app credentials or a user token (the batch's own token when
 /// each item carries its page token); callers check `can_check`.
-pub async fn check_tokens(
+pub(crate) async fn check_tokens(
     client: &GraphClient,
     checks: &[TokenCheck],
 ) -> Result<Vec<TokenHealth>, GraphError> {

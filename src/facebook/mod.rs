@@ -10,17 +10,18 @@
 mod client;
 mod health;
 
-pub use client::{GraphClient, GraphConfig, GraphError, ManagedPage};
-pub use health::{TokenCheck, TokenHealth, check_tokens, describe_expiry};
+pub(crate) use client::{GraphClient, GraphConfig, ManagedPage};
+pub(crate) use health::{TokenCheck, TokenHealth, check_tokens, describe_expiry};
 
 /// The Graph API version every request names. Pinned, so a new Graph
 /// version changes nothing until this line does.
-pub const GRAPH_VERSION: &str = "v23.0";
+pub(crate) const GRAPH_VERSION: &str = "v23.0";
 /// Where Graph lives unless configured otherwise.
-pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.facebook.com";
+pub(crate) const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.facebook.com";
 /// Graph refuses batches of more than 50 requests.
-pub const BATCH_LIMIT: usize = 50;
+pub(crate) const BATCH_LIMIT: usize = 50;
 /// Default of `token_warning_days`.
-pub const DEFAULT_WARNING_DAYS: u32 = 14;
+pub(crate) const DEFAULT_WARNING_DAYS: u32 = 14;
 /// The permissions a page token needs for Vonage to message through the page.
-pub const NEEDED_PERMISSIONS: &str = "pages_show_list, pages_messaging and pages_manage_metadata";
+pub(crate) const NEEDED_PERMISSIONS: &str =
+    "pages_show_list, pages_messaging and pages_manage_metadata";

@@ -14,21 +14,21 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// Where an apply that could not record everything leaves what happened.
-pub const ERRORED_FILE: &str = "errored.sfstate.json";
+pub(crate) const ERRORED_FILE: &str = "errored.sfstate.json";
 
 /// A plan, carried out.
-pub struct Applied {
-    pub prepared: Prepared,
-    pub result: ApplyResult,
+pub(crate) struct Applied {
+    pub(crate) prepared: Prepared,
+    pub(crate) result: ApplyResult,
     /// Set when calls took effect that state could not record: the file
     /// holding the whole state as it should be, or why it could not be
     /// written (then the document itself, to save by hand).
-    pub errored: Option<Result<PathBuf, (anyhow::Error, String)>>,
+    pub(crate) errored: Option<Result<PathBuf, (anyhow::Error, String)>>,
 }
 
 impl Applied {
     /// Every call done and nothing interrupted.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.result.is_complete() && !self.result.interrupted
     }
 }
@@ -78,7 +78,7 @@ fn write_errored(dir: &Path, document: &StateDocument) -> anyhow::Result<PathBuf
 
 /// Runs the plan's calls (`parallelism` at a time; no new one once `cancel`
 /// is set) and records them in the history as `command`.
-pub async fn carry_out(
+pub(crate) async fn carry_out(
     prepared: Prepared,
     command: &str,
     started: Started,

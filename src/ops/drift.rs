@@ -17,7 +17,7 @@ use std::time::Duration;
 /// Reads configuration, state (if there is one; none is created), the
 /// Vonage side and, with Facebook credentials, the tokens' health.
 /// `list_pages`: read `/me/accounts` whenever a user token allows it.
-pub async fn observe(
+pub(crate) async fn observe(
     session: &Session,
     vars: Vec<CliVar>,
     command: &'static str,
@@ -36,7 +36,7 @@ pub async fn observe(
 
 /// The drift report, and the configuration it compared (for where each
 /// resource is declared).
-pub async fn drift(
+pub(crate) async fn drift(
     session: &Session,
     vars: Vec<CliVar>,
     lock_timeout: Duration,

@@ -6,24 +6,24 @@ use anyhow::Context;
 use std::path::Path;
 
 /// A file whose text is not canonical.
-pub struct Unformatted {
+pub(crate) struct Unformatted {
     /// The file name, as printed.
-    pub name: String,
+    pub(crate) name: String,
     /// A unified diff from its text to the canonical one.
-    pub diff: String,
+    pub(crate) diff: String,
 }
 
 #[derive(Default)]
-pub struct FmtReport {
-    pub unformatted: Vec<Unformatted>,
+pub(crate) struct FmtReport {
+    pub(crate) unformatted: Vec<Unformatted>,
     /// Files that could not be read or parsed, as complete messages; they
     /// are left as they are.
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
 }
 
 /// Formats every configuration file in `dir`, in name order; with `check`
 /// only reports, writing nothing.
-pub fn fmt(dir: &Path, check: bool) -> anyhow::Result<FmtReport> {
+pub(crate) fn fmt(dir: &Path, check: bool) -> anyhow::Result<FmtReport> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| {
             format!(

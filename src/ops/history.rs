@@ -6,7 +6,7 @@ use crate::state::{HistoryEntry, LockRequest, StateStore, now_rfc3339};
 
 /// How a command that changed something ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Complete,
     Failed,
     Interrupted,
@@ -23,10 +23,10 @@ impl Outcome {
 }
 
 /// When a command started, taken before it does anything.
-pub struct Started(String);
+pub(crate) struct Started(String);
 
 impl Started {
-    pub fn now() -> Started {
+    pub(crate) fn now() -> Started {
         Started(now_rfc3339())
     }
 }
@@ -34,7 +34,7 @@ impl Started {
 /// Appends one entry: `changes` are lines such as `page.support: connect`.
 /// The state itself is already written; a history that could not be is
 /// worth a warning, not a failure.
-pub fn append(
+pub(crate) fn append(
     store: &dyn StateStore,
     command: &str,
     started: Started,
@@ -50,7 +50,7 @@ pub fn append(
 
 /// Past entries, newest first, at most `limit` of them; none without state.
 /// Takes the lock without waiting, as `show` does.
-pub fn list(backend: &Backend, limit: Option<usize>) -> anyhow::Result<Vec<HistoryEntry>> {
+pub(crate) fn list(backend: &Backend, limit: Option<usize>) -> anyhow::Result<Vec<HistoryEntry>> {
     let Some(store) = backend
         .state
         .open_existing(&LockRequest::immediate("history"))?

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What to import.
-pub enum ImportRequest {
+pub(crate) enum ImportRequest {
     /// One page the configuration declares, by its address and page ID.
     One { address: String, page_id: String },
     /// Every connected page nobody manages, declared in a new file.
@@ -29,7 +29,7 @@ pub enum ImportRequest {
 }
 
 /// What was imported.
-pub enum Imported {
+pub(crate) enum Imported {
     /// The page and, when it was linked as configured, its link.
     One(Vec<StateOp>),
     /// The file that now declares what was adopted: pages, and links of
@@ -38,7 +38,7 @@ pub enum Imported {
     AllUnmanaged(Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>),
 }
 
-pub async fn import(
+pub(crate) async fn import(
     session: &Session,
     vars: Vec<CliVar>,
     request: ImportRequest,

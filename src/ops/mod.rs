@@ -7,15 +7,15 @@
 //! (waiting for a lock, refreshing, each API call, warnings) so that a
 //! terminal, JSON mode and tests all share one engine.
 
-pub mod apply;
-pub mod drift;
-pub mod fmt;
-pub mod history;
-pub mod import;
-pub mod plan;
-pub mod show;
-pub mod state_edit;
-pub mod tokens;
+pub(crate) mod apply;
+pub(crate) mod drift;
+pub(crate) mod fmt;
+pub(crate) mod history;
+pub(crate) mod import;
+pub(crate) mod plan;
+pub(crate) mod show;
+pub(crate) mod state_edit;
+pub(crate) mod tokens;
 
 use crate::apply::CallObserver;
 use crate::refresh::RefreshObserver;
@@ -26,7 +26,7 @@ use crate::state::LockObserver;
 /// (refresh, warnings such as history that could not be written), the
 /// lock's and each API call's. Every method has a default that ignores the
 /// event.
-pub trait Reporter: CallObserver + LockObserver + SessionObserver {}
+pub(crate) trait Reporter: CallObserver + LockObserver + SessionObserver {}
 
 /// Tells nothing: for `--json`, where the document at the end says it all.
 pub struct Silent;

@@ -20,33 +20,33 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// What to plan.
-pub struct PlanRequest {
-    pub vars: Vec<CliVar>,
-    pub options: PlanOptions,
+pub(crate) struct PlanRequest {
+    pub(crate) vars: Vec<CliVar>,
+    pub(crate) options: PlanOptions,
     /// Read the remote side first (`--refresh=false` plans from state alone).
-    pub refresh: bool,
-    pub lock_timeout: Duration,
+    pub(crate) refresh: bool,
+    pub(crate) lock_timeout: Duration,
     /// The command, recorded as the lock's holder.
-    pub command: &'static str,
+    pub(crate) command: &'static str,
 }
 
 /// A plan and everything it was made from: what `apply` carries out and
 /// `--out` saves. Holds the state's lock until dropped.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The configuration directory (where `errored.sfstate.json` goes).
-    pub dir: PathBuf,
-    pub desired: Desired,
-    pub options: PlanOptions,
-    pub refreshed: bool,
+    pub(crate) dir: PathBuf,
+    pub(crate) desired: Desired,
+    pub(crate) options: PlanOptions,
+    pub(crate) refreshed: bool,
     /// The state the plan was made from.
-    pub recorded: Recorded,
-    pub plan: Plan,
-    pub store: Arc<dyn StateStore>,
-    pub connection: Connection,
+    pub(crate) recorded: Recorded,
+    pub(crate) plan: Plan,
+    pub(crate) store: Arc<dyn StateStore>,
+    pub(crate) connection: Connection,
 }
 
 impl Prepared {
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         !self.plan.changes.is_empty() || !self.plan.calls.is_empty()
     }
 
@@ -58,7 +58,7 @@ impl Prepared {
     }
 
     /// Writes the plan to `path` for `apply PATH`.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
         let saved = SavedPlan {
             format: PLAN_FORMAT.into(),
             created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -76,7 +76,7 @@ impl Prepared {
 }
 
 /// Load, lock, refresh (unless told not to) and plan.
-pub async fn prepare(
+pub(crate) async fn prepare(
     session: &Session,
     request: PlanRequest,
     reporter: Arc<dyn Reporter>,
@@ -123,7 +123,7 @@ pub async fn prepare(
 
 /// Re-plans from the saved plan's own options and refuses it, before any
 /// call, if state, configuration or the remote side moved since.
-pub async fn prepare_saved(
+pub(crate) async fn prepare_saved(
     session: &Session,
     vars: Vec<CliVar>,
     saved: &SavedPlan,
@@ -151,7 +151,11 @@ pub async fn prepare_saved(
 
 /// A token about to be sent (in a connect or reconnect) that Facebook
 /// called invalid stops the run before any call, naming the page.
-pub fn refuse_invalid_sends(plan: &Plan, desired: &Desired, actual: &Actual) -> anyhow::Result<()> {
+pub(crate) fn refuse_invalid_sends(
+    plan: &Plan,
+    desired: &Desired,
+    actual: &Actual,
+) -> anyhow::Result<()> {
     let Some(report) = &actual.tokens else {
         return Ok(());
     };

@@ -41,7 +41,7 @@ fn open_for_write(
 }
 
 /// Every address in state, sorted (pages and links together, by text).
-pub fn addresses(recorded: &Recorded) -> Vec<String> {
+pub(crate) fn addresses(recorded: &Recorded) -> Vec<String> {
     let mut all: Vec<String> = recorded
         .pages
         .keys()
@@ -57,7 +57,7 @@ fn recorded_addresses(recorded: &Recorded) -> impl Iterator<Item = &Address> {
 }
 
 /// What `state show ADDR` names.
-pub enum Found<'a> {
+pub(crate) enum Found<'a> {
     Page(&'a PageRecord),
     /// A link, and the address of its page when state has that page.
     Link(&'a LinkRecord, Option<&'a Address>),
@@ -65,7 +65,7 @@ pub enum Found<'a> {
 
 /// The record at `address`; an error naming the instances when it is a
 /// block with several, or saying it is not in state.
-pub fn find<'a>(recorded: &'a Recorded, address: &Address) -> anyhow::Result<Found<'a>> {
+pub(crate) fn find<'a>(recorded: &'a Recorded, address: &Address) -> anyhow::Result<Found<'a>> {
     if let Some(page) = recorded.pages.get(address) {
         return Ok(Found::Page(page));
     }
@@ -119,7 +119,7 @@ fn rm_ops(recorded: &Recorded, targets: &[Address]) -> anyhow::Result<Vec<StateO
     Ok(ops)
 }
 
-pub fn op_address(op: &StateOp) -> &Address {
+pub(crate) fn op_address(op: &StateOp) -> &Address {
     match op {
         StateOp::RemovePage(a) | StateOp::RemoveLink(a) => a,
         StateOp::PutPage(p) => &p.address,
@@ -129,7 +129,7 @@ pub fn op_address(op: &StateOp) -> &Address {
 
 /// Forgets what `addresses` name; returns the ops written (one removal
 /// each). Nothing is removed when one of them matches nothing.
-pub fn rm(
+pub(crate) fn rm(
     backend: &Backend,
     addresses: &[String],
     lock_timeout: Duration,
@@ -247,7 +247,7 @@ fn mv_ops(recorded: &Recorded, pairs: &[(Address, Address)]) -> Vec<StateOp> {
 
 /// Renames `source` (one record, or every instance of a block) to
 /// `destination`; returns the `(from, to)` pairs moved.
-pub fn mv(
+pub(crate) fn mv(
     backend: &Backend,
     source: &str,
     destination: &str,
@@ -280,16 +280,16 @@ pub fn mv(
 }
 
 /// What `state push` wrote.
-pub struct Pushed {
-    pub serial: u64,
-    pub pages: usize,
-    pub links: usize,
+pub(crate) struct Pushed {
+    pub(crate) serial: u64,
+    pub(crate) pages: usize,
+    pub(crate) links: usize,
 }
 
 /// Writes a state document (`state pull`'s, or an apply's
 /// `errored.sfstate.json`) into the configured state, creating it if need
 /// be; see `StateDocument::import_ops` for what is refused without `force`.
-pub fn push(
+pub(crate) fn push(
     backend: &Backend,
     file: &Path,
     force: bool,
@@ -335,17 +335,17 @@ pub fn push(
 }
 
 /// What `state migrate` moved.
-pub struct Migrated {
-    pub from: String,
-    pub to: String,
-    pub pages: usize,
-    pub links: usize,
+pub(crate) struct Migrated {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) pages: usize,
+    pub(crate) links: usize,
 }
 
 /// Moves the local store into the configured backend whole (lineage,
 /// serial, fingerprints, history). The local store is left as it was:
 /// removing it is the operator's call, once the new state is checked.
-pub fn migrate(
+pub(crate) fn migrate(
     backend: &Backend,
     lock_timeout: Duration,
     reporter: Arc<dyn Reporter>,

@@ -15,46 +15,46 @@ use std::time::Duration;
 
 /// One managed page (declared, or in state) and its token.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PageToken {
-    pub address: Address,
-    pub page_id: String,
-    pub connected: bool,
+pub(crate) struct PageToken {
+    pub(crate) address: Address,
+    pub(crate) page_id: String,
+    pub(crate) connected: bool,
     /// What Facebook said of the token Vonage holds; `None` when the page
     /// is not connected or the API returned no token.
-    pub health: Option<TokenHealth>,
+    pub(crate) health: Option<TokenHealth>,
     /// Valid but expiring within the warning window.
-    pub expiring: bool,
+    pub(crate) expiring: bool,
 }
 
 /// A page the user token can manage that is not connected to Vonage.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Manageable {
-    pub id: String,
-    pub name: Option<String>,
-    pub tasks: Vec<String>,
+pub(crate) struct Manageable {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) tasks: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TokenOverview {
-    pub pages: Vec<PageToken>,
+pub(crate) struct TokenOverview {
+    pub(crate) pages: Vec<PageToken>,
     /// `None` without a user token (nothing could list them).
-    pub not_connected: Option<Vec<Manageable>>,
+    pub(crate) not_connected: Option<Vec<Manageable>>,
     /// Unix seconds: a token expiring before this is "expiring".
-    pub expiring_before: i64,
+    pub(crate) expiring_before: i64,
     /// False without app credentials: "valid" then says nothing of when.
-    pub expiry_known: bool,
+    pub(crate) expiry_known: bool,
 }
 
 impl TokenOverview {
     /// Whether any managed page's token needs attention.
-    pub fn needs_attention(&self) -> bool {
+    pub(crate) fn needs_attention(&self) -> bool {
         self.pages
             .iter()
             .any(|p| p.expiring || matches!(p.health, Some(TokenHealth::Invalid { .. })))
     }
 }
 
-pub async fn tokens(
+pub(crate) async fn tokens(
     session: &Session,
     vars: Vec<CliVar>,
     lock_timeout: Duration,

@@ -9,7 +9,7 @@ use crate::state::Recorded;
 const SENSITIVE: &str = "(sensitive value)";
 
 /// Compares every recorded resource `in_scope` with the refreshed remote side.
-pub fn detect(
+pub(crate) fn detect(
     recorded: &Recorded,
     actual: &Actual,
     in_scope: &dyn Fn(&Address) -> bool,
@@ -108,33 +108,33 @@ fn token_drift(address: &Address, page_id: &str, actual: &Actual) -> Option<Drif
 /// An account that neither state nor configuration knows: a connected page,
 /// or an account of another channel linked to an application.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Unmanaged {
-    pub provider: String,
-    pub external_id: String,
-    pub name: Option<String>,
-    pub applications: Vec<String>,
+pub(crate) struct Unmanaged {
+    pub(crate) provider: String,
+    pub(crate) external_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) applications: Vec<String>,
 }
 
 /// What `socialform drift` reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DriftReport {
-    pub drifted: Vec<Drift>,
-    pub unmanaged: Vec<Unmanaged>,
+pub(crate) struct DriftReport {
+    pub(crate) drifted: Vec<Drift>,
+    pub(crate) unmanaged: Vec<Unmanaged>,
     /// Resources compared (pages and links).
-    pub managed: usize,
+    pub(crate) managed: usize,
     /// Pages whose token was not compared: no state, and the token's
     /// variable is unset (CI without page tokens).
-    pub tokens_not_compared: Vec<Address>,
+    pub(crate) tokens_not_compared: Vec<Address>,
     /// Pages are managed but Facebook was not asked about their tokens (no
     /// Facebook credentials): drift says so in one note.
-    pub tokens_unchecked: bool,
+    pub(crate) tokens_unchecked: bool,
 }
 
 /// Drift for CI: every resource state records is compared as recorded; a
 /// resource the configuration declares but state does not know (no state at
 /// all, in a CI job that only has the repository) is compared as declared.
 /// Pages are keyed by page ID, so configuration against remote is enough.
-pub fn report(
+pub(crate) fn report(
     desired: &crate::desired::Desired,
     recorded: &Recorded,
     actual: &Actual,

@@ -2,11 +2,11 @@
 //! No I/O. Minimality and ordering live here, and so do most unit tests.
 
 mod drift;
-pub use drift::{DriftReport, Unmanaged, report as drift_report};
+pub(crate) use drift::{DriftReport, report as drift_report};
 mod model;
 mod moves;
 mod planner;
-pub mod saved;
+pub(crate) mod saved;
 #[cfg(test)]
 mod tests;
 
@@ -30,20 +30,20 @@ pub enum Mode {
 
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// `--target`: limit the plan to these resources (and what they depend on).
-    pub targets: Vec<Address>,
+    pub(crate) targets: Vec<Address>,
     /// `--reconnect`: send the configured token again even if unchanged.
-    pub reconnect: Vec<Address>,
+    pub(crate) reconnect: Vec<Address>,
 }
 
 /// Something that makes the plan impossible, tied to a resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanProblem {
-    pub address: Option<Address>,
-    pub location: Option<Location>,
-    pub message: String,
-    pub help: Option<String>,
+    pub(crate) address: Option<Address>,
+    pub(crate) location: Option<Location>,
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -26,7 +26,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Connect => "connect",
             Action::Update => "update",
@@ -43,7 +43,7 @@ impl Action {
     }
 
     /// The phrase after "ADDR will be …" in the human plan.
-    pub fn future_phrase(self) -> &'static str {
+    pub(crate) fn future_phrase(self) -> &'static str {
         match self {
             Action::Connect => "connected",
             Action::Update => "updated in place",
@@ -70,21 +70,21 @@ impl fmt::Display for Action {
 /// carried here: `sensitive` attributes have `(sensitive value)` text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AttrDiff {
-    pub name: &'static str,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub sensitive: bool,
+    pub(crate) name: &'static str,
+    pub(crate) before: Option<String>,
+    pub(crate) after: Option<String>,
+    pub(crate) sensitive: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    pub address: Address,
-    pub action: Action,
-    pub reason: String,
-    pub attributes: Vec<AttrDiff>,
+    pub(crate) address: Address,
+    pub(crate) action: Action,
+    pub(crate) reason: String,
+    pub(crate) attributes: Vec<AttrDiff>,
     /// Where a moved record was (`Action::Move` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_address: Option<Address>,
+    pub(crate) previous_address: Option<Address>,
 }
 
 /// Attribute names are a closed set; reading one back from a saved plan
@@ -137,7 +137,7 @@ pub enum DriftKind {
 
 impl DriftKind {
     /// The name machines read (JSON, annotations, reports).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DriftKind::Deleted => "deleted",
             DriftKind::Changed => "changed",
@@ -150,11 +150,11 @@ impl DriftKind {
 /// A difference between state and the remote side, made outside socialform.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {
-    pub address: Address,
-    pub kind: DriftKind,
-    pub attribute: String,
-    pub expected: String,
-    pub actual: String,
+    pub(crate) address: Address,
+    pub(crate) kind: DriftKind,
+    pub(crate) attribute: String,
+    pub(crate) expected: String,
+    pub(crate) actual: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,7 +168,7 @@ pub enum Method {
 }
 
 impl Method {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Post => "POST",
             Method::Patch => "PATCH",
@@ -215,7 +215,7 @@ pub enum CallOp {
 
 impl CallOp {
     /// The channel of the account the call changes.
-    pub fn channel(&self) -> Channel {
+    pub(crate) fn channel(&self) -> Channel {
         match self {
             CallOp::Link { channel, .. } | CallOp::Unlink { channel, .. } => *channel,
             _ => Channel::Messenger,
@@ -223,7 +223,7 @@ impl CallOp {
     }
 
     /// The `external_id` of the account the call changes.
-    pub fn page_id(&self) -> &str {
+    pub(crate) fn page_id(&self) -> &str {
         match self {
             CallOp::Connect { page_id, .. }
             | CallOp::Update { page_id, .. }
@@ -250,15 +250,15 @@ pub struct Call {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    pub connect: usize,
-    pub update: usize,
-    pub reconnect: usize,
-    pub disconnect: usize,
-    pub replace: usize,
-    pub link: usize,
-    pub unlink: usize,
-    pub relink: usize,
-    pub calls: usize,
+    pub(crate) connect: usize,
+    pub(crate) update: usize,
+    pub(crate) reconnect: usize,
+    pub(crate) disconnect: usize,
+    pub(crate) replace: usize,
+    pub(crate) link: usize,
+    pub(crate) unlink: usize,
+    pub(crate) relink: usize,
+    pub(crate) calls: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,7 +277,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let mut summary = Summary {
             calls: self.calls.len(),
             ..Summary::default()
@@ -298,8 +298,10 @@ impl Plan {
         summary
     }
 
-    /// Nothing to call and nothing to record.
-    pub fn is_empty(&self) -> bool {
+    /// Nothing to call and nothing to record (what the planner's tests
+    /// expect of an in-sync world).
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.calls.is_empty() && self.state_only.is_empty()
     }
 }

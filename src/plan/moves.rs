@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub(super) struct Moves {
     /// `None` when no block moves anything: the planner reads the state as loaded.
-    pub recorded: Option<Recorded>,
-    pub changes: Vec<Change>,
-    pub state_ops: Vec<StateOp>,
+    pub(crate) recorded: Option<Recorded>,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) state_ops: Vec<StateOp>,
 }
 
 /// Where `record` goes under a moved block from `from` to `to`, if the block

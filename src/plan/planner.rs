@@ -1379,7 +1379,7 @@ fn method_of(op: &CallOp) -> Method {
 }
 
 /// The request path, exactly as the API (and the sandbox's request log) sees it.
-pub fn path_of(op: &CallOp) -> String {
+pub(crate) fn path_of(op: &CallOp) -> String {
     match op {
         CallOp::Connect { .. } => format!("{ACCOUNTS_BASE}/messenger"),
         CallOp::Update { page_id, .. } | CallOp::Disconnect { page_id } => {

@@ -17,33 +17,33 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-pub const PLAN_FORMAT: &str = "socialform-plan/1";
+pub(crate) const PLAN_FORMAT: &str = "socialform-plan/1";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SavedMode {
+pub(crate) enum SavedMode {
     Normal,
     Destroy,
     RefreshOnly,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedPlan {
-    pub format: String,
-    pub created_at: String,
-    pub mode: SavedMode,
-    pub targets: Vec<Address>,
-    pub reconnect: Vec<Address>,
+pub(crate) struct SavedPlan {
+    pub(crate) format: String,
+    pub(crate) created_at: String,
+    pub(crate) mode: SavedMode,
+    pub(crate) targets: Vec<Address>,
+    pub(crate) reconnect: Vec<Address>,
     /// Whether the plan was made from a refresh (`--refresh=false` otherwise).
-    pub refreshed: bool,
-    pub lineage: String,
-    pub serial: u64,
-    pub configuration_digest: String,
-    pub plan: Plan,
+    pub(crate) refreshed: bool,
+    pub(crate) lineage: String,
+    pub(crate) serial: u64,
+    pub(crate) configuration_digest: String,
+    pub(crate) plan: Plan,
 }
 
 impl SavedPlan {
-    pub fn options(&self) -> PlanOptions {
+    pub(crate) fn options(&self) -> PlanOptions {
         PlanOptions {
             mode: match self.mode {
                 SavedMode::Normal => Mode::Normal,
@@ -55,7 +55,7 @@ impl SavedPlan {
         }
     }
 
-    pub fn mode_of(options: &PlanOptions) -> SavedMode {
+    pub(crate) fn mode_of(options: &PlanOptions) -> SavedMode {
         match options.mode {
             Mode::Normal => SavedMode::Normal,
             Mode::Destroy => SavedMode::Destroy,
@@ -63,7 +63,7 @@ impl SavedPlan {
         }
     }
 
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
         std::fs::write(path, text + "\n")
             .map_err(|e| anyhow::anyhow!("could not write the plan to {}: {e}", path.display()))
@@ -73,7 +73,7 @@ impl SavedPlan {
     /// (`lineage`, `serial`), the configuration (`digest` of the current one)
     /// or the remote side (`replanned`, the plan made now from the plan's
     /// own options, differs).
-    pub fn check_fresh(
+    pub(crate) fn check_fresh(
         &self,
         lineage: &str,
         serial: u64,
@@ -98,7 +98,7 @@ impl SavedPlan {
         Err(Stale { reason })
     }
 
-    pub fn read(path: &Path) -> anyhow::Result<SavedPlan> {
+    pub(crate) fn read(path: &Path) -> anyhow::Result<SavedPlan> {
         let text = std::fs::read(path)
             .map_err(|e| anyhow::anyhow!("could not read the plan file {}: {e}", path.display()))?;
         let not_a_plan = |why: String| {
@@ -121,8 +121,8 @@ impl SavedPlan {
 
 /// Why a saved plan can no longer be applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stale {
-    pub reason: String,
+pub(crate) struct Stale {
+    pub(crate) reason: String,
 }
 
 impl std::fmt::Display for Stale {
@@ -139,7 +139,10 @@ impl std::error::Error for Stale {}
 
 /// A digest of everything the evaluated configuration says, tokens
 /// included only through their keyed fingerprints.
-pub fn configuration_digest(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> String) -> String {
+pub(crate) fn configuration_digest(
+    desired: &Desired,
+    fingerprint: &dyn Fn(&Secret) -> String,
+) -> String {
     let pages: Vec<_> = desired
         .pages
         .iter()

@@ -175,7 +175,7 @@ impl Client {
 
     /// Names where the endpoint was configured in the error when the API
     /// cannot be reached. For a client just made (not yet cloned).
-    pub fn with_endpoint_origin(mut self, origin: impl Into<String>) -> Self {
+    pub(crate) fn with_endpoint_origin(mut self, origin: impl Into<String>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.origin = Some(origin.into());
         }
@@ -184,7 +184,7 @@ impl Client {
 
     /// `notice` is told, once, when a request that could not reach the API
     /// is about to be retried. For a client just made (not yet cloned).
-    pub fn with_retry_notice(mut self, notice: RetryNotice) -> Self {
+    pub(crate) fn with_retry_notice(mut self, notice: RetryNotice) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.retry_notice = Some(notice);
         }
@@ -213,7 +213,7 @@ impl Client {
 
     /// How this client retries; the apply engine retries unclear writes
     /// with the same budget.
-    pub fn retry_policy(&self) -> &RetryPolicy {
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidParam {
     pub name: String,
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Every failure of one API request. Messages never include a token or the

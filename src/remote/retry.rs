@@ -26,7 +26,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// The default policy with `retries` retries after the first attempt.
-    pub fn with_max_retries(retries: u32) -> Self {
+    pub(crate) fn with_max_retries(retries: u32) -> Self {
         RetryPolicy {
             max_attempts: retries.saturating_add(1),
             ..RetryPolicy::default()

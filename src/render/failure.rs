@@ -13,24 +13,24 @@ use serde_json::{Value, json};
 
 /// One thing that went wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diag {
-    pub summary: String,
-    pub detail: Option<String>,
-    pub address: Option<String>,
-    pub location: Option<Location>,
+pub(crate) struct Diag {
+    pub(crate) summary: String,
+    pub(crate) detail: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) location: Option<Location>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// `configuration`, `plan`, `lock_held`, `stale_plan`, `api` or `error`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The error in one line (the whole chain of causes).
-    pub error: String,
-    pub diagnostics: Vec<Diag>,
+    pub(crate) error: String,
+    pub(crate) diagnostics: Vec<Diag>,
 }
 
 impl Failure {
-    pub fn of(error: &anyhow::Error) -> Failure {
+    pub(crate) fn of(error: &anyhow::Error) -> Failure {
         let whole = format!("{error:#}");
         for cause in error.chain() {
             if let Some(diagnostics) = cause.downcast_ref::<Diagnostics>() {
@@ -121,7 +121,7 @@ fn configuration(diagnostics: &Diagnostics) -> Failure {
 }
 
 /// A diagnostic as the JSON documents show it (Terraform's shape).
-pub fn diagnostic_json(diag: &Diag) -> Value {
+pub(crate) fn diagnostic_json(diag: &Diag) -> Value {
     json!({
         "severity": "error",
         "summary": diag.summary,
@@ -136,7 +136,7 @@ pub fn diagnostic_json(diag: &Diag) -> Value {
 
 /// The contract's error document: what `--json` commands print on stdout
 /// when they fail.
-pub fn error_document(error: &anyhow::Error) -> Value {
+pub(crate) fn error_document(error: &anyhow::Error) -> Value {
     let failure = Failure::of(error);
     json!({
         "format_version": "1.0",
@@ -147,6 +147,6 @@ pub fn error_document(error: &anyhow::Error) -> Value {
 }
 
 /// Diagnostics of a configuration that did not load (`validate --json`).
-pub fn configuration_failure(diagnostics: &Diagnostics) -> Failure {
+pub(crate) fn configuration_failure(diagnostics: &Diagnostics) -> Failure {
     configuration(diagnostics)
 }

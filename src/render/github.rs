@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 /// configuration by the CLI and handed to the renderer with the plan, so
 /// that the planner stays a pure function of its inputs.
 #[derive(Clone, Debug, Default)]
-pub struct Locations {
+pub(crate) struct Locations {
     /// Pages and links by address.
     blocks: Vec<(Address, Location)>,
     /// `removed` blocks, whose `from` may name every instance of a block.
@@ -26,7 +26,7 @@ impl Locations {
     /// Every page, link and `removed` block of `desired`, with file paths
     /// made relative to the first of `bases` that holds them (the
     /// repository's root, where GitHub looks for annotated files).
-    pub fn of(desired: &Desired, bases: &[PathBuf]) -> Locations {
+    pub(crate) fn of(desired: &Desired, bases: &[PathBuf]) -> Locations {
         let relative = |location: &Location| Location {
             file: relative_path(&location.file, bases),
             ..location.clone()
@@ -51,7 +51,7 @@ impl Locations {
 
     /// The block that declares `address` (or the `removed` block that
     /// forgets it), if any.
-    pub fn find(&self, address: &Address) -> Option<&Location> {
+    pub(crate) fn find(&self, address: &Address) -> Option<&Location> {
         self.blocks
             .iter()
             .find(|(a, _)| a == address)
@@ -61,7 +61,7 @@ impl Locations {
 }
 
 /// `file` relative to the first base that contains it, without `./`.
-pub fn relative_path(file: &Path, bases: &[PathBuf]) -> PathBuf {
+pub(crate) fn relative_path(file: &Path, bases: &[PathBuf]) -> PathBuf {
     let inside = bases
         .iter()
         .find_map(|base| file.strip_prefix(base).ok())
@@ -86,7 +86,12 @@ fn property(value: &str) -> String {
 }
 
 /// One workflow command line.
-pub fn command(level: &str, location: Option<&Location>, title: &str, message: &str) -> String {
+pub(crate) fn command(
+    level: &str,
+    location: Option<&Location>,
+    title: &str,
+    message: &str,
+) -> String {
     let mut properties = Vec::new();
     if let Some(at) = location {
         properties.push(format!("file={}", property(&at.file.to_string_lossy())));
@@ -98,7 +103,7 @@ pub fn command(level: &str, location: Option<&Location>, title: &str, message: &
 }
 
 /// One `::warning` per change of the plan.
-pub fn plan_annotations(plan: &Plan, locations: &Locations, command_name: &str) -> String {
+pub(crate) fn plan_annotations(plan: &Plan, locations: &Locations, command_name: &str) -> String {
     let mut out = String::new();
     for change in &plan.changes {
         out.push_str(&command(
@@ -118,7 +123,7 @@ pub fn plan_annotations(plan: &Plan, locations: &Locations, command_name: &str) 
 
 /// After an apply: `::error` for each change whose call failed (or took
 /// effect without being recorded), `::warning` for each other change.
-pub fn apply_annotations(
+pub(crate) fn apply_annotations(
     plan: &Plan,
     result: &ApplyResult,
     locations: &Locations,
@@ -169,7 +174,7 @@ pub fn apply_annotations(
 }
 
 /// One `::warning` per drifted resource and unmanaged page.
-pub fn drift_annotations(report: &DriftReport, locations: &Locations) -> String {
+pub(crate) fn drift_annotations(report: &DriftReport, locations: &Locations) -> String {
     let mut out = String::new();
     for drift in &report.drifted {
         let kind = drift.kind.as_str();
@@ -197,7 +202,11 @@ pub fn drift_annotations(report: &DriftReport, locations: &Locations) -> String 
 }
 
 /// One `::error` per diagnostic of a failed command.
-pub fn error_annotations(error: &anyhow::Error, command_name: &str, bases: &[PathBuf]) -> String {
+pub(crate) fn error_annotations(
+    error: &anyhow::Error,
+    command_name: &str,
+    bases: &[PathBuf],
+) -> String {
     let failure = Failure::of(error);
     let mut out = String::new();
     for diag in &failure.diagnostics {

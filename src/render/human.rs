@@ -109,7 +109,7 @@ pub(super) fn drift_line(drift: &Drift) -> String {
 
 /// The whole plan as a person reads it, ending with a `Plan:` or
 /// `No changes.` line.
-pub fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
+pub(crate) fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() {
         let _ = writeln!(
@@ -286,7 +286,12 @@ fn closing_line(plan: &Plan) -> String {
 
 /// The last lines of an apply (or a destroy: `mode`): `Apply complete!`
 /// or what failed.
-pub fn apply_summary(plan: &Plan, result: &ApplyResult, mode: Mode, style: &Style) -> String {
+pub(crate) fn apply_summary(
+    plan: &Plan,
+    result: &ApplyResult,
+    mode: Mode,
+    style: &Style,
+) -> String {
     let mut out = String::new();
     let verb = if mode == Mode::Destroy {
         "Destroy"
@@ -387,7 +392,7 @@ pub fn apply_summary(plan: &Plan, result: &ApplyResult, mode: Mode, style: &Styl
 }
 
 /// The drift report as a person reads it.
-pub fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
+pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
     let mut out = String::new();
     if !report.drifted.is_empty() {
         let _ = writeln!(
@@ -486,7 +491,7 @@ pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
 }
 
 /// What `validate` says of a valid configuration.
-pub fn validate_text(desired: &crate::desired::Desired, style: &Style) -> String {
+pub(crate) fn validate_text(desired: &crate::desired::Desired, style: &Style) -> String {
     let mut text = format!(
         "{} {} page(s), {} link(s).\n",
         style.green("Success! The configuration is valid:"),

@@ -4,7 +4,7 @@ use crate::apply::{ApplyResult, CallOutcome};
 use crate::plan::{Action, AttrDiff, Change, Plan};
 use serde_json::{Map, Value, json};
 
-pub fn plan_document(plan: &Plan) -> Value {
+pub(crate) fn plan_document(plan: &Plan) -> Value {
     let changes: Vec<Value> = plan.changes.iter().map(change_document).collect();
     let calls: Vec<Value> = plan
         .calls
@@ -65,7 +65,7 @@ fn change_document(change: &Change) -> Value {
 }
 
 /// The plan document plus what happened to each call.
-pub fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
+pub(crate) fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
     let mut document = plan_document(plan);
     let outcomes: Vec<Value> = plan
         .calls
@@ -95,7 +95,7 @@ pub fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
 }
 
 /// The contract's `drift --json` document.
-pub fn drift_document(report: &crate::plan::DriftReport) -> Value {
+pub(crate) fn drift_document(report: &crate::plan::DriftReport) -> Value {
     json!({
         "format_version": "1.0",
         "drifted": report.drifted,
@@ -110,7 +110,7 @@ pub fn drift_document(report: &crate::plan::DriftReport) -> Value {
 }
 
 /// `validate --json`: whether the configuration is valid, and why not.
-pub fn validate_document(
+pub(crate) fn validate_document(
     result: &Result<crate::desired::Desired, crate::config::Diagnostics>,
 ) -> Value {
     match result {
@@ -149,6 +149,6 @@ pub fn validate_document(
 
 /// The whole state without secrets (`show --json`, `state pull`): see
 /// `StateDocument`. Through `Value`, so keys come out sorted as always.
-pub fn state_document(document: &crate::state::StateDocument) -> Value {
+pub(crate) fn state_document(document: &crate::state::StateDocument) -> Value {
     serde_json::to_value(document).unwrap_or(Value::Null)
 }

@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 /// GitHub refuses comments over 65,536 characters; this leaves room for
 /// whatever a workflow adds around the report.
-pub const LIMIT: usize = 65_000;
+pub(crate) const LIMIT: usize = 65_000;
 
 /// How many addresses a `⚠️` line names before it says "and N more".
 const NAMED: usize = 10;
@@ -396,13 +396,13 @@ fn plan_report(plan: &Plan, mode: Mode, heading: String, see_all: &str) -> Repor
 /// `plan --format markdown`. `title` follows "socialform" in the heading
 /// (`plan`, `saved plan …`); `see_all` is the command that shows the whole
 /// plan when the report has to be cut.
-pub fn plan_markdown(plan: &Plan, mode: Mode, title: &str, see_all: &str) -> String {
+pub(crate) fn plan_markdown(plan: &Plan, mode: Mode, title: &str, see_all: &str) -> String {
     plan_report(plan, mode, format!("socialform {title}"), see_all).finish()
 }
 
 /// `apply` and `destroy --format markdown`: the plan, what became of each
 /// change, and the apply's last line.
-pub fn apply_markdown(
+pub(crate) fn apply_markdown(
     plan: &Plan,
     result: &ApplyResult,
     mode: Mode,
@@ -432,7 +432,7 @@ pub fn apply_markdown(
 }
 
 /// `drift --format markdown`.
-pub fn drift_markdown(report: &DriftReport, see_all: &str) -> String {
+pub(crate) fn drift_markdown(report: &DriftReport, see_all: &str) -> String {
     let mut paragraphs = vec![format!("**{}**", text(&drift_closing_line(report)))];
     let deleted = |attribute: &str| -> Vec<String> {
         report
@@ -560,7 +560,7 @@ pub fn drift_markdown(report: &DriftReport, see_all: &str) -> String {
 }
 
 /// `show --format markdown` without a plan file: the state.
-pub fn state_markdown(recorded: Option<&Recorded>, see_all: &str) -> String {
+pub(crate) fn state_markdown(recorded: Option<&Recorded>, see_all: &str) -> String {
     let Some(recorded) = recorded else {
         return format!(
             "<!-- socialform:state -->\n### socialform state\n\n{}\n",
@@ -616,7 +616,7 @@ pub fn state_markdown(recorded: Option<&Recorded>, see_all: &str) -> String {
 
 /// A failed command, for a pull-request comment or a job summary: the
 /// heading says so and the error is shown as the terminal shows it.
-pub fn error_markdown(command: &str, error: &str) -> String {
+pub(crate) fn error_markdown(command: &str, error: &str) -> String {
     let longest = longest_run(error, '`');
     let fence = "`".repeat((longest + 1).max(3));
     let mut error: String = error.chars().take(LIMIT - 200).collect();

@@ -14,22 +14,22 @@ mod state;
 mod style;
 mod tokens;
 
-pub use failure::{Diag, Failure, error_document};
-pub use github::{
+pub(crate) use failure::error_document;
+pub(crate) use github::{
     Locations, apply_annotations, drift_annotations, error_annotations, plan_annotations,
-    relative_path,
 };
-pub use human::{apply_summary, drift_text, plan_text, validate_text};
-pub use json::{apply_document, drift_document, plan_document, state_document, validate_document};
-pub use markdown::{
-    LIMIT as MARKDOWN_LIMIT, apply_markdown, drift_markdown, error_markdown, plan_markdown,
-    state_markdown,
+pub(crate) use human::{apply_summary, drift_text, plan_text, validate_text};
+pub(crate) use json::{
+    apply_document, drift_document, plan_document, state_document, validate_document,
 };
-pub use printer::{Format, Printer};
-pub use progress::{HumanReporter, Sink};
-pub use state::{
+pub(crate) use markdown::{
+    apply_markdown, drift_markdown, error_markdown, plan_markdown, state_markdown,
+};
+pub(crate) use printer::{Format, Printer};
+pub(crate) use progress::HumanReporter;
+pub(crate) use state::{
     NO_STATE, generated_text, history_document, history_text, imported_document, imported_text,
     moved_text, removed_text, resource_document, resource_text, state_text,
 };
-pub use style::Style;
-pub use tokens::{tokens_document, tokens_text};
+pub(crate) use style::Style;
+pub(crate) use tokens::{tokens_document, tokens_text};

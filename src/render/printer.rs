@@ -7,7 +7,7 @@ use std::io::Write;
 
 /// How results are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Human,
     /// One JSON document on stdout, also when the command fails.
     Json,
@@ -19,16 +19,16 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct Printer {
+pub(crate) struct Printer {
     /// Colour for stdout (on only when stdout is a terminal).
-    pub style: Style,
+    pub(crate) style: Style,
     /// Colour for stderr (on only when stderr is a terminal).
-    pub err_style: Style,
-    pub format: Format,
+    pub(crate) err_style: Style,
+    pub(crate) format: Format,
 }
 
 impl Printer {
-    pub fn new(style: Style, err_style: Style) -> Printer {
+    pub(crate) fn new(style: Style, err_style: Style) -> Printer {
         Printer {
             style,
             err_style,
@@ -37,17 +37,17 @@ impl Printer {
     }
 
     /// The same printer, showing results as `format`.
-    pub fn with_format(self, format: Format) -> Printer {
+    pub(crate) fn with_format(self, format: Format) -> Printer {
         Printer { format, ..self }
     }
 
-    pub fn is_json(&self) -> bool {
+    pub(crate) fn is_json(&self) -> bool {
         self.format == Format::Json
     }
 
     /// Results, on stdout. A closed pipe (`| head`) is not an error worth
     /// a panic: what was wanted has been read.
-    pub fn out(&self, text: &str) {
+    pub(crate) fn out(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout
             .write_all(text.as_bytes())
@@ -55,37 +55,37 @@ impl Printer {
     }
 
     /// A result line, on stdout.
-    pub fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         self.out(&format!("{text}\n"));
     }
 
     /// A JSON document, compact, on one line of stdout.
-    pub fn json(&self, document: &serde_json::Value) {
+    pub(crate) fn json(&self, document: &serde_json::Value) {
         self.line(&document.to_string());
     }
 
     /// A JSON document, indented, on stdout.
-    pub fn json_pretty(&self, document: &serde_json::Value) {
+    pub(crate) fn json_pretty(&self, document: &serde_json::Value) {
         let text = serde_json::to_string_pretty(document).unwrap_or_default();
         self.line(&text);
     }
 
     /// Errors, warnings and notes, on stderr.
-    pub fn err(&self, text: &str) {
+    pub(crate) fn err(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
         let _ = stderr
             .write_all(text.as_bytes())
             .and_then(|()| stderr.flush());
     }
 
-    pub fn err_line(&self, text: &str) {
+    pub(crate) fn err_line(&self, text: &str) {
         self.err(&format!("{text}\n"));
     }
 
     /// The reporter that goes with this printer: silent for JSON, whose
     /// document at the end says it all; for Markdown, progress goes to
     /// stderr so that stdout holds the report alone.
-    pub fn reporter(&self) -> std::sync::Arc<dyn crate::ops::Reporter> {
+    pub(crate) fn reporter(&self) -> std::sync::Arc<dyn crate::ops::Reporter> {
         use std::sync::{Arc, Mutex};
         match self.format {
             Format::Json => Arc::new(crate::ops::Silent),
@@ -101,7 +101,7 @@ impl Printer {
     /// Appends `markdown` to the job summary (`$GITHUB_STEP_SUMMARY`) when
     /// GitHub Actions set it; earlier steps' summaries are kept. A summary
     /// that cannot be written is a warning, not a failed command.
-    pub fn step_summary(&self, markdown: &str) {
+    pub(crate) fn step_summary(&self, markdown: &str) {
         let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
             return;
         };

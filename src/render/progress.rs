@@ -26,12 +26,12 @@ fn who(call: &Call) -> String {
 
 /// Where a reporter writes: shared, so that lines from concurrent calls
 /// never interleave mid-line.
-pub type Sink = Arc<Mutex<dyn Write + Send>>;
+pub(crate) type Sink = Arc<Mutex<dyn Write + Send>>;
 
 /// Reports for people: one line when a call starts and one when it ends
 /// (on `out`), lock waits and warnings (on `err`); on a terminal, a
 /// progress bar of the calls under them.
-pub struct HumanReporter {
+pub(crate) struct HumanReporter {
     style: Style,
     out: Sink,
     err: Sink,
@@ -41,7 +41,7 @@ pub struct HumanReporter {
 }
 
 impl HumanReporter {
-    pub fn new(style: Style, out: Sink, err: Sink) -> HumanReporter {
+    pub(crate) fn new(style: Style, out: Sink, err: Sink) -> HumanReporter {
         HumanReporter {
             style,
             out,
@@ -52,7 +52,7 @@ impl HumanReporter {
 
     /// On the process's stdout and stderr, with a progress bar when both
     /// are a terminal.
-    pub fn terminal(style: Style) -> HumanReporter {
+    pub(crate) fn terminal(style: Style) -> HumanReporter {
         use std::io::IsTerminal;
         let mut reporter = HumanReporter::new(
             style,

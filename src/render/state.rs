@@ -9,7 +9,7 @@ use crate::ops::state_edit::{Found, op_address};
 use crate::state::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 use std::fmt::Write;
 
-pub const NO_STATE: &str = "No state: nothing is managed yet.";
+pub(crate) const NO_STATE: &str = "No state: nothing is managed yet.";
 
 fn quoted(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
@@ -46,7 +46,7 @@ fn link_block(link: &LinkRecord, page: Option<&Address>) -> String {
 }
 
 /// One resource, as `state show ADDR` prints it.
-pub fn resource_text(found: &Found<'_>, style: &Style) -> String {
+pub(crate) fn resource_text(found: &Found<'_>, style: &Style) -> String {
     let (address, block) = match found {
         Found::Page(page) => (&page.address, page_block(page)),
         Found::Link(link, page) => (&link.address, link_block(link, *page)),
@@ -56,7 +56,7 @@ pub fn resource_text(found: &Found<'_>, style: &Style) -> String {
 
 /// The whole state, as `show` prints it: every resource as `state show`
 /// prints it, each followed by a blank line.
-pub fn state_text(recorded: &Recorded, style: &Style) -> String {
+pub(crate) fn state_text(recorded: &Recorded, style: &Style) -> String {
     if recorded.pages.is_empty() && recorded.links.is_empty() {
         return "The state is empty.\n".to_string();
     }
@@ -78,7 +78,7 @@ pub fn state_text(recorded: &Recorded, style: &Style) -> String {
 }
 
 /// What `state rm` did.
-pub fn removed_text(ops: &[StateOp]) -> String {
+pub(crate) fn removed_text(ops: &[StateOp]) -> String {
     let mut text = String::new();
     for op in ops {
         let _ = writeln!(text, "Removed {}", op_address(op));
@@ -92,7 +92,7 @@ pub fn removed_text(ops: &[StateOp]) -> String {
 }
 
 /// What `state mv` did.
-pub fn moved_text(pairs: &[(Address, Address)]) -> String {
+pub(crate) fn moved_text(pairs: &[(Address, Address)]) -> String {
     let mut text = String::new();
     for (from, to) in pairs {
         let _ = writeln!(text, "Moved {from} to {to}");
@@ -106,7 +106,7 @@ fn named(name: Option<&String>) -> String {
 }
 
 /// What `import ADDR PAGE_ID` adopted.
-pub fn imported_text(ops: &[StateOp]) -> String {
+pub(crate) fn imported_text(ops: &[StateOp]) -> String {
     let mut text = String::new();
     for op in ops {
         match op {
@@ -134,7 +134,7 @@ pub fn imported_text(ops: &[StateOp]) -> String {
 }
 
 /// What `import --all-unmanaged --generate-config-out FILE` adopted.
-pub fn generated_text(
+pub(crate) fn generated_text(
     written: Option<&(std::path::PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>,
 ) -> String {
     let Some((path, generated, links)) = written else {
@@ -200,7 +200,7 @@ pub fn generated_text(
 }
 
 /// `state show ADDR --json`: the resource as `state pull` shows it.
-pub fn resource_document(found: &Found<'_>) -> serde_json::Value {
+pub(crate) fn resource_document(found: &Found<'_>) -> serde_json::Value {
     let resource = match found {
         Found::Page(page) => serde_json::json!({
             "type": "page",
@@ -221,7 +221,7 @@ pub fn resource_document(found: &Found<'_>) -> serde_json::Value {
 
 /// `import --json`: what was adopted, and the file written for
 /// `--all-unmanaged`.
-pub fn imported_document(imported: &crate::ops::import::Imported) -> serde_json::Value {
+pub(crate) fn imported_document(imported: &crate::ops::import::Imported) -> serde_json::Value {
     use crate::ops::import::Imported;
     use serde_json::json;
     let (resources, file): (Vec<serde_json::Value>, Option<&std::path::PathBuf>) = match imported {
@@ -271,7 +271,7 @@ pub fn imported_document(imported: &crate::ops::import::Imported) -> serde_json:
 }
 
 /// `history`: one paragraph per entry, newest first.
-pub fn history_text(entries: &[HistoryEntry], style: &Style) -> String {
+pub(crate) fn history_text(entries: &[HistoryEntry], style: &Style) -> String {
     if entries.is_empty() {
         return "No history: nothing was applied, imported or edited yet.\n".to_string();
     }
@@ -293,7 +293,7 @@ pub fn history_text(entries: &[HistoryEntry], style: &Style) -> String {
 }
 
 /// `history --json`.
-pub fn history_document(entries: &[HistoryEntry]) -> serde_json::Value {
+pub(crate) fn history_document(entries: &[HistoryEntry]) -> serde_json::Value {
     serde_json::json!({
         "format_version": "1.0",
         "entries": entries,

@@ -3,12 +3,12 @@
 use anstyle::{AnsiColor, Style as Ansi};
 
 #[derive(Clone, Copy, Debug)]
-pub struct Style {
-    pub color: bool,
+pub(crate) struct Style {
+    pub(crate) color: bool,
 }
 
 impl Style {
-    pub fn plain() -> Self {
+    pub(crate) fn plain() -> Self {
         Style { color: false }
     }
 
@@ -20,28 +20,28 @@ impl Style {
         }
     }
 
-    pub fn green(&self, text: &str) -> String {
+    pub(crate) fn green(&self, text: &str) -> String {
         self.paint(AnsiColor::Green.on_default(), text)
     }
-    pub fn yellow(&self, text: &str) -> String {
+    pub(crate) fn yellow(&self, text: &str) -> String {
         self.paint(AnsiColor::Yellow.on_default(), text)
     }
-    pub fn red(&self, text: &str) -> String {
+    pub(crate) fn red(&self, text: &str) -> String {
         self.paint(AnsiColor::Red.on_default(), text)
     }
-    pub fn cyan(&self, text: &str) -> String {
+    pub(crate) fn cyan(&self, text: &str) -> String {
         self.paint(AnsiColor::Cyan.on_default(), text)
     }
-    pub fn bold(&self, text: &str) -> String {
+    pub(crate) fn bold(&self, text: &str) -> String {
         self.paint(Ansi::new().bold(), text)
     }
-    pub fn dim(&self, text: &str) -> String {
+    pub(crate) fn dim(&self, text: &str) -> String {
         self.paint(Ansi::new().dimmed(), text)
     }
-    pub fn strike(&self, text: &str) -> String {
+    pub(crate) fn strike(&self, text: &str) -> String {
         self.paint(AnsiColor::Red.on_default().strikethrough(), text)
     }
-    pub fn underline(&self, text: &str) -> String {
+    pub(crate) fn underline(&self, text: &str) -> String {
         self.paint(AnsiColor::Green.on_default().underline(), text)
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::fmt::Write as _;
 
 /// One line per managed page, then the pages that could be connected.
-pub fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
+pub(crate) fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
     let mut out = String::new();
     let width = overview
         .pages
@@ -102,7 +102,7 @@ pub fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
 }
 
 /// `tokens --json`
-pub fn tokens_document(overview: &TokenOverview) -> Value {
+pub(crate) fn tokens_document(overview: &TokenOverview) -> Value {
     let pages: Vec<Value> = overview
         .pages
         .iter()

@@ -119,7 +119,7 @@ fn too_many_applications(apps: &Option<Vec<String>>) -> Option<(String, String)>
 }
 
 /// `GET /beta/chatapp-accounts[/]`
-pub async fn list(
+pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -196,7 +196,7 @@ fn form_encode(value: &str) -> String {
 }
 
 /// `POST /beta/chatapp-accounts/messenger`
-pub async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let map = json_object(&body, Problem::invalid_params)?;
     let mut invalid = Vec::new();
     let mut required = |key: &str| match present_string(&map, key) {
@@ -241,7 +241,7 @@ pub async fn connect(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
 
 /// Every method on `/beta/chatapp-accounts/{provider}/{id}`: which ones
 /// exist depends on the provider (see `account_path`).
-pub async fn account(
+pub(crate) async fn account(
     state: State<Arc<Shared>>,
     method: axum::http::Method,
     path: Path<(String, String)>,
@@ -335,7 +335,7 @@ async fn disconnect(
 }
 
 /// `POST /beta/chatapp-accounts/{provider}/{id}/applications`
-pub async fn link(
+pub(crate) async fn link(
     State(shared): State<Arc<Shared>>,
     Path((provider, external_id)): Path<(String, String)>,
     body: Bytes,
@@ -369,7 +369,7 @@ pub async fn link(
 }
 
 /// `DELETE /beta/chatapp-accounts/{provider}/{id}/applications/{app}`
-pub async fn unlink(
+pub(crate) async fn unlink(
     State(shared): State<Arc<Shared>>,
     Path((provider, external_id, application)): Path<(String, String, String)>,
 ) -> Answer {

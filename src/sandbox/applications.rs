@@ -37,7 +37,7 @@ fn not_found(id: &str) -> Problem {
 }
 
 /// `GET /v2/applications?page_size=&page=`
-pub async fn list(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Answer {
+pub(crate) async fn list(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Answer {
     let pairs = query_pairs(raw.as_deref())?;
     let mut invalid = Vec::new();
     let page_size = bounded_number(&pairs, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -82,14 +82,14 @@ pub async fn list(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) ->
 }
 
 /// `GET /v2/applications/{id}`
-pub async fn get(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
+pub(crate) async fn get(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
     let store = shared.store();
     let app = store.applications.get(&id).ok_or_else(|| not_found(&id))?;
     Ok(Json(render(app)).into_response())
 }
 
 /// `POST /v2/applications`
-pub async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let map = json_object(&body, Problem::invalid_parameters)?;
     let mut invalid = Vec::new();
     let name = match optional_string(&map, "name") {
@@ -125,7 +125,7 @@ pub async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
 }
 
 /// `DELETE /v2/applications/{id}`
-pub async fn delete(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
+pub(crate) async fn delete(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
     shared
         .store()
         .remove_application(&id)

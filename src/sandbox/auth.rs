@@ -4,7 +4,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine;
 
-pub fn is_authorized(headers: &HeaderMap, api_key: &str, api_secret: &str) -> bool {
+pub(crate) fn is_authorized(headers: &HeaderMap, api_key: &str, api_secret: &str) -> bool {
     let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -15,18 +15,18 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// `GET /_sandbox/requests`
-pub async fn requests(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn requests(State(shared): State<Arc<Shared>>) -> Answer {
     Ok(Json(shared.requests()).into_response())
 }
 
 /// `DELETE /_sandbox/requests`
-pub async fn clear_requests(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn clear_requests(State(shared): State<Arc<Shared>>) -> Answer {
     shared.clear_requests();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `GET /_sandbox/faults`
-pub async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn faults(State(shared): State<Arc<Shared>>) -> Answer {
     Ok(Json(shared.faults()).into_response())
 }
 
@@ -36,7 +36,7 @@ fn bad_control_body(detail: String) -> Problem {
 
 /// `PUT /_sandbox/faults`: any subset of the fields; a `seed` restarts the
 /// dice, and the answer is the faults now in force, with the seed in use.
-pub async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let patch: FaultsPatch =
         serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
     let mut next = patch.apply_to(&shared.faults()).map_err(bad_control_body)?;
@@ -49,7 +49,7 @@ pub async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Answe
 }
 
 /// `POST /_sandbox/reset`
-pub async fn reset(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn reset(State(shared): State<Arc<Shared>>) -> Answer {
     shared.reset();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -74,7 +74,7 @@ struct RawAccount {
 /// API), without the API's rules on applications, to seed accounts or
 /// simulate changes made outside socialform. The account must still be one
 /// the spec's schemas allow.
-pub async fn put_account(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn put_account(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     // Validate the JSON shape first so the error names the problem.
     json_object(&body, Problem::invalid_params)?;
     let raw: RawAccount =
@@ -132,7 +132,7 @@ struct Limits {
 
 /// `PUT /_sandbox/limits`: `{"max_page_size": N}` makes the account list
 /// refuse pages larger than N, like a server with a smaller limit.
-pub async fn set_limits(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn set_limits(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let limits: Limits =
         serde_json::from_slice(&body).map_err(|e| bad_control_body(e.to_string()))?;
     if let Some(size) = limits.max_page_size {

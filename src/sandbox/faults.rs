@@ -11,17 +11,17 @@ use std::time::{Duration, Instant};
 /// `PUT /_sandbox/faults`: a field left out keeps its current value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FaultsPatch {
-    pub latency_ms: Option<u64>,
-    pub error_rate: Option<f64>,
-    pub ambiguous_rate: Option<f64>,
-    pub rate_limit: Option<u32>,
+pub(crate) struct FaultsPatch {
+    pub(crate) latency_ms: Option<u64>,
+    pub(crate) error_rate: Option<f64>,
+    pub(crate) ambiguous_rate: Option<f64>,
+    pub(crate) rate_limit: Option<u32>,
     /// Restarts the dice from this seed.
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
 }
 
 impl FaultsPatch {
-    pub fn apply_to(&self, faults: &Faults) -> Result<Faults, String> {
+    pub(crate) fn apply_to(&self, faults: &Faults) -> Result<Faults, String> {
         let mut next = faults.clone();
         if let Some(v) = self.latency_ms {
             next.latency_ms = v;
@@ -43,7 +43,7 @@ impl FaultsPatch {
     }
 }
 
-pub fn validate(faults: &Faults) -> Result<(), String> {
+pub(crate) fn validate(faults: &Faults) -> Result<(), String> {
     for (name, rate) in [
         ("error_rate", faults.error_rate),
         ("ambiguous_rate", faults.ambiguous_rate),
@@ -60,24 +60,24 @@ pub fn validate(faults: &Faults) -> Result<(), String> {
 /// in which mutating requests reach the dice. Replaying a seed replays the
 /// fault sequence by arrival order; concurrent callers may arrive in another
 /// order, so which call meets which fault can still differ.
-pub struct Dice {
+pub(crate) struct Dice {
     seed: u64,
     rng: StdRng,
 }
 
 /// What the dice decided for one mutating request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Fate {
+pub(crate) struct Fate {
     /// Answer 503 without doing anything.
-    pub refuse: bool,
+    pub(crate) refuse: bool,
     /// Do the work, then answer 500.
-    pub ambiguous: bool,
+    pub(crate) ambiguous: bool,
 }
 
 impl Dice {
     /// `None` draws a seed from the system's entropy (and reports it through
     /// `seed`, so that run can be replayed too).
-    pub fn new(seed: Option<u64>) -> Dice {
+    pub(crate) fn new(seed: Option<u64>) -> Dice {
         let seed = seed.unwrap_or_else(rand::random);
         Dice {
             seed,
@@ -85,14 +85,14 @@ impl Dice {
         }
     }
 
-    pub fn seed(&self) -> u64 {
+    pub(crate) fn seed(&self) -> u64 {
         self.seed
     }
 
     /// Both decisions for one request at once, so that each request takes
     /// its draws together even when requests arrive concurrently. A rate of
     /// 0 or 1 draws nothing.
-    pub fn fate(&mut self, faults: &Faults) -> Fate {
+    pub(crate) fn fate(&mut self, faults: &Faults) -> Fate {
         let refuse = self.roll(faults.error_rate);
         let ambiguous = !refuse && self.roll(faults.ambiguous_rate);
         Fate { refuse, ambiguous }
@@ -107,7 +107,7 @@ impl Dice {
 /// Sliding one-second window: at most `limit` requests are admitted in any
 /// second. Refused requests do not count.
 #[derive(Default)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     admitted: VecDeque<Instant>,
 }
 
@@ -115,7 +115,7 @@ const WINDOW: Duration = Duration::from_secs(1);
 
 impl RateLimiter {
     /// `Ok(())` to admit, `Err(seconds)` to refuse with that `Retry-After`.
-    pub fn check(&mut self, limit: u32, now: Instant) -> Result<(), u64> {
+    pub(crate) fn check(&mut self, limit: u32, now: Instant) -> Result<(), u64> {
         if limit == 0 {
             self.admitted.clear();
             return Ok(());

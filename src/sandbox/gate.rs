@@ -12,9 +12,13 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub const CONTROL_PREFIX: &str = "/_sandbox/";
+pub(crate) const CONTROL_PREFIX: &str = "/_sandbox/";
 
-pub async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+pub(crate) async fn api_gate(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     if path.starts_with(CONTROL_PREFIX) {
         return next.run(request).await;
@@ -31,7 +35,7 @@ pub async fn api_gate(State(shared): State<Arc<Shared>>, request: Request, next:
 
 /// Holds a request that arrived at `arrived` for the latency fault in force
 /// (the Graph side's front door serves it too).
-pub async fn serve_latency(shared: &Shared, arrived: Instant) {
+pub(crate) async fn serve_latency(shared: &Shared, arrived: Instant) {
     let latency_ms = shared.faults().latency_ms;
     if latency_ms > 0 {
         // Any u64 is accepted. Linux's Instant reaches past u64::MAX ms;

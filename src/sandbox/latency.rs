@@ -19,7 +19,7 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// One thread, shared by every request of one sandbox; stopped on drop.
-pub struct LatencyTimer {
+pub(crate) struct LatencyTimer {
     shared: Arc<TimerShared>,
 }
 
@@ -68,7 +68,7 @@ fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
 }
 
 impl LatencyTimer {
-    pub fn start() -> std::io::Result<Self> {
+    pub(crate) fn start() -> std::io::Result<Self> {
         let shared = Arc::new(TimerShared {
             queue: Mutex::new(Queue::default()),
             changed: Condvar::new(),
@@ -81,7 +81,7 @@ impl LatencyTimer {
     }
 
     /// Resolves at `deadline` (at once if it has passed).
-    pub async fn wait_until(&self, deadline: Instant) {
+    pub(crate) async fn wait_until(&self, deadline: Instant) {
         if deadline <= Instant::now() {
             return;
         }

@@ -4,16 +4,16 @@
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct LoggedRequest {
-    pub method: String,
+pub(crate) struct LoggedRequest {
+    pub(crate) method: String,
     /// Without the query string.
-    pub path: String,
+    pub(crate) path: String,
     /// The raw query string; empty when there was none. For Graph requests
     /// the values of token parameters read `REDACTED`.
-    pub query: String,
-    pub status: u16,
+    pub(crate) query: String,
+    pub(crate) status: u16,
     /// Graph batch requests only: how many items the batch held. Absent
     /// from the JSON otherwise, so the Vonage side's entries are unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_items: Option<usize>,
+    pub(crate) batch_items: Option<usize>,
 }

@@ -22,8 +22,6 @@ mod seal;
 mod state;
 mod store;
 
-pub use log::LoggedRequest;
-
 use state::Shared;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -79,7 +77,7 @@ pub const DEMO_APPLICATIONS: &[(&str, &str, bool)] = &[
 /// "sandbox"`) holds, unlinked, so examples can link them with no Vonage
 /// account: (provider, external_id, name). Such accounts are onboarded
 /// outside the public API, which cannot create them.
-pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] =
+pub(crate) const DEMO_ACCOUNTS: &[(&str, &str, &str)] =
     &[("whatsapp", "447700900123", "Acme Support WhatsApp")];
 
 /// The user token of the Facebook user the seeded sandbox (`seed_demo`) has:
@@ -96,7 +94,7 @@ pub const DEMO_FACEBOOK_PAGES: &[(&str, &str)] = &[
 
 /// A running sandbox; stops when dropped or on `shutdown`.
 pub struct SandboxHandle {
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -113,15 +111,6 @@ impl SandboxHandle {
         self.shared.faults()
     }
 
-    /// Replaces the faults in force (the same as `PUT /_sandbox/faults` with
-    /// every field): a `seed` restarts the dice from it, `None` keeps them
-    /// rolling.
-    pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
-        faults::validate(&faults).map_err(anyhow::Error::msg)?;
-        self.shared.set_faults(faults);
-        Ok(())
-    }
-
     /// Makes the account list refuse pages larger than `size` (default 100),
     /// to emulate a server with a smaller limit.
     pub fn set_max_page_size(&self, size: u32) {
@@ -130,7 +119,7 @@ impl SandboxHandle {
 
     /// Adds each of `DEMO_ACCOUNTS` that is missing; one already there
     /// (linked since, perhaps) is left as it is.
-    pub fn seed_demo_accounts(&self) {
+    pub(crate) fn seed_demo_accounts(&self) {
         let mut store = self.shared.store();
         for (provider, external_id, name) in DEMO_ACCOUNTS {
             if store.account(provider, external_id).is_none() {
@@ -191,11 +180,6 @@ impl SandboxHandle {
         expires_at: Option<u64>,
     ) -> bool {
         self.shared.graph().update_token(token, valid, expires_at)
-    }
-
-    /// The API requests received so far, in arrival order.
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.shared.requests()
     }
 
     /// Stops accepting, lets in-flight requests finish, and flushes the data

@@ -8,7 +8,7 @@ const ERRORS: &str = "https://developer.vonage.com/api-errors";
 
 /// Boxed so that `Result<_, Problem>` stays small on the success path.
 #[derive(Debug)]
-pub struct Problem(Box<Doc>);
+pub(crate) struct Problem(Box<Doc>);
 
 #[derive(Debug)]
 struct Doc {
@@ -37,7 +37,7 @@ impl Problem {
         }))
     }
 
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Problem::new(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
@@ -46,15 +46,15 @@ impl Problem {
         )
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Forbidden", detail)
     }
 
-    pub fn not_found(detail: impl Into<String>) -> Self {
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::NOT_FOUND, "NotFound", "Not Found", detail)
     }
 
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    pub(crate) fn conflict(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::CONFLICT,
             "Conflict",
@@ -63,7 +63,7 @@ impl Problem {
         )
     }
 
-    pub fn method_not_allowed() -> Self {
+    pub(crate) fn method_not_allowed() -> Self {
         Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
@@ -73,14 +73,14 @@ impl Problem {
     }
 
     /// 405 for a path that exists with other methods, named in `Allow`.
-    pub fn method_not_allowed_allowing(allow: &'static str) -> Self {
+    pub(crate) fn method_not_allowed_allowing(allow: &'static str) -> Self {
         let mut p = Problem::method_not_allowed();
         p.0.allow = Some(allow);
         p
     }
 
     /// External Accounts API validation failure.
-    pub fn invalid_params(params: Vec<(String, String)>) -> Self {
+    pub(crate) fn invalid_params(params: Vec<(String, String)>) -> Self {
         let mut p = Problem::new(
             StatusCode::BAD_REQUEST,
             "InvalidParams",
@@ -95,7 +95,7 @@ impl Problem {
     }
 
     /// Application API v2 validation failure.
-    pub fn invalid_parameters(params: Vec<(String, String)>) -> Self {
+    pub(crate) fn invalid_parameters(params: Vec<(String, String)>) -> Self {
         let mut p = Problem::new(
             StatusCode::BAD_REQUEST,
             "Validation",
@@ -106,7 +106,7 @@ impl Problem {
         p
     }
 
-    pub fn throttled(retry_after_secs: u64) -> Self {
+    pub(crate) fn throttled(retry_after_secs: u64) -> Self {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Throttled",
@@ -117,7 +117,7 @@ impl Problem {
         p
     }
 
-    pub fn unavailable() -> Self {
+    pub(crate) fn unavailable() -> Self {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailable",
@@ -126,7 +126,7 @@ impl Problem {
         )
     }
 
-    pub fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
@@ -135,7 +135,7 @@ impl Problem {
         )
     }
 
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         let doc = &self.0;
         let mut body = json!({
             "type": format!("{ERRORS}#{}", doc.kind),
@@ -171,4 +171,4 @@ impl IntoResponse for Problem {
 }
 
 /// Handlers answer either a success response or a problem.
-pub type Answer = Result<Response, Problem>;
+pub(crate) type Answer = Result<Response, Problem>;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 /// The body as a JSON object; anything else is a 400 with the given flavour
 /// of problem document.
-pub fn json_object(
+pub(crate) fn json_object(
     body: &[u8],
     invalid: fn(Vec<(String, String)>) -> Problem,
 ) -> Result<Map<String, Value>, Problem> {
@@ -25,7 +25,7 @@ pub fn json_object(
     }
 }
 
-pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
+pub(crate) fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
     serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|_| {
         Problem::invalid_params(vec![(
             "query".into(),
@@ -34,7 +34,7 @@ pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, Problem> 
     })
 }
 
-pub fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == key)
@@ -42,7 +42,7 @@ pub fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a s
 }
 
 /// A positive integer parameter within `1..=max`, or `default` when absent.
-pub fn bounded_number(
+pub(crate) fn bounded_number(
     pairs: &[(String, String)],
     key: &str,
     default: u32,
@@ -61,7 +61,7 @@ pub fn bounded_number(
 }
 
 /// `http://HOST` as the client addressed us, for absolute `_links`.
-pub fn origin(headers: &HeaderMap) -> String {
+pub(crate) fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -70,7 +70,7 @@ pub fn origin(headers: &HeaderMap) -> String {
 }
 
 /// An optional string field; `Err` names the field when it has another type.
-pub fn optional_string(
+pub(crate) fn optional_string(
     map: &Map<String, Value>,
     key: &str,
 ) -> Result<Option<String>, (String, String)> {
@@ -84,7 +84,7 @@ pub fn optional_string(
 /// An optional string field that, when present, must be a string: the
 /// External Accounts spec declares no field nullable, so `null` is a value
 /// of the wrong type.
-pub fn present_string(
+pub(crate) fn present_string(
     map: &Map<String, Value>,
     key: &str,
 ) -> Result<Option<String>, (String, String)> {
@@ -96,7 +96,7 @@ pub fn present_string(
 }
 
 /// An optional array of strings; `null` is not an array.
-pub fn optional_strings(
+pub(crate) fn optional_strings(
     map: &Map<String, Value>,
     key: &str,
 ) -> Result<Option<Vec<String>>, (String, String)> {

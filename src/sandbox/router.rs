@@ -9,7 +9,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{any, delete, get, post, put};
 use std::sync::Arc;
 
-pub fn build(shared: Arc<Shared>) -> Router {
+pub(crate) fn build(shared: Arc<Shared>) -> Router {
     // Any provider is routed. One account path serves every method: which
     // exist depends on the provider (messenger: GET, PATCH, DELETE;
     // whatsapp and viber_service_msg: GET; anything else has no such path),

@@ -22,7 +22,7 @@ const NONCE_LEN: usize = 24;
 /// Marks text sealed with the AEAD; the old keystream's text is plain hex.
 const PREFIX: &str = "xc20p1305:";
 
-pub struct Sealer {
+pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
     /// Only for reading the old format.
     key: zeroize::Zeroizing<Vec<u8>>,
@@ -30,7 +30,7 @@ pub struct Sealer {
 
 impl Sealer {
     /// Fails if `key` is not the 32 bytes `random_key` makes.
-    pub fn new(key: Vec<u8>) -> anyhow::Result<Self> {
+    pub(crate) fn new(key: Vec<u8>) -> anyhow::Result<Self> {
         if key.len() != KEY_LEN {
             anyhow::bail!(
                 "the sandbox data's sealing key has {} bytes, not {KEY_LEN}",
@@ -46,11 +46,11 @@ impl Sealer {
     }
 
     /// Another sealer under the same key, for another part of the store.
-    pub fn duplicate(&self) -> Sealer {
+    pub(crate) fn duplicate(&self) -> Sealer {
         Sealer::new(self.key.to_vec()).expect("the key was accepted once")
     }
 
-    pub fn random_key() -> Vec<u8> {
+    pub(crate) fn random_key() -> Vec<u8> {
         let mut key = vec![0u8; KEY_LEN];
         rand::fill(&mut key[..]);
         key
@@ -58,7 +58,7 @@ impl Sealer {
 
     /// `PREFIX` and the hex of nonce ‖ ciphertext ‖ tag; `context` (the
     /// record's key) is authenticated with it.
-    pub fn seal(&self, token: &str, context: &[u8]) -> String {
+    pub(crate) fn seal(&self, token: &str, context: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce[..]);
         let sealed = self
@@ -81,7 +81,7 @@ impl Sealer {
 
     /// The token back, or `None` if the text was not sealed with this key
     /// for this `context`, or was altered.
-    pub fn open(&self, sealed: &str, context: &[u8]) -> Option<String> {
+    pub(crate) fn open(&self, sealed: &str, context: &[u8]) -> Option<String> {
         let Some(hex) = sealed.strip_prefix(PREFIX) else {
             return self.open_legacy(sealed);
         };

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-pub struct Shared {
-    pub api_key: String,
-    pub api_secret: String,
-    pub seed_demo: bool,
+pub(crate) struct Shared {
+    pub(crate) api_key: String,
+    pub(crate) api_secret: String,
+    pub(crate) seed_demo: bool,
     store: Mutex<Store>,
     /// The Graph side's users, pages and tokens.
     graph: Mutex<GraphStore>,
@@ -49,10 +49,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
+pub(crate) const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
 
 impl Shared {
-    pub fn new(
+    pub(crate) fn new(
         api_key: String,
         api_secret: String,
         seed_demo: bool,
@@ -81,41 +81,41 @@ impl Shared {
         }
     }
 
-    pub fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
     }
 
-    pub fn graph(&self) -> MutexGuard<'_, GraphStore> {
+    pub(crate) fn graph(&self) -> MutexGuard<'_, GraphStore> {
         lock(&self.graph)
     }
 
     /// The injected fault the next Graph request meets, if any.
-    pub fn next_graph_fault(&self) -> Option<GraphFault> {
+    pub(crate) fn next_graph_fault(&self) -> Option<GraphFault> {
         lock(&self.graph_faults).pop()
     }
 
-    pub fn queue_graph_fault(&self, fault: GraphFault, times: u64) {
+    pub(crate) fn queue_graph_fault(&self, fault: GraphFault, times: u64) {
         lock(&self.graph_faults).push(fault, times);
     }
 
-    pub fn clear_graph_faults(&self) {
+    pub(crate) fn clear_graph_faults(&self) {
         lock(&self.graph_faults).clear();
     }
 
     /// Lets go of the data directory: the Graph side's trees first, then the
     /// database they belong to, flushed.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.graph().close();
         self.store().close();
     }
 
-    pub fn faults(&self) -> Faults {
+    pub(crate) fn faults(&self) -> Faults {
         lock(&self.faults).clone()
     }
 
     /// A `seed` in `faults` restarts the dice from it; without one, the
     /// dice keep rolling and the seed in force stays reported.
-    pub fn set_faults(&self, faults: Faults) {
+    pub(crate) fn set_faults(&self, faults: Faults) {
         let mut current = lock(&self.faults);
         let seed = match faults.seed {
             Some(seed) => {
@@ -131,32 +131,32 @@ impl Shared {
     }
 
     /// The dice's decision for one mutating request under `faults`.
-    pub fn fate(&self, faults: &Faults) -> Fate {
+    pub(crate) fn fate(&self, faults: &Faults) -> Fate {
         lock(&self.dice).fate(faults)
     }
 
     /// Holds a request until `deadline`, to the tenth of a millisecond.
-    pub async fn delay_until(&self, deadline: Instant) {
+    pub(crate) async fn delay_until(&self, deadline: Instant) {
         match self.latency.get_or_init(|| LatencyTimer::start().ok()) {
             Some(timer) => timer.wait_until(deadline).await,
             None => tokio::time::sleep_until(deadline.into()).await,
         }
     }
 
-    pub fn rate(&self) -> MutexGuard<'_, RateLimiter> {
+    pub(crate) fn rate(&self) -> MutexGuard<'_, RateLimiter> {
         lock(&self.rate)
     }
 
-    pub fn max_page_size(&self) -> u32 {
+    pub(crate) fn max_page_size(&self) -> u32 {
         self.max_page_size.load(Ordering::Relaxed)
     }
 
-    pub fn set_max_page_size(&self, size: u32) {
+    pub(crate) fn set_max_page_size(&self, size: u32) {
         self.max_page_size.store(size.max(1), Ordering::Relaxed);
     }
 
     /// Records an arriving request; returns its sequence number.
-    pub fn log_arrival(&self, method: &str, path: &str, query: &str) -> u64 {
+    pub(crate) fn log_arrival(&self, method: &str, path: &str, query: &str) -> u64 {
         let mut log = lock(&self.log);
         let seq = log.next_seq;
         log.next_seq += 1;
@@ -176,7 +176,7 @@ impl Shared {
         seq
     }
 
-    pub fn log_status(&self, seq: u64, status: u16) {
+    pub(crate) fn log_status(&self, seq: u64, status: u16) {
         let mut log = lock(&self.log);
         // The log may have been cleared meanwhile; then there is nothing to fill.
         if let Ok(i) = log.entries.binary_search_by_key(&seq, |(s, _)| *s) {
@@ -185,14 +185,14 @@ impl Shared {
     }
 
     /// Notes the size of a Graph batch on its log entry.
-    pub fn log_batch_items(&self, seq: u64, items: usize) {
+    pub(crate) fn log_batch_items(&self, seq: u64, items: usize) {
         let mut log = lock(&self.log);
         if let Ok(i) = log.entries.binary_search_by_key(&seq, |(s, _)| *s) {
             log.entries[i].1.batch_items = Some(items);
         }
     }
 
-    pub fn requests(&self) -> Vec<LoggedRequest> {
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
         lock(&self.log)
             .entries
             .iter()
@@ -200,14 +200,14 @@ impl Shared {
             .collect()
     }
 
-    pub fn clear_requests(&self) {
+    pub(crate) fn clear_requests(&self) {
         lock(&self.log).entries.clear();
     }
 
     /// `POST /_sandbox/reset`: no accounts, no applications, no Facebook
     /// users, pages or tokens (but the demo ones when seeding), no queued
     /// Graph faults, empty log.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         {
             let mut store = self.store();
             store.clear();

@@ -10,31 +10,31 @@ use std::path::Path;
 
 /// One external account as the sandbox stores and serves it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct StoredAccount {
-    pub external_id: String,
-    pub provider: String,
-    pub api_key: String,
+pub(crate) struct StoredAccount {
+    pub(crate) external_id: String,
+    pub(crate) provider: String,
+    pub(crate) api_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default)]
-    pub applications: Vec<String>,
+    pub(crate) applications: Vec<String>,
     /// Messenger only; served in clear, as the real API does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
+    pub(crate) access_token: Option<String>,
 }
 
 /// One Application API v2 application.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct StoredApplication {
-    pub id: String,
-    pub name: String,
+pub(crate) struct StoredApplication {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// The capabilities object as given at creation.
     #[serde(default)]
-    pub capabilities: Value,
+    pub(crate) capabilities: Value,
 }
 
 impl StoredApplication {
-    pub fn has_messages(&self) -> bool {
+    pub(crate) fn has_messages(&self) -> bool {
         self.capabilities
             .get("messages")
             .is_some_and(|m| !m.is_null())
@@ -42,7 +42,7 @@ impl StoredApplication {
 }
 
 /// Accounts are ordered by (provider, external_id).
-pub type AccountKey = (String, String);
+pub(crate) type AccountKey = (String, String);
 
 struct Persist {
     db: sled::Db,
@@ -88,14 +88,14 @@ impl Persist {
 }
 
 #[derive(Default)]
-pub struct Store {
+pub(crate) struct Store {
     accounts: BTreeMap<AccountKey, StoredAccount>,
     /// Accounts per provider, kept with `accounts`: every list request
     /// reports the total, and counting (and comparing the provider of)
     /// 10,000 accounts for each of a hundred pages was a quarter of what a
     /// list request cost.
     per_provider: HashMap<String, usize>,
-    pub applications: BTreeMap<String, StoredApplication>,
+    pub(crate) applications: BTreeMap<String, StoredApplication>,
     persist: Option<Persist>,
 }
 
@@ -135,12 +135,12 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
 }
 
 impl Store {
-    pub fn in_memory() -> Self {
+    pub(crate) fn in_memory() -> Self {
         Store::default()
     }
 
     /// Opens (or creates) the sled store in `dir` and loads everything.
-    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn open(dir: &Path) -> anyhow::Result<Self> {
         let db = open_db(dir)
             .map_err(|e| anyhow::anyhow!("cannot open sandbox data in {}: {e}", dir.display()))?;
         let accounts_tree = db.open_tree("accounts")?;
@@ -177,20 +177,20 @@ impl Store {
 
     /// The sled database and a sealer under this store's key, for the
     /// Graph side's own trees; `None` in memory.
-    pub fn backing(&self) -> Option<(&sled::Db, Sealer)> {
+    pub(crate) fn backing(&self) -> Option<(&sled::Db, Sealer)> {
         self.persist.as_ref().map(|p| (&p.db, p.sealer.duplicate()))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.accounts.is_empty() && self.applications.is_empty()
     }
 
-    pub fn account(&self, provider: &str, external_id: &str) -> Option<&StoredAccount> {
+    pub(crate) fn account(&self, provider: &str, external_id: &str) -> Option<&StoredAccount> {
         self.accounts
             .get(&(provider.to_owned(), external_id.to_owned()))
     }
 
-    pub fn put_account(&mut self, account: StoredAccount) {
+    pub(crate) fn put_account(&mut self, account: StoredAccount) {
         if let Some(p) = &self.persist {
             // Write-through without a flush: sled flushes in the background
             // and on shutdown, which keeps each request cheap.
@@ -213,7 +213,7 @@ impl Store {
     }
 
     /// All accounts, or those of one provider, in key order.
-    pub fn accounts(
+    pub(crate) fn accounts(
         &self,
         provider: Option<&str>,
     ) -> Box<dyn Iterator<Item = &StoredAccount> + '_> {
@@ -232,14 +232,18 @@ impl Store {
     }
 
     /// How many accounts `accounts(provider)` yields.
-    pub fn count_accounts(&self, provider: Option<&str>) -> usize {
+    pub(crate) fn count_accounts(&self, provider: Option<&str>) -> usize {
         match provider {
             None => self.accounts.len(),
             Some(p) => self.per_provider.get(p).copied().unwrap_or(0),
         }
     }
 
-    pub fn remove_account(&mut self, provider: &str, external_id: &str) -> Option<StoredAccount> {
+    pub(crate) fn remove_account(
+        &mut self,
+        provider: &str,
+        external_id: &str,
+    ) -> Option<StoredAccount> {
         if let Some(p) = &self.persist
             && let Err(e) = p.accounts.remove(account_db_key(provider, external_id))
         {
@@ -256,7 +260,7 @@ impl Store {
         removed
     }
 
-    pub fn put_application(&mut self, app: StoredApplication) {
+    pub(crate) fn put_application(&mut self, app: StoredApplication) {
         if let Some(p) = &self.persist
             && let Ok(bytes) = serde_json::to_vec(&app)
             && let Err(e) = p.applications.insert(app.id.as_bytes(), bytes)
@@ -266,7 +270,7 @@ impl Store {
         self.applications.insert(app.id.clone(), app);
     }
 
-    pub fn remove_application(&mut self, id: &str) -> Option<StoredApplication> {
+    pub(crate) fn remove_application(&mut self, id: &str) -> Option<StoredApplication> {
         if let Some(p) = &self.persist
             && let Err(e) = p.applications.remove(id.as_bytes())
         {
@@ -276,7 +280,7 @@ impl Store {
     }
 
     /// Forgets everything, on disk too.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if let Some(p) = &self.persist {
             let _ = p.accounts.clear();
             let _ = p.applications.clear();
@@ -287,7 +291,7 @@ impl Store {
     }
 
     /// Creates the demo applications with their fixed ids.
-    pub fn seed_demo(&mut self) {
+    pub(crate) fn seed_demo(&mut self) {
         for (id, name, messages) in super::DEMO_APPLICATIONS {
             let capabilities = if *messages {
                 serde_json::json!({ "messages": { "webhooks": {
@@ -309,7 +313,7 @@ impl Store {
 
     /// Flushes sled and lets go of it (and of its directory lock), so the
     /// same directory can be opened again, even within this process.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         if let Some(p) = self.persist.take()
             && let Err(e) = p.db.flush()
         {

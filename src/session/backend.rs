@@ -10,17 +10,17 @@ use std::sync::Arc;
 /// The state backend the configuration chose: PostgreSQL from its
 /// `backend` block, or the local store in the session's state directory.
 #[derive(Clone)]
-pub struct Backend {
-    pub state: Arc<dyn StateBackend>,
+pub(crate) struct Backend {
+    pub(crate) state: Arc<dyn StateBackend>,
     /// Whether `state` is the local store of `state_dir`.
     local: bool,
     state_dir: PathBuf,
 }
 
 /// The state, opened (so locked), and what it holds.
-pub struct OpenedState {
-    pub store: Box<dyn StateStore>,
-    pub recorded: Recorded,
+pub(crate) struct OpenedState {
+    pub(crate) store: Box<dyn StateStore>,
+    pub(crate) recorded: Recorded,
 }
 
 impl Backend {
@@ -41,28 +41,28 @@ impl Backend {
     }
 
     /// Whether state is in the local store.
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.local
     }
 
     /// The local store, whatever the configuration says (for `state migrate`).
-    pub fn local_store(&self) -> LocalBackend {
+    pub(crate) fn local_store(&self) -> LocalBackend {
         LocalBackend::new(self.state_dir.clone())
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.state.describe()
     }
 
     /// Opens the state (creating it if absent), then loads it.
-    pub fn open(&self, lock: &LockRequest) -> anyhow::Result<OpenedState> {
+    pub(crate) fn open(&self, lock: &LockRequest) -> anyhow::Result<OpenedState> {
         let store = self.state.open(lock)?;
         let recorded = store.load()?;
         Ok(OpenedState { store, recorded })
     }
 
     /// Opens and loads the state if there is one; creates none.
-    pub fn open_existing(&self, lock: &LockRequest) -> anyhow::Result<Option<OpenedState>> {
+    pub(crate) fn open_existing(&self, lock: &LockRequest) -> anyhow::Result<Option<OpenedState>> {
         let Some(store) = self.state.open_existing(lock)? else {
             return Ok(None);
         };

@@ -36,9 +36,9 @@ const SANDBOX_FACEBOOK_APP_ID: &str = "100000000000001";
 const MESSAGING_TASKS: &[&str] = &["MESSAGING", "MANAGE"];
 
 /// The Graph client, and how early a token counts as expiring.
-pub struct FacebookSide {
-    pub client: GraphClient,
-    pub warning_days: u32,
+pub(crate) struct FacebookSide {
+    pub(crate) client: GraphClient,
+    pub(crate) warning_days: u32,
     /// The embedded emulator this side started (Vonage on a real endpoint,
     /// Facebook on `sandbox`): kept alive with the client.
     _sandbox: Option<SandboxHandle>,
@@ -201,7 +201,7 @@ pub(super) async fn settle(
 
 /// Every page the user token manages (for `tokens`, which lists the ones
 /// not connected).
-pub async fn list_pages(side: &FacebookSide) -> anyhow::Result<Vec<ManagedPage>> {
+pub(crate) async fn list_pages(side: &FacebookSide) -> anyhow::Result<Vec<ManagedPage>> {
     read_pages(&side.client).await
 }
 

@@ -22,10 +22,9 @@ mod run;
 mod sandbox;
 mod vonage;
 
-pub use backend::{Backend, OpenedState};
-pub use facebook::{FacebookSide, list_pages};
-pub use run::{Intent, Run, RunRequest, read_remote};
-pub use vonage::{Connection, NetworkOptions};
+pub(crate) use backend::{Backend, OpenedState};
+pub(crate) use run::{Intent, Run, RunRequest, read_remote};
+pub(crate) use vonage::{Connection, NetworkOptions};
 
 use crate::config::{self, CliVar, Diagnostics, FacebookPage, LoadOptions, Select};
 use crate::desired::Desired;
@@ -36,19 +35,19 @@ use std::sync::Arc;
 
 /// What a session tells while it builds a run: refresh's progress, and
 /// warnings (a request being retried).
-pub trait SessionObserver: RefreshObserver {
+pub(crate) trait SessionObserver: RefreshObserver {
     /// Something went wrong that does not fail the run.
     fn warning(&self, _message: &str) {}
 }
 
 /// What a command runs with.
 #[derive(Clone)]
-pub struct Session {
+pub(crate) struct Session {
     /// The configuration directory.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// This machine's directory for the configuration's local files: the
     /// local state backend's, and the embedded sandbox's data.
-    pub state_dir: PathBuf,
+    pub(crate) state_dir: PathBuf,
     /// Environment snapshot: `SF_VAR_*`, `env()`, `VONAGE_*`, `FACEBOOK_*`,
     /// `PG*`.
     env: Env,
@@ -60,14 +59,18 @@ pub struct Session {
 /// command line, and whether a page token may be left unknown (`drift`,
 /// `import`, `validate` do without them).
 #[derive(Clone, Debug)]
-pub struct ConfigRequest {
-    pub vars: Vec<CliVar>,
-    pub allow_unknown_tokens: bool,
+pub(crate) struct ConfigRequest {
+    pub(crate) vars: Vec<CliVar>,
+    pub(crate) allow_unknown_tokens: bool,
 }
 
 impl Session {
     /// `state_dir` defaults to `state/` in `dir`.
-    pub fn new(dir: PathBuf, state_dir: Option<PathBuf>, network: NetworkOptions) -> Session {
+    pub(crate) fn new(
+        dir: PathBuf,
+        state_dir: Option<PathBuf>,
+        network: NetworkOptions,
+    ) -> Session {
         Session {
             state_dir: state_dir.unwrap_or_else(|| dir.join("state")),
             dir,
@@ -78,7 +81,7 @@ impl Session {
 
     /// The configuration, with `data.facebook_pages` unknown (whatever
     /// uses it is left out, and `Desired::needs_facebook_pages` says so).
-    pub fn load(&self, request: &ConfigRequest) -> Result<Desired, Diagnostics> {
+    pub(crate) fn load(&self, request: &ConfigRequest) -> Result<Desired, Diagnostics> {
         config::load(&self.load_options(request, None, Select::Everything))
     }
 
@@ -112,7 +115,7 @@ impl Session {
     /// Where state lives, for commands that load nothing else of the
     /// configuration (`state`, `history`, `show`): only the backend block
     /// is read, so a mistake in a page block does not stop them.
-    pub fn configured_backend(&self, vars: Vec<CliVar>) -> anyhow::Result<Backend> {
+    pub(crate) fn configured_backend(&self, vars: Vec<CliVar>) -> anyhow::Result<Backend> {
         if !config::may_declare(&self.dir).backend {
             return self.backend_for(None);
         }
@@ -127,7 +130,10 @@ impl Session {
 
     /// State where a `backend` block says: PostgreSQL, or the local store
     /// without one.
-    pub fn backend_for(&self, settings: Option<&PostgresSettings>) -> anyhow::Result<Backend> {
+    pub(crate) fn backend_for(
+        &self,
+        settings: Option<&PostgresSettings>,
+    ) -> anyhow::Result<Backend> {
         Backend::choose(settings, &self.state_dir, &|name| {
             self.env.get(name).map(str::to_string)
         })

@@ -41,16 +41,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What an operation asks `Session::run` for.
-pub struct RunRequest {
-    pub vars: Vec<CliVar>,
+pub(crate) struct RunRequest {
+    pub(crate) vars: Vec<CliVar>,
     /// How to take the state's lock (and who holds it).
-    pub lock: LockRequest,
-    pub intent: Intent,
+    pub(crate) lock: LockRequest,
+    pub(crate) intent: Intent,
 }
 
 /// What the run is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Intent {
+pub(crate) enum Intent {
     /// `plan`, `apply`, `destroy`: state is created if there is none, and
     /// every token the configuration sends must be set. Without `refresh`
     /// the remote side is taken to be what state says.
@@ -64,19 +64,18 @@ pub enum Intent {
 }
 
 /// Everything an operation works from. Holds the state's lock while alive.
-pub struct Run {
+pub(crate) struct Run {
     /// The configuration, completed with Facebook's answer.
-    pub desired: Desired,
-    pub backend: Backend,
+    pub(crate) desired: Desired,
     /// The opened state; `None` only when observing where there is none.
-    pub store: Option<Box<dyn StateStore>>,
-    pub recorded: Recorded,
-    pub fingerprinter: Fingerprinter,
-    pub vonage: Connection,
+    pub(crate) store: Option<Box<dyn StateStore>>,
+    pub(crate) recorded: Recorded,
+    pub(crate) fingerprinter: Fingerprinter,
+    pub(crate) vonage: Connection,
     /// The remote side, with `tokens` set when their health was checked.
-    pub actual: Actual,
+    pub(crate) actual: Actual,
     /// What `/me/accounts` listed, when observing and it was read.
-    pub manageable: Option<Vec<ManagedPage>>,
+    pub(crate) manageable: Option<Vec<ManagedPage>>,
 }
 
 /// The remote side read before the configuration is known, when nothing
@@ -91,7 +90,7 @@ struct EarlyRefresh {
 
 impl Session {
     /// Builds what `request.intent` needs, in one call.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         request: RunRequest,
         observer: Arc<dyn SessionObserver>,
@@ -119,7 +118,7 @@ impl Session {
             vars,
             allow_unknown_tokens: false,
         };
-        let (desired, backend, opened, early) = self
+        let (desired, _backend, opened, early) = self
             .load_and_open(&config, lock, refresh, &observer)
             .await?;
         // The early connection assumed the defaults of absent provider
@@ -198,7 +197,6 @@ impl Session {
         drop(refreshing);
         Ok(Run {
             desired,
-            backend,
             store: Some(store),
             recorded,
             fingerprinter,
@@ -452,7 +450,6 @@ impl Session {
         .await?;
         Ok(Run {
             desired,
-            backend,
             store,
             recorded,
             fingerprinter,
@@ -464,7 +461,7 @@ impl Session {
 
     /// Vonage, then Facebook (which runs on Vonage's embedded sandbox when
     /// both use it), as the configuration says.
-    pub async fn connect(
+    pub(crate) async fn connect(
         &self,
         desired: &Desired,
         observer: &Arc<dyn SessionObserver>,
@@ -479,7 +476,7 @@ impl Session {
 
 /// The remote side, read in bulk (see `refresh`); the tokens Vonage holds
 /// go to `held_tokens` when asked for (to check their health).
-pub async fn read_remote(
+pub(crate) async fn read_remote(
     client: &Client,
     fingerprinter: &Fingerprinter,
     desired: &Desired,

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 /// How the API clients cope with a slow or failing API.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetworkOptions {
+pub(crate) struct NetworkOptions {
     /// Per-request timeout.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Retries after the first attempt of a failed request.
-    pub max_retries: u32,
+    pub(crate) max_retries: u32,
 }
 
 impl Default for NetworkOptions {
@@ -32,15 +32,15 @@ impl Default for NetworkOptions {
 
 /// A client, and the embedded sandbox behind it if there is one: keep it
 /// alive while the client is in use.
-pub struct Connection {
-    pub client: Client,
-    pub sandbox: Option<SandboxHandle>,
+pub(crate) struct Connection {
+    pub(crate) client: Client,
+    pub(crate) sandbox: Option<SandboxHandle>,
 }
 
 impl Session {
     /// The Vonage client for the configured endpoint, starting the embedded
     /// sandbox when the endpoint is `sandbox`.
-    pub async fn connect_vonage(
+    pub(crate) async fn connect_vonage(
         &self,
         provider: &ProviderSettings,
         observer: &Arc<dyn SessionObserver>,

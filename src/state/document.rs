@@ -12,45 +12,46 @@ use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 /// The only format this build writes and reads.
-pub const DOCUMENT_FORMAT: &str = "1.0";
+pub(crate) const DOCUMENT_FORMAT: &str = "1.0";
 
 /// The JSON schema of this document, from the repository's `state/schema/`
 /// (a test keeps the two in step).
-pub const DOCUMENT_SCHEMA: &str = include_str!("../../state/schema/state-document.schema.json");
+#[cfg(test)]
+const DOCUMENT_SCHEMA: &str = include_str!("../../state/schema/state-document.schema.json");
 
 /// Unknown fields are refused, as the JSON schema says: a document that
 /// says more than this build understands must not be half-read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateDocument {
-    pub format_version: String,
-    pub lineage: String,
-    pub serial: u64,
-    pub pages: Vec<DocumentPage>,
-    pub links: Vec<DocumentLink>,
+    pub(crate) format_version: String,
+    pub(crate) lineage: String,
+    pub(crate) serial: u64,
+    pub(crate) pages: Vec<DocumentPage>,
+    pub(crate) links: Vec<DocumentLink>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DocumentPage {
-    pub address: Address,
-    pub page_id: String,
-    pub name: Option<String>,
+pub(crate) struct DocumentPage {
+    pub(crate) address: Address,
+    pub(crate) page_id: String,
+    pub(crate) name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DocumentLink {
-    pub address: Address,
-    pub page_id: String,
-    pub application: String,
+pub(crate) struct DocumentLink {
+    pub(crate) address: Address,
+    pub(crate) page_id: String,
+    pub(crate) application: String,
     /// Left out for messenger, as in `LinkRecord`.
     #[serde(default, skip_serializing_if = "crate::channel::Channel::is_messenger")]
-    pub channel: crate::channel::Channel,
+    pub(crate) channel: crate::channel::Channel,
 }
 
 impl StateDocument {
-    pub fn from_recorded(recorded: &Recorded) -> StateDocument {
+    pub(crate) fn from_recorded(recorded: &Recorded) -> StateDocument {
         StateDocument {
             format_version: DOCUMENT_FORMAT.to_string(),
             lineage: recorded.lineage.clone(),
@@ -83,7 +84,11 @@ impl StateDocument {
     /// (lineage) or is older than it (serial): writing it would forget what
     /// happened since. A state that has never been written (serial 0) takes
     /// any document.
-    pub fn import_ops(&self, current: &Recorded, force: bool) -> anyhow::Result<Vec<StateOp>> {
+    pub(crate) fn import_ops(
+        &self,
+        current: &Recorded,
+        force: bool,
+    ) -> anyhow::Result<Vec<StateOp>> {
         if self.format_version != DOCUMENT_FORMAT {
             bail!(
                 "the document has format_version {:?}; this socialform reads {DOCUMENT_FORMAT:?}",

@@ -7,11 +7,11 @@ use std::time::Duration;
 /// Who holds the lock, as the holder recorded it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LockInfo {
-    pub pid: u32,
-    pub command: String,
-    pub who: String,
+    pub(crate) pid: u32,
+    pub(crate) command: String,
+    pub(crate) who: String,
     /// RFC 3339, UTC.
-    pub since: String,
+    pub(crate) since: String,
 }
 
 impl LockInfo {
@@ -31,12 +31,12 @@ impl LockInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockHeld {
     /// Where the lock is, as the backend names it (e.g. `lock file: state/lock`).
-    pub lock: String,
+    pub(crate) lock: String,
     /// What the holder recorded; `None` when it had not yet (it had just
     /// taken the lock) or the record did not make sense.
-    pub holder: Option<LockInfo>,
+    pub(crate) holder: Option<LockInfo>,
     /// How long `open` waited before giving up.
-    pub waited: Duration,
+    pub(crate) waited: Duration,
 }
 
 impl std::fmt::Display for LockHeld {

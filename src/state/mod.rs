@@ -21,7 +21,7 @@ mod operator;
 mod postgres;
 mod records;
 
-pub use document::{DOCUMENT_SCHEMA, DocumentLink, DocumentPage, StateDocument};
+pub(crate) use document::StateDocument;
 pub use fingerprint::Fingerprinter;
 pub use local::LocalBackend;
 pub use lock_info::{LockHeld, LockInfo};
@@ -59,7 +59,7 @@ pub trait StateBackend: Send + Sync {
 pub struct Transfer {
     pub recorded: Recorded,
     pub fingerprint_key: zeroize::Zeroizing<Vec<u8>>,
-    pub history: Vec<HistoryEntry>,
+    pub(crate) history: Vec<HistoryEntry>,
 }
 
 /// An opened state. Holds its lock until dropped.
@@ -107,14 +107,14 @@ pub trait StateStore: Send + Sync {
 }
 
 /// Told while `open` waits for a lock someone else holds.
-pub trait LockObserver: Send + Sync {
+pub(crate) trait LockObserver: Send + Sync {
     /// Called once, when the first attempt finds the lock held and the
     /// timeout leaves time to wait.
     fn waiting_for_lock(&self, _held: &LockHeld) {}
 }
 
 /// A `LockObserver` that ignores everything.
-pub struct IgnoreLockWaits;
+pub(crate) struct IgnoreLockWaits;
 
 impl LockObserver for IgnoreLockWaits {}
 
@@ -122,9 +122,9 @@ impl LockObserver for IgnoreLockWaits {}
 /// long to wait, and whom to tell while waiting.
 #[derive(Clone)]
 pub struct LockRequest {
-    pub command: String,
-    pub timeout: Duration,
-    pub observer: Arc<dyn LockObserver>,
+    pub(crate) command: String,
+    pub(crate) timeout: Duration,
+    pub(crate) observer: Arc<dyn LockObserver>,
 }
 
 impl LockRequest {
@@ -133,7 +133,7 @@ impl LockRequest {
         LockRequest::waiting(command, Duration::ZERO, Arc::new(IgnoreLockWaits))
     }
 
-    pub fn waiting(
+    pub(crate) fn waiting(
         command: &str,
         timeout: Duration,
         observer: Arc<dyn LockObserver>,
@@ -176,6 +176,6 @@ impl LockRequest {
 
 /// Now, as RFC 3339 in UTC to the second, the form every timestamp in state
 /// and in lock information takes.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }

@@ -43,7 +43,7 @@ pub struct Recorded {
 
 impl Recorded {
     /// `ops` applied in order, as a backend's `record` applies them.
-    pub fn apply(&mut self, ops: &[StateOp]) {
+    pub(crate) fn apply(&mut self, ops: &[StateOp]) {
         for op in ops {
             match op {
                 StateOp::PutPage(page) => {
@@ -77,22 +77,22 @@ pub enum StateOp {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// RFC 3339, UTC.
-    pub started_at: String,
-    pub finished_at: String,
+    pub(crate) started_at: String,
+    pub(crate) finished_at: String,
     /// `$USER@hostname` or whatever identifies the operator.
-    pub who: String,
+    pub(crate) who: String,
     /// e.g. `apply`, `destroy`, `import`, `state rm`.
-    pub command: String,
+    pub(crate) command: String,
     /// One line per change, e.g. `page.support: connect`.
-    pub changes: Vec<String>,
+    pub(crate) changes: Vec<String>,
     /// `complete`, `failed`, `interrupted`.
-    pub outcome: String,
+    pub(crate) outcome: String,
 }
 
 impl HistoryEntry {
     /// An entry for a command that started at `started_at` and ends now,
     /// run by the current operator (`$USER@host`).
-    pub fn ending_now(
+    pub(crate) fn ending_now(
         command: &str,
         started_at: String,
         changes: Vec<String>,

@@ -46,7 +46,7 @@ struct PageIn {
 /// "tasks"?, "category"?}]}` → 201 `{"pages": [{"id", "access_token"}]}`.
 /// Posting the same user token again makes that user manage exactly the
 /// pages given.
-pub async fn put_user(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn put_user(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let user: NewUser = parse(&body)?;
     if user.user_token.is_empty() {
         return Err(bad("user_token", "must not be empty"));
@@ -95,7 +95,7 @@ struct NewToken {
 
 /// `POST /_sandbox/facebook/tokens` `{"page_id", "expires_at"}` → 201
 /// `{"access_token"}`: another token of the page, now its current one.
-pub async fn mint_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn mint_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let new: NewToken = parse(&body)?;
     let token = shared
         .graph()
@@ -116,7 +116,7 @@ struct TokenChange {
 
 /// `PUT /_sandbox/facebook/tokens` `{"access_token", "valid"?,
 /// "expires_at"?}` → 204: revoke (or restore) a token, change its expiry.
-pub async fn change_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn change_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let change: TokenChange = parse(&body)?;
     if change.valid.is_none() && change.expires_at.is_none() {
         return Err(bad("body", "give `valid`, `expires_at` or both"));
@@ -145,7 +145,7 @@ fn once() -> u64 {
 /// `POST /_sandbox/facebook/faults` `{"kind": "html" | "server_error" |
 /// "throttle" | "malformed_json", "times": N}` → 204: the next N Graph
 /// requests (after any already queued) meet that fault.
-pub async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+pub(crate) async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let fault: NewFault = parse(&body)?;
     if fault.times == 0 {
         return Err(bad("times", "must be at least 1"));
@@ -155,7 +155,7 @@ pub async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer
 }
 
 /// `DELETE /_sandbox/facebook/faults` → 204: no more queued faults.
-pub async fn clear_faults(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn clear_faults(State(shared): State<Arc<Shared>>) -> Answer {
     shared.clear_graph_faults();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 /// Why a token is not usable, with Graph's code 190 subcodes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenProblem {
+pub(crate) enum TokenProblem {
     /// Never issued here (or not a token at all): no subcode.
     Unknown,
     /// Invalidated early, as a password change does: subcode 460.
@@ -20,7 +20,7 @@ pub enum TokenProblem {
 }
 
 impl TokenProblem {
-    pub fn subcode(&self) -> Option<u32> {
+    pub(crate) fn subcode(&self) -> Option<u32> {
         match self {
             TokenProblem::Unknown => None,
             TokenProblem::Revoked => Some(460),
@@ -28,7 +28,7 @@ impl TokenProblem {
         }
     }
 
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             TokenProblem::Unknown => "Invalid OAuth access token - Cannot parse access token".into(),
             TokenProblem::Revoked => "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.".into(),
@@ -44,7 +44,7 @@ impl TokenProblem {
 /// A Graph error answer. Boxed: handlers return `Result<Value, GraphError>`
 /// and the error path is the rare one.
 #[derive(Debug)]
-pub struct GraphError(Box<Inner>);
+pub(crate) struct GraphError(Box<Inner>);
 
 #[derive(Debug)]
 struct Inner {
@@ -57,7 +57,7 @@ struct Inner {
 }
 
 impl GraphError {
-    pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
         GraphError(Box::new(Inner {
             status,
             code,
@@ -67,7 +67,7 @@ impl GraphError {
         }))
     }
 
-    pub fn with_subcode(mut self, subcode: u32) -> Self {
+    pub(crate) fn with_subcode(mut self, subcode: u32) -> Self {
         self.0.subcode = Some(subcode);
         self
     }
@@ -78,7 +78,7 @@ impl GraphError {
     }
 
     /// Code 190: the token cannot be used.
-    pub fn token(problem: &TokenProblem) -> Self {
+    pub(crate) fn token(problem: &TokenProblem) -> Self {
         let error = GraphError::new(StatusCode::BAD_REQUEST, 190, problem.message());
         match problem.subcode() {
             Some(subcode) => error.with_subcode(subcode),
@@ -87,7 +87,7 @@ impl GraphError {
     }
 
     /// No token at all on a request that needs one.
-    pub fn no_token(about_me: bool) -> Self {
+    pub(crate) fn no_token(about_me: bool) -> Self {
         if about_me {
             GraphError::new(
                 StatusCode::BAD_REQUEST,
@@ -104,20 +104,20 @@ impl GraphError {
     }
 
     /// Code 100: a parameter Graph does not accept.
-    pub fn param(message: impl Into<String>) -> Self {
+    pub(crate) fn param(message: impl Into<String>) -> Self {
         GraphError::new(StatusCode::BAD_REQUEST, 100, message)
     }
 
     /// An object that does not exist or that the caller may not see; Graph
     /// does not say which.
-    pub fn no_object(id: &str) -> Self {
+    pub(crate) fn no_object(id: &str) -> Self {
         GraphError::param(format!(
             "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
         ))
         .with_subcode(33)
     }
 
-    pub fn unknown_path(method: &str) -> Self {
+    pub(crate) fn unknown_path(method: &str) -> Self {
         GraphError::new(
             StatusCode::BAD_REQUEST,
             2500,
@@ -126,7 +126,7 @@ impl GraphError {
     }
 
     /// The injected server failure (code 2, transient).
-    pub fn server() -> Self {
+    pub(crate) fn server() -> Self {
         GraphError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             2,
@@ -137,7 +137,7 @@ impl GraphError {
 
     /// The injected app-level throttling (code 4). Graph answers it with
     /// 403 (the Android SDK's issue #582 logs `HttpStatus: 403, errorCode: 4`).
-    pub fn throttled() -> Self {
+    pub(crate) fn throttled() -> Self {
         GraphError::new(
             StatusCode::FORBIDDEN,
             4,
@@ -146,17 +146,17 @@ impl GraphError {
         .transient()
     }
 
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         self.0.status
     }
 
     #[cfg(test)]
-    pub fn code(&self) -> u32 {
+    pub(crate) fn code(&self) -> u32 {
         self.0.code
     }
 
     /// The document; `error_subcode` only when there is one, as Graph does.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         let inner = &self.0;
         let mut error = json!({
             "message": inner.message,
@@ -204,7 +204,7 @@ fn fbtrace_id() -> String {
 
 /// `Tuesday, 14-Jan-25 10:00:00 UTC`, the layout of Facebook's expiry
 /// messages (which it writes in Pacific time; the sandbox says UTC).
-pub fn facebook_time(unix: u64) -> String {
+pub(crate) fn facebook_time(unix: u64) -> String {
     const WEEKDAYS: [&str; 7] = [
         "Sunday",
         "Monday",

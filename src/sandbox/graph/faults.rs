@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum GraphFault {
+pub(crate) enum GraphFault {
     /// A proxy's HTML error page, status 502.
     Html,
     /// A Graph error with status 500 (code 2, transient).
@@ -19,19 +19,19 @@ pub enum GraphFault {
 
 /// Runs of the same fault, oldest first; a run is never empty.
 #[derive(Default)]
-pub struct FaultQueue {
+pub(crate) struct FaultQueue {
     runs: VecDeque<(GraphFault, u64)>,
 }
 
 impl FaultQueue {
-    pub fn push(&mut self, fault: GraphFault, times: u64) {
+    pub(crate) fn push(&mut self, fault: GraphFault, times: u64) {
         if times > 0 {
             self.runs.push_back((fault, times));
         }
     }
 
     /// The fault the next request meets, if any; consumes it.
-    pub fn pop(&mut self) -> Option<GraphFault> {
+    pub(crate) fn pop(&mut self) -> Option<GraphFault> {
         let (fault, left) = self.runs.front_mut()?;
         let fault = *fault;
         *left -= 1;
@@ -41,7 +41,7 @@ impl FaultQueue {
         Some(fault)
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.runs.clear();
     }
 }

@@ -9,10 +9,10 @@
 //! redacted, serves the latency fault like the Vonage side, and then the
 //! Graph-only injected faults.
 
-pub mod control;
+pub(crate) mod control;
 mod error;
-pub mod faults;
-pub mod store;
+pub(crate) mod faults;
+pub(crate) mod store;
 mod wire;
 
 use super::gate::serve_latency;
@@ -37,7 +37,7 @@ const PAGE_FIELDS: &[&str] = &["id", "name", "access_token", "category", "tasks"
 const USER_FIELDS: &[&str] = &["id", "name"];
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
-pub const MAX_BATCH: usize = 50;
+pub(crate) const MAX_BATCH: usize = 50;
 /// More than 50 items of a few hundred bytes each never comes near this.
 const MAX_BODY: usize = 1 << 20;
 
@@ -56,7 +56,7 @@ const USER_SCOPES: &[&str] = &[
 
 /// The middleware in front of everything: Graph paths are answered here,
 /// anything else goes on to the Vonage side.
-pub async fn intercept(
+pub(crate) async fn intercept(
     State(shared): State<Arc<Shared>>,
     request: Request,
     next: Next,

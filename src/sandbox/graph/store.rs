@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 const DATA_ACCESS_SECS: u64 = 90 * 24 * 3600;
 
 /// What a page's manager may do by default: everything, as for a page admin.
-pub const DEFAULT_TASKS: &[&str] = &[
+pub(crate) const DEFAULT_TASKS: &[&str] = &[
     "ADVERTISE",
     "ANALYZE",
     "CREATE_CONTENT",
@@ -33,69 +33,69 @@ pub const DEFAULT_TASKS: &[&str] = &[
     "MANAGE",
 ];
 
-pub const DEFAULT_CATEGORY: &str = "Product/service";
+pub(crate) const DEFAULT_CATEGORY: &str = "Product/service";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ManagedPage {
-    pub page_id: String,
-    pub tasks: Vec<String>,
+pub(crate) struct ManagedPage {
+    pub(crate) page_id: String,
+    pub(crate) tasks: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct User {
-    pub id: String,
-    pub name: String,
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// In the order `/me/accounts` lists them.
-    pub pages: Vec<ManagedPage>,
+    pub(crate) pages: Vec<ManagedPage>,
 }
 
 impl User {
-    pub fn manages(&self, page_id: &str) -> Option<&ManagedPage> {
+    pub(crate) fn manages(&self, page_id: &str) -> Option<&ManagedPage> {
         self.pages.iter().find(|p| p.page_id == page_id)
     }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Page {
-    pub id: String,
-    pub name: String,
-    pub category: String,
+pub(crate) struct Page {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) category: String,
     /// Held in memory only; on disk it is sealed (see `PageRecord`).
     #[serde(skip)]
-    pub current_token: String,
+    pub(crate) current_token: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
-pub enum Owner {
+pub(crate) enum Owner {
     Page(String),
     User(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TokenRecord {
+pub(crate) struct TokenRecord {
     /// The record's key on disk.
-    pub id: String,
-    pub owner: Owner,
-    pub valid: bool,
+    pub(crate) id: String,
+    pub(crate) owner: Owner,
+    pub(crate) valid: bool,
     /// Unix seconds; 0 = never.
-    pub expires_at: u64,
-    pub data_access_expires_at: u64,
+    pub(crate) expires_at: u64,
+    pub(crate) data_access_expires_at: u64,
     /// For a page token: the user it was handed to, if any.
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
 }
 
 /// Whether a token can be used at `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Health {
+pub(crate) enum Health {
     Valid,
     Revoked,
     Expired,
 }
 
 impl TokenRecord {
-    pub fn health(&self, now: u64) -> Health {
+    pub(crate) fn health(&self, now: u64) -> Health {
         if !self.valid {
             Health::Revoked
         } else if self.expires_at != 0 && self.expires_at <= now {
@@ -108,11 +108,11 @@ impl TokenRecord {
 
 /// What a caller asks `put_user` for: one page the user manages.
 #[derive(Clone, Debug)]
-pub struct NewPage {
-    pub id: String,
-    pub name: String,
-    pub tasks: Vec<String>,
-    pub category: Option<String>,
+pub(crate) struct NewPage {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) tasks: Vec<String>,
+    pub(crate) category: Option<String>,
 }
 
 struct Persist {
@@ -175,14 +175,14 @@ impl Persist {
 }
 
 #[derive(Default)]
-pub struct GraphStore {
+pub(crate) struct GraphStore {
     users: BTreeMap<String, User>,
     pages: BTreeMap<String, Page>,
     tokens: HashMap<String, TokenRecord>,
     persist: Option<Persist>,
 }
 
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -191,7 +191,7 @@ pub fn now() -> u64 {
 
 /// A Facebook-looking token: `EAA` and 100 alphanumerics from the thread's
 /// CSPRNG, so that tokens cannot be guessed from one another.
-pub fn mint_token_text() -> String {
+pub(crate) fn mint_token_text() -> String {
     let mut token = String::with_capacity(103);
     token.push_str("EAA");
     token.extend(
@@ -214,13 +214,13 @@ fn record_id() -> String {
 }
 
 impl GraphStore {
-    pub fn in_memory() -> Self {
+    pub(crate) fn in_memory() -> Self {
         GraphStore::default()
     }
 
     /// Opens (or creates) the Facebook trees of the sandbox's sled database
     /// and loads them.
-    pub fn open(db: &sled::Db, sealer: Sealer) -> anyhow::Result<Self> {
+    pub(crate) fn open(db: &sled::Db, sealer: Sealer) -> anyhow::Result<Self> {
         let persist = Persist {
             users: db.open_tree("facebook_users")?,
             pages: db.open_tree("facebook_pages")?,
@@ -252,11 +252,11 @@ impl GraphStore {
 
     /// Lets go of the trees (which keep the database, and its directory
     /// lock, alive); the owner of the database flushes it.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.persist = None;
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         if let Some(p) = &self.persist {
             for tree in [&p.users, &p.pages, &p.tokens] {
                 if let Err(e) = tree.clear() {
@@ -290,20 +290,20 @@ impl GraphStore {
         }
     }
 
-    pub fn token(&self, token: &str) -> Option<&TokenRecord> {
+    pub(crate) fn token(&self, token: &str) -> Option<&TokenRecord> {
         self.tokens.get(token)
     }
 
-    pub fn user(&self, id: &str) -> Option<&User> {
+    pub(crate) fn user(&self, id: &str) -> Option<&User> {
         self.users.get(id)
     }
 
-    pub fn page(&self, id: &str) -> Option<&Page> {
+    pub(crate) fn page(&self, id: &str) -> Option<&Page> {
         self.pages.get(id)
     }
 
     /// The user a token belongs to, if it is a user token.
-    pub fn user_of_token(&self, token: &str) -> Option<&User> {
+    pub(crate) fn user_of_token(&self, token: &str) -> Option<&User> {
         match &self.tokens.get(token)?.owner {
             Owner::User(id) => self.users.get(id),
             Owner::Page(_) => None,
@@ -319,7 +319,7 @@ impl GraphStore {
     }
 
     /// Mints a page token and makes it the page's current one.
-    pub fn mint_page_token(
+    pub(crate) fn mint_page_token(
         &mut self,
         page_id: &str,
         expires_at: u64,
@@ -348,7 +348,7 @@ impl GraphStore {
     /// now: a revoked one is replaced by a new, never-expiring token, as a
     /// fresh login does. An expired one is handed out as it is, so tests
     /// can have Facebook supply a dead token.
-    pub fn current_token(&mut self, page_id: &str, user_id: Option<&str>) -> Option<String> {
+    pub(crate) fn current_token(&mut self, page_id: &str, user_id: Option<&str>) -> Option<String> {
         let current = &self.pages.get(page_id)?.current_token;
         match self.tokens.get(current) {
             Some(record) if record.valid => Some(current.clone()),
@@ -361,7 +361,7 @@ impl GraphStore {
     /// page keeps its current token when that one is valid and never
     /// expires, and otherwise gets a new one of that kind. Answers each
     /// page's id and current token. `Err` when the token is a page token.
-    pub fn put_user(
+    pub(crate) fn put_user(
         &mut self,
         user_token: &str,
         pages: Vec<NewPage>,
@@ -433,7 +433,7 @@ impl GraphStore {
 
     /// Makes sure the demo user (`DEMO_FACEBOOK_USER_TOKEN`) manages the
     /// demo pages, keeping whatever tokens it already has.
-    pub fn seed_demo(&mut self) {
+    pub(crate) fn seed_demo(&mut self) {
         self.ensure_user(
             crate::sandbox::DEMO_FACEBOOK_USER_TOKEN,
             crate::sandbox::DEMO_FACEBOOK_PAGES,
@@ -444,7 +444,7 @@ impl GraphStore {
     /// `pages`, adding what is missing and changing nothing else (tokens
     /// included), so seeding at every start keeps what earlier runs handed
     /// out.
-    pub fn ensure_user(&mut self, user_token: &str, pages: &[(&str, &str)]) {
+    pub(crate) fn ensure_user(&mut self, user_token: &str, pages: &[(&str, &str)]) {
         let existing = self.user_of_token(user_token).cloned();
         let missing = |id: &str| {
             existing.as_ref().is_none_or(|u| u.manages(id).is_none())
@@ -485,7 +485,7 @@ impl GraphStore {
 
     /// Revokes (or restores) a token and/or changes its expiry; `false`
     /// when the token is unknown.
-    pub fn update_token(
+    pub(crate) fn update_token(
         &mut self,
         token: &str,
         valid: Option<bool>,

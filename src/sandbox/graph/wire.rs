@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// A Graph path, with any `/vNN.N` prefix taken off.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GraphPath {
+pub(crate) enum GraphPath {
     /// `/` — the batch endpoint.
     Root,
     Me,
@@ -36,7 +36,7 @@ fn is_version(segment: &str) -> bool {
 /// The Graph path a request addresses, or `None` for the Vonage side.
 /// Without a version prefix only the known Graph paths are Graph's (the
 /// Vonage paths live beside them); under one, every path is.
-pub fn classify(path: &str) -> Option<GraphPath> {
+pub(crate) fn classify(path: &str) -> Option<GraphPath> {
     let mut rest = path.strip_prefix('/')?;
     let versioned = match rest.split_once('/') {
         Some((first, tail)) if is_version(first) => {
@@ -68,7 +68,7 @@ pub fn classify(path: &str) -> Option<GraphPath> {
 
 /// The names in a `fields` parameter, in order, without blanks; `None`
 /// when the parameter is absent.
-pub fn fields(raw: Option<&str>) -> Option<Vec<String>> {
+pub(crate) fn fields(raw: Option<&str>) -> Option<Vec<String>> {
     raw.map(|raw| {
         raw.split(',')
             .map(str::trim)
@@ -90,7 +90,7 @@ const SECRET_PARAMS: &[&str] = &[
 /// The raw query with the value of every secret parameter replaced by
 /// `REDACTED`, everything else as it came. A piece whose name cannot be
 /// decoded is redacted whole: better a useless log entry than a leak.
-pub fn redact_query(query: &str) -> String {
+pub(crate) fn redact_query(query: &str) -> String {
     if query.is_empty() {
         return String::new();
     }
@@ -114,18 +114,18 @@ pub fn redact_query(query: &str) -> String {
         .join("&")
 }
 
-pub fn cursor(id: &str) -> String {
+pub(crate) fn cursor(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
 
-pub fn cursor_id(cursor: &str) -> Option<String> {
+pub(crate) fn cursor_id(cursor: &str) -> Option<String> {
     String::from_utf8(URL_SAFE_NO_PAD.decode(cursor.as_bytes()).ok()?).ok()
 }
 
 /// The slice of `ids` one page shows: `limit` items after the `after`
 /// cursor's item, or before the `before` cursor's item, or from the start.
 /// `None` when a cursor names no item of the list.
-pub fn window(
+pub(crate) fn window(
     ids: &[&str],
     limit: usize,
     after: Option<&str>,
@@ -148,7 +148,7 @@ pub fn window(
 
 /// `pairs` without any paging cursor, plus `(cursor_name, cursor)`, as a
 /// query string: the same request, one page further.
-pub fn with_cursor(pairs: &[(String, String)], cursor_name: &str, cursor: &str) -> String {
+pub(crate) fn with_cursor(pairs: &[(String, String)], cursor_name: &str, cursor: &str) -> String {
     let mut next: Vec<(&str, &str)> = pairs
         .iter()
         .filter(|(k, _)| k != "after" && k != "before")

@@ -18,7 +18,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Held until dropped. A process that dies releases it (the OS drops its file lock).
 #[derive(Debug)]
-pub struct StateLock {
+pub(crate) struct StateLock {
     file: File,
     holder: LockInfo,
 }
@@ -27,7 +27,7 @@ impl StateLock {
     /// Takes the lock of `state_dir`, creating the directory if needed,
     /// waiting up to the request's timeout. The error names the holder
     /// (pid, command, since).
-    pub fn acquire(state_dir: &Path, request: &LockRequest) -> anyhow::Result<StateLock> {
+    pub(crate) fn acquire(state_dir: &Path, request: &LockRequest) -> anyhow::Result<StateLock> {
         use anyhow::Context;
 
         create_private_dir(state_dir).with_context(|| {
@@ -67,7 +67,7 @@ impl StateLock {
     }
 
     /// This process, as recorded in the lock file.
-    pub fn holder(&self) -> &LockInfo {
+    pub(crate) fn holder(&self) -> &LockInfo {
         &self.holder
     }
 

@@ -16,7 +16,7 @@ use super::{
 };
 use lock::StateLock;
 use sled_store::SledStore;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// State in a directory on this machine.
 #[derive(Clone, Debug)]
@@ -27,10 +27,6 @@ pub struct LocalBackend {
 impl LocalBackend {
     pub fn new(dir: impl Into<PathBuf>) -> LocalBackend {
         LocalBackend { dir: dir.into() }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn db_dir(&self) -> PathBuf {

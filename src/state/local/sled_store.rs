@@ -47,11 +47,11 @@ const HISTORY_PREFIX: &[u8] = b"history/";
 /// The error for a store whose content makes no sense to this build: what is
 /// wrong, and how to get going again. Callers can downcast to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreUnreadable {
+pub(crate) struct StoreUnreadable {
     /// The database directory.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// What is wrong with it.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl std::fmt::Display for StoreUnreadable {
@@ -70,7 +70,7 @@ impl std::fmt::Display for StoreUnreadable {
 impl std::error::Error for StoreUnreadable {}
 
 /// The sled database under the state directory.
-pub struct SledStore {
+pub(crate) struct SledStore {
     db: sled::Db,
     path: PathBuf,
     lineage: String,
@@ -111,7 +111,7 @@ struct Meta {
 impl SledStore {
     /// Opens the store in `state_dir`, creating it (with a new lineage and a
     /// random fingerprint key) if absent. Callers hold the `StateLock`.
-    pub fn open(state_dir: &Path) -> anyhow::Result<SledStore> {
+    pub(crate) fn open(state_dir: &Path) -> anyhow::Result<SledStore> {
         let path = state_dir.join("db");
         create_private_dir(state_dir)
             .and_then(|()| create_private_dir(&path))
@@ -129,7 +129,7 @@ impl SledStore {
 
     /// Opens an existing store read-only-in-spirit for commands that only
     /// read (`state list`, `show`); `None` when the directory holds no store.
-    pub fn open_existing(state_dir: &Path) -> anyhow::Result<Option<SledStore>> {
+    pub(crate) fn open_existing(state_dir: &Path) -> anyhow::Result<Option<SledStore>> {
         let path = state_dir.join("db");
         if !path.is_dir() {
             return Ok(None);
@@ -238,7 +238,7 @@ impl SledStore {
 }
 
 impl SledStore {
-    pub fn load(&self) -> anyhow::Result<Recorded> {
+    pub(crate) fn load(&self) -> anyhow::Result<Recorded> {
         let _writes = self.lock_writes();
         let serial = self.read_serial()?;
         let pages: BTreeMap<Address, PageRecord> = self
@@ -259,7 +259,7 @@ impl SledStore {
         })
     }
 
-    pub fn record(&self, ops: &[StateOp]) -> anyhow::Result<u64> {
+    pub(crate) fn record(&self, ops: &[StateOp]) -> anyhow::Result<u64> {
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
@@ -305,15 +305,15 @@ impl SledStore {
         Ok(serial)
     }
 
-    pub fn fingerprint_key(&self) -> &[u8] {
+    pub(crate) fn fingerprint_key(&self) -> &[u8] {
         &self.fingerprint_key
     }
 
-    pub fn fingerprinter(&self) -> Fingerprinter {
+    pub(crate) fn fingerprinter(&self) -> Fingerprinter {
         self.fingerprinter.clone()
     }
 
-    pub fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()> {
+    pub(crate) fn append_history(&self, entry: &HistoryEntry) -> anyhow::Result<()> {
         let value = serde_json::to_vec(entry)?;
         let _writes = self.lock_writes();
         let last = self
@@ -338,7 +338,7 @@ impl SledStore {
         Ok(())
     }
 
-    pub fn history(&self) -> anyhow::Result<Vec<HistoryEntry>> {
+    pub(crate) fn history(&self) -> anyhow::Result<Vec<HistoryEntry>> {
         // Big-endian numbers sort like the numbers, so the scan is in order.
         self.scan(HISTORY_PREFIX)
     }
@@ -817,7 +817,6 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         let fingerprinter = store.fingerprinter();
         assert_eq!(fingerprinter.fingerprint(&token), first);
-        assert!(fingerprinter.matches(&token, &first));
         assert_ne!(fingerprinter.fingerprint(&Secret::new("EAAB-two")), first);
         assert_eq!(first.len(), 64);
 

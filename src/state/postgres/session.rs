@@ -20,7 +20,7 @@ type Job = Box<dyn FnOnce(Arc<Client>) -> Pin<Box<dyn Future<Output = ()> + Send
 
 /// A live connection. Dropping it closes the connection, which releases
 /// every advisory lock it holds.
-pub struct Session {
+pub(crate) struct Session {
     jobs: mpsc::UnboundedSender<Job>,
     /// Statements prepared on this connection, by their text: a prepared
     /// statement runs in one round trip instead of two.
@@ -29,7 +29,7 @@ pub struct Session {
 
 /// Why a job did not run.
 #[derive(Debug)]
-pub enum SessionError {
+pub(crate) enum SessionError {
     /// The database answered with an error, or the connection broke.
     Postgres(tokio_postgres::Error),
     /// The session's thread is gone (its connection ended earlier).
@@ -67,7 +67,7 @@ impl SessionError {
     /// Whether trying again on a new connection may help: the connection
     /// broke, or the server asked to retry (serialization failure, deadlock,
     /// shutdown, too many connections).
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             SessionError::Closed => true,
             SessionError::Refused(_) => false,
@@ -88,7 +88,7 @@ impl SessionError {
 
 impl Session {
     /// Connects; the error says why not (never with the password).
-    pub fn connect(
+    pub(crate) fn connect(
         config: tokio_postgres::Config,
         tls: tokio_postgres_rustls::MakeRustlsConnect,
     ) -> Result<Session, SessionError> {
@@ -137,7 +137,7 @@ impl Session {
     }
 
     /// `sql`, prepared once on this connection.
-    pub fn statement(&self, sql: &'static str) -> Result<Statement, SessionError> {
+    pub(crate) fn statement(&self, sql: &'static str) -> Result<Statement, SessionError> {
         let cached = self
             .prepared
             .lock()
@@ -156,7 +156,7 @@ impl Session {
     }
 
     /// Runs `job` with the client on the session's thread and waits for it.
-    pub fn run<T, F, Fut>(&self, job: F) -> Result<T, SessionError>
+    pub(crate) fn run<T, F, Fut>(&self, job: F) -> Result<T, SessionError>
     where
         T: Send + 'static,
         F: FnOnce(Arc<Client>) -> Fut + Send + 'static,

@@ -16,17 +16,17 @@ pub struct PostgresSettings {
     pub state_name: Option<String>,
 }
 
-pub const DEFAULT_SCHEMA: &str = "socialform";
-pub const DEFAULT_STATE_NAME: &str = "default";
+pub(crate) const DEFAULT_SCHEMA: &str = "socialform";
+pub(crate) const DEFAULT_STATE_NAME: &str = "default";
 
 /// Resolved and checked: ready to connect.
 #[derive(Clone)]
-pub struct Resolved {
-    pub config: tokio_postgres::Config,
-    pub schema: String,
-    pub state_name: String,
+pub(crate) struct Resolved {
+    pub(crate) config: tokio_postgres::Config,
+    pub(crate) schema: String,
+    pub(crate) state_name: String,
     /// `host:port/dbname`, for messages; never the password.
-    pub target: String,
+    pub(crate) target: String,
 }
 
 /// Schema names go into SQL as identifiers: keep them to a plain shape.
@@ -72,7 +72,7 @@ impl PostgresSettings {
     /// Fills in what the block leaves out: `SOCIALFORM_PG_CONN_STR` for the
     /// connection string, then libpq's `PGHOST`, `PGPORT`, `PGUSER`,
     /// `PGPASSWORD`, `PGDATABASE` and `PGSSLMODE` for what that leaves out.
-    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
+    pub(crate) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
         let conn_str = self
             .conn_str
             .as_ref()
