@@ -17,6 +17,7 @@ pub mod desired;
 pub mod facebook;
 pub mod format;
 pub mod generate;
+pub(crate) mod hcl_lexical;
 pub mod logging;
 pub mod ops;
 pub mod plan;

@@ -325,102 +325,21 @@ pub(crate) fn parse_source(
 /// Invariant relied on by the loader: if every run parses as a body, the
 /// runs' structures are those of the whole file, in order (a structure ends
 /// at its line ending and none starts inside a line). The scan may be wrong
-/// about odd input (it is not a grammar); a run that does not parse sends
-/// the loader back to parsing the whole file, so a wrong cut costs time,
-/// never a different result or diagnostic.
+/// about odd input (it is a lexical scan, not a grammar); a run that does
+/// not parse sends the loader back to parsing the whole file, so a wrong
+/// cut costs time, never a different result or diagnostic.
 pub(crate) fn top_level_runs(text: &str, target: usize) -> Vec<Range<usize>> {
-    // The whole file as one run: the answer whenever the scan is unsure.
-    fn whole(text: &str) -> Vec<Range<usize>> {
-        std::iter::once(0..text.len()).collect()
-    }
-    #[derive(PartialEq)]
-    enum In {
-        Str,
-        Template,
-    }
-    let bytes = text.as_bytes();
     let mut runs = Vec::with_capacity(text.len() / target.max(1) + 1);
-    // What encloses the scan position: brackets and templates of code, and
-    // the strings around templates.
-    let mut stack: Vec<In> = Vec::new();
-    let mut depth = 0usize; // brackets open in the innermost code
-    let mut depths: Vec<usize> = Vec::new(); // saved when a template opens
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let next = bytes.get(i + 1).copied();
-        if stack.last() == Some(&In::Str) {
-            match (b, next) {
-                (b'\\', Some(_)) => i += 1,
-                (b'"', _) => {
-                    stack.pop();
-                }
-                (b'$' | b'%', Some(b'$' | b'%')) if bytes.get(i + 2) == Some(&b'{') => i += 2,
-                (b'$' | b'%', Some(b'{')) => {
-                    stack.push(In::Template);
-                    depths.push(depth);
-                    depth = 0;
-                    i += 1;
-                }
-                // A string cannot span lines: give up on cutting.
-                (b'\n', _) => return whole(text),
-                _ => {}
-            }
-            i += 1;
-            continue;
+    let mut scanner = crate::hcl_lexical::Scanner::new(text);
+    while let Some(token) = scanner.next() {
+        if token.kind == crate::hcl_lexical::Kind::Newline
+            && scanner.at_top_level()
+            && token.range.end - start >= target
+        {
+            runs.push(start..token.range.end);
+            start = token.range.end;
         }
-        match (b, next) {
-            (b'#', _) | (b'/', Some(b'/')) => {
-                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                continue;
-            }
-            (b'/', Some(b'*')) => {
-                i = text[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |n| i + 2 + n + 2);
-                continue;
-            }
-            (b'"', _) => stack.push(In::Str),
-            (b'{' | b'[' | b'(', _) => depth += 1,
-            (b'}', _) if depth == 0 && stack.last() == Some(&In::Template) => {
-                stack.pop();
-                depth = depths.pop().unwrap_or(0);
-            }
-            (b'}' | b']' | b')', _) => depth = depth.saturating_sub(1),
-            (b'<', Some(b'<')) => {
-                // A heredoc: skip to the line that is its marker alone.
-                let rest = text[i + 2..].split('\n').next().unwrap_or("");
-                let marker = rest.trim_start_matches('-').trim_end();
-                if marker.is_empty()
-                    || !marker
-                        .bytes()
-                        .all(|c| c.is_ascii_alphanumeric() || c == b'_')
-                {
-                    return whole(text);
-                }
-                let mut at = i + 2 + rest.len();
-                loop {
-                    if at >= bytes.len() {
-                        return whole(text);
-                    }
-                    let line = text[at + 1..].split('\n').next().unwrap_or("");
-                    at += 1 + line.len();
-                    if line.trim() == marker {
-                        break;
-                    }
-                }
-                // `at` is the marker line's ending, seen below as a newline.
-                i = at;
-                continue;
-            }
-            (b'\n', _) if depth == 0 && stack.is_empty() && i + 1 - start >= target => {
-                runs.push(start..i + 1);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
     }
     if start < text.len() || runs.is_empty() {
         runs.push(start..text.len());
