@@ -115,6 +115,12 @@ impl<'a> Scanner<'a> {
         self.stack.is_empty() && self.depth == 0
     }
 
+    /// How many strings, heredocs and templates enclose the scan position
+    /// (0 in top-level code).
+    pub fn nesting(&self) -> usize {
+        self.stack.len()
+    }
+
     fn rest(&self) -> &'a str {
         &self.src[self.pos..]
     }
@@ -234,7 +240,7 @@ impl<'a> Scanner<'a> {
         let rest = self.rest();
         let mut end = rest.find('\n').map_or(self.src.len(), |i| self.pos + i);
         // The `\r` of a `\r\n` belongs to the line ending.
-        if end > self.pos && self.src.as_bytes()[end - 1] == b'\r' && end < self.src.len() {
+        if end > self.pos && self.src.as_bytes()[end - 1] == b'\r' {
             end -= 1;
         }
         self.token(Kind::LineComment, end)
@@ -513,7 +519,7 @@ mod tests {
         assert_eq!(scan("a = <<EOT\nx\n").last().unwrap(), &(Text, "x\n"));
         assert_eq!(scan("/* x\n").last().unwrap(), &(BlockComment, "/* x\n"));
         assert_eq!(scan("# x").last().unwrap(), &(LineComment, "# x"));
-        assert_eq!(scan("# x\r").last().unwrap(), &(LineComment, "# x\r"));
+        assert_eq!(scan("# x\r")[0], (LineComment, "# x"));
         assert_eq!(scan("\"${").last().unwrap(), &(TemplateOpen, "${"));
         for src in ["a = \"x", "a = <<EOT\nx", "\"${ {", "a = ["] {
             let mut sc = Scanner::new(src);
