@@ -115,7 +115,9 @@ impl Sources {
 /// The source line as a diagnostic may show it: in variable files (where
 /// page tokens and API secrets live) every string literal is masked, and in
 /// configuration files so is every string on a line that mentions a token or
-/// a secret. Masking keeps the length in characters, so columns still line up.
+/// a secret: everything between a string's quotes, templates included, and
+/// strings in comments. Masking keeps the length in characters, so columns
+/// still line up.
 fn redact_secrets(path: &Path, line: &str) -> String {
     let is_vars = path.extension().is_some_and(|e| e == "sfvars")
         || path.to_str().is_some_and(|p| p.ends_with(".sfvars.json"))
@@ -124,29 +126,31 @@ fn redact_secrets(path: &Path, line: &str) -> String {
     if !is_vars && !lower.contains("token") && !lower.contains("secret") {
         return line.to_string();
     }
+    use crate::hcl_lexical::{Kind, Scanner};
     let mut out = String::with_capacity(line.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in line.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-                out.push('*');
-            } else if c == '\\' {
-                escaped = true;
-                out.push('*');
-            } else if c == '"' {
-                in_string = false;
-                out.push(c);
-            } else {
-                out.push('*');
+    // Quoted text inside a comment is masked too (a value commented out is
+    // still a value): a comment's text is scanned again as code.
+    let mut from = 0;
+    'scan: while from < line.len() {
+        let mut scanner = Scanner::new(&line[from..]);
+        while let Some(token) = scanner.next() {
+            let range = from + token.range.start..from + token.range.end;
+            let text = &line[range.clone()];
+            match token.kind {
+                Kind::QuoteOpen | Kind::QuoteClose => out.push_str(text),
+                Kind::LineComment | Kind::BlockComment if scanner.nesting() == 0 => {
+                    let marker = if text.starts_with('#') { 1 } else { 2 };
+                    out.push_str(&text[..marker]);
+                    from = range.start + marker;
+                    continue 'scan;
+                }
+                _ if scanner.nesting() > 0 || token.kind == Kind::Text => {
+                    out.extend(text.chars().map(|_| '*'));
+                }
+                _ => out.push_str(text),
             }
-        } else {
-            if c == '"' {
-                in_string = true;
-            }
-            out.push(c);
         }
+        break;
     }
     out
 }
@@ -567,6 +571,28 @@ mod tests {
             ]
         );
         assert_eq!(top_level_runs(text, 1 << 20), vec![0..text.len()]);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_strings_templates_and_comments() {
+        let vars = Path::new("x.sfvars");
+        assert_eq!(
+            redact_secrets(vars, r#"a = "t\"k" # "c" 1"#),
+            r#"a = "****" # "*" 1"#
+        );
+        assert_eq!(
+            redact_secrets(vars, r#"x = "${var.token" /* "é */"#),
+            // The second quote opens a string inside the template, the third
+            // closes it.
+            r#"x = "***********"****"****"#
+        );
+        assert_eq!(
+            redact_secrets(vars, r#"b = "${f("x")}" c"#),
+            r#"b = "****"*"**" c"#
+        );
+        let hcl = Path::new("main.hcl");
+        assert_eq!(redact_secrets(hcl, r#"name = "x""#), r#"name = "x""#);
+        assert_eq!(redact_secrets(hcl, r#"token = "x""#), r#"token = "*""#);
     }
 
     #[test]
