@@ -16,7 +16,8 @@
 //! ends at the first line that holds, after optional spaces and tabs, its
 //! marker not followed by an identifier character. It is total: any input
 //! yields tokens and never a panic; unterminated strings, heredocs and
-//! block comments run to the end of the input.
+//! block comments run to the end of the input. (`Scanner::recovering` adds
+//! empty `StringCut` tokens, and ends strings at line endings.)
 
 use std::ops::Range;
 
@@ -60,6 +61,15 @@ pub(crate) enum Kind {
     HeredocOpen,
     /// The closing line's indentation and marker (not its line ending).
     HeredocClose,
+    /// Only from `Scanner::recovering`: a quoted string ended, unclosed, at
+    /// a line ending (an empty token there). `open` is its opening quote;
+    /// `nested` when it was directly inside a template (no brace open in
+    /// it), which then ends with it, as do the strings and templates around
+    /// it up to the nearest open brace.
+    StringCut {
+        open: usize,
+        nested: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +83,9 @@ enum Frame<'a> {
     Template {
         braces: usize,
     },
-    Quoted,
+    Quoted {
+        open: usize,
+    },
     Heredoc {
         marker: &'a str,
         at_line_start: bool,
@@ -86,6 +98,8 @@ pub(crate) struct Scanner<'a> {
     stack: Vec<Frame<'a>>,
     /// Brackets open in the top-level code.
     depth: usize,
+    /// A line ending ends a quoted string (`recovering`).
+    cut_strings: bool,
 }
 
 pub(crate) fn is_ident_start(c: char) -> bool {
@@ -106,6 +120,17 @@ impl<'a> Scanner<'a> {
             pos: 0,
             stack: Vec::new(),
             depth: 0,
+            cut_strings: false,
+        }
+    }
+
+    /// For text that does not parse: as `new`, except that a line ending
+    /// inside a quoted string's text ends the string (`Kind::StringCut`),
+    /// the likeliest place for a missing `"`.
+    pub fn recovering(src: &'a str) -> Self {
+        Scanner {
+            cut_strings: true,
+            ..Scanner::new(src)
         }
     }
 
@@ -160,7 +185,7 @@ impl<'a> Scanner<'a> {
                 return self.token(Kind::BlockComment, end);
             }
             b'"' => {
-                self.stack.push(Frame::Quoted);
+                self.stack.push(Frame::Quoted { open: at });
                 return self.token(Kind::QuoteOpen, at + 1);
             }
             b'<' if bytes.get(1) == Some(&b'<') => {
@@ -280,8 +305,12 @@ impl<'a> Scanner<'a> {
         while n < bytes.len() {
             match bytes[n] {
                 b'"' if quoted => break,
+                b'\n' if quoted && self.cut_strings => break,
                 b'\\' if quoted => {
                     n += 1;
+                    if self.cut_strings && bytes.get(n) == Some(&b'\n') {
+                        continue;
+                    }
                     // Skip the escaped character whole.
                     n += self.src[self.pos + n..]
                         .chars()
@@ -316,6 +345,26 @@ impl<'a> Scanner<'a> {
 
     fn quoted(&mut self) -> Token {
         let rest = self.rest();
+        if self.cut_strings && rest.starts_with('\n') {
+            let open = match self.stack.pop() {
+                Some(Frame::Quoted { open }) => open,
+                _ => unreachable!("called only inside a quoted string"),
+            };
+            let in_template =
+                |stack: &[Frame]| matches!(stack.last(), Some(Frame::Template { braces: 0 }));
+            let nested = in_template(&self.stack);
+            if nested {
+                while in_template(&self.stack)
+                    || matches!(self.stack.last(), Some(Frame::Quoted { .. }))
+                {
+                    self.stack.pop();
+                }
+            }
+            return Token {
+                kind: Kind::StringCut { open, nested },
+                range: self.pos..self.pos,
+            };
+        }
         if rest.starts_with('"') {
             self.stack.pop();
             let end = self.pos + 1;
@@ -362,7 +411,7 @@ impl Iterator for Scanner<'_> {
             return None;
         }
         Some(match self.stack.last() {
-            Some(Frame::Quoted) => self.quoted(),
+            Some(Frame::Quoted { .. }) => self.quoted(),
             Some(Frame::Heredoc { .. }) => self.heredoc(),
             Some(Frame::Template { .. }) | None => self.code(),
         })
@@ -578,11 +627,49 @@ mod tests {
     }
 
     #[test]
+    fn recovering_ends_strings_at_line_endings() {
+        let cuts = |src: &str| -> Vec<Kind> {
+            Scanner::recovering(src)
+                .map(|t| t.kind)
+                .filter(|k| matches!(k, StringCut { .. }))
+                .collect()
+        };
+        assert_eq!(
+            cuts("a = \"x\nb = \"y\"\n"),
+            [StringCut {
+                open: 4,
+                nested: false
+            }]
+        );
+        // Directly in a template, the template and its string end too.
+        let src = "x = \"${var.t\"\n}\n";
+        assert_eq!(
+            cuts(src),
+            [StringCut {
+                open: 12,
+                nested: true
+            }]
+        );
+        let mut sc = Scanner::recovering(src);
+        sc.by_ref().for_each(drop);
+        assert!(sc.at_top_level());
+        // Inside a brace in the template, only the string ends.
+        let mut sc = Scanner::recovering("\"${ { a = \"x\n");
+        assert!(sc.by_ref().any(|t| t.kind
+            == StringCut {
+                open: 10,
+                nested: false
+            }));
+        assert_eq!(sc.nesting(), 2);
+    }
+
+    #[test]
     fn every_truncation_scans_without_panicking() {
         let sample = "x = \"a\\\"${ {b = \"}\"} }é\" # \"{\r\nh = <<-EOT\n  ${\"\nEOT\"}\n  EOT\n/* ψ \" */ y = [1.5e+3, \"%{ if c }d%{ endif }\", <<E\r\n€\r\nE\r\n]\n\"$${}\\";
         for (end, _) in sample.char_indices().chain([(sample.len(), ' ')]) {
             for start in sample[..end].char_indices().map(|(i, _)| i) {
                 scan(&sample[start..end]);
+                Scanner::recovering(&sample[start..end]).for_each(drop);
             }
         }
     }

@@ -353,9 +353,9 @@ pub(crate) fn top_level_runs(text: &str, target: usize) -> Vec<Range<usize>> {
 
 /// What a rough scan of a file that does not parse finds left open: the
 /// first string not closed on its line, and the blocks still open at the
-/// end. Comments and heredocs are skipped; it only places a syntax error
-/// nearer its cause, and the parser's own message is kept when it finds
-/// nothing.
+/// end (a lexical scan that ends strings at their line). It only places a
+/// syntax error nearer its cause, and the parser's own message is kept when
+/// it finds nothing.
 #[derive(Debug, Default, PartialEq)]
 struct Unclosed {
     /// Offset of the opening quote.
@@ -371,118 +371,47 @@ struct Unclosed {
 
 impl Unclosed {
     fn scan(text: &str) -> Unclosed {
-        enum Ctx {
-            /// The opening line's span and its indentation.
-            Brace(std::ops::Range<usize>, usize),
-            Str(usize),
-            Interp,
-        }
-        let bytes = text.as_bytes();
+        use crate::hcl_lexical::{Bracket, Kind, Scanner};
         let mut out = Unclosed::default();
-        let mut stack: Vec<Ctx> = Vec::new();
+        // Each open brace: its opening line's span and indentation.
+        let mut braces: Vec<(Range<usize>, usize)> = Vec::new();
         let mut line_start = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let next = bytes.get(i + 1).copied();
-            if b == b'\n' {
-                if let Some(&Ctx::Str(open)) = stack.last() {
-                    stack.pop();
-                    if matches!(stack.last(), Some(Ctx::Interp)) {
-                        // A `${` left open: the parser's message says so.
-                        while matches!(stack.last(), Some(Ctx::Interp | Ctx::Str(_))) {
-                            stack.pop();
-                        }
-                    } else {
-                        out.string.get_or_insert(open);
-                    }
+        for token in Scanner::recovering(text) {
+            let i = token.range.start;
+            match token.kind {
+                Kind::StringCut {
+                    open,
+                    nested: false,
+                } => {
+                    out.string.get_or_insert(open);
                 }
-                line_start = i + 1;
-                i += 1;
-                continue;
-            }
-            if let Some(Ctx::Str(_)) = stack.last() {
-                match (b, next) {
-                    (b'\\', Some(n)) if n != b'\n' => i += 1,
-                    (b'"', _) => {
-                        stack.pop();
-                    }
-                    (b'$' | b'%', Some(b'{')) => {
-                        stack.push(Ctx::Interp);
-                        i += 1;
-                    }
-                    _ => {}
+                Kind::Open(Bracket::Brace) => {
+                    let line = &text[line_start..i];
+                    let first = line_start + (line.len() - line.trim_start().len());
+                    braces.push((first..i + 1, first - line_start));
                 }
-                i += 1;
-                continue;
-            }
-            match (b, next) {
-                (b'#', _) | (b'/', Some(b'/')) => {
-                    i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                    continue;
-                }
-                (b'/', Some(b'*')) => {
-                    let end = text[i + 2..]
-                        .find("*/")
-                        .map_or(bytes.len(), |n| i + 2 + n + 2);
-                    line_start = text[..end].rfind('\n').map_or(line_start, |n| n + 1);
-                    i = end;
-                    continue;
-                }
-                (b'"', _) => stack.push(Ctx::Str(i)),
-                (b'{', _) => {
-                    let first = line_start
-                        + (text[line_start..i].len() - text[line_start..i].trim_start().len());
-                    stack.push(Ctx::Brace(first..i + 1, first - line_start));
-                }
-                (b'}', _) => {
+                Kind::Close(Bracket::Brace) => {
                     let alone = text[line_start..i].trim().is_empty();
                     let indent = i - line_start;
-                    if let Some(Ctx::Brace(inner, inner_indent)) = stack.last()
+                    if let Some((inner, inner_indent)) = braces.last()
                         && alone
                         && out.misclosed.is_none()
                         && indent < *inner_indent
-                        && stack[..stack.len() - 1]
+                        && braces[..braces.len() - 1]
                             .iter()
-                            .any(|c| matches!(c, Ctx::Brace(_, outer) if *outer == indent))
+                            .any(|(_, outer)| *outer == indent)
                     {
                         out.misclosed = Some((inner.clone(), i));
                     }
-                    stack.pop();
-                }
-                (b'<', Some(b'<')) => {
-                    let rest = text[i + 2..].split('\n').next().unwrap_or("");
-                    let marker = rest.trim_start_matches('-').trim_end();
-                    if !marker.is_empty()
-                        && marker
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
-                        // Skip the heredoc's body, up to its closing marker.
-                        let mut at = i + 2 + rest.len();
-                        while at < bytes.len() {
-                            let body_line = text[at + 1..].split('\n').next().unwrap_or("");
-                            at += 1 + body_line.len();
-                            if body_line.trim() == marker {
-                                break;
-                            }
-                        }
-                        i = at;
-                        line_start = text[..i.min(bytes.len())].rfind('\n').map_or(0, |n| n + 1);
-                        continue;
-                    }
+                    braces.pop();
                 }
                 _ => {}
             }
-            i += 1;
+            if let Some(n) = text[token.range.clone()].rfind('\n') {
+                line_start = i + n + 1;
+            }
         }
-        out.blocks = stack
-            .into_iter()
-            .filter_map(|c| match c {
-                Ctx::Brace(r, _) => Some(r),
-                _ => None,
-            })
-            .collect();
+        out.blocks = braces.into_iter().map(|(r, _)| r).collect();
         out
     }
 }
