@@ -18,6 +18,7 @@ pub(crate) mod endpoint;
 pub(crate) mod facebook;
 pub(crate) mod format;
 pub(crate) mod generate;
+pub(crate) mod hcl_lexical;
 pub(crate) mod logging;
 pub mod ops;
 pub mod plan;

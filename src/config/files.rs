@@ -115,7 +115,9 @@ impl Sources {
 /// The source line as a diagnostic may show it: in variable files (where
 /// page tokens and API secrets live) every string literal is masked, and in
 /// configuration files so is every string on a line that mentions a token or
-/// a secret. Masking keeps the length in characters, so columns still line up.
+/// a secret: everything between a string's quotes, templates included, and
+/// strings in comments. Masking keeps the length in characters, so columns
+/// still line up.
 fn redact_secrets(path: &Path, line: &str) -> String {
     let is_vars = path.extension().is_some_and(|e| e == "sfvars")
         || path.to_str().is_some_and(|p| p.ends_with(".sfvars.json"))
@@ -124,29 +126,31 @@ fn redact_secrets(path: &Path, line: &str) -> String {
     if !is_vars && !lower.contains("token") && !lower.contains("secret") {
         return line.to_string();
     }
+    use crate::hcl_lexical::{Kind, Scanner};
     let mut out = String::with_capacity(line.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in line.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-                out.push('*');
-            } else if c == '\\' {
-                escaped = true;
-                out.push('*');
-            } else if c == '"' {
-                in_string = false;
-                out.push(c);
-            } else {
-                out.push('*');
+    // Quoted text inside a comment is masked too (a value commented out is
+    // still a value): a comment's text is scanned again as code.
+    let mut from = 0;
+    'scan: while from < line.len() {
+        let mut scanner = Scanner::new(&line[from..]);
+        while let Some(token) = scanner.next() {
+            let range = from + token.range.start..from + token.range.end;
+            let text = &line[range.clone()];
+            match token.kind {
+                Kind::QuoteOpen | Kind::QuoteClose => out.push_str(text),
+                Kind::LineComment | Kind::BlockComment if scanner.nesting() == 0 => {
+                    let marker = if text.starts_with('#') { 1 } else { 2 };
+                    out.push_str(&text[..marker]);
+                    from = range.start + marker;
+                    continue 'scan;
+                }
+                _ if scanner.nesting() > 0 || token.kind == Kind::Text => {
+                    out.extend(text.chars().map(|_| '*'));
+                }
+                _ => out.push_str(text),
             }
-        } else {
-            if c == '"' {
-                in_string = true;
-            }
-            out.push(c);
         }
+        break;
     }
     out
 }
@@ -325,102 +329,21 @@ pub(crate) fn parse_source(
 /// Invariant relied on by the loader: if every run parses as a body, the
 /// runs' structures are those of the whole file, in order (a structure ends
 /// at its line ending and none starts inside a line). The scan may be wrong
-/// about odd input (it is not a grammar); a run that does not parse sends
-/// the loader back to parsing the whole file, so a wrong cut costs time,
-/// never a different result or diagnostic.
+/// about odd input (it is a lexical scan, not a grammar); a run that does
+/// not parse sends the loader back to parsing the whole file, so a wrong
+/// cut costs time, never a different result or diagnostic.
 pub(crate) fn top_level_runs(text: &str, target: usize) -> Vec<Range<usize>> {
-    // The whole file as one run: the answer whenever the scan is unsure.
-    fn whole(text: &str) -> Vec<Range<usize>> {
-        std::iter::once(0..text.len()).collect()
-    }
-    #[derive(PartialEq)]
-    enum In {
-        Str,
-        Template,
-    }
-    let bytes = text.as_bytes();
     let mut runs = Vec::with_capacity(text.len() / target.max(1) + 1);
-    // What encloses the scan position: brackets and templates of code, and
-    // the strings around templates.
-    let mut stack: Vec<In> = Vec::new();
-    let mut depth = 0usize; // brackets open in the innermost code
-    let mut depths: Vec<usize> = Vec::new(); // saved when a template opens
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let next = bytes.get(i + 1).copied();
-        if stack.last() == Some(&In::Str) {
-            match (b, next) {
-                (b'\\', Some(_)) => i += 1,
-                (b'"', _) => {
-                    stack.pop();
-                }
-                (b'$' | b'%', Some(b'$' | b'%')) if bytes.get(i + 2) == Some(&b'{') => i += 2,
-                (b'$' | b'%', Some(b'{')) => {
-                    stack.push(In::Template);
-                    depths.push(depth);
-                    depth = 0;
-                    i += 1;
-                }
-                // A string cannot span lines: give up on cutting.
-                (b'\n', _) => return whole(text),
-                _ => {}
-            }
-            i += 1;
-            continue;
+    let mut scanner = crate::hcl_lexical::Scanner::new(text);
+    while let Some(token) = scanner.next() {
+        if token.kind == crate::hcl_lexical::Kind::Newline
+            && scanner.at_top_level()
+            && token.range.end - start >= target
+        {
+            runs.push(start..token.range.end);
+            start = token.range.end;
         }
-        match (b, next) {
-            (b'#', _) | (b'/', Some(b'/')) => {
-                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                continue;
-            }
-            (b'/', Some(b'*')) => {
-                i = text[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |n| i + 2 + n + 2);
-                continue;
-            }
-            (b'"', _) => stack.push(In::Str),
-            (b'{' | b'[' | b'(', _) => depth += 1,
-            (b'}', _) if depth == 0 && stack.last() == Some(&In::Template) => {
-                stack.pop();
-                depth = depths.pop().unwrap_or(0);
-            }
-            (b'}' | b']' | b')', _) => depth = depth.saturating_sub(1),
-            (b'<', Some(b'<')) => {
-                // A heredoc: skip to the line that is its marker alone.
-                let rest = text[i + 2..].split('\n').next().unwrap_or("");
-                let marker = rest.trim_start_matches('-').trim_end();
-                if marker.is_empty()
-                    || !marker
-                        .bytes()
-                        .all(|c| c.is_ascii_alphanumeric() || c == b'_')
-                {
-                    return whole(text);
-                }
-                let mut at = i + 2 + rest.len();
-                loop {
-                    if at >= bytes.len() {
-                        return whole(text);
-                    }
-                    let line = text[at + 1..].split('\n').next().unwrap_or("");
-                    at += 1 + line.len();
-                    if line.trim() == marker {
-                        break;
-                    }
-                }
-                // `at` is the marker line's ending, seen below as a newline.
-                i = at;
-                continue;
-            }
-            (b'\n', _) if depth == 0 && stack.is_empty() && i + 1 - start >= target => {
-                runs.push(start..i + 1);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
     }
     if start < text.len() || runs.is_empty() {
         runs.push(start..text.len());
@@ -430,9 +353,9 @@ pub(crate) fn top_level_runs(text: &str, target: usize) -> Vec<Range<usize>> {
 
 /// What a rough scan of a file that does not parse finds left open: the
 /// first string not closed on its line, and the blocks still open at the
-/// end. Comments and heredocs are skipped; it only places a syntax error
-/// nearer its cause, and the parser's own message is kept when it finds
-/// nothing.
+/// end (a lexical scan that ends strings at their line). It only places a
+/// syntax error nearer its cause, and the parser's own message is kept when
+/// it finds nothing.
 #[derive(Debug, Default, PartialEq)]
 struct Unclosed {
     /// Offset of the opening quote.
@@ -448,118 +371,47 @@ struct Unclosed {
 
 impl Unclosed {
     fn scan(text: &str) -> Unclosed {
-        enum Ctx {
-            /// The opening line's span and its indentation.
-            Brace(std::ops::Range<usize>, usize),
-            Str(usize),
-            Interp,
-        }
-        let bytes = text.as_bytes();
+        use crate::hcl_lexical::{Bracket, Kind, Scanner};
         let mut out = Unclosed::default();
-        let mut stack: Vec<Ctx> = Vec::new();
+        // Each open brace: its opening line's span and indentation.
+        let mut braces: Vec<(Range<usize>, usize)> = Vec::new();
         let mut line_start = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let next = bytes.get(i + 1).copied();
-            if b == b'\n' {
-                if let Some(&Ctx::Str(open)) = stack.last() {
-                    stack.pop();
-                    if matches!(stack.last(), Some(Ctx::Interp)) {
-                        // A `${` left open: the parser's message says so.
-                        while matches!(stack.last(), Some(Ctx::Interp | Ctx::Str(_))) {
-                            stack.pop();
-                        }
-                    } else {
-                        out.string.get_or_insert(open);
-                    }
+        for token in Scanner::recovering(text) {
+            let i = token.range.start;
+            match token.kind {
+                Kind::StringCut {
+                    open,
+                    nested: false,
+                } => {
+                    out.string.get_or_insert(open);
                 }
-                line_start = i + 1;
-                i += 1;
-                continue;
-            }
-            if let Some(Ctx::Str(_)) = stack.last() {
-                match (b, next) {
-                    (b'\\', Some(n)) if n != b'\n' => i += 1,
-                    (b'"', _) => {
-                        stack.pop();
-                    }
-                    (b'$' | b'%', Some(b'{')) => {
-                        stack.push(Ctx::Interp);
-                        i += 1;
-                    }
-                    _ => {}
+                Kind::Open(Bracket::Brace) => {
+                    let line = &text[line_start..i];
+                    let first = line_start + (line.len() - line.trim_start().len());
+                    braces.push((first..i + 1, first - line_start));
                 }
-                i += 1;
-                continue;
-            }
-            match (b, next) {
-                (b'#', _) | (b'/', Some(b'/')) => {
-                    i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                    continue;
-                }
-                (b'/', Some(b'*')) => {
-                    let end = text[i + 2..]
-                        .find("*/")
-                        .map_or(bytes.len(), |n| i + 2 + n + 2);
-                    line_start = text[..end].rfind('\n').map_or(line_start, |n| n + 1);
-                    i = end;
-                    continue;
-                }
-                (b'"', _) => stack.push(Ctx::Str(i)),
-                (b'{', _) => {
-                    let first = line_start
-                        + (text[line_start..i].len() - text[line_start..i].trim_start().len());
-                    stack.push(Ctx::Brace(first..i + 1, first - line_start));
-                }
-                (b'}', _) => {
+                Kind::Close(Bracket::Brace) => {
                     let alone = text[line_start..i].trim().is_empty();
                     let indent = i - line_start;
-                    if let Some(Ctx::Brace(inner, inner_indent)) = stack.last()
+                    if let Some((inner, inner_indent)) = braces.last()
                         && alone
                         && out.misclosed.is_none()
                         && indent < *inner_indent
-                        && stack[..stack.len() - 1]
+                        && braces[..braces.len() - 1]
                             .iter()
-                            .any(|c| matches!(c, Ctx::Brace(_, outer) if *outer == indent))
+                            .any(|(_, outer)| *outer == indent)
                     {
                         out.misclosed = Some((inner.clone(), i));
                     }
-                    stack.pop();
-                }
-                (b'<', Some(b'<')) => {
-                    let rest = text[i + 2..].split('\n').next().unwrap_or("");
-                    let marker = rest.trim_start_matches('-').trim_end();
-                    if !marker.is_empty()
-                        && marker
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
-                        // Skip the heredoc's body, up to its closing marker.
-                        let mut at = i + 2 + rest.len();
-                        while at < bytes.len() {
-                            let body_line = text[at + 1..].split('\n').next().unwrap_or("");
-                            at += 1 + body_line.len();
-                            if body_line.trim() == marker {
-                                break;
-                            }
-                        }
-                        i = at;
-                        line_start = text[..i.min(bytes.len())].rfind('\n').map_or(0, |n| n + 1);
-                        continue;
-                    }
+                    braces.pop();
                 }
                 _ => {}
             }
-            i += 1;
+            if let Some(n) = text[token.range.clone()].rfind('\n') {
+                line_start = i + n + 1;
+            }
         }
-        out.blocks = stack
-            .into_iter()
-            .filter_map(|c| match c {
-                Ctx::Brace(r, _) => Some(r),
-                _ => None,
-            })
-            .collect();
+        out.blocks = braces.into_iter().map(|(r, _)| r).collect();
         out
     }
 }
@@ -654,6 +506,28 @@ mod tests {
             ]
         );
         assert_eq!(top_level_runs(text, 1 << 20), vec![0..text.len()]);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_strings_templates_and_comments() {
+        let vars = Path::new("x.sfvars");
+        assert_eq!(
+            redact_secrets(vars, r#"a = "t\"k" # "c" 1"#),
+            r#"a = "****" # "*" 1"#
+        );
+        assert_eq!(
+            redact_secrets(vars, r#"x = "${var.token" /* "é */"#),
+            // The second quote opens a string inside the template, the third
+            // closes it.
+            r#"x = "***********"****"****"#
+        );
+        assert_eq!(
+            redact_secrets(vars, r#"b = "${f("x")}" c"#),
+            r#"b = "****"*"**" c"#
+        );
+        let hcl = Path::new("main.hcl");
+        assert_eq!(redact_secrets(hcl, r#"name = "x""#), r#"name = "x""#);
+        assert_eq!(redact_secrets(hcl, r#"token = "x""#), r#"token = "*""#);
     }
 
     #[test]

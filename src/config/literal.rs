@@ -7,15 +7,16 @@
 //! numbers, bools, null, lists and objects — and checks keys with a hash
 //! lookup.
 //!
-//! Kept on evidence (2026-12-01, issue 15): `validate` with a 1.08 MB
-//! `socialform.sfvars` of the e2e bench's shape (a 10,000-entry `pages`
-//! map and a 5,000-entry `links` map) takes 0.11 s through this reader and
-//! 1.13-1.21 s when the same file is declined by one `\U00000041` escape
-//! and goes through hcl-edit (same binary, interleaved runs). The cause is
-//! inside hcl-edit (its object type checks each new key by a linear scan),
-//! so it cannot be fixed here short of forking the parser; parsing in runs
-//! does not help because the cost is inside one value. Generated files of
-//! any size can use `*.sfvars.json` (serde_json, linear) instead.
+//! It is needed for that check alone: loading the config bench's
+//! configuration (a 10,000-entry `pages` map and a 5,000-entry `links` map
+//! in `socialform.sfvars`, 1.08 MB) takes 64 ms through this reader and
+//! 768 ms when one `\U00000050` escape makes it decline and the same values
+//! come through hcl-edit (`cargo bench --bench config -- sfvars`, both
+//! cases in one run), 12 times as long. The cost is inside hcl-edit (its
+//! object type checks each new key by a linear scan), so it cannot be fixed
+//! here short of forking the parser; parsing in runs does not help because
+//! the cost is inside one value. Generated files of any size can use
+//! `*.sfvars.json` (serde_json, linear) instead.
 //!
 //! It is deliberately a strict subset of what hcl-edit accepts. Whenever
 //! the input is anything else, or anything it is not sure about (templates,

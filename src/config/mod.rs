@@ -371,18 +371,14 @@ pub struct MayDeclare {
 const SMALL_BACKEND_FILE: usize = 64 * 1024;
 
 /// Whether any configuration file in `dir` may declare a `backend` or a
-/// `provider` block: a line that starts with the word. Cheap (no parsing,
-/// one read of each file); a false "maybe" only costs an overlap, a "no"
-/// is certain (every block starts a line with its type).
+/// `provider` block: a line of code that starts with the word (see
+/// `line_starting_words`). Cheap (no parsing, one read and at most one
+/// lexical scan of each file); a false "maybe" only costs an overlap, a
+/// "no" is certain (every block starts a line with its type).
 pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
     let mut found = MayDeclare::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
-    };
-    let starts = |line: &str, word: &str| {
-        line.trim_start()
-            .strip_prefix(word)
-            .is_some_and(|rest| rest.starts_with([' ', '\t', '"']))
     };
     let mut large_backend_file = false;
     for entry in entries.flatten() {
@@ -393,11 +389,8 @@ pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let mut backend = false;
-        for line in text.lines() {
-            backend |= starts(line, "backend");
-            found.provider |= starts(line, "provider");
-        }
+        let (backend, provider) = line_starting_words(&text);
+        found.provider |= provider;
         if backend {
             found.backend = true;
             if text.len() <= SMALL_BACKEND_FILE {
@@ -412,6 +405,38 @@ pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
     }
     found.small_backend_files.sort();
     found
+}
+
+/// Whether a line of `text` starts with the word `backend`, and whether one
+/// starts with `provider`, followed by a space, a tab, `"` or `{`: the
+/// first token of the line, after spaces and block comments, outside
+/// strings, heredocs and comments. A file that mentions neither word is not
+/// scanned.
+fn line_starting_words(text: &str) -> (bool, bool) {
+    use crate::hcl_lexical::{Kind, Scanner};
+    let (wanted_backend, wanted_provider) = (text.contains("backend"), text.contains("provider"));
+    if !wanted_backend && !wanted_provider {
+        return (false, false);
+    }
+    let (mut backend, mut provider) = (false, false);
+    let mut scanner = Scanner::new(text);
+    let mut line_start = true;
+    while let Some(token) = scanner.next() {
+        let in_code = scanner.nesting() == 0;
+        match token.kind {
+            Kind::Newline => line_start = true,
+            Kind::Space | Kind::BlockComment => {}
+            Kind::Ident if line_start && in_code => {
+                let word = &text[token.range.clone()];
+                let followed = text[token.range.end..].starts_with([' ', '\t', '"', '{']);
+                backend |= wanted_backend && followed && word == "backend";
+                provider |= wanted_provider && followed && word == "provider";
+                line_start = false;
+            }
+            _ => line_start = false,
+        }
+    }
+    (backend, provider)
 }
 
 /// Shortest secret that gets scrubbed: shorter strings would mangle

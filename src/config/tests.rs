@@ -1807,3 +1807,19 @@ fn a_sensitive_value_cannot_be_shown_as_a_name_or_an_id() {
     );
     assert!(!diags.render().contains("secret-value"));
 }
+
+#[test]
+fn only_a_line_of_code_starting_with_the_word_may_declare_a_block() {
+    let words = super::line_starting_words;
+    assert_eq!(words("backend \"postgres\" {\n}\n"), (true, false));
+    assert_eq!(words("  provider\t\"vonage\" {}\n"), (false, true));
+    assert_eq!(
+        words("/* c */ backend{\n}\nprovider \"x\" {}\n"),
+        (true, true)
+    );
+    // In strings, heredocs and comments, or not followed by a label or a
+    // brace, the word declares nothing.
+    let text = "x = \"a\nbackend \\\"p\\\" {\"\ny = <<EOT\nprovider \"v\" {\nEOT\n\
+                # backend \"p\" {\n/*\nprovider \"v\" {\n*/\nbackends = 1\nproviders \"v\" {}\n";
+    assert_eq!(words(text), (false, false));
+}

@@ -1,4 +1,4 @@
-//! A lossless, layout-oriented tokenizer for HCL.
+//! A lossless, layout-oriented tokenizer for HCL, on `hcl_lexical`.
 //!
 //! The formatter only ever changes horizontal whitespace between tokens,
 //! indentation and blank lines, so it does not need a full HCL lexer: it
@@ -8,9 +8,9 @@
 //! every token's `space_before` and `text` reproduces the input exactly.
 //!
 //! The input has been validated by hcl-edit first, but the tokenizer is
-//! total anyway: any byte sequence yields tokens, never a panic. Nested
-//! templates (`"${"${...}"}"`) are skipped recursively; the parser's nesting
-//! limit (64 levels) bounds that recursion.
+//! total anyway, as the scanner is: any input yields tokens, never a panic.
+
+use crate::hcl_lexical::Scanner;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -56,251 +56,48 @@ impl Token<'_> {
 }
 
 pub(crate) fn tokenize(src: &str) -> Vec<Token<'_>> {
-    let mut lexer = Lexer { src, pos: 0 };
+    use crate::hcl_lexical::Kind as Lexical;
+    let mut scanner = Scanner::new(src);
     let mut tokens = Vec::new();
-    loop {
-        let ws_start = lexer.pos;
-        lexer.skip_horizontal_space();
-        let space_before = &src[ws_start..lexer.pos];
-        if lexer.pos >= src.len() {
-            // Trailing horizontal whitespace at end of input is dropped on
-            // purpose: it is never significant.
-            break;
+    let mut space_before = "";
+    while let Some(token) = scanner.next() {
+        let kind = match token.kind {
+            Lexical::Space => {
+                space_before = &src[token.range];
+                continue;
+            }
+            Lexical::Newline => Kind::Newline,
+            Lexical::LineComment => Kind::LineComment,
+            Lexical::BlockComment => Kind::BlockComment,
+            Lexical::Open(_) => Kind::Open,
+            Lexical::Close(_) => Kind::Close,
+            Lexical::Assign => Kind::Assign,
+            Lexical::Ident => Kind::Ident,
+            Lexical::QuoteOpen => Kind::Quoted,
+            Lexical::HeredocOpen => Kind::Heredoc,
+            _ => Kind::Other,
+        };
+        let mut end = token.range.end;
+        if matches!(kind, Kind::Quoted | Kind::Heredoc) {
+            // The string or heredoc is one opaque token, through whatever
+            // it nests, up to where the scan is back in this code.
+            while scanner.nesting() > 0 {
+                match scanner.next() {
+                    Some(inner) => end = inner.range.end,
+                    None => break,
+                }
+            }
         }
-        let start = lexer.pos;
-        let kind = lexer.next_kind();
         tokens.push(Token {
             kind,
             space_before,
-            text: &src[start..lexer.pos],
+            text: &src[token.range.start..end],
         });
+        space_before = "";
     }
+    // Trailing horizontal whitespace at end of input is dropped on purpose:
+    // it is never significant.
     tokens
-}
-
-struct Lexer<'a> {
-    src: &'a str,
-    pos: usize,
-}
-
-fn is_ident_start(c: char) -> bool {
-    c.is_alphabetic() || c == '_'
-}
-
-fn is_ident_continue(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '-'
-}
-
-impl Lexer<'_> {
-    fn rest(&self) -> &str {
-        &self.src[self.pos..]
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    fn bump(&mut self) {
-        if let Some(c) = self.peek() {
-            self.pos += c.len_utf8();
-        }
-    }
-
-    fn skip_horizontal_space(&mut self) {
-        while let Some(c) = self.peek() {
-            // A `\r` only counts as space when it does not start a `\r\n`.
-            if c == ' ' || c == '\t' || (c == '\r' && !self.rest().starts_with("\r\n")) {
-                self.bump();
-            } else {
-                break;
-            }
-        }
-    }
-
-    fn skip_to_line_end(&mut self) {
-        let end = self
-            .rest()
-            .find('\n')
-            .map_or(self.src.len(), |i| self.pos + i);
-        // The `\r` of a `\r\n` belongs to the line ending, not the comment.
-        self.pos = if end > self.pos && self.src[..end].ends_with('\r') {
-            end - 1
-        } else {
-            end
-        };
-    }
-
-    /// Consumes one token (the caller guarantees input remains) and says
-    /// what it was.
-    fn next_kind(&mut self) -> Kind {
-        // Borrow the source, not `self`, so the lexer can advance meanwhile.
-        let src = self.src;
-        let rest = &src[self.pos..];
-        if rest.starts_with('\n') {
-            self.pos += 1;
-            return Kind::Newline;
-        }
-        if rest.starts_with("\r\n") {
-            self.pos += 2;
-            return Kind::Newline;
-        }
-        if rest.starts_with('#') || rest.starts_with("//") {
-            self.skip_to_line_end();
-            return Kind::LineComment;
-        }
-        if let Some(body) = rest.strip_prefix("/*") {
-            self.pos = body
-                .find("*/")
-                .map_or(self.src.len(), |i| self.pos + 2 + i + 2);
-            return Kind::BlockComment;
-        }
-        if rest.starts_with('"') {
-            self.bump();
-            self.skip_quoted_rest();
-            return Kind::Quoted;
-        }
-        if rest.starts_with("<<") && self.try_heredoc() {
-            return Kind::Heredoc;
-        }
-        for op in ["==", "=>", "!=", "<=", ">=", "&&", "||", "..."] {
-            if rest.starts_with(op) {
-                self.pos += op.len();
-                return Kind::Other;
-            }
-        }
-        let c = rest.chars().next().unwrap_or(' ');
-        self.bump();
-        match c {
-            '{' | '[' | '(' => Kind::Open,
-            '}' | ']' | ')' => Kind::Close,
-            '=' => Kind::Assign,
-            c if is_ident_start(c) => {
-                while self.peek().is_some_and(is_ident_continue) {
-                    self.bump();
-                }
-                Kind::Ident
-            }
-            c if c.is_ascii_digit() => {
-                // Numbers, including `1.5e+3`, as one token so that their
-                // inner characters are never mistaken for operators.
-                while let Some(n) = self.peek() {
-                    let exponent_sign = (n == '+' || n == '-')
-                        && matches!(self.src[..self.pos].chars().last(), Some('e' | 'E'));
-                    if n.is_ascii_alphanumeric() || n == '.' || exponent_sign {
-                        self.bump();
-                    } else {
-                        break;
-                    }
-                }
-                Kind::Other
-            }
-            _ => Kind::Other,
-        }
-    }
-
-    /// Skips the rest of a quoted template after its opening `"`, through
-    /// the closing `"` (or the end of input when unterminated). Line breaks
-    /// do not end it: hcl-edit accepts them, and the formatter must agree
-    /// with the parser on where strings end.
-    fn skip_quoted_rest(&mut self) {
-        while let Some(c) = self.peek() {
-            let rest = self.rest();
-            if rest.starts_with("$${") || rest.starts_with("%%{") {
-                // Escaped interpolation markers are literal text.
-                self.pos += 3;
-            } else if rest.starts_with("${") || rest.starts_with("%{") {
-                self.pos += 2;
-                self.skip_template_expr();
-            } else if c == '\\' {
-                self.bump();
-                self.bump();
-            } else if c == '"' {
-                self.bump();
-                return;
-            } else {
-                self.bump();
-            }
-        }
-    }
-
-    /// Skips an interpolation or directive body after its `${`/`%{`, through
-    /// the matching `}`, honouring nested braces and strings.
-    fn skip_template_expr(&mut self) {
-        let mut depth = 0usize;
-        while let Some(c) = self.peek() {
-            match c {
-                '"' => {
-                    self.bump();
-                    self.skip_quoted_rest();
-                }
-                '{' => {
-                    depth += 1;
-                    self.bump();
-                }
-                '}' => {
-                    self.bump();
-                    if depth == 0 {
-                        return;
-                    }
-                    depth -= 1;
-                }
-                _ => self.bump(),
-            }
-        }
-    }
-
-    /// At `<<`: consumes a heredoc if one starts here (`<<ID` or `<<-ID`
-    /// directly followed by a line break) and returns whether it did.
-    fn try_heredoc(&mut self) -> bool {
-        let src = self.src;
-        let rest = &src[self.pos..];
-        let after = rest[2..].strip_prefix('-').unwrap_or(&rest[2..]);
-        let id_len = after
-            .char_indices()
-            .find(|&(_, c)| !is_ident_continue(c))
-            .map_or(after.len(), |(i, _)| i);
-        let (marker, after_marker) = after.split_at(id_len);
-        if !marker.starts_with(is_ident_start) {
-            return false;
-        }
-        let line_break = if after_marker.starts_with('\n') {
-            1
-        } else if after_marker.starts_with("\r\n") {
-            2
-        } else {
-            return false;
-        };
-        self.pos += rest.len() - after_marker.len() + line_break;
-        // As hcl-edit does: the body ends at the first line that starts with
-        // optional spaces/tabs and the marker not followed by an identifier
-        // character (anything may follow, e.g. `)` or a comment), looking
-        // only at literal text, not inside interpolations and directives.
-        let mut at_line_start = true;
-        while self.pos < self.src.len() {
-            let rest = self.rest();
-            if at_line_start {
-                let indented = rest.trim_start_matches([' ', '\t']);
-                if let Some(tail) = indented.strip_prefix(marker)
-                    && !tail.starts_with(is_ident_continue)
-                {
-                    self.pos = self.src.len() - tail.len();
-                    return true;
-                }
-            }
-            at_line_start = false;
-            if rest.starts_with("$${") || rest.starts_with("%%{") {
-                self.pos += 3;
-            } else if rest.starts_with("${") || rest.starts_with("%{") {
-                self.pos += 2;
-                self.skip_template_expr();
-            } else {
-                at_line_start = rest.starts_with('\n');
-                self.bump();
-            }
-        }
-        // Unterminated: runs to the end of input (the parser rejects it).
-        true
-    }
 }
 
 #[cfg(test)]
