@@ -16,7 +16,8 @@
 //! timestamps (`2026-01-31T12:00:00Z`, with fractions of a second too)
 //! `[TIME]`, the project directory `[DIR]`, a sandbox's address `[SANDBOX]`,
 //! the operator (`$USER@hostname`) `[WHO]`, a request's `elapsed_ms=[MS]`
-//! in logs, Graph's `fbtrace_id [FBTRACE]`. A test adds what only it knows
+//! in logs, Graph's `fbtrace_id [FBTRACE]`, a PostgreSQL server's
+//! `host:port` (from a `postgres://` URL in the run's environment) `[PG]`. A test adds what only it knows
 //! to vary with `replace` (a process id, a port, a lineage), sorts blocks
 //! whose order is free with `sort_after`, and compares `-v` logs as a
 //! multiset with `stderr_unordered`.
@@ -240,6 +241,17 @@ impl<'a> Test<'a> {
         replacements.push((dir.display().to_string(), "[DIR]".into()));
         if let Some(url) = &sandbox {
             replacements.push((url.clone(), "[SANDBOX]".into()));
+        }
+        // A PostgreSQL server's address (its port drawn when the cluster
+        // starts), from any connection URL the run is given, reads `[PG]`.
+        for (_, value) in project.env.iter().chain(&self.env) {
+            if let Some(rest) = value.strip_prefix("postgres://") {
+                let after_user = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                let host = after_user.split(['/', '?']).next().unwrap_or_default();
+                if !host.is_empty() {
+                    replacements.push((host.to_owned(), "[PG]".into()));
+                }
+            }
         }
         // Who ran it, as history entries and lock holders name them
         // (`$USER@hostname`): the same for the binary as for this process.
