@@ -256,7 +256,7 @@ fn pages_without_a_token_are_connected_with_the_one_facebook_gives() {
     for (path, bytes) in &state {
         for secret in &secrets {
             assert!(
-                !contains_bytes(&bytes, secret),
+                !contains_bytes(bytes, secret),
                 "{} holds a token",
                 path.display()
             );

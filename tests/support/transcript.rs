@@ -295,7 +295,6 @@ impl<'a> Test<'a> {
             },
         }
         mismatches.extend(compare("stderr", &expected_stderr, &stderr));
-        let mut actual_requests = None;
         if let (Some(expected), Some(url)) = (&self.requests, &sandbox) {
             let actual = mutations(url);
             if &actual != expected {
@@ -304,17 +303,6 @@ impl<'a> Test<'a> {
                     diff(&lines(expected), &lines(&actual))
                 ));
             }
-            actual_requests = Some(actual);
-        }
-        if !mismatches.is_empty() && dumping() {
-            dump(
-                &self.args,
-                run.code,
-                &stdout,
-                &stderr,
-                actual_requests.as_deref(),
-            );
-            return run;
         }
         assert!(
             mismatches.is_empty(),
@@ -365,34 +353,6 @@ fn pretty(document: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(document).unwrap();
     text.push('\n');
     text
-}
-
-/// TEMPORARY (writing transcripts): with SOCIALFORM_TRANSCRIPT_DUMP set, a
-/// mismatch prints what the run did instead of failing.
-fn dumping() -> bool {
-    std::env::var_os("SOCIALFORM_TRANSCRIPT_DUMP").is_some()
-}
-
-#[track_caller]
-fn dump(args: &[String], code: i32, stdout: &str, stderr: &str, requests: Option<&[String]>) {
-    let mut text = format!(
-        "=== DUMP {} {} :: socialform {}\n.status({code})\n",
-        std::panic::Location::caller(),
-        std::thread::current().name().unwrap_or("?"),
-        args.join(" ")
-    );
-    text.push_str(&format!(".stdout(\n{stdout}\n)\n.stderr(\n{stderr}\n)\n"));
-    if let Some(requests) = requests {
-        text.push_str(&format!(".requests({requests:?})\n"));
-    }
-    text.push_str("=== END\n");
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open("/tmp/transcript-dump.txt")
-        .unwrap();
-    file.write_all(text.as_bytes()).unwrap();
 }
 
 fn lines(items: &[String]) -> String {
@@ -451,21 +411,24 @@ pub fn normalize(text: &str, replacements: &[(String, String)]) -> String {
 /// `lineage [LINEAGE]`; only a UUID is replaced).
 fn replace_varying(text: &str) -> String {
     let mut text = text.to_owned();
-    let any = |_: &str| true;
-    let uuid = |word: &str| {
+    fn any(_: &str) -> bool {
+        true
+    }
+    fn uuid(word: &str) -> bool {
         word.len() == 36
             && word.bytes().enumerate().all(|(i, b)| match i {
                 8 | 13 | 18 | 23 => b == b'-',
                 _ => b.is_ascii_hexdigit(),
             })
-    };
-    let keys: [(&str, &str, &dyn Fn(&str) -> bool); 6] = [
-        ("elapsed_ms=", "[MS]", &any),
-        ("fbtrace_id ", "[FBTRACE]", &any),
-        ("\"fbtrace_id\":\"", "[FBTRACE]", &any),
-        ("\"lineage\": \"", "[LINEAGE]", &uuid),
-        ("\"lineage\":\"", "[LINEAGE]", &uuid),
-        ("lineage ", "[LINEAGE]", &uuid),
+    }
+    type Replaces = fn(&str) -> bool;
+    let keys: [(&str, &str, Replaces); 6] = [
+        ("elapsed_ms=", "[MS]", any),
+        ("fbtrace_id ", "[FBTRACE]", any),
+        ("\"fbtrace_id\":\"", "[FBTRACE]", any),
+        ("\"lineage\": \"", "[LINEAGE]", uuid),
+        ("\"lineage\":\"", "[LINEAGE]", uuid),
+        ("lineage ", "[LINEAGE]", uuid),
     ];
     for (key, label, replaces) in keys {
         let mut out = String::with_capacity(text.len());
