@@ -103,10 +103,23 @@ link "bot" {
 }
 "#;
 
+/// No secret in `text`, which must hold something: a scan of nothing
+/// proves nothing.
 fn assert_no_secret(text: &str, secrets: &[&str]) {
+    assert!(!text.is_empty(), "nothing to scan for secrets");
     for secret in secrets {
         assert!(!text.contains(secret), "a secret leaked:\n{text}");
     }
+}
+
+/// No secret in a run's stdout or stderr; `expected` is in one of them.
+fn assert_run_keeps_secrets(run: &Run, expected: &str, secrets: &[&str]) {
+    let both = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        both.contains(expected),
+        "the scanned output lacks {expected:?}:\n{both}"
+    );
+    assert_no_secret(&both, secrets);
 }
 
 #[test]
@@ -121,21 +134,103 @@ fn pages_without_a_token_are_connected_with_the_one_facebook_gives() {
     );
     let project = project(&sandbox, false);
     project.write("main.hcl", TWO_PAGES);
-    let plan = project.run(&["plan", "--out", "p.sfplan"]);
-    plan.assert_code(0);
-    assert!(
-        plan.stdout.contains("Plan: 2 to connect, 1 to link."),
-        "{}",
-        plan.stdout
-    );
-    let apply = project.run(&["apply", "p.sfplan"]);
-    apply.assert_code(0);
+    let plan = Test::on(&project)
+        .args(["plan", "--out", "p.sfplan"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be connected
+                (not in state)
+              + page.sales {
+                  + page_id      = "107300000000002"
+                  + access_token = (sensitive value)
+                }
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107300000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # link.bot will be linked
+                (not in state)
+              + link.bot {
+                  + page        = "107300000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.sales)
+                2. POST   /beta/chatapp-accounts/messenger  (page.support, link.bot)
+
+            Plan: 2 to connect, 1 to link. API calls: 2
+
+            Saved the plan to [DIR]/p.sfplan. Apply exactly it with: socialform -C [DIR] apply p.sfplan
+            "#,
+        )
+        .requests(&[])
+        .run();
+    assert!(plan.stdout.contains("Plan: 2 to connect, 1 to link."));
+    let apply = Test::on(&project)
+        .args(["apply", "p.sfplan"])
+        // The two connects run at once: their progress lines come in the
+        // order the calls start and finish.
+        .sort_after("Plan: ")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be connected
+                (not in state)
+              + page.sales {
+                  + page_id      = "107300000000002"
+                  + access_token = (sensitive value)
+                }
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107300000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # link.bot will be linked
+                (not in state)
+              + link.bot {
+                  + page        = "107300000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.sales)
+                2. POST   /beta/chatapp-accounts/messenger  (page.support, link.bot)
+
+            Plan: 2 to connect, 1 to link. API calls: 2
+            page.sales: POST /beta/chatapp-accounts/messenger ...
+            page.sales: done [T]
+            page.support, link.bot: POST /beta/chatapp-accounts/messenger ...
+            page.support, link.bot: done [T]
+
+            Apply complete! 2 connected, 1 linked. API calls: 2
+            "#,
+        )
+        .requests(&[
+            "POST /beta/chatapp-accounts/messenger",
+            "POST /beta/chatapp-accounts/messenger",
+        ])
+        .run();
     assert_eq!(held_token(&sandbox, "107300000000001"), tokens[0]);
     assert_eq!(held_token(&sandbox, "107300000000002"), tokens[1]);
     // One list read per run, never one request per page.
-    sandbox.clear_requests();
-    let again = project.run(&["plan", "--detailed-exitcode"]);
-    again.assert_code(0);
+    let again = Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
     let graph = graph_requests(&sandbox);
     assert_eq!(
         graph.iter().filter(|r| r.contains("me/accounts")).count(),
@@ -146,30 +241,65 @@ fn pages_without_a_token_are_connected_with_the_one_facebook_gives() {
     let plan_file = std::fs::read(project.path().join("p.sfplan")).unwrap();
     let mut secrets: Vec<&str> = tokens.iter().map(String::as_str).collect();
     secrets.push(USER_TOKEN);
-    for (path, bytes) in project.state_bytes() {
-        if path.components().any(|c| c.as_os_str() == "sandbox") {
-            continue;
-        }
+    let state: Vec<_> = project
+        .state_bytes()
+        .into_iter()
+        .filter(|(path, _)| !path.components().any(|c| c.as_os_str() == "sandbox"))
+        .collect();
+    assert!(
+        state
+            .iter()
+            .any(|(_, bytes)| contains_bytes(bytes, "107300000000001")),
+        "the scanned state holds the pages: {:?}",
+        state.iter().map(|(path, _)| path).collect::<Vec<_>>()
+    );
+    for (path, bytes) in &state {
         for secret in &secrets {
             assert!(
-                !contains_bytes(&bytes, secret),
+                !contains_bytes(bytes, secret),
                 "{} holds a token",
                 path.display()
             );
         }
     }
+    assert!(
+        contains_bytes(&plan_file, "107300000000002"),
+        "the scanned plan holds the pages"
+    );
     for secret in &secrets {
         assert!(
             !contains_bytes(&plan_file, secret),
             "the saved plan holds a token"
         );
     }
-    for run in [&plan, &apply, &again] {
-        assert_no_secret(&run.stdout, &secrets);
-        assert_no_secret(&run.stderr, &secrets);
+    for (run, expected) in [
+        (&plan, "Plan: 2 to connect, 1 to link."),
+        (&apply, "Apply complete!"),
+        (&again, "No changes."),
+    ] {
+        assert_run_keeps_secrets(run, expected, &secrets);
     }
-    let history = project.run(&["history", "--json"]);
-    assert_no_secret(&history.stdout, &secrets);
+    let history = Test::on(&project)
+        .args(["history", "--json"])
+        .stdout_json(json!({
+            "entries": [
+                {
+                    "changes": [
+                        "page.sales: connect",
+                        "page.support: connect",
+                        "link.bot: link"
+                    ],
+                    "command": "apply",
+                    "finished_at": "[TIME]",
+                    "outcome": "complete",
+                    "started_at": "[TIME]",
+                    "who": "[WHO]"
+                }
+            ],
+            "format_version": "1.0"
+        }))
+        .run();
+    assert_run_keeps_secrets(&history, "page.support", &secrets);
 }
 
 #[test]
@@ -178,17 +308,20 @@ fn a_page_the_user_cannot_manage_fails_at_its_block_before_any_call() {
     facebook_user(&sandbox, &[("107300000000001", "Acme Support")]);
     let project = project(&sandbox, false);
     project.write("main.hcl", TWO_PAGES);
-    let run = project.run(&["apply", "--auto-approve"]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains(
-            "main.hcl:7:6: page.sales: the Facebook user token cannot manage page 107300000000002"
-        ),
-        "{}",
-        run.stderr
-    );
+    let run = Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .status(1)
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:7:6: page.sales: the Facebook user token cannot manage page 107300000000002: it is not among the 1 page(s) GET /me/accounts lists. The user needs a role on the page with the MESSAGING or MANAGE task, and the token needs pages_show_list, pages_messaging and pages_manage_metadata
+            "#,
+        )
+        .requests(&[])
+        .run();
+    assert!(run.stderr.contains(
+        "main.hcl:7:6: page.sales: the Facebook user token cannot manage page 107300000000002"
+    ));
     assert!(run.stderr.contains("MESSAGING"), "{}", run.stderr);
-    assert!(sandbox.mutations().is_empty());
 }
 
 #[test]
@@ -200,12 +333,61 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
         "main.hcl",
         &TWO_PAGES[..TWO_PAGES.find("page \"sales\"").unwrap()],
     );
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
-    project.run(&["drift"]).assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107300000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support)
+
+            Plan: 1 to connect. API calls: 1
+            page.support: POST /beta/chatapp-accounts/messenger ...
+            page.support: done [T]
+
+            Apply complete! 1 connected. API calls: 1
+            "#,
+        )
+        .requests(&["POST /beta/chatapp-accounts/messenger"])
+        .run();
+    Test::on(&project)
+        .args(["drift"])
+        .stdout("No drift: 1 managed resource(s) match the remote side.\n")
+        .run();
 
     revoke(&sandbox, &tokens[0]);
-    let drift = project.run(&["drift", "--json"]);
-    drift.assert_code(2);
+    let drift = Test::on(&project)
+        .args(["drift", "--json"])
+        .status(2)
+        .stdout_json(json!({
+            "drifted": [
+                {
+                    "actual": "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+                    "address": "page.support",
+                    "attribute": "access_token",
+                    "expected": "a valid token of page 107300000000001",
+                    "kind": "token_invalid"
+                }
+            ],
+            "format_version": "1.0",
+            "summary": {
+                "drifted": 1,
+                "managed": 1,
+                "unmanaged": 0
+            },
+            "tokens_not_compared": [],
+            "unmanaged": []
+        }))
+        .run();
     let drifted = &drift.json()["drifted"];
     assert_eq!(drifted.as_array().unwrap().len(), 1, "{drifted}");
     assert_eq!(drifted[0]["kind"], "token_invalid");
@@ -216,9 +398,54 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
     );
     assert!(!drifted[0]["actual"].as_str().unwrap().is_empty());
 
-    sandbox.clear_requests();
-    let plan = project.run(&["plan", "--json"]);
-    plan.assert_code(0);
+    let plan = Test::on(&project)
+        .args(["plan", "--json"])
+        .stdout_json(json!({
+            "calls": [
+                {
+                    "addresses": [
+                        "page.support"
+                    ],
+                    "method": "PATCH",
+                    "path": "/beta/chatapp-accounts/messenger/107300000000001"
+                }
+            ],
+            "changes": [
+                {
+                    "action": "reconnect",
+                    "address": "page.support",
+                    "after": {},
+                    "before": {},
+                    "reason": "the token Vonage holds is invalid: Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+                    "sensitive": [
+                        "access_token"
+                    ]
+                }
+            ],
+            "drift": [
+                {
+                    "actual": "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+                    "address": "page.support",
+                    "attribute": "access_token",
+                    "expected": "a valid token of page 107300000000001",
+                    "kind": "token_invalid"
+                }
+            ],
+            "format_version": "1.0",
+            "summary": {
+                "calls": 1,
+                "connect": 0,
+                "disconnect": 0,
+                "link": 0,
+                "reconnect": 1,
+                "relink": 0,
+                "replace": 0,
+                "unlink": 0,
+                "update": 0
+            }
+        }))
+        .requests(&[])
+        .run();
     assert_eq!(
         plan.planned_calls(),
         vec!["PATCH /beta/chatapp-accounts/messenger/107300000000001"]
@@ -232,11 +459,45 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
             .starts_with("the token Vonage holds is invalid: "),
         "{change}"
     );
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            Note: objects have changed outside of socialform
+
+              # page.support: the token Vonage holds is invalid: Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.
+
+            socialform will perform the following actions:
+
+              # page.support will be reconnected with a new access token
+                (the token Vonage holds is invalid: Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.)
+              ~ page.support {
+                  ~ access_token = (sensitive value) -> (sensitive value)
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107300000000001  (page.support)
+
+            Plan: 1 to reconnect. API calls: 1
+            page.support: PATCH /beta/chatapp-accounts/messenger/107300000000001 ...
+            page.support: done [T]
+
+            Apply complete! 1 reconnected. API calls: 1
+            "#,
+        )
+        .requests(&["PATCH /beta/chatapp-accounts/messenger/107300000000001"])
+        .run();
     let fresh = held_token(&sandbox, "107300000000001");
     assert_ne!(fresh, tokens[0]);
-    project.run(&["drift"]).assert_code(0);
-    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    Test::on(&project)
+        .args(["drift"])
+        .stdout("No drift: 1 managed resource(s) match the remote side.\n")
+        .run();
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
 }
 
 #[test]
@@ -249,11 +510,57 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         "main.hcl",
         &TWO_PAGES[..TWO_PAGES.find("page \"sales\"").unwrap()],
     );
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107300000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support)
+
+            Plan: 1 to connect. API calls: 1
+            page.support: POST /beta/chatapp-accounts/messenger ...
+            page.support: done [T]
+
+            Apply complete! 1 connected. API calls: 1
+            "#,
+        )
+        .requests(&["POST /beta/chatapp-accounts/messenger"])
+        .run();
     assert_eq!(held_token(&sandbox, "107300000000001"), soon);
 
-    let drift = project.run(&["drift", "--json"]);
-    drift.assert_code(2);
+    let drift = Test::on(&project)
+        .args(["drift", "--json"])
+        .status(2)
+        .stdout_json(json!({
+            "drifted": [
+                {
+                    "actual": "expires [TIME]",
+                    "address": "page.support",
+                    "attribute": "access_token",
+                    "expected": "a token valid past [TIME]",
+                    "kind": "token_expiring"
+                }
+            ],
+            "format_version": "1.0",
+            "summary": {
+                "drifted": 1,
+                "managed": 1,
+                "unmanaged": 0
+            },
+            "tokens_not_compared": [],
+            "unmanaged": []
+        }))
+        .run();
     let entry = &drift.json()["drifted"][0];
     assert_eq!(entry["kind"], "token_expiring", "{entry}");
     assert!(
@@ -261,25 +568,81 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         "{entry}"
     );
     // Nothing lasts longer yet: plan says so and changes nothing.
-    let waiting = project.run(&["plan", "--detailed-exitcode"]);
-    waiting.assert_code(0);
+    let waiting = Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout(
+            r#"
+            Note: objects have changed outside of socialform
+
+              # page.support: the token Vonage holds expires [TIME]
+
+            Warning: page.support: the token Vonage holds expires [TIME], and no valid token that lasts longer is at hand: the Facebook user must log in again (or grant the page's permissions again) so that /me/accounts hands out a fresh page token, then run plan again
+
+            No changes can be planned: see the warning(s) above.
+            "#,
+        )
+        .requests(&[])
+        .run();
     assert!(
         waiting
             .stdout
-            .contains("Warning: page.support: the token Vonage holds expires"),
-        "{}",
-        waiting.stdout
+            .contains("Warning: page.support: the token Vonage holds expires")
     );
     assert!(
         waiting
             .stdout
-            .contains("No changes can be planned: see the warning(s) above."),
-        "{}",
-        waiting.stdout
+            .contains("No changes can be planned: see the warning(s) above.")
     );
 
     let later = new_token(&sandbox, "107300000000001", 0);
-    let plan = project.run(&["plan", "--json"]);
+    let plan = Test::on(&project)
+        .args(["plan", "--json"])
+        .stdout_json(json!({
+            "calls": [
+                {
+                    "addresses": [
+                        "page.support"
+                    ],
+                    "method": "PATCH",
+                    "path": "/beta/chatapp-accounts/messenger/107300000000001"
+                }
+            ],
+            "changes": [
+                {
+                    "action": "reconnect",
+                    "address": "page.support",
+                    "after": {},
+                    "before": {},
+                    "reason": "the token Vonage holds expires [TIME]",
+                    "sensitive": [
+                        "access_token"
+                    ]
+                }
+            ],
+            "drift": [
+                {
+                    "actual": "expires [TIME]",
+                    "address": "page.support",
+                    "attribute": "access_token",
+                    "expected": "a token valid past [TIME]",
+                    "kind": "token_expiring"
+                }
+            ],
+            "format_version": "1.0",
+            "summary": {
+                "calls": 1,
+                "connect": 0,
+                "disconnect": 0,
+                "link": 0,
+                "reconnect": 1,
+                "relink": 0,
+                "replace": 0,
+                "unlink": 0,
+                "update": 0
+            }
+        }))
+        .requests(&[])
+        .run();
     assert_eq!(
         plan.planned_calls(),
         vec!["PATCH /beta/chatapp-accounts/messenger/107300000000001"]
@@ -292,17 +655,45 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         "{}",
         plan.stdout
     );
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            Note: objects have changed outside of socialform
+
+              # page.support: the token Vonage holds expires [TIME]
+
+            socialform will perform the following actions:
+
+              # page.support will be reconnected with a new access token
+                (the token Vonage holds expires [TIME])
+              ~ page.support {
+                  ~ access_token = (sensitive value) -> (sensitive value)
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107300000000001  (page.support)
+
+            Plan: 1 to reconnect. API calls: 1
+            page.support: PATCH /beta/chatapp-accounts/messenger/107300000000001 ...
+            page.support: done [T]
+
+            Apply complete! 1 reconnected. API calls: 1
+            "#,
+        )
+        .requests(&["PATCH /beta/chatapp-accounts/messenger/107300000000001"])
+        .run();
     assert_eq!(held_token(&sandbox, "107300000000001"), later);
-    project.run(&["drift"]).assert_code(0);
-    let tokens = project.run(&["tokens"]);
-    tokens.assert_code(0);
-    assert!(tokens.stdout.contains("page.support"), "{}", tokens.stdout);
-    assert!(
-        tokens.stdout.contains("valid, never expires"),
-        "{}",
-        tokens.stdout
-    );
+    Test::on(&project)
+        .args(["drift"])
+        .stdout("No drift: 1 managed resource(s) match the remote side.\n")
+        .run();
+    let tokens = Test::on(&project)
+        .args(["tokens"])
+        .stdout("  page.support  107300000000001  valid, never expires\n")
+        .run();
+    assert!(tokens.stdout.contains("page.support"));
+    assert!(tokens.stdout.contains("valid, never expires"));
 }
 
 #[test]
@@ -323,16 +714,22 @@ page "support" {
 }
 "#,
     );
-    let run = project.run(&["apply", "--auto-approve"]);
-    run.assert_code(1);
+    let run = Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .status(1)
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:5:6: page.support: the access token about to be sent is invalid: Invalid OAuth access token - Cannot parse access token; set a valid page access token for it
+            Nothing was changed: Facebook called the token(s) above invalid before any call was made.
+            "#,
+        )
+        .requests(&[])
+        .run();
     assert!(
         run.stderr
-            .contains("main.hcl:5:6: page.support: the access token about to be sent is invalid"),
-        "{}",
-        run.stderr
+            .contains("main.hcl:5:6: page.support: the access token about to be sent is invalid")
     );
-    assert!(!run.stderr.contains("EAAnot-a-token"), "{}", run.stderr);
-    assert!(sandbox.mutations().is_empty());
+    assert_no_secret(&run.stderr, &["EAAnot-a-token"]);
 }
 
 #[test]
@@ -356,22 +753,55 @@ page "region" {
 }
 "#,
     );
-    project.run(&["validate"]).assert_code(0);
-    sandbox.clear_requests();
-    let apply = project.run(&["apply", "--auto-approve"]);
-    apply.assert_code(0);
-    assert!(
-        apply.stdout.contains("Apply complete! 120 connected."),
-        "{}",
-        apply.stdout
-    );
+    Test::on(&project).args(["validate"]).stdout(
+            r#"
+            Success! The configuration is valid: 0 page(s), 0 link(s).
+            Blocks that use data.facebook_pages are checked once Facebook answers (plan), and not counted here.
+            "#,
+        ).run();
+    let mut plan = String::from("socialform will perform the following actions:\n\n");
+    let mut calls = String::new();
+    let mut progress = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        plan.push_str(&format!(
+            "  # page.region[\"{id}\"] will be connected\n    (not in state)\n  \
+             + page.region[\"{id}\"] {{\n      + page_id      = \"{id}\"\n      \
+             + name         = \"Regional page\"\n      + access_token = (sensitive value)\n    }}\n\n"
+        ));
+        calls.push_str(&format!(
+            "{:>5}. POST   /beta/chatapp-accounts/messenger  (page.region[\"{id}\"])\n",
+            n + 1
+        ));
+        progress.push(format!(
+            "page.region[\"{id}\"]: POST /beta/chatapp-accounts/messenger ...\n"
+        ));
+        progress.push(format!("page.region[\"{id}\"]: done [T]\n"));
+    }
+    progress.sort();
+    let apply = Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        // The connects run in parallel: their progress lines come in the
+        // order the calls start and finish, so that block is compared sorted.
+        .sort_after("Plan: ")
+        .stdout(&format!(
+            "{plan}API calls, in order:\n{calls}\nPlan: 120 to connect. API calls: 120\n{}\n\
+             Apply complete! 120 connected. API calls: 120\n",
+            progress.concat()
+        ))
+        .requests(&["POST /beta/chatapp-accounts/messenger"; 120])
+        .run();
+    assert!(apply.stdout.contains("Apply complete! 120 connected."));
     let graph = graph_requests(&sandbox);
     let lists = graph.iter().filter(|r| r.contains("me/accounts")).count();
     let batches = graph.iter().filter(|r| r.starts_with("POST")).count();
     assert_eq!((lists, batches), (2, 3), "{graph:?}");
 
     sandbox.clear_requests();
-    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
     let graph = graph_requests(&sandbox);
     let batches = graph.iter().filter(|r| r.starts_with("POST")).count();
     assert_eq!(batches, 3, "{graph:?}");
@@ -396,32 +826,72 @@ fn graph_faults_are_retried_and_a_lasting_one_fails_clearly() {
             Some(json!({"kind": kind, "times": 1})),
         );
         assert_eq!(status, 204, "{body}");
-        let run = project.run(&["plan", "--max-retries", "2"]);
-        run.assert_code(0);
-        assert!(
-            run.stdout.contains("Plan: 1 to connect."),
-            "{kind}: {}",
-            run.stdout
-        );
+        let run = Test::on(&project)
+            .args(["plan", "--max-retries", "2"])
+            .stdout(
+                r#"
+                socialform will perform the following actions:
+
+                  # page.support will be connected
+                    (not in state)
+                  + page.support {
+                      + page_id      = "107300000000001"
+                      + name         = "Acme Support"
+                      + access_token = (sensitive value)
+                    }
+
+                API calls, in order:
+                    1. POST   /beta/chatapp-accounts/messenger  (page.support)
+
+                Plan: 1 to connect. API calls: 1
+                "#,
+            )
+            .requests(&[])
+            .run();
+        assert!(run.stdout.contains("Plan: 1 to connect."), "{kind}");
     }
-    for (kind, says) in [
-        ("html", "not Graph's JSON"),
-        ("server_error", "Graph API answered 500"),
-        ("throttle", "code 4"),
-        ("malformed_json", "could not be read"),
+    for (kind, says, stderr) in [
+        (
+            "html",
+            "not Graph's JSON",
+            "answered 502 with text/html content, not Graph's JSON (a proxy or an outage page?)",
+        ),
+        (
+            "server_error",
+            "Graph API answered 500",
+            "answered 500: An unexpected error has occurred. Please retry your request later. \
+             (code 2, fbtrace_id [FBTRACE])",
+        ),
+        (
+            "throttle",
+            "code 4",
+            "answered 403: (#4) Application request limit reached (code 4, fbtrace_id [FBTRACE])",
+        ),
+        (
+            "malformed_json",
+            "could not be read",
+            "answered 200 with a body that could not be read: not valid JSON",
+        ),
     ] {
+        let stderr = format!(
+            "error: could not list the pages the Facebook user token manages (GET /me/accounts): \
+             Facebook's Graph API {stderr}\n"
+        );
         let (status, _) = sandbox.api(
             "POST",
             "/_sandbox/facebook/faults",
             Some(json!({"kind": kind, "times": 50})),
         );
         assert_eq!(status, 204);
-        let run = project.run(&["apply", "--auto-approve", "--max-retries", "1"]);
-        run.assert_code(1);
+        let run = Test::on(&project)
+            .args(["apply", "--auto-approve", "--max-retries", "1"])
+            .status(1)
+            .stderr(&stderr)
+            .requests(&[])
+            .run();
         assert!(run.stderr.contains(says), "{kind}: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
         assert_no_secret(&run.stderr, &[USER_TOKEN]);
-        assert!(sandbox.mutations().is_empty());
         let (status, _) = sandbox.api("DELETE", "/_sandbox/facebook/faults", None);
         assert!(status < 300);
     }
@@ -438,15 +908,79 @@ fn no_token_or_app_secret_in_trace_logs() {
         "main.hcl",
         &TWO_PAGES[..TWO_PAGES.find("page \"sales\"").unwrap()],
     );
-    let run = project.run(&["apply", "--auto-approve", "-vvv"]);
-    run.assert_code(0);
+    let run = Test::on(&project)
+        .args(["apply", "--auto-approve", "-vvv"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107300000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support)
+
+            Plan: 1 to connect. API calls: 1
+            page.support: POST /beta/chatapp-accounts/messenger ...
+            page.support: done [T]
+
+            Apply complete! 1 connected. API calls: 1
+            "#,
+        )
+        // The refresh reads Vonage and Graph at once: the log lines of
+        // their requests interleave freely.
+        .stderr_unordered()
+        .stderr(
+            r#"
+            [TIME]  INFO socialform::apply: call done method="POST" path=/beta/chatapp-accounts/messenger elapsed_ms=[MS]
+            [TIME]  INFO socialform::render::progress: refreshed pages=0 applications=3
+            [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
+            [TIME] DEBUG socialform::facebook::client: graph: GET /v23.0/me/accounts
+            [TIME] DEBUG socialform::facebook::client: graph: GET answered 200
+            [TIME] DEBUG socialform::facebook::client: graph: POST /v23.0/
+            [TIME] DEBUG socialform::facebook::client: graph: POST answered 200
+            [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
+            [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
+            [TIME] DEBUG socialform::remote::client: request method=POST path=/beta/chatapp-accounts/messenger status=201 elapsed_ms=[MS]
+            "#,
+        )
+        .requests(&["POST /beta/chatapp-accounts/messenger"])
+        .run();
     assert!(
         run.stderr.contains("graph"),
         "no Graph request was logged:\n{}",
         run.stderr
     );
-    let drift = project.run(&["drift", "-vvv"]);
-    drift.assert_code(0);
+    let drift = Test::on(&project)
+        .args(["drift", "-vvv"])
+        .stdout(
+            "No drift: 1 managed resource(s) match the remote side.\n",
+        )
+        .stderr_unordered()
+        .stderr(
+            r#"
+            [TIME]  INFO socialform::render::progress: refreshed pages=1 applications=3
+            [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
+            [TIME] DEBUG socialform::facebook::client: graph: GET /v23.0/me/accounts
+            [TIME] DEBUG socialform::facebook::client: graph: GET answered 200
+            [TIME] DEBUG socialform::facebook::client: graph: POST /v23.0/
+            [TIME] DEBUG socialform::facebook::client: graph: POST answered 200
+            [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
+            [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
+            "#,
+        )
+        .requests(&[])
+        .run();
+    assert!(
+        drift.stderr.contains("graph"),
+        "no Graph request was logged:\n{}",
+        drift.stderr
+    );
     for text in [&run.stdout, &run.stderr, &drift.stdout, &drift.stderr] {
         assert_no_secret(text, &[USER_TOKEN, APP_SECRET, &tokens[0]]);
     }
@@ -467,38 +1001,106 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
         "main.hcl",
         &TWO_PAGES[..TWO_PAGES.find("page \"sales\"").unwrap()],
     );
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
-    let ok = project.run(&["tokens"]);
-    ok.assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107300000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.support)
+
+            Plan: 1 to connect. API calls: 1
+            page.support: POST /beta/chatapp-accounts/messenger ...
+            page.support: done [T]
+
+            Apply complete! 1 connected. API calls: 1
+            "#,
+        )
+        .requests(&["POST /beta/chatapp-accounts/messenger"])
+        .run();
+    let ok = Test::on(&project)
+        .args(["tokens"])
+        .stdout(
+            r#"
+              page.support  107300000000001  valid, never expires
+
+            1 page(s) the Facebook user can manage are not connected:
+              107300000000003  Acme Returns
+            "#,
+        )
+        .run();
     assert!(
         ok.stdout
-            .contains("page.support  107300000000001  valid, never expires"),
-        "{}",
-        ok.stdout
+            .contains("page.support  107300000000001  valid, never expires")
     );
-    assert!(
-        ok.stdout.contains("107300000000003  Acme Returns"),
-        "{}",
-        ok.stdout
-    );
+    assert!(ok.stdout.contains("107300000000003  Acme Returns"));
 
     // With the user token alone, `me` says valid but not until when.
-    let unknown = project
-        .command(&["tokens"])
+    let unknown = Test::on(&project)
+        .args(["tokens"])
         .env_remove("FACEBOOK_APP_ID")
         .env_remove("FACEBOOK_APP_SECRET")
-        .output()
-        .unwrap();
-    let unknown = String::from_utf8_lossy(&unknown.stdout);
+        .stdout(
+            r#"
+              page.support  107300000000001  valid, expiry unknown
+
+            1 page(s) the Facebook user can manage are not connected:
+              107300000000003  Acme Returns
+
+            note: expiries are unknown: only debug_token tells them, and it needs the app's credentials (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or app_id and app_secret in the provider "facebook" block); expiring tokens are not caught without them
+            "#,
+        )
+        .run();
     assert!(
-        unknown.contains("page.support  107300000000001  valid, expiry unknown"),
-        "{unknown}"
+        unknown
+            .stdout
+            .contains("page.support  107300000000001  valid, expiry unknown")
     );
-    assert!(unknown.contains("FACEBOOK_APP_ID"), "{unknown}");
+    assert!(unknown.stdout.contains("FACEBOOK_APP_ID"));
 
     revoke(&sandbox, &tokens[0]);
-    let bad = project.run(&["tokens", "--json"]);
-    bad.assert_code(2);
+    let bad = Test::on(&project)
+        .args(["tokens", "--json"])
+        .status(2)
+        .stdout_json(json!({
+            "expiring_before": "[TIME]",
+            "format_version": "1.0",
+            "not_connected": [
+                {
+                    "id": "107300000000003",
+                    "name": "Acme Returns",
+                    "tasks": [
+                        "ADVERTISE",
+                        "ANALYZE",
+                        "CREATE_CONTENT",
+                        "MESSAGING",
+                        "MODERATE",
+                        "MANAGE"
+                    ]
+                }
+            ],
+            "pages": [
+                {
+                    "address": "page.support",
+                    "connected": true,
+                    "page_id": "107300000000001",
+                    "token": {
+                        "reason": "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+                        "valid": false
+                    }
+                }
+            ]
+        }))
+        .run();
     let page = &bad.json()["pages"][0];
     assert_eq!(page["address"], "page.support");
     assert_eq!(page["token"]["valid"], false);
@@ -512,13 +1114,12 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
         "main.hcl",
         "page \"p\" {\n  page_id      = \"107300000000001\"\n  access_token = \"EAAx\"\n}\n",
     );
-    let none = bare.run(&["tokens"]);
-    none.assert_code(1);
-    assert!(
-        none.stderr.contains("no Facebook credentials"),
-        "{}",
-        none.stderr
-    );
+    let none = Test::on(&bare).args(["tokens"]).status(1).stderr(
+            r#"
+            error: no Facebook credentials to check tokens with: set FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a provider "facebook" block
+            "#,
+        ).run();
+    assert!(none.stderr.contains("no Facebook credentials"));
 }
 
 /// The example walks the whole flow against the built-in sandbox, with no
@@ -531,23 +1132,77 @@ fn the_facebook_login_example_plans_and_applies_in_the_built_in_sandbox() {
         "/examples/facebook-login/main.hcl"
     );
     project.write("main.hcl", &std::fs::read_to_string(example).unwrap());
-    let apply = project.run(&["apply", "--auto-approve"]);
-    apply.assert_code(0);
+    let apply = Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        // Three connects at once: progress in the order they run.
+        .sort_after("Plan: ")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.acme["107900000000001"] will be connected
+                (not in state)
+              + page.acme["107900000000001"] {
+                  + page_id      = "107900000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # page.acme["107900000000002"] will be connected
+                (not in state)
+              + page.acme["107900000000002"] {
+                  + page_id      = "107900000000002"
+                  + name         = "Acme Sales"
+                  + access_token = (sensitive value)
+                }
+
+              # page.acme["107900000000003"] will be connected
+                (not in state)
+              + page.acme["107900000000003"] {
+                  + page_id      = "107900000000003"
+                  + name         = "Acme Returns"
+                  + access_token = (sensitive value)
+                }
+
+              # link.support will be linked
+                (not in state)
+              + link.support {
+                  + page        = "107900000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.acme["107900000000001"], link.support)
+                2. POST   /beta/chatapp-accounts/messenger  (page.acme["107900000000002"])
+                3. POST   /beta/chatapp-accounts/messenger  (page.acme["107900000000003"])
+
+            Plan: 3 to connect, 1 to link. API calls: 3
+            page.acme["107900000000001"], link.support: POST /beta/chatapp-accounts/messenger ...
+            page.acme["107900000000001"], link.support: done [T]
+            page.acme["107900000000002"]: POST /beta/chatapp-accounts/messenger ...
+            page.acme["107900000000002"]: done [T]
+            page.acme["107900000000003"]: POST /beta/chatapp-accounts/messenger ...
+            page.acme["107900000000003"]: done [T]
+
+            Apply complete! 3 connected, 1 linked. API calls: 3
+            "#,
+        )
+        .run();
     assert!(
         apply
             .stdout
-            .contains("Apply complete! 3 connected, 1 linked."),
-        "{}",
-        apply.stdout
+            .contains("Apply complete! 3 connected, 1 linked.")
     );
-    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
-    project.run(&["drift"]).assert_code(0);
-    let tokens = project.run(&["tokens"]);
-    tokens.assert_code(0);
-    assert_eq!(
-        tokens.stdout.matches("valid, never expires").count(),
-        3,
-        "{}",
-        tokens.stdout
-    );
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .run();
+    Test::on(&project)
+        .args(["drift"])
+        .stdout("No drift: 4 managed resource(s) match the remote side.\n")
+        .run();
+    let tokens = Test::on(&project).args(["tokens"]).stdout(
+            "  page.acme[\"107900000000001\"]  107900000000001  valid, never expires\n  page.acme[\"107900000000002\"]  107900000000002  valid, never expires\n  page.acme[\"107900000000003\"]  107900000000003  valid, never expires\n",
+        ).run();
+    assert_eq!(tokens.stdout.matches("valid, never expires").count(), 3);
 }

@@ -49,7 +49,55 @@ fn applied(sandbox: &Sandbox) -> Project {
     let mut project = Project::against(sandbox);
     project.env("SF_VAR_token", TOKEN);
     project.write("main.hcl", &config("Acme Support", APP1, true));
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        // The two connects run at once: progress in the order they run.
+        .sort_after("Plan: ")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be connected
+                (not in state)
+              + page.sales {
+                  + page_id      = "107100000000002"
+                  + name         = "Acme Sales"
+                  + access_token = (sensitive value)
+                }
+
+              # page.support will be connected
+                (not in state)
+              + page.support {
+                  + page_id      = "107100000000001"
+                  + name         = "Acme Support"
+                  + access_token = (sensitive value)
+                }
+
+              # link.bot will be linked
+                (not in state)
+              + link.bot {
+                  + page        = "107100000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.sales)
+                2. POST   /beta/chatapp-accounts/messenger  (page.support, link.bot)
+
+            Plan: 2 to connect, 1 to link. API calls: 2
+            page.sales: POST /beta/chatapp-accounts/messenger ...
+            page.sales: done [T]
+            page.support, link.bot: POST /beta/chatapp-accounts/messenger ...
+            page.support, link.bot: done [T]
+
+            Apply complete! 2 connected, 1 linked. API calls: 2
+            "#,
+        )
+        .requests(&[
+            "POST /beta/chatapp-accounts/messenger",
+            "POST /beta/chatapp-accounts/messenger",
+        ])
+        .run();
     project
 }
 
@@ -134,11 +182,97 @@ fn the_markdown_plan_has_a_table_row_per_change_a_warning_and_the_full_plan_fold
     // second page.
     project.write("main.hcl", &config("Acme Help", APP2, false));
 
-    let human = project.run(&["plan"]);
-    human.assert_code(0);
-    let run = project.run(&["plan", "--format", "markdown"]);
-    run.assert_code(0);
-    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let human = Test::on(&project)
+        .args(["plan"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be disconnected
+                (not in configuration)
+              - page.sales {
+                  - page_id = "107100000000002"
+                  - name    = "Acme Sales"
+                }
+
+              # page.support will be updated in place
+                (name changed)
+              ~ page.support {
+                  ~ name = "Acme Support" -> "Acme Help"
+                }
+
+              # link.bot will be relinked to another application
+                (application changed in configuration)
+              ~ link.bot {
+                  ~ application = "c0ffee00-0000-4000-8000-000000000001" -> "c0ffee00-0000-4000-8000-000000000002"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000002  (page.sales)
+                2. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+                3. DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001  (link.bot)
+                4. POST   /beta/chatapp-accounts/messenger/107100000000001/applications  (link.bot)
+
+            Plan: 1 to update, 1 to disconnect, 1 to relink. API calls: 4
+            "#,
+        )
+        .requests(&[])
+        .run();
+    let run = Test::on(&project)
+        .args(["plan", "--format", "markdown"])
+        .stdout(
+            r#"
+            <!-- socialform:plan -->
+            ### socialform plan
+
+            **Plan: 1 to update, 1 to disconnect, 1 to relink. API calls: 4**
+
+            ⚠️ **Attention:** 1 page will be disconnected: `page.sales`; 1 link will be unlinked from its application and relinked to another: `link.bot`.
+
+            | Action | Resource | Why |
+            |---|---|---|
+            | disconnect | `page.sales` | not in configuration |
+            | update | `page.support` | name changed |
+            | relink | `link.bot` | application changed in configuration |
+
+            <details><summary>Full plan (3 changes, 4 API calls)</summary>
+
+            ```diff
+            socialform will perform the following actions:
+
+              # page.sales will be disconnected
+                (not in configuration)
+            - - page.sales {
+            -     - page_id = "107100000000002"
+            -     - name    = "Acme Sales"
+                }
+
+              # page.support will be updated in place
+                (name changed)
+            ! ~ page.support {
+            !     ~ name = "Acme Support" -> "Acme Help"
+                }
+
+              # link.bot will be relinked to another application
+                (application changed in configuration)
+            ! ~ link.bot {
+            !     ~ application = "c0ffee00-0000-4000-8000-000000000001" -> "c0ffee00-0000-4000-8000-000000000002"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000002  (page.sales)
+                2. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+                3. DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001  (link.bot)
+                4. POST   /beta/chatapp-accounts/messenger/107100000000001/applications  (link.bot)
+
+            Plan: 1 to update, 1 to disconnect, 1 to relink. API calls: 4
+            ```
+
+            </details>
+            "#,
+        )
+        .requests(&[])
+        .run();
     let report = parse(&run.stdout);
 
     assert_eq!(report.headings, vec!["socialform plan"]);
@@ -192,6 +326,7 @@ fn the_markdown_plan_has_a_table_row_per_change_a_warning_and_the_full_plan_fold
     assert!(content.contains("\n- - page.sales {\n"), "{content}");
     assert!(content.contains("\n! ~ link.bot {\n"), "{content}");
     assert!(run.stdout.chars().count() <= 65_000);
+    assert!(run.stdout.contains("page.support"));
     assert!(!run.stdout.contains(TOKEN));
 }
 
@@ -203,8 +338,10 @@ fn three_thousand_changes_stay_under_65000_characters_and_say_what_was_left_out(
     // 2,997 pages, every 1,000th linked: 3,000 changes.
     let ids: Vec<String> = (0..2_997).map(page_id).collect();
     project.write("main.hcl", &fleet_config(&ids, true, 1_000));
-    let run = project.run(&["plan", "--format", "markdown", "--out", "big.plan"]);
-    run.assert_code(0);
+    let run = Test::on(&project)
+        .args(["plan", "--format", "markdown", "--out", "big.plan"])
+        .stdout_file("tests/it/expected/three_thousand_changes.md")
+        .run();
     let length = run.stdout.chars().count();
     assert!(length <= 65_000, "{length} characters");
     assert!(length > 50_000, "uses the room it has: {length} characters");
@@ -298,12 +435,54 @@ fn github_annotations_point_at_each_drifted_block_and_the_summary_is_appended() 
     assert!(report.paragraphs.iter().any(|p| p.starts_with("⚠️")));
 
     // A second step appends again; nothing is overwritten.
-    project
-        .command(&["plan", "--format", "github"])
+    Test::on(&project)
+        .args(["plan", "--format", "github"])
         .env("GITHUB_WORKSPACE", &workspace)
         .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
-        .output()
-        .unwrap();
+        .stdout(
+            r#"
+            Note: objects have changed outside of socialform
+
+              # page.sales was disconnected
+              # page.support: name changed from "Acme Support" to "Renamed by hand"
+              # link.bot was unlinked (expected application c0ffee00-0000-4000-8000-000000000001)
+
+            socialform will perform the following actions:
+
+              # page.sales will be connected
+                (disconnected outside socialform; connecting it again)
+              + page.sales {
+                  + page_id      = "107100000000002"
+                  + name         = "Acme Sales"
+                  + access_token = (sensitive value)
+                }
+
+              # page.support will be updated in place
+                (name changed outside socialform)
+              ~ page.support {
+                  ~ name = "Renamed by hand" -> "Acme Support"
+                }
+
+              # link.bot will be linked
+                (unlinked outside socialform)
+              + link.bot {
+                  + page        = "107100000000001"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.sales)
+                2. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+                3. POST   /beta/chatapp-accounts/messenger/107100000000001/applications  (link.bot)
+
+            Plan: 1 to connect, 1 to update, 1 to link. API calls: 3
+            ::warning file=main.hcl,line=16,col=6,title=socialform plan%3A connect::page.sales: will be connected (disconnected outside socialform; connecting it again)
+            ::warning file=main.hcl,line=5,col=6,title=socialform plan%3A update::page.support: will be updated in place (name changed outside socialform)
+            ::warning file=main.hcl,line=11,col=6,title=socialform plan%3A link::link.bot: will be linked (unlinked outside socialform)
+            "#,
+        )
+        .requests(&[])
+        .run();
     let after_two = std::fs::read_to_string(&summary).unwrap();
     assert!(after_two.starts_with(&after_one), "{after_two}");
     assert_eq!(
@@ -318,13 +497,28 @@ fn github_plan_annotations_and_errors_carry_file_and_line() {
     let project = applied(&sandbox);
     project.write("main.hcl", &config("Acme Help", APP1, true));
     let workspace = project.path().display().to_string();
-    let run = project
-        .command(&["plan", "--format", "github"])
+    let run = Test::on(&project)
+        .args(["plan", "--format", "github"])
         .env("GITHUB_WORKSPACE", &workspace)
-        .output()
-        .unwrap();
-    let run = Run::from(run);
-    run.assert_code(0);
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be updated in place
+                (name changed)
+              ~ page.support {
+                  ~ name = "Acme Support" -> "Acme Help"
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+
+            Plan: 1 to update. API calls: 1
+            ::warning file=main.hcl,line=5,col=6,title=socialform plan%3A update::page.support: will be updated in place (name changed)
+            "#,
+        )
+        .requests(&[])
+        .run();
     let line = line_of(&config("x", APP1, true), "page \"support\"");
     assert!(
         run.stdout.ends_with(&format!(
@@ -336,14 +530,26 @@ fn github_plan_annotations_and_errors_carry_file_and_line() {
 
     // A configuration error: `::error` at its place, the error on stderr as always.
     project.write("broken.hcl", "page \"x\" {\n  page_id = 12\n}\n");
-    let run = Run::from(
-        project
-            .command(&["plan", "--format", "github"])
-            .env("GITHUB_WORKSPACE", &workspace)
-            .output()
-            .unwrap(),
-    );
-    run.assert_code(1);
+    let run = Test::on(&project)
+        .args(["plan", "--format", "github"])
+        .env("GITHUB_WORKSPACE", &workspace)
+        .status(1)
+        .stdout(
+            r#"
+            ::error file=broken.hcl,line=2,col=13,title=socialform plan failed::page_id must be a string, got number%0Aquote it: page IDs are strings of digits, e.g. page_id = "107100000000001"
+            "#,
+        )
+        .stderr(
+            r#"
+            error: [DIR]/broken.hcl:2:13: page_id must be a string, got number
+              |
+            2 |   page_id = 12
+              |             ^^
+              |
+              = help: quote it: page IDs are strings of digits, e.g. page_id = "107100000000001"
+            "#,
+        )
+        .run();
     assert!(
         run.stdout.starts_with("::error file=broken.hcl,line="),
         "{}",
@@ -403,8 +609,51 @@ fn every_json_command_prints_a_document_on_a_configuration_error() {
         &["validate", "--json"],
         &["import", "page.support", "107100000000001", "--json"],
     ];
+    let diagnostic = json!({
+        "address": null,
+        "detail": "declare it with `variable \"missing\" {}`",
+        "range": {
+            "filename": "[DIR]/broken.hcl",
+            "start": {"column": 18, "line": 3}
+        },
+        "severity": "error",
+        "summary": "unknown variable `var.missing`"
+    });
+    let error = "[DIR]/broken.hcl:3:18: unknown variable `var.missing`";
     for args in commands {
-        let run = project.run(args);
+        let test = Test::on(&project).args(*args).status(1).requests(&[]);
+        // validate's document is its report, with the error's help and
+        // counts; the others say it on stderr as well.
+        let test = if args[0] == "validate" {
+            let mut diagnostic = diagnostic.clone();
+            diagnostic["help"] = diagnostic["detail"].clone();
+            test.stdout_json(json!({
+                "diagnostics": [diagnostic],
+                "error": error,
+                "error_count": 1,
+                "error_kind": "configuration",
+                "format_version": "1.0",
+                "valid": false
+            }))
+        } else {
+            test.stdout_json(json!({
+                "diagnostics": [diagnostic],
+                "error": error,
+                "error_kind": "configuration",
+                "format_version": "1.0"
+            }))
+            .stderr(
+                r#"
+                error: [DIR]/broken.hcl:3:18: unknown variable `var.missing`
+                  |
+                3 |   access_token = var.missing
+                  |                  ^^^^^^^^^^^
+                  |
+                  = help: declare it with `variable "missing" {}`
+                "#,
+            )
+        };
+        let run = test.run();
         let document = assert_error_document(&run, "configuration", &args.join(" "));
         let range = &document["diagnostics"][0]["range"];
         assert!(
@@ -432,7 +681,41 @@ fn every_json_command_prints_a_document_on_a_configuration_error() {
         &["history", "--json"],
     ];
     for args in commands {
-        let run = project.run(args);
+        let run = Test::on(&project)
+            .args(*args)
+            .status(1)
+            .stdout_json(json!({
+                "diagnostics": [
+                    {
+                        "address": null,
+                        "detail": "declare it with `variable \"nowhere\" {}`",
+                        "range": {
+                            "filename": "[DIR]/backend.hcl",
+                            "start": {
+                                "column": 16,
+                                "line": 2
+                            }
+                        },
+                        "severity": "error",
+                        "summary": "unknown variable `var.nowhere`"
+                    }
+                ],
+                "error": "[DIR]/backend.hcl:2:16: unknown variable `var.nowhere`",
+                "error_kind": "configuration",
+                "format_version": "1.0"
+            }))
+            .stderr(
+                r#"
+                error: [DIR]/backend.hcl:2:16: unknown variable `var.nowhere`
+                  |
+                2 |   state_name = var.nowhere
+                  |                ^^^^^^^^^^^
+                  |
+                  = help: declare it with `variable "nowhere" {}`
+                "#,
+            )
+            .requests(&[])
+            .run();
         let document = assert_error_document(&run, "configuration", &args.join(" "));
         assert_eq!(
             document["diagnostics"][0]["range"]["start"]["line"], 2,
@@ -446,38 +729,124 @@ fn every_json_command_prints_a_document_on_a_configuration_error() {
         &["show", "not.plan", "--json"][..],
         &["show", "not.plan", "--format", "json"],
     ] {
-        assert_error_document(&project.run(args), "error", &args.join(" "));
+        let run = Test::on(&project)
+            .args(args)
+            .status(1)
+            .stdout_json(json!({
+                "diagnostics": [
+                    {
+                        "address": null,
+                        "detail": "",
+                        "range": null,
+                        "severity": "error",
+                        "summary": "[DIR]/not.plan is not a socialform plan file (missing field `format` at line 1 column 2); make one with `socialform plan --out FILE`"
+                    }
+                ],
+                "error": "[DIR]/not.plan is not a socialform plan file (missing field `format` at line 1 column 2); make one with `socialform plan --out FILE`",
+                "error_kind": "error",
+                "format_version": "1.0"
+            }))
+            .stderr(
+                r#"
+                error: [DIR]/not.plan is not a socialform plan file (missing field `format` at line 1 column 2); make one with `socialform plan --out FILE`
+                "#,
+            )
+            .run();
+        assert_error_document(&run, "error", &args.join(" "));
     }
     // Even wrong arguments.
-    assert_error_document(
-        &project.run(&["plan", "--json", "--parallelism", "0"]),
-        "error",
-        "bad flag",
-    );
+    let run = Test::on(&project)
+        .args(["plan", "--json", "--parallelism", "0"])
+        .status(1)
+        .stdout_json(json!({
+            "diagnostics": [
+                {
+                    "address": null,
+                    "detail": "",
+                    "range": null,
+                    "severity": "error",
+                    "summary": "invalid value '0' for '--parallelism <N>': 0 is not in 1..=256"
+                }
+            ],
+            "error": "invalid value '0' for '--parallelism <N>': 0 is not in 1..=256",
+            "error_kind": "error",
+            "format_version": "1.0"
+        }))
+        .stderr(
+            r#"
+            error: invalid value '0' for '--parallelism <N>': 0 is not in 1..=256
+
+            For more information, try '--help'.
+            "#,
+        )
+        .run();
+    assert_error_document(&run, "error", "bad flag");
 }
 
 #[test]
 fn every_json_command_prints_a_document_when_the_api_is_unreachable() {
     let sandbox = Sandbox::start();
+    let url = sandbox.url.clone();
     let project = applied(&sandbox);
     // Nothing in state yet: an import goes to the API.
     let mut fresh = Project::against(&sandbox);
     fresh.env("SF_VAR_token", TOKEN);
     fresh.write("main.hcl", &config("Acme Support", APP1, true));
     drop(sandbox);
-    for (project, args) in [
-        (&project, &["plan", "--json"][..]),
-        (&project, &["apply", "--json", "--auto-approve"]),
-        (&project, &["destroy", "--json", "--auto-approve"]),
-        (&project, &["drift", "--json"]),
+    let refused = "client error (Connect): tcp connect error: Connection refused (os error 111)";
+    for (project, args, failed) in [
+        (&project, &["plan", "--json"][..], None),
+        (&project, &["apply", "--json", "--auto-approve"], None),
+        (&project, &["destroy", "--json", "--auto-approve"], None),
+        (&project, &["drift", "--json"], None),
         (
             &fresh,
             &["import", "page.support", "107100000000001", "--json"],
+            Some((
+                "could not read page 107100000000001",
+                "[SANDBOX]/beta/chatapp-accounts/messenger/107100000000001",
+            )),
         ),
     ] {
         let mut args = args.to_vec();
         args.extend(["--max-retries", "0"]);
-        let document = assert_error_document(&project.run(&args), "api", &args.join(" "));
+        // A refresh reads the pages and the applications at once: which
+        // refused connection it reports first is a race, so both read
+        // `[A REFRESH READ]`.
+        let (what, request) = failed.unwrap_or((
+            "could not read the remote side (refresh)",
+            "[A REFRESH READ]",
+        ));
+        let summary = format!(
+            "could not reach the API: [SANDBOX] (endpoint set by VONAGE_ENDPOINT): \
+             error sending request for url ({request}): {refused}"
+        );
+        let run = Test::on(project)
+            .args(&args)
+            .replace(
+                &format!("{url}/v2/applications?page_size=100&page=1"),
+                "[A REFRESH READ]",
+            )
+            .replace(
+                &format!("{url}/beta/chatapp-accounts?page_number=1&page_size=100"),
+                "[A REFRESH READ]",
+            )
+            .status(1)
+            .stdout_json(json!({
+                "diagnostics": [{
+                    "address": null,
+                    "detail": "",
+                    "range": null,
+                    "severity": "error",
+                    "summary": summary
+                }],
+                "error": format!("{what}: {summary}"),
+                "error_kind": "api",
+                "format_version": "1.0"
+            }))
+            .stderr(&format!("error: {what}: {summary}\n"))
+            .run();
+        let document = assert_error_document(&run, "api", &args.join(" "));
         assert!(
             document["error"]
                 .as_str()
@@ -533,7 +902,31 @@ fn every_json_command_prints_a_document_when_the_lock_is_held() {
         &["state", "mv", "page.p0", "page.q0", "--json"],
         &["state", "push", "pushed.json", "--json"],
     ] {
-        let document = assert_error_document(&project.run(args), "lock_held", &args.join(" "));
+        let run = Test::on(&project)
+            .args(args)
+            .replace(&format!("pid {}", holder.id()), "pid [PID]")
+            .status(1)
+            .stdout_json(json!({
+                "diagnostics": [
+                    {
+                        "address": null,
+                        "detail": "lock file: [DIR]/state/lock",
+                        "range": null,
+                        "severity": "error",
+                        "summary": "state is locked by pid [PID] (socialform apply, since [TIME], [WHO]); wait for it to finish or pass --lock-timeout 30s (lock file: [DIR]/state/lock)"
+                    }
+                ],
+                "error": "state is locked by pid [PID] (socialform apply, since [TIME], [WHO]); wait for it to finish or pass --lock-timeout 30s (lock file: [DIR]/state/lock)",
+                "error_kind": "lock_held",
+                "format_version": "1.0"
+            }))
+            .stderr(
+                r#"
+                error: state is locked by pid [PID] (socialform apply, since [TIME], [WHO]); wait for it to finish or pass --lock-timeout 30s (lock file: [DIR]/state/lock)
+                "#,
+            )
+            .run();
+        let document = assert_error_document(&run, "lock_held", &args.join(" "));
         let error = document["error"].as_str().unwrap();
         assert!(error.contains("state is locked by pid"), "{error}");
         assert!(error.contains(&holder.id().to_string()), "{error}");
@@ -547,16 +940,58 @@ fn apply_json_prints_a_document_for_a_stale_saved_plan() {
     let sandbox = Sandbox::start();
     let project = applied(&sandbox);
     project.write("main.hcl", &config("Acme Help", APP1, true));
-    project
-        .run(&["plan", "--out", "reviewed.plan"])
-        .assert_code(0);
+    Test::on(&project)
+        .args(["plan", "--out", "reviewed.plan"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be updated in place
+                (name changed)
+              ~ page.support {
+                  ~ name = "Acme Support" -> "Acme Help"
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+
+            Plan: 1 to update. API calls: 1
+
+            Saved the plan to [DIR]/reviewed.plan. Apply exactly it with: socialform -C [DIR] apply reviewed.plan
+            "#,
+        )
+        .requests(&[])
+        .run();
     project.write("main.hcl", &config("Acme Help Desk", APP1, true));
     sandbox.clear_requests();
     for args in [
         &["apply", "reviewed.plan", "--json"][..],
         &["apply", "reviewed.plan", "--format", "json"],
     ] {
-        let document = assert_error_document(&project.run(args), "stale_plan", &args.join(" "));
+        let run = Test::on(&project)
+            .args(args)
+            .status(1)
+            .stdout_json(json!({
+                "diagnostics": [
+                    {
+                        "address": null,
+                        "detail": "the configuration (or a variable or token it uses) changed since it was made",
+                        "range": null,
+                        "severity": "error",
+                        "summary": "the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`"
+                    }
+                ],
+                "error": "the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`",
+                "error_kind": "stale_plan",
+                "format_version": "1.0"
+            }))
+            .stderr(
+                r#"
+                error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`
+                "#,
+            )
+            .run();
+        let document = assert_error_document(&run, "stale_plan", &args.join(" "));
         assert!(
             document["error"].as_str().unwrap().contains("stale"),
             "{document}"
@@ -564,8 +999,26 @@ fn apply_json_prints_a_document_for_a_stale_saved_plan() {
     }
     assert!(sandbox.mutations().is_empty());
     // In Markdown, the failure is a report too.
-    let run = project.run(&["apply", "reviewed.plan", "--format", "markdown"]);
-    run.assert_code(1);
+    let run = Test::on(&project)
+        .args(["apply", "reviewed.plan", "--format", "markdown"])
+        .status(1)
+        .stdout(
+            r#"
+            <!-- socialform:error -->
+            ### ❌ socialform apply failed
+
+            ```text
+            error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`
+            ```
+            "#,
+        )
+        .stderr(
+            r#"
+            error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`
+            "#,
+        )
+        .requests(&[])
+        .run();
     let report = parse(&run.stdout);
     assert_eq!(report.headings, vec!["❌ socialform apply failed"]);
     assert!(report.fences[0].1.contains("the saved plan is stale"));
@@ -577,8 +1030,94 @@ fn plan_json_changes_carry_before_and_after_and_never_a_token() {
     let mut project = applied(&sandbox);
     project.env("SF_VAR_token", ROTATED);
     project.write("main.hcl", &config("Acme Help", APP2, false));
-    let run = project.run(&["plan", "--json"]);
-    run.assert_code(0);
+    let run = Test::on(&project)
+        .args(["plan", "--json"])
+        .stdout_json(json!({
+            "calls": [
+                {
+                    "addresses": [
+                        "page.sales"
+                    ],
+                    "method": "DELETE",
+                    "path": "/beta/chatapp-accounts/messenger/107100000000002"
+                },
+                {
+                    "addresses": [
+                        "page.support"
+                    ],
+                    "method": "PATCH",
+                    "path": "/beta/chatapp-accounts/messenger/107100000000001"
+                },
+                {
+                    "addresses": [
+                        "link.bot"
+                    ],
+                    "method": "DELETE",
+                    "path": "/beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001"
+                },
+                {
+                    "addresses": [
+                        "link.bot"
+                    ],
+                    "method": "POST",
+                    "path": "/beta/chatapp-accounts/messenger/107100000000001/applications"
+                }
+            ],
+            "changes": [
+                {
+                    "action": "disconnect",
+                    "address": "page.sales",
+                    "after": null,
+                    "before": {
+                        "name": "Acme Sales",
+                        "page_id": "107100000000002"
+                    },
+                    "reason": "not in configuration",
+                    "sensitive": []
+                },
+                {
+                    "action": "reconnect",
+                    "address": "page.support",
+                    "after": {
+                        "name": "Acme Help"
+                    },
+                    "before": {
+                        "name": "Acme Support"
+                    },
+                    "reason": "name changed; token changed in configuration",
+                    "sensitive": [
+                        "access_token"
+                    ]
+                },
+                {
+                    "action": "relink",
+                    "address": "link.bot",
+                    "after": {
+                        "application": "c0ffee00-0000-4000-8000-000000000002"
+                    },
+                    "before": {
+                        "application": "c0ffee00-0000-4000-8000-000000000001"
+                    },
+                    "reason": "application changed in configuration",
+                    "sensitive": []
+                }
+            ],
+            "drift": [],
+            "format_version": "1.0",
+            "summary": {
+                "calls": 4,
+                "connect": 0,
+                "disconnect": 1,
+                "link": 0,
+                "reconnect": 1,
+                "relink": 1,
+                "replace": 0,
+                "unlink": 0,
+                "update": 0
+            }
+        }))
+        .requests(&[])
+        .run();
     let changes = run.json()["changes"].clone();
     assert_eq!(
         changes,
@@ -605,27 +1144,127 @@ fn no_token_in_any_format() {
     project.env("SF_VAR_token", ROTATED);
     let summary = project.path().join("summary.md");
     project.env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap());
-    project
-        .run(&["plan", "--out", "reviewed.plan"])
-        .assert_code(0);
+    Test::on(&project)
+        .args(["plan", "--out", "reviewed.plan"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be disconnected
+                (not in configuration)
+              - page.sales {
+                  - page_id = "107100000000002"
+                  - name    = "Acme Sales"
+                }
+
+              # page.support will be reconnected with a new access token
+                (name changed; token changed in configuration)
+              ~ page.support {
+                  ~ name         = "Acme Support" -> "Acme Help"
+                  ~ access_token = (sensitive value) -> (sensitive value)
+                }
+
+              # link.bot will be relinked to another application
+                (application changed in configuration)
+              ~ link.bot {
+                  ~ application = "c0ffee00-0000-4000-8000-000000000001" -> "c0ffee00-0000-4000-8000-000000000002"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000002  (page.sales)
+                2. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+                3. DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001  (link.bot)
+                4. POST   /beta/chatapp-accounts/messenger/107100000000001/applications  (link.bot)
+
+            Plan: 1 to reconnect, 1 to disconnect, 1 to relink. API calls: 4
+
+            Saved the plan to [DIR]/reviewed.plan. Apply exactly it with: socialform -C [DIR] apply reviewed.plan
+            "#,
+        )
+        .requests(&[])
+        .run();
     let mut seen = String::new();
     for format in ["human", "json", "markdown", "github"] {
-        for args in [
-            &["plan", "--format", format][..],
-            &["drift", "--format", format],
-            &["show", "--format", format],
-            &["show", "reviewed.plan", "--format", format],
+        // Each command's status: drift finds nothing changed outside
+        // socialform.
+        for (command, args, status) in [
+            ("plan", &["plan", "--format", format][..], 0),
+            ("drift", &["drift", "--format", format], 0),
+            ("show", &["show", "--format", format], 0),
+            (
+                "show-plan",
+                &["show", "reviewed.plan", "--format", format],
+                0,
+            ),
         ] {
-            let run = project.run(args);
-            assert!(run.code == 0 || run.code == 2, "{args:?}: {}", run.stderr);
+            let run = Test::on(&project)
+                .args(args)
+                .status(status)
+                .stdout_file(&format!(
+                    "tests/it/expected/no_token_in_any_format/{command}.{format}"
+                ))
+                .requests(&[])
+                .run();
+            assert!(!run.stdout.is_empty(), "{args:?}: nothing to scan");
             seen.push_str(&run.stdout);
             seen.push_str(&run.stderr);
         }
     }
-    let run = project.run(&["apply", "--format", "github", "--auto-approve"]);
-    run.assert_code(0);
+    let run = Test::on(&project)
+        .args(["apply", "--format", "github", "--auto-approve"])
+        .sort_after("Plan: ")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.sales will be disconnected
+                (not in configuration)
+              - page.sales {
+                  - page_id = "107100000000002"
+                  - name    = "Acme Sales"
+                }
+
+              # page.support will be reconnected with a new access token
+                (name changed; token changed in configuration)
+              ~ page.support {
+                  ~ name         = "Acme Support" -> "Acme Help"
+                  ~ access_token = (sensitive value) -> (sensitive value)
+                }
+
+              # link.bot will be relinked to another application
+                (application changed in configuration)
+              ~ link.bot {
+                  ~ application = "c0ffee00-0000-4000-8000-000000000001" -> "c0ffee00-0000-4000-8000-000000000002"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107100000000002  (page.sales)
+                2. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+                3. DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001  (link.bot)
+                4. POST   /beta/chatapp-accounts/messenger/107100000000001/applications  (link.bot)
+
+            Plan: 1 to reconnect, 1 to disconnect, 1 to relink. API calls: 4
+            link.bot: DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001 ...
+            link.bot: POST /beta/chatapp-accounts/messenger/107100000000001/applications ...
+            link.bot: done [T]
+            link.bot: done [T]
+            page.sales: DELETE /beta/chatapp-accounts/messenger/107100000000002 ...
+            page.sales: done [T]
+            page.support: PATCH /beta/chatapp-accounts/messenger/107100000000001 ...
+            page.support: done [T]
+
+            Apply complete! 1 reconnected, 1 disconnected, 1 relinked. API calls: 4
+            ::warning title=socialform apply%3A disconnect::page.sales: disconnect done (not in configuration)
+            ::warning file=[DIR]/main.hcl,line=5,col=6,title=socialform apply%3A reconnect::page.support: reconnect done (name changed; token changed in configuration)
+            ::warning file=[DIR]/main.hcl,line=11,col=6,title=socialform apply%3A relink::link.bot: relink done (application changed in configuration)
+            "#,
+        )
+        .requests(&["DELETE /beta/chatapp-accounts/messenger/107100000000002", "PATCH /beta/chatapp-accounts/messenger/107100000000001", "DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/c0ffee00-0000-4000-8000-000000000001", "POST /beta/chatapp-accounts/messenger/107100000000001/applications"])
+        .run();
     seen.push_str(&run.stdout);
-    seen.push_str(&std::fs::read_to_string(&summary).unwrap());
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.contains("socialform apply"), "{summary}");
+    seen.push_str(&summary);
     assert!(
         seen.contains("(sensitive value)"),
         "the token change is shown, masked"
@@ -640,16 +1279,77 @@ fn apply_markdown_reports_each_result_and_needs_auto_approve() {
     let sandbox = Sandbox::start();
     let project = applied(&sandbox);
     project.write("main.hcl", &config("Acme Help", APP1, true));
-    let refused = project.run(&["apply", "--format", "markdown"]);
-    refused.assert_code(1);
+    let refused = Test::on(&project)
+        .args(["apply", "--format", "markdown"])
+        .status(1)
+        .stdout(
+            r#"
+            <!-- socialform:error -->
+            ### ❌ socialform apply failed
+
+            ```text
+            error: apply --format markdown needs --auto-approve: its output is a report, with no prompt
+            ```
+            "#,
+        )
+        .stderr(
+            r#"
+            error: apply --format markdown needs --auto-approve: its output is a report, with no prompt
+            "#,
+        )
+        .requests(&[])
+        .run();
     assert!(
         refused.stderr.contains("needs --auto-approve"),
         "{}",
         refused.stderr
     );
 
-    let run = project.run(&["apply", "--format", "markdown", "--auto-approve"]);
-    run.assert_code(0);
+    let run = Test::on(&project)
+        .args(["apply", "--format", "markdown", "--auto-approve"])
+        .stdout(
+            r#"
+            <!-- socialform:apply -->
+            ### socialform apply
+
+            **Plan: 1 to update. API calls: 1**
+
+            **Apply complete\! 1 updated. API calls: 1**
+
+            | Action | Resource | Why | Result |
+            |---|---|---|---|
+            | update | `page.support` | name changed | done |
+
+            <details><summary>Full plan and result (1 API call)</summary>
+
+            ```diff
+            socialform will perform the following actions:
+
+              # page.support will be updated in place
+                (name changed)
+            ! ~ page.support {
+            !     ~ name = "Acme Support" -> "Acme Help"
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+
+            Plan: 1 to update. API calls: 1
+
+            Apply complete! 1 updated. API calls: 1
+            ```
+
+            </details>
+            "#,
+        )
+        .stderr(
+            r#"
+            page.support: PATCH /beta/chatapp-accounts/messenger/107100000000001 ...
+            page.support: done [T]
+            "#,
+        )
+        .requests(&["PATCH /beta/chatapp-accounts/messenger/107100000000001"])
+        .run();
     // Progress goes to stderr: stdout is the report alone.
     assert!(
         run.stdout.starts_with("<!-- socialform:apply -->\n"),

@@ -4,6 +4,7 @@
 //! own, so they run side by side.
 
 use crate::support::*;
+use serde_json::json;
 use socialform::state::{LockRequest, PostgresBackend, PostgresSettings, StateBackend};
 use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
@@ -81,10 +82,22 @@ fn connected(sandbox: &Sandbox) -> BTreeSet<String> {
         .collect()
 }
 
-fn state_list(project: &Project) -> Vec<String> {
-    let run = project.run(&["state", "list"]);
-    run.assert_code(0);
+/// `state list`, whose whole output must be `expected`, one address a line.
+fn state_list(project: &Project, expected: &[String]) -> Vec<String> {
+    let run = Test::on(project)
+        .args(["state", "list"])
+        .stdout(
+            &expected
+                .iter()
+                .map(|a| format!("{a}\n"))
+                .collect::<String>(),
+        )
+        .run();
     run.stdout.lines().map(str::to_string).collect()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 #[test]
@@ -96,42 +109,170 @@ fn two_working_copies_share_one_state() {
     alice.write("main.hcl", &text);
     bob.write("main.hcl", &text);
 
-    alice.run(&["apply", "--auto-approve"]).assert_code(0);
-    assert_eq!(sandbox.mutations(), vec![CONNECT; 3]);
+    Test::on(&alice)
+        .args(["apply", "--auto-approve"])
+        .sort_after("Plan: ")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.p0 will be connected
+                (not in state)
+              + page.p0 {
+                  + page_id      = "107300000000000"
+                  + name         = "Page 0"
+                  + access_token = (sensitive value)
+                }
+
+              # page.p1 will be connected
+                (not in state)
+              + page.p1 {
+                  + page_id      = "107300000000001"
+                  + name         = "Page 1"
+                  + access_token = (sensitive value)
+                }
+
+              # page.p2 will be connected
+                (not in state)
+              + page.p2 {
+                  + page_id      = "107300000000002"
+                  + name         = "Page 2"
+                  + access_token = (sensitive value)
+                }
+
+              # link.l0 will be linked
+                (not in state)
+              + link.l0 {
+                  + page        = "107300000000000"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+              # link.l2 will be linked
+                (not in state)
+              + link.l2 {
+                  + page        = "107300000000002"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.p0, link.l0)
+                2. POST   /beta/chatapp-accounts/messenger  (page.p1)
+                3. POST   /beta/chatapp-accounts/messenger  (page.p2, link.l2)
+
+            Plan: 3 to connect, 2 to link. API calls: 3
+            page.p0, link.l0: POST /beta/chatapp-accounts/messenger ...
+            page.p0, link.l0: done [T]
+            page.p1: POST /beta/chatapp-accounts/messenger ...
+            page.p1: done [T]
+            page.p2, link.l2: POST /beta/chatapp-accounts/messenger ...
+            page.p2, link.l2: done [T]
+
+            Apply complete! 3 connected, 2 linked. API calls: 3
+            "#,
+        )
+        .requests(&[CONNECT; 3])
+        .run();
     // No local store appears when state is in PostgreSQL.
     assert!(!alice.path().join("state").exists());
 
-    sandbox.clear_requests();
-    bob.run(&["plan", "--detailed-exitcode"]).assert_code(0);
-    assert!(sandbox.mutations().is_empty());
+    Test::on(&bob)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
 
     // Bob removes a page: his apply disconnects it, with Alice's state.
     let fewer = config("t_two_copies", "default", &[0, 1]);
     bob.write("main.hcl", &fewer);
-    bob.run(&["apply", "--auto-approve"]).assert_code(0);
-    assert_eq!(
-        sandbox.mutations(),
-        vec![format!("DELETE {ACCOUNTS}/messenger/{}", page_id(2))]
-    );
+    Test::on(&bob)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.p2 will be disconnected
+                (not in configuration)
+              - page.p2 {
+                  - page_id = "107300000000002"
+                  - name    = "Page 2"
+                }
+
+              # link.l2 will be unlinked
+                (its page is disconnected)
+              - link.l2 {
+                  - page        = "107300000000002"
+                  - application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. DELETE /beta/chatapp-accounts/messenger/107300000000002  (page.p2, link.l2)
+
+            Plan: 1 to disconnect, 1 to unlink. API calls: 1
+            page.p2, link.l2: DELETE /beta/chatapp-accounts/messenger/107300000000002 ...
+            page.p2, link.l2: done [T]
+
+            Apply complete! 1 disconnected, 1 unlinked. API calls: 1
+            "#,
+        )
+        .requests(&[&format!("DELETE {ACCOUNTS}/messenger/{}", page_id(2))])
+        .run();
     alice.write("main.hcl", &fewer);
-    sandbox.clear_requests();
-    alice.run(&["plan", "--detailed-exitcode"]).assert_code(0);
-    assert!(sandbox.mutations().is_empty());
-    assert_eq!(
-        state_list(&alice),
-        vec!["link.l0", "page.p0", "page.p1"],
-        "both copies read one state"
-    );
+    Test::on(&alice)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
+    // Both copies read one state.
+    state_list(&alice, &strings(&["link.l0", "page.p0", "page.p1"]));
 
     // Both applies are in the one history the team shares, newest first.
-    let history = alice.run(&["history", "--json"]);
-    history.assert_code(0);
+    let history = Test::on(&alice)
+        .args(["history", "--json"])
+        .stdout_json(json!({
+            "entries": [
+                {
+                    "changes": [
+                        "page.p2: disconnect",
+                        "link.l2: unlink"
+                    ],
+                    "command": "apply",
+                    "finished_at": "[TIME]",
+                    "outcome": "complete",
+                    "started_at": "[TIME]",
+                    "who": "[WHO]"
+                },
+                {
+                    "changes": [
+                        "page.p0: connect",
+                        "page.p1: connect",
+                        "page.p2: connect",
+                        "link.l0: link",
+                        "link.l2: link"
+                    ],
+                    "command": "apply",
+                    "finished_at": "[TIME]",
+                    "outcome": "complete",
+                    "started_at": "[TIME]",
+                    "who": "[WHO]"
+                }
+            ],
+            "format_version": "1.0"
+        }))
+        .run();
     let entries = history.json()["entries"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 2, "{entries:?}");
     assert_eq!(entries[0]["changes"][0], "page.p2: disconnect");
     assert_eq!(entries[1]["command"], "apply");
-    let one = alice.run(&["history", "-n", "1"]);
-    one.assert_code(0);
+    let one = Test::on(&alice)
+        .args(["history", "-n", "1"])
+        .stdout(
+            r#"
+            [TIME] apply by [WHO] — complete
+                page.p2: disconnect
+                link.l2: unlink
+            "#,
+        )
+        .run();
     assert!(one.stdout.contains("page.p2: disconnect"), "{}", one.stdout);
     assert!(!one.stdout.contains("page.p0: connect"), "{}", one.stdout);
 }
@@ -168,10 +309,23 @@ fn six_runners_at_once_make_every_call_exactly_once() {
         .collect();
     assert!(refused.is_empty(), "{refused:?}");
     // No state write was lost.
-    assert_eq!(state_list(&runners[5]).len(), 24 + 12);
-    runners[3]
-        .run(&["plan", "--detailed-exitcode"])
-        .assert_code(0);
+    let mut addresses: Vec<String> = (0..24)
+        .flat_map(|i| {
+            let page = format!("page.p{i}");
+            if i % 2 == 0 {
+                vec![format!("link.l{i}"), page]
+            } else {
+                vec![page]
+            }
+        })
+        .collect();
+    addresses.sort();
+    assert_eq!(state_list(&runners[5], &addresses).len(), 24 + 12);
+    Test::on(&runners[3])
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
 }
 
 fn hold_lock(url: &str, schema: &str, state_name: &str) -> Box<dyn socialform::state::StateStore> {
@@ -196,8 +350,16 @@ fn a_held_state_name_blocks_only_itself_and_names_its_holder() {
     second.write("main.hcl", &config("t_lock", "second", &[1]));
 
     let held = hold_lock(&url, "t_lock", "first");
-    let blocked = first.run(&["plan"]);
-    blocked.assert_code(1);
+    let blocked = Test::on(&first)
+        .args(["plan"])
+        .replace(&format!("pid {}", std::process::id()), "pid [PID]")
+        .status(1)
+        .stderr(
+            r#"
+            error: state is locked by pid [PID] (socialform apply, since [TIME], [WHO]); wait for it to finish or pass --lock-timeout 30s (the PostgreSQL state "first" (schema t_lock at [PG]/postgres))
+            "#,
+        )
+        .run();
     assert!(
         blocked.stderr.contains(&format!(
             "state is locked by pid {} (socialform apply, since ",
@@ -209,16 +371,77 @@ fn a_held_state_name_blocks_only_itself_and_names_its_holder() {
     assert!(!blocked.stderr.contains(&pg_password(&url)));
 
     // Another state name in the same schema is not blocked.
-    second.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&second)
+        .args(["apply", "--auto-approve"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.p1 will be connected
+                (not in state)
+              + page.p1 {
+                  + page_id      = "107300000000001"
+                  + name         = "Page 1"
+                  + access_token = (sensitive value)
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.p1)
+
+            Plan: 1 to connect. API calls: 1
+            page.p1: POST /beta/chatapp-accounts/messenger ...
+            page.p1: done [T]
+
+            Apply complete! 1 connected. API calls: 1
+            "#,
+        )
+        .requests(&[CONNECT])
+        .run();
 
     // --lock-timeout waits for the holder, saying so.
     let releaser = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(700));
         drop(held);
     });
-    let waited = first.run(&["apply", "--auto-approve", "--lock-timeout", "30s"]);
+    let waited = Test::on(&first)
+        .args(["apply", "--auto-approve", "--lock-timeout", "30s"])
+        .replace(&format!("pid {}", std::process::id()), "pid [PID]")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.p0 will be connected
+                (not in state)
+              + page.p0 {
+                  + page_id      = "107300000000000"
+                  + name         = "Page 0"
+                  + access_token = (sensitive value)
+                }
+
+              # link.l0 will be linked
+                (not in state)
+              + link.l0 {
+                  + page        = "107300000000000"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.p0, link.l0)
+
+            Plan: 1 to connect, 1 to link. API calls: 1
+            page.p0, link.l0: POST /beta/chatapp-accounts/messenger ...
+            page.p0, link.l0: done [T]
+
+            Apply complete! 1 connected, 1 linked. API calls: 1
+            "#,
+        )
+        .stderr(
+            r#"
+            Waiting up to 30s for the state lock, held by pid [PID] (socialform apply, since [TIME], [WHO]) ...
+            "#,
+        )
+        .run();
     releaser.join().unwrap();
-    waited.assert_code(0);
     assert!(
         waited
             .stderr
@@ -285,11 +508,13 @@ fn the_database_lost_mid_apply_loses_nothing() {
     let mode = std::fs::metadata(&errored).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let text = std::fs::read_to_string(&errored).unwrap();
+    assert!(
+        text.contains("\"lineage\""),
+        "the scanned file is a state: {text}"
+    );
     assert!(!text.contains(TOKEN) && !text.contains(&pg_password(&cluster.url)));
 
     cluster.resume();
-    let push = project.run(&["state", "push", "errored.sfstate.json"]);
-    push.assert_code(0);
     // State holds exactly what happened at Vonage...
     let expected: Vec<String> = {
         let mut addresses: Vec<String> = (0..10)
@@ -306,7 +531,17 @@ fn the_database_lost_mid_apply_loses_nothing() {
         addresses.sort();
         addresses
     };
-    assert_eq!(state_list(&project), expected);
+    // Every other page is linked: how many calls landed says what state holds.
+    let pages = done.len();
+    let links = expected.iter().filter(|a| a.starts_with("link.")).count();
+    Test::on(&project)
+        .args(["state", "push", "errored.sfstate.json"])
+        .stdout(&format!(
+            "Pushed [DIR]/errored.sfstate.json into the PostgreSQL state \"default\" \
+             (schema t_lost at [PG]/postgres): {pages} page(s), {links} link(s), now at serial 3.\n"
+        ))
+        .run();
+    assert_eq!(state_list(&project, &expected), expected);
     // ...and the next plan holds exactly the calls that are left.
     let plan = project.run(&["plan", "--json"]);
     plan.assert_code(0);
@@ -316,16 +551,27 @@ fn the_database_lost_mid_apply_loses_nothing() {
     let serial = older["serial"].as_u64().unwrap();
     older["serial"] = serde_json::json!(serial - 1);
     project.write("older.json", &older.to_string());
-    let refused = project.run(&["state", "push", "older.json"]);
-    refused.assert_code(1);
+    let refused = Test::on(&project)
+        .args(["state", "push", "older.json"])
+        .status(1)
+        .stderr(
+            r#"
+            error: [DIR]/older.json was not written into the PostgreSQL state "default" (schema t_lost at [PG]/postgres): the document is older than this state (serial 2 < 3); pass --force to overwrite this state with it
+            "#,
+        )
+        .run();
     assert!(
         refused.stderr.contains("older than this state"),
         "{}",
         refused.stderr
     );
-    project
-        .run(&["state", "push", "--force", "older.json"])
-        .assert_code(0);
+    Test::on(&project)
+        .args(["state", "push", "--force", "older.json"])
+        .stdout(&format!(
+            "Pushed [DIR]/older.json into the PostgreSQL state \"default\" \
+             (schema t_lost at [PG]/postgres): {pages} page(s), {links} link(s), now at serial 4.\n"
+        ))
+        .run();
 }
 
 #[test]
@@ -340,11 +586,84 @@ fn state_migrate_moves_the_local_store_whole() {
         .map(|(_, rest)| format!("variable{rest}"))
         .unwrap();
     project.write("main.hcl", &local);
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["apply", "--auto-approve"])
+        .sort_after("Plan: ")
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.p0 will be connected
+                (not in state)
+              + page.p0 {
+                  + page_id      = "107300000000000"
+                  + name         = "Page 0"
+                  + access_token = (sensitive value)
+                }
+
+              # page.p1 will be connected
+                (not in state)
+              + page.p1 {
+                  + page_id      = "107300000000001"
+                  + name         = "Page 1"
+                  + access_token = (sensitive value)
+                }
+
+              # page.p2 will be connected
+                (not in state)
+              + page.p2 {
+                  + page_id      = "107300000000002"
+                  + name         = "Page 2"
+                  + access_token = (sensitive value)
+                }
+
+              # link.l0 will be linked
+                (not in state)
+              + link.l0 {
+                  + page        = "107300000000000"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+              # link.l2 will be linked
+                (not in state)
+              + link.l2 {
+                  + page        = "107300000000002"
+                  + application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+            API calls, in order:
+                1. POST   /beta/chatapp-accounts/messenger  (page.p0, link.l0)
+                2. POST   /beta/chatapp-accounts/messenger  (page.p1)
+                3. POST   /beta/chatapp-accounts/messenger  (page.p2, link.l2)
+
+            Plan: 3 to connect, 2 to link. API calls: 3
+            page.p0, link.l0: POST /beta/chatapp-accounts/messenger ...
+            page.p0, link.l0: done [T]
+            page.p1: POST /beta/chatapp-accounts/messenger ...
+            page.p1: done [T]
+            page.p2, link.l2: POST /beta/chatapp-accounts/messenger ...
+            page.p2, link.l2: done [T]
+
+            Apply complete! 3 connected, 2 linked. API calls: 3
+            "#,
+        )
+        .requests(&[CONNECT; 3])
+        .run();
     assert!(project.path().join("state").join("db").exists());
     // The local store keeps a history too.
-    let local_history = project.run(&["history"]);
-    local_history.assert_code(0);
+    let local_history = Test::on(&project)
+        .args(["history"])
+        .stdout(
+            r#"
+            [TIME] apply by [WHO] — complete
+                page.p0: connect
+                page.p1: connect
+                page.p2: connect
+                link.l0: link
+                link.l2: link
+            "#,
+        )
+        .run();
     assert!(
         local_history.stdout.contains(" apply by "),
         "{}",
@@ -358,30 +677,74 @@ fn state_migrate_moves_the_local_store_whole() {
 
     // Then the team's backend: plan refuses until the state has moved.
     project.write("main.hcl", &config("t_migrate", "default", &all(3)));
-    let refused = project.run(&["plan"]);
-    refused.assert_code(1);
+    let refused = Test::on(&project)
+        .args(["plan"])
+        .status(1)
+        .stderr(
+            r#"
+            error: the PostgreSQL state "default" (schema t_migrate at [PG]/postgres) is empty, but the state directory [DIR]/state manages 3 page(s) and 2 link(s); move them first with `socialform state migrate`
+            "#,
+        )
+        .requests(&[])
+        .run();
     assert!(
         refused.stderr.contains("socialform state migrate"),
         "{}",
         refused.stderr
     );
 
-    let migrated = project.run(&["state", "migrate"]);
-    migrated.assert_code(0);
+    let migrated = Test::on(&project)
+        .args(["state", "migrate"])
+        .stdout(
+            r#"
+            Migrated 3 page(s) and 2 link(s) from the state directory [DIR]/state to the PostgreSQL state "default" (schema t_migrate at [PG]/postgres), with their history. The local store was left as it was; remove it once `socialform plan` shows no changes.
+            "#,
+        )
+        .run();
     assert!(
         migrated.stdout.contains("Migrated 3 page(s) and 2 link(s)"),
         "{}",
         migrated.stdout
     );
-    sandbox.clear_requests();
-    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
-    assert!(sandbox.mutations().is_empty());
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
     // The history came along.
-    let history = project.run(&["history", "--json"]);
+    let history = Test::on(&project)
+        .args(["history", "--json"])
+        .stdout_json(json!({
+            "entries": [
+                {
+                    "changes": [
+                        "page.p0: connect",
+                        "page.p1: connect",
+                        "page.p2: connect",
+                        "link.l0: link",
+                        "link.l2: link"
+                    ],
+                    "command": "apply",
+                    "finished_at": "[TIME]",
+                    "outcome": "complete",
+                    "started_at": "[TIME]",
+                    "who": "[WHO]"
+                }
+            ],
+            "format_version": "1.0"
+        }))
+        .run();
     assert_eq!(history.json()["entries"][0]["command"], "apply");
     // A second migrate finds the backend already holding the state.
-    let again = project.run(&["state", "migrate"]);
-    again.assert_code(1);
+    let again = Test::on(&project)
+        .args(["state", "migrate"])
+        .status(1)
+        .stderr(
+            r#"
+            error: the PostgreSQL state "default" (schema t_migrate at [PG]/postgres) already manages 3 page(s) and 2 link(s); state migrate only moves into an empty state (choose another state_name, or `socialform state rm` there first)
+            "#,
+        )
+        .run();
     assert!(
         again.stderr.contains("already manages 3 page(s)"),
         "{}",
@@ -406,25 +769,180 @@ fn the_database_password_and_the_tokens_never_show() {
         &format!("variable \"pg\" {{\n  sensitive = true\n}}\n{text}"),
     );
     let mut runs = vec![
-        project.run(&["-vvv", "apply", "--auto-approve"]),
-        project.run(&["-vvv", "plan"]),
-        project.run(&["state", "list"]),
-        project.run(&["state", "pull"]),
-        project.run(&["history"]),
-        project.run(&["drift", "--json"]),
-        project.run(&["show"]),
+        Test::on(&project)
+            .args(["-vvv", "apply", "--auto-approve"])
+            .sort_after("Plan: ")
+            .stdout(
+                r#"
+                socialform will perform the following actions:
+
+                  # page.p0 will be connected
+                    (not in state)
+                  + page.p0 {
+                      + page_id      = "107300000000000"
+                      + name         = "Page 0"
+                      + access_token = (sensitive value)
+                    }
+
+                  # page.p1 will be connected
+                    (not in state)
+                  + page.p1 {
+                      + page_id      = "107300000000001"
+                      + name         = "Page 1"
+                      + access_token = (sensitive value)
+                    }
+
+                  # link.l0 will be linked
+                    (not in state)
+                  + link.l0 {
+                      + page        = "107300000000000"
+                      + application = "c0ffee00-0000-4000-8000-000000000001"
+                    }
+
+                API calls, in order:
+                    1. POST   /beta/chatapp-accounts/messenger  (page.p0, link.l0)
+                    2. POST   /beta/chatapp-accounts/messenger  (page.p1)
+
+                Plan: 2 to connect, 1 to link. API calls: 2
+                page.p0, link.l0: POST /beta/chatapp-accounts/messenger ...
+                page.p0, link.l0: done [T]
+                page.p1: POST /beta/chatapp-accounts/messenger ...
+                page.p1: done [T]
+
+                Apply complete! 2 connected, 1 linked. API calls: 2
+                "#,
+            )
+            // Log lines of tasks that run at once: compared as a multiset.
+            .stderr_unordered()
+            .stderr(
+                r#"
+                [TIME]  INFO socialform::apply: call done method="POST" path=/beta/chatapp-accounts/messenger elapsed_ms=[MS]
+                [TIME]  INFO socialform::apply: call done method="POST" path=/beta/chatapp-accounts/messenger elapsed_ms=[MS]
+                [TIME]  INFO socialform::render::progress: refreshed pages=0 applications=3
+                [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
+                [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
+                [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
+                [TIME] DEBUG socialform::remote::client: request method=POST path=/beta/chatapp-accounts/messenger status=201 elapsed_ms=[MS]
+                [TIME] DEBUG socialform::remote::client: request method=POST path=/beta/chatapp-accounts/messenger status=201 elapsed_ms=[MS]
+                "#,
+            )
+            .run(),
+        Test::on(&project)
+            .args(["-vvv", "plan"])
+            .stdout("No changes. The remote side matches the configuration.\n")
+            .stderr_unordered()
+            .stderr(
+                r#"
+                [TIME]  INFO socialform::render::progress: refreshed pages=2 applications=3
+                [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
+                [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
+                [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
+                "#,
+            )
+            .run(),
+        Test::on(&project).args(["state", "list"]).stdout(
+                r#"
+                link.l0
+                page.p0
+                page.p1
+                "#,
+            ).run(),
+        Test::on(&project)
+            .args(["state", "pull"])
+            .stdout_json(json!({
+                "format_version": "1.0",
+                "lineage": "[LINEAGE]",
+                "links": [
+                    {
+                        "address": "link.l0",
+                        "application": "c0ffee00-0000-4000-8000-000000000001",
+                        "page_id": "107300000000000"
+                    }
+                ],
+                "pages": [
+                    {
+                        "address": "page.p0",
+                        "name": "Page 0",
+                        "page_id": "107300000000000"
+                    },
+                    {
+                        "address": "page.p1",
+                        "name": "Page 1",
+                        "page_id": "107300000000001"
+                    }
+                ],
+                "serial": 2
+            }))
+            .run(),
+        Test::on(&project).args(["history"]).stdout(
+                r#"
+                [TIME] apply by [WHO] — complete
+                    page.p0: connect
+                    page.p1: connect
+                    link.l0: link
+                "#,
+            ).run(),
+        Test::on(&project)
+            .args(["drift", "--json"])
+            .stdout_json(json!({
+                "drifted": [],
+                "format_version": "1.0",
+                "summary": {
+                    "drifted": 0,
+                    "managed": 3,
+                    "unmanaged": 0
+                },
+                "tokens_not_compared": [],
+                "unmanaged": []
+            }))
+            .run(),
+        Test::on(&project).args(["show"]).stdout(
+                r#"
+                # page.p0:
+                page "p0" {
+                  page_id      = "107300000000000"
+                  name         = "Page 0"
+                  access_token = (sensitive value)
+                }
+
+                # page.p1:
+                page "p1" {
+                  page_id      = "107300000000001"
+                  name         = "Page 1"
+                  access_token = (sensitive value)
+                }
+
+                # link.l0:
+                link "l0" {
+                  page        = "107300000000000"  # page.p0
+                  application = "c0ffee00-0000-4000-8000-000000000001"
+                }
+
+                "#,
+            ).run(),
     ];
     // A wrong database and a wrong password fail, naming neither secret.
     project.env("SF_VAR_pg", &url.replace("/postgres", "/no_such_db"));
-    let wrong_db = project.run(&["plan"]);
-    wrong_db.assert_code(1);
+    let wrong_db = Test::on(&project).args(["plan"]).status(1).stderr(
+            r#"
+            error: could not connect to PostgreSQL at [PG]/no_such_db for the PostgreSQL state "default" (schema t_secrets at [PG]/no_such_db): FATAL: database "no_such_db" does not exist; check conn_str (or SOCIALFORM_PG_CONN_STR and PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE)
+            "#,
+        ).run();
     assert!(wrong_db.stderr.contains("127.0.0.1"), "{}", wrong_db.stderr);
     runs.push(wrong_db);
     project.env("SF_VAR_pg", &url.replace(&password, "not-the-password-x"));
-    let wrong_password = project.run(&["plan"]);
-    wrong_password.assert_code(1);
+    let wrong_password = Test::on(&project).args(["plan"]).status(1).stderr(
+            r#"
+            error: could not connect to PostgreSQL at [PG]/postgres for the PostgreSQL state "default" (schema t_secrets at [PG]/postgres): FATAL: password authentication failed for user "socialform"; check conn_str (or SOCIALFORM_PG_CONN_STR and PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE)
+            "#,
+        ).run();
     runs.push(wrong_password);
     for run in &runs {
+        // Each scan has something to search.
+        assert!(
+            !format!("{}{}", run.stdout, run.stderr).is_empty(),
+            "nothing to scan for secrets"
+        );
         for secret in [password.as_str(), TOKEN, "not-the-password-x"] {
             assert!(
                 !run.stdout.contains(secret) && !run.stderr.contains(secret),
@@ -472,6 +990,9 @@ fn a_database_restart_mid_apply_is_ridden_out() {
     assert!(status.success(), "{stderr}");
     assert!(!project.path().join("errored.sfstate.json").exists());
     assert_eq!(sandbox.mutations(), vec![CONNECT; 8]);
-    sandbox.clear_requests();
-    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    Test::on(&project)
+        .args(["plan", "--detailed-exitcode"])
+        .stdout("No changes. The remote side matches the configuration.\n")
+        .requests(&[])
+        .run();
 }

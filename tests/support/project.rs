@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 /// A configuration directory in a temporary folder.
 pub struct Project {
     dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
+    pub(super) env: Vec<(String, String)>,
     /// The sandbox this project points at, for transcripts that expect
     /// requests.
     pub(super) sandbox_url: Option<String>,
