@@ -74,8 +74,8 @@ pub(crate) enum Kind {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Token {
-    pub kind: Kind,
-    pub range: Range<usize>,
+    pub(crate) kind: Kind,
+    pub(crate) range: Range<usize>,
 }
 
 enum Frame<'a> {
@@ -114,7 +114,7 @@ pub(crate) fn is_ident_continue(c: char) -> bool {
 const OPERATORS: [&str; 8] = ["==", "=>", "!=", "<=", ">=", "&&", "||", "..."];
 
 impl<'a> Scanner<'a> {
-    pub fn new(src: &'a str) -> Self {
+    pub(crate) fn new(src: &'a str) -> Self {
         Scanner {
             src,
             pos: 0,
@@ -127,7 +127,7 @@ impl<'a> Scanner<'a> {
     /// For text that does not parse: as `new`, except that a line ending
     /// inside a quoted string's text ends the string (`Kind::StringCut`),
     /// the likeliest place for a missing `"`.
-    pub fn recovering(src: &'a str) -> Self {
+    pub(crate) fn recovering(src: &'a str) -> Self {
         Scanner {
             cut_strings: true,
             ..Scanner::new(src)
@@ -136,13 +136,13 @@ impl<'a> Scanner<'a> {
 
     /// Whether the scan is in top-level code with no bracket open: outside
     /// every string, template, heredoc and comment.
-    pub fn at_top_level(&self) -> bool {
+    pub(crate) fn at_top_level(&self) -> bool {
         self.stack.is_empty() && self.depth == 0
     }
 
     /// How many strings, heredocs and templates enclose the scan position
     /// (0 in top-level code).
-    pub fn nesting(&self) -> usize {
+    pub(crate) fn nesting(&self) -> usize {
         self.stack.len()
     }
 

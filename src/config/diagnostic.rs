@@ -9,12 +9,12 @@ use std::ops::Range;
 
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
-    pub message: String,
-    pub location: Option<Location>,
+    pub(crate) message: String,
+    pub(crate) location: Option<Location>,
     /// What to do about it.
-    pub help: Option<String>,
+    pub(crate) help: Option<String>,
     /// The source line at `location`, when the file could be read.
-    pub excerpt: Option<Excerpt>,
+    pub(crate) excerpt: Option<Excerpt>,
 }
 
 /// Characters of a long line shown either side of a diagnostic's span.
@@ -25,7 +25,7 @@ const CONTEXT_CHARS: usize = 256;
 /// Invariant: `span` lies within `text` on character boundaries, so
 /// rendering can never panic on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Excerpt {
+pub(crate) struct Excerpt {
     line: usize,
     text: String,
     span: Range<usize>,
@@ -46,17 +46,20 @@ impl Excerpt {
     }
 
     /// The 1-based line number of `text` in its file.
-    pub fn line(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn line(&self) -> usize {
         self.line
     }
 
     /// The source line, with secrets masked.
-    pub fn text(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
     /// The bytes of `text` pointed at; empty for a point between characters.
-    pub fn span(&self) -> Range<usize> {
+    #[cfg(test)]
+    pub(crate) fn span(&self) -> Range<usize> {
         self.span.clone()
     }
 
@@ -115,7 +118,7 @@ impl Excerpt {
 
 impl Diagnostic {
     /// A diagnostic with no place in a file (command-line input, a missing directory).
-    pub fn error(message: impl Into<String>) -> Self {
+    pub(crate) fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             message: message.into(),
             location: None,
@@ -124,13 +127,13 @@ impl Diagnostic {
         }
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// Optional help: keeps call sites free of `if let` when a suggestion may not exist.
-    pub fn with_help_opt(mut self, help: Option<String>) -> Self {
+    pub(crate) fn with_help_opt(mut self, help: Option<String>) -> Self {
         if help.is_some() {
             self.help = help;
         }
@@ -177,7 +180,7 @@ impl Diagnostics {
 
     /// `render`, coloured with ANSI escapes when `color` is true. The caller
     /// decides (a terminal, no `NO_COLOR`, no `--no-color`).
-    pub fn render_styled(&self, color: bool) -> String {
+    pub(crate) fn render_styled(&self, color: bool) -> String {
         let renderer = if color {
             Renderer::styled()
         } else {
@@ -197,15 +200,12 @@ impl Diagnostics {
         out
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.0.iter()
     }
 }
@@ -305,9 +305,9 @@ mod tests {
     #[test]
     fn spans_are_clamped_to_the_line_and_to_characters() {
         let e = Excerpt::new(1, "é = 1".into(), 0..1);
-        assert_eq!(e.span(), 0..2);
+        assert_eq!(e.span.clone(), 0..2);
         let past = Excerpt::new(1, "ab".into(), 5..usize::MAX);
-        assert_eq!(past.span(), 2..2);
+        assert_eq!(past.span.clone(), 2..2);
         let d = Diagnostic {
             excerpt: Some(past),
             ..Diagnostic::error("x")
@@ -337,13 +337,13 @@ mod tests {
         // "x = SECRET + bad": point at `bad`, then at the secret itself.
         let mut e = Excerpt::new(1, "x = SECRET + bad".into(), 13..16);
         e.replace("SECRET", "(sensitive value)");
-        assert_eq!(e.text(), "x = (sensitive value) + bad");
-        assert_eq!(&e.text()[e.span()], "bad");
+        assert_eq!(e.text.as_str(), "x = (sensitive value) + bad");
+        assert_eq!(&e.text.as_str()[e.span.clone()], "bad");
         let mut e = Excerpt::new(1, "x = SECRET".into(), 6..8);
         e.replace("SECRET", "(sensitive value)");
-        assert_eq!(&e.text()[e.span()], "(sensitive value)");
+        assert_eq!(&e.text.as_str()[e.span.clone()], "(sensitive value)");
         let mut e = Excerpt::new(1, "SECRET SECRET y".into(), 14..15);
         e.replace("SECRET", "**");
-        assert_eq!(&e.text()[e.span()], "y");
+        assert_eq!(&e.text.as_str()[e.span.clone()], "y");
     }
 }

@@ -69,27 +69,27 @@ impl std::fmt::Display for Node {
 }
 
 pub(crate) struct Evaluator<'a> {
-    pub sources: &'a Sources,
-    pub decls: &'a Decls,
-    pub diags: Vec<Diagnostic>,
-    pub vars: HashMap<String, VarState>,
+    pub(crate) sources: &'a Sources,
+    pub(crate) decls: &'a Decls,
+    pub(crate) diags: Vec<Diagnostic>,
+    pub(crate) vars: HashMap<String, VarState>,
     /// Evaluated values, exposed to later expressions as `local.*`, `page.*`, `link.*`.
-    pub locals: Map<String, Value>,
-    pub pages: Map<String, Value>,
-    pub links: Map<String, Value>,
+    pub(crate) locals: Map<String, Value>,
+    pub(crate) pages: Map<String, Value>,
+    pub(crate) links: Map<String, Value>,
     /// An access_token that uses an unset variable becomes unknown instead of an error.
-    pub allow_unknown_tokens: bool,
+    pub(crate) allow_unknown_tokens: bool,
     /// `data.facebook_pages.NAME.pages` for every declared data source, once
     /// Facebook has answered; `None` before (as in `validate`, offline).
-    pub data: Option<Value>,
+    pub(crate) data: Option<Value>,
     /// Set when an expression needed `data.*` while it was unknown: what
     /// used it was left out, silently, and must be evaluated again once
     /// Facebook has answered.
-    pub data_unknown: bool,
+    pub(crate) data_unknown: bool,
     /// (span, message) of every error reported: the instances of a
     /// for_each or count block share their expressions, so a mistake in
     /// one is reported once, not once per instance.
-    pub reported: HashSet<(FileId, std::ops::Range<usize>, String)>,
+    pub(crate) reported: HashSet<(FileId, std::ops::Range<usize>, String)>,
 }
 
 /// The size of `v` in bytes (strings, keys, and one per scalar), stopping
@@ -193,7 +193,7 @@ fn describe(kind: &ErrorKind) -> String {
 }
 
 impl<'a> Evaluator<'a> {
-    pub fn error(&mut self, at: &Span, message: impl Into<String>, help: Option<String>) {
+    pub(crate) fn error(&mut self, at: &Span, message: impl Into<String>, help: Option<String>) {
         let message = message.into();
         if !self
             .reported
@@ -701,7 +701,12 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates one attribute, reporting every problem; `None` if it failed.
-    pub fn eval(&mut self, attr: &Attr, scope: Scope, each: Option<&Value>) -> Option<Value> {
+    pub(crate) fn eval(
+        &mut self,
+        attr: &Attr,
+        scope: Scope,
+        each: Option<&Value>,
+    ) -> Option<Value> {
         let info = analyze(&attr.expr);
         if !self.check(attr, &info, scope) {
             return None;
@@ -841,7 +846,7 @@ impl<'a> Evaluator<'a> {
     /// The sensitive variable `attr` uses, directly or through locals, if
     /// any (as written; a value indexed out of a sensitive map through
     /// `each` is not followed).
-    pub fn sensitive_source(&self, attr: &Attr) -> Option<String> {
+    pub(crate) fn sensitive_source(&self, attr: &Attr) -> Option<String> {
         self.sensitive_in(&attr.expr, 0)
     }
 
@@ -880,7 +885,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// True when `attr` refers to a declared variable that has no value.
-    pub fn uses_unset_var(&self, attr: &Attr) -> bool {
+    pub(crate) fn uses_unset_var(&self, attr: &Attr) -> bool {
         analyze(&attr.expr).refs.iter().any(|r| {
             r.root == "var"
                 && matches!(r.steps.first(), Some(Step::Attr(n)) if matches!(self.vars.get(n), Some(VarState::Unset)))
@@ -895,7 +900,7 @@ impl<'a> Evaluator<'a> {
     /// The maps are keyed by every declaration, so they are sized once and
     /// use FxHash: SipHash and rehashing were a tenth of `validate`'s
     /// instructions on 15,000 blocks.
-    pub fn order(&mut self) -> (Vec<Node>, Deps) {
+    pub(crate) fn order(&mut self) -> (Vec<Node>, Deps) {
         let decls = self.decls;
         let count = decls.locals.len() + decls.resources.len();
         let mut deps: Deps = FxHashMap::with_capacity_and_hasher(count, Default::default());

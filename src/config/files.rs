@@ -15,8 +15,8 @@ pub(crate) struct FileId(usize);
 /// A byte range in one source file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
-    pub file: FileId,
-    pub range: Range<usize>,
+    pub(crate) file: FileId,
+    pub(crate) range: Range<usize>,
 }
 
 struct Source {
@@ -31,7 +31,7 @@ pub(crate) struct Sources {
 }
 
 impl Sources {
-    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+    pub(crate) fn add(&mut self, path: PathBuf, text: String) -> FileId {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -43,7 +43,7 @@ impl Sources {
         FileId(self.files.len() - 1)
     }
 
-    pub fn text(&self, file: FileId) -> &str {
+    pub(crate) fn text(&self, file: FileId) -> &str {
         &self.files[file.0].text
     }
 
@@ -65,7 +65,7 @@ impl Sources {
 
     /// The byte offset of a 1-based line and 1-based byte column, clamped
     /// to the file (serde_json counts columns in bytes).
-    pub fn offset(&self, file: FileId, line: usize, byte_column: usize) -> usize {
+    pub(crate) fn offset(&self, file: FileId, line: usize, byte_column: usize) -> usize {
         let src = &self.files[file.0];
         let start = src
             .line_starts
@@ -82,7 +82,7 @@ impl Sources {
         src.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
-    pub fn location(&self, span: &Span) -> Location {
+    pub(crate) fn location(&self, span: &Span) -> Location {
         let (line, column) = self.line_col(span.file, span.range.start);
         Location {
             file: self.files[span.file.0].path.clone(),
@@ -92,7 +92,7 @@ impl Sources {
     }
 
     /// An error at `span`, with its location and source line.
-    pub fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
         let location = self.location(span);
         let text = self.line_text(span.file, location.line);
         let text = redact_secrets(&location.file, text);

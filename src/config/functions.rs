@@ -12,8 +12,8 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 pub(crate) struct FuncEnv {
-    pub env: Vec<(String, String)>,
-    pub dir: PathBuf,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) dir: PathBuf,
 }
 
 thread_local! {

@@ -20,28 +20,28 @@ use hcl_edit::expr::{Expression, TraversalOperator};
 
 /// A page instance plus what the cross-checks need.
 pub(crate) struct PageOut {
-    pub page: DesiredPage,
-    pub page_id_span: Span,
+    pub(crate) page: DesiredPage,
+    pub(crate) page_id_span: Span,
 }
 
 /// A link instance before its page is resolved.
 pub(crate) struct LinkOut {
-    pub address: Address,
-    pub channel: Channel,
+    pub(crate) address: Address,
+    pub(crate) channel: Channel,
     /// The page ID (messenger) or the account's external_id.
-    pub page_id: String,
-    pub application: String,
+    pub(crate) page_id: String,
+    pub(crate) application: String,
     /// The `page` (messenger) or `account` expression.
-    pub page_span: Span,
-    pub label_span: Span,
+    pub(crate) page_span: Span,
+    pub(crate) label_span: Span,
 }
 
 #[derive(Default)]
 pub(crate) struct Outputs {
-    pub pages: Vec<PageOut>,
-    pub links: Vec<LinkOut>,
+    pub(crate) pages: Vec<PageOut>,
+    pub(crate) links: Vec<LinkOut>,
     /// Access tokens and the api_secret, to scrub from diagnostics.
-    pub secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
 }
 
 pub(crate) fn is_page_id(s: &str) -> bool {
@@ -68,7 +68,7 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 
 impl Evaluator<'_> {
     /// Evaluates locals, pages and links in dependency order.
-    pub fn run_graph(&mut self, out: &mut Outputs) {
+    pub(crate) fn run_graph(&mut self, out: &mut Outputs) {
         let (order, deps) = self.order();
         // Every declared node is in `deps`; a dependency outside it (an
         // unknown name) was reported by the reference check.
@@ -678,7 +678,7 @@ impl Evaluator<'_> {
     /// The `backend "postgres"` block, evaluated (it may use `var.*` and
     /// `env()`); `None` without one. `conn_str` is a secret: it may carry
     /// a password.
-    pub fn backend(&mut self, secrets: &mut Vec<String>) -> Option<PostgresSettings> {
+    pub(crate) fn backend(&mut self, secrets: &mut Vec<String>) -> Option<PostgresSettings> {
         let decl = self.decls.backend.as_ref()?;
         let mut settings = PostgresSettings::default();
         for attr in &decl.attrs {
@@ -698,7 +698,7 @@ impl Evaluator<'_> {
         Some(settings)
     }
 
-    pub fn provider(&mut self, out: &mut Outputs) -> ProviderSettings {
+    pub(crate) fn provider(&mut self, out: &mut Outputs) -> ProviderSettings {
         let mut settings = ProviderSettings::default();
         let Some(p) = &self.decls.provider else {
             return settings;
@@ -726,7 +726,7 @@ impl Evaluator<'_> {
 
     /// The `provider "facebook"` block, evaluated; `None` without one. The
     /// user token and the app secret are secrets.
-    pub fn facebook(&mut self, out: &mut Outputs) -> Option<FacebookSettings> {
+    pub(crate) fn facebook(&mut self, out: &mut Outputs) -> Option<FacebookSettings> {
         let decl = self.decls.facebook.as_ref()?;
         let mut settings = FacebookSettings::default();
         for attr in &decl.attrs {
@@ -863,7 +863,7 @@ impl Evaluator<'_> {
             || (self.decls.resource(address.kind, name).is_some() && !evaluated)
     }
 
-    pub fn imports(&mut self, out: &Outputs) -> Vec<ImportDecl> {
+    pub(crate) fn imports(&mut self, out: &Outputs) -> Vec<ImportDecl> {
         let mut result: Vec<ImportDecl> = Vec::new();
         let decls = self.decls;
         for block in &decls.imports {
@@ -946,7 +946,7 @@ impl Evaluator<'_> {
         result
     }
 
-    pub fn removed(&mut self, out: &Outputs) -> Vec<RemovedDecl> {
+    pub(crate) fn removed(&mut self, out: &Outputs) -> Vec<RemovedDecl> {
         let mut result = Vec::new();
         let decls = self.decls;
         for block in &decls.removed {
@@ -988,7 +988,7 @@ impl Evaluator<'_> {
             || (address.key.is_none() && self.decls.resource(address.kind, &address.name).is_some())
     }
 
-    pub fn moved(&mut self, out: &Outputs) -> Vec<MovedDecl> {
+    pub(crate) fn moved(&mut self, out: &Outputs) -> Vec<MovedDecl> {
         let mut result: Vec<MovedDecl> = Vec::new();
         let decls = self.decls;
         for block in &decls.moved {

@@ -18,7 +18,7 @@ mod tests;
 mod types;
 mod vars;
 
-pub use diagnostic::{Diagnostic, Diagnostics, Excerpt};
+pub(crate) use diagnostic::{Diagnostic, Diagnostics};
 
 use crate::desired::Desired;
 use eval::Evaluator;
@@ -355,15 +355,15 @@ fn load_backend_here(
 /// Which blocks that decide where a command connects the configuration in
 /// a directory may declare (see `may_declare`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MayDeclare {
+pub(crate) struct MayDeclare {
     /// A `backend` block: where state lives.
-    pub backend: bool,
+    pub(crate) backend: bool,
     /// A `provider` block (Vonage's or Facebook's): how to reach the APIs.
-    pub provider: bool,
+    pub(crate) provider: bool,
     /// The files that may declare the backend, when all of them are small
     /// (the session reads the backend block early from them); empty when
     /// one is not.
-    pub small_backend_files: Vec<std::path::PathBuf>,
+    pub(crate) small_backend_files: Vec<std::path::PathBuf>,
 }
 
 /// Files larger than this are not read twice for an early look at the
@@ -375,7 +375,7 @@ const SMALL_BACKEND_FILE: usize = 64 * 1024;
 /// `line_starting_words`). Cheap (no parsing, one read and at most one
 /// lexical scan of each file); a false "maybe" only costs an overlap, a
 /// "no" is certain (every block starts a line with its type).
-pub fn may_declare(dir: &std::path::Path) -> MayDeclare {
+pub(crate) fn may_declare(dir: &std::path::Path) -> MayDeclare {
     let mut found = MayDeclare::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;

@@ -25,27 +25,27 @@ pub(crate) enum Step {
 /// `var.x`, `page.region["emea"].page_id`, `each.value`…
 #[derive(Clone, Debug)]
 pub(crate) struct Reference {
-    pub root: String,
+    pub(crate) root: String,
     /// Static steps only; stops at the first computed index or splat.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// The static steps are followed by `[each.key]`: the evaluator then
     /// needs only that one instance of the map the steps lead to.
-    pub each_key_index: bool,
-    pub range: Range<usize>,
+    pub(crate) each_key_index: bool,
+    pub(crate) range: Range<usize>,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct FuncUse {
-    pub name: String,
-    pub range: Range<usize>,
+    pub(crate) name: String,
+    pub(crate) range: Range<usize>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ExprInfo {
-    pub refs: Vec<Reference>,
-    pub funcs: Vec<FuncUse>,
+    pub(crate) refs: Vec<Reference>,
+    pub(crate) funcs: Vec<FuncUse>,
     /// Where the depth limit was hit, if it was.
-    pub too_deep: Option<Range<usize>>,
+    pub(crate) too_deep: Option<Range<usize>>,
 }
 
 pub(crate) fn analyze(expr: &Expression) -> ExprInfo {

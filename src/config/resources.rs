@@ -15,34 +15,34 @@ use std::collections::HashMap;
 /// One attribute, with the spans diagnostics need.
 #[derive(Clone, Debug)]
 pub(crate) struct Attr {
-    pub name: String,
-    pub expr: Expression,
-    pub key_span: Span,
-    pub expr_span: Span,
+    pub(crate) name: String,
+    pub(crate) expr: Expression,
+    pub(crate) key_span: Span,
+    pub(crate) expr_span: Span,
     /// Where the text the expression was parsed from starts in its file: the
     /// spans inside `expr` are relative to it (see `files::parse_chunked`).
-    pub base: usize,
+    pub(crate) base: usize,
 }
 
 pub(crate) struct VariableDecl {
-    pub name: String,
-    pub label_span: Span,
-    pub ty: Ty,
-    pub default: Option<Attr>,
-    pub sensitive: bool,
-    pub nullable: bool,
+    pub(crate) name: String,
+    pub(crate) label_span: Span,
+    pub(crate) ty: Ty,
+    pub(crate) default: Option<Attr>,
+    pub(crate) sensitive: bool,
+    pub(crate) nullable: bool,
 }
 
 pub(crate) struct LocalDecl {
-    pub attr: Attr,
+    pub(crate) attr: Attr,
 }
 
 pub(crate) struct ResourceDecl {
-    pub kind: ResourceKind,
-    pub name: String,
-    pub label_span: Span,
-    pub attrs: Attrs,
-    pub prevent_destroy: bool,
+    pub(crate) kind: ResourceKind,
+    pub(crate) name: String,
+    pub(crate) label_span: Span,
+    pub(crate) attrs: Attrs,
+    pub(crate) prevent_destroy: bool,
 }
 
 /// A block's attributes, names unique (duplicates are refused when the
@@ -52,11 +52,11 @@ pub(crate) struct ResourceDecl {
 pub(crate) struct Attrs(Vec<Attr>);
 
 impl Attrs {
-    pub fn get(&self, name: &str) -> Option<&Attr> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Attr> {
         self.0.iter().find(|a| a.name == name)
     }
 
-    pub fn values(&self) -> std::slice::Iter<'_, Attr> {
+    pub(crate) fn values(&self) -> std::slice::Iter<'_, Attr> {
         self.0.iter()
     }
 }
@@ -80,19 +80,19 @@ impl<'a> IntoIterator for &'a Attrs {
 }
 
 impl ResourceDecl {
-    pub fn for_each(&self) -> Option<&Attr> {
+    pub(crate) fn for_each(&self) -> Option<&Attr> {
         self.attrs.get("for_each")
     }
 
     /// `count = N`: instances `[0]` to `[N-1]`. Never set together with
     /// `for_each` (refused when the block is read).
-    pub fn count(&self) -> Option<&Attr> {
+    pub(crate) fn count(&self) -> Option<&Attr> {
         self.attrs.get("count")
     }
 
     /// How an instance of this block is written, for help texts:
     /// `page.x["KEY"]`, `page.x[0]` or `page.x`.
-    pub fn instance_example(&self) -> String {
+    pub(crate) fn instance_example(&self) -> String {
         let block = format!("{}.{}", self.kind.as_str(), self.name);
         if self.for_each().is_some() {
             format!("{block}[\"KEY\"]")
@@ -105,67 +105,67 @@ impl ResourceDecl {
 }
 
 pub(crate) struct ImportBlock {
-    pub span: Span,
-    pub to: Option<Attr>,
-    pub id: Option<Attr>,
+    pub(crate) span: Span,
+    pub(crate) to: Option<Attr>,
+    pub(crate) id: Option<Attr>,
 }
 
 pub(crate) struct RemovedBlock {
-    pub span: Span,
-    pub from: Option<Attr>,
-    pub destroy: bool,
+    pub(crate) span: Span,
+    pub(crate) from: Option<Attr>,
+    pub(crate) destroy: bool,
 }
 
 pub(crate) struct MovedBlock {
-    pub span: Span,
-    pub from: Option<Attr>,
-    pub to: Option<Attr>,
+    pub(crate) span: Span,
+    pub(crate) from: Option<Attr>,
+    pub(crate) to: Option<Attr>,
 }
 
 pub(crate) struct ProviderDecl {
-    pub attrs: Vec<Attr>,
+    pub(crate) attrs: Vec<Attr>,
 }
 
 /// `data "facebook_pages" "NAME" {}`: the pages the Facebook user token
 /// can manage, known only once Facebook has answered.
 pub(crate) struct DataDecl {
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// The `backend "postgres"` block.
 pub(crate) struct BackendDecl {
-    pub attrs: Vec<Attr>,
+    pub(crate) attrs: Vec<Attr>,
 }
 
 #[derive(Default)]
 pub(crate) struct Decls {
-    pub provider: Option<ProviderDecl>,
-    pub facebook: Option<ProviderDecl>,
-    pub data: Vec<DataDecl>,
-    pub backend: Option<BackendDecl>,
-    pub variables: Vec<VariableDecl>,
-    pub locals: Vec<LocalDecl>,
-    pub resources: Vec<ResourceDecl>,
+    pub(crate) provider: Option<ProviderDecl>,
+    pub(crate) facebook: Option<ProviderDecl>,
+    pub(crate) data: Vec<DataDecl>,
+    pub(crate) backend: Option<BackendDecl>,
+    pub(crate) variables: Vec<VariableDecl>,
+    pub(crate) locals: Vec<LocalDecl>,
+    pub(crate) resources: Vec<ResourceDecl>,
     /// Built on first lookup, after every block was read: pages, then links.
-    pub resource_index: std::sync::OnceLock<[FxHashMap<String, usize>; 2]>,
-    pub imports: Vec<ImportBlock>,
-    pub removed: Vec<RemovedBlock>,
-    pub moved: Vec<MovedBlock>,
+    pub(crate) resource_index: std::sync::OnceLock<[FxHashMap<String, usize>; 2]>,
+    pub(crate) imports: Vec<ImportBlock>,
+    pub(crate) removed: Vec<RemovedBlock>,
+    pub(crate) moved: Vec<MovedBlock>,
     /// Blocks declared with an error in their body (reported): left out of
     /// `resources`, but references to them are not unknown names.
-    pub broken: std::collections::HashSet<(ResourceKind, String)>,
+    pub(crate) broken: std::collections::HashSet<(ResourceKind, String)>,
 }
 
 impl Decls {
     /// The help for a value given to a variable nobody declared.
-    pub fn undeclared_variable_help(&self, name: &str) -> String {
+    pub(crate) fn undeclared_variable_help(&self, name: &str) -> String {
         match suggest(name, self.variables.iter().map(|v| v.name.as_str())) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("declare it with `variable \"{name}\" {{}}`, or remove the value"),
         }
     }
 
-    pub fn resource(&self, kind: ResourceKind, name: &str) -> Option<&ResourceDecl> {
+    pub(crate) fn resource(&self, kind: ResourceKind, name: &str) -> Option<&ResourceDecl> {
         // Duplicates are refused at declaration, so the index maps each
         // (kind, name) to its only declaration.
         let slot = |kind| match kind {
@@ -229,9 +229,9 @@ const DATA_SOURCES: &[&str] = &["facebook_pages"];
 const BACKEND_ATTRS: &[&str] = &["conn_str", "schema_name", "state_name"];
 
 pub(crate) struct Collector<'a> {
-    pub sources: &'a Sources,
-    pub diags: &'a mut Vec<Diagnostic>,
-    pub decls: Decls,
+    pub(crate) sources: &'a Sources,
+    pub(crate) diags: &'a mut Vec<Diagnostic>,
+    pub(crate) decls: Decls,
     /// First declaration of each name, to report duplicates with both places.
     seen: FxHashMap<String, Span>,
     /// Terraform attributes and blocks the body being read does not take,
@@ -239,7 +239,7 @@ pub(crate) struct Collector<'a> {
     answers: Vec<(String, String)>,
     /// Offset of the text being read in its file; parsed spans are relative
     /// to it.
-    pub base: usize,
+    pub(crate) base: usize,
 }
 
 /// An attribute's expression as it is kept until evaluation: a traversal's
@@ -264,7 +264,7 @@ pub(crate) fn is_identifier(name: &str) -> bool {
 }
 
 impl<'a> Collector<'a> {
-    pub fn new(sources: &'a Sources, diags: &'a mut Vec<Diagnostic>) -> Self {
+    pub(crate) fn new(sources: &'a Sources, diags: &'a mut Vec<Diagnostic>) -> Self {
         Collector {
             sources,
             diags,
@@ -320,13 +320,13 @@ impl<'a> Collector<'a> {
     /// of each block (decor, spans of punctuation, the block's own vectors)
     /// is freed as soon as the block is read. Holding the whole tree until
     /// evaluation ended cost about 45 MB on a 1.6 MB file.
-    pub fn file(&mut self, file: FileId, body: Body) {
+    pub(crate) fn file(&mut self, file: FileId, body: Body) {
         self.file_from(file, body, 0);
     }
 
     /// As `file`, for the structures that start at or after `from`: the
     /// rest of a file whose beginning was read in runs.
-    pub fn file_from(&mut self, file: FileId, body: Body, from: usize) {
+    pub(crate) fn file_from(&mut self, file: FileId, body: Body, from: usize) {
         self.seen.reserve(body.len());
         for structure in body {
             if structure.span().is_some_and(|r| r.start < from) {

@@ -19,9 +19,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) struct Resolved {
-    pub values: HashMap<String, VarState>,
+    pub(crate) values: HashMap<String, VarState>,
     /// Every string inside a sensitive variable's value, to scrub from diagnostics.
-    pub secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
 }
 
 /// A value written as a bare name (`token = EAAB12`) or a reference

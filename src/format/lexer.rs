@@ -37,20 +37,20 @@ pub(crate) enum Kind {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Token<'a> {
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Spaces and tabs between the previous token and this one.
-    pub space_before: &'a str,
-    pub text: &'a str,
+    pub(crate) space_before: &'a str,
+    pub(crate) text: &'a str,
 }
 
 impl Token<'_> {
     /// Whether the token's own text spans several lines (heredocs, block
     /// comments, templates with line breaks inside interpolations).
-    pub fn is_multiline(&self) -> bool {
+    pub(crate) fn is_multiline(&self) -> bool {
         self.text.contains('\n')
     }
 
-    pub fn is_comment(&self) -> bool {
+    pub(crate) fn is_comment(&self) -> bool {
         matches!(self.kind, Kind::LineComment | Kind::BlockComment)
     }
 }

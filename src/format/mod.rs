@@ -20,10 +20,10 @@ use std::fmt;
 /// Why a file could not be formatted: normally a parse error, at a 1-based
 /// line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormatError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
+pub(crate) struct FormatError {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for FormatError {
@@ -36,7 +36,7 @@ impl std::error::Error for FormatError {}
 
 /// Canonical text of one file's contents. Idempotent:
 /// `format_source(&format_source(x)?)? == format_source(x)?`.
-pub fn format_source(source: &str) -> Result<String, FormatError> {
+pub(crate) fn format_source(source: &str) -> Result<String, FormatError> {
     let original = parse(source)?;
     let formatted = layout::layout(&lexer::tokenize(source));
     // The formatter is designed never to change meaning; if a bug ever made
@@ -66,7 +66,7 @@ fn parse(source: &str) -> Result<hcl::Body, FormatError> {
 
 /// A unified diff between `original` and `formatted`, with `--- a/NAME` and
 /// `+++ b/NAME` headers as `terraform fmt -diff` prints; empty when equal.
-pub fn unified_diff(name: &str, original: &str, formatted: &str) -> String {
+pub(crate) fn unified_diff(name: &str, original: &str, formatted: &str) -> String {
     if original == formatted {
         return String::new();
     }
