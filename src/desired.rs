@@ -58,7 +58,6 @@ pub struct DesiredPage {
     /// No `access_token` in the block: Facebook supplies it (`/me/accounts`
     /// with the user token), and `access_token` stays `None` until then.
     pub token_from_facebook: bool,
-    pub prevent_destroy: bool,
     pub location: Location,
 }
 
@@ -123,4 +122,28 @@ pub struct Desired {
     pub(crate) removed: Vec<RemovedDecl>,
     /// In declaration order.
     pub(crate) moved: Vec<MovedDecl>,
+    /// The blocks with `lifecycle { prevent_destroy = true }`.
+    pub(crate) protected: Vec<Protection>,
+}
+
+/// A block with `lifecycle { prevent_destroy = true }`. Every instance it
+/// declares now, and every instance of it that state holds (a `for_each`
+/// key that is gone included), must not be disconnected, unlinked or
+/// replaced. A block deleted from the configuration takes its protection
+/// with it, as in Terraform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Protection {
+    /// The block: `key` is `None`.
+    pub(crate) block: Address,
+    /// The block's label.
+    pub(crate) location: Location,
+}
+
+impl Desired {
+    /// The protection of the block that declares (or declared) `address`.
+    pub(crate) fn protection(&self, address: &Address) -> Option<&Protection> {
+        self.protected
+            .iter()
+            .find(|p| p.block.kind == address.kind && p.block.name == address.name)
+    }
 }

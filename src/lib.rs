@@ -22,6 +22,7 @@ pub(crate) mod hcl_lexical;
 pub(crate) mod logging;
 pub mod ops;
 pub mod plan;
+pub(crate) mod policy;
 pub(crate) mod private_fs;
 pub(crate) mod refresh;
 pub mod remote;

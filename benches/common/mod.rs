@@ -32,7 +32,6 @@ pub fn desired(pages: usize) -> Desired {
             name: Some(format!("Page {i}")),
             access_token: Some(Secret::new(format!("tok-{i}"))),
             token_from_facebook: false,
-            prevent_destroy: false,
             location: Location::default(),
         });
         if i.is_multiple_of(2) {

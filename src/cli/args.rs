@@ -138,6 +138,10 @@ pub(crate) struct CommonPlanArgs {
     /// to this resource and what depends on it (repeatable).
     #[arg(long, value_name = "ADDR")]
     pub(crate) target: Vec<String>,
+    /// Leave this resource, and what depends on it, out of the plan
+    /// (repeatable; the opposite of --target).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) exclude: Vec<String>,
     /// Force a reconnect of this page with the configured token
     /// (repeatable; Terraform's -replace=ADDR means the same here).
     #[arg(long, value_name = "ADDR", visible_alias = "replace")]
@@ -159,9 +163,24 @@ pub(crate) struct CommonPlanArgs {
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub(crate) input: bool,
     #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    #[command(flatten)]
     pub(crate) network: NetworkArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+/// `--policy` and `--policy-namespace`: Rego policies, conftest's way.
+#[derive(Debug, Args, Default)]
+pub(crate) struct PolicyArgs {
+    /// Check the plan (or drift report) against the Rego policies in DIR
+    /// before anything is called: `deny`/`violation` rules fail the command,
+    /// `warn` rules are shown. The input is the --json document.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) policy: Option<PathBuf>,
+    /// The package whose rules are read (conftest's --namespace).
+    #[arg(long, value_name = "NAME", default_value = "main", requires = "policy")]
+    pub(crate) policy_namespace: String,
 }
 
 /// `--format` and its alias `--json`, for the commands whose results are
@@ -316,6 +335,8 @@ pub(crate) struct DriftArgs {
     /// How long to wait for the state lock (e.g. 30s, 2m).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub(crate) lock_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
     #[command(flatten)]
     pub(crate) network: NetworkArgs,
     #[command(flatten)]

@@ -9,6 +9,7 @@ mod fmt;
 mod history;
 mod import;
 mod plan_apply;
+mod policy;
 mod sandbox;
 mod show;
 mod state;

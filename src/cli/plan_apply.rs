@@ -2,6 +2,7 @@
 //! `ops::plan` and `ops::apply`, ask for confirmation, print.
 
 use super::args::{ApplyArgs, CommonPlanArgs, DestroyArgs, PlanArgs};
+use super::policy::{Judged, PolicyCheck};
 use super::{Context, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use crate::address::Address;
 use crate::config::CliVar;
@@ -9,6 +10,7 @@ use crate::logging::phase;
 use crate::ops::history::Started;
 use crate::ops::plan::{PlanRequest, Prepared};
 use crate::ops::{self, apply::Applied};
+use crate::plan::resource_changes::ResourceChange;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{Mode, PlanOptions};
 use crate::render::{self, Format, Printer};
@@ -31,6 +33,11 @@ fn options_from(common: &CommonPlanArgs, destroy: bool) -> anyhow::Result<PlanOp
     if common.refresh_only && !common.refresh {
         bail!("--refresh-only and --refresh=false contradict each other; drop one");
     }
+    // As in OpenTofu: one says what to include, the other what to leave
+    // out, and together they have no single meaning.
+    if !common.target.is_empty() && !common.exclude.is_empty() {
+        bail!("-target and -exclude cannot be used together; use one of them");
+    }
     Ok(PlanOptions {
         mode: if destroy {
             Mode::Destroy
@@ -40,6 +47,7 @@ fn options_from(common: &CommonPlanArgs, destroy: bool) -> anyhow::Result<PlanOp
             Mode::Normal
         },
         targets: parse_addresses("--target", &common.target)?,
+        excludes: parse_addresses("--exclude", &common.exclude)?,
         reconnect: parse_addresses("--reconnect", &common.reconnect)?,
     })
 }
@@ -59,18 +67,64 @@ fn request(
     })
 }
 
+/// The plan in Terraform's `resource_changes` layout, when something will
+/// read it: the JSON document, the policies, a saved plan.
+fn resources_if_wanted(
+    printer: &Printer,
+    prepared: &Prepared,
+    policies: &Option<PolicyCheck>,
+    saving: bool,
+) -> Vec<ResourceChange> {
+    if printer.is_json() || policies.is_some() || saving {
+        prepared.resource_changes()
+    } else {
+        Vec::new()
+    }
+}
+
+/// `--policy`: the policies' verdict on the plan's JSON document.
+fn judge_plan(
+    policies: &mut Option<PolicyCheck>,
+    prepared: &Prepared,
+    resources: &[ResourceChange],
+) -> anyhow::Result<Option<Judged>> {
+    let Some(policies) = policies else {
+        return Ok(None);
+    };
+    let document = render::plan_document(&prepared.plan, resources);
+    let addresses: Vec<Address> = resources.iter().map(|r| r.address.clone()).collect();
+    policies.judge(&document, &addresses).map(Some)
+}
+
 /// The plan, as the printer's format wants it, for `plan`: the JSON
-/// document or the human view (the Markdown report and GitHub's
-/// annotations come once the plan is saved, see `plan`).
-fn print_plan(printer: &Printer, prepared: &Prepared) {
+/// document or the human view, with what the policies said (the Markdown
+/// report and GitHub's annotations come once the plan is saved, see
+/// `plan`).
+fn print_plan(
+    printer: &Printer,
+    prepared: &Prepared,
+    resources: &[ResourceChange],
+    judged: Option<&Judged>,
+) {
     let _render = phase("render");
     match printer.format {
-        Format::Json => printer.line(&render::plan_document(&prepared.plan).to_string()),
-        Format::Human | Format::Github => printer.out(&render::plan_text(
-            &prepared.plan,
-            prepared.options.mode,
-            &printer.style,
-        )),
+        Format::Json => {
+            let mut document = render::plan_document(&prepared.plan, resources);
+            if let Some(judged) = judged {
+                judged.attach(&mut document);
+            }
+            printer.line(&document.to_string());
+        }
+        Format::Human | Format::Github => {
+            printer.out(&render::plan_text(
+                &prepared.plan,
+                prepared.options.mode,
+                &printer.style,
+            ));
+            if let Some(judged) = judged {
+                printer.out(&format!("\n{}", judged.text(&printer.style)));
+            }
+        }
         Format::Markdown => {}
     }
 }
@@ -95,16 +149,21 @@ pub(crate) async fn plan(
 ) -> anyhow::Result<u8> {
     let printer = context.printer;
     let request = request(vars, &args.common, args.destroy, "plan")?;
+    let mut policies = PolicyCheck::load(context, &args.common.policy)?;
     let session = context.session(&args.common.network)?;
     let prepared = ops::plan::prepare(&session, request, printer.reporter()).await?;
-    print_plan(&printer, &prepared);
+    let resources = resources_if_wanted(&printer, &prepared, &policies, args.out.is_some());
+    let judged = judge_plan(&mut policies, &prepared, &resources)?;
+    print_plan(&printer, &prepared, &resources, judged.as_ref());
+    let denied = judged.as_ref().is_some_and(Judged::denied);
     let see_all = match &args.out {
         Some(out) => context.command_line(&format!("show {}", out.display())),
         None => context.command_line("plan"),
     };
-    if let Some(out) = &args.out {
+    // A denied plan is not saved: there would be nothing to apply it with.
+    if let Some(out) = args.out.as_ref().filter(|_| !denied) {
         let path = context.in_config_dir(out);
-        prepared.save(&path)?;
+        prepared.save(&path, resources)?;
         if matches!(printer.format, Format::Human | Format::Github) {
             printer.line(&format!(
                 "\nSaved the plan to {}. Apply exactly it with: {}",
@@ -113,12 +172,11 @@ pub(crate) async fn plan(
             ));
         }
     }
+    let policy_markdown = judged.as_ref().map(Judged::markdown).unwrap_or_default();
     match printer.format {
-        Format::Markdown => printer.out(&render::plan_markdown(
-            &prepared.plan,
-            prepared.options.mode,
-            "plan",
-            &see_all,
+        Format::Markdown => printer.out(&format!(
+            "{}{policy_markdown}",
+            render::plan_markdown(&prepared.plan, prepared.options.mode, "plan", &see_all)
         )),
         Format::Github => {
             let locations = context.locations(&prepared.desired);
@@ -127,14 +185,19 @@ pub(crate) async fn plan(
                 &locations,
                 "plan",
             ));
-            printer.step_summary(&render::plan_markdown(
-                &prepared.plan,
-                prepared.options.mode,
-                "plan",
-                &see_all,
+            if let Some(judged) = &judged {
+                printer.out(&judged.annotations(&locations));
+            }
+            printer.step_summary(&format!(
+                "{}{policy_markdown}",
+                render::plan_markdown(&prepared.plan, prepared.options.mode, "plan", &see_all)
             ));
         }
         Format::Human | Format::Json => {}
+    }
+    if let Some(judged) = judged.as_ref().filter(|j| j.denied()) {
+        printer.err_line(&judged.refusal("plan"));
+        return Ok(EXIT_ERROR);
     }
     Ok(if args.detailed_exitcode && prepared.has_changes() {
         EXIT_CHANGES
@@ -155,6 +218,7 @@ pub(crate) async fn apply(
     // A saved plan was reviewed when it was made: it applies without a prompt.
     let printer = context.printer;
     let saved = SavedPlan::read(&context.in_config_dir(path))?;
+    let policies = PolicyCheck::load(context, &args.common.policy)?;
     let started = Started::now();
     let prepared = ops::plan::prepare_saved(
         &context.session(&args.common.network)?,
@@ -166,7 +230,19 @@ pub(crate) async fn apply(
     .await?;
     print_plan_before_apply(&printer, &prepared);
     let see_all = context.command_line(&format!("show {}", path.display()));
-    carry_out(context, prepared, "apply", &args.common, started, &see_all).await
+    let Some(checked) = check_before_calls(context, &prepared, policies, "apply", &see_all)? else {
+        return Ok(EXIT_ERROR);
+    };
+    carry_out(
+        context,
+        prepared,
+        checked,
+        "apply",
+        &args.common,
+        started,
+        &see_all,
+    )
+    .await
 }
 
 pub(crate) async fn destroy(
@@ -196,9 +272,15 @@ async fn plan_and_carry_out(
     }
     let started = Started::now();
     let request = request(vars, &common, destroy, command)?;
+    let policies = PolicyCheck::load(context, &common.policy)?;
     let session = context.session(&common.network)?;
     let prepared = ops::plan::prepare(&session, request, printer.reporter()).await?;
     print_plan_before_apply(&printer, &prepared);
+    // History lists every change of every apply.
+    let see_all = context.command_line("history -n 1");
+    let Some(checked) = check_before_calls(context, &prepared, policies, command, &see_all)? else {
+        return Ok(EXIT_ERROR);
+    };
     if prepared.has_changes() && !auto_approve && !confirm(&printer, destroy, common.input).await? {
         printer.err_line(if destroy {
             "Destroy cancelled: nothing was changed."
@@ -207,15 +289,72 @@ async fn plan_and_carry_out(
         });
         return Ok(EXIT_ERROR);
     }
-    // History lists every change of every apply.
-    let see_all = context.command_line("history -n 1");
-    carry_out(context, prepared, command, &common, started, &see_all).await
+    carry_out(
+        context, prepared, checked, command, &common, started, &see_all,
+    )
+    .await
+}
+
+/// What `--policy` said before an apply, carried to its report.
+struct Checked {
+    resources: Vec<ResourceChange>,
+    judged: Option<Judged>,
+}
+
+/// `--policy` before an apply's first call: the findings are shown, and a
+/// denial shows the plan in the chosen format and ends the command
+/// (`None`: denied, everything said; exit 1).
+fn check_before_calls(
+    context: &Context,
+    prepared: &Prepared,
+    mut policies: Option<PolicyCheck>,
+    command: &str,
+    see_all: &str,
+) -> anyhow::Result<Option<Checked>> {
+    let printer = context.printer;
+    let resources = resources_if_wanted(&printer, prepared, &policies, false);
+    let judged = judge_plan(&mut policies, prepared, &resources)?;
+    let Some(judged_ref) = &judged else {
+        return Ok(Some(Checked { resources, judged }));
+    };
+    if matches!(printer.format, Format::Human | Format::Github) {
+        printer.out(&format!("\n{}", judged_ref.text(&printer.style)));
+    }
+    if printer.format == Format::Github {
+        printer.out(&judged_ref.annotations(&context.locations(&prepared.desired)));
+    }
+    if !judged_ref.denied() {
+        return Ok(Some(Checked { resources, judged }));
+    }
+    match printer.format {
+        Format::Json => {
+            let mut document = render::plan_document(&prepared.plan, &resources);
+            judged_ref.attach(&mut document);
+            printer.json(&document);
+        }
+        Format::Markdown | Format::Github => {
+            let report = format!(
+                "{}{}",
+                render::plan_markdown(&prepared.plan, prepared.options.mode, command, see_all),
+                judged_ref.markdown()
+            );
+            if printer.format == Format::Markdown {
+                printer.out(&report);
+            } else {
+                printer.step_summary(&report);
+            }
+        }
+        Format::Human => {}
+    }
+    printer.err_line(&judged_ref.refusal(command));
+    Ok(None)
 }
 
 /// Runs the plan's calls, stopping cleanly on Ctrl-C, and prints the outcome.
 async fn carry_out(
     context: &Context,
     prepared: Prepared,
+    checked: Checked,
     command: &str,
     common: &CommonPlanArgs,
     started: Started,
@@ -234,7 +373,7 @@ async fn carry_out(
     )
     .await?;
     interrupts.abort();
-    print_applied(context, &applied, command, see_all);
+    print_applied(context, &applied, &checked, command, see_all);
     match &applied.errored {
         None => {}
         Some(Ok(path)) => printer.err_line(&format!(
@@ -260,17 +399,35 @@ async fn carry_out(
     })
 }
 
-fn print_applied(context: &Context, applied: &Applied, command: &str, see_all: &str) {
+fn print_applied(
+    context: &Context,
+    applied: &Applied,
+    checked: &Checked,
+    command: &str,
+    see_all: &str,
+) {
     let printer = &context.printer;
     let plan = &applied.prepared.plan;
+    let policy_markdown = (checked.judged.as_ref())
+        .map(Judged::markdown)
+        .unwrap_or_default();
     match printer.format {
-        Format::Json => printer.json(&render::apply_document(plan, &applied.result)),
-        Format::Markdown => printer.out(&render::apply_markdown(
-            plan,
-            &applied.result,
-            applied.prepared.options.mode,
-            command,
-            see_all,
+        Format::Json => {
+            let mut document = render::apply_document(plan, &checked.resources, &applied.result);
+            if let Some(judged) = &checked.judged {
+                judged.attach(&mut document);
+            }
+            printer.json(&document)
+        }
+        Format::Markdown => printer.out(&format!(
+            "{}{policy_markdown}",
+            render::apply_markdown(
+                plan,
+                &applied.result,
+                applied.prepared.options.mode,
+                command,
+                see_all,
+            )
         )),
         Format::Human | Format::Github => {
             if !plan.calls.is_empty() {
@@ -290,12 +447,15 @@ fn print_applied(context: &Context, applied: &Applied, command: &str, see_all: &
                     &locations,
                     command,
                 ));
-                printer.step_summary(&render::apply_markdown(
-                    plan,
-                    &applied.result,
-                    applied.prepared.options.mode,
-                    command,
-                    see_all,
+                printer.step_summary(&format!(
+                    "{}{policy_markdown}",
+                    render::apply_markdown(
+                        plan,
+                        &applied.result,
+                        applied.prepared.options.mode,
+                        command,
+                        see_all,
+                    )
                 ));
             }
         }

@@ -19,7 +19,7 @@ pub(crate) fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyho
         let see_all = context.command_line(&format!("show {}", path.display()));
         match printer.format {
             Format::Json => {
-                let mut document = render::plan_document(&saved.plan);
+                let mut document = render::plan_document(&saved.plan, &saved.resource_changes);
                 document["created_at"] = json!(saved.created_at);
                 document["state"] = json!({"lineage": saved.lineage, "serial": saved.serial});
                 printer.json_pretty(&document);

@@ -376,7 +376,6 @@ impl Evaluator<'_> {
                 name,
                 access_token,
                 token_from_facebook: token_attr.is_none(),
-                prevent_destroy: decl.prevent_destroy,
                 location: self.sources.location(&decl.label_span),
             },
             page_id_span: page_id_attr.expr_span.clone(),

@@ -20,7 +20,8 @@ mod vars;
 
 pub(crate) use diagnostic::{Diagnostic, Diagnostics};
 
-use crate::desired::Desired;
+use crate::address::Address;
+use crate::desired::{Desired, Protection};
 use eval::Evaluator;
 use files::Sources;
 use instances::Outputs;
@@ -236,6 +237,19 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     let imports = ev.imports(&out);
     let removed = ev.removed(&out);
     let moved = ev.moved(&out);
+    let protected = decls
+        .resources
+        .iter()
+        .filter(|decl| decl.prevent_destroy)
+        .map(|decl| Protection {
+            block: Address {
+                kind: decl.kind,
+                name: decl.name.clone(),
+                key: None,
+            },
+            location: sources.location(&decl.label_span),
+        })
+        .collect();
     diags.append(&mut ev.diags);
     // Released on purpose before the checks and the sort: the evaluated
     // values of every page and link (`page.*`, `link.*`) and the declared
@@ -267,6 +281,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         imports,
         removed,
         moved,
+        protected,
     })
 }
 

@@ -757,7 +757,7 @@ impl<'a> Collector<'a> {
         let what = format!("{k} \"{name}\"");
         let (allowed, blocks): (&[&str], &[&str]) = match kind {
             ResourceKind::Page => (PAGE_ATTRS, &["lifecycle"]),
-            ResourceKind::Link => (LINK_ATTRS, &[]),
+            ResourceKind::Link => (LINK_ATTRS, &["lifecycle"]),
         };
         // Terraform's meta-arguments get an answer of their own; the block
         // is still declared, so references to it do not cascade.
@@ -765,14 +765,6 @@ impl<'a> Collector<'a> {
             .iter()
             .map(|(name, help)| (name.to_string(), help.to_string()))
             .collect();
-        if kind == ResourceKind::Link {
-            self.answers.push((
-                "lifecycle".into(),
-                "links have no lifecycle settings; prevent_destroy goes in the lifecycle block \
-                 of the page"
-                    .into(),
-            ));
-        }
         let (attrs, lifecycle) = self.body(file, block.body, &what, Some(allowed), blocks);
         self.answers.clear();
         let mut ok = true;

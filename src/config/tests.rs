@@ -172,7 +172,9 @@ region_pages = {
         support.access_token.as_ref().unwrap().expose(),
         "tok-support"
     );
-    assert!(support.prevent_destroy);
+    let protection = d.protection(&support.address).expect("prevent_destroy");
+    assert_eq!(protection.location, support.location);
+    assert!(d.protection(&d.pages[0].address).is_none());
     assert_eq!((support.location.line, support.location.column), (26, 6));
     assert_eq!(support.location.file.file_name().unwrap(), "main.hcl");
     assert_eq!(d.pages[0].name.as_deref(), Some("Acme APAC"));

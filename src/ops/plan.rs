@@ -9,6 +9,7 @@ use crate::config::CliVar;
 use crate::desired::Desired;
 use crate::facebook::TokenHealth;
 use crate::logging::phase;
+use crate::plan::resource_changes::{self, ResourceChange};
 use crate::plan::saved::{PLAN_FORMAT, SavedPlan, configuration_digest};
 use crate::plan::{self, CallOp, Plan, PlanOptions};
 use crate::secret::Secret;
@@ -57,19 +58,27 @@ impl Prepared {
         configuration_digest(&self.desired, &|token| fingerprinter.fingerprint(token))
     }
 
-    /// Writes the plan to `path` for `apply PATH`.
-    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
+    /// The plan in Terraform's `resource_changes` layout.
+    pub(crate) fn resource_changes(&self) -> Vec<ResourceChange> {
+        resource_changes::build(&self.plan, &self.desired, &self.recorded, &self.options)
+    }
+
+    /// Writes the plan to `path` for `apply PATH`, with its
+    /// `resource_changes` for `show --json PATH`.
+    pub(crate) fn save(&self, path: &Path, resources: Vec<ResourceChange>) -> anyhow::Result<()> {
         let saved = SavedPlan {
             format: PLAN_FORMAT.into(),
             created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             mode: SavedPlan::mode_of(&self.options),
             targets: self.options.targets.clone(),
+            excludes: self.options.excludes.clone(),
             reconnect: self.options.reconnect.clone(),
             refreshed: self.refreshed,
             lineage: self.recorded.lineage.clone(),
             serial: self.recorded.serial,
             configuration_digest: self.digest(),
             plan: self.plan.clone(),
+            resource_changes: resources,
         };
         saved.write(path)
     }

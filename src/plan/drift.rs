@@ -264,7 +264,6 @@ mod tests {
                 name: Some("Support".into()),
                 access_token: token.map(Secret::new),
                 token_from_facebook: false,
-                prevent_destroy: false,
                 location: Location::default(),
             }],
             links: vec![DesiredLink {

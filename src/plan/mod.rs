@@ -6,6 +6,7 @@ pub(crate) use drift::{DriftReport, report as drift_report};
 mod model;
 mod moves;
 mod planner;
+pub(crate) mod resource_changes;
 pub(crate) mod saved;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,8 @@ pub struct PlanOptions {
     pub(crate) mode: Mode,
     /// `--target`: limit the plan to these resources (and what they depend on).
     pub(crate) targets: Vec<Address>,
+    /// `--exclude`: leave these resources (and what depends on them) out.
+    pub(crate) excludes: Vec<Address>,
     /// `--reconnect`: send the configured token again even if unchanged.
     pub(crate) reconnect: Vec<Address>,
 }

@@ -274,9 +274,44 @@ pub struct Plan {
     /// expiring with no replacement at hand.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `-target` or `-exclude` limited the plan to part of the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited_by: Option<Limit>,
+}
+
+/// What limited a plan to part of the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    Target,
+    Exclude,
+}
+
+impl Limit {
+    /// Terraform's warning, in socialform's words.
+    pub(crate) fn warning(self) -> &'static str {
+        match self {
+            Limit::Target => {
+                "resource targeting is in effect (-target): this plan may not hold every \
+                 change the configuration asks for"
+            }
+            Limit::Exclude => {
+                "resources are excluded (-exclude): this plan may not hold every change the \
+                 configuration asks for"
+            }
+        }
+    }
 }
 
 impl Plan {
+    /// Every warning to show with the plan: the limit first, then the
+    /// planner's own.
+    pub(crate) fn all_warnings(&self) -> Vec<&str> {
+        (self.limited_by.map(Limit::warning).into_iter())
+            .chain(self.warnings.iter().map(String::as_str))
+            .collect()
+    }
+
     pub(crate) fn summary(&self) -> Summary {
         let mut summary = Summary {
             calls: self.calls.len(),

@@ -7,6 +7,7 @@
 //! the old page before it is linked on the new one.
 
 use super::drift;
+use super::model::Limit;
 use super::model::*;
 use super::{Mode, PlanError, PlanOptions, PlanProblem};
 use crate::actual::{Actual, RemotePage};
@@ -128,6 +129,12 @@ struct Planner<'a> {
     recorded_links_by_page: HashMap<(Channel, &'a str), Vec<&'a LinkRecord>>,
     /// Pages whose dependencies were pulled in by a targeted link.
     scope_extra: HashSet<Address>,
+    /// What `--exclude` leaves out beyond the addresses it names: the links
+    /// on an excluded page (they depend on it).
+    excluded_extra: HashSet<Address>,
+    /// Pages that carry an excluded link: disconnecting or replacing one
+    /// would remove that link with it, so this run leaves them connected.
+    keep_connected: HashSet<&'a str>,
 
     fates: HashMap<String, Fate>,
     handled_links: HashSet<Address>,
@@ -167,6 +174,8 @@ impl<'a> Planner<'a> {
             desired_link_addresses: desired.links.iter().map(|l| &l.address).collect(),
             recorded_links_by_page: HashMap::new(),
             scope_extra: HashSet::new(),
+            excluded_extra: HashSet::new(),
+            keep_connected: HashSet::new(),
             fates: HashMap::new(),
             handled_links: HashSet::new(),
             intents: Vec::new(),
@@ -195,6 +204,7 @@ impl<'a> Planner<'a> {
         } else {
             planner.scope_dependencies_of_targets();
         }
+        planner.scope_excludes();
         for link in &desired.links {
             if planner.in_scope(&link.address) {
                 planner
@@ -248,7 +258,46 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// `--exclude` leaves out a resource and what depends on it (as
+    /// OpenTofu's -exclude does): an excluded page takes its links along.
+    /// An excluded link keeps its page from being disconnected or replaced,
+    /// which would remove the link too; the page is otherwise planned.
+    fn scope_excludes(&mut self) {
+        let (options, desired, recorded) = (self.options, self.desired, self.recorded);
+        for exclude in &options.excludes {
+            for page in recorded
+                .pages
+                .values()
+                .filter(|p| exclude.contains(&p.address))
+            {
+                for link in self.links_on(&page.page_id) {
+                    self.excluded_extra.insert(link.address.clone());
+                }
+            }
+            for link in &desired.links {
+                let on_excluded_page =
+                    (link.page_address.as_ref()).is_some_and(|page| exclude.contains(page));
+                if on_excluded_page {
+                    self.excluded_extra.insert(link.address.clone());
+                }
+            }
+            for link in recorded.links.values() {
+                if exclude.contains(&link.address) && link.channel.is_messenger() {
+                    self.keep_connected.insert(link.page_id.as_str());
+                }
+            }
+        }
+    }
+
+    fn is_excluded(&self, address: &Address) -> bool {
+        self.options.excludes.iter().any(|e| e.contains(address))
+            || self.excluded_extra.contains(address)
+    }
+
     fn in_scope(&self, address: &Address) -> bool {
+        if self.is_excluded(address) {
+            return false;
+        }
         self.options.targets.is_empty()
             || self.options.targets.iter().any(|t| t.contains(address))
             || self.scope_extra.contains(address)
@@ -280,12 +329,48 @@ impl<'a> Planner<'a> {
         reason: impl Into<String>,
         attributes: Vec<AttrDiff>,
     ) {
+        let reason = reason.into();
+        if matches!(
+            action,
+            Action::Disconnect | Action::Unlink | Action::Replace
+        ) {
+            self.refuse_if_protected(address, action, &reason);
+        }
         self.changes.push(Change {
             address: address.clone(),
             action,
-            reason: reason.into(),
+            reason,
             attributes,
             previous_address: None,
+        });
+    }
+
+    /// `lifecycle { prevent_destroy = true }`: every change that ends a
+    /// resource passes here (`change` calls it), so no mode, `-target` or
+    /// dependency can disconnect, unlink or replace a protected one. The
+    /// plan then fails as a whole, before any call.
+    fn refuse_if_protected(&mut self, address: &Address, action: Action, reason: &str) {
+        let Some(protection) = self.desired.protection(address) else {
+            return;
+        };
+        let done = match action {
+            Action::Disconnect => "disconnected",
+            Action::Unlink => "unlinked",
+            _ => "replaced",
+        };
+        self.problems.push(PlanProblem {
+            address: Some(address.clone()),
+            location: Some(protection.location.clone()),
+            message: format!(
+                "would be {done} ({reason}), but its block sets lifecycle.prevent_destroy"
+            ),
+            help: Some(format!(
+                "if it really should be {done}, remove `prevent_destroy = true` from {} \"{}\" \
+                 first; or leave it out of this run (-exclude='{address}', or a -target that \
+                 does not take it)",
+                protection.block.kind.as_str(),
+                protection.block.name,
+            )),
         });
     }
 
@@ -344,36 +429,34 @@ impl<'a> Planner<'a> {
                 || self.recorded.pages.keys().any(|r| a.contains(r))
                 || self.recorded.links.keys().any(|r| a.contains(r))
         };
-        let unknown_targets: Vec<Address> = self
-            .options
-            .targets
-            .iter()
-            .filter(|t| !known(t))
-            .cloned()
+        let unknown: Vec<(&str, Address)> = (self.options.targets.iter().map(|a| ("--target", a)))
+            .chain(self.options.excludes.iter().map(|a| ("--exclude", a)))
+            .filter(|(_, a)| !known(a))
+            .map(|(flag, a)| (flag, a.clone()))
             .collect();
-        for target in unknown_targets {
+        for (flag, address) in unknown {
             // `page.x["1"]` for a count instance (or `page.x[1]` for a
             // for_each key "1") is a likely slip: name the address that is.
-            let respelt = target.key.as_ref().and_then(|key| {
+            let respelt = address.key.as_ref().and_then(|key| {
                 let other = match key {
                     InstanceKey::Index(i) => InstanceKey::Name(i.to_string()),
                     InstanceKey::Name(n) => InstanceKey::Index(n.parse().ok()?),
                 };
                 let other = Address {
                     key: Some(other),
-                    ..target.clone()
+                    ..address.clone()
                 };
                 known(&other).then_some(other)
             });
             let help = match respelt {
-                Some(other) => format!("did you mean --target {other}?"),
+                Some(other) => format!("did you mean {flag} {other}?"),
                 None => {
                     "check the address with `socialform state list` or in the configuration".into()
                 }
             };
             self.problem(
                 None,
-                format!("--target {target} matches no resource in the configuration or the state"),
+                format!("{flag} {address} matches no resource in the configuration or the state"),
                 Some(&help),
             );
         }
@@ -535,15 +618,7 @@ impl<'a> Planner<'a> {
         let mut delete_first: Option<String> = None;
 
         if let Some(old) = replacing {
-            if page.prevent_destroy {
-                self.problem(
-                    Some(&page.address),
-                    format!(
-                        "page_id changed from {} to {}, which disconnects the old page, but lifecycle.prevent_destroy is set",
-                        old.page_id, page.page_id
-                    ),
-                    Some("restore the old page_id, or remove prevent_destroy if the old page really should be disconnected"),
-                );
+            if self.keep_connected.contains(old.page_id.as_str()) {
                 return;
             }
             self.change(
@@ -933,7 +1008,9 @@ impl<'a> Planner<'a> {
 
     /// Disconnects a recorded page if it is still connected; its links go with it.
     fn disconnect(&mut self, record: &'a PageRecord, reason: &str) {
-        if self.fates.get(&record.page_id) == Some(&Fate::Disconnecting) {
+        if self.fates.get(&record.page_id) == Some(&Fate::Disconnecting)
+            || self.keep_connected.contains(record.page_id.as_str())
+        {
             return;
         }
         let links = self.links_on(&record.page_id);
@@ -1249,18 +1326,6 @@ impl<'a> Planner<'a> {
         self.desired_link_addresses.clear();
         let pages = self.recorded_pages_in_scope();
         for record in pages {
-            let protected = self
-                .desired_by_address
-                .get(&record.address)
-                .is_some_and(|p| p.prevent_destroy);
-            if protected {
-                self.problem(
-                    Some(&record.address),
-                    "lifecycle.prevent_destroy is set, so this page cannot be destroyed".into(),
-                    Some("remove prevent_destroy from its block first, or leave it out with --target"),
-                );
-                continue;
-            }
             self.disconnect(record, "destroy");
         }
         let mut links = self.recorded_links_in_scope();
@@ -1366,6 +1431,13 @@ impl<'a> Planner<'a> {
             calls,
             state_only: self.state_only,
             warnings: self.warnings,
+            limited_by: if !self.options.targets.is_empty() {
+                Some(Limit::Target)
+            } else if !self.options.excludes.is_empty() {
+                Some(Limit::Exclude)
+            } else {
+                None
+            },
         })
     }
 }

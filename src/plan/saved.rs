@@ -33,6 +33,8 @@ pub(crate) struct SavedPlan {
     pub(crate) created_at: String,
     pub(crate) mode: SavedMode,
     pub(crate) targets: Vec<Address>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) excludes: Vec<Address>,
     pub(crate) reconnect: Vec<Address>,
     /// Whether the plan was made from a refresh (`--refresh=false` otherwise).
     pub(crate) refreshed: bool,
@@ -40,6 +42,10 @@ pub(crate) struct SavedPlan {
     pub(crate) serial: u64,
     pub(crate) configuration_digest: String,
     pub(crate) plan: Plan,
+    /// The plan in Terraform's layout, for `show --json`. Never compared:
+    /// freshness is decided by `plan` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) resource_changes: Vec<super::resource_changes::ResourceChange>,
 }
 
 impl SavedPlan {
@@ -51,6 +57,7 @@ impl SavedPlan {
                 SavedMode::RefreshOnly => Mode::RefreshOnly,
             },
             targets: self.targets.clone(),
+            excludes: self.excludes.clone(),
             reconnect: self.reconnect.clone(),
         }
     }
@@ -158,7 +165,7 @@ pub(crate) fn configuration_digest(
                 } else {
                     p.access_token.as_ref().map(fingerprint)
                 },
-                p.prevent_destroy
+                desired.protection(&p.address).is_some()
             ])
         })
         .collect();
@@ -167,11 +174,17 @@ pub(crate) fn configuration_digest(
         .iter()
         .map(|l| {
             // Messenger links hash as they did before other channels.
-            if l.channel.is_messenger() {
+            let mut entry = if l.channel.is_messenger() {
                 serde_json::json!([l.address, l.page_id, l.application])
             } else {
                 serde_json::json!([l.address, l.page_id, l.application, l.channel])
+            };
+            // Only when set, so digests of plans saved before links could
+            // be protected stay the same.
+            if let (Some(entry), Some(_)) = (entry.as_array_mut(), desired.protection(&l.address)) {
+                entry.push(serde_json::json!("prevent_destroy"));
             }
+            entry
         })
         .collect();
     let imports: Vec<_> = desired
@@ -215,7 +228,6 @@ mod tests {
                 name: Some(name.into()),
                 access_token: Some(Secret::new(token)),
                 token_from_facebook: false,
-                prevent_destroy: false,
                 location: Location::default(),
             }],
             ..Desired::default()
@@ -247,12 +259,14 @@ mod tests {
             created_at: "2026-11-24T00:00:00Z".into(),
             mode: SavedMode::Normal,
             targets: vec![Address::page("x")],
+            excludes: vec![Address::link("y")],
             reconnect: vec![],
             refreshed: true,
             lineage: "l".into(),
             serial: 3,
             configuration_digest: "d".into(),
             plan: Plan::default(),
+            resource_changes: vec![],
         };
         saved.write(&path).unwrap();
         assert_eq!(SavedPlan::read(&path).unwrap(), saved);

@@ -33,7 +33,6 @@ fn page(name: &str, page_id: &str, token: &str) -> DesiredPage {
         name: Some(format!("{name} page")),
         access_token: Some(Secret::new(token)),
         token_from_facebook: false,
-        prevent_destroy: false,
         location: Location::default(),
     }
 }
@@ -451,10 +450,57 @@ fn prevent_destroy_blocks_a_replacement() {
     let mut world = World::in_sync();
     world.desired.pages[0].page_id = "2".into();
     world.desired.links[0].page_id = "2".into();
-    world.desired.pages[0].prevent_destroy = true;
+    protect(&mut world.desired, "page.support");
     let error = world.plan().unwrap_err();
     assert_eq!(error.0[0].address, Some(Address::page("support")));
     assert!(error.to_string().contains("prevent_destroy"), "{error}");
+}
+
+/// `lifecycle { prevent_destroy = true }` on the block `block`.
+fn protect(desired: &mut Desired, block: &str) {
+    desired.protected.push(crate::desired::Protection {
+        block: block.parse().expect("a block address"),
+        location: Location {
+            file: "main.hcl".into(),
+            line: 3,
+            column: 1,
+        },
+    });
+}
+
+#[test]
+fn a_protected_link_is_not_unlinked_when_its_block_is_gone_from_the_for_each() {
+    // The page stays; the link's instance is no longer declared.
+    let mut world = World::in_sync();
+    world.desired.links.clear();
+    protect(&mut world.desired, "link.bot");
+    let error = world.plan().unwrap_err();
+    assert_eq!(error.0.len(), 1, "{error}");
+    assert_eq!(error.0[0].address, Some(Address::link("bot")));
+    assert_eq!(
+        error.0[0].location.as_ref().map(|l| l.to_string()),
+        Some("main.hcl:3:1".to_string())
+    );
+    assert!(error.to_string().contains("would be unlinked"), "{error}");
+}
+
+#[test]
+fn a_protected_link_is_kept_when_its_unprotected_page_is_disconnected() {
+    let mut world = World::in_sync();
+    world.desired.pages.clear();
+    world.desired.links.clear();
+    protect(&mut world.desired, "link.bot");
+    let error = world.plan().unwrap_err();
+    assert_eq!(error.0[0].address, Some(Address::link("bot")), "{error}");
+}
+
+#[test]
+fn a_protected_page_may_still_be_updated_in_place() {
+    let mut world = World::in_sync();
+    world.desired.pages[0].name = Some("Renamed".into());
+    protect(&mut world.desired, "page.support");
+    let plan = world.plan().expect("an update is not a destroy");
+    assert_eq!(plan.changes[0].action, Action::Update);
 }
 
 #[test]
@@ -587,7 +633,7 @@ fn destroy_is_one_delete_per_page() {
 #[test]
 fn prevent_destroy_blocks_destroy() {
     let mut world = World::in_sync();
-    world.desired.pages[0].prevent_destroy = true;
+    protect(&mut world.desired, "page.support");
     world.options.mode = Mode::Destroy;
     let error = world.plan().unwrap_err();
     assert!(error.to_string().contains("page.support"), "{error}");

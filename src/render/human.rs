@@ -123,7 +123,7 @@ pub(crate) fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
         }
         let _ = writeln!(out);
     }
-    for warning in &plan.warnings {
+    for warning in plan.all_warnings() {
         let _ = writeln!(out, "{} {warning}", style.yellow("Warning:"));
         let _ = writeln!(out);
     }
@@ -225,10 +225,12 @@ pub(super) fn summary_line(plan: &Plan) -> String {
     if plan.changes.is_empty() && plan.calls.is_empty() {
         // After a warning (a page token that needs attention and cannot be
         // replaced yet), "matches" would read as all clear.
-        let mut line = String::from(if plan.warnings.is_empty() {
-            "No changes. The remote side matches the configuration."
-        } else {
+        let mut line = String::from(if !plan.warnings.is_empty() {
             "No changes can be planned: see the warning(s) above."
+        } else if plan.limited_by.is_some() {
+            "No changes in what this plan covers."
+        } else {
+            "No changes. The remote side matches the configuration."
         });
         if !plan.state_only.is_empty() {
             let _ = write!(

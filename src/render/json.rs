@@ -1,10 +1,20 @@
-//! The machine-readable documents of the contract (`format_version` 1.0).
+//! The machine-readable documents of the contract (`format_version` 1.0;
+//! the plan and apply documents are 1.1, which added `resource_changes`).
 
+use crate::address::{Address, InstanceKey};
 use crate::apply::{ApplyResult, CallOutcome};
+use crate::plan::resource_changes::{ResourceChange, TfAction};
 use crate::plan::{Action, AttrDiff, Change, Plan};
 use serde_json::{Map, Value, json};
 
-pub(crate) fn plan_document(plan: &Plan) -> Value {
+/// The plan and apply documents' version: 1.1 added `resource_changes`
+/// (a backward-compatible addition, a minor version as Terraform counts).
+pub(crate) const PLAN_FORMAT_VERSION: &str = "1.1";
+
+/// `plan --json`: socialform's changes and calls, and the same plan in
+/// Terraform's `resource_changes` layout (`resources`, see
+/// `plan::resource_changes`).
+pub(crate) fn plan_document(plan: &Plan, resources: &[ResourceChange]) -> Value {
     let changes: Vec<Value> = plan.changes.iter().map(change_document).collect();
     let calls: Vec<Value> = plan
         .calls
@@ -12,15 +22,16 @@ pub(crate) fn plan_document(plan: &Plan) -> Value {
         .map(|c| json!({"method": c.method, "path": c.path, "addresses": c.addresses}))
         .collect();
     let mut document = json!({
-        "format_version": "1.0",
+        "format_version": PLAN_FORMAT_VERSION,
         "changes": changes,
         "drift": plan.drift,
         "calls": calls,
         "summary": plan.summary(),
+        "resource_changes": resources.iter().map(terraform_resource_change).collect::<Vec<_>>(),
     });
     // Only when there are any: a plan without warnings has no such key.
-    if !plan.warnings.is_empty() {
-        document["warnings"] = json!(plan.warnings);
+    if !plan.all_warnings().is_empty() {
+        document["warnings"] = json!(plan.all_warnings());
     }
     document
 }
@@ -64,9 +75,72 @@ fn change_document(change: &Change) -> Value {
     document
 }
 
+/// One entry of Terraform's `resource_changes`. Tokens are never in
+/// `before` or `after`; `*_sensitive` marks where one is.
+fn terraform_resource_change(resource: &ResourceChange) -> Value {
+    let Address { kind, name, key } = &resource.address;
+    let actions: Vec<&str> = resource
+        .actions
+        .iter()
+        .map(|a| match a {
+            TfAction::Create => "create",
+            TfAction::Update => "update",
+            TfAction::Delete => "delete",
+            TfAction::NoOp => "no-op",
+            TfAction::Forget => "forget",
+        })
+        .collect();
+    let object_or_null =
+        |o: &Option<Map<String, Value>>| o.clone().map_or(Value::Null, Value::Object);
+    // Terraform writes `false` for a side that does not exist, and an
+    // object of the sensitive attributes otherwise.
+    let sensitive = |exists: bool, token: bool| match (exists, token) {
+        (false, _) => json!(false),
+        (true, true) => json!({"access_token": true}),
+        (true, false) => json!({}),
+    };
+    let mut change = json!({
+        "actions": actions,
+        "before": object_or_null(&resource.before),
+        "after": object_or_null(&resource.after),
+        "after_unknown": if resource.token_after_unknown {
+            json!({"access_token": true})
+        } else {
+            json!({})
+        },
+        "before_sensitive": sensitive(resource.before.is_some(), resource.token_before),
+        "after_sensitive": sensitive(resource.after.is_some(), resource.token_after),
+    });
+    if let Some(id) = &resource.importing {
+        change["importing"] = json!({"id": id});
+    }
+    let mut entry = json!({
+        "address": resource.address,
+        "mode": "managed",
+        "type": kind.as_str(),
+        "name": name,
+        "provider_name": "vonage",
+        "change": change,
+        "socialform_actions": resource.socialform_actions,
+    });
+    match key {
+        Some(InstanceKey::Index(i)) => entry["index"] = json!(i),
+        Some(InstanceKey::Name(n)) => entry["index"] = json!(n),
+        None => {}
+    }
+    if let Some(previous) = &resource.previous_address {
+        entry["previous_address"] = json!(previous);
+    }
+    entry
+}
+
 /// The plan document plus what happened to each call.
-pub(crate) fn apply_document(plan: &Plan, result: &ApplyResult) -> Value {
-    let mut document = plan_document(plan);
+pub(crate) fn apply_document(
+    plan: &Plan,
+    resources: &[ResourceChange],
+    result: &ApplyResult,
+) -> Value {
+    let mut document = plan_document(plan, resources);
     let outcomes: Vec<Value> = plan
         .calls
         .iter()

@@ -371,7 +371,7 @@ fn plan_report(plan: &Plan, mode: Mode, heading: String, see_all: &str) -> Repor
         }
         notes.push(note.trim_end().to_string());
     }
-    for plan_warning in &plan.warnings {
+    for plan_warning in plan.all_warnings() {
         notes.push(format!("**Warning:** {}", text(plan_warning)));
     }
     Report {

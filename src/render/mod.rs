@@ -8,6 +8,7 @@ mod github;
 mod human;
 mod json;
 mod markdown;
+mod policy;
 mod printer;
 mod progress;
 mod state;
@@ -25,6 +26,7 @@ pub(crate) use json::{
 pub(crate) use markdown::{
     apply_markdown, drift_markdown, error_markdown, plan_markdown, state_markdown,
 };
+pub(crate) use policy::{policy_annotations, policy_markdown, policy_text};
 pub(crate) use printer::{Format, Printer};
 pub(crate) use progress::HumanReporter;
 pub(crate) use state::{

@@ -82,7 +82,6 @@ async fn a_slot_is_free_for_the_next_call_while_state_is_written() {
             name: None,
             access_token: Some(token),
             token_from_facebook: false,
-            prevent_destroy: false,
             location: Location::default(),
         });
     }

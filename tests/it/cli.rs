@@ -199,7 +199,7 @@ fn terraform_style_single_dash_flags_work() {
     project.run(&["plan", "-detailed-exitcode"]).assert_code(2);
     let json = project.run(&["plan", "-json"]);
     json.assert_code(0);
-    assert_eq!(json.json()["format_version"], "1.0");
+    assert_eq!(json.json()["format_version"], "1.1");
     project
         .run(&["apply", "-auto-approve", "-parallelism=2"])
         .assert_code(0);
@@ -262,7 +262,7 @@ fn plan_json_is_the_contract_document() {
     assert_eq!(
         document,
         json!({
-            "format_version": "1.0",
+            "format_version": "1.1",
             "changes": [
                 {"address": "page.support", "action": "connect", "reason": "not in state",
                  "before": null,
@@ -279,7 +279,25 @@ fn plan_json_is_the_contract_document() {
                  "addresses": ["page.support", "link.bot"]}
             ],
             "summary": {"connect": 1, "update": 0, "reconnect": 0, "disconnect": 0,
-                        "replace": 0, "link": 1, "unlink": 0, "relink": 0, "calls": 1}
+                        "replace": 0, "link": 1, "unlink": 0, "relink": 0, "calls": 1},
+            // Terraform's layout: whole objects, the token only marked.
+            "resource_changes": [
+                {"address": "page.support", "mode": "managed", "type": "page",
+                 "name": "support", "provider_name": "vonage",
+                 "socialform_actions": ["connect"],
+                 "change": {"actions": ["create"], "before": null,
+                            "after": {"page_id": "107100000000001", "name": "Acme Support"},
+                            "after_unknown": {}, "before_sensitive": false,
+                            "after_sensitive": {"access_token": true}}},
+                {"address": "link.bot", "mode": "managed", "type": "link",
+                 "name": "bot", "provider_name": "vonage",
+                 "socialform_actions": ["link"],
+                 "change": {"actions": ["create"], "before": null,
+                            "after": {"page": "107100000000001", "application": APP1,
+                                      "channel": "messenger"},
+                            "after_unknown": {}, "before_sensitive": false,
+                            "after_sensitive": {}}}
+            ]
         })
     );
     assert!(!run.stdout.contains(TOKEN));

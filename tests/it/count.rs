@@ -263,6 +263,8 @@ fn target_names_one_indexed_instance() {
         .args(["plan", "-target=page.shard[1]"])
         .stdout(
             r#"
+            Warning: resource targeting is in effect (-target): this plan may not hold every change the configuration asks for
+
             socialform will perform the following actions:
 
               # page.shard[1] will be connected

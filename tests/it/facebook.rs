@@ -431,7 +431,39 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
                     "kind": "token_invalid"
                 }
             ],
-            "format_version": "1.0",
+            "format_version": "1.1",
+            "resource_changes": [
+                {
+                    "address": "page.support",
+                    "change": {
+                        "actions": [
+                            "update"
+                        ],
+                        "after": {
+                            "name": "Acme Support",
+                            "page_id": "107300000000001"
+                        },
+                        "after_sensitive": {
+                            "access_token": true
+                        },
+                        "after_unknown": {},
+                        "before": {
+                            "name": "Acme Support",
+                            "page_id": "107300000000001"
+                        },
+                        "before_sensitive": {
+                            "access_token": true
+                        }
+                    },
+                    "mode": "managed",
+                    "name": "support",
+                    "provider_name": "vonage",
+                    "socialform_actions": [
+                        "reconnect"
+                    ],
+                    "type": "page"
+                }
+            ],
             "summary": {
                 "calls": 1,
                 "connect": 0,
@@ -628,7 +660,39 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
                     "kind": "token_expiring"
                 }
             ],
-            "format_version": "1.0",
+            "format_version": "1.1",
+            "resource_changes": [
+                {
+                    "address": "page.support",
+                    "change": {
+                        "actions": [
+                            "update"
+                        ],
+                        "after": {
+                            "name": "Acme Support",
+                            "page_id": "107300000000001"
+                        },
+                        "after_sensitive": {
+                            "access_token": true
+                        },
+                        "after_unknown": {},
+                        "before": {
+                            "name": "Acme Support",
+                            "page_id": "107300000000001"
+                        },
+                        "before_sensitive": {
+                            "access_token": true
+                        }
+                    },
+                    "mode": "managed",
+                    "name": "support",
+                    "provider_name": "vonage",
+                    "socialform_actions": [
+                        "reconnect"
+                    ],
+                    "type": "page"
+                }
+            ],
             "summary": {
                 "calls": 1,
                 "connect": 0,

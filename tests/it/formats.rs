@@ -1103,7 +1103,92 @@ fn plan_json_changes_carry_before_and_after_and_never_a_token() {
                 }
             ],
             "drift": [],
-            "format_version": "1.0",
+            "format_version": "1.1",
+            "resource_changes": [
+                {
+                    "address": "page.sales",
+                    "change": {
+                        "actions": [
+                            "delete"
+                        ],
+                        "after": null,
+                        "after_sensitive": false,
+                        "after_unknown": {},
+                        "before": {
+                            "name": "Acme Sales",
+                            "page_id": "107100000000002"
+                        },
+                        "before_sensitive": {
+                            "access_token": true
+                        }
+                    },
+                    "mode": "managed",
+                    "name": "sales",
+                    "provider_name": "vonage",
+                    "socialform_actions": [
+                        "disconnect"
+                    ],
+                    "type": "page"
+                },
+                {
+                    "address": "page.support",
+                    "change": {
+                        "actions": [
+                            "update"
+                        ],
+                        "after": {
+                            "name": "Acme Help",
+                            "page_id": "107100000000001"
+                        },
+                        "after_sensitive": {
+                            "access_token": true
+                        },
+                        "after_unknown": {},
+                        "before": {
+                            "name": "Acme Support",
+                            "page_id": "107100000000001"
+                        },
+                        "before_sensitive": {
+                            "access_token": true
+                        }
+                    },
+                    "mode": "managed",
+                    "name": "support",
+                    "provider_name": "vonage",
+                    "socialform_actions": [
+                        "reconnect"
+                    ],
+                    "type": "page"
+                },
+                {
+                    "address": "link.bot",
+                    "change": {
+                        "actions": [
+                            "update"
+                        ],
+                        "after": {
+                            "application": "c0ffee00-0000-4000-8000-000000000002",
+                            "channel": "messenger",
+                            "page": "107100000000001"
+                        },
+                        "after_sensitive": {},
+                        "after_unknown": {},
+                        "before": {
+                            "application": "c0ffee00-0000-4000-8000-000000000001",
+                            "channel": "messenger",
+                            "page": "107100000000001"
+                        },
+                        "before_sensitive": {}
+                    },
+                    "mode": "managed",
+                    "name": "bot",
+                    "provider_name": "vonage",
+                    "socialform_actions": [
+                        "relink"
+                    ],
+                    "type": "link"
+                }
+            ],
             "summary": {
                 "calls": 4,
                 "connect": 0,

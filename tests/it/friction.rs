@@ -547,6 +547,8 @@ fn destroying_a_targeted_link_unlinks_only_the_link() {
         .args(["destroy", "-target=link.fb[\"es\"]", "-auto-approve"])
         .stdout(
             r#"
+            Warning: resource targeting is in effect (-target): this plan may not hold every change the configuration asks for
+
             socialform will perform the following actions:
 
               # link.fb["es"] will be unlinked
@@ -591,6 +593,8 @@ fn destroying_a_targeted_page_takes_its_link_too() {
         .args(["plan", "-destroy", "-target=page.fb[\"es\"]"])
         .stdout(
             r#"
+            Warning: resource targeting is in effect (-target): this plan may not hold every change the configuration asks for
+
             socialform will perform the following actions:
 
               # page.fb["es"] will be disconnected

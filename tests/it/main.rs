@@ -20,6 +20,7 @@ mod facebook;
 mod fmt_validate;
 mod formats;
 mod friction;
+mod guard_rails;
 mod import;
 mod interrupts;
 mod json_vars;

@@ -1,0 +1,233 @@
+//! The plan in Terraform's `resource_changes` layout, for the tools and
+//! policies written against Terraform's plan JSON (conftest, OPA, Atlantis).
+//!
+//! One entry per resource the plan covers: every resource that changes, and
+//! every declared resource in scope that does not (`["no-op"]`), as
+//! Terraform lists them. `before` and `after` are whole objects, never
+//! holding a token: `access_token` is only marked in `before_sensitive` /
+//! `after_sensitive`, and in `after_unknown` while Facebook has not yet
+//! supplied it.
+//!
+//! Built on demand (`--json`, `--policy`, `plan --out`), not by every plan:
+//! a human plan of 10,000 unchanged pages has no use for 10,000 objects.
+
+use super::model::{Action, Plan};
+use super::{Mode, PlanOptions};
+use crate::address::{Address, ResourceKind};
+use crate::channel::Channel;
+use crate::desired::{Desired, DesiredLink, DesiredPage};
+use crate::state::{LinkRecord, PageRecord, Recorded};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// Terraform's change actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum TfAction {
+    Create,
+    Update,
+    Delete,
+    NoOp,
+    /// Terraform 1.7's action for `removed { lifecycle { destroy = false } }`.
+    Forget,
+}
+
+/// One resource's change, in Terraform's terms, with socialform's own
+/// actions beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ResourceChange {
+    pub(crate) address: Address,
+    /// `[delete, create]` for a replacement, one action otherwise.
+    pub(crate) actions: Vec<TfAction>,
+    pub(crate) socialform_actions: Vec<Action>,
+    pub(crate) before: Option<Map<String, Value>>,
+    pub(crate) after: Option<Map<String, Value>>,
+    /// A token is held (before) or will be (after): marked, never shown.
+    pub(crate) token_before: bool,
+    pub(crate) token_after: bool,
+    /// The token comes from Facebook and is not known yet.
+    pub(crate) token_after_unknown: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) previous_address: Option<Address>,
+    /// The page ID an `import` block adopts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) importing: Option<String>,
+}
+
+/// Every resource `plan` covers, sorted by address.
+pub(crate) fn build(
+    plan: &Plan,
+    desired: &Desired,
+    recorded: &Recorded,
+    options: &PlanOptions,
+) -> Vec<ResourceChange> {
+    let mut by_address: BTreeMap<&Address, Vec<&super::Change>> = BTreeMap::new();
+    for change in &plan.changes {
+        by_address.entry(&change.address).or_default().push(change);
+    }
+    let desired_pages: BTreeMap<&Address, &DesiredPage> =
+        desired.pages.iter().map(|p| (&p.address, p)).collect();
+    let desired_links: BTreeMap<&Address, &DesiredLink> =
+        desired.links.iter().map(|l| (&l.address, l)).collect();
+    // Unchanged resources: only when planning toward the configuration, and
+    // only those the plan's -target / -exclude let in.
+    let unchanged: Vec<&Address> = if options.mode == Mode::Normal {
+        let covered = |a: &Address| {
+            (options.targets.is_empty() || options.targets.iter().any(|t| t.contains(a)))
+                && !options.excludes.iter().any(|e| e.contains(a))
+        };
+        (desired_pages.keys().chain(desired_links.keys()))
+            .filter(|a| !by_address.contains_key(**a) && covered(a))
+            .copied()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for address in unchanged {
+        by_address.entry(address).or_default();
+    }
+
+    by_address
+        .into_iter()
+        .map(|(address, changes)| {
+            let socialform_actions: Vec<Action> = changes.iter().map(|c| c.action).collect();
+            let previous_address = changes.iter().find_map(|c| c.previous_address.clone());
+            let actions = terraform_actions(&socialform_actions);
+            let ends = matches!(actions.as_slice(), [TfAction::Delete] | [TfAction::Forget]);
+            let recorded_at = previous_address.as_ref().unwrap_or(address);
+            let (before, token_before) = match address.kind {
+                ResourceKind::Page => recorded.pages.get(recorded_at).map(page_record_object),
+                ResourceKind::Link => recorded.links.get(recorded_at).map(link_record_object),
+            }
+            .map_or((None, false), |(object, token)| (Some(object), token));
+            let (after, token_after, token_after_unknown) = if ends {
+                (None, false, false)
+            } else {
+                match address.kind {
+                    ResourceKind::Page => desired_pages.get(address).map(|p| {
+                        let known = p.access_token.is_some();
+                        (Some(page_object(p)), known || p.token_from_facebook, !known)
+                    }),
+                    ResourceKind::Link => desired_links.get(address).map(|l| {
+                        (
+                            Some(link_object(l.channel, &l.page_id, &l.application)),
+                            false,
+                            false,
+                        )
+                    }),
+                }
+                .unwrap_or((before.clone(), token_before, false))
+            };
+            let importing = socialform_actions
+                .contains(&Action::Import)
+                .then(|| {
+                    after
+                        .as_ref()
+                        .and_then(|a| a.get("page_id")?.as_str().map(String::from))
+                })
+                .flatten();
+            // An import adopts what is there: before is the same object.
+            let (before, token_before) = if importing.is_some() && before.is_none() {
+                (after.clone(), token_after && !token_after_unknown)
+            } else {
+                (before, token_before)
+            };
+            ResourceChange {
+                address: address.clone(),
+                actions,
+                socialform_actions,
+                before,
+                after,
+                token_before,
+                token_after,
+                token_after_unknown,
+                previous_address,
+                importing,
+            }
+        })
+        .collect()
+}
+
+/// socialform's actions on one address, as Terraform would name them.
+fn terraform_actions(actions: &[Action]) -> Vec<TfAction> {
+    let mut strongest: Option<Vec<TfAction>> = None;
+    for action in actions {
+        let mapped = match action {
+            Action::Replace => vec![TfAction::Delete, TfAction::Create],
+            Action::Connect | Action::Link => vec![TfAction::Create],
+            Action::Disconnect | Action::Unlink => vec![TfAction::Delete],
+            Action::Update | Action::Reconnect | Action::Relink => vec![TfAction::Update],
+            Action::Forget => vec![TfAction::Forget],
+            // A move or an import alone changes nothing remotely.
+            Action::Move | Action::Import => continue,
+        };
+        // A replacement outranks the rest; otherwise the first one stands.
+        if strongest.is_none() || mapped.len() == 2 {
+            strongest = Some(mapped);
+        }
+    }
+    strongest.unwrap_or_else(|| vec![TfAction::NoOp])
+}
+
+fn page_object(page: &DesiredPage) -> Map<String, Value> {
+    let mut object = Map::new();
+    object.insert("page_id".into(), json!(page.page_id));
+    object.insert("name".into(), json!(page.name));
+    object
+}
+
+fn page_record_object(record: &PageRecord) -> (Map<String, Value>, bool) {
+    let mut object = Map::new();
+    object.insert("page_id".into(), json!(record.page_id));
+    object.insert("name".into(), json!(record.name));
+    (object, record.token_fingerprint.is_some())
+}
+
+/// A link as its block reads: `page` on Messenger, `account` and
+/// `channel` on the other channels.
+fn link_object(channel: Channel, account: &str, application: &str) -> Map<String, Value> {
+    let mut object = Map::new();
+    if channel.is_messenger() {
+        object.insert("page".into(), json!(account));
+    } else {
+        object.insert("account".into(), json!(account));
+    }
+    object.insert("application".into(), json!(application));
+    object.insert("channel".into(), json!(channel));
+    object
+}
+
+fn link_record_object(record: &LinkRecord) -> (Map<String, Value>, bool) {
+    (
+        link_object(record.channel, &record.page_id, &record.application),
+        false,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_map_onto_terraforms() {
+        use TfAction::*;
+        assert_eq!(terraform_actions(&[Action::Connect]), vec![Create]);
+        assert_eq!(terraform_actions(&[Action::Reconnect]), vec![Update]);
+        assert_eq!(terraform_actions(&[Action::Relink]), vec![Update]);
+        assert_eq!(terraform_actions(&[Action::Unlink]), vec![Delete]);
+        assert_eq!(terraform_actions(&[Action::Replace]), vec![Delete, Create]);
+        assert_eq!(terraform_actions(&[Action::Forget]), vec![Forget]);
+        assert_eq!(terraform_actions(&[Action::Move]), vec![NoOp]);
+        assert_eq!(terraform_actions(&[Action::Import]), vec![NoOp]);
+        assert_eq!(terraform_actions(&[]), vec![NoOp]);
+        assert_eq!(
+            terraform_actions(&[Action::Move, Action::Update]),
+            vec![Update]
+        );
+        assert_eq!(
+            terraform_actions(&[Action::Unlink, Action::Replace]),
+            vec![Delete, Create]
+        );
+    }
+}
