@@ -9,6 +9,16 @@
 //! cluster beside the local store, `--shapes literal,for_each` to pick the
 //! configurations; PostgreSQL needs its server installed, see
 //! `scripts/pg-cluster.sh`). `SOCIALFORM_BIN` picks the binary measured.
+//! These runs set no client-side rate limit (`SOCIALFORM_RATE_LIMIT=0`):
+//! they measure socialform against latency alone.
+//!
+//! `-- --at-limit` measures instead what a large account waits for at
+//! Vonage's real limit: the sandbox enforcing 30 requests a second (its
+//! `rate_limit` fault) with 10 ms of latency, a first apply of 2,000 pages
+//! and then 1,000 renames, whole process, at `--parallelism` 4, 16 and 64,
+//! with the client's rate configured right (30/s) and 2× too high (60/s).
+//! It reports wall ÷ floor (the floor: the requests the API carried out ÷
+//! 30 s) and the share of requests refused with 429.
 //!
 //! Two configurations of the same fleet: `literal`, issue 15's one file of
 //! literal `page` and `link` blocks (`access_token = var.token`,
@@ -48,6 +58,7 @@ fn main() -> anyhow::Result<()> {
     let mut runs = 5usize;
     let mut backends = vec!["local".to_string()];
     let mut shapes = vec![Shape::Literal, Shape::ForEach];
+    let mut at_limit = false;
     let mut args = std::env::args().skip(1);
     let list = |arg: Option<String>| -> Vec<String> {
         arg.unwrap_or_default()
@@ -66,6 +77,7 @@ fn main() -> anyhow::Result<()> {
             }
             "--runs" => runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(5),
             "--backends" => backends = list(args.next()),
+            "--at-limit" => at_limit = true,
             "--shapes" => {
                 shapes = list(args.next())
                     .iter()
@@ -79,6 +91,9 @@ fn main() -> anyhow::Result<()> {
             // `cargo bench` passes `--bench`; anything else is ignored too.
             _ => {}
         }
+    }
+    if at_limit {
+        return bench_at_limit();
     }
     let invocation = format!(
         "cargo bench --bench e2e -- --sizes {} --runs {runs} --backends {} --shapes {}",
@@ -118,6 +133,114 @@ fn main() -> anyhow::Result<()> {
             }
             report.push_str(&table(shape, pages, runs, &columns)?);
         }
+    }
+    println!("\n{report}");
+    Ok(())
+}
+
+/// The API's limit in the at-limit runs, and their sizes.
+const LIMIT: u32 = 30;
+const LIMIT_PAGES: usize = 2000;
+const LIMIT_RENAMES: usize = 1000;
+const LIMIT_LATENCY_MS: u64 = 10;
+
+/// One at-limit apply: wall ÷ floor and the share refused.
+struct AtLimit {
+    wall: f64,
+    carried_out: usize,
+    refused: usize,
+}
+
+impl AtLimit {
+    fn floor(&self) -> f64 {
+        self.carried_out as f64 / LIMIT as f64
+    }
+
+    fn cell(&self) -> String {
+        format!(
+            "{:.1} s = {:.3}× the floor {:.1} s, {:.2}% refused ({} of {})",
+            self.wall,
+            self.wall / self.floor(),
+            self.floor(),
+            100.0 * self.refused as f64 / (self.carried_out + self.refused) as f64,
+            self.refused,
+            self.carried_out + self.refused
+        )
+    }
+}
+
+/// `--at-limit`: see the module comment.
+fn bench_at_limit() -> anyhow::Result<()> {
+    let invocation = "cargo bench --bench e2e -- --at-limit";
+    println!(
+        "socialform e2e benchmark at the API's limit: {}
+{invocation}",
+        bin()
+    );
+    let mut rows = Vec::new();
+    for parallelism in [4usize, 16, 64] {
+        for configured in [LIMIT, 2 * LIMIT] {
+            let sandbox = Sandbox::start();
+            let apps = sandbox.create_apps(APPS)?;
+            sandbox.set_faults(json!({
+                "rate_limit": LIMIT,
+                "latency_ms": LIMIT_LATENCY_MS,
+            }));
+            let project = Project::new(
+                Shape::ForEach,
+                LIMIT_PAGES,
+                &apps,
+                &sandbox.url,
+                &StateUnderTest::Local,
+                0,
+            )?;
+            let rate = configured.to_string();
+            let parallel = parallelism.to_string();
+            let mut measure = |what: &str| -> anyhow::Result<AtLimit> {
+                // The setup's own requests fill the window too: start empty.
+                std::thread::sleep(std::time::Duration::from_millis(1100));
+                sandbox.clear_requests();
+                let run = project.run(
+                    &["apply", "--auto-approve", "--parallelism", &parallel],
+                    &[("SOCIALFORM_RATE_LIMIT", &rate)],
+                )?;
+                run.check(what)?;
+                let log = sandbox.log()?;
+                let refused = log.iter().filter(|r| r["status"] == 429).count();
+                let measured = AtLimit {
+                    wall: run.wall,
+                    carried_out: log.len() - refused,
+                    refused,
+                };
+                println!(
+                    "--parallelism {parallelism}, client at {configured}/s, {what}: {}",
+                    measured.cell()
+                );
+                Ok(measured)
+            };
+            let first = measure("first apply")?;
+            project.write_config(LIMIT_RENAMES, 1)?;
+            let renames = measure("1,000 renames")?;
+            rows.push((parallelism, configured, first, renames));
+        }
+    }
+    let mut report = format!(
+        "Command: `{invocation}`
+
+The sandbox allows {LIMIT} requests a second (one-second \
+         sliding window) with {LIMIT_LATENCY_MS} ms of latency; {LIMIT_PAGES} pages ({}), whole \
+         process. Floor: the requests the API carried out ÷ {LIMIT}/s.\n\n\
+         | --parallelism | client rate | first apply of {LIMIT_PAGES} pages | {LIMIT_RENAMES} renames |\n\
+         |---|---|---|---|\n",
+        Shape::ForEach.describe()
+    );
+    for (parallelism, configured, first, renames) in rows {
+        let _ = writeln!(
+            report,
+            "| {parallelism} | {configured}/s | {} | {} |",
+            first.cell(),
+            renames.cell()
+        );
     }
     println!("\n{report}");
     Ok(())
@@ -639,6 +762,8 @@ impl Project {
             .env("VONAGE_ENDPOINT", &self.url)
             .env("VONAGE_API_KEY", "sandbox")
             .env("VONAGE_API_SECRET", "sandbox")
+            // No client-side limit unless a run asks for one (`env`).
+            .env("SOCIALFORM_RATE_LIMIT", "0")
             .env_remove("SOCIALFORM_TIMINGS")
             .env_remove("FACEBOOK_USER_TOKEN")
             .env_remove("FACEBOOK_APP_ID")

@@ -34,6 +34,7 @@ async fn run() -> anyhow::Result<()> {
         api_secret: "bench-secret".into(),
         timeout: Duration::from_secs(10),
         retry: RetryPolicy::default(),
+        requests_per_second: 0.0,
     })?;
     let app = DEMO_APPLICATIONS[0].0;
 

@@ -31,6 +31,8 @@ pub(crate) struct ProviderSettings {
     pub(crate) endpoint: Option<String>,
     /// Where `endpoint` is set, for messages about it.
     pub(crate) endpoint_location: Option<Location>,
+    /// The External Accounts API's rate for this key; `None`: not set.
+    pub(crate) requests_per_second: Option<f64>,
 }
 
 /// The `provider "facebook"` block, its defaults (the `FACEBOOK_*`

@@ -55,6 +55,17 @@ pub(crate) struct NetworkArgs {
     /// [env: SOCIALFORM_MAX_RETRIES] [default: 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub(crate) max_retries: Option<u32>,
+    /// Requests a second to the External Accounts API, all calls together
+    /// (0: no client-side limit) [env: SOCIALFORM_RATE_LIMIT] [default: the
+    /// provider block's requests_per_second, else 30; no limit against the
+    /// built-in sandbox].
+    #[arg(long, value_name = "N", value_parser = rate_limit)]
+    pub(crate) rate_limit: Option<f64>,
+}
+
+fn rate_limit(text: &str) -> Result<f64, String> {
+    super::parse_rate(text)
+        .ok_or_else(|| "a number of requests a second from 0 (no limit) to 10000".to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -220,10 +220,27 @@ pub(crate) fn network_options(
                 )
             })?;
     }
+    if let Some(rate) = global.rate_limit {
+        options.rate_limit = Some(rate);
+    } else if let Some(value) = env("SOCIALFORM_RATE_LIMIT") {
+        options.rate_limit = Some(parse_rate(value.trim()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "SOCIALFORM_RATE_LIMIT={value:?} must be a number of requests a second from 0 \
+                 (no limit) to 10000"
+            )
+        })?);
+    }
     if options.timeout.is_zero() {
         anyhow::bail!("the request timeout must be longer than zero");
     }
     Ok(options)
+}
+
+/// `--rate-limit` and `SOCIALFORM_RATE_LIMIT`: requests a second, 0 to 10,000.
+pub(crate) fn parse_rate(text: &str) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=10_000.0).contains(r))
 }
 
 /// A failed command: the error on stderr as always, and on stdout in the

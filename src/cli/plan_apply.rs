@@ -96,6 +96,44 @@ fn judge_plan(
     policies.judge(&document, &addresses).map(Some)
 }
 
+/// How long the plan's calls take at the API's rate, when that is long
+/// enough to be worth saying: "1,000 calls at 30/s: about 34 s".
+fn duration_estimate(prepared: &Prepared) -> Option<String> {
+    let rate = prepared.connection.client.accounts_rate()?;
+    let calls = prepared.plan.calls.len();
+    let seconds = (calls as f64 / rate).ceil();
+    if seconds < 5.0 {
+        return None;
+    }
+    let took = if seconds < 120.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{:.0} min", (seconds / 60.0).ceil())
+    };
+    Some(format!(
+        "{} calls at {}/s: about {took}",
+        thousands(calls),
+        if rate.fract() == 0.0 {
+            format!("{rate:.0}")
+        } else {
+            format!("{rate:.1}")
+        }
+    ))
+}
+
+/// 1234567 as "1,234,567".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The plan, as the printer's format wants it, for `plan`: the JSON
 /// document or the human view, with what the policies said (the Markdown
 /// report and GitHub's annotations come once the plan is saved, see
@@ -121,6 +159,9 @@ fn print_plan(
                 prepared.options.mode,
                 &printer.style,
             ));
+            if let Some(estimate) = duration_estimate(prepared) {
+                printer.line(&estimate);
+            }
             if let Some(judged) = judged {
                 printer.out(&format!("\n{}", judged.text(&printer.style)));
             }
@@ -139,6 +180,9 @@ fn print_plan_before_apply(printer: &Printer, prepared: &Prepared) {
             prepared.options.mode,
             &printer.style,
         ));
+        if let Some(estimate) = duration_estimate(prepared) {
+            printer.line(&estimate);
+        }
     }
 }
 
@@ -536,4 +580,14 @@ async fn watch_interrupts(cancel: Arc<AtomicBool>, printer: Printer) {
         "Stopping now. State records every call that completed; run `socialform plan` to see what is left.",
     );
     std::process::exit(EXIT_ERROR as i32);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(7), "7");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+    }
 }

@@ -25,6 +25,7 @@ pub(crate) async fn serve(context: &Context, args: SandboxServeArgs) -> anyhow::
             error_rate: args.error_rate,
             ambiguous_rate: args.ambiguous_rate,
             rate_limit: args.rate_limit,
+            retry_after: Default::default(),
             seed: args.fault_seed,
         },
         seed_demo: args.seed_demo,

@@ -703,6 +703,10 @@ impl Evaluator<'_> {
             return settings;
         };
         for attr in &p.attrs {
+            if attr.name == "requests_per_second" {
+                settings.requests_per_second = self.requests_per_second(attr);
+                continue;
+            }
             let value = self.optional_string(attr);
             match attr.name.as_str() {
                 "api_key" => settings.api_key = value,
@@ -770,6 +774,36 @@ impl Evaluator<'_> {
                 )),
             );
         }
+    }
+
+    /// `requests_per_second`: the External Accounts API's rate for this key,
+    /// a number above 0 and at most 10,000 (0 turns the client's limit off).
+    fn requests_per_second(&mut self, attr: &Attr) -> Option<f64> {
+        let value = self.eval(attr, Scope::Plain, None)?;
+        let rate = match &value {
+            Value::Number(n) => n.as_f64().filter(|r| (0.0..=10_000.0).contains(r)),
+            Value::Null => return None,
+            _ => None,
+        };
+        if rate.is_none() {
+            self.error(
+                &attr.expr_span,
+                format!(
+                    "requests_per_second must be a number from 0 to 10000, got {}",
+                    if matches!(value, Value::Number(_)) {
+                        "another number".to_string()
+                    } else {
+                        type_name(&value).to_string()
+                    }
+                ),
+                Some(
+                    "write requests_per_second = 30 (Vonage's documented default per API key), \
+                     or 0 for no client-side limit"
+                        .into(),
+                ),
+            );
+        }
+        rate
     }
 
     /// `token_warning_days`: a whole number of days, 0 to 365.

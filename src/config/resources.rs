@@ -216,7 +216,7 @@ const UNSUPPORTED_LIFECYCLE: &[&str] = &[
     "replace_triggered_by",
 ];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
-const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint"];
+const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint", "requests_per_second"];
 const FACEBOOK_ATTRS: &[&str] = &[
     "user_token",
     "app_id",

@@ -2,6 +2,7 @@
 //! the Application API v2.
 
 use super::error::ApiError;
+use super::limiter::{APPLICATIONS_REQUESTS_PER_SECOND, RateLimiter};
 use super::problem::{error_from_response, parse_retry_after};
 use super::retry::{self, RetryPolicy};
 use super::types::*;
@@ -28,6 +29,10 @@ pub struct ClientConfig {
     /// Per-request timeout.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// The External Accounts API's rate for this key (the documented 30/s
+    /// unless the provider block or `--rate-limit` says otherwise); the
+    /// Application API has its own documented 170/s.
+    pub requests_per_second: f64,
 }
 
 /// Largest page the account and application lists accept.
@@ -66,7 +71,9 @@ struct Inner {
     /// Precomputed and marked sensitive so that it is never printed.
     authorization: HeaderValue,
     retry: RetryPolicy,
-    pacer: retry::Pacer,
+    /// One rate limiter per API: every request to it takes its turn here.
+    accounts_limiter: RateLimiter,
+    applications_limiter: RateLimiter,
     /// Where the endpoint was configured ("set by VONAGE_ENDPOINT"), named
     /// with it when the API cannot be reached.
     origin: Option<String>,
@@ -165,7 +172,11 @@ impl Client {
                 api_key: config.api_key,
                 authorization,
                 retry: config.retry,
-                pacer: retry::Pacer::default(),
+                accounts_limiter: RateLimiter::new("external accounts", config.requests_per_second),
+                applications_limiter: RateLimiter::new(
+                    "applications",
+                    APPLICATIONS_REQUESTS_PER_SECOND,
+                ),
                 origin: None,
                 retry_notice: None,
                 noticed: AtomicBool::new(false),
@@ -209,6 +220,12 @@ impl Client {
         {
             notice(err);
         }
+    }
+
+    /// The External Accounts API's rate in force now (`None`: no limit), for
+    /// saying how long an apply will take.
+    pub(crate) fn accounts_rate(&self) -> Option<f64> {
+        self.inner.accounts_limiter.rate()
     }
 
     /// How this client retries; the apply engine retries unclear writes
@@ -608,9 +625,15 @@ impl Client {
     /// returns the status and body of a 2xx answer.
     async fn send(&self, call: Call<'_>) -> Result<(u16, Bytes), ApiError> {
         let path = call.segments.join("/");
+        // `v2/applications…` is the Application API; the rest External Accounts.
+        let limiter = if call.segments.first() == Some(&"v2") {
+            &self.inner.applications_limiter
+        } else {
+            &self.inner.accounts_limiter
+        };
         retry::send(
             &self.inner.retry,
-            &self.inner.pacer,
+            limiter,
             call.idempotent,
             (call.method.as_str(), &path),
             || self.attempt(&call),

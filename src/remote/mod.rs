@@ -5,6 +5,7 @@
 
 mod client;
 mod error;
+mod limiter;
 mod problem;
 mod retry;
 mod types;
@@ -12,6 +13,7 @@ mod wire;
 
 pub use client::{Client, ClientConfig, RetryNotice};
 pub use error::{ApiError, InvalidParam};
+pub use limiter::{ACCOUNTS_REQUESTS_PER_SECOND, APPLICATIONS_REQUESTS_PER_SECOND};
 pub use retry::{RetryPolicy, backoff};
 pub use types::{
     ACCOUNTS_BASE, APPLICATIONS_BASE, Account, AccountsPage, Application, ConnectRequest,

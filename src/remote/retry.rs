@@ -1,18 +1,17 @@
 //! How a request is tried again: the retry policy, which failures are worth
-//! another attempt, the backoff between attempts (backon's exponential
-//! backoff with jitter), and the shared pacer that slows every request of a
-//! client down once the API starts throttling.
+//! another attempt, and the backoff between attempts (backon's exponential
+//! backoff with jitter). Every attempt first takes its turn from the API's
+//! rate limiter (`limiter.rs`), which a 429 slows down.
 //!
 //! This module knows nothing of HTTP: `send` retries any attempt that
 //! answers with an `ApiError`.
 
 use super::error::ApiError;
+use super::limiter::RateLimiter;
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-// Tokio's clock, so that tests can pause it.
-use tokio::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How reads (and throttled writes) are retried.
 #[derive(Clone, Debug)]
@@ -110,22 +109,22 @@ fn throttle_pause(policy: &RetryPolicy, err: &ApiError, backoff: Duration) -> Du
 }
 
 /// Makes `attempt` until it succeeds or the policy gives up, and returns
-/// its last answer. Every attempt first waits for its turn from `pacer`.
+/// its last answer. Every attempt first waits for its turn from `limiter`.
 ///
 /// Two budgets, both counted over the whole call, and `max_elapsed` over
 /// both (no retry starts whose wait would end past it):
-/// - 429s: the request was not carried out and the pacer already slows
+/// - 429s: the request was not carried out and the limiter already slows
 ///   everything down, so they are retried up to `THROTTLE_BUDGET` times
-///   `max_attempts` times. The pause (the server's `Retry-After`, or the
-///   backoff) is handed to the pacer, which holds back this request and
-///   every other one; nothing sleeps here.
+///   `max_attempts` times, each after the server's `Retry-After` (or the
+///   backoff). Only this request waits: the others go on at the rate the
+///   429 cut.
 /// - other failures `is_retryable` accepts for an `idempotent` (or not)
 ///   call: up to `max_attempts` attempts in all, with backoff between them.
 ///
 /// `method` and `path` only label the debug events.
 pub(crate) async fn send<T, F, Fut>(
     policy: &RetryPolicy,
-    pacer: &Pacer,
+    limiter: &RateLimiter,
     idempotent: bool,
     (method, path): (&str, &str),
     attempt: F,
@@ -138,13 +137,11 @@ where
     let started = Instant::now();
     let in_time = |wait: &Duration| started.elapsed() + *wait <= policy.max_elapsed;
 
-    // The pace generation the latest attempt was sent under, for the pacer.
-    let generation = AtomicU64::new(0);
     let paced = || async {
-        generation.store(pacer.turn().await, Ordering::Relaxed);
+        let started = limiter.turn().await;
         let answer = attempt().await;
         if answer.is_ok() {
-            pacer.succeeded();
+            limiter.succeeded(started);
         }
         answer
     };
@@ -169,18 +166,16 @@ where
             .when(|err| matches!(err, ApiError::Throttled { .. }))
             .adjust(|err, backoff| Some(throttle_pause(policy, err, backoff?)).filter(in_time))
             .notify(|err, pause| {
-                pacer.throttled(generation.load(Ordering::Relaxed), pause);
+                limiter.throttled();
                 tracing::debug!(
                     method,
                     path,
                     throttles = throttles.fetch_add(1, Ordering::Relaxed) + 1,
                     pause_ms = pause.as_millis() as u64,
                     error = %err,
-                    "retrying when the pacer allows"
+                    "retrying after the pause"
                 );
             })
-            // The pacer makes the next attempt wait its turn.
-            .sleep(|_| std::future::ready(()))
     };
 
     let mut failures = 0u32;
@@ -205,110 +200,6 @@ where
             );
         })
         .await
-}
-
-/// Pacing shared by every request of one client (and so by all the calls an
-/// apply runs in parallel): no limit until the API answers 429, then a
-/// minimum interval between request starts that doubles on every 429 and
-/// shrinks a little on every success (additive increase of the rate,
-/// multiplicative decrease), plus a pause for everyone until the
-/// `Retry-After` a 429 asked for. A large apply thus slows down to what the
-/// API accepts instead of burning its retries.
-#[derive(Debug, Default)]
-pub(crate) struct Pacer {
-    state: Mutex<PacerState>,
-}
-
-#[derive(Debug, Default)]
-struct PacerState {
-    /// Minimum time between two request starts; `None` while unthrottled.
-    interval: Option<Duration>,
-    /// When the next request may start.
-    next_start: Option<Instant>,
-    /// Bumped on every cut of the pace. A 429 to a request whose turn was
-    /// given before the last cut was sent at the old pace and does not cut
-    /// again: one burst of parallel requests refused together is one
-    /// signal, not ten.
-    generation: u64,
-}
-
-/// The interval a first 429 sets: 20 requests a second, under the
-/// documented 30/s default of the External Accounts API.
-const FIRST_INTERVAL: Duration = Duration::from_millis(50);
-/// The slowest pace: one request every two seconds.
-const LONGEST_INTERVAL: Duration = Duration::from_secs(2);
-/// Below this the pacer switches itself off again.
-const SHORTEST_INTERVAL: Duration = Duration::from_millis(2);
-
-impl Pacer {
-    /// Waits for this request's turn; returns the pace generation it was
-    /// given under, for `throttled`. A turn given before a cut is given
-    /// again, so requests already waiting also honour the new pause.
-    pub(crate) async fn turn(&self) -> u64 {
-        loop {
-            let (start, generation) = {
-                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                let start = state.next_start.map_or(now, |t| t.max(now));
-                if let Some(interval) = state.interval {
-                    state.next_start = Some(start + interval);
-                }
-                (start, state.generation)
-            };
-            // Only an actual wait goes through the timer: tokio rounds a
-            // deadline up to its next millisecond tick, so even a deadline of
-            // `now` would park a request for up to a millisecond.
-            if start > Instant::now() {
-                tokio::time::sleep_until(start).await;
-            }
-            let current = self
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .generation;
-            if current == generation {
-                return generation;
-            }
-        }
-    }
-
-    /// A 429 arrived for a request sent under `generation`: halve the rate
-    /// (once per generation), and hold everyone back for `pause`.
-    pub(crate) fn throttled(&self, generation: u64, pause: Duration) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        if generation == state.generation || state.interval.is_none() {
-            state.generation += 1;
-            state.interval = Some(
-                state
-                    .interval
-                    .map_or(FIRST_INTERVAL, |i| (i * 2).min(LONGEST_INTERVAL)),
-            );
-        }
-        let interval = state.interval.unwrap_or(FIRST_INTERVAL);
-        let resume = now + pause;
-        state.next_start = Some(state.next_start.map_or(resume, |t| t.max(resume)));
-        tracing::debug!(
-            interval_ms = interval.as_millis() as u64,
-            pause_ms = pause.as_millis() as u64,
-            "throttled: slowing down"
-        );
-    }
-
-    /// A request got through: speed up by one request a second.
-    pub(crate) fn succeeded(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(interval) = state.interval {
-            let rate = 1.0 / interval.as_secs_f64() + 1.0;
-            let next = Duration::from_secs_f64(1.0 / rate);
-            state.interval = (next >= SHORTEST_INTERVAL).then_some(next);
-        }
-    }
-
-    #[cfg(test)]
-    fn interval(&self) -> Option<Duration> {
-        self.state.lock().unwrap().interval
-    }
 }
 
 #[cfg(test)]
@@ -383,31 +274,6 @@ mod tests {
         assert_eq!(throttle_pause(&policy(), &silent, backoff), backoff);
     }
 
-    #[test]
-    fn pacer_slows_down_on_429_and_recovers_on_success() {
-        let pacer = Pacer::default();
-        assert_eq!(pacer.interval(), None);
-        pacer.throttled(0, Duration::ZERO);
-        assert_eq!(pacer.interval(), Some(FIRST_INTERVAL));
-        // Another answer to a request sent under the old pace: same burst.
-        pacer.throttled(0, Duration::ZERO);
-        assert_eq!(pacer.interval(), Some(FIRST_INTERVAL));
-        pacer.throttled(1, Duration::ZERO);
-        assert_eq!(pacer.interval(), Some(FIRST_INTERVAL * 2));
-        for generation in 2..30 {
-            pacer.throttled(generation, Duration::ZERO);
-        }
-        assert_eq!(pacer.interval(), Some(LONGEST_INTERVAL));
-        pacer.succeeded();
-        let after_one = pacer.interval().unwrap();
-        assert!(after_one < LONGEST_INTERVAL, "{after_one:?}");
-        // Enough successes switch it off entirely.
-        for _ in 0..1000 {
-            pacer.succeeded();
-        }
-        assert_eq!(pacer.interval(), None);
-    }
-
     fn quick(max_attempts: u32) -> RetryPolicy {
         RetryPolicy {
             max_attempts,
@@ -424,11 +290,11 @@ mod tests {
         idempotent: bool,
         answers: Vec<Result<(), ApiError>>,
     ) -> (Result<(), ApiError>, usize) {
-        let pacer = Pacer::default();
+        let limiter = RateLimiter::new("test", 1000.0);
         let made = std::sync::atomic::AtomicUsize::new(0);
         let outcome = send(
             policy,
-            &pacer,
+            &limiter,
             idempotent,
             ("GET", "/x"),
             || {
@@ -489,18 +355,5 @@ mod tests {
         };
         let (_, made) = run(&policy, true, vec![server_error()]).await;
         assert_eq!(made, 1);
-    }
-
-    // Lower bounds only: a sleep never ends early, so these cannot flake.
-    #[tokio::test]
-    async fn paced_requests_wait_for_the_pause_and_then_an_interval() {
-        let pacer = Pacer::default();
-        let t0 = Instant::now();
-        pacer.throttled(0, Duration::from_millis(100));
-        let generation = pacer.turn().await;
-        assert_eq!(generation, 1);
-        assert!(t0.elapsed() >= Duration::from_millis(100));
-        pacer.turn().await;
-        assert!(t0.elapsed() >= Duration::from_millis(100) + FIRST_INTERVAL);
     }
 }

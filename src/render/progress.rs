@@ -88,8 +88,10 @@ impl CallObserver for HumanReporter {
         {
             bar.set_length(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} calls, {elapsed} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} calls, {elapsed} (about {eta} left) {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }

@@ -1,7 +1,7 @@
 //! Fault injection: the partial update accepted by `PUT /_sandbox/faults`,
 //! the seeded dice for error and ambiguous answers, and the rate limiter.
 
-use super::Faults;
+use super::{Faults, RetryAfter};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
@@ -16,6 +16,10 @@ pub(crate) struct FaultsPatch {
     pub(crate) error_rate: Option<f64>,
     pub(crate) ambiguous_rate: Option<f64>,
     pub(crate) rate_limit: Option<u32>,
+    /// Present (a number, `null` or `"window"`) or left out: `null` must
+    /// not read as "left out", hence `present`.
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) retry_after: Option<RetryAfter>,
     /// Restarts the dice from this seed.
     pub(crate) seed: Option<u64>,
 }
@@ -35,12 +39,19 @@ impl FaultsPatch {
         if let Some(v) = self.rate_limit {
             next.rate_limit = v;
         }
+        if let Some(v) = self.retry_after {
+            next.retry_after = v;
+        }
         if let Some(v) = self.seed {
             next.seed = Some(v);
         }
         validate(&next)?;
         Ok(next)
     }
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<RetryAfter>, D::Error> {
+    RetryAfter::deserialize(d).map(Some)
 }
 
 pub(crate) fn validate(faults: &Faults) -> Result<(), String> {
@@ -114,8 +125,14 @@ pub(crate) struct RateLimiter {
 const WINDOW: Duration = Duration::from_secs(1);
 
 impl RateLimiter {
-    /// `Ok(())` to admit, `Err(seconds)` to refuse with that `Retry-After`.
-    pub(crate) fn check(&mut self, limit: u32, now: Instant) -> Result<(), u64> {
+    /// `Ok(())` to admit, `Err(seconds)` to refuse with that `Retry-After`
+    /// (`None`: send none).
+    pub(crate) fn check(
+        &mut self,
+        limit: u32,
+        retry_after: RetryAfter,
+        now: Instant,
+    ) -> Result<(), Option<u64>> {
         if limit == 0 {
             self.admitted.clear();
             return Ok(());
@@ -131,13 +148,19 @@ impl RateLimiter {
             self.admitted.push_back(now);
             return Ok(());
         }
-        // Retry-After is whole seconds; the window frees a slot within one.
-        let frees_in = self
-            .admitted
-            .front()
-            .map(|t| WINDOW.saturating_sub(now.duration_since(*t)))
-            .unwrap_or(WINDOW);
-        Err(frees_in.as_secs_f64().ceil().max(1.0) as u64)
+        match retry_after {
+            // Whole seconds; the window frees a slot within one.
+            RetryAfter::Window => {
+                let frees_in = self
+                    .admitted
+                    .front()
+                    .map(|t| WINDOW.saturating_sub(now.duration_since(*t)))
+                    .unwrap_or(WINDOW);
+                Err(Some(frees_in.as_secs_f64().ceil().max(1.0) as u64))
+            }
+            RetryAfter::Seconds(n) => Err(Some(n)),
+            RetryAfter::Omitted => Err(None),
+        }
     }
 }
 
@@ -149,11 +172,18 @@ mod tests {
     fn window_admits_limit_then_refuses_then_recovers() {
         let mut limiter = RateLimiter::default();
         let t0 = Instant::now();
-        assert!(limiter.check(2, t0).is_ok());
-        assert!(limiter.check(2, t0).is_ok());
-        assert_eq!(limiter.check(2, t0), Err(1));
-        assert!(limiter.check(2, t0 + Duration::from_millis(1001)).is_ok());
-        assert!(limiter.check(0, t0).is_ok());
+        let window = RetryAfter::Window;
+        assert!(limiter.check(2, window, t0).is_ok());
+        assert!(limiter.check(2, window, t0).is_ok());
+        assert_eq!(limiter.check(2, window, t0), Err(Some(1)));
+        assert_eq!(limiter.check(2, RetryAfter::Seconds(5), t0), Err(Some(5)));
+        assert_eq!(limiter.check(2, RetryAfter::Omitted, t0), Err(None));
+        assert!(
+            limiter
+                .check(2, window, t0 + Duration::from_millis(1001))
+                .is_ok()
+        );
+        assert!(limiter.check(0, window, t0).is_ok());
     }
 
     #[test]
@@ -163,9 +193,21 @@ mod tests {
             error_rate: 0.5,
             ambiguous_rate: 0.0,
             rate_limit: 10,
+            retry_after: RetryAfter::Seconds(3),
             seed: Some(7),
         };
         let patch: FaultsPatch = serde_json::from_str(r#"{"rate_limit":0}"#).unwrap();
+        assert_eq!(
+            patch.apply_to(&current).unwrap().retry_after,
+            RetryAfter::Seconds(3)
+        );
+        let null: FaultsPatch = serde_json::from_str(r#"{"retry_after":null}"#).unwrap();
+        assert_eq!(
+            null.apply_to(&current).unwrap().retry_after,
+            RetryAfter::Omitted
+        );
+        let bad = serde_json::from_str::<FaultsPatch>(r#"{"retry_after":"soon"}"#);
+        assert!(bad.is_err());
         let next = patch.apply_to(&current).unwrap();
         assert_eq!(next.latency_ms, 5);
         assert_eq!(next.error_rate, 0.5);

@@ -59,7 +59,9 @@ async fn gated(
     serve_latency(shared, arrived).await;
     // Every API request counts against the limit, authenticated or not, as
     // on a real front door.
-    if let Err(retry_after) = shared.rate().check(faults.rate_limit, Instant::now()) {
+    if let Err(retry_after) =
+        (shared.rate()).check(faults.rate_limit, faults.retry_after, Instant::now())
+    {
         return Problem::throttled(retry_after).into_response();
     }
     if !is_authorized(request.headers(), &shared.api_key, &shared.api_secret) {

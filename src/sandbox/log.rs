@@ -12,6 +12,9 @@ pub(crate) struct LoggedRequest {
     /// the values of token parameters read `REDACTED`.
     pub(crate) query: String,
     pub(crate) status: u16,
+    /// When it arrived, in milliseconds since the sandbox started: for
+    /// tests of pacing and `Retry-After`.
+    pub(crate) at_ms: u64,
     /// Graph batch requests only: how many items the batch held. Absent
     /// from the JSON otherwise, so the Vonage side's entries are unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]

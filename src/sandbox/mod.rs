@@ -40,6 +40,9 @@ pub struct Faults {
     pub ambiguous_rate: f64,
     /// Requests per second; 0 = unlimited.
     pub rate_limit: u32,
+    /// What a 429 of `rate_limit` says in `Retry-After`.
+    #[serde(default)]
+    pub retry_after: RetryAfter,
     /// Seed of the dice behind `error_rate` and `ambiguous_rate`: the same
     /// seed gives the same faults to the same sequence of mutating requests
     /// (by arrival order, which concurrent callers may change). `None` at
@@ -47,6 +50,47 @@ pub struct Faults {
     /// Setting it (`PUT /_sandbox/faults` with `seed`) restarts the sequence.
     #[serde(default)]
     pub seed: Option<u64>,
+}
+
+/// The `Retry-After` of the `rate_limit` fault's 429s: in JSON,
+/// `"window"` (the default: the whole seconds until the window frees a
+/// slot), a number of seconds, or `null` to send none, as Vonage documents
+/// none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RetryAfter {
+    #[default]
+    Window,
+    Seconds(u64),
+    Omitted,
+}
+
+impl serde::Serialize for RetryAfter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RetryAfter::Window => serializer.serialize_str("window"),
+            RetryAfter::Seconds(n) => serializer.serialize_u64(*n),
+            RetryAfter::Omitted => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RetryAfter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Seconds(u64),
+            Word(String),
+        }
+        match Option::<Wire>::deserialize(deserializer)? {
+            None => Ok(RetryAfter::Omitted),
+            Some(Wire::Seconds(n)) => Ok(RetryAfter::Seconds(n)),
+            Some(Wire::Word(w)) if w == "window" => Ok(RetryAfter::Window),
+            Some(Wire::Word(w)) => Err(serde::de::Error::custom(format!(
+                "retry_after must be a number of seconds, null or \"window\", got {w:?}"
+            ))),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -106,14 +106,15 @@ impl Problem {
         p
     }
 
-    pub(crate) fn throttled(retry_after_secs: u64) -> Self {
+    /// A 429, with `Retry-After` when `retry_after_secs` is given.
+    pub(crate) fn throttled(retry_after_secs: Option<u64>) -> Self {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Throttled",
             "throttled",
             "Too many requests; retry later",
         );
-        p.0.retry_after = Some(retry_after_secs);
+        p.0.retry_after = retry_after_secs;
         p
     }
 

@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     /// Started on the first request that has latency to serve; `None` if
     /// its thread could not be started.
     latency: OnceLock<Option<LatencyTimer>>,
+    /// The log's clock: entries say when they arrived, in ms since this.
+    started: std::time::Instant,
 }
 
 /// Entries carry a sequence number so that a request's status can be filled
@@ -78,6 +80,7 @@ impl Shared {
             log: Mutex::new(RequestLog::default()),
             max_page_size: AtomicU32::new(DEFAULT_MAX_PAGE_SIZE),
             latency: OnceLock::new(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -170,6 +173,7 @@ impl Shared {
                 path: path.to_owned(),
                 query: query.to_owned(),
                 status: 0,
+                at_ms: self.started.elapsed().as_millis() as u64,
                 batch_items: None,
             },
         ));

@@ -13,12 +13,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How the API clients cope with a slow or failing API.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct NetworkOptions {
     /// Per-request timeout.
     pub(crate) timeout: Duration,
     /// Retries after the first attempt of a failed request.
     pub(crate) max_retries: u32,
+    /// `--rate-limit` / `SOCIALFORM_RATE_LIMIT`: requests a second to the
+    /// External Accounts API, over the provider block's; 0 for no limit.
+    pub(crate) rate_limit: Option<f64>,
 }
 
 impl Default for NetworkOptions {
@@ -26,6 +29,7 @@ impl Default for NetworkOptions {
         NetworkOptions {
             timeout: Duration::from_secs(30),
             max_retries: 5,
+            rate_limit: None,
         }
     }
 }
@@ -73,7 +77,9 @@ impl Session {
             let api_key = api_key.unwrap_or_else(|| sandbox::CREDENTIAL.into());
             let api_secret = api_secret.unwrap_or_else(|| Secret::new(sandbox::CREDENTIAL));
             let handle = sandbox::start(&self.state_dir, &api_key, &api_secret).await?;
-            let client = self.client(handle.url(), api_key, api_secret)?;
+            // The built-in sandbox has no limit unless asked for one.
+            let rate = self.rate_limit(provider, 0.0);
+            let client = self.client(handle.url(), api_key, api_secret, rate)?;
             return Ok(Connection {
                 client,
                 sandbox: Some(handle),
@@ -94,8 +100,9 @@ impl Session {
         let warn = observer.clone();
         let notice_origin = origin.to_string();
         let retries = self.network.max_retries;
+        let rate = self.rate_limit(provider, crate::remote::ACCOUNTS_REQUESTS_PER_SECOND);
         let client = self
-            .client(endpoint, api_key, api_secret)?
+            .client(endpoint, api_key, api_secret, rate)?
             .with_endpoint_origin(origin.to_string())
             .with_retry_notice(Arc::new(move |err| {
                 let why = match err {
@@ -115,11 +122,21 @@ impl Session {
         })
     }
 
+    /// The External Accounts rate: the flag (or its variable), the provider
+    /// block, or `default`.
+    fn rate_limit(&self, provider: &ProviderSettings, default: f64) -> f64 {
+        self.network
+            .rate_limit
+            .or(provider.requests_per_second)
+            .unwrap_or(default)
+    }
+
     fn client(
         &self,
         endpoint: String,
         api_key: String,
         api_secret: Secret,
+        requests_per_second: f64,
     ) -> anyhow::Result<Client> {
         Client::new(ClientConfig {
             endpoint: endpoint.trim_end_matches('/').to_string(),
@@ -127,6 +144,7 @@ impl Session {
             api_secret,
             timeout: self.network.timeout,
             retry: RetryPolicy::with_max_retries(self.network.max_retries),
+            requests_per_second,
         })
         .context("could not set up the HTTP client")
     }

@@ -1295,8 +1295,11 @@ fn no_token_in_any_format() {
             seen.push_str(&run.stderr);
         }
     }
+    // One call at a time: the calls arrive in the plan's order, so the
+    // requests can be compared in order (in parallel, the sales DELETE and
+    // the support PATCH race).
     let run = Test::on(&project)
-        .args(["apply", "--format", "github", "--auto-approve"])
+        .args(["apply", "--format", "github", "--auto-approve", "--parallelism", "1"])
         .sort_after("Plan: ")
         .stdout(
             r#"

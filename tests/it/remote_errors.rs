@@ -262,6 +262,7 @@ async fn an_endpoint_that_is_not_a_url_is_refused() {
         api_secret: SECRET.into(),
         timeout: std::time::Duration::from_secs(1),
         retry: fast_retry(),
+        requests_per_second: 0.0,
     });
     assert!(result.is_err());
 }

@@ -149,6 +149,7 @@ async fn a_client_without_retries_sees_the_throttle() {
             max_attempts: 1,
             ..fast_retry()
         },
+        requests_per_second: 0.0,
     })
     .unwrap();
     match no_retry.get_application(SUPPORT_BOT).await {
@@ -213,13 +214,14 @@ async fn faults_endpoint_keeps_omitted_fields_and_rejects_nonsense() {
             error_rate: 0.25,
             ambiguous_rate: 0.0,
             rate_limit: 100,
+            retry_after: socialform::sandbox::RetryAfter::Window,
             seed: Some(11),
         }
     );
     assert_eq!(
         after.body,
         serde_json::json!({"latency_ms": 5, "error_rate": 0.25, "ambiguous_rate": 0.0,
-                           "rate_limit": 100, "seed": 11})
+                           "rate_limit": 100, "retry_after": "window", "seed": 11})
     );
     assert_eq!(raw.faults(r#"{"error_rate":2}"#).await.status, 400);
     assert_eq!(raw.faults(r#"{"latency":5}"#).await.status, 400);

@@ -821,8 +821,11 @@ async fn the_request_log_keeps_graph_requests_without_their_tokens() {
     assert_eq!(log[3]["batch_items"], 2);
     assert_eq!(log[3]["status"], 200);
     // The Vonage side's entries are as they were: no batch field.
+    let mut vonage = log[4].clone();
+    assert!(vonage["at_ms"].is_u64(), "{vonage}");
+    vonage.as_object_mut().unwrap().remove("at_ms");
     assert_eq!(
-        log[4],
+        vonage,
         json!({ "method": "GET", "path": "/v2/applications", "query": "", "status": 200 })
     );
     for entry in &log[..3] {

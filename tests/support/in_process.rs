@@ -46,6 +46,7 @@ pub fn client_with(endpoint: &str, key: &str, secret: &str) -> Client {
         api_secret: secret.into(),
         timeout: Duration::from_secs(10),
         retry: fast_retry(),
+        requests_per_second: 0.0,
     })
     .expect("client builds")
 }

@@ -78,6 +78,9 @@ impl Project {
         project.env("VONAGE_ENDPOINT", &sandbox.url);
         project.env("VONAGE_API_KEY", "sandbox");
         project.env("VONAGE_API_SECRET", "sandbox");
+        // The sandbox has no limit unless a test sets its rate_limit fault;
+        // the tests of the client's limit set their own rate.
+        project.env("SOCIALFORM_RATE_LIMIT", "0");
         project.sandbox_url = Some(sandbox.url.clone());
         project
     }
@@ -133,6 +136,7 @@ impl Project {
             .env_remove("SOCIALFORM_TIMINGS")
             .env_remove("SOCIALFORM_TIMEOUT")
             .env_remove("SOCIALFORM_MAX_RETRIES")
+            .env_remove("SOCIALFORM_RATE_LIMIT")
             .env_remove("SOCIALFORM_PG_CONN_STR")
             .env_remove("PGHOST")
             .env_remove("PGPORT")
