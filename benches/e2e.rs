@@ -196,7 +196,7 @@ fn bench_at_limit() -> anyhow::Result<()> {
             )?;
             let rate = configured.to_string();
             let parallel = parallelism.to_string();
-            let mut measure = |what: &str| -> anyhow::Result<AtLimit> {
+            let measure = |what: &str| -> anyhow::Result<AtLimit> {
                 // The setup's own requests fill the window too: start empty.
                 std::thread::sleep(std::time::Duration::from_millis(1100));
                 sandbox.clear_requests();
