@@ -118,7 +118,7 @@ impl Session {
             vars,
             allow_unknown_tokens: false,
         };
-        let (desired, _backend, opened, early) = self
+        let (desired, opened, early) = self
             .load_and_open(&config, lock, refresh, &observer)
             .await?;
         // The early connection assumed the defaults of absent provider
@@ -129,6 +129,7 @@ impl Session {
             p.api_key.is_none()
                 && p.api_secret.is_none()
                 && p.endpoint.is_none()
+                && p.requests_per_second.is_none()
                 && desired.facebook.is_none()
         });
         let OpenedState { store, recorded } = opened;
@@ -214,7 +215,7 @@ impl Session {
         lock: &LockRequest,
         refresh: bool,
         observer: &Arc<dyn SessionObserver>,
-    ) -> anyhow::Result<(Desired, Backend, OpenedState, Option<EarlyRefresh>)> {
+    ) -> anyhow::Result<(Desired, OpenedState, Option<EarlyRefresh>)> {
         let may_declare = config::may_declare(&self.dir);
         // Nothing in the configuration says how to reach the APIs: state
         // can be opened, and the remote side read, while it loads. The
@@ -242,7 +243,7 @@ impl Session {
             drop(all);
             match early {
                 Some((opened, early)) if desired.backend == settings => {
-                    return Ok((desired, backend, opened, Some(early)));
+                    return Ok((desired, opened, Some(early)));
                 }
                 // No state yet (it is created now the configuration is
                 // known to load), or the guess was wrong.
@@ -252,7 +253,7 @@ impl Session {
             let _both = phase("load_config+open_state");
             let backend = self.backend_for(None)?;
             let (desired, opened) = self.load_alongside_open(&backend, config, lock)?;
-            return Ok((desired, backend, opened, None));
+            return Ok((desired, opened, None));
         }
         let desired = match loaded {
             Some(desired) => desired,
@@ -265,7 +266,7 @@ impl Session {
         let backend = self.backend_for(desired.backend.as_ref())?;
         let opened = backend.open(lock)?;
         backend.refuse_stranded_local_state(&opened.recorded)?;
-        Ok((desired, backend, opened, None))
+        Ok((desired, opened, None))
     }
 
     /// The configuration loaded here while `backend`'s state, if it exists,
