@@ -147,11 +147,12 @@ fn print_plan(
     let _render = phase("render");
     match printer.format {
         Format::Json => {
-            let mut document = render::plan_document(&prepared.plan, resources);
-            if let Some(judged) = judged {
-                judged.attach(&mut document);
-            }
-            printer.line(&document.to_string());
+            let extra = judged.map(|j| ("policy", j.member())).into_iter().collect();
+            printer.line(&render::plan_document_text(
+                &prepared.plan,
+                resources,
+                extra,
+            ));
         }
         Format::Human | Format::Github => {
             printer.out(&render::plan_text(

@@ -64,8 +64,14 @@ impl Judged {
 
     /// `document` with the verdict as its `policy` member.
     pub(crate) fn attach(&self, document: &mut Value) {
-        document["policy"] = self.verdict.document();
-        document["policy"]["directory"] = Value::String(self.shown.display().to_string());
+        document["policy"] = self.member();
+    }
+
+    /// The `policy` member of a JSON document.
+    pub(crate) fn member(&self) -> Value {
+        let mut member = self.verdict.document();
+        member["directory"] = Value::String(self.shown.display().to_string());
+        member
     }
 
     pub(crate) fn text(&self, style: &Style) -> String {

@@ -18,7 +18,6 @@ use crate::channel::Channel;
 use crate::desired::{Desired, DesiredLink, DesiredPage};
 use crate::state::{LinkRecord, PageRecord, Recorded};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Terraform's change actions.
@@ -41,8 +40,8 @@ pub(crate) struct ResourceChange {
     /// `[delete, create]` for a replacement, one action otherwise.
     pub(crate) actions: Vec<TfAction>,
     pub(crate) socialform_actions: Vec<Action>,
-    pub(crate) before: Option<Map<String, Value>>,
-    pub(crate) after: Option<Map<String, Value>>,
+    pub(crate) before: Option<Object>,
+    pub(crate) after: Option<Object>,
     /// A token is held (before) or will be (after): marked, never shown.
     pub(crate) token_before: bool,
     pub(crate) token_after: bool,
@@ -53,6 +52,31 @@ pub(crate) struct ResourceChange {
     /// The page ID an `import` block adopts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) importing: Option<String>,
+}
+
+/// A resource as it is (before) or will be (after), without its token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Object {
+    Page {
+        page_id: String,
+        name: Option<String>,
+    },
+    /// `account` is the page ID on Messenger.
+    Link {
+        account: String,
+        application: String,
+        channel: Channel,
+    },
+}
+
+impl Object {
+    fn page_id(&self) -> Option<&str> {
+        match self {
+            Object::Page { page_id, .. } => Some(page_id),
+            Object::Link { .. } => None,
+        }
+    }
 }
 
 /// Every resource `plan` covers, sorted by address.
@@ -124,7 +148,8 @@ pub(crate) fn build(
                 .then(|| {
                     after
                         .as_ref()
-                        .and_then(|a| a.get("page_id")?.as_str().map(String::from))
+                        .and_then(Object::page_id)
+                        .map(String::from)
                 })
                 .flatten();
             // An import adopts what is there: before is the same object.
@@ -170,35 +195,30 @@ fn terraform_actions(actions: &[Action]) -> Vec<TfAction> {
     strongest.unwrap_or_else(|| vec![TfAction::NoOp])
 }
 
-fn page_object(page: &DesiredPage) -> Map<String, Value> {
-    let mut object = Map::new();
-    object.insert("page_id".into(), json!(page.page_id));
-    object.insert("name".into(), json!(page.name));
-    object
+fn page_object(page: &DesiredPage) -> Object {
+    Object::Page {
+        page_id: page.page_id.clone(),
+        name: page.name.clone(),
+    }
 }
 
-fn page_record_object(record: &PageRecord) -> (Map<String, Value>, bool) {
-    let mut object = Map::new();
-    object.insert("page_id".into(), json!(record.page_id));
-    object.insert("name".into(), json!(record.name));
+fn page_record_object(record: &PageRecord) -> (Object, bool) {
+    let object = Object::Page {
+        page_id: record.page_id.clone(),
+        name: record.name.clone(),
+    };
     (object, record.token_fingerprint.is_some())
 }
 
-/// A link as its block reads: `page` on Messenger, `account` and
-/// `channel` on the other channels.
-fn link_object(channel: Channel, account: &str, application: &str) -> Map<String, Value> {
-    let mut object = Map::new();
-    if channel.is_messenger() {
-        object.insert("page".into(), json!(account));
-    } else {
-        object.insert("account".into(), json!(account));
+fn link_object(channel: Channel, account: &str, application: &str) -> Object {
+    Object::Link {
+        account: account.to_string(),
+        application: application.to_string(),
+        channel,
     }
-    object.insert("application".into(), json!(application));
-    object.insert("channel".into(), json!(channel));
-    object
 }
 
-fn link_record_object(record: &LinkRecord) -> (Map<String, Value>, bool) {
+fn link_record_object(record: &LinkRecord) -> (Object, bool) {
     (
         link_object(record.channel, &record.page_id, &record.application),
         false,

@@ -21,7 +21,8 @@ pub(crate) use github::{
 };
 pub(crate) use human::{apply_summary, drift_text, plan_text, validate_text};
 pub(crate) use json::{
-    apply_document, drift_document, plan_document, state_document, validate_document,
+    apply_document, drift_document, plan_document, plan_document_text, state_document,
+    validate_document,
 };
 pub(crate) use markdown::{
     apply_markdown, drift_markdown, error_markdown, plan_markdown, state_markdown,
