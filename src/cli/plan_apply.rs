@@ -29,6 +29,34 @@ fn parse_addresses(flag: &str, values: &[String]) -> anyhow::Result<Vec<Address>
         .collect()
 }
 
+/// `--reconnect` (Terraform's `-replace`): pages only. A link is refused
+/// here, under the flag the user typed.
+fn reconnect_addresses(values: &[String]) -> anyhow::Result<Vec<Address>> {
+    let typed = std::env::args()
+        .find_map(|a| {
+            let name = a.split('=').next().unwrap_or_default().to_string();
+            matches!(
+                name.as_str(),
+                "-replace" | "--replace" | "-reconnect" | "--reconnect"
+            )
+            .then_some(name)
+        })
+        .unwrap_or_else(|| "--reconnect".to_string());
+    let addresses = parse_addresses(&typed, values)?;
+    if let Some(link) = addresses
+        .iter()
+        .find(|a| a.kind == crate::address::ResourceKind::Link)
+    {
+        bail!(
+            "{typed} {link}: a link cannot be replaced or reconnected; {typed} takes a page, and \
+             sends its token again. To make a link removed outside socialform again, run \
+             `socialform apply` (it restores it); to move it to another application, change \
+             its `application`"
+        );
+    }
+    Ok(addresses)
+}
+
 fn options_from(common: &CommonPlanArgs, destroy: bool) -> anyhow::Result<PlanOptions> {
     if common.refresh_only && !common.refresh {
         bail!("--refresh-only and --refresh=false contradict each other; drop one");
@@ -48,7 +76,7 @@ fn options_from(common: &CommonPlanArgs, destroy: bool) -> anyhow::Result<PlanOp
         },
         targets: parse_addresses("--target", &common.target)?,
         excludes: parse_addresses("--exclude", &common.exclude)?,
-        reconnect: parse_addresses("--reconnect", &common.reconnect)?,
+        reconnect: reconnect_addresses(&common.reconnect)?,
     })
 }
 

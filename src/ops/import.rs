@@ -97,6 +97,31 @@ async fn import_one(
                 instances.join(", ")
             );
         }
+        // The block is there, but its for_each (or count) makes no such
+        // instance: say so, not that the block is missing.
+        let siblings: Vec<&crate::desired::DesiredPage> = desired
+            .pages
+            .iter()
+            .filter(|p| p.address.name == address.name && p.address.key.is_some())
+            .collect();
+        if let (Some(key), Some(first)) = (&address.key, siblings.first()) {
+            let keys: Vec<String> = siblings
+                .iter()
+                .filter_map(|p| p.address.key.as_ref().map(|k| k.to_string()))
+                .collect();
+            let what = match key {
+                crate::address::InstanceKey::Name(_) => "its for_each has no key",
+                crate::address::InstanceKey::Index(_) => "its count makes no index",
+            };
+            bail!(
+                "{address}: page \"{}\" ({}) is declared, but {what} {key} (it has {}); add \
+                 {key} to its for_each (or raise its count), with page_id \"{page_id}\", then \
+                 run the import again",
+                address.name,
+                first.location,
+                keys.join(", ")
+            );
+        }
         bail!(
             "{address} is not declared in the configuration; add a `page \"{}\"` block with \
              page_id = \"{page_id}\" first, then run the import again",

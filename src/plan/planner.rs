@@ -7,7 +7,6 @@
 //! the old page before it is linked on the new one.
 
 use super::drift;
-use super::model::Limit;
 use super::model::*;
 use super::{Mode, PlanError, PlanOptions, PlanProblem};
 use crate::actual::{Actual, RemotePage};

@@ -145,12 +145,7 @@ pub(crate) fn build(
             };
             let importing = socialform_actions
                 .contains(&Action::Import)
-                .then(|| {
-                    after
-                        .as_ref()
-                        .and_then(Object::page_id)
-                        .map(String::from)
-                })
+                .then(|| after.as_ref().and_then(Object::page_id).map(String::from))
                 .flatten();
             // An import adopts what is there: before is the same object.
             let (before, token_before) = if importing.is_some() && before.is_none() {

@@ -4,9 +4,9 @@
 use crate::address::{Address, InstanceKey};
 use crate::apply::{ApplyResult, CallOutcome};
 use crate::plan::resource_changes::{Object, ResourceChange, TfAction};
+use crate::plan::{Action, AttrDiff, Change, Plan};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use crate::plan::{Action, AttrDiff, Change, Plan};
 use serde_json::{Map, Value, json};
 
 /// The plan and apply documents' version: 1.1 added `resource_changes`

@@ -619,3 +619,47 @@ fn destroying_a_targeted_page_takes_its_link_too() {
         .requests(&[])
         .run();
 }
+
+#[test]
+fn replacing_a_link_is_answered_under_the_flag_typed() {
+    let sandbox = Sandbox::start();
+    let project = applied_fleet(&sandbox);
+    Test::on(&project)
+        .args(["plan", "-replace=link.fb[\"de\"]"])
+        .stderr(
+            "error: -replace link.fb[\"de\"]: a link cannot be replaced or reconnected; -replace \
+             takes a page, and sends its token again. To make a link removed outside socialform \
+             again, run `socialform apply` (it restores it); to move it to another application, \
+             change its `application`\n",
+        )
+        .status(1)
+        .requests(&[])
+        .run();
+    Test::on(&project)
+        .args(["plan", "--reconnect", "link.fb[\"de\"]"])
+        .stderr(
+            "error: --reconnect link.fb[\"de\"]: a link cannot be replaced or reconnected; \
+             --reconnect takes a page, and sends its token again. To make a link removed outside \
+             socialform again, run `socialform apply` (it restores it); to move it to another \
+             application, change its `application`\n",
+        )
+        .status(1)
+        .requests(&[])
+        .run();
+}
+
+#[test]
+fn importing_a_key_its_for_each_lacks_names_the_block_and_its_keys() {
+    let sandbox = Sandbox::start();
+    let project = applied_fleet(&sandbox);
+    Test::on(&project)
+        .args(["import", "page.fb[\"pt\"]", "107100000000009"])
+        .stderr(
+            "error: page.fb[\"pt\"]: page \"fb\" ([DIR]/main.hcl:5:6) is declared, but its \
+             for_each has no key \"pt\" (it has \"de\", \"es\"); add \"pt\" to its for_each (or \
+             raise its count), with page_id \"107100000000009\", then run the import again\n",
+        )
+        .status(1)
+        .requests(&[])
+        .run();
+}
