@@ -493,3 +493,36 @@ fn the_example_policies_pass_the_quickstart_and_catch_an_unlinked_production_pag
         ]
     );
 }
+
+#[test]
+fn a_saved_plan_shows_the_same_resource_changes() {
+    let sandbox = Sandbox::start();
+    let project = applied(&sandbox, TWO_PAGES);
+    project.write("main.hcl", &unlink_and_rename());
+    let live = project.run(&["plan", "--json"]);
+    live.assert_code(0);
+    project.run(&["plan", "-out=reviewed.plan"]).assert_code(0);
+    let shown = project.run(&["show", "--json", "reviewed.plan"]);
+    shown.assert_code(0);
+    let changes = live.json()["resource_changes"].clone();
+    assert_eq!(changes.as_array().map(Vec::len), Some(4), "{changes:#}");
+    assert_eq!(shown.json()["resource_changes"], changes);
+    // Unchanged resources are there as no-ops, as Terraform lists them.
+    let actions: Vec<(String, String)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["address"].to_string(), c["change"]["actions"].to_string()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("\"page.sales\"".into(), "[\"no-op\"]".into()),
+            ("\"page.support\"".into(), "[\"update\"]".into()),
+            ("\"link.sales\"".into(), "[\"delete\"]".into()),
+            ("\"link.support\"".into(), "[\"no-op\"]".into()),
+        ]
+    );
+    let saved = std::fs::read_to_string(project.path().join("reviewed.plan")).unwrap();
+    assert!(!saved.contains(TOKEN));
+}
