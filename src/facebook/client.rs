@@ -1,15 +1,18 @@
 //! The Graph API client (reqwest): `/me/accounts` and batch requests, with
-//! Graph's error shape, throttling retried with backoff, and tokens kept
-//! out of every URL.
+//! Graph's error shape, requests paced by Graph's usage headers
+//! (`usage.rs`), throttling retried with backoff as the last resort, and
+//! tokens kept out of every URL.
 
 use super::GRAPH_VERSION;
+use super::usage::{Pace, Report, Usage, parse_app_usage, parse_buc_usage};
 use crate::remote::{RetryPolicy, backoff};
 use crate::secret::Secret;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Graph's throttling codes: application, user, page and custom rate limits.
@@ -135,6 +138,92 @@ pub(crate) struct GraphClient {
     /// `{endpoint}/{GRAPH_VERSION}/`
     base: Url,
     config: GraphConfig,
+    /// Shared by every clone: Graph's budgets are the app's and the
+    /// pages', whoever in this process spends them.
+    pacer: Arc<Pacer>,
+}
+
+/// Graph's usage as the answers report it, and the turn each request
+/// waits for before it starts.
+#[derive(Default)]
+struct Pacer {
+    usage: Mutex<Usage>,
+    /// When the last request started. Held by a request while it waits
+    /// for its turn, so starts are spaced one after another; in a hold,
+    /// held until its answer is read, so that answer sets the next pace.
+    turn: tokio::sync::Mutex<Option<Instant>>,
+    /// The pace last logged, so only changes are.
+    logged: Mutex<Option<Pace>>,
+}
+
+impl Pacer {
+    /// Waits for this request's turn; the guard, when one is returned,
+    /// must live until the answer's usage is recorded.
+    async fn wait_turn(&self) -> Option<tokio::sync::MutexGuard<'_, Option<Instant>>> {
+        let mut last_start = self.turn.lock().await;
+        let now = Instant::now();
+        let (pace, percent) = {
+            let usage = lock(&self.usage);
+            (usage.pace(now), usage.percent(now))
+        };
+        self.log_change(pace, percent);
+        match pace {
+            Pace::Free => {
+                *last_start = Some(now);
+                None
+            }
+            Pace::Space(spacing) => {
+                let start = last_start.map_or(now, |s| (s + spacing).max(now));
+                tokio::time::sleep_until(start.into()).await;
+                *last_start = Some(start);
+                None
+            }
+            Pace::Hold(wait) => {
+                tokio::time::sleep(wait).await;
+                *last_start = Some(Instant::now());
+                Some(last_start)
+            }
+        }
+    }
+
+    fn record(&self, headers: &HeaderMap) {
+        let report = usage_report(headers);
+        lock(&self.usage).record(&report, Instant::now());
+    }
+
+    fn log_change(&self, pace: Pace, percent: Option<f64>) {
+        let mut logged = lock(&self.logged);
+        if *logged == Some(pace) || (logged.is_none() && pace == Pace::Free) {
+            return;
+        }
+        *logged = Some(pace);
+        let percent = percent.unwrap_or(0.0);
+        match pace {
+            Pace::Free => tracing::debug!("graph: usage at {percent:.0}%: no pacing"),
+            Pace::Space(spacing) => tracing::debug!(
+                "graph: usage at {percent:.0}%: starting requests {spacing:?} apart"
+            ),
+            Pace::Hold(wait) => tracing::debug!(
+                "graph: usage at {percent:.0}%: one request at a time, each after {wait:?}"
+            ),
+        }
+    }
+}
+
+/// A poisoned lock only means a panic elsewhere; readings stay usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The usage headers of one answer; unreadable ones are left out.
+fn usage_report(headers: &HeaderMap) -> Report {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    Report {
+        app: text("x-app-usage").and_then(parse_app_usage),
+        pages: text("x-business-use-case-usage")
+            .map(parse_buc_usage)
+            .unwrap_or_default(),
+    }
 }
 
 impl fmt::Debug for GraphClient {
@@ -171,7 +260,12 @@ impl GraphClient {
             .timeout(config.timeout)
             .build()
             .map_err(|e| invalid(format!("cannot build the HTTP client: {e}")))?;
-        Ok(GraphClient { http, base, config })
+        Ok(GraphClient {
+            http,
+            base,
+            config,
+            pacer: Arc::default(),
+        })
     }
 
     pub(crate) fn has_user_token(&self) -> bool {
@@ -361,6 +455,8 @@ impl GraphClient {
 
     async fn send_once(&self, request: reqwest::RequestBuilder) -> Result<Value, GraphError> {
         let request = request.build().map_err(|e| self.transport(&e))?;
+        // Logged once its turn has come, so the log shows when it is sent.
+        let _turn = self.pacer.wait_turn().await;
         // The path only: no query, and no body (tokens live there).
         tracing::debug!("graph: {} {}", request.method(), request.url().path());
         let method: Method = request.method().clone();
@@ -369,6 +465,8 @@ impl GraphClient {
             .execute(request)
             .await
             .map_err(|e| self.transport(&e))?;
+        // Refusals report usage too: a throttled answer says 100%.
+        self.pacer.record(response.headers());
         let status = response.status().as_u16();
         let content_type = response
             .headers()

@@ -3,12 +3,14 @@
 //!
 //! The client (`client.rs`) speaks the Graph subset the contract names:
 //! `/me/accounts` (paginated), and batch requests of `debug_token` or
-//! `me?fields=id`. `health.rs` turns Graph's answers into `TokenHealth`.
+//! `me?fields=id`. `health.rs` turns Graph's answers into `TokenHealth`;
+//! `usage.rs` reads Graph's usage headers into the pace of the next request.
 //! Tokens travel only in headers and request bodies, never in a URL, so no
 //! log line or error that names a URL can carry one.
 
 mod client;
 mod health;
+mod usage;
 
 pub(crate) use client::{GraphClient, GraphConfig, ManagedPage};
 pub(crate) use health::{TokenCheck, TokenHealth, check_tokens, describe_expiry};

@@ -60,6 +60,10 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
         .route(
             "/_sandbox/facebook/faults",
             post(graph::control::add_fault).delete(graph::control::clear_faults),
+        )
+        .route(
+            "/_sandbox/facebook/usage",
+            get(graph::control::get_usage).put(graph::control::set_usage),
         );
 
     Router::new()

@@ -14,6 +14,7 @@ const APP_TOKEN: &str = "1234567890|app-secret";
 /// An answer read as text, and as JSON when it is JSON.
 struct Reply {
     status: u16,
+    headers: reqwest::header::HeaderMap,
     content_type: String,
     text: String,
     json: Value,
@@ -22,6 +23,14 @@ struct Reply {
 impl Reply {
     fn error_code(&self) -> Option<u64> {
         self.json["error"]["code"].as_u64()
+    }
+
+    /// A usage header, parsed; `Null` when absent.
+    fn usage(&self, name: &str) -> Value {
+        self.headers
+            .get(name)
+            .map(|v| serde_json::from_str(v.to_str().unwrap()).unwrap())
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -43,6 +52,7 @@ impl Graph {
 
     async fn read(response: reqwest::Response) -> Reply {
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get("content-type")
@@ -53,6 +63,7 @@ impl Graph {
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,
+            headers,
             content_type,
             text,
             json,
@@ -962,4 +973,116 @@ async fn the_handle_drives_the_graph_side_in_process() {
     assert_eq!(graph.debug(&minted).await["error"]["subcode"], 460);
     assert!(sandbox.mint_facebook_page_token("1", 0).is_none());
     assert!(!sandbox.set_facebook_token("EAAnope", Some(false), None));
+}
+
+/// Usage headers on every Graph answer: unconfigured they say 0% and cost
+/// nothing; configured, calls add up (a batch item is a call), a spent app
+/// is refused with code 4 and a spent page with code 32 and its regain
+/// estimate, and the control endpoint counts the refusals.
+#[tokio::test]
+async fn usage_headers_count_calls_and_a_spent_budget_is_refused() {
+    let sandbox = sandbox().await;
+    let graph = Graph::new(&sandbox);
+    let tokens = graph
+        .user(USER, &[("600000000000001", "A"), ("600000000000002", "B")])
+        .await;
+    let (page_a, token_a) = &tokens[0];
+    let (page_b, token_b) = &tokens[1];
+
+    let reply = graph.get_bearer("/v23.0/me", USER).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.usage("x-app-usage"),
+        json!({"call_count": 0, "total_time": 0, "total_cputime": 0})
+    );
+    // A user's own node is scoped to no page.
+    assert_eq!(reply.usage("x-business-use-case-usage"), Value::Null);
+    let reply = graph.get_bearer("/v23.0/me", token_a).await;
+    assert_eq!(
+        reply.usage("x-business-use-case-usage")[page_a][0]["call_count"],
+        0
+    );
+
+    let reply = graph
+        .control(
+            "PUT",
+            "/_sandbox/facebook/usage",
+            Some(json!({
+                "app": {"call_count": 50, "total_cputime": 10},
+                "pages": {page_b: {"call_count": 100.5}},
+                "per_call": 10,
+                // Nothing recovers: the numbers are exact.
+                "recovery_per_second": 0,
+            })),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+
+    // A batch of 3: three calls, 30 points.
+    let items = json!([
+        {"method": "GET", "relative_url": format!("me?fields=id&access_token={token_a}")},
+        {"method": "GET", "relative_url": format!("me?fields=id&access_token={token_b}")},
+        {"method": "GET", "relative_url": format!("debug_token?input_token={token_a}")},
+    ])
+    .to_string();
+    let reply = graph
+        .post_form("/v23.0/", &[("access_token", APP_TOKEN), ("batch", &items)])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let answers = reply.json.as_array().unwrap();
+    assert_eq!(answers[0]["code"], 200);
+    assert_eq!(answers[1]["code"], 403);
+    let refused: Value = serde_json::from_str(answers[1]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(refused["error"]["code"], 32);
+    assert_eq!(answers[2]["code"], 200);
+    // Two calls charged (the refused one costs nothing): 50 + 20.
+    assert_eq!(
+        reply.usage("x-app-usage"),
+        json!({"call_count": 70, "total_time": 0, "total_cputime": 10})
+    );
+    let buc = reply.usage("x-business-use-case-usage");
+    assert_eq!(buc[page_a][0]["call_count"], 10);
+    assert_eq!(buc[page_a][0]["type"], "pages");
+    assert_eq!(buc[page_a][0]["estimated_time_to_regain_access"], 0);
+    assert_eq!(buc[page_b][0]["call_count"], 100);
+    // A budget that never recovers: a day, Graph's longest ban.
+    assert_eq!(buc[page_b][0]["estimated_time_to_regain_access"], 1440);
+    let reply = graph.get_bearer(&format!("/v23.0/{page_b}"), USER).await;
+    assert_eq!(reply.error_code(), Some(32), "{}", reply.text);
+
+    // Three more calls spend the app's budget; then everything is refused.
+    for _ in 0..3 {
+        let reply = graph.get_bearer("/v23.0/me", USER).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    let reply = graph.get_bearer("/v23.0/me", USER).await;
+    assert_eq!((reply.status, reply.error_code()), (403, Some(4)));
+    assert_eq!(reply.usage("x-app-usage")["call_count"], 100);
+    let reply = graph
+        .post_form("/v23.0/", &[("access_token", APP_TOKEN), ("batch", &items)])
+        .await;
+    assert_eq!(reply.error_code(), Some(4), "{}", reply.text);
+
+    let report = graph.control("GET", "/_sandbox/facebook/usage", None).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(report.json["refused"], json!({"app": 2, "page": 2}));
+    assert_eq!(report.json["calls"], 5);
+
+    for bad in [
+        json!({"per_call": -1}),
+        json!({"recovery_per_second": -1}),
+        json!({"pages": {"not-a-page": {}}}),
+        json!({"app": {"calls": 5}}),
+    ] {
+        let reply = graph
+            .control("PUT", "/_sandbox/facebook/usage", Some(bad.clone()))
+            .await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+    }
+    // Reset forgets the usage with the rest.
+    let reply = graph.control("POST", "/_sandbox/reset", None).await;
+    assert!(reply.status < 300, "{}", reply.text);
+    let report = graph.control("GET", "/_sandbox/facebook/usage", None).await;
+    assert_eq!(report.json["refused"], json!({"app": 0, "page": 0}));
+    assert_eq!(report.json["app"]["call_count"], 0.0);
 }

@@ -3,6 +3,7 @@
 
 use super::faults::GraphFault;
 use super::store::{DEFAULT_TASKS, NewPage};
+use super::usage::{Usage, UsageSettings};
 use crate::sandbox::problem::{Answer, Problem};
 use crate::sandbox::state::Shared;
 use axum::Json;
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 fn bad(field: &str, reason: impl Into<String>) -> Problem {
     Problem::invalid_params(vec![(field.to_owned(), reason.into())])
@@ -158,4 +160,26 @@ pub(crate) async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) ->
 pub(crate) async fn clear_faults(State(shared): State<Arc<Shared>>) -> Answer {
     shared.clear_graph_faults();
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT /_sandbox/facebook/usage` `{"app": {"call_count", "total_time",
+/// "total_cputime"}, "pages": {"<page-id>": {…}}, "per_call",
+/// "recovery_per_second"}` (every field optional) → 204: the usage starts
+/// over from these percentages, with no refusals counted.
+pub(crate) async fn set_usage(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+    let settings: UsageSettings = parse(&body)?;
+    settings
+        .check()
+        .map_err(|(field, reason)| bad(field, reason))?;
+    shared.graph().usage = Usage::new(settings, Instant::now());
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /_sandbox/facebook/usage` → 200 `{"app", "pages", "per_call",
+/// "recovery_per_second", "calls", "refused": {"app", "page"}}`: the
+/// percentages now, the calls charged and the calls refused since the
+/// usage was last set.
+pub(crate) async fn get_usage(State(shared): State<Arc<Shared>>) -> Answer {
+    let report = shared.graph().usage.report(Instant::now());
+    Ok((StatusCode::OK, Json(report)).into_response())
 }

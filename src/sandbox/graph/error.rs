@@ -146,6 +146,17 @@ impl GraphError {
         .transient()
     }
 
+    /// Page-level throttling (code 32): the page's business-use-case
+    /// budget is spent. Graph answers it like code 4, with 403.
+    pub(crate) fn page_throttled() -> Self {
+        GraphError::new(
+            StatusCode::FORBIDDEN,
+            32,
+            "(#32) Page request limit reached",
+        )
+        .transient()
+    }
+
     pub(crate) fn status(&self) -> StatusCode {
         self.0.status
     }

@@ -8,11 +8,17 @@
 //! front door here (`intercept`), which logs them with their tokens
 //! redacted, serves the latency fault like the Vonage side, and then the
 //! Graph-only injected faults.
+//!
+//! Every answer that is Graph's own (not an injected fault) carries
+//! `X-App-Usage`, and `X-Business-Use-Case-Usage` when a call in it was
+//! scoped to a page; `usage.rs` keeps those budgets and refuses calls once
+//! one is spent.
 
 pub(crate) mod control;
 mod error;
 pub(crate) mod faults;
 pub(crate) mod store;
+pub(crate) mod usage;
 mod wire;
 
 use super::gate::serve_latency;
@@ -20,7 +26,7 @@ use super::state::Shared;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use error::{GraphError, TokenProblem};
@@ -140,7 +146,37 @@ fn origin(headers: &HeaderMap) -> String {
     super::request::origin(headers)
 }
 
+/// Graph's answer, with the usage headers as they stand once it is made.
 async fn answer(shared: &Shared, seq: u64, path: GraphPath, request: Request) -> Response {
+    let mut touched = Vec::new();
+    let admitted = shared.graph().usage.admit(Instant::now());
+    let mut response = match admitted {
+        Ok(()) => graph_answer(shared, seq, path, request, &mut touched).await,
+        Err(refused) => refused.into_response(),
+    };
+    touched.sort();
+    touched.dedup();
+    let (app, buc) = shared.graph().usage.headers(&touched, Instant::now());
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-app-usage", Some(app)),
+        ("x-business-use-case-usage", buc),
+    ] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// `touched` collects the pages the calls were scoped to, for the headers.
+async fn graph_answer(
+    shared: &Shared,
+    seq: u64,
+    path: GraphPath,
+    request: Request,
+    touched: &mut Vec<String>,
+) -> Response {
     let method = request.method().clone();
     let pairs = match parse_pairs(request.uri().query().unwrap_or("")) {
         Ok(pairs) => pairs,
@@ -160,7 +196,15 @@ async fn answer(shared: &Shared, seq: u64, path: GraphPath, request: Request) ->
                         .into_response();
                 }
             };
-            batch(shared, seq, &pairs, token.as_deref(), &body, &origin)
+            batch(
+                shared,
+                seq,
+                &pairs,
+                token.as_deref(),
+                &body,
+                &origin,
+                touched,
+            )
         }
         (_, GraphPath::Unknown) => Err(GraphError::unknown_path(method.as_str())),
         (&Method::GET, GraphPath::Root) => Err(GraphError::param(
@@ -174,7 +218,7 @@ async fn answer(shared: &Shared, seq: u64, path: GraphPath, request: Request) ->
                 origin: &origin,
                 raw_path: &raw_path,
             };
-            get(&mut shared.graph(), &call)
+            get(&mut shared.graph(), &call, touched)
         }
         (method, _) => Err(GraphError::param(format!(
             "Unsupported {} request.",
@@ -198,7 +242,14 @@ struct Get<'a> {
     raw_path: &'a str,
 }
 
-fn get(store: &mut GraphStore, call: &Get) -> Result<Value, GraphError> {
+/// One call: charged to the app's budget, and to the page's when it is
+/// scoped to one, then answered.
+fn get(store: &mut GraphStore, call: &Get, touched: &mut Vec<String>) -> Result<Value, GraphError> {
+    let page = page_scope(store, call);
+    if let Some(page) = &page {
+        touched.push(page.clone());
+    }
+    store.usage.charge(page.as_deref(), Instant::now())?;
     let fields = wire::fields(query_value(call.pairs, "fields"));
     match call.path {
         GraphPath::Me => me(store, call.token, fields),
@@ -208,6 +259,19 @@ fn get(store: &mut GraphStore, call: &Get) -> Result<Value, GraphError> {
         }
         GraphPath::Node(id) => node(store, call.token, id, fields),
         GraphPath::Root | GraphPath::Unknown => Err(GraphError::unknown_path("get")),
+    }
+}
+
+/// The page a call counts against, as Graph's business-use-case limits
+/// count: the page whose token makes it, else the page it reads. A token
+/// or page the sandbox does not know scopes nothing.
+fn page_scope(store: &GraphStore, call: &Get) -> Option<String> {
+    if let Some(Owner::Page(id)) = call.token.and_then(|t| store.token(t)).map(|r| &r.owner) {
+        return Some(id.clone());
+    }
+    match call.path {
+        GraphPath::Node(id) if store.page(id).is_some() => Some(id.clone()),
+        _ => None,
     }
 }
 
@@ -526,6 +590,7 @@ fn batch(
     query_or_header_token: Option<&str>,
     body: &[u8],
     origin: &str,
+    touched: &mut Vec<String>,
 ) -> Result<Value, GraphError> {
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|_| GraphError::param("(#100) The request body could not be read as a form"))?;
@@ -551,7 +616,7 @@ fn batch(
     let answers = items
         .iter()
         .map(|item| {
-            let result = batch_item(&mut store, item, top_token, origin);
+            let result = batch_item(&mut store, item, top_token, origin, touched);
             let (code, body) = match result {
                 Ok(value) => (200, value),
                 Err(error) => (error.status().as_u16(), error.body()),
@@ -574,6 +639,7 @@ fn batch_item(
     item: &Value,
     top_token: Option<&str>,
     origin: &str,
+    touched: &mut Vec<String>,
 ) -> Result<Value, GraphError> {
     let method = item.get("method").and_then(Value::as_str).unwrap_or("GET");
     if !method.eq_ignore_ascii_case("GET") {
@@ -605,6 +671,7 @@ fn batch_item(
             origin,
             raw_path: &raw_path,
         },
+        touched,
     )
 }
 

@@ -13,6 +13,7 @@
 //! data lives under socialform's state directory, which holds no token in
 //! clear). Token records are keyed by a random id, never by the token.
 
+use super::usage::Usage;
 use crate::sandbox::seal::Sealer;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
@@ -180,6 +181,9 @@ pub(crate) struct GraphStore {
     pages: BTreeMap<String, Page>,
     tokens: HashMap<String, TokenRecord>,
     persist: Option<Persist>,
+    /// Rate-limit usage. Kept beside the data every Graph call locks
+    /// anyway, but never persisted: a restarted sandbox starts unspent.
+    pub(crate) usage: Usage,
 }
 
 pub(crate) fn now() -> u64 {
@@ -267,6 +271,7 @@ impl GraphStore {
         self.users.clear();
         self.pages.clear();
         self.tokens.clear();
+        self.usage = Usage::default();
     }
 
     fn save_user(&self, user: &User) {
