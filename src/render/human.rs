@@ -246,10 +246,12 @@ pub(super) fn summary_line(plan: &Plan) -> String {
 }
 
 fn moved_count(plan: &Plan) -> usize {
-    plan.changes
-        .iter()
-        .filter(|c| c.action == Action::Move)
-        .count()
+    count_of(plan, Action::Move)
+}
+
+/// How many changes of the plan are `action`.
+fn count_of(plan: &Plan, action: Action) -> usize {
+    plan.changes.iter().filter(|c| c.action == action).count()
 }
 
 fn closing_line(plan: &Plan) -> String {
@@ -323,6 +325,10 @@ pub(crate) fn apply_summary(
             (summary.relink, "relinked"),
             (summary.unlink, "unlinked"),
             (moved_count(plan), "moved"),
+            // Recorded in state without a call: said too, or an apply of
+            // only these would read as if it did nothing.
+            (count_of(plan, Action::Import), "imported"),
+            (count_of(plan, Action::Forget), "forgotten"),
         ];
         let parts: Vec<String> = counts
             .iter()

@@ -100,9 +100,32 @@ fn removed_with_destroy_false_forgets_a_page_and_leaves_it_connected() {
     );
     assert!(plan.planned_calls().is_empty());
     sandbox.clear_requests();
-    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    // What was recorded is said, not "nothing to change".
+    assert!(
+        apply
+            .stdout
+            .ends_with("Apply complete! 1 forgotten. API calls: 0\n"),
+        "{}",
+        apply.stdout
+    );
     assert!(sandbox.mutations().is_empty());
     assert!(sandbox.page("300001").is_some(), "the page stays connected");
     let list = project.run(&["state", "list"]);
     assert_eq!(list.stdout.trim(), "page.p0");
+    // Adopted back with an import block: said as imported.
+    project.write(
+        "main.hcl",
+        &(pages(2) + "\nimport {\n  to = page.p1\n  id = \"300001\"\n}\n"),
+    );
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! 1 imported. API calls: 0"),
+        "{}",
+        apply.stdout
+    );
 }
