@@ -906,6 +906,39 @@ impl<'a> Planner<'a> {
         );
     }
 
+    /// A token this plan sends that Facebook says expires inside
+    /// `token_warning_days`: the apply goes ahead (it is still the best
+    /// token at hand), but the plan says so, and says what to do.
+    fn warn_of_expiring_sends(&mut self) {
+        let Some(report) = &self.actual.tokens else {
+            return;
+        };
+        let mut warnings = Vec::new();
+        for (_, intent) in &self.intents {
+            let sent_for = match &intent.op {
+                CallOp::Connect { token_from, .. } => Some(token_from),
+                CallOp::Update { token_from, .. } => token_from.as_ref(),
+                _ => None,
+            };
+            let Some(address) = sent_for else { continue };
+            if let Some(TokenHealth::Valid {
+                expires_at: Some(at),
+            }) = report.replacements.get(address)
+                && *at < report.expiring_before
+            {
+                warnings.push(format!(
+                    "{address}: the token this plan sends expires {}, inside token_warning_days; \
+                     it is sent as the best at hand, but get a long-lived one (a page token from a \
+                     long-lived user token) before it runs out",
+                    crate::facebook::describe_expiry(*at)
+                ));
+            }
+        }
+        warnings.sort();
+        warnings.dedup();
+        self.warnings.extend(warnings);
+    }
+
     /// What Facebook said of the token Vonage holds for `page` and of the
     /// one the configuration would send instead (only asked when the two
     /// differ). `replacement_needed`: the held token is invalid, or expires
@@ -1390,6 +1423,7 @@ impl<'a> Planner<'a> {
         if !self.problems.is_empty() {
             return Err(PlanError(self.problems));
         }
+        self.warn_of_expiring_sends();
         let in_scope = |a: &Address| self.in_scope(a);
         let drift = drift::detect(self.recorded, self.actual, &in_scope);
 

@@ -1477,6 +1477,27 @@ mod token_health {
     }
 
     #[test]
+    fn a_token_sent_inside_the_warning_window_is_sent_with_a_warning() {
+        // Rotated in the configuration to a token that itself expires soon.
+        let expiring = valid(Some(DEADLINE - 10));
+        let plan = world("old", "rotated", false, valid(None), Some(expiring)).ok();
+        assert_eq!(
+            calls(&plan),
+            vec!["PATCH /beta/chatapp-accounts/messenger/1"]
+        );
+        assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
+        assert!(
+            plan.warnings[0].starts_with("page.support: the token this plan sends expires "),
+            "{}",
+            plan.warnings[0]
+        );
+        // One that lasts: no word.
+        let plan = world("old", "rotated", false, valid(None), Some(valid(None))).ok();
+        assert_eq!(calls(&plan).len(), 1);
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    }
+
+    #[test]
     fn an_expiring_token_is_reconnected_only_to_one_that_lasts_longer() {
         let soon = valid(Some(DEADLINE - 10));
         let plan = world("soon", "forever", true, soon.clone(), Some(valid(None))).ok();

@@ -546,6 +546,8 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .args(["apply", "--auto-approve"])
         .stdout(
             r#"
+            Warning: page.support: the token this plan sends expires [TIME], inside token_warning_days; it is sent as the best at hand, but get a long-lived one (a page token from a long-lived user token) before it runs out
+
             socialform will perform the following actions:
 
               # page.support will be connected
