@@ -22,6 +22,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         cli_vars: vec![],
         env: vec![],
         allow_unknown_tokens: false,
+        allow_unset_credentials: false,
         facebook_pages: None,
         select: Default::default(),
     }

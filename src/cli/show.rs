@@ -49,6 +49,7 @@ pub(crate) fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyho
                         .load(&crate::session::ConfigRequest {
                             vars: Vec::new(),
                             allow_unknown_tokens: true,
+                            allow_unset_credentials: false,
                         })
                         .map(|desired| context.locations(&desired))
                         .unwrap_or_default();

@@ -14,6 +14,8 @@ pub(crate) fn run(context: &Context, vars: Vec<CliVar>, args: ValidateArgs) -> a
         .load(&crate::session::ConfigRequest {
             vars,
             allow_unknown_tokens: true,
+            // Nor the API's: validate never connects.
+            allow_unset_credentials: true,
         });
     if args.json {
         printer.line(&render::validate_document(&result).to_string());

@@ -79,6 +79,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) links: Map<String, Value>,
     /// An access_token that uses an unset variable becomes unknown instead of an error.
     pub(crate) allow_unknown_tokens: bool,
+    /// See `LoadOptions::allow_unset_credentials`.
+    pub(crate) allow_unset_credentials: bool,
     /// `data.facebook_pages.NAME.pages` for every declared data source, once
     /// Facebook has answered; `None` before (as in `validate`, offline).
     pub(crate) data: Option<Value>,

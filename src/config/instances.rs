@@ -681,6 +681,9 @@ impl Evaluator<'_> {
         let decl = self.decls.backend.as_ref()?;
         let mut settings = PostgresSettings::default();
         for attr in &decl.attrs {
+            if self.unset_credential(attr) {
+                continue;
+            }
             let value = self.optional_string(attr);
             match attr.name.as_str() {
                 "conn_str" => {
@@ -703,6 +706,9 @@ impl Evaluator<'_> {
             return settings;
         };
         for attr in &p.attrs {
+            if self.unset_credential(attr) {
+                continue;
+            }
             if attr.name == "requests_per_second" {
                 settings.requests_per_second = self.requests_per_second(attr);
                 continue;
@@ -733,6 +739,9 @@ impl Evaluator<'_> {
         let decl = self.decls.facebook.as_ref()?;
         let mut settings = FacebookSettings::default();
         for attr in &decl.attrs {
+            if self.unset_credential(attr) {
+                continue;
+            }
             if attr.name == "token_warning_days" {
                 settings.token_warning_days = self.warning_days(attr);
                 continue;
@@ -774,6 +783,22 @@ impl Evaluator<'_> {
                 )),
             );
         }
+    }
+
+    /// A credential of a provider or backend block whose variable is unset,
+    /// while that is allowed (`validate`): left out, with no error.
+    fn unset_credential(&self, attr: &Attr) -> bool {
+        const CREDENTIALS: &[&str] = &[
+            "api_key",
+            "api_secret",
+            "user_token",
+            "app_id",
+            "app_secret",
+            "conn_str",
+        ];
+        self.allow_unset_credentials
+            && CREDENTIALS.contains(&attr.name.as_str())
+            && self.uses_unset_var(attr)
     }
 
     /// `requests_per_second`: the External Accounts API's rate for this key,

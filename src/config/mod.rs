@@ -41,6 +41,11 @@ pub struct LoadOptions {
     /// For `drift` without page tokens: an `access_token` whose variable is
     /// unset becomes `None` instead of an error.
     pub allow_unknown_tokens: bool,
+    /// For `validate`: a provider or backend credential (`api_key`,
+    /// `api_secret`, `user_token`, `app_id`, `app_secret`, `conn_str`) whose
+    /// variable is unset is left out instead of an error, so that a lint
+    /// job needs no production secret. Commands that connect get the error.
+    pub allow_unset_credentials: bool,
     /// What `data "facebook_pages"` blocks see: Facebook's answer, once
     /// read. `None`: unknown (offline, as in `validate`); whatever depends
     /// on it is left out and `Desired::needs_facebook_pages` says so.
@@ -221,6 +226,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: options.allow_unknown_tokens,
+        allow_unset_credentials: options.allow_unset_credentials,
         data: options
             .facebook_pages
             .as_ref()
@@ -354,6 +360,7 @@ fn load_backend_here(
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: true,
+        allow_unset_credentials: false,
         data: None,
         data_unknown: false,
         reported: Default::default(),

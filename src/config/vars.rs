@@ -99,6 +99,7 @@ fn constant(
         pages: Default::default(),
         links: Default::default(),
         allow_unknown_tokens: false,
+        allow_unset_credentials: false,
         data: None,
         data_unknown: false,
         reported: Default::default(),

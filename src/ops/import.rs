@@ -51,6 +51,7 @@ pub(crate) async fn import(
     let desired = session.load(&ConfigRequest {
         vars,
         allow_unknown_tokens: true,
+        allow_unset_credentials: false,
     })?;
     let backend = session.backend_for(desired.backend.as_ref())?;
     let lock = LockRequest::waiting("import", lock_timeout, reporter.clone());

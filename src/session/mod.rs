@@ -58,10 +58,12 @@ pub(crate) struct Session {
 /// How a configuration is to be loaded: the variables given on the
 /// command line, and whether a page token may be left unknown (`drift`,
 /// `import`, `validate` do without them).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct ConfigRequest {
     pub(crate) vars: Vec<CliVar>,
     pub(crate) allow_unknown_tokens: bool,
+    /// `validate`'s: see `LoadOptions::allow_unset_credentials`.
+    pub(crate) allow_unset_credentials: bool,
 }
 
 impl Session {
@@ -106,6 +108,7 @@ impl Session {
         let request = ConfigRequest {
             vars: vars.to_vec(),
             allow_unknown_tokens: true,
+            allow_unset_credentials: false,
         };
         config::load(&self.load_options(&request, None, select))
             .ok()
@@ -122,6 +125,7 @@ impl Session {
         let request = ConfigRequest {
             vars,
             allow_unknown_tokens: true,
+            allow_unset_credentials: false,
         };
         let select = Select::Backend { files: None };
         let desired = config::load(&self.load_options(&request, None, select))?;
@@ -150,6 +154,7 @@ impl Session {
             cli_vars: request.vars.clone(),
             env: self.env.0.clone(),
             allow_unknown_tokens: request.allow_unknown_tokens,
+            allow_unset_credentials: request.allow_unset_credentials,
             facebook_pages,
             select,
         }

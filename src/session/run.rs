@@ -117,6 +117,7 @@ impl Session {
         let config = ConfigRequest {
             vars,
             allow_unknown_tokens: false,
+            allow_unset_credentials: false,
         };
         let (desired, opened, early) = self
             .load_and_open(&config, lock, refresh, &observer)
@@ -397,6 +398,7 @@ impl Session {
         let config = ConfigRequest {
             vars,
             allow_unknown_tokens: true,
+            allow_unset_credentials: false,
         };
         let desired = self.load(&config)?;
         let backend = self.backend_for(desired.backend.as_ref())?;

@@ -663,3 +663,47 @@ fn importing_a_key_its_for_each_lacks_names_the_block_and_its_keys() {
         .requests(&[])
         .run();
 }
+
+#[test]
+fn validate_needs_no_secret_that_only_a_provider_block_uses() {
+    let config = r#"variable "vonage_secret" {
+  sensitive = true
+}
+
+variable "token" {
+  sensitive = true
+}
+
+provider "vonage" {
+  api_key    = "abc"
+  api_secret = var.vonage_secret
+}
+
+page "a" {
+  page_id      = "107100000000001"
+  access_token = var.token
+}
+"#;
+    Test::new()
+        .write("main.hcl", config)
+        .args(["validate"])
+        .stdout("Success! The configuration is valid: 1 page(s), 0 link(s).\n")
+        .run();
+    // A command that connects still needs it, and says so at its place.
+    Test::new()
+        .write("main.hcl", config)
+        .env("SF_VAR_token", "EAAfriction0010")
+        .args(["plan"])
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:11:16: variable `vonage_secret` is not set and has no default
+               |
+            11 |   api_secret = var.vonage_secret
+               |                ^^^^^^^^^^^^^^^^^
+               |
+               = help: set it with --var vonage_secret=VALUE, with `vonage_secret = VALUE` in socialform.sfvars or a *.auto.sfvars file, or with the environment variable SF_VAR_vonage_secret
+            "#,
+        )
+        .status(1)
+        .run();
+}
