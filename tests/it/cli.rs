@@ -68,7 +68,7 @@ fn a_page_connected_by_hand_is_adopted_not_connected_twice() {
                 }
 
             Plan: 1 to import. API calls: 0
-            Apply complete! nothing to change. API calls: 0
+            Apply complete! 1 imported. API calls: 0
             "#,
         )
         .requests(&[])
