@@ -140,7 +140,7 @@ fn duration_estimate(prepared: &Prepared) -> Option<String> {
     };
     Some(format!(
         "{} calls at {}/s: about {took}",
-        thousands(calls),
+        render::thousands(calls),
         if rate.fract() == 0.0 {
             format!("{rate:.0}")
         } else {
@@ -149,17 +149,16 @@ fn duration_estimate(prepared: &Prepared) -> Option<String> {
     ))
 }
 
-/// 1234567 as "1,234,567".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
+/// The human plan, and how long its calls take when that is worth saying.
+fn print_human_plan(printer: &Printer, prepared: &Prepared) {
+    printer.out(&render::plan_text(
+        &prepared.plan,
+        prepared.options.mode,
+        &printer.style,
+    ));
+    if let Some(estimate) = duration_estimate(prepared) {
+        printer.line(&estimate);
     }
-    out
 }
 
 /// The plan, as the printer's format wants it, for `plan`: the JSON
@@ -183,14 +182,7 @@ fn print_plan(
             ));
         }
         Format::Human | Format::Github => {
-            printer.out(&render::plan_text(
-                &prepared.plan,
-                prepared.options.mode,
-                &printer.style,
-            ));
-            if let Some(estimate) = duration_estimate(prepared) {
-                printer.line(&estimate);
-            }
+            print_human_plan(printer, prepared);
             if let Some(judged) = judged {
                 printer.out(&format!("\n{}", judged.text(&printer.style)));
             }
@@ -204,14 +196,7 @@ fn print_plan(
 fn print_plan_before_apply(printer: &Printer, prepared: &Prepared) {
     let _render = phase("render");
     if matches!(printer.format, Format::Human | Format::Github) {
-        printer.out(&render::plan_text(
-            &prepared.plan,
-            prepared.options.mode,
-            &printer.style,
-        ));
-        if let Some(estimate) = duration_estimate(prepared) {
-            printer.line(&estimate);
-        }
+        print_human_plan(printer, prepared);
     }
 }
 
@@ -609,14 +594,4 @@ async fn watch_interrupts(cancel: Arc<AtomicBool>, printer: Printer) {
         "Stopping now. State records every call that completed; run `socialform plan` to see what is left.",
     );
     std::process::exit(EXIT_ERROR as i32);
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(super::thousands(7), "7");
-        assert_eq!(super::thousands(1000), "1,000");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-    }
 }

@@ -25,7 +25,7 @@ pub(crate) use json::{
     validate_document,
 };
 pub(crate) use markdown::{
-    apply_markdown, drift_markdown, error_markdown, plan_markdown, state_markdown,
+    apply_markdown, drift_markdown, error_markdown, plan_markdown, state_markdown, thousands,
 };
 pub(crate) use policy::{policy_annotations, policy_markdown, policy_text};
 pub(crate) use printer::{Format, Printer};
