@@ -2,6 +2,9 @@
 # A throwaway PostgreSQL cluster on loopback, for the tests and benches.
 #
 #   scripts/pg-cluster.sh start DIR   # prints the connection URL on stdout
+#   scripts/pg-cluster.sh start DIR --tls
+#                                     # the same with ssl = on: a CA made for
+#                                     # this cluster in DIR/tls (see make_tls)
 #   scripts/pg-cluster.sh stop DIR    # stops it and removes DIR
 #   scripts/pg-cluster.sh halt DIR    # stops the server at once (-m immediate), keeps DIR
 #   scripts/pg-cluster.sh resume DIR  # starts a halted server again, same port
@@ -67,8 +70,37 @@ free_port() {
     || echo $((20000 + RANDOM % 20000))
 }
 
+# A CA of the cluster's own, a server certificate it signs for the name
+# `localhost` only (so a client that checks host names refuses 127.0.0.1),
+# a client certificate for the role `certuser` (which may only log in with
+# it), and a second CA that signed none of them. Files the tests read are
+# left readable; the server's key belongs to the owner, 0600.
+make_tls() {
+  local tls=$1
+  mkdir -p "$tls"
+  local days=2
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" \
+    -days $days -subj "/CN=socialform test CA" >/dev/null 2>&1
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/other-ca.key" -out "$tls/other-ca.pem" \
+    -days $days -subj "/CN=another test CA" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -keyout "$tls/server.key" -out "$tls/server.csr" \
+    -subj "/CN=localhost" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost\n' > "$tls/server.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -out "$tls/server.crt" -days $days -extfile "$tls/server.ext" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -keyout "$tls/client.key" -out "$tls/client.csr" \
+    -subj "/CN=certuser" >/dev/null 2>&1
+  printf 'extendedKeyUsage=clientAuth\n' > "$tls/client.ext"
+  openssl x509 -req -in "$tls/client.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -out "$tls/client.crt" -days $days -extfile "$tls/client.ext" >/dev/null 2>&1
+  rm -f "$tls"/*.csr "$tls"/*.ext "$tls"/*.srl
+  chmod 0600 "$tls"/*.key
+  chmod 0755 "$tls"
+}
+
 start() {
   local dir=$1
+  local tls=${2:-}
   local bin
   bin=$(server_bin) || { install_server; bin=$(server_bin); }
   pick_owner
@@ -82,11 +114,34 @@ start() {
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
   rm -f "$dir/pwfile"
+  if [ "$tls" = --tls ]; then
+    make_tls "$dir/tls"
+    # The server reads its own key: a copy that belongs to it.
+    cp "$dir/tls/server.key" "$dir/data/server.key"
+    cp "$dir/tls/server.crt" "$dir/data/server.crt"
+    cp "$dir/tls/ca.pem" "$dir/data/root.crt"
+    [ "$(id -u)" = 0 ] && chown "$OWNER" "$dir/data/server.key" "$dir/data/server.crt" "$dir/data/root.crt"
+    chmod 0600 "$dir/data/server.key"
+    cat >> "$dir/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+ssl_ca_file = 'root.crt'
+CONF
+    # certuser logs in by certificate only, over TLS; everyone else as before.
+    { echo "hostssl all certuser 127.0.0.1/32 cert"; cat "$dir/data/pg_hba.conf"; } > "$dir/data/pg_hba.new"
+    mv "$dir/data/pg_hba.new" "$dir/data/pg_hba.conf"
+    [ "$(id -u)" = 0 ] && chown "$OWNER" "$dir/data/pg_hba.conf"
+  fi
   local port
   port=$(free_port)
   echo "$bin" > "$dir/bin"
   echo "$port" > "$dir/port"
   run_server "$dir"
+  if [ "$tls" = --tls ]; then
+    as_owner "$bin/psql" -h "$dir" -p "$port" -U socialform -d postgres -q \
+      -c "CREATE ROLE certuser LOGIN; GRANT ALL ON DATABASE postgres TO certuser; GRANT CREATE ON SCHEMA public TO certuser" >/dev/null
+  fi
   echo "postgres://socialform:$password@127.0.0.1:$port/postgres"
 }
 
@@ -120,7 +175,7 @@ stop() {
 }
 
 case "${1:-}" in
-  start) start "${2:?usage: pg-cluster.sh start DIR}" ;;
+  start) start "${2:?usage: pg-cluster.sh start DIR [--tls]}" "${3:-}" ;;
   stop) stop "${2:?usage: pg-cluster.sh stop DIR}" ;;
   halt) halt "${2:?usage: pg-cluster.sh halt DIR}" ;;
   resume) resume "${2:?usage: pg-cluster.sh resume DIR}" ;;

@@ -9,7 +9,12 @@ cd "$(dirname "$0")/.."
 
 cluster=$(mktemp -d /tmp/socialform-pg.XXXXXX)
 rmdir "$cluster"
-cleanup() { scripts/pg-cluster.sh stop "$cluster"; }
+tls_cluster=$(mktemp -d /tmp/socialform-pg-tls.XXXXXX)
+rmdir "$tls_cluster"
+cleanup() {
+  scripts/pg-cluster.sh stop "$cluster"
+  scripts/pg-cluster.sh stop "$tls_cluster"
+}
 trap cleanup EXIT INT TERM
 
 SOCIALFORM_TEST_PG=$(scripts/pg-cluster.sh start "$cluster")
@@ -17,5 +22,10 @@ export SOCIALFORM_TEST_PG
 SOCIALFORM_TEST_PG_BIN=$(cat "$cluster/bin")
 export SOCIALFORM_TEST_PG_BIN
 echo "test.sh: PostgreSQL $("$SOCIALFORM_TEST_PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$(cat "$cluster/port") (throwaway, removed at exit)" >&2
+# A second one with ssl = on and a CA made for it, for the TLS tests.
+SOCIALFORM_TEST_PG_TLS=$(scripts/pg-cluster.sh start "$tls_cluster" --tls)
+export SOCIALFORM_TEST_PG_TLS
+export SOCIALFORM_TEST_PG_TLS_DIR="$tls_cluster/tls"
+echo "test.sh: PostgreSQL with TLS on 127.0.0.1:$(cat "$tls_cluster/port") (CA in $SOCIALFORM_TEST_PG_TLS_DIR)" >&2
 
 cargo test "$@"

@@ -32,3 +32,4 @@ pub mod secret;
 pub(crate) mod session;
 pub mod state;
 pub(crate) mod threads;
+pub(crate) mod tls;

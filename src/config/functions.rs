@@ -27,6 +27,15 @@ pub(crate) fn install(env: FuncEnv) {
 
 type R = Result<Value, String>;
 
+/// `path` as `file()` would read it: relative to the configuration
+/// directory (as it stands when evaluation runs on this thread).
+pub(crate) fn in_config_dir(path: &str) -> std::path::PathBuf {
+    FUNC_ENV.with(|slot| match slot.borrow().as_ref() {
+        Some(env) => env.dir.join(path),
+        None => PathBuf::from(path),
+    })
+}
+
 /// Name, fixed parameters, variadic parameter, implementation.
 type Entry = (&'static str, &'static [P], Option<P>, fn(FuncArgs) -> R);
 

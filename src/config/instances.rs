@@ -694,6 +694,23 @@ impl Evaluator<'_> {
                 }
                 "schema_name" => settings.schema_name = value,
                 "state_name" => settings.state_name = value,
+                "sslmode" => settings.tls.sslmode = value,
+                // Files named in the block are found as file() finds them:
+                // in the configuration directory.
+                "sslrootcert" => {
+                    settings.tls.sslrootcert = value.map(|v| match v.as_str() {
+                        "system" => v,
+                        path => super::functions::in_config_dir(path).display().to_string(),
+                    })
+                }
+                "sslcert" => {
+                    settings.tls.sslcert =
+                        value.map(|v| super::functions::in_config_dir(&v).display().to_string())
+                }
+                "sslkey" => {
+                    settings.tls.sslkey =
+                        value.map(|v| super::functions::in_config_dir(&v).display().to_string())
+                }
                 _ => {}
             }
         }

@@ -226,7 +226,15 @@ const FACEBOOK_ATTRS: &[&str] = &[
 ];
 /// The data sources there are.
 const DATA_SOURCES: &[&str] = &["facebook_pages"];
-const BACKEND_ATTRS: &[&str] = &["conn_str", "schema_name", "state_name"];
+const BACKEND_ATTRS: &[&str] = &[
+    "conn_str",
+    "schema_name",
+    "state_name",
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+];
 
 pub(crate) struct Collector<'a> {
     pub(crate) sources: &'a Sources,

@@ -28,6 +28,7 @@ mod lifecycle;
 mod misbehaving_api;
 mod moved;
 mod postgres;
+mod postgres_tls;
 mod rate_limit;
 mod remote_accounts;
 mod remote_applications;

@@ -333,6 +333,7 @@ fn hold_lock(url: &str, schema: &str, state_name: &str) -> Box<dyn socialform::s
         conn_str: Some(socialform::secret::Secret::new(url)),
         schema_name: Some(schema.into()),
         state_name: Some(state_name.into()),
+        ..PostgresSettings::default()
     };
     PostgresBackend::new(&settings, &|_| None)
         .unwrap()

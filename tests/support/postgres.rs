@@ -18,6 +18,25 @@ pub fn pg_url() -> String {
     })
 }
 
+/// The TLS cluster `scripts/test.sh` starts beside the plain one (`ssl =
+/// on`, a CA of its own): its URL (host 127.0.0.1, no TLS settings) and the
+/// directory with `ca.pem`, `other-ca.pem`, `client.crt`, `client.key`
+/// (see `make_tls` in `scripts/pg-cluster.sh`).
+pub fn pg_tls() -> (String, PathBuf) {
+    let need = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "this test needs the TLS PostgreSQL: run the suite with scripts/test.sh, which \
+                 starts it and sets {name}"
+            )
+        })
+    };
+    (
+        need("SOCIALFORM_TEST_PG_TLS"),
+        PathBuf::from(need("SOCIALFORM_TEST_PG_TLS_DIR")),
+    )
+}
+
 /// The password in a `postgres://user:password@host` URL.
 pub fn pg_password(url: &str) -> String {
     let rest = url.split_once("://").unwrap().1;

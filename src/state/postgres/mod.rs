@@ -17,8 +17,10 @@
 
 mod session;
 mod settings;
+mod tls;
 
 pub use settings::{PostgresSettings, redact};
+pub use tls::TlsParams;
 
 use super::{
     Fingerprinter, HistoryEntry, LockHeld, LockInfo, LockRequest, PageRecord, Recorded,
@@ -66,18 +68,6 @@ fn key_of(parts: &[&str]) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-fn tls() -> anyhow::Result<tokio_postgres_rustls::MakeRustlsConnect> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("could not set up TLS for PostgreSQL")?
-        .with_platform_verifier()
-        .context("could not load the system's certificate roots for PostgreSQL")?
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
-}
-
 impl Connector {
     fn describe(&self) -> String {
         format!(
@@ -96,8 +86,17 @@ impl Connector {
     }
 
     fn connect(&self) -> anyhow::Result<Session> {
-        let session = Session::connect(self.resolved.config.clone(), tls()?).map_err(|error| {
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(self.resolved.tls.client_config()?);
+        let session = Session::connect(self.resolved.config.clone(), tls).map_err(|error| {
             let password = self.resolved.config.get_password();
+            if let Some(why) = self.tls_failure(&error) {
+                return anyhow::anyhow!(
+                    "could not connect to PostgreSQL at {} for {}: {}",
+                    self.resolved.target,
+                    self.describe(),
+                    redact(&why, password)
+                );
+            }
             anyhow::anyhow!(
                 "could not connect to PostgreSQL at {} for {}: {}; check conn_str (or \
                  SOCIALFORM_PG_CONN_STR and PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE)",
@@ -109,6 +108,61 @@ impl Connector {
         self.migrate(&session)
             .map_err(|error| self.failed("could not prepare the tables of", error))?;
         Ok(session)
+    }
+
+    /// A connection that failed over TLS, explained with the setting to
+    /// change; `None` for other failures.
+    fn tls_failure(&self, error: &SessionError) -> Option<String> {
+        let SessionError::Postgres(error) = error else {
+            return None;
+        };
+        let settings = &self.resolved.tls;
+        let host = &self.resolved.host;
+        if let Some(explained) =
+            crate::tls::explain_failure(error, host, &settings.checked_against())
+        {
+            use crate::tls::TlsFailure;
+            let fix = if explained.failure == TlsFailure::HostMismatch {
+                format!(
+                    "connect with a host name the certificate names, or check the CA only \
+                     with sslmode=verify-ca ({} is {})",
+                    settings.mode_setting,
+                    settings.mode.name()
+                )
+            } else if explained.failure == TlsFailure::UnknownCa {
+                "set sslrootcert (or PGSSLROOTCERT) to the CA bundle that signed the server's \
+                 certificate (managed providers publish theirs: RDS's global-bundle.pem, \
+                 Cloud SQL's server-ca.pem)"
+                    .to_string()
+            } else {
+                "check the server's certificate and sslrootcert".to_string()
+            };
+            return Some(format!("{}; {fix}", explained.text));
+        }
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            text.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        if text.contains("server does not support TLS") {
+            return Some(format!(
+                "the server does not accept TLS, and {} is {:?}; turn on ssl in the server's \
+                 postgresql.conf, or (on a trusted network only) set sslmode=prefer",
+                settings.mode_setting,
+                settings.mode.name()
+            ));
+        }
+        if let Some(db) = error.as_db_error()
+            && db.message().contains("certificate")
+        {
+            return Some(format!(
+                "{}: the server asks for a client certificate: set sslcert and sslkey (or \
+                 PGSSLCERT and PGSSLKEY) to one it trusts",
+                db.message()
+            ));
+        }
+        None
     }
 
     /// Creates the schema and brings its tables to this build's version;

@@ -2,8 +2,10 @@
 //! filled in from libpq's environment, checked, and described without the
 //! password.
 
+use super::tls::{TlsParams, TlsSettings, take_tls_keys};
 use crate::secret::Secret;
 use anyhow::bail;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// The block's settings as configured (before the environment fills in).
@@ -14,6 +16,9 @@ pub struct PostgresSettings {
     pub conn_str: Option<Secret>,
     pub schema_name: Option<String>,
     pub state_name: Option<String>,
+    /// The block's own `sslmode`, `sslrootcert`, `sslcert` and `sslkey`:
+    /// they win over the same keys in `conn_str`.
+    pub tls: TlsParams,
 }
 
 pub(crate) const DEFAULT_SCHEMA: &str = "socialform";
@@ -27,6 +32,9 @@ pub(crate) struct Resolved {
     pub(crate) state_name: String,
     /// `host:port/dbname`, for messages; never the password.
     pub(crate) target: String,
+    pub(crate) tls: TlsSettings,
+    /// The host name the server's certificate must name (verify-full).
+    pub(crate) host: String,
 }
 
 /// Schema names go into SQL as identifiers: keep them to a plain shape.
@@ -71,7 +79,8 @@ fn written_password(conn_str: &str) -> Option<String> {
 impl PostgresSettings {
     /// Fills in what the block leaves out: `SOCIALFORM_PG_CONN_STR` for the
     /// connection string, then libpq's `PGHOST`, `PGPORT`, `PGUSER`,
-    /// `PGPASSWORD`, `PGDATABASE` and `PGSSLMODE` for what that leaves out.
+    /// `PGPASSWORD`, `PGDATABASE`, and `PGSSLMODE`, `PGSSLROOTCERT`,
+    /// `PGSSLCERT`, `PGSSLKEY` (see `tls`) for what that leaves out.
     pub(crate) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
         let conn_str = self
             .conn_str
@@ -79,6 +88,15 @@ impl PostgresSettings {
             .map(|s| s.expose().to_string())
             .or_else(|| env("SOCIALFORM_PG_CONN_STR"))
             .unwrap_or_default();
+        let (conn_str, written) = take_tls_keys(&conn_str).map_err(|error| {
+            let password = written_password(&conn_str);
+            anyhow::anyhow!(
+                "{}",
+                redact(&error.to_string(), password.as_deref().map(str::as_bytes))
+            )
+        })?;
+        let home = env("HOME").map(PathBuf::from);
+        let tls = TlsSettings::resolve(self.tls.clone().or(written), env, home.as_deref())?;
         let mut config = tokio_postgres::Config::from_str(&conn_str).map_err(|error| {
             let password = written_password(&conn_str);
             anyhow::anyhow!(
@@ -114,16 +132,7 @@ impl PostgresSettings {
         {
             config.dbname(&dbname);
         }
-        if !conn_str.contains("sslmode")
-            && let Some(mode) = env("PGSSLMODE")
-        {
-            config.ssl_mode(match mode.trim() {
-                "disable" => tokio_postgres::config::SslMode::Disable,
-                "prefer" | "allow" => tokio_postgres::config::SslMode::Prefer,
-                "require" | "verify-ca" | "verify-full" => tokio_postgres::config::SslMode::Require,
-                other => bail!("PGSSLMODE={other:?} is not an sslmode socialform knows"),
-            });
-        }
+        config.ssl_mode(tls.mode.negotiation());
         config.application_name("socialform");
         config.connect_timeout(std::time::Duration::from_secs(10));
 
@@ -155,6 +164,8 @@ impl PostgresSettings {
             schema,
             state_name,
             target,
+            tls,
+            host,
         })
     }
 }
@@ -200,6 +211,7 @@ mod tests {
             )),
             schema_name: Some("team_a".into()),
             state_name: Some("production".into()),
+            ..PostgresSettings::default()
         };
         let resolved = settings
             .resolve(&env(&[
