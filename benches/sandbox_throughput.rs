@@ -26,6 +26,7 @@ async fn run() -> anyhow::Result<()> {
         data: None,
         faults: Faults::default(),
         seed_demo: true,
+        tls: None,
     })
     .await?;
     let client = Client::new(ClientConfig {
@@ -35,6 +36,8 @@ async fn run() -> anyhow::Result<()> {
         timeout: Duration::from_secs(10),
         retry: RetryPolicy::default(),
         requests_per_second: 0.0,
+        ca_file: None,
+        direct: false,
     })?;
     let app = DEMO_APPLICATIONS[0].0;
 

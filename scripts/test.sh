@@ -7,6 +7,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The TLS and proxy tests need openssl (to make this run's CA) and a real
+# HTTP proxy (Debian's tinyproxy); as root, install what is missing.
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${missing[*]} from Debian's packages" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq "${missing[@]}" >&2
+  else
+    echo "test.sh: the tests need ${missing[*]}: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export PATH="$PATH:/usr/sbin"
+
 cluster=$(mktemp -d /tmp/socialform-pg.XXXXXX)
 rmdir "$cluster"
 tls_cluster=$(mktemp -d /tmp/socialform-pg-tls.XXXXXX)

@@ -33,6 +33,8 @@ pub(crate) struct ProviderSettings {
     pub(crate) endpoint_location: Option<Location>,
     /// The External Accounts API's rate for this key; `None`: not set.
     pub(crate) requests_per_second: Option<f64>,
+    /// CAs to trust instead of the system's (a re-signing proxy's).
+    pub(crate) ca_file: Option<std::path::PathBuf>,
 }
 
 /// The `provider "facebook"` block, its defaults (the `FACEBOOK_*`
@@ -46,6 +48,8 @@ pub(crate) struct FacebookSettings {
     pub(crate) endpoint: Option<String>,
     pub(crate) endpoint_location: Option<Location>,
     pub(crate) token_warning_days: Option<u32>,
+    /// CAs to trust instead of the system's (a re-signing proxy's).
+    pub(crate) ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug)]

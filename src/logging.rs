@@ -136,7 +136,9 @@ fn default_directives(verbosity: u8) -> String {
         2 => "debug",
         _ => "trace",
     };
-    format!("warn,socialform={ours}")
+    // rustls-platform-verifier logs a refused certificate at ERROR; the
+    // command's own error already says it, with what to change.
+    format!("warn,rustls_platform_verifier=off,socialform={ours}")
 }
 
 #[cfg(test)]
@@ -145,8 +147,17 @@ mod tests {
 
     #[test]
     fn verbosity_raises_only_our_level() {
-        assert_eq!(default_directives(0), "warn,socialform=warn");
-        assert_eq!(default_directives(2), "warn,socialform=debug");
-        assert_eq!(default_directives(9), "warn,socialform=trace");
+        assert_eq!(
+            default_directives(0),
+            "warn,rustls_platform_verifier=off,socialform=warn"
+        );
+        assert_eq!(
+            default_directives(2),
+            "warn,rustls_platform_verifier=off,socialform=debug"
+        );
+        assert_eq!(
+            default_directives(9),
+            "warn,rustls_platform_verifier=off,socialform=trace"
+        );
     }
 }

@@ -15,8 +15,93 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// A CA bundle an HTTP client trusts instead of the system's roots: the
+/// provider block's `ca_file`, or `SSL_CERT_FILE` (which, as for OpenSSL
+/// and Go, replaces the default roots rather than adding to them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaFile {
+    pub path: PathBuf,
+    /// The setting that named it (`ca_file`, `SSL_CERT_FILE`), for messages.
+    pub setting: String,
+}
+
+impl CaFile {
+    /// The `ca_file` of a provider block, else `SSL_CERT_FILE`.
+    pub(crate) fn choose(block: Option<&PathBuf>, ssl_cert_file: Option<&str>) -> Option<CaFile> {
+        match (block, ssl_cert_file) {
+            (Some(path), _) => Some(CaFile {
+                path: path.clone(),
+                setting: "ca_file".into(),
+            }),
+            (None, Some(path)) if !path.is_empty() => Some(CaFile {
+                path: PathBuf::from(path),
+                setting: "SSL_CERT_FILE".into(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The CAs a client trusts, in words, for a TLS failure's message.
+pub(crate) fn trusted(ca: Option<&CaFile>) -> String {
+    match ca {
+        Some(ca) => format!("the CA in {} ({})", ca.path.display(), ca.setting),
+        None => "the system's roots".to_string(),
+    }
+}
+
+/// The proxy the environment names for `scheme` requests, as reqwest reads
+/// it (lower case first, then upper; `ALL_PROXY` last), with any user and
+/// password left out: for messages only.
+pub(crate) fn proxy_named(scheme: &str) -> Option<String> {
+    let names: &[&str] = if scheme == "https" {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    };
+    let (name, value) = names
+        .iter()
+        .find_map(|name| Some((*name, std::env::var(name).ok().filter(|v| !v.is_empty())?)))?;
+    let shown = match value.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://(credentials hidden)@{host}"),
+            None => value.clone(),
+        },
+        None => match value.rsplit_once('@') {
+            Some((_, host)) => format!("(credentials hidden)@{host}"),
+            None => value.clone(),
+        },
+    };
+    Some(format!("{name}={shown}"))
+}
+
+/// An HTTP client (reqwest) that trusts `ca` when given, the system's
+/// roots otherwise. Proxies come from the environment (`HTTPS_PROXY`,
+/// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as curl reads them) unless
+/// `direct`: the built-in sandbox on loopback is never reached through one.
+pub(crate) fn http_client(
+    builder: reqwest::ClientBuilder,
+    ca: Option<&CaFile>,
+    direct: bool,
+) -> anyhow::Result<reqwest::Client> {
+    let builder = if direct { builder.no_proxy() } else { builder };
+    let builder = match ca {
+        None => builder,
+        Some(ca) => {
+            let provider = provider();
+            let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .context("cannot set up TLS")?
+                .with_webpki_verifier(full_verifier(read_roots(&ca.path, &ca.setting)?, provider)?)
+                .with_no_client_auth();
+            builder.tls_backend_preconfigured(config)
+        }
+    };
+    builder.build().context("cannot build the HTTP client")
+}
 
 /// The crypto provider every client here uses (ring, as reqwest is built
 /// without one of its own).
@@ -287,11 +372,15 @@ fn find_rustls_error<'a>(
         if let Some(found) = error.downcast_ref::<rustls::Error>() {
             return Some(found);
         }
-        if let Some(io) = error.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(found) = inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(found);
+        // io::Error's source() skips the error it wraps: look inside, through
+        // every layer (reqwest's connector wraps tokio-rustls's io::Error in
+        // another).
+        let mut wrapped = error.downcast_ref::<std::io::Error>();
+        while let Some(inner) = wrapped.and_then(std::io::Error::get_ref) {
+            if let Some(found) = inner.downcast_ref::<rustls::Error>() {
+                return Some(found);
+            }
+            wrapped = inner.downcast_ref::<std::io::Error>();
         }
         current = error.source();
     }
@@ -328,6 +417,18 @@ mod tests {
         );
         let plain = std::io::Error::other("connection refused");
         assert_eq!(explain_failure(&plain, "h", "x"), None);
+    }
+
+    #[test]
+    fn a_proxy_is_named_without_its_credentials() {
+        // Only this test sets these variables in the unit-test process.
+        unsafe { std::env::set_var("https_proxy", "http://ci:s3cret@proxy.corp:3128") };
+        let named = proxy_named("https").unwrap();
+        unsafe { std::env::remove_var("https_proxy") };
+        assert_eq!(
+            named,
+            "https_proxy=http://(credentials hidden)@proxy.corp:3128"
+        );
     }
 
     #[test]

@@ -403,6 +403,13 @@ pub(crate) struct SandboxServeArgs {
     /// Start with the demo applications the examples link to.
     #[arg(long)]
     pub(crate) seed_demo: bool,
+    /// Serve HTTPS with this certificate chain (PEM), as the real APIs do;
+    /// clients trust its CA through `ca_file` or SSL_CERT_FILE.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
     /// Delay every request by this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub(crate) latency_ms: u64,

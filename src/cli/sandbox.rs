@@ -1,5 +1,6 @@
-//! `socialform sandbox serve`: prints `listening on http://HOST:PORT` as
-//! its first line of stdout, then serves until interrupted.
+//! `socialform sandbox serve`: prints `listening on http://HOST:PORT` (or
+//! `https://` with `--tls-cert`) as its first line of stdout, then serves
+//! until interrupted.
 
 use super::args::SandboxServeArgs;
 use super::{Context, EXIT_OK};
@@ -29,6 +30,10 @@ pub(crate) async fn serve(context: &Context, args: SandboxServeArgs) -> anyhow::
             seed: args.fault_seed,
         },
         seed_demo: args.seed_demo,
+        tls: match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(sandbox::SandboxTls { cert, key }),
+            _ => None,
+        },
     })
     .await?;
     // Scripts and tests read this line to find the port.

@@ -744,10 +744,30 @@ impl Evaluator<'_> {
                     settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
                     settings.endpoint = value
                 }
+                "ca_file" => settings.ca_file = self.ca_file(attr, value),
                 _ => {}
             }
         }
         settings
+    }
+
+    /// A provider's `ca_file`, found as `file()` finds files (in the
+    /// configuration directory); one that is not there is an error at it.
+    fn ca_file(&mut self, attr: &Attr, value: Option<String>) -> Option<std::path::PathBuf> {
+        let path = super::functions::in_config_dir(&value?);
+        if !path.is_file() {
+            self.error(
+                &attr.expr_span,
+                format!("ca_file {} does not exist", path.display()),
+                Some(
+                    "name a PEM file of CA certificates (relative paths are read from the \
+                     configuration directory)"
+                        .into(),
+                ),
+            );
+            return None;
+        }
+        Some(path)
     }
 
     /// The `provider "facebook"` block, evaluated; `None` without one. The
@@ -778,6 +798,7 @@ impl Evaluator<'_> {
                     settings.endpoint_location = Some(self.sources.location(&attr.expr_span));
                     settings.endpoint = value
                 }
+                "ca_file" => settings.ca_file = self.ca_file(attr, value),
                 _ => {}
             }
         }

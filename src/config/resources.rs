@@ -216,13 +216,20 @@ const UNSUPPORTED_LIFECYCLE: &[&str] = &[
     "replace_triggered_by",
 ];
 const VARIABLE_ATTRS: &[&str] = &["type", "default", "sensitive", "description", "nullable"];
-const PROVIDER_ATTRS: &[&str] = &["api_key", "api_secret", "endpoint", "requests_per_second"];
+const PROVIDER_ATTRS: &[&str] = &[
+    "api_key",
+    "api_secret",
+    "endpoint",
+    "requests_per_second",
+    "ca_file",
+];
 const FACEBOOK_ATTRS: &[&str] = &[
     "user_token",
     "app_id",
     "app_secret",
     "endpoint",
     "token_warning_days",
+    "ca_file",
 ];
 /// The data sources there are.
 const DATA_SOURCES: &[&str] = &["facebook_pages"];

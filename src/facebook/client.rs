@@ -37,6 +37,10 @@ pub(crate) struct GraphConfig {
     pub(crate) retry: RetryPolicy,
     /// Where the endpoint was configured, for "cannot reach" messages.
     pub(crate) origin: Option<String>,
+    /// The CA bundle to trust instead of the system's roots.
+    pub(crate) ca_file: Option<crate::tls::CaFile>,
+    /// Never through a proxy (the built-in sandbox, on loopback).
+    pub(crate) direct: bool,
 }
 
 /// A page the user token can manage, as `/me/accounts` lists it.
@@ -255,11 +259,14 @@ impl GraphClient {
         base.set_fragment(None);
         let path = format!("{}/{GRAPH_VERSION}/", base.path().trim_end_matches('/'));
         base.set_path(&path);
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("socialform/", env!("CARGO_PKG_VERSION")))
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| invalid(format!("cannot build the HTTP client: {e}")))?;
+        let http = crate::tls::http_client(
+            reqwest::Client::builder()
+                .user_agent(concat!("socialform/", env!("CARGO_PKG_VERSION")))
+                .timeout(config.timeout),
+            config.ca_file.as_ref(),
+            config.direct,
+        )
+        .map_err(|e| invalid(format!("{e:#}")))?;
         Ok(GraphClient {
             http,
             base,
@@ -510,6 +517,21 @@ impl GraphClient {
     }
 
     fn transport(&self, e: &reqwest::Error) -> GraphError {
+        let host = self.base.host_str().unwrap_or("the Graph API");
+        let trusted = crate::tls::trusted(self.config.ca_file.as_ref());
+        if let Some(explained) = crate::tls::explain_failure(e, host, &trusted) {
+            let fix = match explained.failure {
+                crate::tls::TlsFailure::UnknownCa => {
+                    "; if a proxy or gateway re-signs TLS, set ca_file in the provider \
+                     \"facebook\" block (or SSL_CERT_FILE) to its CA"
+                }
+                _ => "",
+            };
+            return GraphError::Transport {
+                endpoint: self.endpoint_label(),
+                detail: format!("{}{fix}", explained.text),
+            };
+        }
         GraphError::Transport {
             endpoint: self.endpoint_label(),
             detail: without_url(e),
@@ -549,6 +571,8 @@ mod tests {
             timeout: Duration::from_secs(1),
             retry: RetryPolicy::default(),
             origin: None,
+            ca_file: None,
+            direct: false,
         })
         .unwrap()
     }

@@ -33,6 +33,10 @@ pub struct ClientConfig {
     /// unless the provider block or `--rate-limit` says otherwise); the
     /// Application API has its own documented 170/s.
     pub requests_per_second: f64,
+    /// The CA bundle to trust instead of the system's roots.
+    pub ca_file: Option<crate::tls::CaFile>,
+    /// Never through a proxy (the built-in sandbox, on loopback).
+    pub direct: bool,
 }
 
 /// Largest page the account and application lists accept.
@@ -80,6 +84,8 @@ struct Inner {
     /// Told once, at the first retry after the API could not be reached.
     retry_notice: Option<RetryNotice>,
     noticed: AtomicBool,
+    /// The CAs the server's certificate is checked against, in words.
+    trusted: String,
 }
 
 /// Told (once per client) that a request could not reach the API and is
@@ -159,11 +165,14 @@ impl Client {
             .map_err(|_| ApiError::Transport("API key contains invalid characters".into()))?;
         authorization.set_sensitive(true);
 
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("socialform/", env!("CARGO_PKG_VERSION")))
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| ApiError::Transport(format!("cannot build the HTTP client: {e}")))?;
+        let http = crate::tls::http_client(
+            reqwest::Client::builder()
+                .user_agent(concat!("socialform/", env!("CARGO_PKG_VERSION")))
+                .timeout(config.timeout),
+            config.ca_file.as_ref(),
+            config.direct,
+        )
+        .map_err(|e| ApiError::Transport(format!("{e:#}")))?;
 
         Ok(Client {
             inner: Arc::new(Inner {
@@ -180,6 +189,7 @@ impl Client {
                 origin: None,
                 retry_notice: None,
                 noticed: AtomicBool::new(false),
+                trusted: crate::tls::trusted(config.ca_file.as_ref()),
             }),
         })
     }
@@ -664,7 +674,7 @@ impl Client {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
-                let err = transport_error(e, &self.endpoint_label());
+                let err = self.transport_error(e);
                 tracing::debug!(
                     method = %call.method,
                     path = %url_path,
@@ -733,6 +743,43 @@ async fn read_body(mut response: reqwest::Response, status: u16) -> Result<Bytes
                 });
             }
         }
+    }
+}
+
+impl Client {
+    /// A request that got no answer. A TLS failure (the request was never
+    /// sent) says which check failed and what to set.
+    fn transport_error(&self, e: reqwest::Error) -> ApiError {
+        let host = self.inner.base.host_str().unwrap_or("the API");
+        if let Some(explained) = crate::tls::explain_failure(&e, host, &self.inner.trusted) {
+            let fix = match explained.failure {
+                crate::tls::TlsFailure::UnknownCa => {
+                    "; if a proxy or gateway re-signs TLS, set ca_file in the provider \
+                     \"vonage\" block (or SSL_CERT_FILE) to its CA"
+                }
+                crate::tls::TlsFailure::HostMismatch => {
+                    "; check the endpoint's host name (provider \"vonage\" endpoint or \
+                     VONAGE_ENDPOINT)"
+                }
+                crate::tls::TlsFailure::Other => "",
+            };
+            return ApiError::Tls(format!(
+                "{}: {}{fix}",
+                self.endpoint_label(),
+                explained.text
+            ));
+        }
+        let mut err = transport_error(e, &self.endpoint_label());
+        if let ApiError::Transport(detail) = &mut err
+            && detail.contains("tunnel error")
+            && let Some(proxy) = crate::tls::proxy_named(self.inner.base.scheme())
+        {
+            detail.push_str(&format!(
+                "; the proxy ({proxy}) refused to open a tunnel: check its address and \
+                 credentials, or list the API's host in NO_PROXY"
+            ));
+        }
+        err
     }
 }
 

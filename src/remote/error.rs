@@ -33,6 +33,10 @@ pub enum ApiError {
     UnexpectedStatus { status: u16, detail: String },
     #[error("could not reach the API: {0}")]
     Transport(String),
+    /// The TLS handshake failed: nothing was sent, and trying again would
+    /// fail the same way.
+    #[error("could not reach the API: {0}")]
+    Tls(String),
     #[error("the API answered {status} with a body that could not be read: {detail}")]
     Decode { status: u16, detail: String },
 }
@@ -61,7 +65,7 @@ impl ApiError {
             ApiError::Server { status, .. }
             | ApiError::UnexpectedStatus { status, .. }
             | ApiError::Decode { status, .. } => Some(*status),
-            ApiError::Transport(_) => None,
+            ApiError::Transport(_) | ApiError::Tls(_) => None,
         }
     }
 

@@ -21,6 +21,9 @@ mod router;
 mod seal;
 mod state;
 mod store;
+mod tls;
+
+pub use tls::SandboxTls;
 
 use state::Shared;
 use std::net::SocketAddr;
@@ -103,6 +106,8 @@ pub struct SandboxOptions {
     pub faults: Faults,
     /// Create the demo applications (see `DEMO_APPLICATIONS`) when the store is empty.
     pub seed_demo: bool,
+    /// Serve HTTPS with this certificate instead of HTTP.
+    pub tls: Option<SandboxTls>,
 }
 
 /// Applications the in-process sandbox starts with, so the examples can link
@@ -139,15 +144,17 @@ pub const DEMO_FACEBOOK_PAGES: &[(&str, &str)] = &[
 /// A running sandbox; stops when dropped or on `shutdown`.
 pub struct SandboxHandle {
     pub(crate) addr: SocketAddr,
+    /// `http`, or `https` with `SandboxOptions::tls`.
+    scheme: &'static str,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl SandboxHandle {
-    /// `http://HOST:PORT`
+    /// `http://HOST:PORT` (`https://` when serving TLS)
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The faults in force now.
@@ -284,18 +291,39 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
     let addr = listener.local_addr()?;
     let app = router::build(shared.clone());
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("sandbox server stopped: {e}");
+    let until_stopped = async move {
+        let _ = stopped.await;
+    };
+    let (scheme, task) = match &options.tls {
+        None => (
+            "http",
+            tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(until_stopped)
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!("sandbox server stopped: {e}");
+                }
+            }),
+        ),
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls)?;
+            (
+                "https",
+                tokio::spawn(async move {
+                    let served = axum::serve(listener, app)
+                        .with_graceful_shutdown(until_stopped)
+                        .await;
+                    if let Err(e) = served {
+                        tracing::error!("sandbox server stopped: {e}");
+                    }
+                }),
+            )
         }
-    });
+    };
     Ok(SandboxHandle {
         addr,
+        scheme,
         shared,
         stop: Some(stop),
         task: Some(task),

@@ -127,6 +127,15 @@ impl Session {
             timeout: self.network.timeout,
             retry: RetryPolicy::with_max_retries(self.network.max_retries),
             origin: (!sandboxed).then(|| origin.to_string()),
+            ca_file: (!sandboxed)
+                .then(|| {
+                    crate::tls::CaFile::choose(
+                        block.ca_file.as_ref(),
+                        self.env.get("SSL_CERT_FILE"),
+                    )
+                })
+                .flatten(),
+            direct: sandboxed,
         })
         .context("could not set up the Graph API client")?;
         Ok(Some(FacebookSide {

@@ -32,6 +32,7 @@ pub(super) async fn start(
         data: Some(data),
         faults: Default::default(),
         seed_demo: true,
+        tls: None,
     })
     .await
     .context("could not start the built-in sandbox")?;

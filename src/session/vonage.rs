@@ -41,6 +41,15 @@ pub(crate) struct Connection {
     pub(crate) sandbox: Option<SandboxHandle>,
 }
 
+/// How a client reaches its API.
+enum Reach {
+    /// The built-in sandbox: plain HTTP on loopback, never through a proxy.
+    Sandbox,
+    /// A remote API, through the environment's proxy if any, trusting this
+    /// CA bundle (or the system's roots).
+    Remote(Option<crate::tls::CaFile>),
+}
+
 impl Session {
     /// The Vonage client for the configured endpoint, starting the embedded
     /// sandbox when the endpoint is `sandbox`.
@@ -79,7 +88,7 @@ impl Session {
             let handle = sandbox::start(&self.state_dir, &api_key, &api_secret).await?;
             // The built-in sandbox has no limit unless asked for one.
             let rate = self.rate_limit(provider, 0.0);
-            let client = self.client(handle.url(), api_key, api_secret, rate)?;
+            let client = self.client(handle.url(), api_key, api_secret, rate, Reach::Sandbox)?;
             return Ok(Connection {
                 client,
                 sandbox: Some(handle),
@@ -101,12 +110,14 @@ impl Session {
         let notice_origin = origin.to_string();
         let retries = self.network.max_retries;
         let rate = self.rate_limit(provider, crate::remote::ACCOUNTS_REQUESTS_PER_SECOND);
+        let ca_file =
+            crate::tls::CaFile::choose(provider.ca_file.as_ref(), self.env.get("SSL_CERT_FILE"));
         let client = self
-            .client(endpoint, api_key, api_secret, rate)?
+            .client(endpoint, api_key, api_secret, rate, Reach::Remote(ca_file))?
             .with_endpoint_origin(origin.to_string())
             .with_retry_notice(Arc::new(move |err| {
                 let why = match err {
-                    ApiError::Transport(detail) => {
+                    ApiError::Transport(detail) | ApiError::Tls(detail) => {
                         detail.rsplit(": ").next().unwrap_or(detail).to_string()
                     }
                     other => other.to_string(),
@@ -137,7 +148,12 @@ impl Session {
         api_key: String,
         api_secret: Secret,
         requests_per_second: f64,
+        reach: Reach,
     ) -> anyhow::Result<Client> {
+        let (direct, ca_file) = match reach {
+            Reach::Sandbox => (true, None),
+            Reach::Remote(ca_file) => (false, ca_file),
+        };
         Client::new(ClientConfig {
             endpoint: endpoint.trim_end_matches('/').to_string(),
             api_key,
@@ -145,6 +161,8 @@ impl Session {
             timeout: self.network.timeout,
             retry: RetryPolicy::with_max_retries(self.network.max_retries),
             requests_per_second,
+            direct,
+            ca_file,
         })
         .context("could not set up the HTTP client")
     }

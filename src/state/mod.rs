@@ -26,7 +26,7 @@ pub use fingerprint::Fingerprinter;
 pub use local::LocalBackend;
 pub use lock_info::{LockHeld, LockInfo};
 pub use operator::operator;
-pub use postgres::{PostgresBackend, PostgresSettings};
+pub use postgres::{PostgresBackend, PostgresSettings, TlsParams};
 pub use records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 
 use std::sync::Arc;

@@ -21,6 +21,7 @@ mod fmt_validate;
 mod formats;
 mod friction;
 mod guard_rails;
+mod https_proxy;
 mod import;
 mod interrupts;
 mod json_vars;

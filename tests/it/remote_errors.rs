@@ -263,6 +263,8 @@ async fn an_endpoint_that_is_not_a_url_is_refused() {
         timeout: std::time::Duration::from_secs(1),
         retry: fast_retry(),
         requests_per_second: 0.0,
+        ca_file: None,
+        direct: false,
     });
     assert!(result.is_err());
 }

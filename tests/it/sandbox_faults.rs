@@ -150,6 +150,8 @@ async fn a_client_without_retries_sees_the_throttle() {
             ..fast_retry()
         },
         requests_per_second: 0.0,
+        ca_file: None,
+        direct: false,
     })
     .unwrap();
     match no_retry.get_application(SUPPORT_BOT).await {

@@ -2,7 +2,7 @@
 //! the end-to-end tests and the end-to-end benches both drive it over
 //! loopback HTTP.
 
-use super::bin;
+use super::{bin, test_ca};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -23,6 +23,27 @@ impl Sandbox {
     /// `extra` are more `sandbox serve` flags (faults, a data directory).
     pub fn start_with(extra: &[&str]) -> Sandbox {
         Sandbox::spawn(&[&["--seed-demo"], extra].concat())
+    }
+
+    /// Over HTTPS with the run's test CA (see `test_ca`), at
+    /// `https://localhost:PORT` (the name its certificate has).
+    pub fn start_https() -> Sandbox {
+        let dir = test_ca();
+        let cert = dir.join("server.crt");
+        let key = dir.join("server.key");
+        let mut sandbox = Sandbox::start_with(&[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ]);
+        assert!(
+            sandbox.url.starts_with("https://127.0.0.1:"),
+            "{}",
+            sandbox.url
+        );
+        sandbox.url = sandbox.url.replacen("127.0.0.1", "localhost", 1);
+        sandbox
     }
 
     /// Without the demo applications, as `sandbox serve` starts by default.
@@ -131,7 +152,12 @@ pub fn http(url: &str, method: &str, path: &str, body: Option<Value>) -> (u16, V
         // reqwest is built without a default TLS provider; install ring
         // as the product does (a second install is a harmless error).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::new();
+        let mut client = reqwest::Client::builder().no_proxy();
+        if url.starts_with("https://") {
+            let ca = std::fs::read(test_ca().join("ca.pem")).unwrap();
+            client = client.tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()]);
+        }
+        let client = client.build().unwrap();
         let mut request = client
             .request(method.parse().unwrap(), format!("{url}{path}"))
             .basic_auth("sandbox", Some("sandbox"));

@@ -21,6 +21,7 @@ pub fn options(data: Option<PathBuf>) -> SandboxOptions {
         data,
         faults: Faults::default(),
         seed_demo: true,
+        tls: None,
     }
 }
 
@@ -47,6 +48,8 @@ pub fn client_with(endpoint: &str, key: &str, secret: &str) -> Client {
         timeout: Duration::from_secs(10),
         retry: fast_retry(),
         requests_per_second: 0.0,
+        ca_file: None,
+        direct: false,
     })
     .expect("client builds")
 }

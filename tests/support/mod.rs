@@ -15,6 +15,7 @@ mod fleet;
 mod in_process;
 mod postgres;
 mod project;
+mod proxy;
 mod transcript;
 
 pub use child::*;
@@ -22,6 +23,7 @@ pub use fleet::*;
 pub use in_process::*;
 pub use postgres::*;
 pub use project::*;
+pub use proxy::*;
 pub use transcript::*;
 
 /// The `socialform` binary under test: cargo's build of it, or the one

@@ -37,6 +37,14 @@ pub fn pg_tls() -> (String, PathBuf) {
     )
 }
 
+/// The run's test CA (`ca.pem`), a server certificate it signed for
+/// `localhost` (`server.crt`, `server.key`), a client certificate, and a
+/// CA that signed nothing here (`other-ca.pem`): the TLS cluster's, which
+/// the HTTPS sandbox uses too.
+pub fn test_ca() -> PathBuf {
+    pg_tls().1
+}
+
 /// The password in a `postgres://user:password@host` URL.
 pub fn pg_password(url: &str) -> String {
     let rest = url.split_once("://").unwrap().1;
