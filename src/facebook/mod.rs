@@ -12,7 +12,7 @@ mod client;
 mod health;
 mod usage;
 
-pub(crate) use client::{GraphClient, GraphConfig, ManagedPage};
+pub(crate) use client::{GraphClient, GraphConfig, GraphError, ManagedPage};
 pub(crate) use health::{TokenCheck, TokenHealth, check_tokens, describe_expiry};
 
 /// The Graph API version every request names. Pinned, so a new Graph

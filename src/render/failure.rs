@@ -5,6 +5,7 @@
 
 use crate::config::Diagnostics;
 use crate::desired::Location;
+use crate::facebook::GraphError;
 use crate::plan::PlanError;
 use crate::plan::saved::Stale;
 use crate::remote::ApiError;
@@ -75,6 +76,11 @@ impl Failure {
             }
             if let Some(api) = cause.downcast_ref::<ApiError>() {
                 return single("api", &whole, api.to_string(), None);
+            }
+            // Facebook's Graph API is an API too: unreachable, refusing a
+            // token, answering what is not Graph.
+            if let Some(graph) = cause.downcast_ref::<GraphError>() {
+                return single("api", &whole, graph.to_string(), None);
             }
         }
         let top = error.to_string();

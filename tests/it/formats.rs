@@ -857,6 +857,35 @@ fn every_json_command_prints_a_document_when_the_api_is_unreachable() {
     }
 }
 
+/// Facebook's Graph API unreachable is an API failure too (issue 26, item
+/// 13): `error_kind` says `api`, as the README lists, not `error`.
+#[test]
+fn an_unreachable_graph_endpoint_is_an_api_error_in_json() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    // Nothing listens on port 9 of loopback.
+    project.env("FACEBOOK_GRAPH_ENDPOINT", "http://127.0.0.1:9");
+    project.env("FACEBOOK_USER_TOKEN", "EAAuser0123456789");
+    project.write(
+        "main.hcl",
+        "provider \"facebook\" {}\n\npage \"support\" {\n  page_id = \"107100000000001\"\n}\n",
+    );
+    for args in [
+        &["plan", "--json", "--max-retries", "0"][..],
+        &["tokens", "--json", "--max-retries", "0"][..],
+    ] {
+        let run = project.run(args);
+        let document = assert_error_document(&run, "api", &args.join(" "));
+        assert!(
+            document["error"]
+                .as_str()
+                .unwrap()
+                .contains("http://127.0.0.1:9"),
+            "{document}"
+        );
+    }
+}
+
 /// A slow apply that holds the state's lock until killed.
 fn hold_the_lock(project: &Project, sandbox_url: &str) -> Child {
     let child = Command::new(bin())
