@@ -263,6 +263,13 @@ fn complete(
         desired = session.load_with_pages(request, pages)?;
     }
     let by_id: HashMap<&str, &ManagedPage> = managed.iter().map(|p| (p.id.as_str(), p)).collect();
+    // A page the configuration gives no name is named as Facebook names it
+    // (rather than connected with none).
+    for page in desired.pages.iter_mut().filter(|p| p.name.is_none()) {
+        if let Some(found) = by_id.get(page.page_id.as_str()) {
+            page.name = found.name.clone().filter(|name| !name.is_empty());
+        }
+    }
     let mut problems = Vec::new();
     for page in desired.pages.iter_mut().filter(|p| p.token_from_facebook) {
         let problem = match by_id.get(page.page_id.as_str()) {

@@ -144,6 +144,7 @@ fn pages_without_a_token_are_connected_with_the_one_facebook_gives() {
                 (not in state)
               + page.sales {
                   + page_id      = "107300000000002"
+                  + name         = "Acme Sales"
                   + access_token = (sensitive value)
                 }
 
@@ -187,6 +188,7 @@ fn pages_without_a_token_are_connected_with_the_one_facebook_gives() {
                 (not in state)
               + page.sales {
                   + page_id      = "107300000000002"
+                  + name         = "Acme Sales"
                   + access_token = (sensitive value)
                 }
 
@@ -225,6 +227,12 @@ fn pages_without_a_token_are_connected_with_the_one_facebook_gives() {
         .run();
     assert_eq!(held_token(&sandbox, "107300000000001"), tokens[0]);
     assert_eq!(held_token(&sandbox, "107300000000002"), tokens[1]);
+    // The page with no name in the configuration has Facebook's (issue 26,
+    // item 13), not an empty one.
+    assert_eq!(
+        sandbox.page("107300000000002").unwrap()["name"],
+        "Acme Sales"
+    );
     // One list read per run, never one request per page.
     let again = Test::on(&project)
         .args(["plan", "--detailed-exitcode"])
