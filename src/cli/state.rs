@@ -124,6 +124,16 @@ pub(crate) async fn run(
                 pushed.links,
                 pushed.serial
             ));
+            // An apply's leftover has done its job once it is in the state.
+            if file
+                .file_name()
+                .is_some_and(|name| name == crate::ops::apply::ERRORED_FILE)
+            {
+                printer.line(&format!(
+                    "{} is now in the state and can be deleted.",
+                    file.display()
+                ));
+            }
         }
         StateCommand::Migrate(args) => {
             let migrated = state_edit::migrate(&backend, args.lock_timeout, printer.reporter())?;

@@ -35,22 +35,27 @@ impl Applied {
 
 /// The state as it should be after this apply: what the plan was made
 /// from, plus the state writes of every call that took effect, in plan
-/// order (which respects their dependencies). Its serial is at least what
-/// the backend reached, so `state push` accepts it.
+/// order (which respects their dependencies).
+///
+/// Its serial is the one `state push` of it will leave: one past what the
+/// backend reached (the state-only write, then each recorded call), so the
+/// file and the push's "now at serial N" agree, and the push is accepted.
 fn state_after(prepared: &Prepared, result: &ApplyResult) -> StateDocument {
     let mut state = prepared.recorded.clone();
-    let mut serial = state.serial;
+    let mut reached = state.serial;
     if !prepared.plan.state_only.is_empty() {
         state.apply(&prepared.plan.state_only);
-        serial += 1;
+        reached += 1;
     }
     for (call, outcome) in prepared.plan.calls.iter().zip(&result.outcomes) {
         if ApplyResult::took_effect(outcome) {
             state.apply(&call.state_ops);
-            serial += 1;
+        }
+        if matches!(outcome, crate::apply::CallOutcome::Done) {
+            reached += 1;
         }
     }
-    state.serial = serial;
+    state.serial = reached + 1;
     StateDocument::from_recorded(&state)
 }
 

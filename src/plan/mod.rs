@@ -12,6 +12,7 @@ pub(crate) mod saved;
 mod tests;
 
 pub use model::{Action, AttrDiff, Call, CallOp, Change, Drift, DriftKind, Method, Plan, Summary};
+pub(crate) use planner::SENT_AGAIN;
 pub use planner::plan;
 
 use crate::address::Address;

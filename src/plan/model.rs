@@ -47,7 +47,8 @@ impl Action {
         match self {
             Action::Connect => "connected",
             Action::Update => "updated in place",
-            Action::Reconnect => "reconnected with a new access token",
+            // One PATCH: the page stays connected, its token is replaced.
+            Action::Reconnect => "updated in place with a new access token",
             Action::Disconnect => "disconnected",
             Action::Replace => "replaced (page_id changed)",
             Action::Import => "imported (already connected)",

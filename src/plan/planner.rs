@@ -20,6 +20,8 @@ use crate::state::{LinkRecord, PageRecord, Recorded, StateOp};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 const SENSITIVE: &str = "(sensitive value)";
+/// The `after` of a token a forced reconnect sends unchanged.
+pub(crate) const SENT_AGAIN: &str = "(unchanged sensitive value, sent again)";
 
 /// Plans the calls that bring the remote side (and state) to `desired`.
 /// `fingerprint` is the state's keyed token fingerprint.
@@ -855,13 +857,19 @@ impl<'a> Planner<'a> {
             });
         }
         if token_change {
+            let recorded_fp = record.and_then(|r| r.token_fingerprint.as_ref());
+            // A reconnect asked for with the token Vonage already holds
+            // sends it again: say so, rather than a change no one can see.
+            let same_token = forced
+                && health.held_problem.is_none()
+                && desired_fp.is_some()
+                && known_fp.as_ref() == desired_fp.as_ref();
             attributes.push(AttrDiff {
                 name: "access_token",
                 before: Some(SENSITIVE.into()),
-                after: Some(SENSITIVE.into()),
+                after: Some(if same_token { SENT_AGAIN } else { SENSITIVE }.into()),
                 sensitive: true,
             });
-            let recorded_fp = record.and_then(|r| r.token_fingerprint.as_ref());
             reasons.push(if forced {
                 "reconnect requested"
             } else if let Some(why) = &health.held_problem {

@@ -63,6 +63,9 @@ fn attribute_line(attr: &AttrDiff, width: usize, style: &Style) -> String {
             style.red("-"),
             shown(before, attr.sensitive)
         ),
+        (Some(_), Some(after)) if attr.sensitive && after == crate::plan::SENT_AGAIN => {
+            format!("{} {name} = {after}", style.yellow("~"))
+        }
         (Some(before), Some(after)) if attr.sensitive => {
             format!("{} {name} = {before} -> {after}", style.yellow("~"))
         }

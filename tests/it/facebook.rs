@@ -509,7 +509,7 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
 
             socialform will perform the following actions:
 
-              # page.support will be reconnected with a new access token
+              # page.support will be updated in place with a new access token
                 (the token Vonage holds is invalid: Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.)
               ~ page.support {
                   ~ access_token = (sensitive value) -> (sensitive value)
@@ -739,7 +739,7 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
 
             socialform will perform the following actions:
 
-              # page.support will be reconnected with a new access token
+              # page.support will be updated in place with a new access token
                 (the token Vonage holds expires [TIME])
               ~ page.support {
                   ~ access_token = (sensitive value) -> (sensitive value)

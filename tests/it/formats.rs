@@ -1271,7 +1271,7 @@ fn no_token_in_any_format() {
                   - name    = "Acme Sales"
                 }
 
-              # page.support will be reconnected with a new access token
+              # page.support will be updated in place with a new access token
                 (name changed; token changed in configuration)
               ~ page.support {
                   ~ name         = "Acme Support" -> "Acme Help"
@@ -1341,7 +1341,7 @@ fn no_token_in_any_format() {
                   - name    = "Acme Sales"
                 }
 
-              # page.support will be reconnected with a new access token
+              # page.support will be updated in place with a new access token
                 (name changed; token changed in configuration)
               ~ page.support {
                   ~ name         = "Acme Support" -> "Acme Help"

@@ -707,3 +707,84 @@ page "a" {
         .status(1)
         .run();
 }
+
+/// The README's completion install line works as pasted on a machine where
+/// the completions directory does not exist yet (issue 26, item 14).
+#[test]
+fn the_readme_completion_install_line_works_on_a_fresh_home() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.contains("socialform completions bash > ~/"))
+        .expect("the README shows how to install bash completions");
+    let command = line.trim().trim_matches('`');
+    let home = tempfile::tempdir().unwrap();
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(bin(), bin_dir.path().join("socialform")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let status = std::process::Command::new("bash")
+        .args(["-euc", command])
+        .env("HOME", home.path())
+        .env("PATH", path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command}");
+    let script = std::fs::read_to_string(
+        home.path()
+            .join(".local/share/bash-completion/completions/socialform"),
+    )
+    .unwrap();
+    assert!(script.contains("complete -F _socialform"), "{script}");
+}
+
+/// A token rotation is one PATCH and reads as an update in place; a
+/// `-replace` with the token Vonage already holds says it sends the same
+/// value again (issue 26, item 11).
+#[test]
+fn a_forced_reconnect_with_the_same_token_says_it_is_sent_again() {
+    let sandbox = Sandbox::start();
+    let mut project = Project::against(&sandbox);
+    project.env("SF_VAR_support_token", "EAAfriction0011");
+    project.write("main.hcl", CONFIG);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    Test::on(&project)
+        .args(["plan", "-replace=page.support"])
+        .stdout(
+            r#"
+            socialform will perform the following actions:
+
+              # page.support will be updated in place with a new access token
+                (reconnect requested)
+              ~ page.support {
+                  ~ access_token = (unchanged sensitive value, sent again)
+                }
+
+            API calls, in order:
+                1. PATCH  /beta/chatapp-accounts/messenger/107100000000001  (page.support)
+
+            Plan: 1 to reconnect. API calls: 1
+            "#,
+        )
+        .requests(&[])
+        .run();
+    // A token changed in the configuration shows as a change.
+    project.env("SF_VAR_support_token", "EAAfriction0012");
+    let run = project.run(&["plan"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("~ access_token = (sensitive value) -> (sensitive value)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("(token changed in configuration)"),
+        "{}",
+        run.stdout
+    );
+}

@@ -166,7 +166,7 @@ fn full_lifecycle_makes_exactly_the_planned_calls() {
             r#"
             socialform will perform the following actions:
 
-              # page.sales will be reconnected with a new access token
+              # page.sales will be updated in place with a new access token
                 (token changed in configuration)
               ~ page.sales {
                   ~ access_token = (sensitive value) -> (sensitive value)

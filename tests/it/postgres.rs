@@ -514,6 +514,9 @@ fn the_database_lost_mid_apply_loses_nothing() {
         "the scanned file is a state: {text}"
     );
     assert!(!text.contains(TOKEN) && !text.contains(&pg_password(&cluster.url)));
+    // The file's serial is the one its push leaves (issue 26, item 13).
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["serial"], 3, "{text}");
 
     cluster.resume();
     // State holds exactly what happened at Vonage...
@@ -539,7 +542,8 @@ fn the_database_lost_mid_apply_loses_nothing() {
         .args(["state", "push", "errored.sfstate.json"])
         .stdout(&format!(
             "Pushed [DIR]/errored.sfstate.json into the PostgreSQL state \"default\" \
-             (schema t_lost at [PG]/postgres): {pages} page(s), {links} link(s), now at serial 3.\n"
+             (schema t_lost at [PG]/postgres): {pages} page(s), {links} link(s), now at serial 3.\n\
+             [DIR]/errored.sfstate.json is now in the state and can be deleted.\n"
         ))
         .run();
     assert_eq!(state_list(&project, &expected), expected);
