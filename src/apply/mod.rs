@@ -265,9 +265,17 @@ async fn run_one(
         .reporter
         .call_finished(index, call, &answer, elapsed);
     // --parallelism bounds the API calls in flight, not the state writes:
-    // holding the slot through the write (a flush, serialized with every
-    // other write) kept the next call waiting for the disk.
-    drop(permit);
+    // with the local store, holding the slot through the write (a flush,
+    // serialized with every other write) kept the next call waiting for the
+    // disk. A database write can fail midway, though: there the slot is
+    // held until the write settles, and is freed only after `halted` is set
+    // when it failed, so the next call never starts after a failed write.
+    let permit = if context.store.writes_can_fail_midway() {
+        Some(permit)
+    } else {
+        drop(permit);
+        None
+    };
     if answer != CallOutcome::Done {
         return answer;
     }
@@ -279,6 +287,7 @@ async fn run_one(
         Err(e) => format!("internal error writing state: {e}"),
     };
     running.halted.store(true, Ordering::SeqCst);
+    drop(permit);
     tracing::info!(method = call.method.as_str(), path = %call.path, error = %unrecorded, "call not recorded");
     context.reporter.call_unrecorded(index, call, &unrecorded);
     CallOutcome::Unrecorded(unrecorded)

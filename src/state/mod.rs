@@ -78,9 +78,19 @@ pub trait StateStore: Send + Sync {
     fn fingerprinter(&self) -> Fingerprinter;
 
     /// Whether a write is failing right now and being retried (the database
-    /// went away). While it is, an apply starts no new call: what already
-    /// happened must be recorded first.
+    /// went away), or has failed for good. While it is, an apply starts no
+    /// new call: what already happened must be recorded first. Once a write
+    /// has failed for good it stays true for the life of the store.
     fn degraded(&self) -> bool {
+        false
+    }
+
+    /// Whether writes go over the network (and can fail with it). An apply
+    /// then keeps a call's parallelism slot until the call's write settles,
+    /// so that the next call in that slot never starts after a write that
+    /// failed. A local store's writes are a disk flush: the slot is freed
+    /// as soon as the call is answered.
+    fn writes_can_fail_midway(&self) -> bool {
         false
     }
 

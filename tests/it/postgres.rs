@@ -519,6 +519,22 @@ fn the_database_lost_mid_apply_loses_nothing() {
     assert_eq!(document["serial"], 3, "{text}");
 
     cluster.resume();
+    // At --parallelism 1 no call started after the write that failed: the
+    // database holds every call but exactly one, the call whose write it
+    // lost (issue 26, item 7).
+    let listed = project.run(&["state", "list"]);
+    listed.assert_code(0);
+    let recorded_pages = listed
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("page."))
+        .count();
+    assert_eq!(
+        recorded_pages + 1,
+        done.len(),
+        "connected {done:?}, recorded:\n{}",
+        listed.stdout
+    );
     // State holds exactly what happened at Vonage...
     let expected: Vec<String> = {
         let mut addresses: Vec<String> = (0..10)

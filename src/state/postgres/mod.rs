@@ -584,7 +584,9 @@ impl PostgresStore {
             .map_err(|failure| match failure {
                 Attempt::Transient(error) | Attempt::Final(error) => error,
             });
-        self.degraded.store(false, Ordering::SeqCst);
+        // A write that failed for good leaves the store degraded: no new
+        // call of this apply may start between this and the apply halting.
+        self.degraded.store(result.is_err(), Ordering::SeqCst);
         result
     }
 }
@@ -772,6 +774,10 @@ impl StateStore for PostgresStore {
 
     fn degraded(&self) -> bool {
         self.degraded.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn writes_can_fail_midway(&self) -> bool {
+        true
     }
 
     fn transfer(&self) -> anyhow::Result<Transfer> {
