@@ -377,6 +377,10 @@ pub(crate) struct ShowArgs {
     pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) vars: VarArgs,
+    /// How long to wait for the state lock an apply holds (e.g. 30s, 2m);
+    /// reading takes it only for a moment.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) lock_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -456,6 +460,10 @@ pub(crate) struct StateReadArgs {
     /// Print one JSON document instead of text (errors too; `state pull` always does).
     #[arg(long)]
     pub(crate) json: bool,
+    /// How long to wait for the state lock an apply holds (e.g. 30s, 2m);
+    /// reading takes it only for a moment.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) lock_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -499,6 +507,10 @@ pub(crate) struct HistoryArgs {
     pub(crate) limit: Option<usize>,
     #[command(flatten)]
     pub(crate) vars: VarArgs,
+    /// How long to wait for the state lock an apply holds (e.g. 30s, 2m);
+    /// reading takes it only for a moment.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) lock_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -511,6 +523,10 @@ pub(crate) struct StateShowArgs {
     /// Print one JSON document instead of text (errors too).
     #[arg(long)]
     pub(crate) json: bool,
+    /// How long to wait for the state lock an apply holds (e.g. 30s, 2m);
+    /// reading takes it only for a moment.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) lock_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -12,8 +12,9 @@ pub(crate) async fn run(
     args: HistoryArgs,
 ) -> anyhow::Result<u8> {
     let backend = context.offline_session().configured_backend(vars)?;
-    let entries = crate::ops::history::list(&backend, args.limit)?;
     let printer = &context.printer;
+    let entries =
+        crate::ops::history::list(&backend, args.limit, args.lock_timeout, printer.reporter())?;
     if args.json {
         printer.json_pretty(&render::history_document(&entries));
     } else {

@@ -66,7 +66,8 @@ pub(crate) fn run(context: &Context, vars: Vec<CliVar>, args: ShowArgs) -> anyho
         return Ok(EXIT_OK);
     }
     let backend = context.offline_session().configured_backend(vars)?;
-    let recorded = crate::ops::show::read_state(&backend, "show")?;
+    let recorded =
+        crate::ops::show::read_state(&backend, "show", args.lock_timeout, printer.reporter())?;
     let see_all = context.command_line("show");
     if printer.format == Format::Github {
         printer.step_summary(&render::state_markdown(recorded.as_ref(), &see_all));

@@ -19,9 +19,14 @@ pub(crate) async fn run(
     let printer = &context.printer;
     let backend = context.offline_session().configured_backend(vars)?;
     match command {
-        StateCommand::List(_) => {
+        StateCommand::List(args) => {
             // No state lists nothing: scripts iterate over the lines.
-            let recorded = read_state(&backend, "state list")?;
+            let recorded = read_state(
+                &backend,
+                "state list",
+                args.lock_timeout,
+                printer.reporter(),
+            )?;
             let addresses = recorded
                 .as_ref()
                 .map(state_edit::addresses)
@@ -36,7 +41,13 @@ pub(crate) async fn run(
         }
         StateCommand::Show(args) => {
             let address: Address = args.address.parse()?;
-            let Some(recorded) = read_state(&backend, "state show")? else {
+            let Some(recorded) = read_state(
+                &backend,
+                "state show",
+                args.lock_timeout,
+                printer.reporter(),
+            )?
+            else {
                 if printer.is_json() {
                     printer.json(&json!({"format_version": "1.0", "resource": null}));
                     return Ok(EXIT_OK);
@@ -51,8 +62,14 @@ pub(crate) async fn run(
                 printer.out(&render::resource_text(&found, &printer.style));
             }
         }
-        StateCommand::Pull(_) => {
-            let Some(recorded) = read_state(&backend, "state pull")? else {
+        StateCommand::Pull(args) => {
+            let Some(recorded) = read_state(
+                &backend,
+                "state pull",
+                args.lock_timeout,
+                printer.reporter(),
+            )?
+            else {
                 // stdout stays empty so that `state pull > file` keeps no
                 // half document; the explanation goes to stderr.
                 printer.err_line(NO_STATE);

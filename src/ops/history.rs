@@ -49,11 +49,17 @@ pub(crate) fn append(
 }
 
 /// Past entries, newest first, at most `limit` of them; none without state.
-/// Takes the lock without waiting, as `show` does.
-pub(crate) fn list(backend: &Backend, limit: Option<usize>) -> anyhow::Result<Vec<HistoryEntry>> {
-    let Some(store) = backend
-        .state
-        .open_existing(&LockRequest::immediate("history"))?
+/// Waits for the lock as `show` does.
+pub(crate) fn list(
+    backend: &Backend,
+    limit: Option<usize>,
+    lock_timeout: std::time::Duration,
+    reporter: std::sync::Arc<dyn Reporter>,
+) -> anyhow::Result<Vec<HistoryEntry>> {
+    let Some(store) =
+        backend
+            .state
+            .open_existing(&LockRequest::waiting("history", lock_timeout, reporter))?
     else {
         return Ok(Vec::new());
     };

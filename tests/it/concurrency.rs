@@ -129,3 +129,74 @@ fn removed_with_destroy_false_forgets_a_page_and_leaves_it_connected() {
         apply.stdout
     );
 }
+
+/// While an apply holds the lock, each read-only command says who holds it
+/// and how to wait, and the flag it names is one it takes (issue 26, item
+/// 2): with it, each waits and then reads.
+#[test]
+fn read_only_commands_wait_for_a_running_apply_with_the_flag_they_are_told() {
+    let sandbox = Sandbox::start_with(&["--latency-ms", "150"]);
+    let project = Project::against(&sandbox);
+    // 16 calls at 150 ms: the apply holds the lock for over 2 s.
+    project.write("main.hcl", &pages(16));
+    let mut first = project
+        .command(&["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    project.wait_for_lock_holder();
+    let commands: [&[&str]; 5] = [
+        &["state", "list"],
+        &["state", "show", "page.p0"],
+        &["state", "pull"],
+        &["show"],
+        &["history"],
+    ];
+    for args in commands {
+        let refused = project.run(args);
+        refused.assert_code(1);
+        assert!(
+            refused.stderr.contains("state is locked")
+                && refused.stderr.contains("pass --lock-timeout 30s"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+    let mut waiting = Vec::new();
+    for args in commands {
+        let mut command = project.command(args);
+        command.args(["--lock-timeout", "60s"]);
+        waiting.push((
+            args,
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ));
+    }
+    assert!(first.wait().unwrap().success());
+    for (args, child) in waiting {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        // `state pull` writes only its document (JSON) and stays quiet.
+        if args != ["state", "pull"] {
+            assert!(
+                stderr.contains("for the state lock, held by pid"),
+                "{args:?} waited, saying so: {stderr}"
+            );
+        }
+        assert!(!stdout.is_empty(), "{args:?} read nothing");
+    }
+    let list = project.run(&["state", "list"]);
+    assert_eq!(
+        list.stdout
+            .lines()
+            .filter(|l| l.starts_with("page."))
+            .count(),
+        16
+    );
+}

@@ -1017,3 +1017,57 @@ fn a_database_restart_mid_apply_is_ridden_out() {
         .requests(&[])
         .run();
 }
+
+/// Read-only commands and a running apply on the PostgreSQL backend: told
+/// who holds the lock, and with `--lock-timeout` they wait, then read
+/// (issue 26, item 2).
+#[test]
+fn read_only_commands_wait_for_the_lock_with_the_flag_they_are_told() {
+    let url = pg_url();
+    let sandbox = Sandbox::start_with(&["--latency-ms", "150"]);
+    let project = copy(&sandbox, &url);
+    project.write("main.hcl", &config("t_readers", "default", &all(16)));
+    let mut first = project
+        .command(&["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_mutations(&sandbox, 1);
+    let commands = [&["state", "list"][..], &["history"][..], &["show"][..]];
+    for args in commands {
+        let refused = project.run(args);
+        refused.assert_code(1);
+        assert!(
+            refused.stderr.contains("is locked by pid")
+                && refused.stderr.contains("pass --lock-timeout 30s"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+    let waiting: Vec<_> = commands
+        .iter()
+        .map(|args| {
+            let mut command = project.command(args);
+            command.args(["--lock-timeout", "60s"]);
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            (*args, command.spawn().unwrap())
+        })
+        .collect();
+    for (args, child) in waiting {
+        let waited = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&waited.stderr);
+        assert!(waited.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("for the state lock, held by pid"),
+            "{args:?}: {stderr}"
+        );
+        if args == ["state", "list"] {
+            assert_eq!(
+                String::from_utf8_lossy(&waited.stdout).lines().count(),
+                16 + 8
+            );
+        }
+    }
+    assert!(first.wait().unwrap().success());
+}
