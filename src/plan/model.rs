@@ -146,6 +146,16 @@ impl DriftKind {
             DriftKind::TokenExpiring => "token_expiring",
         }
     }
+
+    /// A change someone made at Vonage (by hand, by another tool), as
+    /// opposed to what Facebook says of a token no one changed: the two are
+    /// reported under their own headings.
+    pub(crate) fn made_outside(self) -> bool {
+        match self {
+            DriftKind::Deleted | DriftKind::Changed => true,
+            DriftKind::TokenInvalid | DriftKind::TokenExpiring => false,
+        }
+    }
 }
 
 /// A difference between state and the remote side, made outside socialform.

@@ -81,6 +81,11 @@ fn attribute_line(attr: &AttrDiff, width: usize, style: &Style) -> String {
     }
 }
 
+/// The heading of token health drift: what Facebook says of a token Vonage
+/// holds, which nobody changed.
+pub(super) const TOKENS_HEADING: &str =
+    "page token(s) Facebook reports invalid or expiring (not changes made outside socialform)";
+
 pub(super) fn drift_line(drift: &Drift) -> String {
     match (drift.kind, drift.attribute.as_str()) {
         (DriftKind::Deleted, "page_id") => format!("{} was disconnected", drift.address),
@@ -114,14 +119,24 @@ pub(super) fn drift_line(drift: &Drift) -> String {
 /// `No changes.` line.
 pub(crate) fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
     let mut out = String::new();
-    if !plan.drift.is_empty() {
+    let (outside, tokens): (Vec<&Drift>, Vec<&Drift>) =
+        plan.drift.iter().partition(|d| d.kind.made_outside());
+    if !outside.is_empty() {
         let _ = writeln!(
             out,
             "{}",
             style.bold("Note: objects have changed outside of socialform")
         );
         let _ = writeln!(out);
-        for drift in &plan.drift {
+        for drift in outside {
+            let _ = writeln!(out, "  # {}", drift_line(drift));
+        }
+        let _ = writeln!(out);
+    }
+    if !tokens.is_empty() {
+        let _ = writeln!(out, "{}", style.bold(&format!("Note: {TOKENS_HEADING}")));
+        let _ = writeln!(out);
+        for drift in tokens {
             let _ = writeln!(out, "  # {}", drift_line(drift));
         }
         let _ = writeln!(out);
@@ -405,16 +420,29 @@ pub(crate) fn apply_summary(
 /// The drift report as a person reads it.
 pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
     let mut out = String::new();
-    if !report.drifted.is_empty() {
+    let (outside, tokens): (Vec<&Drift>, Vec<&Drift>) =
+        report.drifted.iter().partition(|d| d.kind.made_outside());
+    if !outside.is_empty() {
         let _ = writeln!(
             out,
             "{}",
             style.bold(&format!(
                 "Drift: {} change(s) made outside socialform",
-                report.drifted.len()
+                outside.len()
             ))
         );
-        for drift in &report.drifted {
+        for drift in outside {
+            let _ = writeln!(out, "  # {}", drift_line(drift));
+        }
+        let _ = writeln!(out);
+    }
+    if !tokens.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!("Drift: {} {TOKENS_HEADING}", tokens.len()))
+        );
+        for drift in tokens {
             let _ = writeln!(out, "  # {}", drift_line(drift));
         }
         let _ = writeln!(out);

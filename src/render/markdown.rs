@@ -365,9 +365,17 @@ fn plan_report(plan: &Plan, mode: Mode, heading: String, see_all: &str) -> Repor
     let mut paragraphs = vec![format!("**{}**", text(&summary_line(plan)))];
     paragraphs.extend(warning(plan));
     let mut notes = Vec::new();
-    if !plan.drift.is_empty() {
-        let mut note = String::from("Changed outside socialform since the last apply:\n");
-        for drift in &plan.drift {
+    let (outside, tokens): (Vec<_>, Vec<_>) =
+        plan.drift.iter().partition(|d| d.kind.made_outside());
+    for (drifts, heading) in [
+        (outside, "Changed outside socialform since the last apply:"),
+        (tokens, "Page tokens Facebook reports invalid or expiring:"),
+    ] {
+        if drifts.is_empty() {
+            continue;
+        }
+        let mut note = format!("{heading}\n");
+        for drift in drifts {
             let _ = writeln!(note, "- {}", text(&drift_line(drift)));
         }
         notes.push(note.trim_end().to_string());

@@ -503,7 +503,7 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
         .args(["apply", "--auto-approve"])
         .stdout(
             r#"
-            Note: objects have changed outside of socialform
+            Note: page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
 
               # page.support: the token Vonage holds is invalid: Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.
 
@@ -605,6 +605,20 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .run();
     let entry = &drift.json()["drifted"][0];
     assert_eq!(entry["kind"], "token_expiring", "{entry}");
+    // The token socialform sent is expiring: drift says so, and does not
+    // call it a change made outside socialform (issue 26, item 5).
+    Test::on(&project)
+        .args(["drift"])
+        .status(2)
+        .stdout(
+            r#"
+            Drift: 1 page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
+              # page.support: the token Vonage holds expires [TIME]
+
+            Drift detected: 1 drifted, 0 unmanaged, 1 managed.
+            "#,
+        )
+        .run();
     assert!(
         entry["actual"].as_str().unwrap().starts_with("expires 20"),
         "{entry}"
@@ -614,7 +628,7 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .args(["plan", "--detailed-exitcode"])
         .stdout(
             r#"
-            Note: objects have changed outside of socialform
+            Note: page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
 
               # page.support: the token Vonage holds expires [TIME]
 
@@ -733,7 +747,7 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .args(["apply", "--auto-approve"])
         .stdout(
             r#"
-            Note: objects have changed outside of socialform
+            Note: page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
 
               # page.support: the token Vonage holds expires [TIME]
 
