@@ -4,7 +4,8 @@
 //! Invariants:
 //! - every page has a current token, a `Page`-owned entry of `tokens`; it is
 //!   what `/me/accounts` and `/{page-id}` hand out;
-//! - every user has exactly one token, a `User`-owned entry of `tokens`;
+//! - every user has at least one token, a `User`-owned entry of `tokens`:
+//!   the one the test gave it, and any that a login or an exchange minted;
 //! - a token, once issued, stays known (valid, revoked or expired) until a
 //!   reset, so checking an old token says why it no longer works.
 //!
@@ -48,6 +49,26 @@ pub(crate) struct User {
     pub(crate) name: String,
     /// In the order `/me/accounts` lists them.
     pub(crate) pages: Vec<ManagedPage>,
+    /// A Business Manager system user: `debug_token` says `SYSTEM_USER`.
+    #[serde(default)]
+    pub(crate) system_user: bool,
+    /// The permissions this user grants when asked (the dialog and the
+    /// device flow grant the asked ones among these).
+    #[serde(default = "default_user_scopes")]
+    pub(crate) grants: Vec<String>,
+}
+
+/// What a user grants unless the test says otherwise: everything a page
+/// token needs, and the public profile every login gets.
+pub(crate) const USER_SCOPES: &[&str] = &[
+    "pages_messaging",
+    "pages_manage_metadata",
+    "pages_show_list",
+    "public_profile",
+];
+
+fn default_user_scopes() -> Vec<String> {
+    USER_SCOPES.iter().map(|s| (*s).to_owned()).collect()
 }
 
 impl User {
@@ -85,6 +106,10 @@ pub(crate) struct TokenRecord {
     /// For a page token: the user it was handed to, if any.
     #[serde(default)]
     pub(crate) user_id: Option<String>,
+    /// For a user token: the permissions granted to it; `None` for the
+    /// token a test gave a user, which has all the user grants.
+    #[serde(default)]
+    pub(crate) scopes: Option<Vec<String>>,
 }
 
 /// Whether a token can be used at `now`.
@@ -105,6 +130,14 @@ impl TokenRecord {
             Health::Valid
         }
     }
+}
+
+/// What kind of user `put_user_with` makes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UserOptions {
+    pub(crate) system_user: bool,
+    /// `None`: every permission a page token needs.
+    pub(crate) grants: Option<Vec<String>>,
 }
 
 /// What a caller asks `put_user` for: one page the user manages.
@@ -184,6 +217,8 @@ pub(crate) struct GraphStore {
     /// Rate-limit usage. Kept beside the data every Graph call locks
     /// anyway, but never persisted: a restarted sandbox starts unspent.
     pub(crate) usage: Usage,
+    /// Logins in progress (OAuth codes, device logins); memory only.
+    pub(crate) logins: super::login::Logins,
 }
 
 pub(crate) fn now() -> u64 {
@@ -272,6 +307,7 @@ impl GraphStore {
         self.pages.clear();
         self.tokens.clear();
         self.usage = Usage::default();
+        self.logins = Default::default();
     }
 
     fn save_user(&self, user: &User) {
@@ -340,6 +376,7 @@ impl GraphStore {
             expires_at,
             data_access_expires_at: now() + DATA_ACCESS_SECS,
             user_id,
+            scopes: None,
         };
         self.save_token(&token, &record);
         self.tokens.insert(token.clone(), record);
@@ -371,6 +408,16 @@ impl GraphStore {
         user_token: &str,
         pages: Vec<NewPage>,
     ) -> Result<Vec<(String, String)>, String> {
+        self.put_user_with(user_token, pages, UserOptions::default())
+    }
+
+    /// `put_user`, with what kind of user it is and what it grants.
+    pub(crate) fn put_user_with(
+        &mut self,
+        user_token: &str,
+        pages: Vec<NewPage>,
+        options: UserOptions,
+    ) -> Result<Vec<(String, String)>, String> {
         let user_id = match self.tokens.get(user_token).map(|r| &r.owner) {
             Some(Owner::User(id)) => id.clone(),
             Some(Owner::Page(_)) => return Err("user_token is a page token".into()),
@@ -383,6 +430,7 @@ impl GraphStore {
                     expires_at: 0,
                     data_access_expires_at: now() + DATA_ACCESS_SECS,
                     user_id: Some(id.clone()),
+                    scopes: None,
                 };
                 self.save_token(user_token, &record);
                 self.tokens.insert(user_token.to_owned(), record);
@@ -402,6 +450,8 @@ impl GraphStore {
                     tasks: p.tasks.clone(),
                 })
                 .collect(),
+            system_user: options.system_user,
+            grants: options.grants.unwrap_or_else(default_user_scopes),
         };
         self.save_user(&user);
         self.users.insert(user_id.clone(), user);
@@ -485,6 +535,46 @@ impl GraphStore {
         }
         if let Err(e) = self.put_user(user_token, wanted) {
             tracing::warn!("sandbox: cannot seed the demo Facebook user: {e}");
+        }
+    }
+
+    /// Mints another token of user `user_id` with these permissions, as a
+    /// login or an exchange does (`expires_at` Unix seconds, 0 = never).
+    pub(crate) fn mint_user_token(
+        &mut self,
+        user_id: &str,
+        expires_at: u64,
+        scopes: Vec<String>,
+    ) -> Option<String> {
+        self.users.get(user_id)?;
+        let token = mint_token_text();
+        let record = TokenRecord {
+            id: record_id(),
+            owner: Owner::User(user_id.to_owned()),
+            valid: true,
+            expires_at,
+            data_access_expires_at: now() + DATA_ACCESS_SECS,
+            user_id: Some(user_id.to_owned()),
+            scopes: Some(scopes),
+        };
+        self.save_token(&token, &record);
+        self.tokens.insert(token.clone(), record);
+        Some(token)
+    }
+
+    /// The permissions a user token carries: those it was granted, or for
+    /// the token a test gave, all its user grants.
+    pub(crate) fn scopes_of(&self, record: &TokenRecord) -> Vec<String> {
+        if let Some(scopes) = &record.scopes {
+            return scopes.clone();
+        }
+        match &record.owner {
+            Owner::User(id) => self
+                .users
+                .get(id)
+                .map(|u| u.grants.clone())
+                .unwrap_or_default(),
+            Owner::Page(_) => Vec::new(),
         }
     }
 
