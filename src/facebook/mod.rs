@@ -10,14 +10,18 @@
 
 mod client;
 mod health;
+mod login;
 mod usage;
 
 pub(crate) use client::{GraphClient, GraphConfig, ManagedPage};
-pub(crate) use health::{TokenCheck, TokenHealth, check_tokens, describe_expiry};
+pub(crate) use health::{
+    TokenCheck, TokenHealth, UserToken, UserTokenHealth, check_tokens, describe_expiry,
+};
+pub(crate) use login::{DevicePoll, NewToken, dialog_base, dialog_url};
 
 /// The Graph API version every request names. Pinned, so a new Graph
 /// version changes nothing until this line does.
-pub(crate) const GRAPH_VERSION: &str = "v23.0";
+pub(crate) const GRAPH_VERSION: &str = "v25.0";
 /// Where Graph lives unless configured otherwise.
 pub(crate) const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.facebook.com";
 /// Graph refuses batches of more than 50 requests.

@@ -104,7 +104,14 @@ pub(super) fn drift_line(drift: &Drift) -> String {
         (DriftKind::TokenExpiring, _) => {
             format!("{}: the token Vonage holds {}", drift.address, drift.actual)
         }
+        // Only the providers' drift has these kinds (ProviderDrift::message).
+        (kind, _) => format!("{}: {} {}", drift.address, kind.as_str(), drift.actual),
     }
+}
+
+/// The Facebook user token's drift: what is wrong, and what to do.
+pub(super) fn provider_drift_line(drift: &crate::plan::ProviderDrift) -> String {
+    drift.message()
 }
 
 /// The whole plan as a person reads it, ending with a `Plan:` or
@@ -402,17 +409,20 @@ pub(crate) fn apply_summary(
 /// The drift report as a person reads it.
 pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> String {
     let mut out = String::new();
-    if !report.drifted.is_empty() {
+    if report.drift_count() > 0 {
         let _ = writeln!(
             out,
             "{}",
             style.bold(&format!(
                 "Drift: {} change(s) made outside socialform",
-                report.drifted.len()
+                report.drift_count()
             ))
         );
         for drift in &report.drifted {
             let _ = writeln!(out, "  # {}", drift_line(drift));
+        }
+        for drift in &report.provider {
+            let _ = writeln!(out, "  # {}", provider_drift_line(drift));
         }
         let _ = writeln!(out);
     }
@@ -472,7 +482,7 @@ pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> St
         let _ = writeln!(out);
     }
     let closing = drift_closing_line(report);
-    let closing = if report.drifted.is_empty() && report.unmanaged.is_empty() {
+    let closing = if report.is_clean() {
         style.green(&closing)
     } else {
         style.yellow(&closing)
@@ -483,7 +493,7 @@ pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> St
 
 /// The last line of the drift report: `No drift: …` or `Drift detected: …`.
 pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
-    if report.drifted.is_empty() && report.unmanaged.is_empty() {
+    if report.is_clean() {
         format!(
             "No drift: {} managed resource(s) match the remote side.",
             report.managed
@@ -491,7 +501,7 @@ pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
     } else {
         format!(
             "Drift detected: {} drifted, {} unmanaged, {} managed.",
-            report.drifted.len(),
+            report.drift_count(),
             report.unmanaged.len(),
             report.managed
         )

@@ -756,7 +756,10 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .run();
     let tokens = Test::on(&project)
         .args(["tokens"])
-        .stdout("  page.support  107300000000001  valid, never expires\n")
+        .stdout(
+            "  page.support  107300000000001  valid, never expires\n\n\
+             Facebook user token (FACEBOOK_USER_TOKEN): valid, never expires\n",
+        )
         .run();
     assert!(tokens.stdout.contains("page.support"));
     assert!(tokens.stdout.contains("valid, never expires"));
@@ -1006,9 +1009,9 @@ fn no_token_or_app_secret_in_trace_logs() {
             [TIME]  INFO socialform::apply: call done method="POST" path=/beta/chatapp-accounts/messenger elapsed_ms=[MS]
             [TIME]  INFO socialform::render::progress: refreshed pages=0 applications=3
             [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
-            [TIME] DEBUG socialform::facebook::client: graph: GET /v23.0/me/accounts
+            [TIME] DEBUG socialform::facebook::client: graph: GET /v25.0/me/accounts
             [TIME] DEBUG socialform::facebook::client: graph: GET answered 200
-            [TIME] DEBUG socialform::facebook::client: graph: POST /v23.0/
+            [TIME] DEBUG socialform::facebook::client: graph: POST /v25.0/
             [TIME] DEBUG socialform::facebook::client: graph: POST answered 200
             [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
             [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
@@ -1032,9 +1035,9 @@ fn no_token_or_app_secret_in_trace_logs() {
             r#"
             [TIME]  INFO socialform::render::progress: refreshed pages=1 applications=3
             [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
-            [TIME] DEBUG socialform::facebook::client: graph: GET /v23.0/me/accounts
+            [TIME] DEBUG socialform::facebook::client: graph: GET /v25.0/me/accounts
             [TIME] DEBUG socialform::facebook::client: graph: GET answered 200
-            [TIME] DEBUG socialform::facebook::client: graph: POST /v23.0/
+            [TIME] DEBUG socialform::facebook::client: graph: POST /v25.0/
             [TIME] DEBUG socialform::facebook::client: graph: POST answered 200
             [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
             [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
@@ -1101,6 +1104,8 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
 
             1 page(s) the Facebook user can manage are not connected:
               107300000000003  Acme Returns
+
+            Facebook user token (FACEBOOK_USER_TOKEN): valid, never expires
             "#,
         )
         .run();
@@ -1121,6 +1126,8 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
 
             1 page(s) the Facebook user can manage are not connected:
               107300000000003  Acme Returns
+
+            Facebook user token (FACEBOOK_USER_TOKEN): valid, expiry and permissions unknown
 
             note: expiries are unknown: only debug_token tells them, and it needs the app's credentials (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or app_id and app_secret in the provider "facebook" block); expiring tokens are not caught without them
             "#,
@@ -1164,7 +1171,21 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
                         "valid": false
                     }
                 }
-            ]
+            ],
+            "user_token": {
+                "expires_at": null,
+                "expiring": false,
+                "missing": [],
+                "origin": "FACEBOOK_USER_TOKEN",
+                "scopes": [
+                    "pages_messaging",
+                    "pages_manage_metadata",
+                    "pages_show_list",
+                    "public_profile"
+                ],
+                "system_user": false,
+                "valid": true
+            }
         }))
         .run();
     let page = &bad.json()["pages"][0];
@@ -1268,9 +1289,10 @@ fn the_facebook_login_example_plans_and_applies_in_the_built_in_sandbox() {
         .stdout("No drift: 4 managed resource(s) match the remote side.\n")
         .run();
     let tokens = Test::on(&project).args(["tokens"]).stdout(
-            "  page.acme[\"107900000000001\"]  107900000000001  valid, never expires\n  page.acme[\"107900000000002\"]  107900000000002  valid, never expires\n  page.acme[\"107900000000003\"]  107900000000003  valid, never expires\n",
+            "  page.acme[\"107900000000001\"]  107900000000001  valid, never expires\n  page.acme[\"107900000000002\"]  107900000000002  valid, never expires\n  page.acme[\"107900000000003\"]  107900000000003  valid, never expires\n\nFacebook user token (the sandbox's demo user): valid, never expires\n",
         ).run();
-    assert_eq!(tokens.stdout.matches("valid, never expires").count(), 3);
+    // Three pages, and the demo user's token.
+    assert_eq!(tokens.stdout.matches("valid, never expires").count(), 4);
 }
 
 /// 120 pages for `for_each` over `data.facebook_pages`: a plan of them asks
@@ -1339,8 +1361,9 @@ fn graph_usage_at_95_percent_slows_the_token_checks_and_no_request_is_refused() 
     let (run, took) = timed_plan(&project);
     let after = usage(&sandbox);
     assert_eq!(after["refused"], json!({"app": 0, "page": 0}), "{after}");
-    // 2 lists and 120 debug_token items, each charged once: none repeated.
-    assert_eq!(after["calls"], 122, "{after}");
+    // 2 lists and 120 debug_token items and the user token's, each
+    // charged once: none repeated.
+    assert_eq!(after["calls"], 123, "{after}");
     // At least the one hold the first answer (99%) asks for. A lower bound
     // only: a slow machine takes longer, never shorter.
     assert!(took >= std::time::Duration::from_secs(1), "{took:?}");

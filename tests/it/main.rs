@@ -25,6 +25,7 @@ mod import;
 mod interrupts;
 mod json_vars;
 mod lifecycle;
+mod login;
 mod misbehaving_api;
 mod moved;
 mod postgres;

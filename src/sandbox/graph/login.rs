@@ -125,7 +125,12 @@ fn scope_list(raw: Option<&str>) -> Vec<String> {
 
 /// What a login grants: the asked permissions the user grants, less those
 /// the person declined, and the public profile every login gets.
-fn granted(store: &GraphStore, user_id: &str, asked: &[String], declined: &[String]) -> Vec<String> {
+fn granted(
+    store: &GraphStore,
+    user_id: &str,
+    asked: &[String],
+    declined: &[String],
+) -> Vec<String> {
     let grants = store
         .user(user_id)
         .map(|u| u.grants.clone())
@@ -162,28 +167,33 @@ fn html(status: StatusCode, body: String) -> Response {
 
 /// The dialog's parameters, checked as Facebook checks them before it
 /// shows anything: an app, and a redirect URI it may send the code to.
-fn dialog_params(pairs: &[(String, String)]) -> Result<(String, String), Response> {
-    let refuse = |what: &str| {
-        html(
-            StatusCode::BAD_REQUEST,
-            format!("<h1>Sorry, something went wrong.</h1><p>{}</p>", escape(what)),
-        )
-    };
-    let client_id = value(pairs, "client_id").ok_or_else(|| refuse("client_id is missing"))?;
-    let redirect_uri =
-        value(pairs, "redirect_uri").ok_or_else(|| refuse("redirect_uri is missing"))?;
+/// `Err` says what is wrong.
+fn dialog_params(pairs: &[(String, String)]) -> Result<(String, String), &'static str> {
+    let client_id = value(pairs, "client_id").ok_or("client_id is missing")?;
+    let redirect_uri = value(pairs, "redirect_uri").ok_or("redirect_uri is missing")?;
     if !(redirect_uri.starts_with("http://") || redirect_uri.starts_with("https://")) {
-        return Err(refuse("redirect_uri must be an http(s) URL"));
+        return Err("redirect_uri must be an http(s) URL");
     }
     Ok((client_id.to_owned(), redirect_uri.to_owned()))
+}
+
+/// The page Facebook shows for a dialog it cannot start.
+fn refused(what: &str) -> Response {
+    html(
+        StatusCode::BAD_REQUEST,
+        format!(
+            "<h1>Sorry, something went wrong.</h1><p>{}</p>",
+            escape(what)
+        ),
+    )
 }
 
 /// `GET /dialog/oauth`: the login page, a form whose fields carry the
 /// request on; `login_as` takes the token a test gave the sandbox user to
 /// log in as, `decline` the permissions the person unticks.
 pub(crate) fn dialog_page(pairs: &[(String, String)]) -> Response {
-    if let Err(refused) = dialog_params(pairs) {
-        return refused;
+    if let Err(what) = dialog_params(pairs) {
+        return refused(what);
     }
     let mut hidden = String::new();
     for key in ["client_id", "redirect_uri", "state", "scope"] {
@@ -226,7 +236,7 @@ fn redirect(to: &str, pairs: &[(&str, &str)]) -> Response {
 pub(crate) fn dialog_submit(store: &mut GraphStore, pairs: &[(String, String)]) -> Response {
     let (client_id, redirect_uri) = match dialog_params(pairs) {
         Ok(params) => params,
-        Err(refused) => return refused,
+        Err(what) => return refused(what),
     };
     let state = value(pairs, "state").unwrap_or("");
     if value(pairs, "cancel").is_some() {
@@ -324,7 +334,11 @@ pub(crate) fn access_token(
         .with_subcode(subcode)
     };
     // A code is used once, whatever the outcome, as Facebook does.
-    let found = store.logins.codes.remove(code).ok_or_else(|| invalid(36009))?;
+    let found = store
+        .logins
+        .codes
+        .remove(code)
+        .ok_or_else(|| invalid(36009))?;
     if found.expires_at <= now() {
         return Err(GraphError::new(
             StatusCode::BAD_REQUEST,
@@ -484,8 +498,7 @@ pub(crate) fn device_submit(store: &mut GraphStore, pairs: &[(String, String)]) 
         ),
         (_, None) => html(
             StatusCode::BAD_REQUEST,
-            "<h1>Log in to a device</h1><p>The login_as token is not a sandbox user's.</p>"
-                .into(),
+            "<h1>Log in to a device</h1><p>The login_as token is not a sandbox user's.</p>".into(),
         ),
     }
 }
@@ -505,6 +518,9 @@ mod tests {
 
     #[test]
     fn form_values_are_escaped() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

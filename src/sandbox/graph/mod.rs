@@ -184,7 +184,16 @@ async fn graph_answer(
     let origin = origin(request.headers());
     let raw_path = request.uri().path().to_owned();
     if path.is_login() {
-        return login_answer(shared, &method, &path, pairs, token.as_deref(), &origin, request).await;
+        return login_answer(
+            shared,
+            &method,
+            &path,
+            pairs,
+            token.as_deref(),
+            &origin,
+            request,
+        )
+        .await;
     }
     let result = match (&method, &path) {
         (&Method::POST, GraphPath::Root) => {
