@@ -32,6 +32,9 @@ pub(crate) async fn login(context: &Context, args: LoginFacebookArgs) -> anyhow:
     let outcome =
         crate::ops::login::login(&session, args.endpoint.as_deref(), method, &observer).await?;
     context.printer.out(&report(&outcome));
+    if let Some(warning) = crate::facebook::graph_version_warning() {
+        context.printer.err_line(&format!("Warning: {warning}"));
+    }
     Ok(EXIT_OK)
 }
 
