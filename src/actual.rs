@@ -92,10 +92,12 @@ impl UserTokenOrigin {
     pub(crate) fn remedy(self) -> &'static str {
         match self {
             UserTokenOrigin::Block => {
-                "run socialform login facebook and remove user_token from the provider                  \"facebook\" block, or give that variable a fresh token"
+                "run socialform login facebook and remove user_token from the provider \
+                 \"facebook\" block, or give that variable a fresh token"
             }
             UserTokenOrigin::Env => {
-                "run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a                  fresh token"
+                "run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a \
+                 fresh token"
             }
             UserTokenOrigin::Login | UserTokenOrigin::SandboxDemo => {
                 "run socialform login facebook"

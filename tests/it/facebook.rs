@@ -28,16 +28,14 @@ fn facebook_user(sandbox: &Sandbox, pages: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-/// Another token of `page_id`, expiring at `expires_at` (0: never); it is
-/// what `/me/accounts` hands out from now on.
-fn new_token(sandbox: &Sandbox, page_id: &str, expires_at: i64) -> String {
+/// Changes when `token` expires (0: never).
+fn set_expiry(sandbox: &Sandbox, token: &str, expires_at: i64) {
     let (status, body) = sandbox.api(
-        "POST",
+        "PUT",
         "/_sandbox/facebook/tokens",
-        Some(json!({"page_id": page_id, "expires_at": expires_at})),
+        Some(json!({"access_token": token, "expires_at": expires_at})),
     );
-    assert_eq!(status, 201, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
+    assert_eq!(status, 204, "{body}");
 }
 
 fn revoke(sandbox: &Sandbox, token: &str) {
@@ -535,8 +533,10 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
 #[test]
 fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
     let sandbox = Sandbox::start();
-    facebook_user(&sandbox, &[("107300000000001", "Acme Support")]);
-    let soon = new_token(&sandbox, "107300000000001", now() + 3 * 86_400);
+    let first = facebook_user(&sandbox, &[("107300000000001", "Acme Support")]);
+    // The user token expires in 3 days, and so does every page token read
+    // with it: on Facebook a page token lasts as long as its user token.
+    set_expiry(&sandbox, USER_TOKEN, now() + 3 * 86_400);
     let project = project(&sandbox, true);
     project.write(
         "main.hcl",
@@ -547,6 +547,8 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .stdout(
             r#"
             Warning: page.support: the token this plan sends expires [TIME], inside token_warning_days; it is sent as the best at hand, but get a long-lived one (a page token from a long-lived user token) before it runs out
+
+            Warning: provider.facebook: the Facebook user token expires [TIME]; expected a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)
 
             socialform will perform the following actions:
 
@@ -570,7 +572,11 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         )
         .requests(&["POST /beta/chatapp-accounts/messenger"])
         .run();
-    assert_eq!(held_token(&sandbox, "107300000000001"), soon);
+    let soon = held_token(&sandbox, "107300000000001");
+    assert_ne!(
+        soon, first[0],
+        "a page token read with the expiring user token"
+    );
 
     let drift = Test::on(&project)
         .args(["drift", "--json"])
@@ -583,11 +589,18 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
                     "attribute": "access_token",
                     "expected": "a token valid past [TIME]",
                     "kind": "token_expiring"
+                },
+                {
+                    "actual": "expires [TIME]",
+                    "address": "provider.facebook",
+                    "attribute": "user_token",
+                    "expected": "a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)",
+                    "kind": "user_token_expiring"
                 }
             ],
             "format_version": "1.0",
             "summary": {
-                "drifted": 1,
+                "drifted": 2,
                 "managed": 1,
                 "unmanaged": 0
             },
@@ -612,6 +625,8 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
 
             Warning: page.support: the token Vonage holds expires [TIME], and no valid token that lasts longer is at hand: the Facebook user must log in again (or grant the page's permissions again) so that /me/accounts hands out a fresh page token, then run plan again
 
+            Warning: provider.facebook: the Facebook user token expires [TIME]; expected a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)
+
             No changes can be planned: see the warning(s) above.
             "#,
         )
@@ -628,7 +643,9 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
             .contains("No changes can be planned: see the warning(s) above.")
     );
 
-    let later = new_token(&sandbox, "107300000000001", 0);
+    // The user logs in again: a user token that never expires, and page
+    // tokens read with it that never do.
+    set_expiry(&sandbox, USER_TOKEN, 0);
     let plan = Test::on(&project)
         .args(["plan", "--json"])
         .stdout_json(json!({
@@ -749,7 +766,8 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         )
         .requests(&["PATCH /beta/chatapp-accounts/messenger/107300000000001"])
         .run();
-    assert_eq!(held_token(&sandbox, "107300000000001"), later);
+    let later = held_token(&sandbox, "107300000000001");
+    assert_ne!(later, soon);
     Test::on(&project)
         .args(["drift"])
         .stdout("No drift: 1 managed resource(s) match the remote side.\n")

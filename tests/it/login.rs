@@ -293,7 +293,12 @@ fn a_user_token_expiring_in_5_days_is_reported_by_drift_tokens_and_plan() {
             .contains("run socialform login facebook and unset FACEBOOK_USER_TOKEN"),
         "{document}"
     );
-    assert_eq!(document["summary"]["drifted"], 1, "{document}");
+    // The page's token was read with that user token: it expires with it.
+    assert_eq!(document["summary"]["drifted"], 2, "{document}");
+    assert_eq!(
+        document["drifted"][0]["kind"], "token_expiring",
+        "{document}"
+    );
 
     let human = project.run(&["drift"]);
     assert_eq!(human.code, 2);

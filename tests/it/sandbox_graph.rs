@@ -606,7 +606,7 @@ async fn a_revoked_current_token_is_replaced_as_after_a_new_login() {
 }
 
 #[tokio::test]
-async fn minted_tokens_carry_their_expiry_and_become_current() {
+async fn minted_tokens_carry_their_expiry_and_leave_me_accounts_alone() {
     let sandbox = sandbox().await;
     let graph = Graph::new(&sandbox);
     let tokens = graph.user(USER, &[("700000000000001", "A")]).await;
@@ -618,8 +618,10 @@ async fn minted_tokens_carry_their_expiry_and_become_current() {
     let data = graph.debug(&minted).await;
     assert_eq!(data["is_valid"], true);
     assert_eq!(data["expires_at"], soon);
+    // A hand reconnect's token changes nothing an existing user reads: on
+    // Facebook a page token follows the user token it is read with.
     let listed = graph.get(&me_accounts(USER, "&fields=access_token")).await;
-    assert_eq!(listed.json["data"][0]["access_token"], minted.as_str());
+    assert_eq!(listed.json["data"][0]["access_token"], tokens[0].1.as_str());
     assert_eq!(
         graph.debug(&tokens[0].1).await["is_valid"],
         true,
@@ -636,11 +638,28 @@ async fn minted_tokens_carry_their_expiry_and_become_current() {
         .await;
     assert_eq!(graph.debug(&minted).await["is_valid"], true);
 
-    // An expired current token is handed out as it is: only revoked ones
-    // are replaced.
-    let expired = graph.mint("700000000000001", 1).await;
+    // Read with a user token that expires, the page token expires with
+    // it; read again once the user token lasts, a new one that lasts.
+    graph
+        .change_token(json!({ "access_token": USER, "expires_at": soon }))
+        .await;
     let listed = graph.get(&me_accounts(USER, "&fields=access_token")).await;
-    assert_eq!(listed.json["data"][0]["access_token"], expired.as_str());
+    let short = listed.json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(short, tokens[0].1);
+    assert_eq!(graph.debug(&short).await["expires_at"], soon);
+    graph
+        .change_token(json!({ "access_token": USER, "expires_at": 0 }))
+        .await;
+    let listed = graph.get(&me_accounts(USER, "&fields=access_token")).await;
+    let long = listed.json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(long, short);
+    assert_eq!(graph.debug(&long).await["expires_at"], 0);
 
     let unknown_page = graph
         .control(
@@ -854,10 +873,21 @@ async fn with_a_data_directory_the_graph_side_survives_a_restart() {
     let graph = Graph::new(&first);
     let tokens = graph.user(USER, &[("110000000000001", "Kept")]).await;
     let soon = unix_now() + 3600;
-    let expiring = graph.mint("110000000000001", soon).await;
     graph
         .change_token(json!({ "access_token": tokens[0].1, "valid": false }))
         .await;
+    // Read with a user token that expires within the hour, the page's
+    // token expires with it.
+    graph
+        .change_token(json!({ "access_token": USER, "expires_at": soon }))
+        .await;
+    let expiring = graph
+        .get(&me_accounts(USER, "&fields=access_token"))
+        .await
+        .json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let demo = graph
         .get(&me_accounts(
             DEMO_FACEBOOK_USER_TOKEN,

@@ -108,12 +108,14 @@ struct NewToken {
 }
 
 /// `POST /_sandbox/facebook/tokens` `{"page_id", "expires_at"}` → 201
-/// `{"access_token"}`: another token of the page, now its current one.
+/// `{"access_token"}`: another token of the page, as a hand reconnect
+/// would use. What `/me/accounts` hands out does not change: there a page
+/// token follows the user token it is read with.
 pub(crate) async fn mint_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let new: NewToken = parse(&body)?;
     let token = shared
         .graph()
-        .mint_page_token(&new.page_id, new.expires_at, None)
+        .mint_other_page_token(&new.page_id, new.expires_at, None)
         .ok_or_else(|| Problem::not_found(format!("No Facebook page {}", new.page_id)))?;
     Ok((StatusCode::CREATED, Json(json!({ "access_token": token }))).into_response())
 }

@@ -497,7 +497,7 @@ fn me_accounts(
             continue;
         };
         let token = if wants_token {
-            store.current_token(&page.id, Some(&user.id))
+            store.current_token(&page.id, Some(&user.id), reader_expiry(store, call.token))
         } else {
             None
         };
@@ -638,7 +638,8 @@ fn node(
         Caller::User(user) => match user.manages(id) {
             Some(managed) => {
                 let tasks = managed.tasks.clone();
-                let token = store.current_token(id, Some(&user.id));
+                let follows = reader_expiry(store, token);
+                let token = store.current_token(id, Some(&user.id), follows);
                 Ok(page_object(&page, &fields, token.as_deref(), Some(&tasks)))
             }
             None if !private => Ok(page_object(&page, &fields, None, None)),
@@ -650,6 +651,14 @@ fn node(
         Caller::Page(..) if !private => Ok(page_object(&page, &fields, None, None)),
         Caller::Page(..) => Err(no_permission(id)),
     }
+}
+
+/// When the user token a page token is read with expires (0 = never):
+/// the page token lasts as long.
+fn reader_expiry(store: &GraphStore, token: Option<&str>) -> u64 {
+    token
+        .and_then(|t| store.token(t))
+        .map_or(0, |record| record.expires_at)
 }
 
 fn no_permission(id: &str) -> GraphError {

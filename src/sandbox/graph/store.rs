@@ -359,15 +359,33 @@ impl GraphStore {
             .map(|u| u.id.clone())
     }
 
-    /// Mints a page token and makes it the page's current one.
+    /// Mints a page token and makes it the page's current one: what
+    /// `/me/accounts` hands out from now on.
     pub(crate) fn mint_page_token(
         &mut self,
         page_id: &str,
         expires_at: u64,
         user_id: Option<String>,
     ) -> Option<String> {
-        let user_id = user_id.or_else(|| self.a_manager_of(page_id));
+        let token = self.mint_other_page_token(page_id, expires_at, user_id)?;
         let mut page = self.pages.get(page_id)?.clone();
+        page.current_token = token.clone();
+        self.save_page(&page);
+        self.pages.insert(page.id.clone(), page);
+        Some(token)
+    }
+
+    /// Mints another token of the page, as a hand reconnect does (a token
+    /// copied from somewhere else), leaving what `/me/accounts` hands out
+    /// as it was: on Facebook that follows the user token it is read with.
+    pub(crate) fn mint_other_page_token(
+        &mut self,
+        page_id: &str,
+        expires_at: u64,
+        user_id: Option<String>,
+    ) -> Option<String> {
+        let user_id = user_id.or_else(|| self.a_manager_of(page_id));
+        self.pages.get(page_id)?;
         let token = mint_token_text();
         let record = TokenRecord {
             id: record_id(),
@@ -380,21 +398,25 @@ impl GraphStore {
         };
         self.save_token(&token, &record);
         self.tokens.insert(token.clone(), record);
-        page.current_token = token.clone();
-        self.save_page(&page);
-        self.pages.insert(page.id.clone(), page);
         Some(token)
     }
 
-    /// The page's current token as Facebook would hand it to `user_id`
-    /// now: a revoked one is replaced by a new, never-expiring token, as a
-    /// fresh login does. An expired one is handed out as it is, so tests
-    /// can have Facebook supply a dead token.
-    pub(crate) fn current_token(&mut self, page_id: &str, user_id: Option<&str>) -> Option<String> {
+    /// The page's token as Facebook hands it to `user_id` reading with a
+    /// user token that expires at `follows` (0 = never): a page token
+    /// lasts as long as the user token it was read with. The current token
+    /// is handed out while it is valid and lasts exactly that long;
+    /// otherwise (revoked, or read with a user token of another lifetime)
+    /// a new one is minted, as a fresh login does.
+    pub(crate) fn current_token(
+        &mut self,
+        page_id: &str,
+        user_id: Option<&str>,
+        follows: u64,
+    ) -> Option<String> {
         let current = &self.pages.get(page_id)?.current_token;
         match self.tokens.get(current) {
-            Some(record) if record.valid => Some(current.clone()),
-            _ => self.mint_page_token(page_id, 0, user_id.map(str::to_owned)),
+            Some(record) if record.valid && record.expires_at == follows => Some(current.clone()),
+            _ => self.mint_page_token(page_id, follows, user_id.map(str::to_owned)),
         }
     }
 
@@ -625,29 +647,35 @@ mod tests {
     }
 
     #[test]
-    fn a_revoked_current_token_is_replaced_but_an_expired_one_is_not() {
+    fn a_revoked_current_token_is_replaced_and_the_lifetime_follows_the_user_token() {
         let mut store = GraphStore::in_memory();
         let pages = store.put_user("user", vec![new_page("1", "One")]).unwrap();
         let first = pages[0].1.clone();
         let user_id = store.user_of_token("user").unwrap().id.clone();
         assert_eq!(
-            store.current_token("1", Some(&user_id)),
+            store.current_token("1", Some(&user_id), 0),
             Some(first.clone())
         );
 
         assert!(store.update_token(&first, Some(false), None));
-        let second = store.current_token("1", Some(&user_id)).unwrap();
+        let second = store.current_token("1", Some(&user_id), 0).unwrap();
         assert_ne!(second, first);
         assert_eq!(store.token(&second).unwrap().health(now()), Health::Valid);
         assert_eq!(store.token(&second).unwrap().expires_at, 0);
         assert_eq!(store.token(&first).unwrap().health(now()), Health::Revoked);
 
-        let expiring = store.mint_page_token("1", 1, None).unwrap();
-        assert_eq!(
-            store.token(&expiring).unwrap().health(now()),
-            Health::Expired
-        );
-        assert_eq!(store.current_token("1", None), Some(expiring));
+        // A hand-minted token changes nothing /me/accounts hands out.
+        let other = store.mint_other_page_token("1", 0, None).unwrap();
+        assert_eq!(store.current_token("1", None, 0), Some(second.clone()));
+        assert_eq!(store.token(&other).unwrap().health(now()), Health::Valid);
+        // Read with a user token that expires at 500, the page's token
+        // expires then too; read again with one that never does, it never does.
+        let short = store.current_token("1", Some(&user_id), 500).unwrap();
+        assert_eq!(store.token(&short).unwrap().expires_at, 500);
+        assert_eq!(store.current_token("1", None, 500), Some(short.clone()));
+        let long = store.current_token("1", Some(&user_id), 0).unwrap();
+        assert_ne!(long, short);
+        assert_eq!(store.token(&long).unwrap().expires_at, 0);
         assert!(!store.update_token("nope", Some(false), None));
     }
 
@@ -669,9 +697,9 @@ mod tests {
     fn ensure_user_adds_only_what_is_missing() {
         let mut store = GraphStore::in_memory();
         store.ensure_user("demo", &[("1", "One"), ("2", "Two")]);
-        let before = store.current_token("1", None).unwrap();
+        let before = store.current_token("1", None, 0).unwrap();
         store.ensure_user("demo", &[("1", "One"), ("2", "Two"), ("3", "Three")]);
-        assert_eq!(store.current_token("1", None).unwrap(), before);
+        assert_eq!(store.current_token("1", None, 0).unwrap(), before);
         let ids: Vec<_> = store
             .user_of_token("demo")
             .unwrap()
