@@ -68,6 +68,16 @@ pub(crate) fn graph_version_warning() -> Option<String> {
     version_warning(GRAPH_VERSION, GRAPH_VERSION_END_OF_LIFE, now)
 }
 
+/// Where Graph lives unless configured otherwise.
+pub(crate) const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.facebook.com";
+/// Graph refuses batches of more than 50 requests.
+pub(crate) const BATCH_LIMIT: usize = 50;
+/// Default of `token_warning_days`.
+pub(crate) const DEFAULT_WARNING_DAYS: u32 = 14;
+/// The permissions a page token needs for Vonage to message through the page.
+pub(crate) const NEEDED_PERMISSIONS: &str =
+    "pages_show_list, pages_messaging and pages_manage_metadata";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,12 +103,3 @@ mod tests {
         );
     }
 }
-/// Where Graph lives unless configured otherwise.
-pub(crate) const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.facebook.com";
-/// Graph refuses batches of more than 50 requests.
-pub(crate) const BATCH_LIMIT: usize = 50;
-/// Default of `token_warning_days`.
-pub(crate) const DEFAULT_WARNING_DAYS: u32 = 14;
-/// The permissions a page token needs for Vonage to message through the page.
-pub(crate) const NEEDED_PERMISSIONS: &str =
-    "pages_show_list, pages_messaging and pages_manage_metadata";
