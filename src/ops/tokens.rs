@@ -78,9 +78,9 @@ pub(crate) async fn tokens(
     let observed = observe(session, vars, "tokens", lock_timeout, reporter, true).await?;
     let Some(report) = &observed.actual.tokens else {
         bail!(
-            "no Facebook credentials to check tokens with: set FACEBOOK_USER_TOKEN (a long-lived \
-             user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a \
-             provider \"facebook\" block"
+            "no Facebook credentials to check tokens with: run socialform login facebook, or set \
+             FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID \
+             and FACEBOOK_APP_SECRET, or a provider \"facebook\" block"
         );
     };
     // Declared pages first; state's pages that the configuration no longer

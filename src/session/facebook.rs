@@ -368,9 +368,10 @@ fn no_user_token(desired: &Desired) -> String {
         None => "data \"facebook_pages\" lists the pages a Facebook user manages".to_string(),
     };
     format!(
-        "{what}, but there is no Facebook user token: set user_token in a provider \"facebook\" \
-         block (from a sensitive variable) or FACEBOOK_USER_TOKEN, with a long-lived user or \
-         system-user token that has {NEEDED_PERMISSIONS} (or give the page an access_token)"
+        "{what}, but there is no Facebook user token: run socialform login facebook, or set \
+         user_token in a provider \"facebook\" block (from a sensitive variable) or \
+         FACEBOOK_USER_TOKEN, with a long-lived user or system-user token that has \
+         {NEEDED_PERMISSIONS} (or give the page an access_token)"
     )
 }
 

@@ -1221,7 +1221,7 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
     );
     let none = Test::on(&bare).args(["tokens"]).status(1).stderr(
             r#"
-            error: no Facebook credentials to check tokens with: set FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a provider "facebook" block
+            error: no Facebook credentials to check tokens with: run socialform login facebook, or set FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a provider "facebook" block
             "#,
         ).run();
     assert!(none.stderr.contains("no Facebook credentials"));
