@@ -4,7 +4,7 @@
 
 use crate::address::Address;
 use crate::channel::Channel;
-use crate::facebook::TokenHealth;
+use crate::facebook::{TokenHealth, UserTokenHealth};
 use crate::state::Recorded;
 use std::collections::BTreeMap;
 
@@ -51,6 +51,59 @@ pub struct TokenReport {
     /// Whether expiries are known: only `debug_token` (app credentials)
     /// tells them; `me?fields=id` says valid or not.
     pub(crate) expiry_known: bool,
+    /// The user (or system-user) token the run lists pages with, checked
+    /// in the same batches; `None` when there is none.
+    pub(crate) user: Option<UserTokenReport>,
+}
+
+/// What Facebook said of the user token, and where the run took it from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserTokenReport {
+    pub(crate) health: UserTokenHealth,
+    pub(crate) origin: UserTokenOrigin,
+}
+
+/// Where the `facebook` provider's user token came from: what to change
+/// to give it a fresh one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserTokenOrigin {
+    /// `user_token` in the provider block.
+    Block,
+    /// `FACEBOOK_USER_TOKEN`.
+    Env,
+    /// `socialform login facebook`.
+    Login,
+    /// The built-in sandbox's demo user.
+    SandboxDemo,
+}
+
+impl UserTokenOrigin {
+    /// Where it came from, for people and machines.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            UserTokenOrigin::Block => "provider block",
+            UserTokenOrigin::Env => "FACEBOOK_USER_TOKEN",
+            UserTokenOrigin::Login => "socialform login facebook",
+            UserTokenOrigin::SandboxDemo => "the sandbox's demo user",
+        }
+    }
+
+    /// How to replace the token, for people.
+    pub(crate) fn remedy(self) -> &'static str {
+        match self {
+            UserTokenOrigin::Block => {
+                "run socialform login facebook and remove user_token from the provider \
+                 \"facebook\" block, or give that variable a fresh token"
+            }
+            UserTokenOrigin::Env => {
+                "run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a \
+                 fresh token"
+            }
+            UserTokenOrigin::Login | UserTokenOrigin::SandboxDemo => {
+                "run socialform login facebook"
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub mod apply;
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub(crate) mod credentials;
 pub mod desired;
 pub(crate) mod endpoint;
 pub(crate) mod facebook;

@@ -87,6 +87,12 @@ pub(crate) enum Command {
     Tokens(TokensArgs),
     /// Print the state, or a saved plan.
     Show(ShowArgs),
+    /// Log in (to Facebook) and keep the user token for the provider.
+    #[command(subcommand)]
+    Login(LoginCommand),
+    /// Forget a stored login.
+    #[command(subcommand)]
+    Logout(LogoutCommand),
     /// The local emulator of the Vonage APIs.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -244,6 +250,8 @@ impl Command {
             Command::Drift(_) => "drift",
             Command::Tokens(_) => "tokens",
             Command::Show(_) => "show",
+            Command::Login(_) => "login facebook",
+            Command::Logout(_) => "logout facebook",
             Command::Sandbox(_) => "sandbox serve",
             Command::Import(_) => "import",
             Command::History(_) => "history",
@@ -266,9 +274,12 @@ impl Command {
     pub(crate) fn format(&self) -> Format {
         match self {
             Command::Validate(args) => json_if(args.json),
-            Command::Fmt(_) | Command::Sandbox(_) | Command::Version | Command::Completions(_) => {
-                Format::Human
-            }
+            Command::Fmt(_)
+            | Command::Sandbox(_)
+            | Command::Login(_)
+            | Command::Logout(_)
+            | Command::Version
+            | Command::Completions(_) => Format::Human,
             Command::Plan(args) => args.common.output.format(),
             Command::Apply(args) => args.common.output.format(),
             Command::Destroy(args) => args.common.output.format(),
@@ -352,6 +363,53 @@ pub(crate) struct DriftArgs {
     pub(crate) network: NetworkArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LoginCommand {
+    /// Facebook Login: in the system browser (sent back to a loopback
+    /// address), with a code on another device (--device, or where there
+    /// is no display), or a token you have (--token-stdin); the token is
+    /// exchanged for a long-lived one (FACEBOOK_APP_ID, FACEBOOK_APP_SECRET)
+    /// and kept in the credential store.
+    Facebook(LoginFacebookArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginFacebookArgs {
+    /// Facebook Login for Devices: enter a code on another device
+    /// (needs FACEBOOK_CLIENT_TOKEN, the app's client token).
+    #[arg(long, conflicts_with = "token_stdin")]
+    pub(crate) device: bool,
+    /// Read a user or system-user token from standard input (never give
+    /// one as an argument).
+    #[arg(long)]
+    pub(crate) token_stdin: bool,
+    /// Show the login URL instead of opening the system browser
+    /// [env: SOCIALFORM_NO_BROWSER=1].
+    #[arg(long, conflicts_with_all = ["device", "token_stdin"])]
+    pub(crate) no_browser: bool,
+    /// The Graph API endpoint: "sandbox" for the built-in emulator
+    /// [default: FACEBOOK_GRAPH_ENDPOINT, else https://graph.facebook.com].
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint: Option<String>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LogoutCommand {
+    /// Remove the Facebook login `login facebook` stored.
+    Facebook(LogoutFacebookArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogoutFacebookArgs {
+    /// The Graph API endpoint whose login to remove ("sandbox" for the
+    /// built-in emulator) [default: FACEBOOK_GRAPH_ENDPOINT, else
+    /// https://graph.facebook.com].
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]

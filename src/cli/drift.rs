@@ -69,11 +69,9 @@ pub(crate) async fn run(
         printer.err_line(&judged.refusal("drift report"));
         return Ok(EXIT_ERROR);
     }
-    Ok(
-        if report.drifted.is_empty() && report.unmanaged.is_empty() {
-            EXIT_OK
-        } else {
-            EXIT_CHANGES
-        },
-    )
+    Ok(if report.is_clean() {
+        EXIT_OK
+    } else {
+        EXIT_CHANGES
+    })
 }

@@ -8,6 +8,7 @@ mod flags;
 mod fmt;
 mod history;
 mod import;
+mod login;
 mod plan_apply;
 mod policy;
 mod sandbox;
@@ -332,6 +333,8 @@ async fn dispatch(
         Command::Drift(args) => drift::run(context, vars, args).await,
         Command::Tokens(args) => tokens::run(context, vars, args).await,
         Command::Show(args) => show::run(context, vars, args),
+        Command::Login(args::LoginCommand::Facebook(args)) => login::login(context, args).await,
+        Command::Logout(args::LogoutCommand::Facebook(args)) => login::logout(context, args).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(context, args).await,
         Command::State(command) => state::run(context, vars, command).await,
         Command::History(args) => history::run(context, vars, args).await,

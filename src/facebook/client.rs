@@ -425,6 +425,25 @@ impl GraphClient {
             .collect()
     }
 
+    /// `{endpoint}/{GRAPH_VERSION}/{path}`.
+    pub(super) fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("a relative path")
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The app ID and secret, when configured.
+    pub(super) fn app(&self) -> Option<&(String, Secret)> {
+        self.config.app.as_ref()
+    }
+
+    /// The app ID, when app credentials are configured.
+    pub(crate) fn app_id(&self) -> Option<&str> {
+        self.config.app.as_ref().map(|(id, _)| id.as_str())
+    }
+
     /// The app token (`APP_ID|APP_SECRET`) debug_token asks with.
     pub(super) fn app_token(&self) -> Option<Secret> {
         self.config
@@ -433,13 +452,16 @@ impl GraphClient {
             .map(|(id, secret)| Secret::new(format!("{id}|{}", secret.expose())))
     }
 
-    pub(super) fn user_token(&self) -> Option<&Secret> {
+    pub(crate) fn user_token(&self) -> Option<&Secret> {
         self.config.user_token.as_ref()
     }
 
     /// Sends the request `build` makes until it succeeds or the retry
     /// policy gives up, and returns the JSON answer.
-    async fn send(&self, build: impl Fn() -> reqwest::RequestBuilder) -> Result<Value, GraphError> {
+    pub(super) async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Value, GraphError> {
         let policy = &self.config.retry;
         let started = Instant::now();
         let mut attempt = 1;
@@ -460,7 +482,10 @@ impl GraphClient {
         }
     }
 
-    async fn send_once(&self, request: reqwest::RequestBuilder) -> Result<Value, GraphError> {
+    pub(super) async fn send_once(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, GraphError> {
         let request = request.build().map_err(|e| self.transport(&e))?;
         // Logged once its turn has come, so the log shows when it is sent.
         let _turn = self.pacer.wait_turn().await;
@@ -539,7 +564,7 @@ impl GraphClient {
     }
 }
 
-fn bearer(token: &Secret) -> HeaderValue {
+pub(super) fn bearer(token: &Secret) -> HeaderValue {
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
         .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
     value.set_sensitive(true);

@@ -55,6 +55,64 @@ impl TokenHealth {
     }
 }
 
+/// What Facebook says of the user (or system-user) token: what the run
+/// lists pages with, and what the login stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum UserTokenHealth {
+    Valid(UserToken),
+    /// Invalid, expired, or not a user token: Facebook's reason, in words.
+    Invalid {
+        reason: String,
+    },
+}
+
+/// A valid user token, as `debug_token` describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UserToken {
+    /// A Business Manager system user's: made for CI, usually never expires.
+    pub(crate) system_user: bool,
+    pub(crate) user_id: Option<String>,
+    /// Unix seconds; `None` never expires (or, without app credentials,
+    /// not known: `me` tells no expiry).
+    pub(crate) expires_at: Option<i64>,
+    /// When the app's access to the user's data ends (Unix seconds).
+    pub(crate) data_access_expires_at: Option<i64>,
+    /// The permissions granted; `None` when not known (no app credentials).
+    pub(crate) scopes: Option<Vec<String>>,
+}
+
+/// The permissions a user token needs, and what each one's absence stops.
+pub(crate) const USER_PERMISSIONS: &[(&str, &str)] = &[
+    (
+        "pages_show_list",
+        "listing the pages and their page tokens (GET /me/accounts), which pages without \
+         access_token and data \"facebook_pages\" need",
+    ),
+    (
+        "pages_messaging",
+        "the MESSAGING task: Vonage sending and receiving messages through the page",
+    ),
+    (
+        "pages_manage_metadata",
+        "the MANAGE task's webhook subscription: Vonage receiving the page's inbound messages",
+    ),
+];
+
+impl UserToken {
+    /// The needed permissions not granted, with what each blocks; empty
+    /// when the scopes are not known.
+    pub(crate) fn missing(&self) -> Vec<(&'static str, &'static str)> {
+        let Some(scopes) = &self.scopes else {
+            return Vec::new();
+        };
+        USER_PERMISSIONS
+            .iter()
+            .filter(|(name, _)| !scopes.iter().any(|s| s == name))
+            .copied()
+            .collect()
+    }
+}
+
 /// `expires 2026-12-04T10:00:00Z`
 pub(crate) fn describe_expiry(expires_at: i64) -> String {
     let at = UNIX_EPOCH + Duration::from_secs(expires_at.max(0) as u64);
@@ -71,6 +129,9 @@ struct DebugData {
     #[serde(default)]
     is_valid: bool,
     expires_at: Option<i64>,
+    data_access_expires_at: Option<i64>,
+    user_id: Option<String>,
+    scopes: Option<Vec<String>>,
     profile_id: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -91,28 +152,61 @@ struct ErrorAnswer {
 const THROTTLED_BATCH_ATTEMPTS: u32 = 4;
 
 /// Checks every token, `BATCH_LIMIT` to a request, and answers in the same
-/// order. Needs app credentials or a user token (the batch's own token when
-/// each item carries its page token); callers check `can_check`.
+/// order; `user`, when given, is checked in the same batches (the last
+/// item), so that watching it costs no request of its own. Needs app
+/// credentials or a user token (the batch's own token when each item
+/// carries its page token); callers check `can_check`.
 pub(crate) async fn check_tokens(
     client: &GraphClient,
     checks: &[TokenCheck],
-) -> Result<Vec<TokenHealth>, GraphError> {
-    let mut verdicts = Vec::with_capacity(checks.len());
-    for chunk in checks.chunks(BATCH_LIMIT) {
-        verdicts.extend(check_chunk(client, chunk).await?);
+    user: Option<&Secret>,
+) -> Result<(Vec<TokenHealth>, Option<UserTokenHealth>), GraphError> {
+    let mut items: Vec<Subject> = checks.iter().map(Subject::Page).collect();
+    if let Some(user) = user {
+        items.push(Subject::User(user));
     }
-    Ok(verdicts)
+    let mut pages = Vec::with_capacity(checks.len());
+    let mut user_health = None;
+    for chunk in items.chunks(BATCH_LIMIT) {
+        for verdict in check_chunk(client, chunk).await? {
+            match verdict {
+                Verdict::Page(health) => pages.push(health),
+                Verdict::User(health) => user_health = Some(health),
+            }
+        }
+    }
+    Ok((pages, user_health))
+}
+
+/// One item of a batch: a page token (and its page), or the user token.
+enum Subject<'a> {
+    Page(&'a TokenCheck),
+    User(&'a Secret),
+}
+
+impl Subject<'_> {
+    fn token(&self) -> &Secret {
+        match self {
+            Subject::Page(check) => &check.token,
+            Subject::User(token) => token,
+        }
+    }
+}
+
+enum Verdict {
+    Page(TokenHealth),
+    User(UserTokenHealth),
 }
 
 async fn check_chunk(
     client: &GraphClient,
-    chunk: &[TokenCheck],
-) -> Result<Vec<TokenHealth>, GraphError> {
+    chunk: &[Subject<'_>],
+) -> Result<Vec<Verdict>, GraphError> {
     let app_token = client.app_token();
     let urls: Vec<Secret> = chunk
         .iter()
         .map(|c| {
-            let token = url_encode(c.token.expose());
+            let token = url_encode(c.token().expose());
             Secret::new(match app_token {
                 Some(_) => format!("debug_token?input_token={token}"),
                 None => format!("me?fields=id&access_token={token}"),
@@ -124,14 +218,19 @@ async fn check_chunk(
     let batch_token = app_token
         .clone()
         .or_else(|| client.user_token().cloned())
-        .unwrap_or_else(|| chunk[0].token.clone());
+        .unwrap_or_else(|| chunk[0].token().clone());
     let mut attempt = 1;
     loop {
         let answers = client.batch(&batch_token, &urls).await?;
-        let verdicts: Result<Vec<TokenHealth>, GraphError> = chunk
+        let verdicts: Result<Vec<Verdict>, GraphError> = chunk
             .iter()
             .zip(&answers)
-            .map(|(check, answer)| verdict(check, answer, app_token.is_some()))
+            .map(|(subject, answer)| match subject {
+                Subject::Page(check) => {
+                    verdict(check, answer, app_token.is_some()).map(Verdict::Page)
+                }
+                Subject::User(_) => user_verdict(answer, app_token.is_some()).map(Verdict::User),
+            })
             .collect();
         match verdicts {
             Err(GraphError::Graph { code, .. })
@@ -143,6 +242,70 @@ async fn check_chunk(
             other => return other,
         }
     }
+}
+
+/// The user token's item as a verdict: as `verdict`, but the token must be
+/// a user's (or a system user's), and its scopes are kept.
+fn user_verdict(answer: &BatchAnswer, debug: bool) -> Result<UserTokenHealth, GraphError> {
+    let body = answer.body.as_deref().unwrap_or("");
+    let undecodable = |what: &str| GraphError::Decode {
+        status: answer.code,
+        detail: format!("a batch item's body is not {what}"),
+    };
+    if answer.code != 200 {
+        let error: ErrorAnswer =
+            serde_json::from_str(body).map_err(|_| undecodable("Graph's error"))?;
+        let code = error.error.code.unwrap_or(0);
+        let message = error.error.message.unwrap_or_else(|| "(no message)".into());
+        if !debug && code == INVALID_TOKEN_CODE {
+            return Ok(UserTokenHealth::Invalid { reason: message });
+        }
+        return Err(GraphError::Graph {
+            status: answer.code,
+            code,
+            subcode: error.error.error_subcode,
+            message: if debug {
+                format!("debug_token refused the app credentials ({GRAPH_VERSION}): {message}")
+            } else {
+                message
+            },
+            fbtrace_id: error.error.fbtrace_id,
+        });
+    }
+    if !debug {
+        let _: MeAnswer = serde_json::from_str(body).map_err(|_| undecodable("a `me` answer"))?;
+        return Ok(UserTokenHealth::Valid(UserToken::default()));
+    }
+    let data = serde_json::from_str::<DebugAnswer>(body)
+        .map_err(|_| undecodable("a debug_token answer"))?
+        .data;
+    if !data.is_valid {
+        let reason = data
+            .error
+            .and_then(|e| e.message)
+            .unwrap_or_else(|| "Facebook says the token is not valid".into());
+        return Ok(UserTokenHealth::Invalid { reason });
+    }
+    let kind = data.kind.unwrap_or_default();
+    if kind != "USER" && kind != "SYSTEM_USER" {
+        return Ok(UserTokenHealth::Invalid {
+            reason: format!(
+                "it is a {} token, not a user or system-user token",
+                if kind.is_empty() {
+                    "non-user".to_string()
+                } else {
+                    kind.to_lowercase()
+                }
+            ),
+        });
+    }
+    Ok(UserTokenHealth::Valid(UserToken {
+        system_user: kind == "SYSTEM_USER",
+        user_id: data.user_id,
+        expires_at: data.expires_at.filter(|&at| at > 0),
+        data_access_expires_at: data.data_access_expires_at.filter(|&at| at > 0),
+        scopes: Some(data.scopes.unwrap_or_default()),
+    }))
 }
 
 /// One item's answer as a verdict. An item error other than "this token is
@@ -319,6 +482,39 @@ mod tests {
             soon.expires_before(150) && !later.expires_before(150) && !never.expires_before(150)
         );
         assert_eq!(describe_expiry(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn user_tokens_become_verdicts_with_what_is_missing() {
+        let user = answer(
+            200,
+            r#"{"data":{"is_valid":true,"type":"USER","expires_at":1800000000,"user_id":"9","scopes":["pages_show_list","public_profile"]}}"#,
+        );
+        let UserTokenHealth::Valid(info) = user_verdict(&user, true).unwrap() else {
+            panic!("valid");
+        };
+        assert_eq!(info.expires_at, Some(1_800_000_000));
+        assert!(!info.system_user);
+        let missing: Vec<&str> = info.missing().iter().map(|(name, _)| *name).collect();
+        assert_eq!(missing, ["pages_messaging", "pages_manage_metadata"]);
+        let system = answer(
+            200,
+            r#"{"data":{"is_valid":true,"type":"SYSTEM_USER","expires_at":0,"scopes":["pages_show_list","pages_messaging","pages_manage_metadata"]}}"#,
+        );
+        let UserTokenHealth::Valid(info) = user_verdict(&system, true).unwrap() else {
+            panic!("valid");
+        };
+        assert!(info.system_user && info.expires_at.is_none() && info.missing().is_empty());
+        let page = answer(
+            200,
+            r#"{"data":{"is_valid":true,"type":"PAGE","expires_at":0,"profile_id":"1"}}"#,
+        );
+        assert!(matches!(
+            user_verdict(&page, true).unwrap(),
+            UserTokenHealth::Invalid { reason } if reason.contains("page token")
+        ));
+        let me = user_verdict(&answer(200, r#"{"id":"9"}"#), false).unwrap();
+        assert_eq!(me, UserTokenHealth::Valid(UserToken::default()));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub(crate) mod drift;
 pub(crate) mod fmt;
 pub(crate) mod history;
 pub(crate) mod import;
+pub(crate) mod login;
 pub(crate) mod plan;
 pub(crate) mod show;
 pub(crate) mod state_edit;

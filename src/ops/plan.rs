@@ -109,7 +109,7 @@ pub(crate) async fn prepare(
     let diffing = phase("diff");
     let fingerprinter = &run.fingerprinter;
     let fingerprint = |token: &Secret| fingerprinter.fingerprint(token);
-    let plan = plan::plan(
+    let mut plan = plan::plan(
         &run.desired,
         &run.recorded,
         &run.actual,
@@ -117,6 +117,13 @@ pub(crate) async fn prepare(
         &fingerprint,
     )?;
     refuse_invalid_sends(&plan, &run.desired, &run.actual)?;
+    // The user token blocks nothing this plan does, but the next run (or
+    // a page token read with it) would suffer: said as warnings.
+    plan.warnings.extend(
+        crate::plan::user_token_drift(&run.actual)
+            .iter()
+            .map(crate::plan::ProviderDrift::message),
+    );
     drop(diffing);
     Ok(Prepared {
         dir: session.dir.clone(),

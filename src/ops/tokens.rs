@@ -6,7 +6,7 @@ use super::Reporter;
 use super::drift::observe;
 use crate::address::Address;
 use crate::config::CliVar;
-use crate::facebook::TokenHealth;
+use crate::facebook::{TokenHealth, UserTokenHealth};
 use crate::session::Session;
 use anyhow::bail;
 use std::collections::BTreeMap;
@@ -43,6 +43,8 @@ pub(crate) struct TokenOverview {
     pub(crate) expiring_before: i64,
     /// False without app credentials: "valid" then says nothing of when.
     pub(crate) expiry_known: bool,
+    /// The Facebook user token, checked in the same batches.
+    pub(crate) user: Option<crate::actual::UserTokenReport>,
 }
 
 impl TokenOverview {
@@ -51,6 +53,19 @@ impl TokenOverview {
         self.pages
             .iter()
             .any(|p| p.expiring || matches!(p.health, Some(TokenHealth::Invalid { .. })))
+            || self.user_needs_attention()
+    }
+
+    /// Whether the user token is invalid, expiring or lacks a permission.
+    pub(crate) fn user_needs_attention(&self) -> bool {
+        match self.user.as_ref().map(|u| &u.health) {
+            Some(UserTokenHealth::Invalid { .. }) => true,
+            Some(UserTokenHealth::Valid(info)) => {
+                info.expires_at.is_some_and(|at| at < self.expiring_before)
+                    || !info.missing().is_empty()
+            }
+            None => false,
+        }
     }
 }
 
@@ -63,9 +78,9 @@ pub(crate) async fn tokens(
     let observed = observe(session, vars, "tokens", lock_timeout, reporter, true).await?;
     let Some(report) = &observed.actual.tokens else {
         bail!(
-            "no Facebook credentials to check tokens with: set FACEBOOK_USER_TOKEN (a long-lived \
-             user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a \
-             provider \"facebook\" block"
+            "no Facebook credentials to check tokens with: run socialform login facebook, or set \
+             FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID \
+             and FACEBOOK_APP_SECRET, or a provider \"facebook\" block"
         );
     };
     // Declared pages first; state's pages that the configuration no longer
@@ -109,5 +124,6 @@ pub(crate) async fn tokens(
         not_connected,
         expiring_before: report.expiring_before,
         expiry_known: report.expiry_known,
+        user: report.user.clone(),
     })
 }

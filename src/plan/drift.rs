@@ -3,7 +3,7 @@
 use super::model::{Drift, DriftKind};
 use crate::actual::Actual;
 use crate::address::Address;
-use crate::facebook::TokenHealth;
+use crate::facebook::{TokenHealth, UserTokenHealth};
 use crate::state::Recorded;
 
 const SENSITIVE: &str = "(sensitive value)";
@@ -115,10 +115,98 @@ pub(crate) struct Unmanaged {
     pub(crate) applications: Vec<String>,
 }
 
+/// Drift of a provider's own credentials (`provider.facebook`: the user
+/// token), which no resource address names. Serialized as a `Drift` is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct ProviderDrift {
+    pub(crate) address: &'static str,
+    pub(crate) kind: DriftKind,
+    pub(crate) attribute: String,
+    pub(crate) expected: String,
+    pub(crate) actual: String,
+}
+
+impl ProviderDrift {
+    /// What is wrong, and what to do, for people.
+    pub(crate) fn message(&self) -> String {
+        let address = self.address;
+        match self.kind {
+            DriftKind::UserTokenInvalid => format!(
+                "{address}: the Facebook user token is invalid: {}; expected {}",
+                self.actual, self.expected
+            ),
+            DriftKind::UserTokenExpiring => format!(
+                "{address}: the Facebook user token {}; expected {}",
+                self.actual, self.expected
+            ),
+            DriftKind::PermissionMissing => format!(
+                "{address}: the Facebook user token has {}; expected {}",
+                self.actual, self.expected
+            ),
+            other => format!("{address}: {} {}", other.as_str(), self.actual),
+        }
+    }
+}
+
+/// The address of the Facebook provider's drift.
+pub(crate) const FACEBOOK_PROVIDER: &str = "provider.facebook";
+
+/// What Facebook said of the user token, as drift: invalid, expiring
+/// within the warning window, or missing a permission a page token needs
+/// (one entry each). Each says what to do.
+pub(crate) fn user_token_drift(actual: &Actual) -> Vec<ProviderDrift> {
+    let Some(report) = actual.tokens.as_ref() else {
+        return Vec::new();
+    };
+    let Some(user) = &report.user else {
+        return Vec::new();
+    };
+    let remedy = user.origin.remedy();
+    let entry = |kind, expected: String, actual: String| ProviderDrift {
+        address: FACEBOOK_PROVIDER,
+        kind,
+        attribute: "user_token".into(),
+        expected,
+        actual,
+    };
+    match &user.health {
+        UserTokenHealth::Invalid { reason } => vec![entry(
+            DriftKind::UserTokenInvalid,
+            format!("a valid user or system-user token ({remedy})"),
+            reason.clone(),
+        )],
+        UserTokenHealth::Valid(info) => {
+            let mut out = Vec::new();
+            if let Some(at) = info.expires_at
+                && at < report.expiring_before
+            {
+                out.push(entry(
+                    DriftKind::UserTokenExpiring,
+                    format!(
+                        "a token valid past {} ({remedy})",
+                        crate::facebook::describe_expiry(report.expiring_before)
+                    ),
+                    format!("expires {}", crate::facebook::describe_expiry(at)),
+                ));
+            }
+            for (name, blocks) in info.missing() {
+                out.push(entry(
+                    DriftKind::PermissionMissing,
+                    format!("{name} granted ({remedy}, and grant it)"),
+                    format!("{name} not granted, which blocks {blocks}"),
+                ));
+            }
+            out
+        }
+    }
+}
+
 /// What `socialform drift` reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DriftReport {
     pub(crate) drifted: Vec<Drift>,
+    /// The providers' own drift (the Facebook user token).
+    pub(crate) provider: Vec<ProviderDrift>,
     pub(crate) unmanaged: Vec<Unmanaged>,
     /// Resources compared (pages and links).
     pub(crate) managed: usize,
@@ -128,6 +216,18 @@ pub(crate) struct DriftReport {
     /// Pages are managed but Facebook was not asked about their tokens (no
     /// Facebook credentials): drift says so in one note.
     pub(crate) tokens_unchecked: bool,
+}
+
+impl DriftReport {
+    /// Entries drifted, resources' and providers'.
+    pub(crate) fn drift_count(&self) -> usize {
+        self.drifted.len() + self.provider.len()
+    }
+
+    /// Nothing drifted and nothing unmanaged: exit 0.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.drift_count() == 0 && self.unmanaged.is_empty()
+    }
 }
 
 /// Drift for CI: every resource state records is compared as recorded; a
@@ -236,6 +336,7 @@ pub(crate) fn report(
     );
     DriftReport {
         drifted: detect(&expected, actual, &|_| true),
+        provider: user_token_drift(actual),
         unmanaged,
         managed: expected.pages.len() + expected.links.len(),
         tokens_not_compared,

@@ -2,7 +2,7 @@
 //! No I/O. Minimality and ordering live here, and so do most unit tests.
 
 mod drift;
-pub(crate) use drift::{DriftReport, report as drift_report};
+pub(crate) use drift::{DriftReport, ProviderDrift, report as drift_report, user_token_drift};
 mod model;
 mod moves;
 mod planner;

@@ -134,6 +134,13 @@ pub enum DriftKind {
     TokenInvalid,
     /// The token Vonage holds expires within `token_warning_days`.
     TokenExpiring,
+    /// The Facebook user token (`provider.facebook`) expires within
+    /// `token_warning_days`.
+    UserTokenExpiring,
+    /// The Facebook user token is invalid, expired or not a user's.
+    UserTokenInvalid,
+    /// The Facebook user token lacks a permission a page token needs.
+    PermissionMissing,
 }
 
 impl DriftKind {
@@ -144,6 +151,9 @@ impl DriftKind {
             DriftKind::Changed => "changed",
             DriftKind::TokenInvalid => "token_invalid",
             DriftKind::TokenExpiring => "token_expiring",
+            DriftKind::UserTokenExpiring => "user_token_expiring",
+            DriftKind::UserTokenInvalid => "user_token_invalid",
+            DriftKind::PermissionMissing => "permission_missing",
         }
     }
 
@@ -153,7 +163,11 @@ impl DriftKind {
     pub(crate) fn made_outside(self) -> bool {
         match self {
             DriftKind::Deleted | DriftKind::Changed => true,
-            DriftKind::TokenInvalid | DriftKind::TokenExpiring => false,
+            DriftKind::TokenInvalid
+            | DriftKind::TokenExpiring
+            | DriftKind::UserTokenExpiring
+            | DriftKind::UserTokenInvalid
+            | DriftKind::PermissionMissing => false,
         }
     }
 }

@@ -185,6 +185,18 @@ pub(crate) fn drift_annotations(report: &DriftReport, locations: &Locations) -> 
             &super::human::drift_line(drift),
         ));
     }
+    for drift in &report.provider {
+        out.push_str(&command(
+            "warning",
+            None,
+            &format!(
+                "socialform drift: {} {}",
+                drift.attribute,
+                drift.kind.as_str()
+            ),
+            &super::human::provider_drift_line(drift),
+        ));
+    }
     for page in &report.unmanaged {
         out.push_str(&command(
             "warning",

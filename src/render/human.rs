@@ -83,8 +83,8 @@ fn attribute_line(attr: &AttrDiff, width: usize, style: &Style) -> String {
 
 /// The heading of token health drift: what Facebook says of a token Vonage
 /// holds, which nobody changed.
-pub(super) const TOKENS_HEADING: &str =
-    "page token(s) Facebook reports invalid or expiring (not changes made outside socialform)";
+pub(super) const TOKENS_HEADING: &str = "token(s) Facebook reports invalid, expiring or short of \
+     a permission (not changes made outside socialform)";
 
 pub(super) fn drift_line(drift: &Drift) -> String {
     match (drift.kind, drift.attribute.as_str()) {
@@ -112,7 +112,14 @@ pub(super) fn drift_line(drift: &Drift) -> String {
         (DriftKind::TokenExpiring, _) => {
             format!("{}: the token Vonage holds {}", drift.address, drift.actual)
         }
+        // Only the providers' drift has these kinds (ProviderDrift::message).
+        (kind, _) => format!("{}: {} {}", drift.address, kind.as_str(), drift.actual),
     }
+}
+
+/// The Facebook user token's drift: what is wrong, and what to do.
+pub(super) fn provider_drift_line(drift: &crate::plan::ProviderDrift) -> String {
+    drift.message()
 }
 
 /// The whole plan as a person reads it, ending with a `Plan:` or
@@ -436,14 +443,21 @@ pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> St
         }
         let _ = writeln!(out);
     }
-    if !tokens.is_empty() {
+    // The user token's health (`report.provider`) is Facebook's word too.
+    if !tokens.is_empty() || !report.provider.is_empty() {
         let _ = writeln!(
             out,
             "{}",
-            style.bold(&format!("Drift: {} {TOKENS_HEADING}", tokens.len()))
+            style.bold(&format!(
+                "Drift: {} {TOKENS_HEADING}",
+                tokens.len() + report.provider.len()
+            ))
         );
         for drift in tokens {
             let _ = writeln!(out, "  # {}", drift_line(drift));
+        }
+        for drift in &report.provider {
+            let _ = writeln!(out, "  # {}", provider_drift_line(drift));
         }
         let _ = writeln!(out);
     }
@@ -503,7 +517,7 @@ pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> St
         let _ = writeln!(out);
     }
     let closing = drift_closing_line(report);
-    let closing = if report.drifted.is_empty() && report.unmanaged.is_empty() {
+    let closing = if report.is_clean() {
         style.green(&closing)
     } else {
         style.yellow(&closing)
@@ -514,7 +528,7 @@ pub(crate) fn drift_text(report: &crate::plan::DriftReport, style: &Style) -> St
 
 /// The last line of the drift report: `No drift: …` or `Drift detected: …`.
 pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
-    if report.drifted.is_empty() && report.unmanaged.is_empty() {
+    if report.is_clean() {
         format!(
             "No drift: {} managed resource(s) match the remote side.",
             report.managed
@@ -522,7 +536,7 @@ pub(super) fn drift_closing_line(report: &crate::plan::DriftReport) -> String {
     } else {
         format!(
             "Drift detected: {} drifted, {} unmanaged, {} managed.",
-            report.drifted.len(),
+            report.drift_count(),
             report.unmanaged.len(),
             report.managed
         )

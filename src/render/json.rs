@@ -277,14 +277,18 @@ pub(crate) fn apply_document(
 
 /// The contract's `drift --json` document.
 pub(crate) fn drift_document(report: &crate::plan::DriftReport) -> Value {
+    // Resources' drift, then the providers' (`provider.facebook`), in the
+    // one list scripts read.
+    let mut drifted: Vec<Value> = report.drifted.iter().map(|d| json!(d)).collect();
+    drifted.extend(report.provider.iter().map(|d| json!(d)));
     json!({
         "format_version": "1.0",
-        "drifted": report.drifted,
+        "drifted": drifted,
         "unmanaged": report.unmanaged,
         "tokens_not_compared": report.tokens_not_compared,
         "summary": {
             "managed": report.managed,
-            "drifted": report.drifted.len(),
+            "drifted": report.drift_count(),
             "unmanaged": report.unmanaged.len(),
         },
     })

@@ -501,6 +501,16 @@ pub(crate) fn drift_markdown(report: &DriftReport, see_all: &str) -> String {
             )
         })
         .collect();
+    rows.extend(report.provider.iter().map(|d| {
+        format!(
+            "| {} | {} | {} | {} | {} |",
+            code(d.address),
+            d.kind.as_str(),
+            text(&d.attribute),
+            code(&d.expected),
+            code(&d.actual)
+        )
+    }));
     rows.extend(report.unmanaged.iter().map(|u| {
         format!(
             "| {} | unmanaged | — | — | {}{} |",

@@ -2,7 +2,8 @@
 //! person (a table) and for machines (JSON).
 
 use super::style::Style;
-use crate::facebook::{TokenHealth, describe_expiry};
+use crate::actual::UserTokenReport;
+use crate::facebook::{TokenHealth, UserTokenHealth, describe_expiry};
 use crate::ops::tokens::TokenOverview;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -84,6 +85,10 @@ pub(crate) fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
             );
         }
     }
+    if let Some(user) = &overview.user {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", user_token_line(overview, user, style));
+    }
     if !overview.expiry_known && !overview.pages.is_empty() {
         let _ = writeln!(
             out,
@@ -92,13 +97,65 @@ pub(crate) fn tokens_text(overview: &TokenOverview, style: &Style) -> String {
              the provider \"facebook\" block); expiring tokens are not caught without them"
         );
     }
-    if overview.needs_attention() {
+    let page_needs_attention = overview
+        .pages
+        .iter()
+        .any(|p| p.expiring || matches!(p.health, Some(TokenHealth::Invalid { .. })));
+    if page_needs_attention {
         let _ = writeln!(
             out,
             "\nRun `socialform plan` to see the reconnects that replace invalid or expiring tokens."
         );
     }
     out
+}
+
+/// The user token's health, and what to do about it.
+fn user_token_line(overview: &TokenOverview, user: &UserTokenReport, style: &Style) -> String {
+    let head = format!("Facebook user token ({}):", user.origin.as_str());
+    let remedy = user.origin.remedy();
+    match &user.health {
+        UserTokenHealth::Invalid { reason } => {
+            format!("{head} {} {reason}\n  {remedy}", style.red("invalid:"))
+        }
+        UserTokenHealth::Valid(info) => {
+            let kind = if info.system_user {
+                "system-user token, "
+            } else {
+                ""
+            };
+            let mut line = match info.expires_at {
+                Some(at) if at < overview.expiring_before => format!(
+                    "{head} {} {kind}expires {}",
+                    style.yellow("expiring:"),
+                    describe_expiry(at)
+                ),
+                Some(at) => format!(
+                    "{head} {}, {kind}expires {}",
+                    style.green("valid"),
+                    describe_expiry(at)
+                ),
+                None if !overview.expiry_known => {
+                    format!(
+                        "{head} {}, expiry and permissions unknown",
+                        style.green("valid")
+                    )
+                }
+                None => format!("{head} {}, {kind}never expires", style.green("valid")),
+            };
+            for (name, blocks) in info.missing() {
+                let _ = write!(
+                    line,
+                    "\n  {} {name}, which blocks {blocks}",
+                    style.red("missing:")
+                );
+            }
+            if overview.user_needs_attention() {
+                let _ = write!(line, "\n  {remedy}");
+            }
+            line
+        }
+    }
 }
 
 /// `tokens --json`
@@ -131,10 +188,27 @@ pub(crate) fn tokens_document(overview: &TokenOverview) -> Value {
             .map(|p| json!({"id": p.id, "name": p.name, "tasks": p.tasks}))
             .collect::<Vec<_>>()
     });
+    let user_token = overview.user.as_ref().map(|user| match &user.health {
+        UserTokenHealth::Invalid { reason } => json!({
+            "origin": user.origin.as_str(),
+            "valid": false,
+            "reason": reason,
+        }),
+        UserTokenHealth::Valid(info) => json!({
+            "origin": user.origin.as_str(),
+            "valid": true,
+            "system_user": info.system_user,
+            "expires_at": info.expires_at.map(describe_expiry),
+            "expiring": info.expires_at.is_some_and(|at| at < overview.expiring_before),
+            "scopes": info.scopes,
+            "missing": info.missing().iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        }),
+    });
     json!({
         "format_version": "1.0",
         "expiring_before": describe_expiry(overview.expiring_before),
         "pages": pages,
         "not_connected": not_connected,
+        "user_token": user_token,
     })
 }

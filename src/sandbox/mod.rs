@@ -213,12 +213,12 @@ impl SandboxHandle {
     }
 
     /// The same as `POST /_sandbox/facebook/tokens`: another token of the
-    /// page, its current one from now on (`expires_at` Unix seconds, 0 =
-    /// never); `None` for an unknown page.
+    /// page (`expires_at` Unix seconds, 0 = never), leaving what
+    /// `/me/accounts` hands out as it was; `None` for an unknown page.
     pub fn mint_facebook_page_token(&self, page_id: &str, expires_at: u64) -> Option<String> {
         self.shared
             .graph()
-            .mint_page_token(page_id, expires_at, None)
+            .mint_other_page_token(page_id, expires_at, None)
     }
 
     /// The same as `PUT /_sandbox/facebook/tokens`: revoke (`valid:

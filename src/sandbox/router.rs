@@ -57,6 +57,7 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
             "/_sandbox/facebook/tokens",
             post(graph::control::mint_token).put(graph::control::change_token),
         )
+        .route("/_sandbox/facebook/device", put(graph::control::set_device))
         .route(
             "/_sandbox/facebook/faults",
             post(graph::control::add_fault).delete(graph::control::clear_faults),

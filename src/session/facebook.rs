@@ -14,7 +14,7 @@
 
 use super::origin::EndpointOrigin;
 use super::{ConfigRequest, Session, sandbox};
-use crate::actual::{Actual, TokenReport};
+use crate::actual::{Actual, TokenReport, UserTokenOrigin, UserTokenReport};
 use crate::address::Address;
 use crate::config::FacebookPage;
 use crate::desired::{Desired, FacebookSettings};
@@ -39,6 +39,8 @@ const MESSAGING_TASKS: &[&str] = &["MESSAGING", "MANAGE"];
 pub(crate) struct FacebookSide {
     pub(crate) client: GraphClient,
     pub(crate) warning_days: u32,
+    /// Where the user token came from, when there is one.
+    pub(crate) user_origin: Option<UserTokenOrigin>,
     /// The embedded emulator this side started (Vonage on a real endpoint,
     /// Facebook on `sandbox`): kept alive with the client.
     _sandbox: Option<SandboxHandle>,
@@ -69,11 +71,33 @@ impl Session {
             ),
         };
         let sandboxed = endpoint == crate::endpoint::SANDBOX;
-        let user_token = block
+        // The block, then the environment, then the stored login (kept per
+        // endpoint, so a sandbox login never reaches Facebook), then the
+        // built-in sandbox's demo user.
+        let mut user_token = block
             .user_token
             .clone()
-            .or_else(|| self.env.get("FACEBOOK_USER_TOKEN").map(Secret::new))
-            .or_else(|| sandboxed.then(|| Secret::new(crate::sandbox::DEMO_FACEBOOK_USER_TOKEN)));
+            .map(|t| (t, UserTokenOrigin::Block))
+            .or_else(|| {
+                self.env
+                    .get("FACEBOOK_USER_TOKEN")
+                    .map(|t| (Secret::new(t), UserTokenOrigin::Env))
+            });
+        if user_token.is_none() {
+            user_token = self
+                .stored_login(&endpoint)?
+                .map(|login| (login.token, UserTokenOrigin::Login));
+        }
+        let user_token = user_token.or_else(|| {
+            sandboxed.then(|| {
+                (
+                    Secret::new(crate::sandbox::DEMO_FACEBOOK_USER_TOKEN),
+                    UserTokenOrigin::SandboxDemo,
+                )
+            })
+        });
+        let user_origin = user_token.as_ref().map(|(_, origin)| *origin);
+        let user_token = user_token.map(|(token, _)| token);
         let app_id = block
             .app_id
             .clone()
@@ -143,9 +167,135 @@ impl Session {
             warning_days: block
                 .token_warning_days
                 .unwrap_or(crate::facebook::DEFAULT_WARNING_DAYS),
+            user_origin,
             _sandbox: own_sandbox,
         }))
     }
+
+    /// Where logins are kept, as this session's environment says.
+    pub(crate) fn credential_store(&self) -> anyhow::Result<crate::credentials::Store> {
+        crate::credentials::Store::choose(&|name| self.env.get(name).map(str::to_string))
+    }
+
+    /// The login `socialform login facebook` stored for `endpoint`.
+    fn stored_login(
+        &self,
+        endpoint: &str,
+    ) -> anyhow::Result<Option<crate::credentials::StoredLogin>> {
+        // No HOME and no XDG_CONFIG_HOME: nowhere a login could be, and
+        // nothing to complain about unless a login is wanted.
+        let Ok(store) = self.credential_store() else {
+            return Ok(None);
+        };
+        store
+            .load(&login_key(endpoint))
+            .context("could not read the stored Facebook login (socialform login facebook)")
+    }
+}
+
+/// What `login facebook` talks to: a Graph client with the app's
+/// credentials (when set), the key its login is stored under, and the
+/// embedded sandbox it may have started.
+pub(crate) struct LoginSide {
+    pub(crate) client: GraphClient,
+    pub(crate) key: String,
+    /// `FACEBOOK_CLIENT_TOKEN` (the app's client token, for Login for
+    /// Devices); the sandbox takes any.
+    pub(crate) client_token: Option<Secret>,
+    /// Where the dialog lives: Facebook's site, or the endpoint.
+    pub(crate) dialog_base: String,
+    _sandbox: Option<SandboxHandle>,
+}
+
+impl Session {
+    /// The Graph side `login facebook` and `logout facebook` use: `--endpoint`
+    /// (`sandbox` for the built-in emulator), else `FACEBOOK_GRAPH_ENDPOINT`,
+    /// else Graph itself; app credentials from `FACEBOOK_APP_ID` and
+    /// `FACEBOOK_APP_SECRET`. `connect` false: only the key is wanted.
+    pub(crate) async fn login_side(
+        &self,
+        endpoint: Option<&str>,
+        connect: bool,
+    ) -> anyhow::Result<(String, Option<LoginSide>)> {
+        let (endpoint, origin) = match (endpoint, self.env.get("FACEBOOK_GRAPH_ENDPOINT")) {
+            (Some(endpoint), _) => (endpoint.to_string(), EndpointOrigin::Default),
+            (None, Some(endpoint)) => (endpoint.to_string(), EndpointOrigin::FacebookEnv),
+            (None, None) => (
+                crate::facebook::DEFAULT_GRAPH_ENDPOINT.to_string(),
+                EndpointOrigin::Default,
+            ),
+        };
+        let key = login_key(&endpoint);
+        if !connect {
+            return Ok((key, None));
+        }
+        let sandboxed = key == crate::endpoint::SANDBOX;
+        let app_id = self.env.get("FACEBOOK_APP_ID").map(str::to_string);
+        let app_secret = self.env.get("FACEBOOK_APP_SECRET").map(Secret::new);
+        let app = match (app_id, app_secret) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (None, None) if sandboxed => Some((
+                SANDBOX_FACEBOOK_APP_ID.to_string(),
+                Secret::new(sandbox::CREDENTIAL),
+            )),
+            (None, None) => None,
+            (Some(_), None) => bail!(
+                "FACEBOOK_APP_ID is set but FACEBOOK_APP_SECRET is not: set both (the app's \
+                 ID and secret, from its Basic settings) or neither"
+            ),
+            (None, Some(_)) => {
+                bail!("FACEBOOK_APP_SECRET is set but FACEBOOK_APP_ID is not: set both or neither")
+            }
+        };
+        let client_token = self
+            .env
+            .get("FACEBOOK_CLIENT_TOKEN")
+            .map(Secret::new)
+            .or_else(|| sandboxed.then(|| Secret::new(sandbox::CREDENTIAL)));
+        let (url, own_sandbox) = if sandboxed {
+            let handle = sandbox::start(
+                &self.state_dir,
+                sandbox::CREDENTIAL,
+                &Secret::new(sandbox::CREDENTIAL),
+            )
+            .await?;
+            (handle.url(), Some(handle))
+        } else {
+            origin.check(&endpoint, "facebook")?;
+            (endpoint.trim().trim_end_matches('/').to_string(), None)
+        };
+        let dialog_base = crate::facebook::dialog_base(&url);
+        let client = GraphClient::new(GraphConfig {
+            endpoint: url,
+            user_token: None,
+            app,
+            timeout: self.network.timeout,
+            retry: RetryPolicy::with_max_retries(self.network.max_retries),
+            origin: (!sandboxed).then(|| origin.to_string()),
+            // `login` reads no configuration: SSL_CERT_FILE is its CA setting.
+            ca_file: (!sandboxed)
+                .then(|| crate::tls::CaFile::choose(None, self.env.get("SSL_CERT_FILE")))
+                .flatten(),
+            direct: sandboxed,
+        })
+        .context("could not set up the Graph API client")?;
+        Ok((
+            key.clone(),
+            Some(LoginSide {
+                client,
+                key,
+                client_token,
+                dialog_base,
+                _sandbox: own_sandbox,
+            }),
+        ))
+    }
+}
+
+/// The key a login is stored under: the Graph endpoint as configured
+/// (`sandbox` for the built-in one).
+pub(crate) fn login_key(endpoint: &str) -> String {
+    endpoint.trim().trim_end_matches('/').to_string()
 }
 
 /// The pages the user token manages, when the configuration needs them:
@@ -232,9 +382,10 @@ fn no_user_token(desired: &Desired) -> String {
         None => "data \"facebook_pages\" lists the pages a Facebook user manages".to_string(),
     };
     format!(
-        "{what}, but there is no Facebook user token: set user_token in a provider \"facebook\" \
-         block (from a sensitive variable) or FACEBOOK_USER_TOKEN, with a long-lived user or \
-         system-user token that has {NEEDED_PERMISSIONS} (or give the page an access_token)"
+        "{what}, but there is no Facebook user token: run socialform login facebook, or set \
+         user_token in a provider \"facebook\" block (from a sensitive variable) or \
+         FACEBOOK_USER_TOKEN, with a long-lived user or system-user token that has \
+         {NEEDED_PERMISSIONS} (or give the page an access_token)"
     )
 }
 
@@ -379,13 +530,19 @@ async fn check_health(
             replacements_asked.push((page.address.clone(), ask(token, &page.page_id)));
         }
     }
-    if checks.is_empty() {
+    let user = facebook.client.user_token().cloned();
+    if checks.is_empty() && user.is_none() {
         return Ok(report);
     }
-    let verdicts = check_tokens(&facebook.client, &checks)
+    let (verdicts, user_health) = check_tokens(&facebook.client, &checks, user.as_ref())
         .await
         .context("could not check the page tokens with Facebook")?;
     drop(checks);
+    drop(user);
+    report.user = match (user_health, facebook.user_origin) {
+        (Some(health), Some(origin)) => Some(UserTokenReport { health, origin }),
+        _ => None,
+    };
     report.held = held_asked
         .into_iter()
         .map(|(id, i)| (id, verdicts[i].clone()))

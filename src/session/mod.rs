@@ -16,7 +16,7 @@
 //!   `backend_for`, `Backend::open`, `connect`.
 
 mod backend;
-mod facebook;
+pub(crate) mod facebook;
 mod origin;
 mod run;
 mod sandbox;

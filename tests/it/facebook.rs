@@ -28,16 +28,14 @@ fn facebook_user(sandbox: &Sandbox, pages: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-/// Another token of `page_id`, expiring at `expires_at` (0: never); it is
-/// what `/me/accounts` hands out from now on.
-fn new_token(sandbox: &Sandbox, page_id: &str, expires_at: i64) -> String {
+/// Changes when `token` expires (0: never).
+fn set_expiry(sandbox: &Sandbox, token: &str, expires_at: i64) {
     let (status, body) = sandbox.api(
-        "POST",
+        "PUT",
         "/_sandbox/facebook/tokens",
-        Some(json!({"page_id": page_id, "expires_at": expires_at})),
+        Some(json!({"access_token": token, "expires_at": expires_at})),
     );
-    assert_eq!(status, 201, "{body}");
-    body["access_token"].as_str().unwrap().to_string()
+    assert_eq!(status, 204, "{body}");
 }
 
 fn revoke(sandbox: &Sandbox, token: &str) {
@@ -503,7 +501,7 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
         .args(["apply", "--auto-approve"])
         .stdout(
             r#"
-            Note: page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
+            Note: token(s) Facebook reports invalid, expiring or short of a permission (not changes made outside socialform)
 
               # page.support: the token Vonage holds is invalid: Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.
 
@@ -543,8 +541,10 @@ fn a_revoked_token_is_drift_and_plan_reconnects_it_with_the_reason() {
 #[test]
 fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
     let sandbox = Sandbox::start();
-    facebook_user(&sandbox, &[("107300000000001", "Acme Support")]);
-    let soon = new_token(&sandbox, "107300000000001", now() + 3 * 86_400);
+    let first = facebook_user(&sandbox, &[("107300000000001", "Acme Support")]);
+    // The user token expires in 3 days, and so does every page token read
+    // with it: on Facebook a page token lasts as long as its user token.
+    set_expiry(&sandbox, USER_TOKEN, now() + 3 * 86_400);
     let project = project(&sandbox, true);
     project.write(
         "main.hcl",
@@ -555,6 +555,8 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .stdout(
             r#"
             Warning: page.support: the token this plan sends expires [TIME], inside token_warning_days; it is sent as the best at hand, but get a long-lived one (a page token from a long-lived user token) before it runs out
+
+            Warning: provider.facebook: the Facebook user token expires [TIME]; expected a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)
 
             socialform will perform the following actions:
 
@@ -578,7 +580,11 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         )
         .requests(&["POST /beta/chatapp-accounts/messenger"])
         .run();
-    assert_eq!(held_token(&sandbox, "107300000000001"), soon);
+    let soon = held_token(&sandbox, "107300000000001");
+    assert_ne!(
+        soon, first[0],
+        "a page token read with the expiring user token"
+    );
 
     let drift = Test::on(&project)
         .args(["drift", "--json"])
@@ -591,11 +597,18 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
                     "attribute": "access_token",
                     "expected": "a token valid past [TIME]",
                     "kind": "token_expiring"
+                },
+                {
+                    "actual": "expires [TIME]",
+                    "address": "provider.facebook",
+                    "attribute": "user_token",
+                    "expected": "a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)",
+                    "kind": "user_token_expiring"
                 }
             ],
             "format_version": "1.0",
             "summary": {
-                "drifted": 1,
+                "drifted": 2,
                 "managed": 1,
                 "unmanaged": 0
             },
@@ -612,10 +625,11 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .status(2)
         .stdout(
             r#"
-            Drift: 1 page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
+            Drift: 2 token(s) Facebook reports invalid, expiring or short of a permission (not changes made outside socialform)
               # page.support: the token Vonage holds expires [TIME]
+              # provider.facebook: the Facebook user token expires [TIME]; expected a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)
 
-            Drift detected: 1 drifted, 0 unmanaged, 1 managed.
+            Drift detected: 2 drifted, 0 unmanaged, 1 managed.
             "#,
         )
         .run();
@@ -628,11 +642,13 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .args(["plan", "--detailed-exitcode"])
         .stdout(
             r#"
-            Note: page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
+            Note: token(s) Facebook reports invalid, expiring or short of a permission (not changes made outside socialform)
 
               # page.support: the token Vonage holds expires [TIME]
 
             Warning: page.support: the token Vonage holds expires [TIME], and no valid token that lasts longer is at hand: the Facebook user must log in again (or grant the page's permissions again) so that /me/accounts hands out a fresh page token, then run plan again
+
+            Warning: provider.facebook: the Facebook user token expires [TIME]; expected a token valid past [TIME] (run socialform login facebook and unset FACEBOOK_USER_TOKEN, or set it to a fresh token)
 
             No changes can be planned: see the warning(s) above.
             "#,
@@ -650,7 +666,9 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
             .contains("No changes can be planned: see the warning(s) above.")
     );
 
-    let later = new_token(&sandbox, "107300000000001", 0);
+    // The user logs in again: a user token that never expires, and page
+    // tokens read with it that never do.
+    set_expiry(&sandbox, USER_TOKEN, 0);
     let plan = Test::on(&project)
         .args(["plan", "--json"])
         .stdout_json(json!({
@@ -747,7 +765,7 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         .args(["apply", "--auto-approve"])
         .stdout(
             r#"
-            Note: page token(s) Facebook reports invalid or expiring (not changes made outside socialform)
+            Note: token(s) Facebook reports invalid, expiring or short of a permission (not changes made outside socialform)
 
               # page.support: the token Vonage holds expires [TIME]
 
@@ -771,14 +789,18 @@ fn a_token_about_to_expire_is_reconnected_to_one_that_lasts_longer() {
         )
         .requests(&["PATCH /beta/chatapp-accounts/messenger/107300000000001"])
         .run();
-    assert_eq!(held_token(&sandbox, "107300000000001"), later);
+    let later = held_token(&sandbox, "107300000000001");
+    assert_ne!(later, soon);
     Test::on(&project)
         .args(["drift"])
         .stdout("No drift: 1 managed resource(s) match the remote side.\n")
         .run();
     let tokens = Test::on(&project)
         .args(["tokens"])
-        .stdout("  page.support  107300000000001  valid, never expires\n")
+        .stdout(
+            "  page.support  107300000000001  valid, never expires\n\n\
+             Facebook user token (FACEBOOK_USER_TOKEN): valid, never expires\n",
+        )
         .run();
     assert!(tokens.stdout.contains("page.support"));
     assert!(tokens.stdout.contains("valid, never expires"));
@@ -1028,9 +1050,9 @@ fn no_token_or_app_secret_in_trace_logs() {
             [TIME]  INFO socialform::apply: call done method="POST" path=/beta/chatapp-accounts/messenger elapsed_ms=[MS]
             [TIME]  INFO socialform::render::progress: refreshed pages=0 applications=3
             [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
-            [TIME] DEBUG socialform::facebook::client: graph: GET /v23.0/me/accounts
+            [TIME] DEBUG socialform::facebook::client: graph: GET /v25.0/me/accounts
             [TIME] DEBUG socialform::facebook::client: graph: GET answered 200
-            [TIME] DEBUG socialform::facebook::client: graph: POST /v23.0/
+            [TIME] DEBUG socialform::facebook::client: graph: POST /v25.0/
             [TIME] DEBUG socialform::facebook::client: graph: POST answered 200
             [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
             [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
@@ -1054,9 +1076,9 @@ fn no_token_or_app_secret_in_trace_logs() {
             r#"
             [TIME]  INFO socialform::render::progress: refreshed pages=1 applications=3
             [TIME]  INFO socialform::render::progress: refreshing: reading the remote side
-            [TIME] DEBUG socialform::facebook::client: graph: GET /v23.0/me/accounts
+            [TIME] DEBUG socialform::facebook::client: graph: GET /v25.0/me/accounts
             [TIME] DEBUG socialform::facebook::client: graph: GET answered 200
-            [TIME] DEBUG socialform::facebook::client: graph: POST /v23.0/
+            [TIME] DEBUG socialform::facebook::client: graph: POST /v25.0/
             [TIME] DEBUG socialform::facebook::client: graph: POST answered 200
             [TIME] DEBUG socialform::remote::client: request method=GET path=/beta/chatapp-accounts status=200 elapsed_ms=[MS]
             [TIME] DEBUG socialform::remote::client: request method=GET path=/v2/applications status=200 elapsed_ms=[MS]
@@ -1123,6 +1145,8 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
 
             1 page(s) the Facebook user can manage are not connected:
               107300000000003  Acme Returns
+
+            Facebook user token (FACEBOOK_USER_TOKEN): valid, never expires
             "#,
         )
         .run();
@@ -1143,6 +1167,8 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
 
             1 page(s) the Facebook user can manage are not connected:
               107300000000003  Acme Returns
+
+            Facebook user token (FACEBOOK_USER_TOKEN): valid, expiry and permissions unknown
 
             note: expiries are unknown: only debug_token tells them, and it needs the app's credentials (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or app_id and app_secret in the provider "facebook" block); expiring tokens are not caught without them
             "#,
@@ -1186,7 +1212,21 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
                         "valid": false
                     }
                 }
-            ]
+            ],
+            "user_token": {
+                "expires_at": null,
+                "expiring": false,
+                "missing": [],
+                "origin": "FACEBOOK_USER_TOKEN",
+                "scopes": [
+                    "pages_messaging",
+                    "pages_manage_metadata",
+                    "pages_show_list",
+                    "public_profile"
+                ],
+                "system_user": false,
+                "valid": true
+            }
         }))
         .run();
     let page = &bad.json()["pages"][0];
@@ -1204,7 +1244,7 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
     );
     let none = Test::on(&bare).args(["tokens"]).status(1).stderr(
             r#"
-            error: no Facebook credentials to check tokens with: set FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a provider "facebook" block
+            error: no Facebook credentials to check tokens with: run socialform login facebook, or set FACEBOOK_USER_TOKEN (a long-lived user or system-user token), or FACEBOOK_APP_ID and FACEBOOK_APP_SECRET, or a provider "facebook" block
             "#,
         ).run();
     assert!(none.stderr.contains("no Facebook credentials"));
@@ -1290,9 +1330,10 @@ fn the_facebook_login_example_plans_and_applies_in_the_built_in_sandbox() {
         .stdout("No drift: 4 managed resource(s) match the remote side.\n")
         .run();
     let tokens = Test::on(&project).args(["tokens"]).stdout(
-            "  page.acme[\"107900000000001\"]  107900000000001  valid, never expires\n  page.acme[\"107900000000002\"]  107900000000002  valid, never expires\n  page.acme[\"107900000000003\"]  107900000000003  valid, never expires\n",
+            "  page.acme[\"107900000000001\"]  107900000000001  valid, never expires\n  page.acme[\"107900000000002\"]  107900000000002  valid, never expires\n  page.acme[\"107900000000003\"]  107900000000003  valid, never expires\n\nFacebook user token (the sandbox's demo user): valid, never expires\n",
         ).run();
-    assert_eq!(tokens.stdout.matches("valid, never expires").count(), 3);
+    // Three pages, and the demo user's token.
+    assert_eq!(tokens.stdout.matches("valid, never expires").count(), 4);
 }
 
 /// 120 pages for `for_each` over `data.facebook_pages`: a plan of them asks
@@ -1361,8 +1402,9 @@ fn graph_usage_at_95_percent_slows_the_token_checks_and_no_request_is_refused() 
     let (run, took) = timed_plan(&project);
     let after = usage(&sandbox);
     assert_eq!(after["refused"], json!({"app": 0, "page": 0}), "{after}");
-    // 2 lists and 120 debug_token items, each charged once: none repeated.
-    assert_eq!(after["calls"], 122, "{after}");
+    // 2 lists and 120 debug_token items and the user token's, each
+    // charged once: none repeated.
+    assert_eq!(after["calls"], 123, "{after}");
     // At least the one hold the first answer (99%) asks for. A lower bound
     // only: a slow machine takes longer, never shorter.
     assert!(took >= std::time::Duration::from_secs(1), "{took:?}");

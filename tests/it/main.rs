@@ -26,6 +26,7 @@ mod import;
 mod interrupts;
 mod json_vars;
 mod lifecycle;
+mod login;
 mod misbehaving_api;
 mod moved;
 mod postgres;

@@ -606,7 +606,7 @@ async fn a_revoked_current_token_is_replaced_as_after_a_new_login() {
 }
 
 #[tokio::test]
-async fn minted_tokens_carry_their_expiry_and_become_current() {
+async fn minted_tokens_carry_their_expiry_and_leave_me_accounts_alone() {
     let sandbox = sandbox().await;
     let graph = Graph::new(&sandbox);
     let tokens = graph.user(USER, &[("700000000000001", "A")]).await;
@@ -618,8 +618,10 @@ async fn minted_tokens_carry_their_expiry_and_become_current() {
     let data = graph.debug(&minted).await;
     assert_eq!(data["is_valid"], true);
     assert_eq!(data["expires_at"], soon);
+    // A hand reconnect's token changes nothing an existing user reads: on
+    // Facebook a page token follows the user token it is read with.
     let listed = graph.get(&me_accounts(USER, "&fields=access_token")).await;
-    assert_eq!(listed.json["data"][0]["access_token"], minted.as_str());
+    assert_eq!(listed.json["data"][0]["access_token"], tokens[0].1.as_str());
     assert_eq!(
         graph.debug(&tokens[0].1).await["is_valid"],
         true,
@@ -636,11 +638,28 @@ async fn minted_tokens_carry_their_expiry_and_become_current() {
         .await;
     assert_eq!(graph.debug(&minted).await["is_valid"], true);
 
-    // An expired current token is handed out as it is: only revoked ones
-    // are replaced.
-    let expired = graph.mint("700000000000001", 1).await;
+    // Read with a user token that expires, the page token expires with
+    // it; read again once the user token lasts, a new one that lasts.
+    graph
+        .change_token(json!({ "access_token": USER, "expires_at": soon }))
+        .await;
     let listed = graph.get(&me_accounts(USER, "&fields=access_token")).await;
-    assert_eq!(listed.json["data"][0]["access_token"], expired.as_str());
+    let short = listed.json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(short, tokens[0].1);
+    assert_eq!(graph.debug(&short).await["expires_at"], soon);
+    graph
+        .change_token(json!({ "access_token": USER, "expires_at": 0 }))
+        .await;
+    let listed = graph.get(&me_accounts(USER, "&fields=access_token")).await;
+    let long = listed.json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(long, short);
+    assert_eq!(graph.debug(&long).await["expires_at"], 0);
 
     let unknown_page = graph
         .control(
@@ -854,10 +873,21 @@ async fn with_a_data_directory_the_graph_side_survives_a_restart() {
     let graph = Graph::new(&first);
     let tokens = graph.user(USER, &[("110000000000001", "Kept")]).await;
     let soon = unix_now() + 3600;
-    let expiring = graph.mint("110000000000001", soon).await;
     graph
         .change_token(json!({ "access_token": tokens[0].1, "valid": false }))
         .await;
+    // Read with a user token that expires within the hour, the page's
+    // token expires with it.
+    graph
+        .change_token(json!({ "access_token": USER, "expires_at": soon }))
+        .await;
+    let expiring = graph
+        .get(&me_accounts(USER, "&fields=access_token"))
+        .await
+        .json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let demo = graph
         .get(&me_accounts(
             DEMO_FACEBOOK_USER_TOKEN,
@@ -1085,4 +1115,155 @@ async fn usage_headers_count_calls_and_a_spent_budget_is_refused() {
     let report = graph.control("GET", "/_sandbox/facebook/usage", None).await;
     assert_eq!(report.json["refused"], json!({"app": 0, "page": 0}));
     assert_eq!(report.json["app"]["call_count"], 0.0);
+}
+
+/// Facebook Login as the sandbox plays it: the dialog's code is spent by
+/// its first exchange and bound to its redirect URI, a cancelled dialog
+/// says so, an exchanged token lasts about 60 days with the same scopes,
+/// an expired one cannot be exchanged, and a device code unknown or past
+/// its time is refused. (The happy paths run through the binary in
+/// `login.rs`.)
+#[tokio::test]
+async fn login_codes_are_spent_once_bound_to_their_redirect_and_expired_tokens_not_exchanged() {
+    let sandbox = sandbox().await;
+    let graph = Graph::new(&sandbox);
+    graph.user(USER, &[("140000000000001", "Login")]).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = "http://127.0.0.1:9/callback";
+    let dialog = |extra: &[(&str, &str)]| {
+        let mut form = vec![
+            ("client_id", "42"),
+            ("redirect_uri", redirect),
+            ("state", "s1"),
+            ("scope", "pages_show_list,pages_messaging"),
+        ];
+        form.extend_from_slice(extra);
+        browser
+            .post(format!("{}/v25.0/dialog/oauth", sandbox.url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+    };
+    let location =
+        |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_owned();
+
+    let missing = graph.get("/v25.0/dialog/oauth?client_id=42").await;
+    assert_eq!(missing.status, 400, "{}", missing.text);
+    assert!(missing.text.contains("redirect_uri is missing"));
+
+    let cancelled = dialog(&[("cancel", "1")]).await.unwrap();
+    assert_eq!(cancelled.status().as_u16(), 302);
+    let to = location(&cancelled);
+    assert!(
+        to.contains("error=access_denied") && to.contains("state=s1"),
+        "{to}"
+    );
+
+    let answer = dialog(&[("login_as", USER), ("decline", "pages_messaging")])
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 302);
+    let to = location(&answer);
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(to.split_once('?').unwrap().1).unwrap();
+    let code = pairs.iter().find(|(k, _)| k == "code").unwrap().1.clone();
+    let exchange = |redirect_uri: &str, code: &str| {
+        format!(
+            "/v25.0/oauth/access_token?{}",
+            serde_urlencoded::to_string([
+                ("client_id", "42"),
+                ("client_secret", "s"),
+                ("redirect_uri", redirect_uri),
+                ("code", code),
+            ])
+            .unwrap()
+        )
+    };
+    let wrong = graph
+        .get(&exchange("http://127.0.0.1:9/other", &code))
+        .await;
+    assert_eq!(wrong.error_code(), Some(100), "{}", wrong.text);
+    // That attempt spent the code.
+    let again = graph.get(&exchange(redirect, &code)).await;
+    assert_eq!(again.error_code(), Some(100), "{}", again.text);
+
+    let answer = dialog(&[("login_as", USER), ("decline", "pages_messaging")])
+        .await
+        .unwrap();
+    let to = location(&answer);
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(to.split_once('?').unwrap().1).unwrap();
+    let code = pairs.iter().find(|(k, _)| k == "code").unwrap().1.clone();
+    let short = graph.get(&exchange(redirect, &code)).await;
+    assert_eq!(short.status, 200, "{}", short.text);
+    let short_token = short.json["access_token"].as_str().unwrap().to_owned();
+    let data = graph.debug(&short_token).await;
+    assert_eq!(data["type"], "USER");
+    // Asked for two, one declined; the public profile always.
+    assert_eq!(data["scopes"], json!(["pages_show_list", "public_profile"]));
+    assert_eq!(
+        data["granular_scopes"][0]["target_ids"],
+        json!(["140000000000001"])
+    );
+
+    let long_url = |token: &str| {
+        format!(
+            "/v25.0/oauth/access_token?{}",
+            serde_urlencoded::to_string([
+                ("grant_type", "fb_exchange_token"),
+                ("client_id", "42"),
+                ("client_secret", "s"),
+                ("fb_exchange_token", token),
+            ])
+            .unwrap()
+        )
+    };
+    let long = graph.get(&long_url(&short_token)).await;
+    assert_eq!(long.status, 200, "{}", long.text);
+    let long_token = long.json["access_token"].as_str().unwrap();
+    let data = graph.debug(long_token).await;
+    let lasts = data["expires_at"].as_u64().unwrap() - unix_now();
+    assert!((59 * 86_400..=60 * 86_400).contains(&lasts), "{lasts}");
+    assert_eq!(data["scopes"], json!(["pages_show_list", "public_profile"]));
+
+    graph
+        .change_token(json!({ "access_token": short_token, "expires_at": unix_now() - 1 }))
+        .await;
+    let expired = graph.get(&long_url(&short_token)).await;
+    assert_eq!(expired.error_code(), Some(190), "{}", expired.text);
+
+    let unknown = graph
+        .post_form(
+            "/v25.0/device/login_status",
+            &[("access_token", "42|client"), ("code", "nope")],
+        )
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.text);
+    let reply = graph
+        .control(
+            "PUT",
+            "/_sandbox/facebook/device",
+            Some(json!({ "interval": 1, "expires_in": 1 })),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    let device = graph
+        .post_form("/v25.0/device/login", &[("access_token", "42|client")])
+        .await;
+    assert_eq!(device.json["interval"], 1, "{}", device.text);
+    let device_code = device.json["code"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let late = graph
+        .post_form(
+            "/v25.0/device/login_status",
+            &[("access_token", "42|client"), ("code", &device_code)],
+        )
+        .await;
+    assert_eq!(late.error_code(), Some(463), "{}", late.text);
+    // The log keeps no code and no secret.
+    let log = graph.log_text().await;
+    assert!(!log.contains(&code) && !log.contains(&device_code), "{log}");
 }

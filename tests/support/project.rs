@@ -9,6 +9,10 @@ use std::process::{Command, Output, Stdio};
 /// A configuration directory in a temporary folder.
 pub struct Project {
     dir: tempfile::TempDir,
+    /// `XDG_CONFIG_HOME` of every run: a stored login (`socialform login
+    /// facebook`) lands here, outside the configuration directory, and a
+    /// login on the machine running the tests never reaches them.
+    config_home: tempfile::TempDir,
     pub(super) env: Vec<(String, String)>,
     /// The sandbox this project points at, for transcripts that expect
     /// requests.
@@ -67,6 +71,7 @@ impl Project {
     pub fn new() -> Project {
         Project {
             dir: tempfile::tempdir().unwrap(),
+            config_home: tempfile::tempdir().unwrap(),
             env: Vec::new(),
             sandbox_url: None,
         }
@@ -92,6 +97,11 @@ impl Project {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Where the runs' `XDG_CONFIG_HOME` points.
+    pub fn config_home(&self) -> &Path {
+        self.config_home.path()
     }
 
     pub fn write(&self, name: &str, text: &str) -> &Project {
@@ -160,6 +170,10 @@ impl Project {
             .env_remove("FACEBOOK_APP_ID")
             .env_remove("FACEBOOK_APP_SECRET")
             .env_remove("FACEBOOK_GRAPH_ENDPOINT")
+            .env_remove("FACEBOOK_CLIENT_TOKEN")
+            .env_remove("SOCIALFORM_NO_BROWSER")
+            .env("XDG_CONFIG_HOME", self.config_home.path())
+            .env("SOCIALFORM_CREDENTIAL_STORE", "file")
             .env("NO_COLOR", "1");
         for (name, value) in &self.env {
             command.env(name, value);

@@ -31,6 +31,12 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
 struct NewUser {
     user_token: String,
     pages: Vec<PageIn>,
+    /// A Business Manager system user (its tokens are `SYSTEM_USER`).
+    #[serde(default)]
+    system_user: bool,
+    /// The permissions the user grants; default: all a page token needs.
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -45,7 +51,9 @@ struct PageIn {
 }
 
 /// `POST /_sandbox/facebook/users` `{"user_token", "pages": [{"id", "name",
-/// "tasks"?, "category"?}]}` → 201 `{"pages": [{"id", "access_token"}]}`.
+/// "tasks"?, "category"?}], "system_user"?, "scopes"?}` → 201 `{"pages":
+/// [{"id", "access_token"}]}`. `scopes` are the permissions the user's
+/// tokens carry and a login grants (default: all a page token needs).
 /// Posting the same user token again makes that user manage exactly the
 /// pages given.
 pub(crate) async fn put_user(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
@@ -76,9 +84,13 @@ pub(crate) async fn put_user(State(shared): State<Arc<Shared>>, body: Bytes) -> 
             category: page.category,
         });
     }
+    let options = super::store::UserOptions {
+        system_user: user.system_user,
+        grants: user.scopes,
+    };
     let tokens = shared
         .graph()
-        .put_user(&user.user_token, pages)
+        .put_user_with(&user.user_token, pages, options)
         .map_err(|reason| bad("user_token", reason))?;
     let pages: Vec<_> = tokens
         .into_iter()
@@ -96,12 +108,14 @@ struct NewToken {
 }
 
 /// `POST /_sandbox/facebook/tokens` `{"page_id", "expires_at"}` → 201
-/// `{"access_token"}`: another token of the page, now its current one.
+/// `{"access_token"}`: another token of the page, as a hand reconnect
+/// would use. What `/me/accounts` hands out does not change: there a page
+/// token follows the user token it is read with.
 pub(crate) async fn mint_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
     let new: NewToken = parse(&body)?;
     let token = shared
         .graph()
-        .mint_page_token(&new.page_id, new.expires_at, None)
+        .mint_other_page_token(&new.page_id, new.expires_at, None)
         .ok_or_else(|| Problem::not_found(format!("No Facebook page {}", new.page_id)))?;
     Ok((StatusCode::CREATED, Json(json!({ "access_token": token }))).into_response())
 }
@@ -129,6 +143,19 @@ pub(crate) async fn change_token(State(shared): State<Arc<Shared>>, body: Bytes)
     {
         return Err(Problem::not_found("No such Facebook token"));
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT /_sandbox/facebook/device` `{"interval", "expires_in",
+/// "slow_down"}` (each optional: Facebook's 5 s, 420 s and 0) → 204: how
+/// the device logins started from now on behave. `slow_down: N` tells
+/// the first N polls of each to slow down.
+pub(crate) async fn set_device(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+    let settings: super::DeviceSettings = parse(&body)?;
+    if settings.interval == 0 || settings.expires_in == 0 {
+        return Err(bad("body", "interval and expires_in must be at least 1"));
+    }
+    shared.graph().logins.device_settings = settings;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

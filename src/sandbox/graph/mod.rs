@@ -15,8 +15,10 @@
 //! one is spent.
 
 pub(crate) mod control;
+pub(crate) use login::DeviceSettings;
 mod error;
 pub(crate) mod faults;
+mod login;
 pub(crate) mod store;
 pub(crate) mod usage;
 mod wire;
@@ -52,12 +54,6 @@ const PAGE_SCOPES: &[&str] = &[
     "pages_messaging",
     "pages_manage_metadata",
     "pages_show_list",
-];
-const USER_SCOPES: &[&str] = &[
-    "pages_messaging",
-    "pages_manage_metadata",
-    "pages_show_list",
-    "public_profile",
 ];
 
 /// The middleware in front of everything: Graph paths are answered here,
@@ -187,6 +183,18 @@ async fn graph_answer(
         .or_else(|| header_token(request.headers()));
     let origin = origin(request.headers());
     let raw_path = request.uri().path().to_owned();
+    if path.is_login() {
+        return login_answer(
+            shared,
+            &method,
+            &path,
+            pairs,
+            token.as_deref(),
+            &origin,
+            request,
+        )
+        .await;
+    }
     let result = match (&method, &path) {
         (&Method::POST, GraphPath::Root) => {
             let body = match to_bytes(request.into_body(), MAX_BODY).await {
@@ -231,6 +239,59 @@ async fn graph_answer(
     }
 }
 
+/// Facebook Login's paths: the dialog and device pages answer HTML (or a
+/// redirect), the rest Graph's JSON. A POST's form fields join the
+/// query's, as Graph reads either.
+async fn login_answer(
+    shared: &Shared,
+    method: &Method,
+    path: &GraphPath,
+    mut pairs: Vec<(String, String)>,
+    token: Option<&str>,
+    origin: &str,
+    request: Request,
+) -> Response {
+    if method == Method::POST {
+        let form = match to_bytes(request.into_body(), MAX_BODY).await {
+            Ok(body) => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body),
+            Err(_) => {
+                return GraphError::param("(#100) The request body is too large").into_response();
+            }
+        };
+        match form {
+            Ok(form) => pairs.extend(form),
+            Err(_) => {
+                return GraphError::param("(#100) The request body could not be read as a form")
+                    .into_response();
+            }
+        }
+    }
+    let mut store = shared.graph();
+    let result = match (method, path) {
+        (&Method::GET, GraphPath::Dialog) => return login::dialog_page(&pairs),
+        (&Method::POST, GraphPath::Dialog) => return login::dialog_submit(&mut store, &pairs),
+        (&Method::GET, GraphPath::DevicePage) => return login::device_page(),
+        (&Method::POST, GraphPath::DevicePage) => return login::device_submit(&mut store, &pairs),
+        (&Method::GET | &Method::POST, GraphPath::OAuthAccessToken) => {
+            login::access_token(&mut store, &pairs)
+        }
+        (&Method::POST, GraphPath::DeviceLogin) => {
+            login::device_login(&mut store, &pairs, token, origin)
+        }
+        (&Method::POST, GraphPath::DeviceLoginStatus) => {
+            login::device_status(&mut store, &pairs, token)
+        }
+        (method, _) => Err(GraphError::param(format!(
+            "Unsupported {} request.",
+            method.as_str().to_ascii_lowercase()
+        ))),
+    };
+    match result {
+        Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
 /// One GET, from the wire or from a batch item.
 struct Get<'a> {
     path: &'a GraphPath,
@@ -258,7 +319,8 @@ fn get(store: &mut GraphStore, call: &Get, touched: &mut Vec<String>) -> Result<
             debug_token(store, call.token, query_value(call.pairs, "input_token"))
         }
         GraphPath::Node(id) => node(store, call.token, id, fields),
-        GraphPath::Root | GraphPath::Unknown => Err(GraphError::unknown_path("get")),
+        // Login's paths are not Graph nodes: a batch cannot reach them.
+        _ => Err(GraphError::unknown_path("get")),
     }
 }
 
@@ -435,7 +497,7 @@ fn me_accounts(
             continue;
         };
         let token = if wants_token {
-            store.current_token(&page.id, Some(&user.id))
+            store.current_token(&page.id, Some(&user.id), reader_expiry(store, call.token))
         } else {
             None
         };
@@ -507,9 +569,28 @@ fn debug_token(
             data["profile_id"] = json!(page_id);
             data["scopes"] = json!(PAGE_SCOPES);
         }
-        Owner::User(_) => {
-            data["type"] = json!("USER");
-            data["scopes"] = json!(USER_SCOPES);
+        Owner::User(user_id) => {
+            let system = store.user(user_id).is_some_and(|u| u.system_user);
+            data["type"] = json!(if system { "SYSTEM_USER" } else { "USER" });
+            let scopes = store.scopes_of(record);
+            // Granted per page: the page permissions apply to every page
+            // the user manages.
+            let pages: Vec<&str> = store
+                .user(user_id)
+                .map(|u| u.pages.iter().map(|p| p.page_id.as_str()).collect())
+                .unwrap_or_default();
+            let granular: Vec<Value> = scopes
+                .iter()
+                .map(|scope| {
+                    if scope.starts_with("pages_") {
+                        json!({ "scope": scope, "target_ids": pages })
+                    } else {
+                        json!({ "scope": scope })
+                    }
+                })
+                .collect();
+            data["scopes"] = json!(scopes);
+            data["granular_scopes"] = json!(granular);
         }
     }
     if let Some(user_id) = &record.user_id {
@@ -520,6 +601,9 @@ fn debug_token(
         Some(problem) => {
             data["is_valid"] = json!(false);
             data["scopes"] = json!([]);
+            if let Some(object) = data.as_object_mut() {
+                object.remove("granular_scopes");
+            }
             let mut error = json!({ "code": 190, "message": problem.message() });
             if let Some(subcode) = problem.subcode() {
                 error["subcode"] = json!(subcode);
@@ -554,7 +638,8 @@ fn node(
         Caller::User(user) => match user.manages(id) {
             Some(managed) => {
                 let tasks = managed.tasks.clone();
-                let token = store.current_token(id, Some(&user.id));
+                let follows = reader_expiry(store, token);
+                let token = store.current_token(id, Some(&user.id), follows);
                 Ok(page_object(&page, &fields, token.as_deref(), Some(&tasks)))
             }
             None if !private => Ok(page_object(&page, &fields, None, None)),
@@ -566,6 +651,14 @@ fn node(
         Caller::Page(..) if !private => Ok(page_object(&page, &fields, None, None)),
         Caller::Page(..) => Err(no_permission(id)),
     }
+}
+
+/// When the user token a page token is read with expires (0 = never):
+/// the page token lasts as long.
+fn reader_expiry(store: &GraphStore, token: Option<&str>) -> u64 {
+    token
+        .and_then(|t| store.token(t))
+        .map_or(0, |record| record.expires_at)
 }
 
 fn no_permission(id: &str) -> GraphError {

@@ -4,7 +4,8 @@
 //! Invariants:
 //! - every page has a current token, a `Page`-owned entry of `tokens`; it is
 //!   what `/me/accounts` and `/{page-id}` hand out;
-//! - every user has exactly one token, a `User`-owned entry of `tokens`;
+//! - every user has at least one token, a `User`-owned entry of `tokens`:
+//!   the one the test gave it, and any that a login or an exchange minted;
 //! - a token, once issued, stays known (valid, revoked or expired) until a
 //!   reset, so checking an old token says why it no longer works.
 //!
@@ -48,6 +49,26 @@ pub(crate) struct User {
     pub(crate) name: String,
     /// In the order `/me/accounts` lists them.
     pub(crate) pages: Vec<ManagedPage>,
+    /// A Business Manager system user: `debug_token` says `SYSTEM_USER`.
+    #[serde(default)]
+    pub(crate) system_user: bool,
+    /// The permissions this user grants when asked (the dialog and the
+    /// device flow grant the asked ones among these).
+    #[serde(default = "default_user_scopes")]
+    pub(crate) grants: Vec<String>,
+}
+
+/// What a user grants unless the test says otherwise: everything a page
+/// token needs, and the public profile every login gets.
+pub(crate) const USER_SCOPES: &[&str] = &[
+    "pages_messaging",
+    "pages_manage_metadata",
+    "pages_show_list",
+    "public_profile",
+];
+
+fn default_user_scopes() -> Vec<String> {
+    USER_SCOPES.iter().map(|s| (*s).to_owned()).collect()
 }
 
 impl User {
@@ -85,6 +106,10 @@ pub(crate) struct TokenRecord {
     /// For a page token: the user it was handed to, if any.
     #[serde(default)]
     pub(crate) user_id: Option<String>,
+    /// For a user token: the permissions granted to it; `None` for the
+    /// token a test gave a user, which has all the user grants.
+    #[serde(default)]
+    pub(crate) scopes: Option<Vec<String>>,
 }
 
 /// Whether a token can be used at `now`.
@@ -105,6 +130,14 @@ impl TokenRecord {
             Health::Valid
         }
     }
+}
+
+/// What kind of user `put_user_with` makes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UserOptions {
+    pub(crate) system_user: bool,
+    /// `None`: every permission a page token needs.
+    pub(crate) grants: Option<Vec<String>>,
 }
 
 /// What a caller asks `put_user` for: one page the user manages.
@@ -184,6 +217,8 @@ pub(crate) struct GraphStore {
     /// Rate-limit usage. Kept beside the data every Graph call locks
     /// anyway, but never persisted: a restarted sandbox starts unspent.
     pub(crate) usage: Usage,
+    /// Logins in progress (OAuth codes, device logins); memory only.
+    pub(crate) logins: super::login::Logins,
 }
 
 pub(crate) fn now() -> u64 {
@@ -272,6 +307,7 @@ impl GraphStore {
         self.pages.clear();
         self.tokens.clear();
         self.usage = Usage::default();
+        self.logins = Default::default();
     }
 
     fn save_user(&self, user: &User) {
@@ -323,15 +359,33 @@ impl GraphStore {
             .map(|u| u.id.clone())
     }
 
-    /// Mints a page token and makes it the page's current one.
+    /// Mints a page token and makes it the page's current one: what
+    /// `/me/accounts` hands out from now on.
     pub(crate) fn mint_page_token(
         &mut self,
         page_id: &str,
         expires_at: u64,
         user_id: Option<String>,
     ) -> Option<String> {
-        let user_id = user_id.or_else(|| self.a_manager_of(page_id));
+        let token = self.mint_other_page_token(page_id, expires_at, user_id)?;
         let mut page = self.pages.get(page_id)?.clone();
+        page.current_token = token.clone();
+        self.save_page(&page);
+        self.pages.insert(page.id.clone(), page);
+        Some(token)
+    }
+
+    /// Mints another token of the page, as a hand reconnect does (a token
+    /// copied from somewhere else), leaving what `/me/accounts` hands out
+    /// as it was: on Facebook that follows the user token it is read with.
+    pub(crate) fn mint_other_page_token(
+        &mut self,
+        page_id: &str,
+        expires_at: u64,
+        user_id: Option<String>,
+    ) -> Option<String> {
+        let user_id = user_id.or_else(|| self.a_manager_of(page_id));
+        self.pages.get(page_id)?;
         let token = mint_token_text();
         let record = TokenRecord {
             id: record_id(),
@@ -340,24 +394,29 @@ impl GraphStore {
             expires_at,
             data_access_expires_at: now() + DATA_ACCESS_SECS,
             user_id,
+            scopes: None,
         };
         self.save_token(&token, &record);
         self.tokens.insert(token.clone(), record);
-        page.current_token = token.clone();
-        self.save_page(&page);
-        self.pages.insert(page.id.clone(), page);
         Some(token)
     }
 
-    /// The page's current token as Facebook would hand it to `user_id`
-    /// now: a revoked one is replaced by a new, never-expiring token, as a
-    /// fresh login does. An expired one is handed out as it is, so tests
-    /// can have Facebook supply a dead token.
-    pub(crate) fn current_token(&mut self, page_id: &str, user_id: Option<&str>) -> Option<String> {
+    /// The page's token as Facebook hands it to `user_id` reading with a
+    /// user token that expires at `follows` (0 = never): a page token
+    /// lasts as long as the user token it was read with. The current token
+    /// is handed out while it is valid and lasts exactly that long;
+    /// otherwise (revoked, or read with a user token of another lifetime)
+    /// a new one is minted, as a fresh login does.
+    pub(crate) fn current_token(
+        &mut self,
+        page_id: &str,
+        user_id: Option<&str>,
+        follows: u64,
+    ) -> Option<String> {
         let current = &self.pages.get(page_id)?.current_token;
         match self.tokens.get(current) {
-            Some(record) if record.valid => Some(current.clone()),
-            _ => self.mint_page_token(page_id, 0, user_id.map(str::to_owned)),
+            Some(record) if record.valid && record.expires_at == follows => Some(current.clone()),
+            _ => self.mint_page_token(page_id, follows, user_id.map(str::to_owned)),
         }
     }
 
@@ -371,6 +430,16 @@ impl GraphStore {
         user_token: &str,
         pages: Vec<NewPage>,
     ) -> Result<Vec<(String, String)>, String> {
+        self.put_user_with(user_token, pages, UserOptions::default())
+    }
+
+    /// `put_user`, with what kind of user it is and what it grants.
+    pub(crate) fn put_user_with(
+        &mut self,
+        user_token: &str,
+        pages: Vec<NewPage>,
+        options: UserOptions,
+    ) -> Result<Vec<(String, String)>, String> {
         let user_id = match self.tokens.get(user_token).map(|r| &r.owner) {
             Some(Owner::User(id)) => id.clone(),
             Some(Owner::Page(_)) => return Err("user_token is a page token".into()),
@@ -383,6 +452,7 @@ impl GraphStore {
                     expires_at: 0,
                     data_access_expires_at: now() + DATA_ACCESS_SECS,
                     user_id: Some(id.clone()),
+                    scopes: None,
                 };
                 self.save_token(user_token, &record);
                 self.tokens.insert(user_token.to_owned(), record);
@@ -402,6 +472,8 @@ impl GraphStore {
                     tasks: p.tasks.clone(),
                 })
                 .collect(),
+            system_user: options.system_user,
+            grants: options.grants.unwrap_or_else(default_user_scopes),
         };
         self.save_user(&user);
         self.users.insert(user_id.clone(), user);
@@ -488,6 +560,46 @@ impl GraphStore {
         }
     }
 
+    /// Mints another token of user `user_id` with these permissions, as a
+    /// login or an exchange does (`expires_at` Unix seconds, 0 = never).
+    pub(crate) fn mint_user_token(
+        &mut self,
+        user_id: &str,
+        expires_at: u64,
+        scopes: Vec<String>,
+    ) -> Option<String> {
+        self.users.get(user_id)?;
+        let token = mint_token_text();
+        let record = TokenRecord {
+            id: record_id(),
+            owner: Owner::User(user_id.to_owned()),
+            valid: true,
+            expires_at,
+            data_access_expires_at: now() + DATA_ACCESS_SECS,
+            user_id: Some(user_id.to_owned()),
+            scopes: Some(scopes),
+        };
+        self.save_token(&token, &record);
+        self.tokens.insert(token.clone(), record);
+        Some(token)
+    }
+
+    /// The permissions a user token carries: those it was granted, or for
+    /// the token a test gave, all its user grants.
+    pub(crate) fn scopes_of(&self, record: &TokenRecord) -> Vec<String> {
+        if let Some(scopes) = &record.scopes {
+            return scopes.clone();
+        }
+        match &record.owner {
+            Owner::User(id) => self
+                .users
+                .get(id)
+                .map(|u| u.grants.clone())
+                .unwrap_or_default(),
+            Owner::Page(_) => Vec::new(),
+        }
+    }
+
     /// Revokes (or restores) a token and/or changes its expiry; `false`
     /// when the token is unknown.
     pub(crate) fn update_token(
@@ -535,29 +647,35 @@ mod tests {
     }
 
     #[test]
-    fn a_revoked_current_token_is_replaced_but_an_expired_one_is_not() {
+    fn a_revoked_current_token_is_replaced_and_the_lifetime_follows_the_user_token() {
         let mut store = GraphStore::in_memory();
         let pages = store.put_user("user", vec![new_page("1", "One")]).unwrap();
         let first = pages[0].1.clone();
         let user_id = store.user_of_token("user").unwrap().id.clone();
         assert_eq!(
-            store.current_token("1", Some(&user_id)),
+            store.current_token("1", Some(&user_id), 0),
             Some(first.clone())
         );
 
         assert!(store.update_token(&first, Some(false), None));
-        let second = store.current_token("1", Some(&user_id)).unwrap();
+        let second = store.current_token("1", Some(&user_id), 0).unwrap();
         assert_ne!(second, first);
         assert_eq!(store.token(&second).unwrap().health(now()), Health::Valid);
         assert_eq!(store.token(&second).unwrap().expires_at, 0);
         assert_eq!(store.token(&first).unwrap().health(now()), Health::Revoked);
 
-        let expiring = store.mint_page_token("1", 1, None).unwrap();
-        assert_eq!(
-            store.token(&expiring).unwrap().health(now()),
-            Health::Expired
-        );
-        assert_eq!(store.current_token("1", None), Some(expiring));
+        // A hand-minted token changes nothing /me/accounts hands out.
+        let other = store.mint_other_page_token("1", 0, None).unwrap();
+        assert_eq!(store.current_token("1", None, 0), Some(second.clone()));
+        assert_eq!(store.token(&other).unwrap().health(now()), Health::Valid);
+        // Read with a user token that expires at 500, the page's token
+        // expires then too; read again with one that never does, it never does.
+        let short = store.current_token("1", Some(&user_id), 500).unwrap();
+        assert_eq!(store.token(&short).unwrap().expires_at, 500);
+        assert_eq!(store.current_token("1", None, 500), Some(short.clone()));
+        let long = store.current_token("1", Some(&user_id), 0).unwrap();
+        assert_ne!(long, short);
+        assert_eq!(store.token(&long).unwrap().expires_at, 0);
         assert!(!store.update_token("nope", Some(false), None));
     }
 
@@ -579,9 +697,9 @@ mod tests {
     fn ensure_user_adds_only_what_is_missing() {
         let mut store = GraphStore::in_memory();
         store.ensure_user("demo", &[("1", "One"), ("2", "Two")]);
-        let before = store.current_token("1", None).unwrap();
+        let before = store.current_token("1", None, 0).unwrap();
         store.ensure_user("demo", &[("1", "One"), ("2", "Two"), ("3", "Three")]);
-        assert_eq!(store.current_token("1", None).unwrap(), before);
+        assert_eq!(store.current_token("1", None, 0).unwrap(), before);
         let ids: Vec<_> = store
             .user_of_token("demo")
             .unwrap()

@@ -15,8 +15,32 @@ pub(crate) enum GraphPath {
     DebugToken,
     /// `/{id}` with a numeric id.
     Node(String),
+    /// `/dialog/oauth`: Facebook Login's page (www.facebook.com's, served
+    /// here beside Graph).
+    Dialog,
+    /// `/oauth/access_token`: codes and tokens exchanged for tokens.
+    OAuthAccessToken,
+    /// `/device/login` and `/device/login_status`: Login for Devices.
+    DeviceLogin,
+    DeviceLoginStatus,
+    /// `/device`: where the person enters a device's code.
+    DevicePage,
     /// Anything else under a version prefix: Graph's, but unknown.
     Unknown,
+}
+
+impl GraphPath {
+    /// Facebook Login's paths, which `login.rs` serves.
+    pub(crate) fn is_login(&self) -> bool {
+        matches!(
+            self,
+            GraphPath::Dialog
+                | GraphPath::OAuthAccessToken
+                | GraphPath::DeviceLogin
+                | GraphPath::DeviceLoginStatus
+                | GraphPath::DevicePage
+        )
+    }
 }
 
 /// Whether `path` is a version segment like `v23.0`.
@@ -54,6 +78,11 @@ pub(crate) fn classify(path: &str) -> Option<GraphPath> {
         "me" => Some(GraphPath::Me),
         "me/accounts" => Some(GraphPath::MeAccounts),
         "debug_token" => Some(GraphPath::DebugToken),
+        "dialog/oauth" => Some(GraphPath::Dialog),
+        "oauth/access_token" => Some(GraphPath::OAuthAccessToken),
+        "device/login" => Some(GraphPath::DeviceLogin),
+        "device/login_status" => Some(GraphPath::DeviceLoginStatus),
+        "device" => Some(GraphPath::DevicePage),
         id if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
             Some(GraphPath::Node(id.to_owned()))
         }
@@ -85,6 +114,8 @@ const SECRET_PARAMS: &[&str] = &[
     "fb_exchange_token",
     "client_secret",
     "appsecret_proof",
+    "code",
+    "login_as",
 ];
 
 /// The raw query with the value of every secret parameter replaced by

@@ -1,0 +1,273 @@
+//! Where `socialform login facebook` keeps the user token, and where the
+//! `facebook` provider finds it again: the operating system's credential
+//! store where this build has one, else `credentials.json` under the
+//! user's configuration directory (`$XDG_CONFIG_HOME/socialform/`, default
+//! `~/.config/socialform/`), mode 0600. `SOCIALFORM_CREDENTIAL_STORE=file`
+//! or `=keyring` forces one.
+//!
+//! Logins are kept per Graph endpoint: a token got from the sandbox is
+//! never sent to Facebook, nor a Facebook token to a sandbox. Nothing here
+//! is ever written under the configuration directory or into state.
+
+use crate::private_fs::{create_private_dir, open_private_file};
+use crate::secret::Secret;
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+const FILE_NAME: &str = "credentials.json";
+const FORMAT_VERSION: u32 = 1;
+
+/// A stored Facebook login: the token, and what `debug_token` said of it
+/// when it was stored (for `login`'s report; health is asked afresh on
+/// every run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredLogin {
+    pub(crate) token: Secret,
+    pub(crate) user_id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) system_user: bool,
+    /// Unix seconds; `None` never.
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) app_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    access_token: String,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    system_user: bool,
+    #[serde(default)]
+    expires_at: Option<i64>,
+    #[serde(default)]
+    app_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct Document {
+    #[serde(default)]
+    format_version: u32,
+    /// Graph endpoint → login.
+    #[serde(default)]
+    facebook: BTreeMap<String, Wire>,
+}
+
+/// Where logins are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Store {
+    /// The 0600 file.
+    File(PathBuf),
+}
+
+impl Store {
+    /// The store to use, from the environment: `SOCIALFORM_CREDENTIAL_STORE`,
+    /// `XDG_CONFIG_HOME`, `HOME`.
+    pub(crate) fn choose(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Store> {
+        match env("SOCIALFORM_CREDENTIAL_STORE").as_deref().map(str::trim) {
+            None | Some("") | Some("file") => {}
+            // This build has no OS credential store backend (see the
+            // README): say so rather than quietly writing a file.
+            Some("keyring") => bail!(
+                "SOCIALFORM_CREDENTIAL_STORE=keyring, but this build of socialform has no \
+                 operating-system credential store: unset it (or set it to file) to keep the \
+                 login in a 0600 file under your configuration directory"
+            ),
+            Some(other) => bail!(
+                "SOCIALFORM_CREDENTIAL_STORE={other:?} is not a credential store: use file or \
+                 keyring"
+            ),
+        }
+        let base = match env("XDG_CONFIG_HOME").filter(|v| Path::new(v).is_absolute()) {
+            Some(dir) => PathBuf::from(dir),
+            None => match env("HOME").filter(|v| !v.is_empty()) {
+                Some(home) => PathBuf::from(home).join(".config"),
+                None => bail!(
+                    "cannot tell where to keep the Facebook login: neither XDG_CONFIG_HOME \
+                     nor HOME is set; set one of them"
+                ),
+            },
+        };
+        Ok(Store::File(base.join("socialform").join(FILE_NAME)))
+    }
+
+    /// For people: where the login is (or would be) kept.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Store::File(path) => format!("{} (mode 0600)", path.display()),
+        }
+    }
+
+    /// The login stored for `endpoint`, if any.
+    pub(crate) fn load(&self, endpoint: &str) -> anyhow::Result<Option<StoredLogin>> {
+        let Store::File(path) = self;
+        let document = read(path)?;
+        Ok(document.facebook.get(endpoint).map(|wire| StoredLogin {
+            token: Secret::new(wire.access_token.clone()),
+            user_id: wire.user_id.clone(),
+            name: wire.name.clone(),
+            system_user: wire.system_user,
+            expires_at: wire.expires_at,
+            app_id: wire.app_id.clone(),
+        }))
+    }
+
+    /// Keeps `login` for `endpoint`, replacing any earlier one.
+    pub(crate) fn save(&self, endpoint: &str, login: &StoredLogin) -> anyhow::Result<()> {
+        let Store::File(path) = self;
+        update(path, |document| {
+            document.facebook.insert(
+                endpoint.to_string(),
+                Wire {
+                    access_token: login.token.expose().to_string(),
+                    user_id: login.user_id.clone(),
+                    name: login.name.clone(),
+                    system_user: login.system_user,
+                    expires_at: login.expires_at,
+                    app_id: login.app_id.clone(),
+                },
+            );
+        })
+    }
+
+    /// Forgets the login for `endpoint`; `false` when there was none.
+    pub(crate) fn remove(&self, endpoint: &str) -> anyhow::Result<bool> {
+        let Store::File(path) = self;
+        if !path.exists() {
+            return Ok(false);
+        }
+        let mut removed = false;
+        update(path, |document| {
+            removed = document.facebook.remove(endpoint).is_some();
+        })?;
+        Ok(removed)
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<Document> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => zeroize::Zeroizing::new(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Document::default()),
+        Err(e) => {
+            return Err(e).with_context(|| format!("could not read {}", path.display()));
+        }
+    };
+    parse(path, &text)
+}
+
+fn parse(path: &Path, text: &str) -> anyhow::Result<Document> {
+    if text.trim().is_empty() {
+        return Ok(Document::default());
+    }
+    // serde_json's message names a line and column, never the content.
+    serde_json::from_str(text).with_context(|| {
+        format!(
+            "{} is not a socialform credentials file; move it away and run socialform login \
+             facebook again",
+            path.display()
+        )
+    })
+}
+
+/// Reads, changes and rewrites the file in place, created 0600 in a
+/// directory created 0700.
+fn update(path: &Path, change: impl FnOnce(&mut Document)) -> anyhow::Result<()> {
+    let failed = || format!("could not write {}", path.display());
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).with_context(failed)?;
+    }
+    let mut file = open_private_file(path).with_context(failed)?;
+    let mut text = zeroize::Zeroizing::new(String::new());
+    file.read_to_string(&mut text).with_context(failed)?;
+    let mut document = parse(path, &text)?;
+    document.format_version = FORMAT_VERSION;
+    change(&mut document);
+    let bytes = zeroize::Zeroizing::new(
+        serde_json::to_vec_pretty(&document).expect("the document serializes"),
+    );
+    file.set_len(0).with_context(failed)?;
+    file.rewind().with_context(failed)?;
+    file.write_all(&bytes).with_context(failed)?;
+    file.write_all(b"\n").with_context(failed)?;
+    file.sync_all().with_context(failed)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn login(token: &str) -> StoredLogin {
+        StoredLogin {
+            token: Secret::new(token),
+            user_id: Some("9".into()),
+            name: Some("Ada".into()),
+            system_user: false,
+            expires_at: Some(1_800_000_000),
+            app_id: Some("1".into()),
+        }
+    }
+
+    #[test]
+    fn the_file_is_chosen_from_xdg_config_home_then_home() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            Store::choose(&env(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")])).unwrap(),
+            Store::File("/x/socialform/credentials.json".into())
+        );
+        assert_eq!(
+            Store::choose(&env(&[("XDG_CONFIG_HOME", "relative"), ("HOME", "/h")])).unwrap(),
+            Store::File("/h/.config/socialform/credentials.json".into())
+        );
+        assert!(Store::choose(&env(&[])).is_err());
+        assert!(Store::choose(&env(&[("SOCIALFORM_CREDENTIAL_STORE", "keyring")])).is_err());
+        assert!(Store::choose(&env(&[("SOCIALFORM_CREDENTIAL_STORE", "vault")])).is_err());
+    }
+
+    #[test]
+    fn logins_are_kept_per_endpoint_in_a_0600_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cfg/socialform/credentials.json");
+        let store = Store::File(path.clone());
+        assert_eq!(store.load("https://graph.facebook.com").unwrap(), None);
+        store
+            .save("https://graph.facebook.com", &login("EAAone"))
+            .unwrap();
+        store.save("sandbox", &login("EAAtwo")).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dir_mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        assert_eq!(
+            store.load("https://graph.facebook.com").unwrap(),
+            Some(login("EAAone"))
+        );
+        assert!(store.remove("sandbox").unwrap());
+        assert!(!store.remove("sandbox").unwrap());
+        assert_eq!(store.load("sandbox").unwrap(), None);
+        assert!(store.load("https://graph.facebook.com").unwrap().is_some());
+        std::fs::write(&path, "not json").unwrap();
+        let error = format!("{:#}", store.load("sandbox").unwrap_err());
+        assert!(
+            error.contains("not a socialform credentials file"),
+            "{error}"
+        );
+    }
+}
