@@ -420,7 +420,12 @@ async fn carry_out(
 ) -> anyhow::Result<u8> {
     let printer = &context.printer;
     let cancel = Arc::new(AtomicBool::new(false));
-    let interrupts = tokio::spawn(watch_interrupts(cancel.clone(), *printer));
+    let last_words = ops::apply::LastWords::default();
+    let interrupts = tokio::spawn(watch_interrupts(
+        cancel.clone(),
+        *printer,
+        last_words.clone(),
+    ));
     let applied = ops::apply::carry_out(
         prepared,
         command,
@@ -428,6 +433,7 @@ async fn carry_out(
         common.parallelism as usize,
         cancel,
         printer.reporter(),
+        &last_words,
     )
     .await?;
     interrupts.abort();
@@ -570,7 +576,11 @@ async fn confirm(printer: &Printer, destroy: bool, input: bool) -> anyhow::Resul
 /// First Ctrl-C (or SIGTERM): no new call starts, calls in flight finish
 /// and are recorded. Second: leave at once (state already holds every
 /// finished call, each recorded and flushed as it finished).
-async fn watch_interrupts(cancel: Arc<AtomicBool>, printer: Printer) {
+async fn watch_interrupts(
+    cancel: Arc<AtomicBool>,
+    printer: Printer,
+    last_words: ops::apply::LastWords,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut interrupt), Ok(mut terminate)) = (
         signal(SignalKind::interrupt()),
@@ -593,5 +603,7 @@ async fn watch_interrupts(cancel: Arc<AtomicBool>, printer: Printer) {
     printer.err_line(
         "Stopping now. State records every call that completed; run `socialform plan` to see what is left.",
     );
+    // The history entry of the apply (outcome "interrupted").
+    last_words.say();
     std::process::exit(EXIT_ERROR as i32);
 }

@@ -81,6 +81,39 @@ fn write_errored(dir: &Path, document: &StateDocument) -> anyhow::Result<PathBuf
     Ok(path)
 }
 
+/// What a process stopped at once (a second Ctrl-C) still does before it
+/// exits: set while an apply runs, taken by whoever comes first.
+#[derive(Clone, Default)]
+pub(crate) struct LastWords(Arc<std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>>);
+
+impl LastWords {
+    fn set(&self, words: Box<dyn FnOnce() + Send>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(words);
+    }
+
+    fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+
+    /// Runs them, if set and not yet run.
+    pub(crate) fn say(&self) {
+        let words = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(words) = words {
+            words();
+        }
+    }
+}
+
 /// Runs the plan's calls (`parallelism` at a time; no new one once `cancel`
 /// is set) and records them in the history as `command`.
 pub(crate) async fn carry_out(
@@ -90,7 +123,33 @@ pub(crate) async fn carry_out(
     parallelism: usize,
     cancel: Arc<AtomicBool>,
     reporter: Arc<dyn Reporter>,
+    last_words: &LastWords,
 ) -> anyhow::Result<Applied> {
+    let changes: Vec<String> = prepared
+        .plan
+        .changes
+        .iter()
+        .map(|c| format!("{}: {}", c.address, c.action))
+        .collect();
+    {
+        // A second Ctrl-C ends the process at once: the history still says
+        // this apply ran, and was stopped.
+        let store = prepared.store.clone();
+        let command = command.to_string();
+        let started = started.clone();
+        let changes = changes.clone();
+        let reporter = reporter.clone();
+        last_words.set(Box::new(move || {
+            let _ = history::append(
+                store.as_ref(),
+                &command,
+                started,
+                changes,
+                Outcome::Interrupted,
+                reporter.as_ref(),
+            );
+        }));
+    }
     let executing = phase("execute");
     let tokens = prepared
         .desired
@@ -119,22 +178,22 @@ pub(crate) async fn carry_out(
     } else {
         Outcome::Failed
     };
-    let changes = prepared
-        .plan
-        .changes
-        .iter()
-        .map(|c| format!("{}: {}", c.address, c.action))
-        .collect();
-    history::append(
+    // The second Ctrl-C has nothing left to write once this runs.
+    last_words.clear();
+    let unwritten = history::append(
         prepared.store.as_ref(),
         command,
         started,
         changes,
         outcome,
         reporter.as_ref(),
-    );
+    )
+    .err();
     let errored = (result.unrecorded() > 0).then(|| {
-        let document = state_after(&prepared, &result);
+        let mut document = state_after(&prepared, &result);
+        // An apply that made calls leaves a history entry: written now by
+        // `state push` when the backend refused it.
+        document.history.extend(unwritten);
         write_errored(&prepared.dir, &document).map_err(|error| {
             let text = serde_json::to_string_pretty(&document).unwrap_or_default();
             (error, text)

@@ -23,6 +23,7 @@ impl Outcome {
 }
 
 /// When a command started, taken before it does anything.
+#[derive(Clone)]
 pub(crate) struct Started(String);
 
 impl Started {
@@ -41,10 +42,24 @@ pub(crate) fn append(
     changes: Vec<String>,
     outcome: Outcome,
     reporter: &dyn Reporter,
-) {
+) -> Result<(), HistoryEntry> {
     let entry = HistoryEntry::ending_now(command, started.0, changes, outcome.as_str());
-    if let Err(error) = store.append_history(&entry) {
-        reporter.warning(&format!("the history could not be written: {error:#}"));
+    append_entry(store, entry, reporter)
+}
+
+/// Appends `entry`; when the backend refuses, warns and gives it back, for
+/// the caller to keep (an apply puts it in `errored.sfstate.json`).
+pub(crate) fn append_entry(
+    store: &dyn StateStore,
+    entry: HistoryEntry,
+    reporter: &dyn Reporter,
+) -> Result<(), HistoryEntry> {
+    match store.append_history(&entry) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            reporter.warning(&format!("the history could not be written: {error:#}"));
+            Err(entry)
+        }
     }
 }
 

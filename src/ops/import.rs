@@ -411,7 +411,7 @@ fn append_history(
             _ => None,
         })
         .collect();
-    history::append(
+    let _ = history::append(
         store,
         "import",
         started,

@@ -150,7 +150,7 @@ pub(crate) fn rm(
         .iter()
         .map(|op| format!("{}: rm", op_address(op)))
         .collect();
-    history::append(
+    let _ = history::append(
         opened.store.as_ref(),
         "state rm",
         started,
@@ -268,7 +268,7 @@ pub(crate) fn mv(
         .iter()
         .map(|(from, to)| format!("{from}: moved to {to}"))
         .collect();
-    history::append(
+    let _ = history::append(
         opened.store.as_ref(),
         "state mv",
         started,
@@ -314,7 +314,12 @@ pub(crate) fn push(
             backend.describe()
         )
     })?;
-    history::append(
+    // What the apply that wrote this document could not add to the history
+    // goes in first, in its own order: it happened before this push.
+    for entry in &document.history {
+        let _ = history::append_entry(store.as_ref(), entry.clone(), reporter.as_ref());
+    }
+    let _ = history::append(
         store.as_ref(),
         "state push",
         started,

@@ -29,6 +29,11 @@ pub struct StateDocument {
     pub(crate) serial: u64,
     pub(crate) pages: Vec<DocumentPage>,
     pub(crate) links: Vec<DocumentLink>,
+    /// History entries the backend could not take when they happened (an
+    /// apply that lost its database): `state push` appends them. Never in
+    /// `state pull`'s documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) history: Vec<super::HistoryEntry>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +61,7 @@ impl StateDocument {
             format_version: DOCUMENT_FORMAT.to_string(),
             lineage: recorded.lineage.clone(),
             serial: recorded.serial,
+            history: Vec::new(),
             pages: recorded
                 .pages
                 .values()

@@ -201,6 +201,14 @@ fn a_second_interrupt_stops_at_once() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("Stopping now"), "{stderr}");
+    // The apply is in the history, as stopped (issue 26, item 6).
+    let history = project.run(&["history", "--json"]);
+    history.assert_code(0);
+    let entries = history.json()["entries"].clone();
+    let entries = entries.as_array().expect("history entries");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["command"], "apply", "{entries:?}");
+    assert_eq!(entries[0]["outcome"], "interrupted", "{entries:?}");
     settle(&sandbox);
     check_recovery(&sandbox, &project);
 }

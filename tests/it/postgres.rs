@@ -562,6 +562,23 @@ fn the_database_lost_mid_apply_loses_nothing() {
              [DIR]/errored.sfstate.json is now in the state and can be deleted.\n"
         ))
         .run();
+    // The apply's history entry, which the database could not take, came
+    // with the file (issue 26, item 6): newest first, the push, then it.
+    let history = project.run(&["history", "--json"]);
+    history.assert_code(0);
+    let entries = history.json()["entries"].clone();
+    let commands: Vec<(&str, &str)> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["command"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(commands, [("state push", "complete"), ("apply", "failed")]);
     assert_eq!(state_list(&project, &expected), expected);
     // ...and the next plan holds exactly the calls that are left.
     let plan = project.run(&["plan", "--json"]);
