@@ -84,10 +84,12 @@ fn write_errored(dir: &Path, document: &StateDocument) -> anyhow::Result<PathBuf
 /// What a process stopped at once (a second Ctrl-C) still does before it
 /// exits: set while an apply runs, taken by whoever comes first.
 #[derive(Clone, Default)]
-pub(crate) struct LastWords(Arc<std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>>);
+pub(crate) struct LastWords(Arc<std::sync::Mutex<Option<Words>>>);
+
+type Words = Box<dyn FnOnce() + Send>;
 
 impl LastWords {
-    fn set(&self, words: Box<dyn FnOnce() + Send>) {
+    fn set(&self, words: Words) {
         *self
             .0
             .lock()
@@ -187,8 +189,7 @@ pub(crate) async fn carry_out(
         changes,
         outcome,
         reporter.as_ref(),
-    )
-    .err();
+    );
     let errored = (result.unrecorded() > 0).then(|| {
         let mut document = state_after(&prepared, &result);
         // An apply that made calls leaves a history entry: written now by

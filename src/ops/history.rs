@@ -42,23 +42,24 @@ pub(crate) fn append(
     changes: Vec<String>,
     outcome: Outcome,
     reporter: &dyn Reporter,
-) -> Result<(), HistoryEntry> {
+) -> Option<HistoryEntry> {
     let entry = HistoryEntry::ending_now(command, started.0, changes, outcome.as_str());
     append_entry(store, entry, reporter)
 }
 
-/// Appends `entry`; when the backend refuses, warns and gives it back, for
-/// the caller to keep (an apply puts it in `errored.sfstate.json`).
+/// Appends `entry`; when the backend refuses, warns and gives it back
+/// (unwritten), for the caller to keep (an apply puts it in
+/// `errored.sfstate.json`).
 pub(crate) fn append_entry(
     store: &dyn StateStore,
     entry: HistoryEntry,
     reporter: &dyn Reporter,
-) -> Result<(), HistoryEntry> {
+) -> Option<HistoryEntry> {
     match store.append_history(&entry) {
-        Ok(()) => Ok(()),
+        Ok(()) => None,
         Err(error) => {
             reporter.warning(&format!("the history could not be written: {error:#}"));
-            Err(entry)
+            Some(entry)
         }
     }
 }
