@@ -1,6 +1,6 @@
 //! The plan: what will change, why, and the exact API calls that will make it so.
 
-use crate::address::Address;
+use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
 use crate::state::StateOp;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -23,6 +23,9 @@ pub enum Action {
     Link,
     Unlink,
     Relink,
+    // Applications (`Update` is theirs too: a PUT of the whole document).
+    Create,
+    Delete,
 }
 
 impl Action {
@@ -39,6 +42,8 @@ impl Action {
             Action::Link => "link",
             Action::Unlink => "unlink",
             Action::Relink => "relink",
+            Action::Create => "create",
+            Action::Delete => "delete",
         }
     }
 
@@ -56,6 +61,8 @@ impl Action {
             Action::Link => "linked",
             Action::Unlink => "unlinked",
             Action::Relink => "relinked to another application",
+            Action::Create => "created",
+            Action::Delete => "deleted",
         }
     }
 }
@@ -98,7 +105,7 @@ impl<'de> Deserialize<'de> for AttrDiff {
             after: Option<String>,
             sensitive: bool,
         }
-        const NAMES: [&str; 7] = [
+        const NAMES: [&str; 15] = [
             "page_id",
             "name",
             "access_token",
@@ -106,6 +113,14 @@ impl<'de> Deserialize<'de> for AttrDiff {
             "application",
             "channel",
             "account",
+            "id",
+            "messages",
+            "messages.inbound_url",
+            "messages.status_url",
+            "messages.http_method",
+            "messages.version",
+            "messages.authenticate_inbound_media",
+            "public_key",
         ];
         let wire = Wire::deserialize(deserializer)?;
         let name = NAMES
@@ -163,6 +178,8 @@ pub enum Method {
     Post,
     #[serde(rename = "PATCH")]
     Patch,
+    #[serde(rename = "PUT")]
+    Put,
     #[serde(rename = "DELETE")]
     Delete,
 }
@@ -172,6 +189,7 @@ impl Method {
         match self {
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
@@ -211,6 +229,25 @@ pub enum CallOp {
         #[serde(default, skip_serializing_if = "Channel::is_messenger")]
         channel: Channel,
     },
+    /// `POST /v2/applications`; the public key is taken from the
+    /// configuration of `address` at apply time (plans keep only its
+    /// fingerprint, in `settings`), and the id Vonage answers replaces the
+    /// placeholder `application::unknown_id(address)` in later calls.
+    CreateApplication {
+        address: Address,
+        settings: crate::application::Settings,
+    },
+    /// `PUT /v2/applications/{id}`: the whole document, the capabilities
+    /// other than messages (and the key, when the configuration sets none)
+    /// as a read just before finds them.
+    UpdateApplication {
+        id: String,
+        address: Address,
+        settings: crate::application::Settings,
+    },
+    DeleteApplication {
+        id: String,
+    },
 }
 
 impl CallOp {
@@ -222,7 +259,9 @@ impl CallOp {
         }
     }
 
-    /// The `external_id` of the account the call changes.
+    /// The `external_id` of the account the call changes; an
+    /// application's id (or, before it exists, its address) for the
+    /// Application API's calls.
     pub(crate) fn page_id(&self) -> &str {
         match self {
             CallOp::Connect { page_id, .. }
@@ -230,6 +269,27 @@ impl CallOp {
             | CallOp::Disconnect { page_id }
             | CallOp::Link { page_id, .. }
             | CallOp::Unlink { page_id, .. } => page_id,
+            CallOp::UpdateApplication { id, .. } | CallOp::DeleteApplication { id } => id,
+            CallOp::CreateApplication { settings, .. } => &settings.name,
+        }
+    }
+
+    /// Whether the call is one of the Application API's.
+    pub(crate) fn is_application(&self) -> bool {
+        matches!(
+            self,
+            CallOp::CreateApplication { .. }
+                | CallOp::UpdateApplication { .. }
+                | CallOp::DeleteApplication { .. }
+        )
+    }
+
+    /// The application id a connect or link sends.
+    pub(crate) fn linked_application(&self) -> Option<&str> {
+        match self {
+            CallOp::Connect { application, .. } => application.as_deref(),
+            CallOp::Link { application, .. } => Some(application),
+            _ => None,
         }
     }
 }
@@ -258,6 +318,10 @@ pub struct Summary {
     pub(crate) link: usize,
     pub(crate) unlink: usize,
     pub(crate) relink: usize,
+    /// Applications: created, updated in place (a PUT), deleted.
+    pub(crate) create: usize,
+    pub(crate) update_application: usize,
+    pub(crate) delete: usize,
     pub(crate) calls: usize,
 }
 
@@ -320,6 +384,9 @@ impl Plan {
         for change in &self.changes {
             match change.action {
                 Action::Connect => summary.connect += 1,
+                Action::Update if change.address.kind == ResourceKind::Application => {
+                    summary.update_application += 1
+                }
                 Action::Update => summary.update += 1,
                 Action::Reconnect => summary.reconnect += 1,
                 Action::Disconnect => summary.disconnect += 1,
@@ -327,6 +394,8 @@ impl Plan {
                 Action::Link => summary.link += 1,
                 Action::Unlink => summary.unlink += 1,
                 Action::Relink => summary.relink += 1,
+                Action::Create => summary.create += 1,
+                Action::Delete => summary.delete += 1,
                 Action::Import | Action::Forget | Action::Move => {}
             }
         }
