@@ -318,10 +318,15 @@ pub struct Summary {
     pub(crate) link: usize,
     pub(crate) unlink: usize,
     pub(crate) relink: usize,
-    /// Applications: created, updated in place (a PUT), deleted.
-    pub(crate) create: usize,
-    pub(crate) update_application: usize,
-    pub(crate) delete: usize,
+    /// Applications: created, updated in place (a PUT), deleted. Present
+    /// (all three) only in a plan that changes an application, so the
+    /// summary of a plan of pages and links reads as it always has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) create: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) update_application: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delete: Option<usize>,
     pub(crate) calls: usize,
 }
 
@@ -381,11 +386,17 @@ impl Plan {
             calls: self.calls.len(),
             ..Summary::default()
         };
+        if (self.changes.iter()).any(|c| c.address.kind == ResourceKind::Application) {
+            summary.create = Some(0);
+            summary.update_application = Some(0);
+            summary.delete = Some(0);
+        }
+        let bump = |n: &mut Option<usize>| *n = Some(n.unwrap_or(0) + 1);
         for change in &self.changes {
             match change.action {
                 Action::Connect => summary.connect += 1,
                 Action::Update if change.address.kind == ResourceKind::Application => {
-                    summary.update_application += 1
+                    bump(&mut summary.update_application)
                 }
                 Action::Update => summary.update += 1,
                 Action::Reconnect => summary.reconnect += 1,
@@ -394,8 +405,8 @@ impl Plan {
                 Action::Link => summary.link += 1,
                 Action::Unlink => summary.unlink += 1,
                 Action::Relink => summary.relink += 1,
-                Action::Create => summary.create += 1,
-                Action::Delete => summary.delete += 1,
+                Action::Create => bump(&mut summary.create),
+                Action::Delete => bump(&mut summary.delete),
                 Action::Import | Action::Forget | Action::Move => {}
             }
         }

@@ -268,8 +268,11 @@ fn closing_line(plan: &Plan) -> String {
         .count();
     let moves = moved_count(plan);
     let counts = [
-        (summary.create, "application(s) to create"),
-        (summary.update_application, "application(s) to update"),
+        (summary.create.unwrap_or(0), "application(s) to create"),
+        (
+            summary.update_application.unwrap_or(0),
+            "application(s) to update",
+        ),
         (summary.connect, "to connect"),
         (imports, "to import"),
         (summary.update, "to update"),
@@ -281,7 +284,7 @@ fn closing_line(plan: &Plan) -> String {
         (summary.link, "to link"),
         (summary.relink, "to relink"),
         (summary.unlink, "to unlink"),
-        (summary.delete, "application(s) to delete"),
+        (summary.delete.unwrap_or(0), "application(s) to delete"),
     ];
     let parts: Vec<String> = counts
         .iter()
@@ -319,8 +322,11 @@ pub(crate) fn apply_summary(
     if result.is_complete() && !result.interrupted {
         let summary = plan.summary();
         let counts = [
-            (summary.create, "application(s) created"),
-            (summary.update_application, "application(s) updated"),
+            (summary.create.unwrap_or(0), "application(s) created"),
+            (
+                summary.update_application.unwrap_or(0),
+                "application(s) updated",
+            ),
             (summary.connect, "connected"),
             (summary.update, "updated"),
             (summary.reconnect, "reconnected"),
@@ -329,7 +335,7 @@ pub(crate) fn apply_summary(
             (summary.link, "linked"),
             (summary.relink, "relinked"),
             (summary.unlink, "unlinked"),
-            (summary.delete, "application(s) deleted"),
+            (summary.delete.unwrap_or(0), "application(s) deleted"),
             (moved_count(plan), "moved"),
             // Recorded in state without a call: said too, or an apply of
             // only these would read as if it did nothing.
