@@ -464,3 +464,23 @@ fn no_key_material_in_state_plan_files_or_output_beyond_the_fingerprint() {
     // The sandbox would have made up a key pair for a create without one.
     assert_eq!(support_app(&sandbox)["keys"]["public_key"], pem());
 }
+
+#[test]
+fn the_application_example_applies_with_no_account_and_then_has_nothing_to_do() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/application");
+    let project = Project::new();
+    std::fs::create_dir_all(project.path().join("keys")).unwrap();
+    for file in ["main.hcl", "socialform.sfvars", "keys/support.pub"] {
+        project.write(file, &std::fs::read_to_string(example.join(file)).unwrap());
+    }
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(
+        apply
+            .stdout
+            .contains("Plan: 1 application(s) to create, 2 to connect, 2 to link. API calls: 3"),
+        "{}",
+        apply.stdout
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
