@@ -484,3 +484,24 @@ fn the_application_example_applies_with_no_account_and_then_has_nothing_to_do() 
     );
     project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
+
+#[test]
+fn applications_are_kept_in_postgres_state_too() {
+    let sandbox = Sandbox::start();
+    let schema = format!("apps_{}", std::process::id());
+    let text = format!(
+        "backend \"postgres\" {{\n  schema_name = \"{schema}\"\n  state_name  = \"apps\"\n}}\n\n{}",
+        config("https://example.com/inbound")
+    );
+    let mut project = project(&sandbox, &text);
+    project.env("SOCIALFORM_PG_CONN_STR", &pg_url());
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let id = support_app(&sandbox)["id"].as_str().unwrap().to_string();
+    // Read back from the database: nothing to do, and the next change is
+    // one PUT of the recorded id.
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    project.write("main.hcl", &text.replace("/inbound\"", "/inbound-v2\""));
+    sandbox.clear_requests();
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(sandbox.mutations(), [format!("PUT /v2/applications/{id}")]);
+}
