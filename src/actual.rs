@@ -33,6 +33,10 @@ pub struct RemoteApplication {
     pub id: String,
     pub name: String,
     pub has_messages: bool,
+    /// What socialform compares: name, messages, the key's fingerprint.
+    pub settings: crate::application::Settings,
+    /// Its capabilities besides messages (`voice`, `rtc`, …).
+    pub other_capabilities: Vec<String>,
 }
 
 /// What Facebook said of the tokens, when it was asked (Facebook

@@ -10,6 +10,8 @@ use std::str::FromStr;
 pub(crate) enum ResourceKind {
     Page,
     Link,
+    /// A Vonage application (Application API v2).
+    Application,
 }
 
 impl ResourceKind {
@@ -17,6 +19,7 @@ impl ResourceKind {
         match self {
             ResourceKind::Page => "page",
             ResourceKind::Link => "link",
+            ResourceKind::Application => "application",
         }
     }
 }
@@ -95,6 +98,14 @@ impl Address {
         }
     }
 
+    pub fn application(name: impl Into<String>) -> Self {
+        Address {
+            kind: ResourceKind::Application,
+            name: name.into(),
+            key: None,
+        }
+    }
+
     /// The instance with `key`: a string for `for_each`, a `u64` for `count`.
     pub fn with_key(mut self, key: impl Into<InstanceKey>) -> Self {
         self.key = Some(key.into());
@@ -122,7 +133,7 @@ impl fmt::Display for Address {
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "invalid address {input:?}: {reason}; expected page.NAME, link.NAME, page.NAME[\"KEY\"] or page.NAME[INDEX]"
+    "invalid address {input:?}: {reason}; expected page.NAME, link.NAME, application.NAME, page.NAME[\"KEY\"] or page.NAME[INDEX]"
 )]
 pub struct AddressParseError {
     input: String,
@@ -147,8 +158,10 @@ impl FromStr for Address {
             (ResourceKind::Page, rest)
         } else if let Some(rest) = input.strip_prefix("link.") {
             (ResourceKind::Link, rest)
+        } else if let Some(rest) = input.strip_prefix("application.") {
+            (ResourceKind::Application, rest)
         } else {
-            return Err(error("it must start with page. or link."));
+            return Err(error("it must start with page., link. or application."));
         };
         let (name, key) = match rest.find('[') {
             None => (rest, None),
@@ -211,6 +224,7 @@ mod tests {
             r#"page.region["emea"]"#,
             "page.shard[0]",
             "link.bot[12]",
+            "application.support",
             r#"page.region["0"]"#,
         ] {
             let address: Address = text.parse().unwrap();

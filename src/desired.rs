@@ -77,8 +77,22 @@ pub struct DesiredLink {
     /// The linked account's `external_id`: the page ID (messenger), or the
     /// `account` attribute on other channels.
     pub page_id: String,
-    /// Application UUID, lower-case.
+    /// Application UUID, lower-case; or, for `application.NAME.id`, the
+    /// placeholder `application::unknown_id` until the planner resolves it.
     pub application: String,
+    pub location: Location,
+}
+
+/// `application "NAME" { ... }`: a Vonage application with the messages
+/// capability.
+#[derive(Clone, Debug)]
+pub struct DesiredApplication {
+    pub address: Address,
+    /// What it should be; the key only as a fingerprint.
+    pub settings: crate::application::Settings,
+    /// The PEM public key itself, which creates and updates send; `None`:
+    /// keep whatever key the application has.
+    pub public_key: Option<String>,
     pub location: Location,
 }
 
@@ -124,6 +138,8 @@ pub struct Desired {
     pub pages: Vec<DesiredPage>,
     /// Sorted by address.
     pub links: Vec<DesiredLink>,
+    /// Sorted by address.
+    pub applications: Vec<DesiredApplication>,
     pub(crate) imports: Vec<ImportDecl>,
     pub(crate) removed: Vec<RemovedDecl>,
     /// In declaration order.

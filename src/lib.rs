@@ -9,6 +9,7 @@
 
 pub mod actual;
 pub mod address;
+pub mod application;
 pub mod apply;
 pub mod channel;
 pub mod cli;

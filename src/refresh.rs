@@ -97,8 +97,10 @@ pub(crate) async fn refresh(
         .map(|app| {
             let remote = RemoteApplication {
                 id: app.id.clone(),
+                settings: app.settings(),
                 name: app.name,
                 has_messages: app.has_messages,
+                other_capabilities: app.other_capabilities,
             };
             (app.id.to_lowercase(), remote)
         })

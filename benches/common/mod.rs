@@ -98,6 +98,12 @@ pub fn actual(connected: usize, fingerprinter: &Fingerprinter) -> Actual {
                             id: app_id(n),
                             name: format!("bench-app-{n}"),
                             has_messages: true,
+                            settings: socialform::application::Settings {
+                                name: String::new(),
+                                messages: None,
+                                public_key_fingerprint: None,
+                            },
+                            other_capabilities: Vec::new(),
                         },
                     )
                 })

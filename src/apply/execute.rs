@@ -171,6 +171,12 @@ async fn send(
                 .unlink_application(channel.as_str(), page_id, application)
                 .await
         }
+        // `apply::applications` makes these.
+        CallOp::CreateApplication { .. }
+        | CallOp::UpdateApplication { .. }
+        | CallOp::DeleteApplication { .. } => {
+            return Err("internal error: an application call among the accounts' calls".into());
+        }
     })
 }
 
@@ -250,6 +256,12 @@ fn in_wanted_shape(op: &CallOp, page: Option<&Account>, tokens: &HashMap<Address
         (CallOp::Unlink { application, .. }, Some(page)) => {
             !page.applications.contains(application)
         }
+        (
+            CallOp::CreateApplication { .. }
+            | CallOp::UpdateApplication { .. }
+            | CallOp::DeleteApplication { .. },
+            _,
+        ) => false,
     }
 }
 

@@ -2,16 +2,17 @@
 //! order, writing state after every successful call. The engine never
 //! prints; it tells a `CallObserver`.
 
+mod applications;
 mod execute;
 
 use crate::address::Address;
-use crate::plan::{Call, Plan};
+use crate::plan::{Call, CallOp, Plan};
 use crate::remote::Client;
 use crate::secret::Secret;
-use crate::state::StateStore;
+use crate::state::{StateOp, StateStore};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
@@ -98,6 +99,8 @@ pub struct ApplyContext {
     pub store: Arc<dyn StateStore>,
     /// Page tokens from the configuration, by page address.
     pub tokens: HashMap<Address, Secret>,
+    /// Applications' PEM public keys from the configuration, by address.
+    pub public_keys: HashMap<Address, String>,
     pub parallelism: usize,
     /// Set on the first Ctrl-C: no new call starts; calls in flight finish.
     pub cancel: Arc<AtomicBool>,
@@ -115,6 +118,7 @@ pub async fn apply(plan: &Plan, context: ApplyContext) -> anyhow::Result<ApplyRe
     let running = Arc::new(Running {
         context,
         halted: AtomicBool::new(false),
+        created: Mutex::new(HashMap::new()),
     });
     let semaphore = Arc::new(Semaphore::new(running.context.parallelism.max(1)));
     let mut senders = Vec::with_capacity(plan.calls.len());
@@ -203,6 +207,44 @@ struct Running {
     context: ApplyContext,
     /// Set when a state write fails: no new call starts after that.
     halted: AtomicBool,
+    /// The ids applications created in this run were given, by the
+    /// placeholder (`application::unknown_id`) the plan carries for them.
+    created: Mutex<HashMap<String, String>>,
+}
+
+/// `call` with every placeholder id of an application created in this run
+/// replaced by its id: in the link or connect it sends, and in what it
+/// records. A call depends on the create whose id it needs, so the id is
+/// known by the time it runs.
+fn with_ids(call: &Call, created: &Mutex<HashMap<String, String>>) -> Call {
+    let created = created.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut call = call.clone();
+    if created.is_empty() {
+        return call;
+    }
+    let fill = |id: &mut String| {
+        if let Some(real) = created.get(id.as_str()) {
+            *id = real.clone();
+        }
+    };
+    match &mut call.op {
+        CallOp::Connect {
+            application: Some(id),
+            ..
+        }
+        | CallOp::Link {
+            application: id, ..
+        } => fill(id),
+        _ => {}
+    }
+    for op in &mut call.state_ops {
+        match op {
+            StateOp::PutLink(link) => fill(&mut link.application),
+            StateOp::PutApplication(app) => fill(&mut app.id),
+            _ => {}
+        }
+    }
+    call
 }
 
 impl Running {
@@ -240,10 +282,26 @@ async fn run_one(
         return not_attempted(index, call, context);
     };
     let started = Instant::now();
-    let executed = execute::execute(&context.client, call, &context.tokens).await;
+    let mut filled = with_ids(call, &running.created);
+    let executed = if filled.op.is_application() {
+        applications::execute(&context.client, &filled.op, &context.public_keys).await
+    } else {
+        execute::execute(&context.client, &filled, &context.tokens)
+            .await
+            .map(|()| None)
+    };
+    if let (Ok(Some(id)), CallOp::CreateApplication { address, .. }) = (&executed, &call.op) {
+        (running
+            .created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+        .insert(crate::application::unknown_id(address), id.clone());
+        filled = with_ids(call, &running.created);
+    }
+    let call = &filled;
     let elapsed = started.elapsed();
     let answer = match &executed {
-        Ok(()) => CallOutcome::Done,
+        Ok(_) => CallOutcome::Done,
         Err(message) => CallOutcome::Failed(message.clone()),
     };
     match &answer {

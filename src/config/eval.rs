@@ -24,6 +24,9 @@ pub(crate) enum VarState {
 
 pub(crate) const PAGE_FIELDS: &[&str] = &["page_id", "name"];
 pub(crate) const LINK_FIELDS: &[&str] = &["page", "application"];
+/// `id` is unknown until the application exists: it evaluates to a
+/// placeholder (`application::unknown_id`) that the planner resolves.
+pub(crate) const APPLICATION_FIELDS: &[&str] = &["id", "name"];
 
 /// What names an expression may use besides var/local/page/link.
 #[derive(Clone, Copy, PartialEq)]
@@ -77,6 +80,7 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) locals: Map<String, Value>,
     pub(crate) pages: Map<String, Value>,
     pub(crate) links: Map<String, Value>,
+    pub(crate) applications: Map<String, Value>,
     /// An access_token that uses an unset variable becomes unknown instead of an error.
     pub(crate) allow_unknown_tokens: bool,
     /// See `LoadOptions::allow_unset_credentials`.
@@ -271,6 +275,7 @@ impl<'a> Evaluator<'a> {
         let kind = match root {
             "page" => ResourceKind::Page,
             "link" => ResourceKind::Link,
+            "application" => ResourceKind::Application,
             _ => return false,
         };
         match steps.first() {
@@ -295,7 +300,7 @@ impl<'a> Evaluator<'a> {
         if scope == Scope::Constant
             && matches!(
                 root,
-                "var" | "local" | "page" | "link" | "each" | "count" | "data"
+                "var" | "local" | "page" | "link" | "application" | "each" | "count" | "data"
             )
         {
             return Err((
@@ -354,16 +359,11 @@ impl<'a> Evaluator<'a> {
                         .or(Some("declare it in a locals { ... } block".into())),
                 ))
             }
-            "page" | "link" => {
-                let kind = if root == "page" {
-                    ResourceKind::Page
-                } else {
-                    ResourceKind::Link
-                };
-                let fields = if root == "page" {
-                    PAGE_FIELDS
-                } else {
-                    LINK_FIELDS
+            "page" | "link" | "application" => {
+                let (kind, fields) = match root {
+                    "page" => (ResourceKind::Page, PAGE_FIELDS),
+                    "link" => (ResourceKind::Link, LINK_FIELDS),
+                    _ => (ResourceKind::Application, APPLICATION_FIELDS),
                 };
                 let name = first.ok_or_else(|| {
                     (
@@ -427,6 +427,7 @@ impl<'a> Evaluator<'a> {
                         let instances = match kind {
                             ResourceKind::Page => self.pages.get(name),
                             ResourceKind::Link => self.links.get(name),
+                            ResourceKind::Application => self.applications.get(name),
                         };
                         if let Some(hcl::Value::Array(items)) = instances
                             && *i >= items.len() as u64
@@ -542,12 +543,21 @@ impl<'a> Evaluator<'a> {
                 }
             }
             other => {
-                let roots = ["var", "local", "page", "link", "each", "count", "data"];
+                let roots = [
+                    "var",
+                    "local",
+                    "page",
+                    "link",
+                    "application",
+                    "each",
+                    "count",
+                    "data",
+                ];
                 Err((
                     format!("unknown name `{other}`"),
                     Some(match suggest(other, roots) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "references start with var., local., page., link., each., count. or data."
+                        None => "references start with var., local., page., link., application., each., count. or data."
                             .into(),
                     }),
                 ))
@@ -621,7 +631,7 @@ impl<'a> Evaluator<'a> {
             Some(Value::Object(m)) => m.get("key").and_then(Value::as_str),
             _ => None,
         };
-        for root in ["var", "local", "page", "link"] {
+        for root in ["var", "local", "page", "link", "application"] {
             let lookup = |name: &str| -> Option<&Value> {
                 match root {
                     "var" => match self.vars.get(name) {
@@ -630,7 +640,8 @@ impl<'a> Evaluator<'a> {
                     },
                     "local" => self.locals.get(name),
                     "page" => self.pages.get(name),
-                    _ => self.links.get(name),
+                    "link" => self.links.get(name),
+                    _ => self.applications.get(name),
                 }
             };
             let refs: Vec<&Reference> = info.refs.iter().filter(|r| r.root == root).collect();
@@ -645,7 +656,8 @@ impl<'a> Evaluator<'a> {
                     "var" => self.vars.keys().cloned().collect(),
                     "local" => self.locals.keys().cloned().collect(),
                     "page" => self.pages.keys().cloned().collect(),
-                    _ => self.links.keys().cloned().collect(),
+                    "link" => self.links.keys().cloned().collect(),
+                    _ => self.applications.keys().cloned().collect(),
                 };
                 names
                     .into_iter()
@@ -812,6 +824,7 @@ impl<'a> Evaluator<'a> {
                     "local" => self.locals.get(name)?,
                     "page" => self.pages.get(name)?,
                     "link" => self.links.get(name)?,
+                    "application" => self.applications.get(name)?,
                     _ => return None,
                 }
             }
@@ -918,6 +931,7 @@ impl<'a> Evaluator<'a> {
                         "local" => Node::Local(name.clone()),
                         "page" => Node::Resource(ResourceKind::Page, name.clone()),
                         "link" => Node::Resource(ResourceKind::Link, name.clone()),
+                        "application" => Node::Resource(ResourceKind::Application, name.clone()),
                         _ => continue,
                     };
                     if !out.contains(&dep) {

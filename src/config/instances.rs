@@ -40,6 +40,7 @@ pub(crate) struct LinkOut {
 pub(crate) struct Outputs {
     pub(crate) pages: Vec<PageOut>,
     pub(crate) links: Vec<LinkOut>,
+    pub(crate) applications: Vec<crate::desired::DesiredApplication>,
     /// Access tokens and the api_secret, to scrub from diagnostics.
     pub(crate) secrets: Vec<String>,
 }
@@ -222,7 +223,7 @@ impl Evaluator<'_> {
     }
 
     /// A required string attribute of one instance.
-    fn string_attr(
+    pub(crate) fn string_attr(
         &mut self,
         attr: &Attr,
         scope: Scope,
@@ -271,6 +272,7 @@ impl Evaluator<'_> {
             let address = match decl.kind {
                 ResourceKind::Page => Address::page(&decl.name),
                 ResourceKind::Link => Address::link(&decl.name),
+                ResourceKind::Application => Address::application(&decl.name),
             };
             let address = match &key {
                 Some(k) => address.with_key(k.clone()),
@@ -279,6 +281,9 @@ impl Evaluator<'_> {
             let value = match decl.kind {
                 ResourceKind::Page => self.page(decl, address, each.as_ref(), scope, out),
                 ResourceKind::Link => self.link(decl, address, each.as_ref(), scope, out),
+                ResourceKind::Application => {
+                    self.application(decl, address, each.as_ref(), scope, out)
+                }
             };
             match (value, key) {
                 (Some(v), Some(InstanceKey::Name(k))) => {
@@ -307,6 +312,7 @@ impl Evaluator<'_> {
         match decl.kind {
             ResourceKind::Page => self.pages.insert(decl.name.clone(), value),
             ResourceKind::Link => self.links.insert(decl.name.clone(), value),
+            ResourceKind::Application => self.applications.insert(decl.name.clone(), value),
         };
     }
 
@@ -491,15 +497,18 @@ impl Evaluator<'_> {
             app_attr,
             scope,
             each,
-            "give the application's UUID as a string",
+            "give the application's UUID as a string, or application.NAME.id",
         );
         let application = match application {
             Some(a) if is_uuid(&a) => Some(a.to_ascii_lowercase()),
+            // `application.NAME.id` of an application declared here: the
+            // planner resolves it (from state, or after its create).
+            Some(a) if crate::application::unknown_id_of(&a).is_some() => Some(a),
             Some(a) => {
                 self.error(
                     &app_attr.expr_span,
                     format!("application must be a UUID, got {a:?}"),
-                    Some("use the application ID from the Vonage dashboard, like \"c0ffee00-0000-4000-8000-000000000001\"".into()),
+                    Some("use application.NAME.id of an application block, or the application ID from the Vonage dashboard, like \"c0ffee00-0000-4000-8000-000000000001\"".into()),
                 );
                 None
             }
@@ -954,6 +963,7 @@ impl Evaluator<'_> {
         let evaluated = match address.kind {
             ResourceKind::Page => self.pages.contains_key(name),
             ResourceKind::Link => self.links.contains_key(name),
+            ResourceKind::Application => self.applications.contains_key(name),
         };
         self.decls.broken.contains(&(address.kind, name.clone()))
             || (self.decls.resource(address.kind, name).is_some() && !evaluated)

@@ -2,6 +2,7 @@
 //! variables, locals, `for_each` and references, check the static rules, and
 //! produce a `Desired`. No network, no state.
 
+mod applications;
 mod checks;
 mod diagnostic;
 mod eval;
@@ -225,6 +226,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         locals: Default::default(),
         pages: Default::default(),
         links: Default::default(),
+        applications: Default::default(),
         allow_unknown_tokens: options.allow_unknown_tokens,
         allow_unset_credentials: options.allow_unset_credentials,
         data: options
@@ -275,6 +277,8 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         return Err(finish(diags, secrets));
     }
     let mut pages: Vec<_> = out.pages.into_iter().map(|p| p.page).collect();
+    let mut applications = out.applications;
+    applications.sort_by(|a, b| a.address.cmp(&b.address));
     pages.sort_by(|a, b| a.address.cmp(&b.address));
     links.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(Desired {
@@ -284,6 +288,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         backend,
         pages,
         links,
+        applications,
         imports,
         removed,
         moved,
@@ -359,6 +364,7 @@ fn load_backend_here(
         locals: Default::default(),
         pages: Default::default(),
         links: Default::default(),
+        applications: Default::default(),
         allow_unknown_tokens: true,
         allow_unset_credentials: false,
         data: None,

@@ -146,8 +146,9 @@ pub(crate) struct Decls {
     pub(crate) variables: Vec<VariableDecl>,
     pub(crate) locals: Vec<LocalDecl>,
     pub(crate) resources: Vec<ResourceDecl>,
-    /// Built on first lookup, after every block was read: pages, then links.
-    pub(crate) resource_index: std::sync::OnceLock<[FxHashMap<String, usize>; 2]>,
+    /// Built on first lookup, after every block was read: pages, links,
+    /// applications.
+    pub(crate) resource_index: std::sync::OnceLock<[FxHashMap<String, usize>; 3]>,
     pub(crate) imports: Vec<ImportBlock>,
     pub(crate) removed: Vec<RemovedBlock>,
     pub(crate) moved: Vec<MovedBlock>,
@@ -171,9 +172,10 @@ impl Decls {
         let slot = |kind| match kind {
             ResourceKind::Page => 0,
             ResourceKind::Link => 1,
+            ResourceKind::Application => 2,
         };
         let index = self.resource_index.get_or_init(|| {
-            let mut index: [FxHashMap<String, usize>; 2] = Default::default();
+            let mut index: [FxHashMap<String, usize>; 3] = Default::default();
             for (i, r) in self.resources.iter().enumerate() {
                 index[slot(r.kind)].entry(r.name.clone()).or_insert(i);
             }
@@ -184,7 +186,16 @@ impl Decls {
 }
 
 const BLOCK_TYPES: &[&str] = &[
-    "provider", "backend", "variable", "locals", "page", "link", "data", "import", "removed",
+    "provider",
+    "backend",
+    "variable",
+    "locals",
+    "page",
+    "link",
+    "application",
+    "data",
+    "import",
+    "removed",
     "moved",
 ];
 const PAGE_ATTRS: &[&str] = &["page_id", "name", "access_token", "for_each", "count"];
@@ -195,6 +206,16 @@ const LINK_ATTRS: &[&str] = &[
     "application",
     "for_each",
     "count",
+];
+const APPLICATION_ATTRS: &[&str] = &["name", "public_key", "for_each", "count"];
+/// The attributes of an application's `messages` block; they are kept as
+/// the application's attributes `messages.NAME`.
+const MESSAGES_ATTRS: &[&str] = &[
+    "inbound_url",
+    "status_url",
+    "http_method",
+    "version",
+    "authenticate_inbound_media",
 ];
 /// Terraform's resource meta-arguments socialform does not have, with what
 /// to do instead.
@@ -383,7 +404,7 @@ impl<'a> Collector<'a> {
             })
             .collect();
         let want_labels = match kind {
-            "provider" | "backend" | "variable" | "page" | "link" => 1,
+            "provider" | "backend" | "variable" | "page" | "link" | "application" => 1,
             "data" => 2,
             _ => 0,
         };
@@ -418,6 +439,7 @@ impl<'a> Collector<'a> {
             "locals" => self.locals(file, block),
             "page" => self.resource(file, block, ResourceKind::Page, label()),
             "link" => self.resource(file, block, ResourceKind::Link, label()),
+            "application" => self.resource(file, block, ResourceKind::Application, label()),
             "data" => {
                 // Two labels: the source's type, then its name (`label()`).
                 let kind = labels.pop().expect("two labels, checked above");
@@ -773,6 +795,7 @@ impl<'a> Collector<'a> {
         let (allowed, blocks): (&[&str], &[&str]) = match kind {
             ResourceKind::Page => (PAGE_ATTRS, &["lifecycle"]),
             ResourceKind::Link => (LINK_ATTRS, &["lifecycle"]),
+            ResourceKind::Application => (APPLICATION_ATTRS, &["lifecycle", "messages"]),
         };
         // Terraform's meta-arguments get an answer of their own; the block
         // is still declared, so references to it do not cascade.
@@ -780,9 +803,16 @@ impl<'a> Collector<'a> {
             .iter()
             .map(|(name, help)| (name.to_string(), help.to_string()))
             .collect();
-        let (attrs, lifecycle) = self.body(file, block.body, &what, Some(allowed), blocks);
+        let (mut attrs, mut lifecycle) = self.body(file, block.body, &what, Some(allowed), blocks);
         self.answers.clear();
         let mut ok = true;
+        if kind == ResourceKind::Application {
+            let messages: Vec<Block>;
+            (messages, lifecycle) = lifecycle
+                .into_iter()
+                .partition(|b| b.ident.as_str() == "messages");
+            ok &= self.messages_block(file, messages, &what, &label_span, &mut attrs);
+        }
         match kind {
             ResourceKind::Page => {
                 ok &= self.required(&attrs, "page_id", &what, &label_span, "\"107100000000001\"");
@@ -801,6 +831,9 @@ impl<'a> Collector<'a> {
                     &label_span,
                     "\"APPLICATION-UUID\"",
                 );
+            }
+            ResourceKind::Application => {
+                ok &= self.required(&attrs, "name", &what, &label_span, "\"Acme Support Bot\"");
             }
         }
         // Both would make two sets of instance addresses; Terraform refuses
@@ -839,6 +872,69 @@ impl<'a> Collector<'a> {
             attrs: Attrs(attrs),
             prevent_destroy,
         });
+    }
+
+    /// An application's one `messages` block, its attributes added to
+    /// `attrs` as `messages.NAME` (so that references, dependencies and
+    /// diagnostics treat them like any other attribute of the block).
+    fn messages_block(
+        &mut self,
+        file: FileId,
+        blocks: Vec<Block>,
+        what: &str,
+        label_span: &Span,
+        attrs: &mut Vec<Attr>,
+    ) -> bool {
+        let mut blocks = blocks.into_iter();
+        let Some(block) = blocks.next() else {
+            self.error(
+                label_span,
+                format!("{what} is missing its messages block"),
+                "add `messages { inbound_url = \"https://…/inbound\"  status_url = \"https://…/status\" }`: \
+                 socialform manages applications that pages link to, which need the messages capability",
+            );
+            return false;
+        };
+        let mut ok = true;
+        for extra in blocks {
+            let at = self.at(file, extra.ident.span());
+            self.error(
+                &at,
+                format!("{what} has more than one messages block"),
+                "merge them into one",
+            );
+            ok = false;
+        }
+        let at = self.at(file, block.ident.span());
+        if !block.labels.is_empty() {
+            self.error(
+                &at,
+                "a messages block takes no labels",
+                "write `messages { ... }`",
+            );
+            ok = false;
+        }
+        let inner = format!("the messages block of {what}");
+        let (messages, _) = self.body(file, block.body, &inner, Some(MESSAGES_ATTRS), &[]);
+        ok &= self.required(
+            &messages,
+            "inbound_url",
+            &inner,
+            &at,
+            "\"https://example.com/inbound\"",
+        );
+        ok &= self.required(
+            &messages,
+            "status_url",
+            &inner,
+            &at,
+            "\"https://example.com/status\"",
+        );
+        attrs.extend(messages.into_iter().map(|mut a| {
+            a.name = format!("messages.{}", a.name);
+            a
+        }));
+        ok
     }
 
     fn import(&mut self, file: FileId, block: Block, at: Span) {

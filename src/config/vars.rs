@@ -98,6 +98,7 @@ fn constant(
         locals: Default::default(),
         pages: Default::default(),
         links: Default::default(),
+        applications: Default::default(),
         allow_unknown_tokens: false,
         allow_unset_credentials: false,
         data: None,

@@ -165,6 +165,12 @@ pub(crate) async fn carry_out(
             client: prepared.connection.client.clone(),
             store: prepared.store.clone(),
             tokens,
+            public_keys: prepared
+                .desired
+                .applications
+                .iter()
+                .filter_map(|a| a.public_key.clone().map(|k| (a.address.clone(), k)))
+                .collect(),
             parallelism,
             cancel,
             reporter: reporter.clone(),

@@ -116,15 +116,16 @@ fn rm_ops(recorded: &Recorded, targets: &[Address]) -> anyhow::Result<Vec<StateO
             ops.push(StateOp::RemoveLink(address.clone()));
         }
     }
+    for address in recorded.applications.keys() {
+        if targets.iter().any(|t| t.contains(address)) {
+            ops.push(StateOp::RemoveApplication(address.clone()));
+        }
+    }
     Ok(ops)
 }
 
 pub(crate) fn op_address(op: &StateOp) -> &Address {
-    match op {
-        StateOp::RemovePage(a) | StateOp::RemoveLink(a) => a,
-        StateOp::PutPage(p) => &p.address,
-        StateOp::PutLink(l) => &l.address,
-    }
+    op.address()
 }
 
 /// Forgets what `addresses` name; returns the ops written (one removal
@@ -237,6 +238,15 @@ fn mv_ops(recorded: &Recorded, pairs: &[(Address, Address)]) -> Vec<StateOp> {
                     ops.push(StateOp::PutLink(LinkRecord {
                         address: to.clone(),
                         ..link.clone()
+                    }));
+                }
+            }
+            ResourceKind::Application => {
+                if let Some(app) = recorded.applications.get(from) {
+                    ops.push(StateOp::RemoveApplication(from.clone()));
+                    ops.push(StateOp::PutApplication(crate::state::ApplicationRecord {
+                        address: to.clone(),
+                        ..app.clone()
                     }));
                 }
             }

@@ -54,6 +54,41 @@ pub(crate) fn detect(
             drift.push(entry);
         }
     }
+    if let Some(apps) = &actual.applications {
+        for app in recorded
+            .applications
+            .values()
+            .filter(|a| in_scope(&a.address))
+        {
+            let Some(remote) = apps.get(&app.id.to_lowercase()) else {
+                drift.push(Drift {
+                    address: app.address.clone(),
+                    kind: DriftKind::Deleted,
+                    attribute: "id".into(),
+                    expected: app.id.clone(),
+                    actual: String::new(),
+                });
+                continue;
+            };
+            // The key counts when either side has one: one removed by hand
+            // is drift as much as one replaced.
+            let mut now = remote.settings.clone();
+            if now.public_key_fingerprint.is_none() && app.settings.public_key_fingerprint.is_some()
+            {
+                now.public_key_fingerprint = Some(String::new());
+            }
+            for (attribute, expected, found) in crate::application::differences(&app.settings, &now)
+            {
+                drift.push(Drift {
+                    address: app.address.clone(),
+                    kind: DriftKind::Changed,
+                    attribute: attribute.into(),
+                    expected: expected.unwrap_or_default(),
+                    actual: found.unwrap_or_default(),
+                });
+            }
+        }
+    }
     for link in recorded.links.values().filter(|l| in_scope(&l.address)) {
         let remote_apps = actual.applications_of(link.channel, &link.page_id);
         match remote_apps {
@@ -279,6 +314,15 @@ pub(crate) fn report(
         );
     }
     for link in &desired.links {
+        // `application.NAME.id`: the recorded application's id; one not
+        // created yet has no link to compare.
+        let application = match crate::application::unknown_id_of(&link.application) {
+            None => link.application.clone(),
+            Some(app) => match recorded.applications.get(&app) {
+                Some(record) => record.id.clone(),
+                None => continue,
+            },
+        };
         let known = expected.links.contains_key(&link.address)
             || recorded
                 .links
@@ -290,7 +334,7 @@ pub(crate) fn report(
                 LinkRecord {
                     address: link.address.clone(),
                     page_id: link.page_id.clone(),
-                    application: link.application.clone(),
+                    application,
                     channel: link.channel,
                 },
             );
@@ -334,14 +378,51 @@ pub(crate) fn report(
                 applications: a.applications.clone(),
             }),
     );
+    unmanaged.extend(unmanaged_applications(desired, &expected, actual));
     DriftReport {
         drifted: detect(&expected, actual, &|_| true),
         provider: user_token_drift(actual),
         unmanaged,
-        managed: expected.pages.len() + expected.links.len(),
+        managed: expected.pages.len() + expected.links.len() + expected.applications.len(),
         tokens_not_compared,
         tokens_unchecked: actual.tokens.is_none() && !expected.pages.is_empty(),
     }
+}
+
+/// Messages applications that neither a configuration's application block
+/// (through state) nor a link names. Only where applications are managed
+/// (a block declares one, or state records one): a configuration that only
+/// links pages to applications made elsewhere has no claim on the others.
+fn unmanaged_applications(
+    desired: &crate::desired::Desired,
+    expected: &Recorded,
+    actual: &Actual,
+) -> Vec<Unmanaged> {
+    let Some(apps) = &actual.applications else {
+        return Vec::new();
+    };
+    if desired.applications.is_empty() && expected.applications.is_empty() {
+        return Vec::new();
+    }
+    let known: std::collections::HashSet<String> = (expected.applications.values())
+        .map(|a| a.id.to_lowercase())
+        .chain(
+            expected
+                .links
+                .values()
+                .map(|l| l.application.to_lowercase()),
+        )
+        .chain(desired.links.iter().map(|l| l.application.to_lowercase()))
+        .collect();
+    apps.values()
+        .filter(|a| a.has_messages && !known.contains(&a.id.to_lowercase()))
+        .map(|a| Unmanaged {
+            provider: "application".into(),
+            external_id: a.id.clone(),
+            name: Some(a.name.clone()),
+            applications: Vec::new(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

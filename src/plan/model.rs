@@ -1,6 +1,6 @@
 //! The plan: what will change, why, and the exact API calls that will make it so.
 
-use crate::address::Address;
+use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
 use crate::state::StateOp;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -23,6 +23,9 @@ pub enum Action {
     Link,
     Unlink,
     Relink,
+    // Applications (`Update` is theirs too: a PUT of the whole document).
+    Create,
+    Delete,
 }
 
 impl Action {
@@ -39,6 +42,8 @@ impl Action {
             Action::Link => "link",
             Action::Unlink => "unlink",
             Action::Relink => "relink",
+            Action::Create => "create",
+            Action::Delete => "delete",
         }
     }
 
@@ -57,6 +62,8 @@ impl Action {
             Action::Link => "linked",
             Action::Unlink => "unlinked",
             Action::Relink => "relinked to another application",
+            Action::Create => "created",
+            Action::Delete => "deleted",
         }
     }
 }
@@ -99,7 +106,7 @@ impl<'de> Deserialize<'de> for AttrDiff {
             after: Option<String>,
             sensitive: bool,
         }
-        const NAMES: [&str; 7] = [
+        const NAMES: [&str; 15] = [
             "page_id",
             "name",
             "access_token",
@@ -107,6 +114,14 @@ impl<'de> Deserialize<'de> for AttrDiff {
             "application",
             "channel",
             "account",
+            "id",
+            "messages",
+            "messages.inbound_url",
+            "messages.status_url",
+            "messages.http_method",
+            "messages.version",
+            "messages.authenticate_inbound_media",
+            "public_key",
         ];
         let wire = Wire::deserialize(deserializer)?;
         let name = NAMES
@@ -188,6 +203,8 @@ pub enum Method {
     Post,
     #[serde(rename = "PATCH")]
     Patch,
+    #[serde(rename = "PUT")]
+    Put,
     #[serde(rename = "DELETE")]
     Delete,
 }
@@ -197,6 +214,7 @@ impl Method {
         match self {
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
@@ -236,6 +254,25 @@ pub enum CallOp {
         #[serde(default, skip_serializing_if = "Channel::is_messenger")]
         channel: Channel,
     },
+    /// `POST /v2/applications`; the public key is taken from the
+    /// configuration of `address` at apply time (plans keep only its
+    /// fingerprint, in `settings`), and the id Vonage answers replaces the
+    /// placeholder `application::unknown_id(address)` in later calls.
+    CreateApplication {
+        address: Address,
+        settings: crate::application::Settings,
+    },
+    /// `PUT /v2/applications/{id}`: the whole document, the capabilities
+    /// other than messages (and the key, when the configuration sets none)
+    /// as a read just before finds them.
+    UpdateApplication {
+        id: String,
+        address: Address,
+        settings: crate::application::Settings,
+    },
+    DeleteApplication {
+        id: String,
+    },
 }
 
 impl CallOp {
@@ -247,7 +284,9 @@ impl CallOp {
         }
     }
 
-    /// The `external_id` of the account the call changes.
+    /// The `external_id` of the account the call changes; an
+    /// application's id (or, before it exists, its address) for the
+    /// Application API's calls.
     pub(crate) fn page_id(&self) -> &str {
         match self {
             CallOp::Connect { page_id, .. }
@@ -255,6 +294,27 @@ impl CallOp {
             | CallOp::Disconnect { page_id }
             | CallOp::Link { page_id, .. }
             | CallOp::Unlink { page_id, .. } => page_id,
+            CallOp::UpdateApplication { id, .. } | CallOp::DeleteApplication { id } => id,
+            CallOp::CreateApplication { settings, .. } => &settings.name,
+        }
+    }
+
+    /// Whether the call is one of the Application API's.
+    pub(crate) fn is_application(&self) -> bool {
+        matches!(
+            self,
+            CallOp::CreateApplication { .. }
+                | CallOp::UpdateApplication { .. }
+                | CallOp::DeleteApplication { .. }
+        )
+    }
+
+    /// The application id a connect or link sends.
+    pub(crate) fn linked_application(&self) -> Option<&str> {
+        match self {
+            CallOp::Connect { application, .. } => application.as_deref(),
+            CallOp::Link { application, .. } => Some(application),
+            _ => None,
         }
     }
 }
@@ -283,6 +343,15 @@ pub struct Summary {
     pub(crate) link: usize,
     pub(crate) unlink: usize,
     pub(crate) relink: usize,
+    /// Applications: created, updated in place (a PUT), deleted. Present
+    /// (all three) only in a plan that changes an application, so the
+    /// summary of a plan of pages and links reads as it always has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) create: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) update_application: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delete: Option<usize>,
     pub(crate) calls: usize,
 }
 
@@ -342,9 +411,18 @@ impl Plan {
             calls: self.calls.len(),
             ..Summary::default()
         };
+        if (self.changes.iter()).any(|c| c.address.kind == ResourceKind::Application) {
+            summary.create = Some(0);
+            summary.update_application = Some(0);
+            summary.delete = Some(0);
+        }
+        let bump = |n: &mut Option<usize>| *n = Some(n.unwrap_or(0) + 1);
         for change in &self.changes {
             match change.action {
                 Action::Connect => summary.connect += 1,
+                Action::Update if change.address.kind == ResourceKind::Application => {
+                    bump(&mut summary.update_application)
+                }
                 Action::Update => summary.update += 1,
                 Action::Reconnect => summary.reconnect += 1,
                 Action::Disconnect => summary.disconnect += 1,
@@ -352,6 +430,8 @@ impl Plan {
                 Action::Link => summary.link += 1,
                 Action::Unlink => summary.unlink += 1,
                 Action::Relink => summary.relink += 1,
+                Action::Create => bump(&mut summary.create),
+                Action::Delete => bump(&mut summary.delete),
                 Action::Import | Action::Forget | Action::Move => {}
             }
         }

@@ -6,6 +6,8 @@
 //! successor is connected, and a link moving between pages is unlinked from
 //! the old page before it is linked on the new one.
 
+mod applications;
+
 use super::drift;
 use super::model::*;
 use super::{Mode, PlanError, PlanOptions, PlanProblem};
@@ -36,6 +38,9 @@ pub fn plan(
     // and apply writes state-only operations, moves first, before any call.
     let moves = super::moves::plan_moves(desired, recorded);
     let recorded = moves.recorded.as_ref().unwrap_or(recorded);
+    // `application.NAME.id` of applications that exist, made their ids.
+    let resolved = applications::resolve_links(desired, recorded, actual);
+    let desired: &Desired = &resolved;
     let mut planner = Planner::new(desired, recorded, actual, options, fingerprint);
     planner.changes.extend(moves.changes);
     planner.state_only.extend(moves.state_ops);
@@ -43,14 +48,22 @@ pub fn plan(
     match options.mode {
         Mode::Normal => {
             planner.check_applications();
+            planner.check_unknown_applications();
             planner.check_accounts();
             planner.check_imports();
+            planner.plan_applications();
             planner.plan_desired_pages();
             planner.plan_undesired_pages();
             planner.plan_links();
         }
-        Mode::Destroy => planner.plan_destroy(),
-        Mode::RefreshOnly => planner.plan_refresh_only(),
+        Mode::Destroy => {
+            planner.plan_destroy();
+            planner.destroy_applications();
+        }
+        Mode::RefreshOnly => {
+            planner.plan_refresh_only();
+            planner.refresh_applications();
+        }
     }
     planner.finish()
 }
@@ -148,6 +161,8 @@ struct Planner<'a> {
     /// Said with the plan, blocking nothing (a dead token with no
     /// replacement at hand).
     warnings: Vec<String>,
+    /// Application creates, updates and deletes (see `applications`).
+    app_intents: applications::AppIntents,
 }
 
 impl<'a> Planner<'a> {
@@ -185,6 +200,7 @@ impl<'a> Planner<'a> {
             state_only: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
+            app_intents: Default::default(),
         };
         for page in recorded.pages.values() {
             planner
@@ -317,8 +333,10 @@ impl<'a> Planner<'a> {
     fn location_of(&self, address: &Address) -> Option<crate::desired::Location> {
         let pages = self.desired.pages.iter().map(|p| (&p.address, &p.location));
         let links = self.desired.links.iter().map(|l| (&l.address, &l.location));
+        let apps = (self.desired.applications.iter()).map(|a| (&a.address, &a.location));
         pages
             .chain(links)
+            .chain(apps)
             .find(|(a, _)| *a == address)
             .map(|(_, l)| l.clone())
     }
@@ -333,7 +351,7 @@ impl<'a> Planner<'a> {
         let reason = reason.into();
         if matches!(
             action,
-            Action::Disconnect | Action::Unlink | Action::Replace
+            Action::Disconnect | Action::Unlink | Action::Replace | Action::Delete
         ) {
             self.refuse_if_protected(address, action, &reason);
         }
@@ -357,6 +375,7 @@ impl<'a> Planner<'a> {
         let done = match action {
             Action::Disconnect => "disconnected",
             Action::Unlink => "unlinked",
+            Action::Delete => "deleted",
             _ => "replaced",
         };
         self.problems.push(PlanProblem {
@@ -496,6 +515,8 @@ impl<'a> Planner<'a> {
             .links
             .iter()
             .filter(|l| self.in_scope(&l.address))
+            // An application this plan creates: `check_unknown_applications`.
+            .filter(|l| crate::application::unknown_id_of(&l.application).is_none())
         {
             match applications.get(&link.application) {
                 None => problems.push((
@@ -1436,6 +1457,8 @@ impl<'a> Planner<'a> {
         let drift = drift::detect(self.recorded, self.actual, &in_scope);
 
         let mut calls: Vec<Call> = Vec::new();
+        // Application creates come first: links to them wait for their ids.
+        let creates = applications::emit_creates(&mut self.app_intents, &mut calls);
         let mut last_on_page: HashMap<AccountKey, usize> = HashMap::new();
         let mut by_stage: HashMap<(AccountKey, Stage), Vec<usize>> = HashMap::new();
         let mut intents = std::mem::take(&mut self.intents);
@@ -1452,17 +1475,25 @@ impl<'a> Planner<'a> {
             depends_on.sort_unstable();
             depends_on.dedup();
             let index = calls.len();
-            calls.push(Call {
+            let mut call = Call {
                 method: method_of(&intent.op),
                 path: path_of(&intent.op),
                 op: intent.op,
                 addresses: intent.addresses,
                 depends_on,
                 state_ops: intent.state_ops,
-            });
+            };
+            applications::wait_for_create(&mut call, &creates);
+            calls.push(call);
             last_on_page.insert(page_id.clone(), index);
             by_stage.entry((page_id, stage)).or_default().push(index);
         }
+        applications::emit_rest(
+            &mut self.app_intents,
+            &mut calls,
+            self.recorded,
+            self.actual,
+        );
 
         let mut changes = self.changes;
         changes.sort_by(|a, b| a.address.cmp(&b.address).then(a.action.cmp(&b.action)));
@@ -1485,9 +1516,14 @@ impl<'a> Planner<'a> {
 
 fn method_of(op: &CallOp) -> Method {
     match op {
-        CallOp::Connect { .. } | CallOp::Link { .. } => Method::Post,
+        CallOp::Connect { .. } | CallOp::Link { .. } | CallOp::CreateApplication { .. } => {
+            Method::Post
+        }
         CallOp::Update { .. } => Method::Patch,
-        CallOp::Disconnect { .. } | CallOp::Unlink { .. } => Method::Delete,
+        CallOp::UpdateApplication { .. } => Method::Put,
+        CallOp::Disconnect { .. } | CallOp::Unlink { .. } | CallOp::DeleteApplication { .. } => {
+            Method::Delete
+        }
     }
 }
 
@@ -1507,6 +1543,10 @@ pub(crate) fn path_of(op: &CallOp) -> String {
             channel,
         } => {
             format!("{ACCOUNTS_BASE}/{channel}/{page_id}/applications/{application}")
+        }
+        CallOp::CreateApplication { .. } => crate::remote::APPLICATIONS_BASE.to_string(),
+        CallOp::UpdateApplication { id, .. } | CallOp::DeleteApplication { id } => {
+            format!("{}/{id}", crate::remote::APPLICATIONS_BASE)
         }
     }
 }

@@ -68,13 +68,18 @@ pub(crate) enum Object {
         application: String,
         channel: Channel,
     },
+    /// `id` is `None` until the application is created.
+    Application {
+        id: Option<String>,
+        settings: crate::application::Settings,
+    },
 }
 
 impl Object {
     fn page_id(&self) -> Option<&str> {
         match self {
             Object::Page { page_id, .. } => Some(page_id),
-            Object::Link { .. } => None,
+            Object::Link { .. } | Object::Application { .. } => None,
         }
     }
 }
@@ -94,6 +99,11 @@ pub(crate) fn build(
         desired.pages.iter().map(|p| (&p.address, p)).collect();
     let desired_links: BTreeMap<&Address, &DesiredLink> =
         desired.links.iter().map(|l| (&l.address, l)).collect();
+    let desired_applications: BTreeMap<&Address, &crate::desired::DesiredApplication> = desired
+        .applications
+        .iter()
+        .map(|a| (&a.address, a))
+        .collect();
     // Unchanged resources: only when planning toward the configuration, and
     // only those the plan's -target / -exclude let in.
     let unchanged: Vec<&Address> = if options.mode == Mode::Normal {
@@ -102,6 +112,7 @@ pub(crate) fn build(
                 && !options.excludes.iter().any(|e| e.contains(a))
         };
         (desired_pages.keys().chain(desired_links.keys()))
+            .chain(desired_applications.keys())
             .filter(|a| !by_address.contains_key(**a) && covered(a))
             .copied()
             .collect()
@@ -123,6 +134,13 @@ pub(crate) fn build(
             let (before, token_before) = match address.kind {
                 ResourceKind::Page => recorded.pages.get(recorded_at).map(page_record_object),
                 ResourceKind::Link => recorded.links.get(recorded_at).map(link_record_object),
+                ResourceKind::Application => recorded.applications.get(recorded_at).map(|a| {
+                    let object = Object::Application {
+                        id: Some(a.id.clone()),
+                        settings: a.settings.clone(),
+                    };
+                    (object, false)
+                }),
             }
             .map_or((None, false), |(object, token)| (Some(object), token));
             let (after, token_after, token_after_unknown) = if ends {
@@ -139,6 +157,18 @@ pub(crate) fn build(
                             false,
                             false,
                         )
+                    }),
+                    ResourceKind::Application => desired_applications.get(address).map(|a| {
+                        let id = recorded.applications.get(address).map(|r| r.id.clone());
+                        let mut settings = a.settings.clone();
+                        // No key in the configuration keeps the one there is.
+                        if settings.public_key_fingerprint.is_none() {
+                            settings.public_key_fingerprint = recorded
+                                .applications
+                                .get(address)
+                                .and_then(|r| r.settings.public_key_fingerprint.clone());
+                        }
+                        (Some(Object::Application { id, settings }), false, false)
                     }),
                 }
                 .unwrap_or((before.clone(), token_before, false))
@@ -175,8 +205,8 @@ fn terraform_actions(actions: &[Action]) -> Vec<TfAction> {
     for action in actions {
         let mapped = match action {
             Action::Replace => vec![TfAction::Delete, TfAction::Create],
-            Action::Connect | Action::Link => vec![TfAction::Create],
-            Action::Disconnect | Action::Unlink => vec![TfAction::Delete],
+            Action::Connect | Action::Link | Action::Create => vec![TfAction::Create],
+            Action::Disconnect | Action::Unlink | Action::Delete => vec![TfAction::Delete],
             Action::Update | Action::Reconnect | Action::Relink => vec![TfAction::Update],
             Action::Forget => vec![TfAction::Forget],
             // A move or an import alone changes nothing remotely.

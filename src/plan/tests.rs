@@ -93,6 +93,12 @@ impl World {
                         id: id.into(),
                         name: format!("app {id}"),
                         has_messages: messages,
+                        settings: crate::application::Settings {
+                            name: String::new(),
+                            messages: None,
+                            public_key_fingerprint: None,
+                        },
+                        other_capabilities: Vec::new(),
                     },
                 )
             })

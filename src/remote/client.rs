@@ -576,6 +576,43 @@ impl Client {
         Ok(app.into())
     }
 
+    /// `POST /v2/applications` with a whole document (201). The answer is
+    /// read as an `Application`, which never keeps a `keys.private_key`.
+    pub(crate) async fn create_application_document(
+        &self,
+        document: Value,
+    ) -> Result<Application, ApiError> {
+        let app: WireApplication = self
+            .json(Call::write(
+                Method::POST,
+                &["v2", "applications"],
+                Some(document),
+            ))
+            .await?;
+        Ok(app.into())
+    }
+
+    /// `GET /v2/applications/{id}` as the API's document, for a PUT that
+    /// must carry back what socialform does not manage (other
+    /// capabilities, privacy, the key).
+    pub(crate) async fn get_application_document(&self, id: &str) -> Result<Value, ApiError> {
+        self.json(Call::get(&["v2", "applications", id])).await
+    }
+
+    /// `PUT /v2/applications/{id}` (200): replaces the whole application.
+    /// Idempotent: the same document twice is the same application.
+    pub(crate) async fn put_application(
+        &self,
+        id: &str,
+        document: Value,
+    ) -> Result<Application, ApiError> {
+        let segments = ["v2", "applications", id];
+        let mut call = Call::write(Method::PUT, &segments, Some(document));
+        call.idempotent = true;
+        let app: WireApplication = self.json(call).await?;
+        Ok(app.into())
+    }
+
     /// `DELETE /v2/applications/{id}` (204).
     pub async fn delete_application(&self, id: &str) -> Result<(), ApiError> {
         self.send(Call::write(

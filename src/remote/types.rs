@@ -41,6 +41,24 @@ pub struct Application {
     pub name: String,
     /// Whether `capabilities.messages` is present.
     pub has_messages: bool,
+    /// The messages capability as socialform manages it; `None` without it
+    /// (or when it lacks a webhook socialform needs).
+    pub messages: Option<crate::application::Messages>,
+    /// Its other capabilities' names, sorted.
+    pub other_capabilities: Vec<String>,
+    /// `application::key_fingerprint` of `keys.public_key`; the key itself
+    /// is not kept, and a `keys.private_key` in an answer is never read.
+    pub public_key_fingerprint: Option<String>,
+}
+
+impl Application {
+    pub(crate) fn settings(&self) -> crate::application::Settings {
+        crate::application::Settings {
+            name: self.name.clone(),
+            messages: self.messages.clone(),
+            public_key_fingerprint: self.public_key_fingerprint.clone(),
+        }
+    }
 }
 
 /// Body of `POST /beta/chatapp-accounts/messenger`.

@@ -101,19 +101,78 @@ pub(crate) struct WireApplication {
     name: Option<String>,
     #[serde(default)]
     capabilities: Option<serde_json::Value>,
+    #[serde(default)]
+    keys: Option<WireKeys>,
+}
+
+/// Only the public key is read: serde skips `private_key` (which a create
+/// without a public key would answer) without keeping it anywhere.
+#[derive(Deserialize)]
+struct WireKeys {
+    #[serde(default)]
+    public_key: Option<String>,
+}
+
+/// The messages capability's webhooks and settings; `None` when a webhook
+/// address is missing (socialform cannot compare or keep such an app's
+/// capability, and says it differs).
+fn wire_messages(messages: &serde_json::Value) -> Option<crate::application::Messages> {
+    let hook = |name: &str| {
+        let hook = messages.get("webhooks")?.get(name)?;
+        let address = hook.get("address")?.as_str()?.to_string();
+        let method = hook
+            .get("http_method")
+            .and_then(|m| m.as_str())
+            .unwrap_or("POST")
+            .to_string();
+        Some((address, method))
+    };
+    let (inbound_url, inbound_method) = hook("inbound_url")?;
+    let (status_url, status_method) = hook("status_url")?;
+    Some(crate::application::Messages {
+        inbound_url,
+        inbound_method,
+        status_url,
+        status_method,
+        version: messages
+            .get("version")
+            .and_then(|v| v.as_str())
+            .unwrap_or("v1")
+            .to_string(),
+        authenticate_inbound_media: messages
+            .get("authenticate_inbound_media")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+    })
 }
 
 impl From<WireApplication> for Application {
     fn from(w: WireApplication) -> Self {
-        let has_messages = w
+        let messages = w
             .capabilities
             .as_ref()
             .and_then(|c| c.get("messages"))
-            .is_some_and(|m| !m.is_null());
+            .filter(|m| !m.is_null());
+        let mut other_capabilities: Vec<String> = w
+            .capabilities
+            .as_ref()
+            .and_then(|c| c.as_object())
+            .into_iter()
+            .flatten()
+            .filter(|(name, value)| *name != "messages" && !value.is_null())
+            .map(|(name, _)| name.clone())
+            .collect();
+        other_capabilities.sort();
         Application {
             id: w.id,
             name: w.name.unwrap_or_default(),
-            has_messages,
+            has_messages: messages.is_some(),
+            messages: messages.and_then(wire_messages),
+            other_capabilities,
+            public_key_fingerprint: w
+                .keys
+                .and_then(|k| k.public_key)
+                .map(|pem| crate::application::key_fingerprint(&pem)),
         }
     }
 }

@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 fn symbol(action: Action, style: &Style) -> String {
     match action {
-        Action::Connect | Action::Link => style.green("+"),
+        Action::Connect | Action::Link | Action::Create => style.green("+"),
         Action::Update | Action::Reconnect | Action::Relink => style.yellow("~"),
-        Action::Disconnect | Action::Unlink => style.red("-"),
+        Action::Disconnect | Action::Unlink | Action::Delete => style.red("-"),
         Action::Replace => format!("{}/{}", style.red("-"), style.green("+")),
         Action::Import => style.cyan("<="),
         Action::Forget | Action::Move => style.dim("."),
@@ -293,6 +293,11 @@ fn closing_line(plan: &Plan) -> String {
         .count();
     let moves = moved_count(plan);
     let counts = [
+        (summary.create.unwrap_or(0), "application(s) to create"),
+        (
+            summary.update_application.unwrap_or(0),
+            "application(s) to update",
+        ),
         (summary.connect, "to connect"),
         (imports, "to import"),
         (summary.update, "to update"),
@@ -304,6 +309,7 @@ fn closing_line(plan: &Plan) -> String {
         (summary.link, "to link"),
         (summary.relink, "to relink"),
         (summary.unlink, "to unlink"),
+        (summary.delete.unwrap_or(0), "application(s) to delete"),
     ];
     let parts: Vec<String> = counts
         .iter()
@@ -341,6 +347,11 @@ pub(crate) fn apply_summary(
     if result.is_complete() && !result.interrupted {
         let summary = plan.summary();
         let counts = [
+            (summary.create.unwrap_or(0), "application(s) created"),
+            (
+                summary.update_application.unwrap_or(0),
+                "application(s) updated",
+            ),
             (summary.connect, "connected"),
             (summary.update, "updated"),
             (summary.reconnect, "reconnected"),
@@ -349,6 +360,7 @@ pub(crate) fn apply_summary(
             (summary.link, "linked"),
             (summary.relink, "relinked"),
             (summary.unlink, "unlinked"),
+            (summary.delete.unwrap_or(0), "application(s) deleted"),
             (moved_count(plan), "moved"),
             // Recorded in state without a call: said too, or an apply of
             // only these would read as if it did nothing.

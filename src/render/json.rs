@@ -197,6 +197,21 @@ impl Serialize for TerraformObject<'_> {
                     map.serialize_entry("page", account)?;
                 }
             }
+            Object::Application { id, settings } => {
+                map.serialize_entry("id", id)?;
+                let messages = settings.messages.as_ref().map(|m| {
+                    json!({
+                        "authenticate_inbound_media": m.authenticate_inbound_media,
+                        "http_method": m.inbound_method,
+                        "inbound_url": m.inbound_url,
+                        "status_url": m.status_url,
+                        "version": m.version,
+                    })
+                });
+                map.serialize_entry("messages", &messages)?;
+                map.serialize_entry("name", &settings.name)?;
+                map.serialize_entry("public_key_fingerprint", &settings.public_key_fingerprint)?;
+            }
         }
         map.end()
     }
@@ -215,9 +230,9 @@ fn change_document(change: &Change) -> Value {
             .collect()
     };
     let (creates, deletes) = match change.action {
-        Action::Connect | Action::Link => (true, false),
+        Action::Connect | Action::Link | Action::Create => (true, false),
         // A forgotten page stays connected, but leaves state.
-        Action::Disconnect | Action::Unlink | Action::Forget => (false, true),
+        Action::Disconnect | Action::Unlink | Action::Forget | Action::Delete => (false, true),
         _ => (false, false),
     };
     let sensitive: Vec<&str> = change

@@ -1,5 +1,5 @@
 //! Application API v2 handlers (`/v2/applications`): the part socialform
-//! needs (list, read, create, delete).
+//! needs (list, read, create, replace, delete).
 
 use super::problem::{Answer, Problem};
 use super::request::{bounded_number, json_object, optional_string, query_pairs};
@@ -16,16 +16,24 @@ use std::sync::Arc;
 const BASE: &str = "/v2/applications";
 const DEFAULT_PAGE_SIZE: u32 = 10;
 const MAX_PAGE_SIZE: u32 = 100;
-/// The real API returns the application's public key; the sandbox has none.
-const PLACEHOLDER_PUBLIC_KEY: &str =
-    "-----BEGIN PUBLIC KEY-----\nsandbox-placeholder\n-----END PUBLIC KEY-----\n";
+/// The public half of the key pair the sandbox makes up for an application
+/// created without `keys.public_key` (the real API generates a pair and
+/// returns its private half once). Never a usable key.
+const MADE_UP_PUBLIC_KEY: &str =
+    "-----BEGIN PUBLIC KEY-----\nsandbox-generated\n-----END PUBLIC KEY-----\n";
+const MADE_UP_PRIVATE_KEY: &str =
+    "-----BEGIN PRIVATE KEY-----\nsandbox-generated-secret\n-----END PRIVATE KEY-----\n";
 
 fn render(app: &StoredApplication) -> Value {
+    let keys = match &app.public_key {
+        Some(key) => json!({ "public_key": key }),
+        None => json!({}),
+    };
     json!({
         "id": app.id,
         "name": app.name,
         "capabilities": app.capabilities,
-        "keys": { "public_key": PLACEHOLDER_PUBLIC_KEY },
+        "keys": keys,
         "_links": { "self": { "href": format!("{BASE}/{}", app.id) } },
     })
 }
@@ -88,9 +96,19 @@ pub(crate) async fn get(State(shared): State<Arc<Shared>>, Path(id): Path<String
     Ok(Json(render(app)).into_response())
 }
 
-/// `POST /v2/applications`
-pub(crate) async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
-    let map = json_object(&body, Problem::invalid_parameters)?;
+/// What a POST or PUT body says, validated as the real API does: `name`
+/// required, `capabilities` an object whose `messages` (when present) has
+/// webhooks with an `address` (an http or https URL) and an `http_method`
+/// (GET or POST), `version` `v0.1` or `v1`, `authenticate_inbound_media` a
+/// boolean; `keys.public_key` a PEM public key when given.
+struct Document {
+    name: String,
+    capabilities: Value,
+    public_key: Option<String>,
+}
+
+fn document(body: &[u8]) -> Result<Document, Problem> {
+    let map = json_object(body, Problem::invalid_parameters)?;
     let mut invalid = Vec::new();
     let name = match optional_string(&map, "name") {
         Ok(Some(n)) if !n.trim().is_empty() => Some(n),
@@ -111,17 +129,131 @@ pub(crate) async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> An
             Value::Null
         }
     };
-    let Some(name) = name.filter(|_| invalid.is_empty()) else {
-        return Err(Problem::invalid_parameters(invalid));
+    if let Some(messages) = capabilities.get("messages") {
+        check_messages(messages, &mut invalid);
+    }
+    let public_key = match map.get("keys") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(keys)) => match keys.get("public_key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(pem))
+                if pem.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") =>
+            {
+                Some(pem.clone())
+            }
+            Some(_) => {
+                invalid.push((
+                    "keys.public_key".into(),
+                    "Must be a PEM encoded public key.".into(),
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            invalid.push(("keys".into(), "Must be an object.".into()));
+            None
+        }
     };
+    match name {
+        Some(name) if invalid.is_empty() => Ok(Document {
+            name,
+            capabilities,
+            public_key,
+        }),
+        _ => Err(Problem::invalid_parameters(invalid)),
+    }
+}
+
+fn check_messages(messages: &Value, invalid: &mut Vec<(String, String)>) {
+    let Some(messages) = messages.as_object() else {
+        invalid.push(("capabilities.messages".into(), "Must be an object.".into()));
+        return;
+    };
+    let webhooks = messages.get("webhooks").and_then(Value::as_object);
+    for hook in ["inbound_url", "status_url"] {
+        let field = format!("capabilities.messages.webhooks.{hook}");
+        let Some(hook) = webhooks.and_then(|w| w.get(hook)) else {
+            continue;
+        };
+        let address = hook.get("address").and_then(Value::as_str);
+        let valid_address = address.is_some_and(|a| {
+            reqwest::Url::parse(a).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        });
+        if !valid_address {
+            invalid.push((
+                format!("{field}.address"),
+                "Must be a valid http or https URL.".into(),
+            ));
+        }
+        match hook.get("http_method").and_then(Value::as_str) {
+            Some("GET" | "POST") => {}
+            _ => invalid.push((
+                format!("{field}.http_method"),
+                "Must be one of: GET, POST.".into(),
+            )),
+        }
+    }
+    match messages.get("version") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(v)) if v == "v0.1" || v == "v1" => {}
+        Some(_) => invalid.push((
+            "capabilities.messages.version".into(),
+            "Must be one of: v0.1, v1.".into(),
+        )),
+    }
+    match messages.get("authenticate_inbound_media") {
+        None | Some(Value::Null) | Some(Value::Bool(_)) => {}
+        Some(_) => invalid.push((
+            "capabilities.messages.authenticate_inbound_media".into(),
+            "Must be a boolean.".into(),
+        )),
+    }
+}
+
+/// `POST /v2/applications`. Without `keys.public_key` the real API makes a
+/// key pair and answers its private half, once; the sandbox does the same
+/// (with a made-up key), so that a client that would handle it is noticed.
+pub(crate) async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Answer {
+    let doc = document(&body)?;
+    let generated = doc.public_key.is_none();
     let app = StoredApplication {
         id: uuid::Uuid::new_v4().to_string(),
-        name,
-        capabilities,
+        name: doc.name,
+        capabilities: doc.capabilities,
+        public_key: Some(
+            doc.public_key
+                .unwrap_or_else(|| MADE_UP_PUBLIC_KEY.to_owned()),
+        ),
     };
-    let rendered = render(&app);
+    let mut rendered = render(&app);
+    if generated {
+        rendered["keys"]["private_key"] = json!(MADE_UP_PRIVATE_KEY);
+    }
     shared.store().put_application(app);
     Ok((StatusCode::CREATED, Json(rendered)).into_response())
+}
+
+/// `PUT /v2/applications/{id}`: replaces the whole application. What the
+/// body leaves out (a capability, the public key) is gone afterwards.
+pub(crate) async fn replace(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let doc = document(&body)?;
+    let mut store = shared.store();
+    if !store.applications.contains_key(&id) {
+        return Err(not_found(&id));
+    }
+    let app = StoredApplication {
+        id,
+        name: doc.name,
+        capabilities: doc.capabilities,
+        public_key: doc.public_key,
+    };
+    let rendered = render(&app);
+    store.put_application(app);
+    Ok(Json(rendered).into_response())
 }
 
 /// `DELETE /v2/applications/{id}`

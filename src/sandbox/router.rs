@@ -38,7 +38,9 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/v2/applications/{id}",
-            get(applications::get).delete(applications::delete),
+            get(applications::get)
+                .put(applications::replace)
+                .delete(applications::delete),
         );
     let control_routes = Router::new()
         .route(

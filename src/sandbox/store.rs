@@ -28,9 +28,13 @@ pub(crate) struct StoredAccount {
 pub(crate) struct StoredApplication {
     pub(crate) id: String,
     pub(crate) name: String,
-    /// The capabilities object as given at creation.
+    /// The capabilities object as last given (creation or a PUT).
     #[serde(default)]
     pub(crate) capabilities: Value,
+    /// The PEM public key given, or the one of the key pair the sandbox
+    /// made up when none was (whose private half it handed out once).
+    #[serde(default)]
+    pub(crate) public_key: Option<String>,
 }
 
 impl StoredApplication {
@@ -270,7 +274,21 @@ impl Store {
         self.applications.insert(app.id.clone(), app);
     }
 
+    /// Removes an application; accounts linked to it lose their link, as
+    /// with the real API.
     pub(crate) fn remove_application(&mut self, id: &str) -> Option<StoredApplication> {
+        let linked: Vec<AccountKey> = self
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.applications.iter().any(|app| app == id))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in linked {
+            if let Some(mut account) = self.accounts.get(&key).cloned() {
+                account.applications.retain(|app| app != id);
+                self.put_account(account);
+            }
+        }
         if let Some(p) = &self.persist
             && let Err(e) = p.applications.remove(id.as_bytes())
         {
@@ -307,6 +325,7 @@ impl Store {
                 id: (*id).to_owned(),
                 name: (*name).to_owned(),
                 capabilities,
+                public_key: None,
             });
         }
     }

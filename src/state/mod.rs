@@ -27,7 +27,7 @@ pub use local::LocalBackend;
 pub use lock_info::{LockHeld, LockInfo};
 pub use operator::operator;
 pub use postgres::{PostgresBackend, PostgresSettings, TlsParams};
-pub use records::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
+pub use records::{ApplicationRecord, HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 
 use std::sync::Arc;
 use std::time::Duration;

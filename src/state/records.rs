@@ -30,6 +30,21 @@ pub struct LinkRecord {
     pub channel: Channel,
 }
 
+/// An application socialform manages: its id and what it was set to (or
+/// read as) at the last successful call or refresh. No key material: the
+/// public key only as a fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationRecord {
+    pub address: Address,
+    pub id: String,
+    #[serde(flatten)]
+    pub settings: crate::application::Settings,
+    /// The capabilities besides messages it has (voice, rtc, …): kept
+    /// untouched by updates, listed so plans can say so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_capabilities: Vec<String>,
+}
+
 /// The whole state as loaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recorded {
@@ -39,6 +54,8 @@ pub struct Recorded {
     pub serial: u64,
     pub pages: BTreeMap<Address, PageRecord>,
     pub links: BTreeMap<Address, LinkRecord>,
+    #[serde(default)]
+    pub applications: BTreeMap<Address, ApplicationRecord>,
 }
 
 impl Recorded {
@@ -58,6 +75,12 @@ impl Recorded {
                 StateOp::RemoveLink(address) => {
                     self.links.remove(address);
                 }
+                StateOp::PutApplication(app) => {
+                    self.applications.insert(app.address.clone(), app.clone());
+                }
+                StateOp::RemoveApplication(address) => {
+                    self.applications.remove(address);
+                }
             }
         }
     }
@@ -71,6 +94,20 @@ pub enum StateOp {
     RemovePage(Address),
     PutLink(LinkRecord),
     RemoveLink(Address),
+    PutApplication(ApplicationRecord),
+    RemoveApplication(Address),
+}
+
+impl StateOp {
+    /// The address the op writes or removes.
+    pub(crate) fn address(&self) -> &Address {
+        match self {
+            StateOp::PutPage(p) => &p.address,
+            StateOp::PutLink(l) => &l.address,
+            StateOp::PutApplication(a) => &a.address,
+            StateOp::RemovePage(a) | StateOp::RemoveLink(a) | StateOp::RemoveApplication(a) => a,
+        }
+    }
 }
 
 /// One entry of the apply history.

@@ -90,6 +90,7 @@ async fn a_failed_call_stops_its_dependents_and_spares_the_rest() {
             client: client(&sandbox),
             store: store.clone(),
             tokens,
+            public_keys: Default::default(),
             parallelism: 4,
             cancel: Arc::new(AtomicBool::new(false)),
             reporter,

@@ -114,6 +114,7 @@ async fn a_slot_is_free_for_the_next_call_while_state_is_written() {
             client,
             store: store.clone(),
             tokens,
+            public_keys: Default::default(),
             parallelism: 1,
             cancel: Arc::new(AtomicBool::new(false)),
             reporter: Arc::new(Started(started)),

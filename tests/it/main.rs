@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod applications;
 mod apply_engine;
 mod apply_slots;
 mod bad_input;

@@ -659,3 +659,179 @@ async fn seeded_accounts_must_fit_the_schemas() {
     let accounts = raw.api("GET", "/beta/chatapp-accounts", None).await;
     assert_eq!(accounts.body["_embedded"], json!([]));
 }
+
+// ---- Application API v2: PUT replaces the whole application ----------------
+
+const PEM: &str =
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+
+fn messages_app(name: &str, inbound: &str, key: Option<&str>) -> String {
+    let mut body = json!({
+        "name": name,
+        "capabilities": {
+            "messages": {
+                "webhooks": {
+                    "inbound_url": {"address": inbound, "http_method": "POST"},
+                    "status_url": {"address": "https://example.com/status", "http_method": "POST"}
+                },
+                "version": "v1",
+                "authenticate_inbound_media": false
+            },
+            "voice": {"webhooks": {"answer_url": {"address": "https://example.com/answer", "http_method": "GET"}}}
+        }
+    });
+    if let Some(key) = key {
+        body["keys"] = json!({ "public_key": key });
+    }
+    body.to_string()
+}
+
+#[tokio::test]
+async fn application_put_replaces_the_whole_document_and_validates_it() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    let created = raw
+        .api(
+            "POST",
+            "/v2/applications",
+            Some(&messages_app("Bot", "https://example.com/in", Some(PEM))),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.body["keys"]["public_key"], PEM);
+    assert!(
+        created.body["keys"].get("private_key").is_none(),
+        "a public key was given: no key pair is made"
+    );
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/v2/applications/{id}");
+
+    // A PUT that keeps voice and the key, with a new inbound URL.
+    let put = raw
+        .api(
+            "PUT",
+            &path,
+            Some(&messages_app("Bot 2", "https://example.com/in2", Some(PEM))),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let read = raw.api("GET", &path, None).await;
+    assert_eq!(read.body["name"], "Bot 2");
+    assert_eq!(
+        read.body["capabilities"]["messages"]["webhooks"]["inbound_url"]["address"],
+        "https://example.com/in2"
+    );
+    assert!(read.body["capabilities"]["voice"].is_object());
+    assert_eq!(read.body["keys"]["public_key"], PEM);
+
+    // What a PUT leaves out is gone: here the voice capability and the key.
+    let bare = json!({"name": "Bot 3", "capabilities": {"messages": {"webhooks": {}}}});
+    let put = raw.api("PUT", &path, Some(&bare.to_string())).await;
+    assert_eq!(put.status, 200);
+    let read = raw.api("GET", &path, None).await;
+    assert!(read.body["capabilities"].get("voice").is_none());
+    assert!(read.body["keys"].get("public_key").is_none());
+
+    // Validation: 400 with `invalid_parameters`, nothing changed.
+    let bad = json!({
+        "capabilities": {"messages": {
+            "webhooks": {"inbound_url": {"address": "ftp://x", "http_method": "PATCH"}},
+            "version": "v2",
+            "authenticate_inbound_media": "no"
+        }},
+        "keys": {"public_key": "-----BEGIN PRIVATE KEY-----"}
+    });
+    let refused = raw.api("PUT", &path, Some(&bad.to_string())).await;
+    assert_eq!(refused.status, 400);
+    let mut names: Vec<&str> = refused.body["invalid_parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "capabilities.messages.authenticate_inbound_media",
+            "capabilities.messages.version",
+            "capabilities.messages.webhooks.inbound_url.address",
+            "capabilities.messages.webhooks.inbound_url.http_method",
+            "keys.public_key",
+            "name",
+        ]
+    );
+    assert_eq!(raw.api("GET", &path, None).await.body["name"], "Bot 3");
+
+    // Unknown id: the API's 404 problem document.
+    let missing = raw
+        .api(
+            "PUT",
+            "/v2/applications/00000000-0000-4000-8000-000000000000",
+            Some(&messages_app("x", "https://example.com/in", None)),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body["detail"],
+        "ID '00000000-0000-4000-8000-000000000000' does not exist, or you do not have access"
+    );
+    // Logged like every other request.
+    let log = raw.requests().await;
+    assert!(
+        log.iter()
+            .any(|e| e["method"] == "PUT" && e["path"] == path && e["status"] == 200)
+    );
+}
+
+#[tokio::test]
+async fn application_created_without_a_public_key_hands_out_a_private_key_once() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    let created = raw
+        .api(
+            "POST",
+            "/v2/applications",
+            Some(&messages_app("Bot", "https://example.com/in", None)),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    assert!(created.body["keys"]["private_key"].is_string());
+    let id = created.body["id"].as_str().unwrap();
+    let read = raw
+        .api("GET", &format!("/v2/applications/{id}"), None)
+        .await;
+    assert!(read.body["keys"].get("private_key").is_none());
+    assert!(read.body["keys"]["public_key"].is_string());
+}
+
+#[tokio::test]
+async fn deleting_an_application_unlinks_its_accounts() {
+    let sandbox = sandbox().await;
+    let raw = Raw::new(&sandbox);
+    let created = raw
+        .api(
+            "POST",
+            "/v2/applications",
+            Some(&messages_app("Bot", "https://example.com/in", Some(PEM))),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let connect = json!({"external_id": "1", "access_token": "t", "applications": [id]});
+    let connected = raw
+        .api(
+            "POST",
+            "/beta/chatapp-accounts/messenger",
+            Some(&connect.to_string()),
+        )
+        .await;
+    assert_eq!(connected.status, 201);
+    let deleted = raw
+        .api("DELETE", &format!("/v2/applications/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, 204);
+    let page = raw
+        .api("GET", "/beta/chatapp-accounts/messenger/1", None)
+        .await;
+    assert_eq!(page.body["applications"], json!([]));
+}

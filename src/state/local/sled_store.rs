@@ -24,7 +24,9 @@
 
 use crate::address::{Address, ResourceKind};
 use crate::private_fs::{create_private_dir, open_private_file, restrict_tree};
-use crate::state::{Fingerprinter, HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
+use crate::state::{
+    ApplicationRecord, Fingerprinter, HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp,
+};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -42,6 +44,7 @@ const META_SERIAL: &[u8] = b"meta/serial";
 const META_FINGERPRINT_KEY: &[u8] = b"meta/fingerprint_key";
 const PAGE_PREFIX: &[u8] = b"page/";
 const LINK_PREFIX: &[u8] = b"link/";
+const APPLICATION_PREFIX: &[u8] = b"application/";
 const HISTORY_PREFIX: &[u8] = b"history/";
 
 /// The error for a store whose content makes no sense to this build: what is
@@ -251,11 +254,17 @@ impl SledStore {
             .into_iter()
             .map(|record| (record.address.clone(), record))
             .collect();
+        let applications: BTreeMap<Address, ApplicationRecord> = self
+            .scan::<ApplicationRecord>(APPLICATION_PREFIX)?
+            .into_iter()
+            .map(|record| (record.address.clone(), record))
+            .collect();
         Ok(Recorded {
             lineage: self.lineage.clone(),
             serial,
             pages,
             links,
+            applications,
         })
     }
 
@@ -284,6 +293,17 @@ impl SledStore {
                 StateOp::RemoveLink(address) => {
                     check_kind(address, ResourceKind::Link)?;
                     batch.remove(record_key(LINK_PREFIX, address));
+                }
+                StateOp::PutApplication(app) => {
+                    check_kind(&app.address, ResourceKind::Application)?;
+                    batch.insert(
+                        record_key(APPLICATION_PREFIX, &app.address),
+                        serde_json::to_vec(app)?,
+                    );
+                }
+                StateOp::RemoveApplication(address) => {
+                    check_kind(address, ResourceKind::Application)?;
+                    batch.remove(record_key(APPLICATION_PREFIX, address));
                 }
             }
         }

@@ -37,7 +37,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The migrations, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../../state/postgres/001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../../state/postgres/001_initial.sql")),
+    (
+        2,
+        include_str!("../../../state/postgres/002_applications.sql"),
+    ),
+];
 
 const FINGERPRINT_KEY_LEN: usize = 32;
 /// How often a waiting `open` tries the lock again.
@@ -423,7 +429,10 @@ impl StateBackend for PostgresBackend {
     fn adopt(&self, request: &LockRequest, transfer: &Transfer) -> anyhow::Result<()> {
         let store = self.open(request)?;
         let current = store.load()?;
-        if !current.pages.is_empty() || !current.links.is_empty() {
+        if !current.pages.is_empty()
+            || !current.links.is_empty()
+            || !current.applications.is_empty()
+        {
             bail!(
                 "{} already manages {} page(s) and {} link(s); state migrate only moves into \
                  an empty state (choose another state_name, or `socialform state rm` there first)",
@@ -448,6 +457,12 @@ impl StateBackend for PostgresBackend {
             .links
             .values()
             .map(|l| Ok((l.address.to_string(), serde_json::to_string(l)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let applications = transfer
+            .recorded
+            .applications
+            .values()
+            .map(|a| Ok((a.address.to_string(), serde_json::to_string(a)?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let history = transfer
             .history
@@ -480,6 +495,15 @@ impl StateBackend for PostgresBackend {
                         client
                             .execute(
                                 "INSERT INTO links (state_name, address, record) \
+                                 VALUES ($1, $2, $3::text::jsonb)",
+                                &[&name, address, record],
+                            )
+                            .await?;
+                    }
+                    for (address, record) in &applications {
+                        client
+                            .execute(
+                                "INSERT INTO applications (state_name, address, record) \
                                  VALUES ($1, $2, $3::text::jsonb)",
                                 &[&name, address, record],
                             )
@@ -598,11 +622,14 @@ struct Changes {
     page_puts: (Vec<String>, Vec<String>),
     link_deletes: Vec<String>,
     link_puts: (Vec<String>, Vec<String>),
+    application_deletes: Vec<String>,
+    application_puts: (Vec<String>, Vec<String>),
 }
 
 fn changes(ops: &[StateOp]) -> anyhow::Result<Changes> {
     let mut pages: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut links: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut applications: BTreeMap<String, Option<String>> = BTreeMap::new();
     for op in ops {
         match op {
             StateOp::PutPage(page) => {
@@ -616,6 +643,12 @@ fn changes(ops: &[StateOp]) -> anyhow::Result<Changes> {
             }
             StateOp::RemoveLink(address) => {
                 links.insert(address.to_string(), None);
+            }
+            StateOp::PutApplication(app) => {
+                applications.insert(app.address.to_string(), Some(serde_json::to_string(app)?));
+            }
+            StateOp::RemoveApplication(address) => {
+                applications.insert(address.to_string(), None);
             }
         }
     }
@@ -635,11 +668,14 @@ fn changes(ops: &[StateOp]) -> anyhow::Result<Changes> {
     };
     let (page_deletes, page_puts) = split(pages);
     let (link_deletes, link_puts) = split(links);
+    let (application_deletes, application_puts) = split(applications);
     Ok(Changes {
         page_deletes,
         page_puts,
         link_deletes,
         link_puts,
+        application_deletes,
+        application_puts,
     })
 }
 
@@ -664,6 +700,14 @@ WITH bumped AS (
     SELECT $1, a, r::jsonb FROM unnest($7::text[], $8::text[]) AS t(a, r)
     WHERE EXISTS (SELECT 1 FROM bumped)
     ON CONFLICT (state_name, address) DO UPDATE SET record = EXCLUDED.record
+), application_deletes AS (
+    DELETE FROM applications WHERE state_name = $1 AND address = ANY($9::text[])
+        AND EXISTS (SELECT 1 FROM bumped)
+), application_puts AS (
+    INSERT INTO applications (state_name, address, record)
+    SELECT $1, a, r::jsonb FROM unnest($10::text[], $11::text[]) AS t(a, r)
+    WHERE EXISTS (SELECT 1 FROM bumped)
+    ON CONFLICT (state_name, address) DO UPDATE SET record = EXCLUDED.record
 )
 SELECT serial FROM bumped";
 
@@ -674,7 +718,7 @@ impl StateStore for PostgresStore {
 
     fn load(&self) -> anyhow::Result<Recorded> {
         let name = self.name();
-        let (serial, pages, links): (i64, String, String) =
+        let (serial, pages, links, applications): (i64, String, String, String) =
             self.with_retry("could not read", |session| {
                 let name = name.clone();
                 session.run(move |client| async move {
@@ -685,12 +729,14 @@ impl StateStore for PostgresStore {
                                 (SELECT COALESCE(json_agg(record ORDER BY address), '[]')
                                    FROM pages WHERE state_name = s.name)::text,
                                 (SELECT COALESCE(json_agg(record ORDER BY address), '[]')
-                                   FROM links WHERE state_name = s.name)::text
+                                   FROM links WHERE state_name = s.name)::text,
+                                (SELECT COALESCE(json_agg(record ORDER BY address), '[]')
+                                   FROM applications WHERE state_name = s.name)::text
                              FROM states s WHERE s.name = $1",
                             &[&name],
                         )
                         .await?;
-                    Ok((row.get(0), row.get(1), row.get(2)))
+                    Ok((row.get(0), row.get(1), row.get(2), row.get(3)))
                 })
             })?;
         let pages: Vec<PageRecord> = serde_json::from_str(&pages).with_context(|| {
@@ -705,6 +751,13 @@ impl StateStore for PostgresStore {
                 self.connector.describe()
             )
         })?;
+        let applications: Vec<super::ApplicationRecord> = serde_json::from_str(&applications)
+            .with_context(|| {
+                format!(
+                    "an application record of {} is not valid",
+                    self.connector.describe()
+                )
+            })?;
         let serial = u64::try_from(serial).unwrap_or(0);
         *self.serial.lock().unwrap_or_else(PoisonError::into_inner) = serial;
         Ok(Recorded {
@@ -715,6 +768,10 @@ impl StateStore for PostgresStore {
                 .map(|p| (p.address.clone(), p))
                 .collect::<BTreeMap<Address, PageRecord>>(),
             links: links.into_iter().map(|l| (l.address.clone(), l)).collect(),
+            applications: applications
+                .into_iter()
+                .map(|a| (a.address.clone(), a))
+                .collect(),
         })
     }
 
@@ -725,6 +782,10 @@ impl StateStore for PostgresStore {
                 StateOp::RemovePage(a) => (a, crate::address::ResourceKind::Page),
                 StateOp::PutLink(l) => (&l.address, crate::address::ResourceKind::Link),
                 StateOp::RemoveLink(a) => (a, crate::address::ResourceKind::Link),
+                StateOp::PutApplication(a) => {
+                    (&a.address, crate::address::ResourceKind::Application)
+                }
+                StateOp::RemoveApplication(a) => (a, crate::address::ResourceKind::Application),
             };
             if address.kind != kind {
                 bail!("internal error: {address} recorded as a {}", kind.as_str());
@@ -751,6 +812,9 @@ impl StateStore for PostgresStore {
                             &changes.link_deletes,
                             &changes.link_puts.0,
                             &changes.link_puts.1,
+                            &changes.application_deletes,
+                            &changes.application_puts.0,
+                            &changes.application_puts.1,
                         ],
                     )
                     .await?;

@@ -1,0 +1,507 @@
+//! Issue 21: Vonage applications declared, created, updated, deleted and
+//! checked like pages, through the binary against the sandbox.
+
+use crate::support::*;
+use serde_json::{Value, json};
+
+const TOKEN_A: &str = "EAAapps0001secret";
+const TOKEN_B: &str = "EAAapps0002secret";
+/// The body of the public key: it must appear nowhere but at Vonage.
+const KEY_BODY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEappsissue21publickeybody";
+
+fn pem() -> String {
+    format!("-----BEGIN PUBLIC KEY-----\n{KEY_BODY}\n-----END PUBLIC KEY-----\n")
+}
+
+fn config(inbound: &str) -> String {
+    format!(
+        r#"variable "token_a" {{
+  sensitive = true
+}}
+
+variable "token_b" {{
+  sensitive = true
+}}
+
+application "support" {{
+  name = "Acme Support Bot"
+  messages {{
+    inbound_url = "{inbound}"
+    status_url  = "https://example.com/status"
+  }}
+  public_key = file("keys/support.pub")
+}}
+
+page "a" {{
+  page_id      = "107100000000001"
+  access_token = var.token_a
+}}
+
+page "b" {{
+  page_id      = "107100000000002"
+  access_token = var.token_b
+}}
+
+link "a" {{
+  page        = page.a.page_id
+  application = application.support.id
+}}
+
+link "b" {{
+  page        = page.b.page_id
+  application = application.support.id
+}}
+"#
+    )
+}
+
+fn project(sandbox: &Sandbox, text: &str) -> Project {
+    let mut project = Project::against(sandbox);
+    project.env("SF_VAR_token_a", TOKEN_A);
+    project.env("SF_VAR_token_b", TOKEN_B);
+    std::fs::create_dir_all(project.path().join("keys")).unwrap();
+    project.write("keys/support.pub", &pem());
+    project.write("main.hcl", text);
+    project
+}
+
+/// The one application named "Acme Support Bot" at the sandbox.
+fn support_app(sandbox: &Sandbox) -> Value {
+    let (status, body) = sandbox.api("GET", "/v2/applications?page_size=100", None);
+    assert_eq!(status, 200);
+    let found: Vec<Value> = body["_embedded"]["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"] == "Acme Support Bot")
+        .cloned()
+        .collect();
+    assert_eq!(found.len(), 1, "{body}");
+    found[0].clone()
+}
+
+fn applied(sandbox: &Sandbox) -> (Project, String) {
+    let project = project(sandbox, &config("https://example.com/inbound"));
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let id = support_app(sandbox)["id"].as_str().unwrap().to_string();
+    sandbox.clear_requests();
+    (project, id)
+}
+
+#[test]
+fn a_new_application_and_two_links_to_it_apply_in_one_run_create_first() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, &config("https://example.com/inbound"));
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let doc = plan.json();
+    // In order: the connects carry the new id, so the create comes first.
+    assert_eq!(
+        plan.planned_calls(),
+        [
+            "POST /v2/applications",
+            "POST /beta/chatapp-accounts/messenger",
+            "POST /beta/chatapp-accounts/messenger",
+        ]
+    );
+    assert_eq!(doc["summary"]["create"], 1);
+    assert_eq!(doc["summary"]["update_application"], 0);
+    assert_eq!(doc["summary"]["delete"], 0);
+    let app_change = doc["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "application.support")
+        .cloned()
+        .unwrap();
+    assert_eq!(app_change["type"], "application");
+    assert_eq!(app_change["change"]["actions"], json!(["create"]));
+
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(
+        apply.stdout.contains("1 application(s) created"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(
+        sandbox.mutations(),
+        [
+            "POST /v2/applications",
+            "POST /beta/chatapp-accounts/messenger",
+            "POST /beta/chatapp-accounts/messenger",
+        ]
+    );
+    let app = support_app(&sandbox);
+    let id = app["id"].as_str().unwrap();
+    for page in ["107100000000001", "107100000000002"] {
+        assert_eq!(sandbox.page(page).unwrap()["applications"], json!([id]));
+    }
+    assert_eq!(
+        app["capabilities"]["messages"]["webhooks"]["inbound_url"]["address"],
+        "https://example.com/inbound"
+    );
+    assert_eq!(app["capabilities"]["messages"]["version"], "v1");
+    // Our key, not one Vonage made up (whose private half it would hand out).
+    assert_eq!(app["keys"]["public_key"], pem());
+
+    // Nothing left to do; the application's id is resolved from state.
+    sandbox.clear_requests();
+    let again = project.run(&["plan", "--detailed-exitcode"]);
+    again.assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn a_changed_inbound_url_is_one_put_and_no_link_call() {
+    let sandbox = Sandbox::start();
+    let (project, id) = applied(&sandbox);
+    project.write("main.hcl", &config("https://example.com/inbound-v2"));
+    let plan = project.run(&["plan", "--no-color"]);
+    plan.assert_code(0);
+    assert!(
+        plan.stdout
+            .contains("# application.support will be updated in place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains(
+        r#"~ messages.inbound_url = "https://example.com/inbound" -> "https://example.com/inbound-v2""#
+    ));
+    assert!(plan.stdout.contains("1 application(s) to update"));
+    sandbox.clear_requests();
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(sandbox.mutations(), [format!("PUT /v2/applications/{id}")]);
+    let app = support_app(&sandbox);
+    assert_eq!(
+        app["capabilities"]["messages"]["webhooks"]["inbound_url"]["address"],
+        "https://example.com/inbound-v2"
+    );
+    assert_eq!(app["keys"]["public_key"], pem(), "the PUT kept the key");
+}
+
+#[test]
+fn a_status_url_edited_by_hand_is_drift_and_plan_restores_it() {
+    let sandbox = Sandbox::start();
+    let (project, id) = applied(&sandbox);
+    // A colleague edits the status webhook in the dashboard, and adds voice.
+    let mut edited = support_app(&sandbox);
+    edited["capabilities"]["messages"]["webhooks"]["status_url"]["address"] =
+        json!("https://hand.example.com/status");
+    edited["capabilities"]["voice"] = json!({"webhooks": {"answer_url": {"address": "https://example.com/answer", "http_method": "GET"}}});
+    let (status, _) = sandbox.api("PUT", &format!("/v2/applications/{id}"), Some(edited));
+    assert_eq!(status, 200);
+
+    let drift = project.run(&["drift", "--json"]);
+    drift.assert_code(2);
+    let doc = drift.json();
+    assert_eq!(
+        doc["drifted"],
+        json!([{
+            "address": "application.support",
+            "kind": "changed",
+            "attribute": "messages.status_url",
+            "expected": "https://example.com/status",
+            "actual": "https://hand.example.com/status"
+        }])
+    );
+
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let change = &plan.json()["changes"][0];
+    assert_eq!(change["address"], "application.support");
+    assert_eq!(change["action"], "update");
+    assert_eq!(
+        change["reason"],
+        "changed outside socialform; its voice capability kept untouched"
+    );
+    sandbox.clear_requests();
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(sandbox.mutations(), [format!("PUT /v2/applications/{id}")]);
+    let app = support_app(&sandbox);
+    assert_eq!(
+        app["capabilities"]["messages"]["webhooks"]["status_url"]["address"],
+        "https://example.com/status"
+    );
+    assert!(
+        app["capabilities"]["voice"].is_object(),
+        "the other capability is kept"
+    );
+    // No drift left; what remains are the messages applications no
+    // configuration knows (the sandbox's demo ones).
+    let drift = project.run(&["drift", "--json"]);
+    let doc = drift.json();
+    assert_eq!(doc["drifted"], json!([]));
+    let unmanaged: Vec<(&str, &str)> = doc["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["provider"].as_str().unwrap(), u["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        unmanaged,
+        [("application", "Support bot"), ("application", "Sales bot")]
+    );
+}
+
+#[test]
+fn an_application_deleted_by_hand_is_drift_and_created_again_with_its_links() {
+    let sandbox = Sandbox::start();
+    let (project, id) = applied(&sandbox);
+    let (status, _) = sandbox.api("DELETE", &format!("/v2/applications/{id}"), None);
+    assert_eq!(status, 204);
+    let drift = project.run(&["drift", "--json"]);
+    drift.assert_code(2);
+    let kinds: Vec<(String, String)> = drift.json()["drifted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["address"].as_str().unwrap().to_string(),
+                d["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("application.support".into(), "deleted".into())));
+    sandbox.clear_requests();
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let mutations = sandbox.mutations();
+    assert_eq!(mutations[0], "POST /v2/applications");
+    assert_eq!(
+        sorted(mutations[1..].to_vec()),
+        [
+            "POST /beta/chatapp-accounts/messenger/107100000000001/applications",
+            "POST /beta/chatapp-accounts/messenger/107100000000002/applications",
+        ]
+    );
+    let new_id = support_app(&sandbox)["id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, id);
+    assert_eq!(
+        sandbox.page("107100000000001").unwrap()["applications"],
+        json!([new_id])
+    );
+}
+
+#[test]
+fn an_application_removed_from_the_configuration_is_unlinked_then_deleted() {
+    let sandbox = Sandbox::start();
+    let (project, id) = applied(&sandbox);
+    let text = config("https://example.com/inbound");
+    let cut = text.find("application \"support\"").unwrap();
+    let end = text.find("page \"a\"").unwrap();
+    let pages_only = format!(
+        "{}{}",
+        &text[..cut],
+        &text[end..text.find("link \"a\"").unwrap()]
+    );
+    project.write("main.hcl", &pages_only);
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let calls = plan.planned_calls();
+    assert_eq!(
+        calls.last().unwrap(),
+        &format!("DELETE /v2/applications/{id}")
+    );
+    let doc = plan.json();
+    assert_eq!(doc["summary"]["delete"], 1);
+    assert_eq!(doc["summary"]["unlink"], 2);
+
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let mutations = sandbox.mutations();
+    assert_eq!(
+        sorted(mutations[..2].to_vec()),
+        [
+            format!("DELETE /beta/chatapp-accounts/messenger/107100000000001/applications/{id}"),
+            format!("DELETE /beta/chatapp-accounts/messenger/107100000000002/applications/{id}"),
+        ]
+    );
+    assert_eq!(mutations[2], format!("DELETE /v2/applications/{id}"));
+    assert_eq!(mutations.len(), 3);
+}
+
+#[test]
+fn a_protected_application_is_not_deleted() {
+    let sandbox = Sandbox::start();
+    let text = config("https://example.com/inbound").replace(
+        "  public_key = file(\"keys/support.pub\")\n",
+        "  public_key = file(\"keys/support.pub\")\n  lifecycle {\n    prevent_destroy = true\n  }\n",
+    );
+    let project = project(&sandbox, &text);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    sandbox.clear_requests();
+    let destroy = project.run(&["destroy", "--auto-approve"]);
+    destroy.assert_code(1);
+    assert!(
+        destroy.stderr.contains(
+            "error: application.support ([DIR]/main.hcl:9:13): would be deleted (destroy), but its block sets lifecycle.prevent_destroy"
+                .replace("[DIR]", &project.path().display().to_string())
+                .as_str()
+        ),
+        "{}",
+        destroy.stderr
+    );
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn a_link_to_a_voice_only_application_is_refused_before_any_call() {
+    let sandbox = Sandbox::start();
+    let project = project(
+        &sandbox,
+        r#"variable "token_a" {
+  sensitive = true
+}
+
+page "a" {
+  page_id      = "107100000000001"
+  access_token = var.token_a
+}
+
+link "a" {
+  page        = page.a.page_id
+  application = "c0ffee00-0000-4000-8000-000000000003"
+}
+"#,
+    );
+    sandbox.clear_requests();
+    let plan = project.run(&["apply", "--auto-approve"]);
+    plan.assert_code(1);
+    let dir = project.path().display().to_string();
+    assert!(
+        plan.stderr.contains(&format!(
+            "error: link.a ({dir}/main.hcl:10:6): application c0ffee00-0000-4000-8000-000000000003 (Voice IVR (no Messages)) has no Messages capability"
+        )),
+        "{}",
+        plan.stderr
+    );
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn creating_without_a_public_key_is_refused_before_any_call_and_http_warns() {
+    let sandbox = Sandbox::start();
+    let text = config("http://example.com/inbound")
+        .replace("  public_key = file(\"keys/support.pub\")\n", "");
+    let project = project(&sandbox, &text);
+    sandbox.clear_requests();
+    let plan = project.run(&["plan"]);
+    plan.assert_code(1);
+    assert!(
+        plan.stderr
+            .contains("application.support ([DIR]/main.hcl:9:13): the application must be created but has no public_key"
+                .replace("[DIR]", &project.path().display().to_string())
+                .as_str()),
+        "{}",
+        plan.stderr
+    );
+    assert!(sandbox.mutations().is_empty());
+
+    project.write("main.hcl", &config("http://example.com/inbound"));
+    let plan = project.run(&["plan", "--no-color"]);
+    plan.assert_code(0);
+    assert!(
+        plan.stdout.contains(
+            "application.support ([DIR]/main.hcl:9:13): messages.inbound_url is \"http://example.com/inbound\", not https://"
+                .replace("[DIR]", &project.path().display().to_string())
+                .as_str()
+        ),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn a_private_key_in_the_configuration_is_refused_without_showing_it() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, &config("https://example.com/inbound"));
+    project.write(
+        "keys/support.pub",
+        "-----BEGIN PRIVATE KEY-----\nSECRETPRIVATEBODY\n-----END PRIVATE KEY-----\n",
+    );
+    let validate = project.run(&["validate"]);
+    validate.assert_code(1);
+    assert!(
+        validate.stderr.contains("public_key holds a private key"),
+        "{}",
+        validate.stderr
+    );
+    assert!(!validate.stderr.contains("SECRETPRIVATEBODY"));
+}
+
+#[test]
+fn no_key_material_in_state_plan_files_or_output_beyond_the_fingerprint() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, &config("https://example.com/inbound"));
+    let plan = project.run(&["plan", "--out", "plan.bin", "--json"]);
+    plan.assert_code(0);
+    let apply = project.run(&["apply", "plan.bin"]);
+    apply.assert_code(0);
+    let show = project.run(&["show", "--json"]);
+    let pull = project.run(&["state", "pull"]);
+    for (what, text) in [
+        ("plan", &plan.stdout),
+        ("plan stderr", &plan.stderr),
+        ("apply", &apply.stdout),
+        ("show", &show.stdout),
+        ("state pull", &pull.stdout),
+    ] {
+        assert!(!text.contains(KEY_BODY), "{what} shows the key:\n{text}");
+        assert!(!text.contains("PRIVATE KEY"), "{what}");
+    }
+    assert!(
+        plan.stdout.contains("sha256:"),
+        "the fingerprint is shown: {}",
+        plan.stdout
+    );
+    let saved = std::fs::read(project.path().join("plan.bin")).unwrap();
+    assert!(!contains_bytes(&saved, KEY_BODY), "the saved plan");
+    for (path, bytes) in project.state_bytes() {
+        assert!(!contains_bytes(&bytes, KEY_BODY), "{}", path.display());
+        assert!(!contains_bytes(&bytes, "PRIVATE KEY"), "{}", path.display());
+    }
+    // The sandbox would have made up a key pair for a create without one.
+    assert_eq!(support_app(&sandbox)["keys"]["public_key"], pem());
+}
+
+#[test]
+fn the_application_example_applies_with_no_account_and_then_has_nothing_to_do() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/application");
+    let project = Project::new();
+    std::fs::create_dir_all(project.path().join("keys")).unwrap();
+    for file in ["main.hcl", "socialform.sfvars", "keys/support.pub"] {
+        project.write(file, &std::fs::read_to_string(example.join(file)).unwrap());
+    }
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(
+        apply
+            .stdout
+            .contains("Plan: 1 application(s) to create, 2 to connect, 2 to link. API calls: 3"),
+        "{}",
+        apply.stdout
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn applications_are_kept_in_postgres_state_too() {
+    let sandbox = Sandbox::start();
+    let schema = format!("apps_{}", std::process::id());
+    let text = format!(
+        "backend \"postgres\" {{\n  schema_name = \"{schema}\"\n  state_name  = \"apps\"\n}}\n\n{}",
+        config("https://example.com/inbound")
+    );
+    let mut project = project(&sandbox, &text);
+    project.env("SOCIALFORM_PG_CONN_STR", &pg_url());
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let id = support_app(&sandbox)["id"].as_str().unwrap().to_string();
+    // Read back from the database: nothing to do, and the next change is
+    // one PUT of the recorded id.
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    project.write("main.hcl", &text.replace("/inbound\"", "/inbound-v2\""));
+    sandbox.clear_requests();
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(sandbox.mutations(), [format!("PUT /v2/applications/{id}")]);
+}
