@@ -73,6 +73,7 @@ pub(crate) async fn login(
     observer: &dyn LoginObserver,
 ) -> anyhow::Result<LoginOutcome> {
     let store = session.credential_store()?;
+    store.check()?;
     let (_, side) = session.login_side(endpoint, true).await?;
     let side = side.expect("connect was asked");
     let client = &side.client;
@@ -125,7 +126,7 @@ pub(crate) async fn login(
         expires_at: info.as_ref().and_then(|i| i.expires_at),
         app_id: None,
     };
-    store
+    let stored_in = store
         .save(&side.key, &login)
         .context("could not keep the Facebook login")?;
     Ok(LoginOutcome {
@@ -133,7 +134,7 @@ pub(crate) async fn login(
         name,
         token: info,
         exchanged,
-        stored_in: store.describe(),
+        stored_in,
     })
 }
 

@@ -658,3 +658,111 @@ fn a_device_code_nobody_enters_expires_and_the_login_says_so() {
     );
     assert!(!credentials(&project).exists());
 }
+
+/// A project whose runs choose the credential store themselves (no
+/// `SOCIALFORM_CREDENTIAL_STORE`, or the one given), on a session bus
+/// that is not there: no system keyring is reachable.
+fn keyringless(sandbox: &Sandbox, store: Option<&str>) -> (Project, Vec<&'static str>) {
+    let mut project = project(sandbox);
+    project.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    if let Some(store) = store {
+        project.env("SOCIALFORM_CREDENTIAL_STORE", store);
+    }
+    (
+        project,
+        if store.is_none() {
+            vec!["SOCIALFORM_CREDENTIAL_STORE"]
+        } else {
+            vec![]
+        },
+    )
+}
+
+fn run_unset(project: &Project, unset: &[&str], args: &[&str], stdin: Option<&str>) -> Run {
+    let mut command = project.command(args);
+    for name in unset {
+        command.env_remove(name);
+    }
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    use std::io::Write;
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(format!("{text}\n").as_bytes()).unwrap();
+    }
+    drop(input);
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn without_a_reachable_keyring_the_default_keeps_the_login_in_the_file_and_says_so() {
+    let sandbox = Sandbox::start();
+    facebook_user(&sandbox, None, false);
+    let (project, unset) = keyringless(&sandbox, None);
+    let login = run_unset(
+        &project,
+        &unset,
+        &["login", "facebook", "--token-stdin"],
+        Some(USER_TOKEN),
+    );
+    assert_eq!(login.code, 0, "{}{}", login.stdout, login.stderr);
+    let file = credentials(&project);
+    assert!(
+        login.stdout.contains(&format!(
+            "Stored in {} (mode 0600): no system keyring is reachable here (",
+            file.display()
+        )),
+        "{}",
+        login.stdout
+    );
+    let stored = stored_token(&project, &sandbox).expect("the file holds the login");
+    assert_no_secret(
+        "login",
+        &format!("{}{}", login.stdout, login.stderr),
+        &[USER_TOKEN, stored.as_str()],
+    );
+    // Read back from the file by the next plan.
+    let plan = run_unset(&project, &unset, &["plan"], None);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+
+    let logout = run_unset(&project, &unset, &["logout", "facebook"], None);
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    assert_eq!(
+        logout.stdout,
+        format!(
+            "Logged out of Facebook: the stored login was removed from {} (mode 0600).\n",
+            file.display()
+        )
+    );
+    assert_eq!(stored_token(&project, &sandbox), None);
+}
+
+#[test]
+fn a_forced_keyring_that_is_not_reachable_is_a_clear_error_and_stores_nothing() {
+    let sandbox = Sandbox::start();
+    facebook_user(&sandbox, None, false);
+    let (project, unset) = keyringless(&sandbox, Some("keyring"));
+    let login = run_unset(
+        &project,
+        &unset,
+        &["login", "facebook", "--token-stdin"],
+        Some(USER_TOKEN),
+    );
+    assert_eq!(login.code, 1, "{}{}", login.stdout, login.stderr);
+    assert!(
+        login.stderr.contains(
+            "error: SOCIALFORM_CREDENTIAL_STORE=keyring, but the system keyring (Secret Service) \
+             cannot be used here ("
+        ) && login
+            .stderr
+            .contains("or set SOCIALFORM_CREDENTIAL_STORE=file"),
+        "{}",
+        login.stderr
+    );
+    assert_no_secret("login", &login.stderr, &[USER_TOKEN]);
+    assert!(!credentials(&project).exists());
+    assert!(!project.config_home().join("socialform").exists());
+}
