@@ -174,75 +174,36 @@ pub(crate) fn read_client_identity(
     Ok((chain, key))
 }
 
-/// Checks the handshake's signatures only: the server proves it holds the
-/// key of the certificate it sent, whoever signed that certificate.
-/// libpq's `sslmode=require` (and `prefer`) without a root certificate.
+/// The weaker checks libpq's `sslmode`s call for. The handshake's
+/// signatures are always checked (the server proves it holds the key of the
+/// certificate it sent); with `roots`, the certificate must also chain to
+/// one of them and be in date, whatever host it names (`verify-ca`);
+/// without, any certificate will do (`require`, `prefer`).
 #[derive(Debug)]
-pub(crate) struct EncryptOnly {
+pub(crate) struct LibpqVerifier {
+    roots: Option<Arc<RootCertStore>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl EncryptOnly {
-    pub(crate) fn new(provider: &CryptoProvider) -> EncryptOnly {
-        EncryptOnly {
+impl LibpqVerifier {
+    /// `sslmode=require` (and `prefer`) without a root certificate.
+    pub(crate) fn encrypt_only(provider: &CryptoProvider) -> LibpqVerifier {
+        LibpqVerifier {
+            roots: None,
+            algorithms: provider.signature_verification_algorithms,
+        }
+    }
+
+    /// `sslmode=verify-ca`: the chain, not the host name.
+    pub(crate) fn chain_only(roots: RootCertStore, provider: &CryptoProvider) -> LibpqVerifier {
+        LibpqVerifier {
+            roots: Some(Arc::new(roots)),
             algorithms: provider.signature_verification_algorithms,
         }
     }
 }
 
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// Checks that the certificate chains to one of `roots` and is in date,
-/// but not which host it names: libpq's `sslmode=verify-ca`.
-#[derive(Debug)]
-pub(crate) struct ChainOnly {
-    roots: Arc<RootCertStore>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ChainOnly {
-    pub(crate) fn new(roots: RootCertStore, provider: &CryptoProvider) -> ChainOnly {
-        ChainOnly {
-            roots: Arc::new(roots),
-            algorithms: provider.signature_verification_algorithms,
-        }
-    }
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for LibpqVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -251,14 +212,16 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.algorithms.all,
-        )?;
+        if let Some(roots) = &self.roots {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 

@@ -244,6 +244,33 @@ async fn check_chunk(
     }
 }
 
+/// A batch item Graph did not answer 200: `Ok(Graph's message)` when the
+/// token asked about itself and was refused as invalid (so the token is
+/// the problem), else the error (the app credentials, or Graph itself).
+fn refused_item(answer: &BatchAnswer, debug: bool) -> Result<String, GraphError> {
+    let body = answer.body.as_deref().unwrap_or("");
+    let error: ErrorAnswer = serde_json::from_str(body).map_err(|_| GraphError::Decode {
+        status: answer.code,
+        detail: "a batch item's body is not Graph's error".into(),
+    })?;
+    let code = error.error.code.unwrap_or(0);
+    let message = error.error.message.unwrap_or_else(|| "(no message)".into());
+    if !debug && code == INVALID_TOKEN_CODE {
+        return Ok(message);
+    }
+    Err(GraphError::Graph {
+        status: answer.code,
+        code,
+        subcode: error.error.error_subcode,
+        message: if debug {
+            format!("debug_token refused the app credentials ({GRAPH_VERSION}): {message}")
+        } else {
+            message
+        },
+        fbtrace_id: error.error.fbtrace_id,
+    })
+}
+
 /// The user token's item as a verdict: as `verdict`, but the token must be
 /// a user's (or a system user's), and its scopes are kept.
 fn user_verdict(answer: &BatchAnswer, debug: bool) -> Result<UserTokenHealth, GraphError> {
@@ -253,24 +280,7 @@ fn user_verdict(answer: &BatchAnswer, debug: bool) -> Result<UserTokenHealth, Gr
         detail: format!("a batch item's body is not {what}"),
     };
     if answer.code != 200 {
-        let error: ErrorAnswer =
-            serde_json::from_str(body).map_err(|_| undecodable("Graph's error"))?;
-        let code = error.error.code.unwrap_or(0);
-        let message = error.error.message.unwrap_or_else(|| "(no message)".into());
-        if !debug && code == INVALID_TOKEN_CODE {
-            return Ok(UserTokenHealth::Invalid { reason: message });
-        }
-        return Err(GraphError::Graph {
-            status: answer.code,
-            code,
-            subcode: error.error.error_subcode,
-            message: if debug {
-                format!("debug_token refused the app credentials ({GRAPH_VERSION}): {message}")
-            } else {
-                message
-            },
-            fbtrace_id: error.error.fbtrace_id,
-        });
+        return refused_item(answer, debug).map(|reason| UserTokenHealth::Invalid { reason });
     }
     if !debug {
         let _: MeAnswer = serde_json::from_str(body).map_err(|_| undecodable("a `me` answer"))?;
@@ -322,24 +332,7 @@ fn verdict(
         detail: format!("a batch item's body is not {what}"),
     };
     if answer.code != 200 {
-        let error: ErrorAnswer =
-            serde_json::from_str(body).map_err(|_| undecodable("Graph's error"))?;
-        let code = error.error.code.unwrap_or(0);
-        let message = error.error.message.unwrap_or_else(|| "(no message)".into());
-        if !debug && code == INVALID_TOKEN_CODE {
-            return Ok(TokenHealth::Invalid { reason: message });
-        }
-        return Err(GraphError::Graph {
-            status: answer.code,
-            code,
-            subcode: error.error.error_subcode,
-            message: if debug {
-                format!("debug_token refused the app credentials ({GRAPH_VERSION}): {message}")
-            } else {
-                message
-            },
-            fbtrace_id: error.error.fbtrace_id,
-        });
+        return refused_item(answer, debug).map(|reason| TokenHealth::Invalid { reason });
     }
     if debug {
         let data = serde_json::from_str::<DebugAnswer>(body)

@@ -257,6 +257,26 @@ impl Drop for SandboxHandle {
     }
 }
 
+/// Serves `app` on `listener` (plain TCP, or TLS) until `until` completes.
+fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    until: impl std::future::Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(until)
+            .await;
+        if let Err(e) = served {
+            tracing::error!("sandbox server stopped: {e}");
+        }
+    })
+}
+
 /// Binds and starts serving on the current tokio runtime.
 pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
     faults::validate(&options.faults).map_err(anyhow::Error::msg)?;
@@ -295,31 +315,11 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<SandboxHandle> {
         let _ = stopped.await;
     };
     let (scheme, task) = match &options.tls {
-        None => (
-            "http",
-            tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(until_stopped)
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!("sandbox server stopped: {e}");
-                }
-            }),
+        None => ("http", serve(listener, app, until_stopped)),
+        Some(tls) => (
+            "https",
+            serve(tls::TlsListener::new(listener, tls)?, app, until_stopped),
         ),
-        Some(tls) => {
-            let listener = tls::TlsListener::new(listener, tls)?;
-            (
-                "https",
-                tokio::spawn(async move {
-                    let served = axum::serve(listener, app)
-                        .with_graceful_shutdown(until_stopped)
-                        .await;
-                    if let Err(e) = served {
-                        tracing::error!("sandbox server stopped: {e}");
-                    }
-                }),
-            )
-        }
     };
     Ok(SandboxHandle {
         addr,

@@ -131,12 +131,7 @@ impl Session {
             match vonage_sandbox {
                 Some(handle) => (handle.url(), None),
                 None => {
-                    let handle = sandbox::start(
-                        &self.state_dir,
-                        sandbox::CREDENTIAL,
-                        &Secret::new(sandbox::CREDENTIAL),
-                    )
-                    .await?;
+                    let handle = self.own_sandbox().await?;
                     (handle.url(), Some(handle))
                 }
             }
@@ -208,6 +203,18 @@ pub(crate) struct LoginSide {
 }
 
 impl Session {
+    /// The built-in sandbox, started for the Graph side alone (with the
+    /// credentials it always takes), in this configuration's state
+    /// directory.
+    async fn own_sandbox(&self) -> anyhow::Result<SandboxHandle> {
+        sandbox::start(
+            &self.state_dir,
+            sandbox::CREDENTIAL,
+            &Secret::new(sandbox::CREDENTIAL),
+        )
+        .await
+    }
+
     /// The Graph side `login facebook` and `logout facebook` use: `--endpoint`
     /// (`sandbox` for the built-in emulator), else `FACEBOOK_GRAPH_ENDPOINT`,
     /// else Graph itself; app credentials from `FACEBOOK_APP_ID` and
@@ -253,12 +260,7 @@ impl Session {
             .map(Secret::new)
             .or_else(|| sandboxed.then(|| Secret::new(sandbox::CREDENTIAL)));
         let (url, own_sandbox) = if sandboxed {
-            let handle = sandbox::start(
-                &self.state_dir,
-                sandbox::CREDENTIAL,
-                &Secret::new(sandbox::CREDENTIAL),
-            )
-            .await?;
+            let handle = self.own_sandbox().await?;
             (handle.url(), Some(handle))
         } else {
             origin.check(&endpoint, "facebook")?;

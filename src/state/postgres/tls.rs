@@ -18,9 +18,7 @@
 //! under `~/.postgresql/` fill in, as for `psql`. `sslrootcert=system` is
 //! PostgreSQL 16's: the operating system's roots, with `verify-full` only.
 
-use crate::tls::{
-    ChainOnly, EncryptOnly, full_verifier, provider, read_client_identity, read_roots,
-};
+use crate::tls::{LibpqVerifier, full_verifier, provider, read_client_identity, read_roots};
 use anyhow::{Context, bail};
 #[cfg(test)]
 use std::collections::BTreeMap;
@@ -382,10 +380,14 @@ impl TlsSettings {
         let verified = match wants {
             Verification::Encrypt => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(EncryptOnly::new(&provider))),
-            Verification::Chain(roots) => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly::new(roots, &provider))),
+                .with_custom_certificate_verifier(Arc::new(LibpqVerifier::encrypt_only(&provider))),
+            Verification::Chain(roots) => {
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(LibpqVerifier::chain_only(
+                        roots, &provider,
+                    )))
+            }
             Verification::Full(roots) => {
                 builder.with_webpki_verifier(full_verifier(roots, provider.clone())?)
             }
