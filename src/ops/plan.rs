@@ -10,12 +10,15 @@ use crate::desired::Desired;
 use crate::facebook::TokenHealth;
 use crate::logging::phase;
 use crate::plan::resource_changes::{self, ResourceChange};
-use crate::plan::saved::{PLAN_FORMAT, SavedPlan, configuration_digest};
+use crate::plan::saved::{
+    Now, PLAN_FORMAT, SavedPlan, configuration_digest, configuration_digests, state_digests,
+};
 use crate::plan::{self, CallOp, Plan, PlanOptions};
 use crate::secret::Secret;
 use crate::session::{Connection, Intent, RunRequest, Session};
 use crate::state::{LockRequest, Recorded, StateStore};
 use anyhow::bail;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -58,6 +61,13 @@ impl Prepared {
         configuration_digest(&self.desired, &|token| fingerprinter.fingerprint(token))
     }
 
+    /// The configuration's parts' digests, for saved plans only, as
+    /// `digest`.
+    fn configuration_parts(&self) -> BTreeMap<String, String> {
+        let fingerprinter = self.store.fingerprinter();
+        configuration_digests(&self.desired, &|token| fingerprinter.fingerprint(token))
+    }
+
     /// The plan in Terraform's `resource_changes` layout.
     pub(crate) fn resource_changes(&self) -> Vec<ResourceChange> {
         resource_changes::build(&self.plan, &self.desired, &self.recorded, &self.options)
@@ -77,6 +87,8 @@ impl Prepared {
             lineage: self.recorded.lineage.clone(),
             serial: self.recorded.serial,
             configuration_digest: self.digest(),
+            configuration_parts: self.configuration_parts(),
+            state_parts: state_digests(&self.recorded),
             plan: self.plan.clone(),
             resource_changes: resources,
         };
@@ -154,12 +166,14 @@ pub(crate) async fn prepare_saved(
         command: "apply",
     };
     let mut prepared = prepare(session, request, reporter).await?;
-    saved.check_fresh(
-        &prepared.recorded.lineage,
-        prepared.recorded.serial,
-        &prepared.digest(),
-        &prepared.plan,
-    )?;
+    saved.check_fresh(&Now {
+        lineage: &prepared.recorded.lineage,
+        serial: prepared.recorded.serial,
+        configuration_digest: prepared.digest(),
+        configuration_parts: prepared.configuration_parts(),
+        state_parts: state_digests(&prepared.recorded),
+        plan: &prepared.plan,
+    })?;
     // Apply exactly what was reviewed.
     prepared.plan = saved.plan.clone();
     Ok(prepared)

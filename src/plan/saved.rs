@@ -13,8 +13,10 @@ use super::{Mode, PlanOptions};
 use crate::address::Address;
 use crate::desired::Desired;
 use crate::secret::Secret;
+use crate::state::Recorded;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub(crate) const PLAN_FORMAT: &str = "socialform-plan/1";
@@ -41,6 +43,13 @@ pub(crate) struct SavedPlan {
     pub(crate) lineage: String,
     pub(crate) serial: u64,
     pub(crate) configuration_digest: String,
+    /// Short digests of each part of the configuration and each record in
+    /// state, by name, so that a stale plan can say which address changed
+    /// on which side. Absent from plans saved before they existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) configuration_parts: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) state_parts: BTreeMap<String, String>,
     pub(crate) plan: Plan,
     /// The plan in Terraform's layout, for `show --json`. Never compared:
     /// freshness is decided by `plan` alone.
@@ -77,28 +86,44 @@ impl SavedPlan {
     }
 
     /// Refuses this plan when what it was made from has moved: the state
-    /// (`lineage`, `serial`), the configuration (`digest` of the current one)
-    /// or the remote side (`replanned`, the plan made now from the plan's
-    /// own options, differs).
-    pub(crate) fn check_fresh(
-        &self,
-        lineage: &str,
-        serial: u64,
-        digest: &str,
-        replanned: &Plan,
-    ) -> Result<(), Stale> {
-        let reason = if lineage != self.lineage {
+    /// (lineage, serial), the configuration (its digest) or the remote side
+    /// (`now.plan`, the plan made now from the plan's own options, differs),
+    /// naming what changed where the saved plan lets it.
+    pub(crate) fn check_fresh(&self, now: &Now<'_>) -> Result<(), Stale> {
+        let reason = if now.lineage != self.lineage {
             "it was made for another state (lineage differs)".to_string()
-        } else if serial != self.serial {
+        } else if now.serial != self.serial {
+            let what = if self.state_parts.is_empty() && self.serial > 0 {
+                Vec::new()
+            } else {
+                differences(&self.state_parts, &now.state_parts)
+            };
             format!(
-                "the state changed since it was made (serial {} is now {serial})",
-                self.serial
+                "the state changed since it was made (serial {} is now {}{})",
+                self.serial,
+                now.serial,
+                naming(&what)
             )
-        } else if digest != self.configuration_digest {
-            "the configuration (or a variable or token it uses) changed since it was made"
-                .to_string()
-        } else if replanned != &self.plan {
-            "the remote side changed since it was made".to_string()
+        } else if now.configuration_digest != self.configuration_digest {
+            let what = if self.configuration_parts.is_empty() {
+                Vec::new()
+            } else {
+                differences(&self.configuration_parts, &now.configuration_parts)
+            };
+            format!(
+                "the configuration (or a variable or token it uses) changed since it was made{}",
+                naming(&what)
+            )
+        } else if now.plan != &self.plan {
+            format!(
+                "the remote side changed since it was made{}",
+                naming(
+                    &replanned_differences(&self.plan, now.plan)
+                        .into_iter()
+                        .map(|address| format!("{address} is planned differently now"))
+                        .collect::<Vec<_>>()
+                )
+            )
         } else {
             return Ok(());
         };
@@ -126,6 +151,17 @@ impl SavedPlan {
     }
 }
 
+/// What a saved plan is checked against before it is applied.
+pub(crate) struct Now<'a> {
+    pub(crate) lineage: &'a str,
+    pub(crate) serial: u64,
+    pub(crate) configuration_digest: String,
+    pub(crate) configuration_parts: BTreeMap<String, String>,
+    pub(crate) state_parts: BTreeMap<String, String>,
+    /// The plan made now, from the saved plan's own options.
+    pub(crate) plan: &'a Plan,
+}
+
 /// Why a saved plan can no longer be applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Stale {
@@ -144,17 +180,25 @@ impl std::fmt::Display for Stale {
 
 impl std::error::Error for Stale {}
 
-/// A digest of everything the evaluated configuration says, tokens
-/// included only through their keyed fingerprints.
-pub(crate) fn configuration_digest(
-    desired: &Desired,
-    fingerprint: &dyn Fn(&Secret) -> String,
-) -> String {
-    let pages: Vec<_> = desired
-        .pages
-        .iter()
-        .map(|p| {
-            serde_json::json!([
+/// One entry of the configuration as the digest sees it, under the name a
+/// stale plan reports it by.
+struct Part {
+    /// `page.fb["es"]`, `import → page.x`, `provider.vonage`...
+    name: String,
+    /// Which list of the digest's document it belongs to.
+    list: &'static str,
+    value: serde_json::Value,
+}
+
+/// The evaluated configuration cut into parts, tokens only as their keyed
+/// fingerprints, in the digest's order.
+fn configuration_parts(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> String) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for p in &desired.pages {
+        parts.push(Part {
+            name: p.address.to_string(),
+            list: "pages",
+            value: serde_json::json!([
                 p.address,
                 p.page_id,
                 p.name,
@@ -166,53 +210,195 @@ pub(crate) fn configuration_digest(
                     p.access_token.as_ref().map(fingerprint)
                 },
                 desired.protection(&p.address).is_some()
-            ])
-        })
-        .collect();
-    let links: Vec<_> = desired
-        .links
-        .iter()
-        .map(|l| {
-            // Messenger links hash as they did before other channels.
-            let mut entry = if l.channel.is_messenger() {
-                serde_json::json!([l.address, l.page_id, l.application])
-            } else {
-                serde_json::json!([l.address, l.page_id, l.application, l.channel])
-            };
-            // Only when set, so digests of plans saved before links could
-            // be protected stay the same.
-            if let (Some(entry), Some(_)) = (entry.as_array_mut(), desired.protection(&l.address)) {
-                entry.push(serde_json::json!("prevent_destroy"));
-            }
-            entry
-        })
-        .collect();
-    let imports: Vec<_> = desired
-        .imports
-        .iter()
-        .map(|i| serde_json::json!([i.to, i.page_id]))
-        .collect();
-    let removed: Vec<_> = desired
-        .removed
-        .iter()
-        .map(|r| serde_json::json!([r.from, r.destroy]))
-        .collect();
+            ]),
+        });
+    }
+    for l in &desired.links {
+        // Messenger links hash as they did before other channels.
+        let mut entry = if l.channel.is_messenger() {
+            serde_json::json!([l.address, l.page_id, l.application])
+        } else {
+            serde_json::json!([l.address, l.page_id, l.application, l.channel])
+        };
+        // Only when set, so digests of plans saved before links could be
+        // protected stay the same.
+        if let (Some(entry), Some(_)) = (entry.as_array_mut(), desired.protection(&l.address)) {
+            entry.push(serde_json::json!("prevent_destroy"));
+        }
+        parts.push(Part {
+            name: l.address.to_string(),
+            list: "links",
+            value: entry,
+        });
+    }
+    for i in &desired.imports {
+        parts.push(Part {
+            name: format!("import into {}", i.to),
+            list: "imports",
+            value: serde_json::json!([i.to, i.page_id]),
+        });
+    }
+    for r in &desired.removed {
+        parts.push(Part {
+            name: format!("removed {}", r.from),
+            list: "removed",
+            value: serde_json::json!([r.from, r.destroy]),
+        });
+    }
+    for m in &desired.moved {
+        parts.push(Part {
+            name: format!("moved {} to {}", m.from, m.to),
+            list: "moved",
+            value: serde_json::json!([m.from, m.to]),
+        });
+    }
+    for a in &desired.applications {
+        parts.push(Part {
+            name: a.address.to_string(),
+            list: "applications",
+            value: serde_json::json!([
+                a.address,
+                a.settings,
+                desired.protection(&a.address).is_some()
+            ]),
+        });
+    }
+    parts
+}
+
+/// A digest of everything the evaluated configuration says, tokens
+/// included only through their keyed fingerprints.
+pub(crate) fn configuration_digest(
+    desired: &Desired,
+    fingerprint: &dyn Fn(&Secret) -> String,
+) -> String {
     let mut canonical = serde_json::json!({
-        "pages": pages, "links": links, "imports": imports, "removed": removed,
+        "pages": [], "links": [], "imports": [], "removed": [],
         "endpoint": desired.provider.endpoint,
     });
-    // Only when there are any, so digests of plans saved before moved
-    // blocks existed stay the same.
-    if !desired.moved.is_empty() {
-        let moved: Vec<_> = desired
-            .moved
-            .iter()
-            .map(|m| serde_json::json!([m.from, m.to]))
-            .collect();
-        canonical["moved"] = serde_json::json!(moved);
+    for part in configuration_parts(desired, fingerprint) {
+        // Lists added after the first saved plans ("moved",
+        // "applications") appear only when they have entries, so older
+        // digests stay the same.
+        let list = canonical
+            .as_object_mut()
+            .expect("an object")
+            .entry(part.list)
+            .or_insert_with(|| serde_json::json!([]));
+        list.as_array_mut().expect("a list").push(part.value);
     }
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex_sha256(canonical.to_string().as_bytes())
+}
+
+/// A short digest of each part of the configuration, by name: what lets a
+/// stale plan say which address changed.
+pub(crate) fn configuration_digests(
+    desired: &Desired,
+    fingerprint: &dyn Fn(&Secret) -> String,
+) -> BTreeMap<String, String> {
+    let mut digests: BTreeMap<String, String> = configuration_parts(desired, fingerprint)
+        .into_iter()
+        .map(|part| (part.name, short_digest(&part.value)))
+        .collect();
+    digests.insert(
+        "provider.vonage".into(),
+        short_digest(&serde_json::json!(desired.provider.endpoint)),
+    );
+    digests
+}
+
+/// A short digest of each record in state, by address.
+pub(crate) fn state_digests(recorded: &Recorded) -> BTreeMap<String, String> {
+    let pages = recorded
+        .pages
+        .iter()
+        .map(|(a, r)| (a.to_string(), short_digest(r)));
+    let links = recorded
+        .links
+        .iter()
+        .map(|(a, r)| (a.to_string(), short_digest(r)));
+    let applications = recorded
+        .applications
+        .iter()
+        .map(|(a, r)| (a.to_string(), short_digest(r)));
+    pages.chain(links).chain(applications).collect()
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 64 bits of SHA-256: enough to tell an entry changed, and too little to
+/// say anything about a fingerprint inside it.
+fn short_digest(value: &impl Serialize) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    hex_sha256(text.as_bytes())[..16].to_string()
+}
+
+/// What differs between two sets of digests by name, as a stale plan says
+/// it: `page.fb["es"] changed, link.x added`. Empty when they agree.
+fn differences(then: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<String> {
+    let mut said = Vec::new();
+    for (name, digest) in then {
+        match now.get(name) {
+            None => said.push(format!("{name} removed")),
+            Some(other) if other != digest => said.push(format!("{name} changed")),
+            Some(_) => {}
+        }
+    }
+    for name in now.keys().filter(|name| !then.contains_key(*name)) {
+        said.push(format!("{name} added"));
+    }
+    said
+}
+
+/// The addresses whose planned change or calls differ between the saved
+/// plan and the plan made now.
+fn replanned_differences(saved: &Plan, now: &Plan) -> Vec<String> {
+    let mut addresses: BTreeSet<String> = BTreeSet::new();
+    let changes = |plan: &Plan| -> BTreeMap<String, serde_json::Value> {
+        plan.changes
+            .iter()
+            .map(|c| (c.address.to_string(), serde_json::json!(c)))
+            .collect()
+    };
+    let (before, after) = (changes(saved), changes(now));
+    for address in before.keys().chain(after.keys()) {
+        if before.get(address) != after.get(address) {
+            addresses.insert(address.clone());
+        }
+    }
+    let calls = |plan: &Plan| -> BTreeMap<String, Vec<serde_json::Value>> {
+        let mut by_address: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+        for call in &plan.calls {
+            for address in &call.addresses {
+                by_address
+                    .entry(address.to_string())
+                    .or_default()
+                    .push(serde_json::json!([call.method, call.path, call.op]));
+            }
+        }
+        by_address
+    };
+    let (before, after) = (calls(saved), calls(now));
+    for address in before.keys().chain(after.keys()) {
+        if before.get(address) != after.get(address) {
+            addresses.insert(address.clone());
+        }
+    }
+    addresses.into_iter().collect()
+}
+
+/// `: page.x changed, link.y added`, or nothing when no name is known.
+fn naming(what: &[String]) -> String {
+    if what.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", what.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +436,79 @@ mod tests {
         assert!(!base.contains("tok-1"));
     }
 
+    /// Plans saved before the digest was built from parts must stay fresh:
+    /// the document it hashes is the one it always hashed.
+    #[test]
+    fn the_digest_hashes_the_document_it_always_hashed() {
+        let desired = desired("tok-1", "A");
+        let document = serde_json::json!({
+            "pages": [[Address::page("support"), "1", "A", fp(&Secret::new("tok-1")), false]],
+            "links": [], "imports": [], "removed": [],
+            "endpoint": desired.provider.endpoint,
+        });
+        assert_eq!(
+            configuration_digest(&desired, &fp),
+            hex_sha256(document.to_string().as_bytes())
+        );
+    }
+
+    #[test]
+    fn a_stale_plan_names_what_changed_on_each_side() {
+        let then = desired("tok-1", "A");
+        let saved = SavedPlan {
+            format: PLAN_FORMAT.into(),
+            created_at: String::new(),
+            mode: SavedMode::Normal,
+            targets: vec![],
+            excludes: vec![],
+            reconnect: vec![],
+            refreshed: true,
+            lineage: "l".into(),
+            serial: 3,
+            configuration_digest: configuration_digest(&then, &fp),
+            configuration_parts: configuration_digests(&then, &fp),
+            state_parts: BTreeMap::from([("page.support".into(), "aa".into())]),
+            plan: Plan::default(),
+            resource_changes: vec![],
+        };
+        let mut later = desired("tok-2", "A");
+        later.pages[0].address = Address::page("other");
+        let plan = Plan::default();
+        let now = |desired: &Desired, serial, state: &[(&str, &str)]| Now {
+            lineage: "l",
+            serial,
+            configuration_digest: configuration_digest(desired, &fp),
+            configuration_parts: configuration_digests(desired, &fp),
+            state_parts: state
+                .iter()
+                .map(|(a, d)| (a.to_string(), d.to_string()))
+                .collect(),
+            plan: &plan,
+        };
+        let stale = |now: Now<'_>| saved.check_fresh(&now).unwrap_err().reason;
+        assert_eq!(
+            stale(now(&then, 4, &[("page.support", "bb"), ("link.x", "cc")])),
+            "the state changed since it was made (serial 3 is now 4: page.support changed, link.x added)"
+        );
+        assert_eq!(
+            stale(now(&later, 3, &[("page.support", "aa")])),
+            "the configuration (or a variable or token it uses) changed since it was made: \
+             page.support removed, page.other added"
+        );
+        // Only the token differs: named, never shown.
+        let token_only = desired("tok-2", "A");
+        assert_eq!(
+            stale(now(&token_only, 3, &[("page.support", "aa")])),
+            "the configuration (or a variable or token it uses) changed since it was made: \
+             page.support changed"
+        );
+        assert!(
+            saved
+                .check_fresh(&now(&then, 3, &[("page.support", "aa")]))
+                .is_ok()
+        );
+    }
+
     #[test]
     fn a_saved_plan_round_trips_and_other_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -265,6 +524,8 @@ mod tests {
             lineage: "l".into(),
             serial: 3,
             configuration_digest: "d".into(),
+            configuration_parts: BTreeMap::from([("page.x".into(), "0123".into())]),
+            state_parts: BTreeMap::new(),
             plan: Plan::default(),
             resource_changes: vec![],
         };

@@ -1255,11 +1255,26 @@ fn tokens_lists_every_managed_page_and_the_pages_not_connected() {
 #[test]
 fn the_facebook_login_example_plans_and_applies_in_the_built_in_sandbox() {
     let project = Project::new();
-    let example = concat!(
+    let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/facebook-login/main.hcl"
+    ))
+    .unwrap();
+    // The README quotes the file's blocks: what it shows is what runs here.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let quoted = readme
+        .split_once("demo user managing three pages. Its blocks, as the file has them:\n\n```hcl\n")
+        .expect("the README quotes the facebook-login example")
+        .1
+        .split_once("```")
+        .unwrap()
+        .0;
+    assert!(
+        example.ends_with(quoted),
+        "the README's quote of examples/facebook-login/main.hcl is not the file's end:\n{quoted}"
     );
-    project.write("main.hcl", &std::fs::read_to_string(example).unwrap());
+    project.write("main.hcl", quoted);
     let apply = Test::on(&project)
         .args(["apply", "--auto-approve"])
         // Three connects at once: progress in the order they run.

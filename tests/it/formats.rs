@@ -1004,19 +1004,19 @@ fn apply_json_prints_a_document_for_a_stale_saved_plan() {
                 "diagnostics": [
                     {
                         "address": null,
-                        "detail": "the configuration (or a variable or token it uses) changed since it was made",
+                        "detail": "the configuration (or a variable or token it uses) changed since it was made: page.support changed",
                         "range": null,
                         "severity": "error",
-                        "summary": "the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`"
+                        "summary": "the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made: page.support changed; make a new one with `socialform plan --out FILE`"
                     }
                 ],
-                "error": "the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`",
+                "error": "the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made: page.support changed; make a new one with `socialform plan --out FILE`",
                 "error_kind": "stale_plan",
                 "format_version": "1.0"
             }))
             .stderr(
                 r#"
-                error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`
+                error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made: page.support changed; make a new one with `socialform plan --out FILE`
                 "#,
             )
             .run();
@@ -1037,13 +1037,13 @@ fn apply_json_prints_a_document_for_a_stale_saved_plan() {
             ### ❌ socialform apply failed
 
             ```text
-            error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`
+            error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made: page.support changed; make a new one with `socialform plan --out FILE`
             ```
             "#,
         )
         .stderr(
             r#"
-            error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made; make a new one with `socialform plan --out FILE`
+            error: the saved plan is stale: the configuration (or a variable or token it uses) changed since it was made: page.support changed; make a new one with `socialform plan --out FILE`
             "#,
         )
         .requests(&[])

@@ -122,12 +122,17 @@ fn a_saved_plan_applies_exactly_without_asking() {
     project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
 
+/// `apply PLAN` refuses, with exactly `why`, and calls nothing.
 fn assert_stale(project: &Project, sandbox: &Sandbox, path: &str, why: &str) {
     sandbox.clear_requests();
-    let run = project.run(&["apply", path]);
-    run.assert_code(1);
-    assert!(run.stderr.contains("stale"), "{}", run.stderr);
-    assert!(run.stderr.contains(why), "{}", run.stderr);
+    Test::on(project)
+        .args(["apply", path])
+        .replace(path, "[PLAN]")
+        .stderr(&format!(
+            "\n            error: the saved plan is stale: {why}; make a new one with `socialform plan --out FILE`\n            "
+        ))
+        .status(1)
+        .run();
     assert!(sandbox.mutations().is_empty(), "a stale plan makes no call");
 }
 
@@ -137,7 +142,12 @@ fn a_plan_is_stale_once_state_moved() {
     let project = project(&sandbox);
     let path = save_plan(&project);
     project.run(&["apply", "--auto-approve"]).assert_code(0);
-    assert_stale(&project, &sandbox, &path, "the state changed");
+    assert_stale(
+        &project,
+        &sandbox,
+        &path,
+        "the state changed since it was made (serial 0 is now 1: link.bot added, page.support added)",
+    );
 }
 
 #[test]
@@ -146,7 +156,12 @@ fn a_plan_is_stale_once_the_configuration_changed() {
     let project = project(&sandbox);
     let path = save_plan(&project);
     project.write("main.hcl", &config("Another name"));
-    assert_stale(&project, &sandbox, &path, "the configuration");
+    assert_stale(
+        &project,
+        &sandbox,
+        &path,
+        "the configuration (or a variable or token it uses) changed since it was made: page.support changed",
+    );
 }
 
 #[test]
@@ -155,7 +170,30 @@ fn a_plan_is_stale_once_the_token_changed() {
     let mut project = project(&sandbox);
     let path = save_plan(&project);
     project.env("SF_VAR_token", "EAAB-another-token");
-    assert_stale(&project, &sandbox, &path, "the configuration");
+    assert_stale(
+        &project,
+        &sandbox,
+        &path,
+        "the configuration (or a variable or token it uses) changed since it was made: page.support changed",
+    );
+}
+
+/// A page added in another file: named as added, the old ones untouched.
+#[test]
+fn a_plan_is_stale_once_a_block_was_added() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox);
+    let path = save_plan(&project);
+    project.write(
+        "extra.hcl",
+        "page \"second\" {\n  page_id      = \"107100000000002\"\n  access_token = var.token\n}\n",
+    );
+    assert_stale(
+        &project,
+        &sandbox,
+        &path,
+        "the configuration (or a variable or token it uses) changed since it was made: page.second added",
+    );
 }
 
 #[test]
@@ -169,7 +207,12 @@ fn a_plan_is_stale_once_the_remote_side_changed() {
         Some(json!({"external_id": "107100000000001", "access_token": "EAAB-someone-else"})),
     );
     assert_eq!(status, 201);
-    assert_stale(&project, &sandbox, &path, "the remote side changed");
+    assert_stale(
+        &project,
+        &sandbox,
+        &path,
+        "the remote side changed since it was made: link.bot is planned differently now, page.support is planned differently now",
+    );
 }
 
 #[test]
