@@ -899,6 +899,70 @@ impl<'a> Evaluator<'a> {
         None
     }
 
+    /// Whether `expr` gives a set, as Terraform types it: `toset(...)`, a
+    /// variable declared `set(...)` (or an attribute of an object variable
+    /// declared so), a local or parentheses around one, or a conditional
+    /// whose both results are. A list literal, a `[for ...]` or another
+    /// function's list is a list (a tuple), which `for_each` refuses as
+    /// Terraform does: a list's order is no stable key.
+    pub(crate) fn yields_set(&self, expr: &hcl_edit::expr::Expression, depth: usize) -> bool {
+        use hcl_edit::expr::{Expression, TraversalOperator};
+        if depth > 64 {
+            return false;
+        }
+        match expr {
+            Expression::Parenthesis(p) => self.yields_set(p.inner(), depth + 1),
+            Expression::Conditional(c) => {
+                self.yields_set(&c.true_expr, depth + 1)
+                    && self.yields_set(&c.false_expr, depth + 1)
+            }
+            Expression::FuncCall(call) => {
+                call.name.namespace.is_empty() && call.name.name.as_str() == "toset"
+            }
+            Expression::Traversal(t) => {
+                let Expression::Variable(root) = &t.expr else {
+                    return false;
+                };
+                let mut names = t.operators.iter().map(|op| match op.value() {
+                    TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                    _ => None,
+                });
+                let Some(Some(first)) = names.next() else {
+                    return false;
+                };
+                match root.as_str() {
+                    "var" => {
+                        let Some(variable) = self.decls.variables.iter().find(|v| v.name == first)
+                        else {
+                            return false;
+                        };
+                        let mut ty = &variable.ty;
+                        for name in names {
+                            let Some(name) = name else { return false };
+                            let crate::config::types::Ty::Object(attrs) = ty else {
+                                return false;
+                            };
+                            let Some((_, inner, _)) = attrs.iter().find(|(n, _, _)| n == name)
+                            else {
+                                return false;
+                            };
+                            ty = inner;
+                        }
+                        matches!(ty, crate::config::types::Ty::Set(_))
+                    }
+                    "local" if t.operators.len() == 1 => self
+                        .decls
+                        .locals
+                        .iter()
+                        .find(|l| l.attr.name == first)
+                        .is_some_and(|l| self.yields_set(&l.attr.expr, depth + 1)),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// True when `attr` refers to a declared variable that has no value.
     pub(crate) fn uses_unset_var(&self, attr: &Attr) -> bool {
         analyze(&attr.expr).refs.iter().any(|r| {

@@ -151,6 +151,14 @@ impl Evaluator<'_> {
                 pairs.sort_by(|a, b| a.0.cmp(&b.0));
                 Some(pairs.into_iter().map(|(k, v)| each(k, v)).collect())
             }
+            Value::Array(_) if !self.yields_set(&attr.expr, 0) => {
+                self.error(
+                    &attr.expr_span,
+                    "for_each must be a map or a set of strings, and this is a list (a tuple), whose order is no stable key for an instance",
+                    Some("wrap it in toset(...), as Terraform asks: for_each = toset([\"a\", \"b\"]), or give a map, or declare the variable with type = set(string)".into()),
+                );
+                None
+            }
             Value::Array(items) => {
                 let mut out = Vec::new();
                 let mut seen = std::collections::HashSet::new();

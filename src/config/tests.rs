@@ -704,7 +704,7 @@ fn for_each_over_a_set_of_strings_uses_them_as_keys_and_values() {
 
 #[test]
 fn for_each_rejects_other_types_and_duplicate_keys() {
-    let src = "page \"n\" {\n  for_each = 3\n  page_id = \"1\"\n  access_token = \"tok1\"\n}\npage \"d\" {\n  for_each = [\"1\", \"1\"]\n  page_id = each.key\n  access_token = \"tok1\"\n}\npage \"l\" {\n  for_each = [1]\n  page_id = \"3\"\n  access_token = \"tok1\"\n}\n";
+    let src = "page \"n\" {\n  for_each = 3\n  page_id = \"1\"\n  access_token = \"tok1\"\n}\npage \"d\" {\n  for_each = [\"1\", \"2\"]\n  page_id = each.key\n  access_token = \"tok1\"\n}\npage \"l\" {\n  for_each = toset([1])\n  page_id = \"3\"\n  access_token = \"tok1\"\n}\n";
     let diags = err(&[("main.hcl", src)]);
     assert_eq!(diags.len(), 3, "{}", diags.render());
     assert_at(
@@ -717,9 +717,72 @@ fn for_each_rejects_other_types_and_duplicate_keys() {
         &diags,
         7,
         14,
-        "for_each gives the key \"1\" twice, so page.d[\"1\"] would be declared twice",
+        "for_each must be a map or a set of strings, and this is a list (a tuple)",
     );
     assert_at(&diags, 12, 14, "this list contains a number");
+}
+
+/// Terraform's rule: a set (`toset`, a `set(...)` variable, through
+/// locals, attributes and conditionals) may key instances, a list may not.
+#[test]
+fn for_each_takes_sets_but_refuses_lists_as_terraform_does() {
+    let sets = r#"variable "ids" {
+  type    = set(string)
+  default = ["101", "102"]
+}
+variable "nested" {
+  type    = object({ ids = set(string) })
+  default = { ids = ["103"] }
+}
+variable "listed" {
+  default = ["104"]
+}
+locals {
+  ids  = toset(["105"])
+  flag = true
+}
+page "a" {
+  for_each     = var.ids
+  page_id      = each.key
+  access_token = "t"
+}
+page "b" {
+  for_each     = var.nested.ids
+  page_id      = each.key
+  access_token = "t"
+}
+page "c" {
+  for_each     = local.flag ? local.ids : toset([])
+  page_id      = each.key
+  access_token = "t"
+}
+"#;
+    let d = ok(&[("main.hcl", sets)]);
+    let addresses: Vec<String> = d.pages.iter().map(|p| p.address.to_string()).collect();
+    assert_eq!(
+        addresses,
+        [
+            r#"page.a["101"]"#,
+            r#"page.a["102"]"#,
+            r#"page.b["103"]"#,
+            r#"page.c["105"]"#
+        ]
+    );
+    let lists = format!(
+        "{sets}page \"d\" {{\n  for_each     = var.listed\n  page_id      = each.key\n  access_token = \"t\"\n}}\n\
+         page \"e\" {{\n  for_each     = [for id in var.ids : id]\n  page_id      = each.key\n  access_token = \"t\"\n}}\n\
+         page \"f\" {{\n  for_each     = local.flag ? local.ids : [\"106\"]\n  page_id      = each.key\n  access_token = \"t\"\n}}\n"
+    );
+    let diags = err(&[("main.hcl", &lists)]);
+    assert_eq!(diags.len(), 3, "{}", diags.render());
+    for line in [32, 37, 42] {
+        assert_at(&diags, line, 18, "and this is a list (a tuple)");
+    }
+    assert!(
+        diags.render().contains("wrap it in toset(...)"),
+        "{}",
+        diags.render()
+    );
 }
 
 #[test]
