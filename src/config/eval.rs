@@ -20,6 +20,9 @@ use std::collections::{HashMap, HashSet};
 pub(crate) enum VarState {
     Set(Value),
     Unset,
+    /// A value was given and refused, and that was reported: whatever
+    /// uses the variable is left out without a second error.
+    Invalid,
 }
 
 pub(crate) const PAGE_FIELDS: &[&str] = &["page_id", "name"];
@@ -270,8 +273,13 @@ impl<'a> Evaluator<'a> {
         ok
     }
 
-    /// Whether a reference names a block declared with errors in its body.
+    /// Whether a reference names a block declared with errors in its body,
+    /// or a variable whose value was refused.
     fn refers_to_broken(&self, root: &str, steps: &[Step]) -> bool {
+        if root == "var" {
+            return matches!(steps.first(), Some(Step::Attr(name))
+                if matches!(self.vars.get(name), Some(VarState::Invalid)));
+        }
         let kind = match root {
             "page" => ResourceKind::Page,
             "link" => ResourceKind::Link,
@@ -334,7 +342,7 @@ impl<'a> Evaluator<'a> {
                         format!("variable `{name}` is not set and has no default"),
                         Some(unset_help(name)),
                     )),
-                    Some(VarState::Set(_)) => Ok(()),
+                    Some(VarState::Set(_) | VarState::Invalid) => Ok(()),
                 }
             }
             "local" => {
@@ -819,7 +827,7 @@ impl<'a> Evaluator<'a> {
                 match named {
                     "var" => match self.vars.get(name)? {
                         VarState::Set(v) => v,
-                        VarState::Unset => return None,
+                        VarState::Unset | VarState::Invalid => return None,
                     },
                     "local" => self.locals.get(name)?,
                     "page" => self.pages.get(name)?,

@@ -23,6 +23,10 @@ struct Source {
     path: PathBuf,
     text: String,
     line_starts: Vec<usize>,
+    /// Byte ranges of a variable file that hold only values of variables
+    /// declared without `sensitive`: lines inside them are shown as
+    /// written. Everything else in a variable file is masked.
+    as_written: Vec<std::ops::Range<usize>>,
 }
 
 #[derive(Default)]
@@ -39,8 +43,31 @@ impl Sources {
             path,
             text,
             line_starts,
+            as_written: Vec::new(),
         });
         FileId(self.files.len() - 1)
+    }
+
+    /// Marks `ranges` of a variable file as holding no secret (values of
+    /// variables declared without `sensitive`).
+    pub(crate) fn show_as_written(&mut self, file: FileId, ranges: Vec<std::ops::Range<usize>>) {
+        self.files[file.0].as_written = ranges;
+    }
+
+    /// Line `line` (1-based) of `file` as a diagnostic may show it.
+    fn shown_line(&self, file: FileId, line: usize) -> String {
+        let src = &self.files[file.0];
+        let start = src.line_starts[line - 1];
+        let text = self.line_text(file, line);
+        let end = start + text.len();
+        if src
+            .as_written
+            .iter()
+            .any(|range| range.start <= start && end <= range.end)
+        {
+            return text.to_string();
+        }
+        redact_secrets(&src.path, text)
     }
 
     pub(crate) fn text(&self, file: FileId) -> &str {
@@ -94,8 +121,7 @@ impl Sources {
     /// An error at `span`, with its location and source line.
     pub(crate) fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
         let location = self.location(span);
-        let text = self.line_text(span.file, location.line);
-        let text = redact_secrets(&location.file, text);
+        let text = self.shown_line(span.file, location.line);
         let (end_line, end_col) = self.line_col(span.file, span.range.end);
         // Multi-line spans point to the end of the first line.
         let end = if end_line == location.line {
@@ -116,8 +142,9 @@ impl Sources {
 /// page tokens and API secrets live) every string literal is masked, and in
 /// configuration files so is every string on a line that mentions a token or
 /// a secret: everything between a string's quotes, templates included, and
-/// strings in comments. Masking keeps the length in characters, so columns
-/// still line up.
+/// strings in comments. A string that indexes a value (`var.tokens["nl"]`)
+/// is a key, not a secret, and is shown. Masking keeps the length in
+/// characters, so columns still line up.
 fn redact_secrets(path: &Path, line: &str) -> String {
     let is_vars = path.extension().is_some_and(|e| e == "sfvars")
         || path.to_str().is_some_and(|p| p.ends_with(".sfvars.json"))
@@ -126,18 +153,39 @@ fn redact_secrets(path: &Path, line: &str) -> String {
     if !is_vars && !lower.contains("token") && !lower.contains("secret") {
         return line.to_string();
     }
-    use crate::hcl_lexical::{Kind, Scanner};
+    use crate::hcl_lexical::{Bracket, Kind, Scanner};
     let mut out = String::with_capacity(line.len());
     // Quoted text inside a comment is masked too (a value commented out is
     // still a value): a comment's text is scanned again as code.
     let mut from = 0;
     'scan: while from < line.len() {
         let mut scanner = Scanner::new(&line[from..]);
+        // The last two tokens of code before this one (spaces skipped), and
+        // whether the string being scanned is an index key.
+        let mut before: [Option<Kind>; 2] = [None, None];
+        let mut in_key = false;
         while let Some(token) = scanner.next() {
             let range = from + token.range.start..from + token.range.end;
             let text = &line[range.clone()];
+            let opens_key = token.kind == Kind::QuoteOpen
+                && before[1] == Some(Kind::Open(Bracket::Square))
+                && matches!(
+                    before[0],
+                    Some(Kind::Ident | Kind::Close(_) | Kind::QuoteClose)
+                );
+            if token.kind != Kind::Space && scanner.nesting() == 0 {
+                before = [before[1], Some(token.kind)];
+            }
             match token.kind {
-                Kind::QuoteOpen | Kind::QuoteClose => out.push_str(text),
+                Kind::QuoteOpen => {
+                    in_key = opens_key;
+                    out.push_str(text);
+                }
+                Kind::QuoteClose => {
+                    in_key = false;
+                    out.push_str(text);
+                }
+                Kind::Text if in_key && scanner.nesting() == 1 => out.push_str(text),
                 Kind::LineComment | Kind::BlockComment if scanner.nesting() == 0 => {
                     let marker = if text.starts_with('#') { 1 } else { 2 };
                     out.push_str(&text[..marker]);
@@ -528,6 +576,15 @@ mod tests {
         let hcl = Path::new("main.hcl");
         assert_eq!(redact_secrets(hcl, r#"name = "x""#), r#"name = "x""#);
         assert_eq!(redact_secrets(hcl, r#"token = "x""#), r#"token = "*""#);
+        // An index is a key, not a secret; a list's element is a value.
+        assert_eq!(
+            redact_secrets(hcl, r#"access_token = var.tokens["nl"] # "c""#),
+            r#"access_token = var.tokens["nl"] # "*""#
+        );
+        assert_eq!(
+            redact_secrets(hcl, r#"access_token = f(x)["k"]["${y}"] + ["s"]"#),
+            r#"access_token = f(x)["k"]["****"] + ["*"]"#
+        );
     }
 
     #[test]

@@ -157,40 +157,112 @@ pub(crate) fn type_name(value: &Value) -> &'static str {
 /// between each other when the text allows it, collections convert
 /// element-wise. Errors name the path and the types, never the value.
 pub(crate) fn convert(value: Value, ty: &Ty) -> Result<Value, String> {
-    convert_at(value, ty, "")
+    convert_locating(value, ty).map_err(|mismatch| mismatch.message)
 }
 
-fn at(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at {path}")
+/// One step into a value: what a conversion error's path is made of.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum PathStep {
+    /// A list or tuple element.
+    Index(usize),
+    /// A map key or an object attribute.
+    Key(String),
+}
+
+/// Why a value does not convert, and where inside it: so that the error
+/// can point at the element's own place in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mismatch {
+    pub(crate) message: String,
+    pub(crate) path: Vec<PathStep>,
+}
+
+/// `convert`, keeping the path to the part that did not convert.
+pub(crate) fn convert_locating(value: Value, ty: &Ty) -> Result<Value, Mismatch> {
+    let mut steps = Vec::new();
+    let mut at = Where {
+        steps: &mut steps,
+        attrs: Vec::new(),
+    };
+    let converted = convert_in(value, ty, &mut at);
+    converted.map_err(|message| Mismatch {
+        message,
+        path: steps,
+    })
+}
+
+/// `["de"].page_id`: a path as the messages write it, map keys quoted and
+/// object attributes after a dot.
+fn written(path: &[PathStep], ty_path: &[bool]) -> String {
+    let mut out = String::new();
+    for (step, is_attr) in path.iter().zip(ty_path) {
+        match step {
+            PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+            PathStep::Key(k) if *is_attr => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathStep::Key(k) => out.push_str(&format!("[{k:?}]")),
+        }
+    }
+    out
+}
+
+/// The path so far, as `at ...` (nothing at the top).
+struct Where<'a> {
+    steps: &'a mut Vec<PathStep>,
+    /// Whether each step is an object attribute (written `.name`).
+    attrs: Vec<bool>,
+}
+
+impl Where<'_> {
+    fn at(&self) -> String {
+        if self.steps.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", written(self.steps, &self.attrs))
+        }
+    }
+
+    fn push(&mut self, step: PathStep, is_attr: bool) {
+        self.steps.push(step);
+        self.attrs.push(is_attr);
+    }
+
+    fn pop(&mut self) {
+        self.steps.pop();
+        self.attrs.pop();
     }
 }
 
-fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
+/// On success the path is as it was; on failure it ends at the part that
+/// did not convert.
+fn convert_in(value: Value, ty: &Ty, path: &mut Where<'_>) -> Result<Value, String> {
     if value.is_null() {
         return Ok(Value::Null);
     }
-    let mismatch =
-        |value: &Value| format!("a {ty} is required{}, got {}", at(path), type_name(value));
+    let mismatch = |value: &Value, path: &Where<'_>| {
+        format!("a {ty} is required{}, got {}", path.at(), type_name(value))
+    };
     match ty {
         Ty::Any => Ok(value),
         Ty::String => match value {
             Value::String(_) => Ok(value),
             Value::Number(n) => Ok(Value::String(n.to_string())),
             Value::Bool(b) => Ok(Value::String(b.to_string())),
-            other => Err(mismatch(&other)),
+            other => Err(mismatch(&other, path)),
         },
         Ty::Number => match value {
             Value::Number(_) => Ok(value),
             Value::String(s) => parse_number(s.trim()).map(Value::Number).ok_or_else(|| {
                 format!(
                     "a number is required{}, got a string that is not a number",
-                    at(path)
+                    path.at()
                 )
             }),
-            other => Err(mismatch(&other)),
+            other => Err(mismatch(&other, path)),
         },
         Ty::Bool => match value {
             Value::Bool(_) => Ok(value),
@@ -198,18 +270,20 @@ fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
             Value::String(s) if s == "false" => Ok(Value::Bool(false)),
             Value::String(_) => Err(format!(
                 "a bool is required{}, got a string other than \"true\" or \"false\"",
-                at(path)
+                path.at()
             )),
-            other => Err(mismatch(&other)),
+            other => Err(mismatch(&other, path)),
         },
         Ty::List(elem) | Ty::Set(elem) => {
             let items = match value {
                 Value::Array(items) => items,
-                other => return Err(mismatch(&other)),
+                other => return Err(mismatch(&other, path)),
             };
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                let v = convert_at(item, elem, &format!("{path}[{i}]"))?;
+                path.push(PathStep::Index(i), false);
+                let v = convert_in(item, elem, path)?;
+                path.pop();
                 // Sets drop duplicates, as in Terraform.
                 if !matches!(ty, Ty::Set(_)) || !out.contains(&v) {
                     out.push(v);
@@ -220,35 +294,41 @@ fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
         Ty::Map(elem) => {
             let entries = match value {
                 Value::Object(entries) => entries,
-                other => return Err(mismatch(&other)),
+                other => return Err(mismatch(&other, path)),
             };
             let mut out = Map::new();
             for (k, v) in entries {
-                let child = format!("{path}[{k:?}]");
-                out.insert(k, convert_at(v, elem, &child)?);
+                path.push(PathStep::Key(k.clone()), false);
+                let v = convert_in(v, elem, path)?;
+                path.pop();
+                out.insert(k, v);
             }
             Ok(Value::Object(out))
         }
         Ty::Object(attrs) => {
             let mut entries = match value {
                 Value::Object(entries) => entries,
-                other => return Err(mismatch(&other)),
+                other => return Err(mismatch(&other, path)),
             };
             let mut out = Map::new();
             for (name, attr_ty, optional) in attrs {
-                let child = if path.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{path}.{name}")
-                };
                 match entries.shift_remove(name) {
                     Some(v) => {
-                        out.insert(name.clone(), convert_at(v, attr_ty, &child)?);
+                        path.push(PathStep::Key(name.clone()), true);
+                        let v = convert_in(v, attr_ty, path)?;
+                        path.pop();
+                        out.insert(name.clone(), v);
                     }
                     None if *optional => {
                         out.insert(name.clone(), Value::Null);
                     }
-                    None => return Err(format!("attribute `{child}` is required")),
+                    None => {
+                        // Said at the object that lacks it.
+                        path.push(PathStep::Key(name.clone()), true);
+                        let child = written(path.steps, &path.attrs);
+                        path.pop();
+                        return Err(format!("attribute `{child}` is required"));
+                    }
                 }
             }
             Ok(Value::Object(out))
@@ -256,23 +336,23 @@ fn convert_at(value: Value, ty: &Ty, path: &str) -> Result<Value, String> {
         Ty::Tuple(items_ty) => {
             let items = match value {
                 Value::Array(items) => items,
-                other => return Err(mismatch(&other)),
+                other => return Err(mismatch(&other, path)),
             };
             if items.len() != items_ty.len() {
                 return Err(format!(
                     "a tuple of {} elements is required{}, got {}",
                     items_ty.len(),
-                    at(path),
+                    path.at(),
                     items.len()
                 ));
             }
-            items
-                .into_iter()
-                .zip(items_ty)
-                .enumerate()
-                .map(|(i, (v, t))| convert_at(v, t, &format!("{path}[{i}]")))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array)
+            let mut out = Vec::with_capacity(items.len());
+            for (i, (v, t)) in items.into_iter().zip(items_ty).enumerate() {
+                path.push(PathStep::Index(i), false);
+                out.push(convert_in(v, t, path)?);
+                path.pop();
+            }
+            Ok(Value::Array(out))
         }
     }
 }

@@ -10,7 +10,7 @@ use super::diagnostic::Diagnostic;
 use super::eval::{Evaluator, Scope, VarState};
 use super::files::{Sources, files_matching, parse_source, read_source};
 use super::resources::{Attr, Decls, VariableDecl};
-use super::types::{Ty, convert};
+use super::types::{Mismatch, PathStep, Ty, convert, convert_locating};
 use super::{CliVar, LoadOptions};
 use hcl::Value;
 use hcl_edit::Span as _;
@@ -83,6 +83,40 @@ fn not_a_literal(sources: &Sources, attr: &Attr, v: &VariableDecl) -> Option<Dia
     Some(d)
 }
 
+/// Where in `attr`'s value the part a conversion refused is written: the
+/// element or attribute `path` leads to, as deep as the expression is
+/// written out (a value from a function call stops at the call).
+fn refused_part(attr: &Attr, mismatch: &Mismatch) -> super::files::Span {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    let mut expr = &attr.expr;
+    for step in &mismatch.path {
+        let inner = match (expr, step) {
+            (Expression::Parenthesis(p), _) => Some(p.inner()),
+            (Expression::Array(items), PathStep::Index(i)) => items.get(*i),
+            (Expression::Object(object), PathStep::Key(key)) => object
+                .iter()
+                .find(|(k, _)| match k {
+                    ObjectKey::Ident(ident) => ident.as_str() == key,
+                    ObjectKey::Expression(Expression::String(text)) => text.as_str() == key,
+                    ObjectKey::Expression(_) => false,
+                })
+                .map(|(_, value)| value.expr()),
+            _ => None,
+        };
+        match inner {
+            Some(inner) => expr = inner,
+            None => break,
+        }
+    }
+    match expr.span() {
+        Some(range) => super::files::Span {
+            file: attr.expr_span.file,
+            range: attr.base + range.start..attr.base + range.end,
+        },
+        None => attr.expr_span.clone(),
+    }
+}
+
 /// Constant-evaluates an attribute (no references) with a throwaway evaluator.
 fn constant(
     sources: &Sources,
@@ -152,23 +186,25 @@ pub(crate) fn resolve(
     for v in &decls.variables {
         let state = match &v.default {
             None => VarState::Unset,
-            Some(attr) => {
-                match constant(sources, decls, attr, diags) {
-                    Some(value) => {
-                        match convert(value, &v.ty) {
-                            Ok(value) => VarState::Set(value),
-                            Err(e) => {
-                                let d = sources
-                            .error(&attr.expr_span, format!("the default of variable `{}` does not match its type: {e}", v.name))
+            Some(attr) => match constant(sources, decls, attr, diags) {
+                Some(value) => match convert_locating(value, &v.ty) {
+                    Ok(value) => VarState::Set(value),
+                    Err(e) => {
+                        let d = sources
+                            .error(
+                                &refused_part(attr, &e),
+                                format!(
+                                    "the default of variable `{}` does not match its type: {}",
+                                    v.name, e.message
+                                ),
+                            )
                             .with_help(format!("make the default a {}", v.ty));
-                                diags.push(d);
-                                VarState::Unset
-                            }
-                        }
+                        diags.push(d);
+                        VarState::Invalid
                     }
-                    None => VarState::Unset,
-                }
-            }
+                },
+                None => VarState::Unset,
+            },
         };
         values.insert(v.name.clone(), state);
     }
@@ -297,6 +333,24 @@ fn literal_values(text: &str, decls: &Decls) -> Option<Vec<(String, VarState)>> 
     Some(out)
 }
 
+/// The byte ranges of a variable file's assignments to variables declared
+/// without `sensitive`: what its diagnostics may show as written.
+fn plain_values(body: &hcl_edit::structure::Body, decls: &Decls) -> Vec<std::ops::Range<usize>> {
+    body.iter()
+        .filter_map(|structure| match structure {
+            Structure::Attribute(a) => Some(a),
+            Structure::Block(_) => None,
+        })
+        .filter(|a| {
+            decls
+                .variables
+                .iter()
+                .any(|v| v.name == a.key.as_str() && !v.sensitive)
+        })
+        .filter_map(|a| Some(a.key.span()?.start..a.value.span()?.end))
+        .collect()
+}
+
 fn from_file(
     path: &Path,
     sources: &mut Sources,
@@ -307,7 +361,6 @@ fn from_file(
     let Some(file) = read_source(path, sources, diags) else {
         return;
     };
-    let sources: &Sources = sources;
     if super::files::is_json_vars(path) {
         super::json_vars::read(sources, file, decls, values, diags);
         return;
@@ -319,6 +372,8 @@ fn from_file(
     let Some(body) = parse_source(file, sources, diags) else {
         return;
     };
+    sources.show_as_written(file, plain_values(&body, decls));
+    let sources: &Sources = sources;
     let span = |r: Option<std::ops::Range<usize>>| super::files::Span {
         file,
         range: r.unwrap_or(0..0),
@@ -361,18 +416,20 @@ fn from_file(
         let Some(value) = constant(sources, decls, &attr, diags) else {
             continue;
         };
-        match convert(value, &v.ty) {
+        match convert_locating(value, &v.ty) {
             Ok(value) => {
                 values.insert(v.name.clone(), VarState::Set(value));
             }
             Err(e) => {
                 let d = sources
                     .error(
-                        &attr.expr_span,
-                        format!("invalid value for variable `{}`: {e}", v.name),
+                        &refused_part(&attr, &e),
+                        format!("invalid value for variable `{}`: {}", v.name, e.message),
                     )
                     .with_help(format!("give a {}", v.ty));
                 diags.push(d);
+                // Reported here: what uses it says nothing more.
+                values.insert(v.name.clone(), VarState::Invalid);
             }
         }
     }

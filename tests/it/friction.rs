@@ -788,3 +788,102 @@ fn a_forced_reconnect_with_the_same_token_says_it_is_sent_again() {
         run.stdout
     );
 }
+
+const MARKETS: &str = r#"variable "markets" {
+  type = map(object({ page_id = string, name = string }))
+}
+
+variable "tokens" {
+  type      = map(string)
+  sensitive = true
+}
+
+page "fb" {
+  for_each     = var.markets
+  page_id      = each.value.page_id
+  name         = each.value.name
+  access_token = var.tokens[each.key]
+}
+"#;
+
+/// A wrong type deep inside a value is reported at that element, shown as
+/// written (the variable is not sensitive), and nothing follows from it:
+/// no "is not set" for a variable that was set (issue 26, items 9 and 10).
+#[test]
+fn a_wrong_type_deep_in_a_variable_file_is_shown_where_it_is_written() {
+    Test::new()
+        .write("main.hcl", MARKETS)
+        .write(
+            "socialform.sfvars",
+            r#"markets = {
+  es = { page_id = "107100000000001", name = "Spain" }
+  de = { page_id = ["107100000000002"], name = "Germany" }
+}
+tokens = { es = "EAAfriction-es", de = "EAAfriction-de" }
+"#,
+        )
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/socialform.sfvars:3:20: invalid value for variable `markets`: a string is required at ["de"].page_id, got list
+              |
+            3 |   de = { page_id = ["107100000000002"], name = "Germany" }
+              |                    ^^^^^^^^^^^^^^^^^^^
+              |
+              = help: give a map(object({page_id = string, name = string}))
+            "#,
+        )
+        .status(1)
+        .run();
+    // A sensitive variable's value stays masked, at its own element too.
+    let run = Test::new()
+        .write("main.hcl", MARKETS)
+        .write(
+            "socialform.sfvars",
+            r#"markets = {
+  es = { page_id = "107100000000001", name = "Spain" }
+}
+tokens = { es = "EAAfriction-es", de = ["EAAfriction-de"] }
+"#,
+        )
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/socialform.sfvars:4:40: invalid value for variable `tokens`: a string is required at ["de"], got list
+              |
+            4 | tokens = { es = "**************", de = ["**************"] }
+              |                                        ^^^^^^^^^^^^^^^^^^
+              |
+              = help: give a map(string)
+            "#,
+        )
+        .status(1)
+        .run();
+    assert!(!run.stderr.contains("EAAfriction"), "{}", run.stderr);
+}
+
+/// A key missing from a sensitive map is a key, not a secret: the snippet
+/// shows it as the summary names it (issue 26, item 10).
+#[test]
+fn a_missing_key_of_a_sensitive_map_is_shown_as_written() {
+    let config = MARKETS.replace("var.tokens[each.key]", "var.tokens[\"nl\"]");
+    Test::new()
+        .write("main.hcl", &config)
+        .write(
+            "socialform.sfvars",
+            r#"markets = { es = { page_id = "107100000000001", name = "Spain" } }
+tokens  = { es = "EAAfriction-es" }
+"#,
+        )
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:14:18: no element or attribute named "nl"
+               |
+            14 |   access_token = var.tokens["nl"]
+               |                  ^^^^^^^^^^^^^^^^
+            "#,
+        )
+        .status(1)
+        .run();
+}
