@@ -23,10 +23,13 @@ struct Source {
     path: PathBuf,
     text: String,
     line_starts: Vec<usize>,
-    /// Byte ranges of a variable file that hold only values of variables
-    /// declared without `sensitive`: lines inside them are shown as
-    /// written. Everything else in a variable file is masked.
-    as_written: Vec<std::ops::Range<usize>>,
+    /// In a variable file, the variables declared without `sensitive`:
+    /// lines inside their assignments are shown as written, everything
+    /// else is masked.
+    plain_variables: Vec<String>,
+    /// Those assignments' byte ranges, found on the first diagnostic that
+    /// needs them (a file read on the fast path kept no syntax tree).
+    as_written: std::sync::OnceLock<Vec<std::ops::Range<usize>>>,
 }
 
 #[derive(Default)]
@@ -43,15 +46,16 @@ impl Sources {
             path,
             text,
             line_starts,
-            as_written: Vec::new(),
+            plain_variables: Vec::new(),
+            as_written: std::sync::OnceLock::new(),
         });
         FileId(self.files.len() - 1)
     }
 
-    /// Marks `ranges` of a variable file as holding no secret (values of
-    /// variables declared without `sensitive`).
-    pub(crate) fn show_as_written(&mut self, file: FileId, ranges: Vec<std::ops::Range<usize>>) {
-        self.files[file.0].as_written = ranges;
+    /// Names the variables whose assignments in variable file `file` hold
+    /// no secret (declared without `sensitive`).
+    pub(crate) fn show_as_written(&mut self, file: FileId, plain_variables: Vec<String>) {
+        self.files[file.0].plain_variables = plain_variables;
     }
 
     /// Line `line` (1-based) of `file` as a diagnostic may show it.
@@ -60,12 +64,16 @@ impl Sources {
         let start = src.line_starts[line - 1];
         let text = self.line_text(file, line);
         let end = start + text.len();
-        if src
-            .as_written
-            .iter()
-            .any(|range| range.start <= start && end <= range.end)
-        {
-            return text.to_string();
+        if !src.plain_variables.is_empty() {
+            let ranges = src
+                .as_written
+                .get_or_init(|| assignments_of(&src.text, &src.plain_variables));
+            if ranges
+                .iter()
+                .any(|range| range.start <= start && end <= range.end)
+            {
+                return text.to_string();
+            }
         }
         redact_secrets(&src.path, text)
     }
@@ -136,6 +144,20 @@ impl Sources {
             help: None,
         }
     }
+}
+
+/// The byte ranges of the assignments to `names` in a variable file (none
+/// when it does not parse).
+fn assignments_of(text: &str, names: &[String]) -> Vec<std::ops::Range<usize>> {
+    use hcl_edit::Span as _;
+    let Ok(body) = hcl_edit::parser::parse_body(text) else {
+        return Vec::new();
+    };
+    body.iter()
+        .filter_map(|structure| structure.as_attribute())
+        .filter(|a| names.iter().any(|name| name == a.key.as_str()))
+        .filter_map(|a| Some(a.key.span()?.start..a.value.span()?.end))
+        .collect()
 }
 
 /// The source line as a diagnostic may show it: in variable files (where

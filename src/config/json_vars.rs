@@ -9,6 +9,7 @@
 use super::diagnostic::Diagnostic;
 use super::eval::VarState;
 use super::files::{FileId, Sources, Span};
+use super::provenance::Origin;
 use super::resources::Decls;
 use super::types::convert;
 use serde::de::{MapAccess, Visitor};
@@ -44,6 +45,7 @@ pub(crate) fn read(
     file: FileId,
     decls: &Decls,
     values: &mut HashMap<String, VarState>,
+    origins: &mut HashMap<String, Origin>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let text = sources.text(file);
@@ -112,6 +114,8 @@ pub(crate) fn read(
         match convert(value, &v.ty) {
             Ok(value) => {
                 values.insert(v.name.clone(), VarState::Set(value));
+                // No snippet shows a JSON file's values (it is masked whole).
+                origins.insert(v.name.clone(), Origin::Elsewhere);
             }
             Err(e) => diags.push(
                 sources

@@ -12,6 +12,7 @@ mod instances;
 mod json_vars;
 mod limits;
 mod literal;
+mod provenance;
 mod refs;
 mod resources;
 #[cfg(test)]
@@ -268,8 +269,22 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     // (at exit the process is torn down whether or not it has finished).
     let values = (std::mem::take(&mut ev.pages), std::mem::take(&mut ev.links));
     drop(ev);
+    // Traced only for pages sharing a page_id, which are reported at their values.
+    let written_at = checks::sharing_a_page_id(&out)
+        .into_iter()
+        .filter_map(|address| {
+            let at = provenance::value_written_at(
+                &sources,
+                &decls,
+                &resolved.origins,
+                address,
+                "page_id",
+            )?;
+            Some((address.clone(), at))
+        })
+        .collect();
     crate::threads::release_in_background((decls, values));
-    let mut links = checks::check(&sources, &out, &mut diags);
+    let mut links = checks::check(&sources, &out, &written_at, &mut diags);
 
     let mut secrets = resolved.secrets;
     secrets.append(&mut out.secrets);

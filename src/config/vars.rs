@@ -9,8 +9,9 @@
 use super::diagnostic::Diagnostic;
 use super::eval::{Evaluator, Scope, VarState};
 use super::files::{Sources, files_matching, parse_source, read_source};
+use super::provenance::{Origin, follow, span_of};
 use super::resources::{Attr, Decls, VariableDecl};
-use super::types::{Mismatch, PathStep, Ty, convert, convert_locating};
+use super::types::{Mismatch, Ty, convert, convert_locating};
 use super::{CliVar, LoadOptions};
 use hcl::Value;
 use hcl_edit::Span as _;
@@ -22,6 +23,8 @@ pub(crate) struct Resolved {
     pub(crate) values: HashMap<String, VarState>,
     /// Every string inside a sensitive variable's value, to scrub from diagnostics.
     pub(crate) secrets: Vec<String>,
+    /// Which source set each variable that has a value.
+    pub(crate) origins: HashMap<String, Origin>,
 }
 
 /// A value written as a bare name (`token = EAAB12`) or a reference
@@ -84,37 +87,11 @@ fn not_a_literal(sources: &Sources, attr: &Attr, v: &VariableDecl) -> Option<Dia
 }
 
 /// Where in `attr`'s value the part a conversion refused is written: the
-/// element or attribute `path` leads to, as deep as the expression is
+/// element or attribute its path leads to, as deep as the expression is
 /// written out (a value from a function call stops at the call).
 fn refused_part(attr: &Attr, mismatch: &Mismatch) -> super::files::Span {
-    use hcl_edit::expr::{Expression, ObjectKey};
-    let mut expr = &attr.expr;
-    for step in &mismatch.path {
-        let inner = match (expr, step) {
-            (Expression::Parenthesis(p), _) => Some(p.inner()),
-            (Expression::Array(items), PathStep::Index(i)) => items.get(*i),
-            (Expression::Object(object), PathStep::Key(key)) => object
-                .iter()
-                .find(|(k, _)| match k {
-                    ObjectKey::Ident(ident) => ident.as_str() == key,
-                    ObjectKey::Expression(Expression::String(text)) => text.as_str() == key,
-                    ObjectKey::Expression(_) => false,
-                })
-                .map(|(_, value)| value.expr()),
-            _ => None,
-        };
-        match inner {
-            Some(inner) => expr = inner,
-            None => break,
-        }
-    }
-    match expr.span() {
-        Some(range) => super::files::Span {
-            file: attr.expr_span.file,
-            range: attr.base + range.start..attr.base + range.end,
-        },
-        None => attr.expr_span.clone(),
-    }
+    let (part, _) = follow(&attr.expr, &mismatch.path);
+    span_of(part, attr.expr_span.file, attr.base).unwrap_or_else(|| attr.expr_span.clone())
 }
 
 /// Constant-evaluates an attribute (no references) with a throwaway evaluator.
@@ -181,6 +158,7 @@ pub(crate) fn resolve(
     diags: &mut Vec<Diagnostic>,
 ) -> Resolved {
     let mut values: HashMap<String, VarState> = HashMap::new();
+    let mut origins: HashMap<String, Origin> = HashMap::new();
     let find = |name: &str| decls.variables.iter().find(|v| v.name == name);
 
     for v in &decls.variables {
@@ -206,6 +184,9 @@ pub(crate) fn resolve(
                 None => VarState::Unset,
             },
         };
+        if matches!(state, VarState::Set(_)) {
+            origins.insert(v.name.clone(), Origin::Default);
+        }
         values.insert(v.name.clone(), state);
     }
 
@@ -217,6 +198,7 @@ pub(crate) fn resolve(
             match from_text(text, &v.ty) {
                 Ok(value) => {
                     values.insert(name.to_string(), VarState::Set(value));
+                    origins.insert(name.to_string(), Origin::Elsewhere);
                 }
                 Err(e) => diags.push(
                     Diagnostic::error(format!(
@@ -244,7 +226,7 @@ pub(crate) fn resolve(
         }));
     }
     for path in files {
-        from_file(&path, sources, decls, &mut values, diags);
+        from_file(&path, sources, decls, (&mut values, &mut origins), diags);
     }
     for cli in &options.cli_vars {
         match cli {
@@ -254,7 +236,7 @@ pub(crate) fn resolve(
                 } else {
                     options.dir.join(path)
                 };
-                from_file(&path, sources, decls, &mut values, diags);
+                from_file(&path, sources, decls, (&mut values, &mut origins), diags);
             }
             CliVar::Pair { name, value } => {
                 let Some(v) = find(name) else {
@@ -269,6 +251,7 @@ pub(crate) fn resolve(
                 match from_text(value, &v.ty) {
                     Ok(value) => {
                         values.insert(name.clone(), VarState::Set(value));
+                        origins.insert(name.clone(), Origin::Elsewhere);
                     }
                     Err(e) => diags.push(
                         Diagnostic::error(format!(
@@ -305,7 +288,11 @@ pub(crate) fn resolve(
             }
         }
     }
-    Resolved { values, secrets }
+    Resolved {
+        values,
+        secrets,
+        origins,
+    }
 }
 
 fn example(ty: &Ty, name: &str) -> String {
@@ -333,46 +320,37 @@ fn literal_values(text: &str, decls: &Decls) -> Option<Vec<(String, VarState)>> 
     Some(out)
 }
 
-/// The byte ranges of a variable file's assignments to variables declared
-/// without `sensitive`: what its diagnostics may show as written.
-fn plain_values(body: &hcl_edit::structure::Body, decls: &Decls) -> Vec<std::ops::Range<usize>> {
-    body.iter()
-        .filter_map(|structure| match structure {
-            Structure::Attribute(a) => Some(a),
-            Structure::Block(_) => None,
-        })
-        .filter(|a| {
-            decls
-                .variables
-                .iter()
-                .any(|v| v.name == a.key.as_str() && !v.sensitive)
-        })
-        .filter_map(|a| Some(a.key.span()?.start..a.value.span()?.end))
-        .collect()
-}
-
 fn from_file(
     path: &Path,
     sources: &mut Sources,
     decls: &Decls,
-    values: &mut HashMap<String, VarState>,
+    (values, origins): (&mut HashMap<String, VarState>, &mut HashMap<String, Origin>),
     diags: &mut Vec<Diagnostic>,
 ) {
     let Some(file) = read_source(path, sources, diags) else {
         return;
     };
+    let plain = decls
+        .variables
+        .iter()
+        .filter(|v| !v.sensitive)
+        .map(|v| v.name.clone())
+        .collect();
+    sources.show_as_written(file, plain);
     if super::files::is_json_vars(path) {
-        super::json_vars::read(sources, file, decls, values, diags);
+        super::json_vars::read(sources, file, decls, values, origins, diags);
         return;
     }
     if let Some(fast) = literal_values(sources.text(file), decls) {
+        for (name, _) in &fast {
+            origins.insert(name.clone(), Origin::File(file));
+        }
         values.extend(fast);
         return;
     }
     let Some(body) = parse_source(file, sources, diags) else {
         return;
     };
-    sources.show_as_written(file, plain_values(&body, decls));
     let sources: &Sources = sources;
     let span = |r: Option<std::ops::Range<usize>>| super::files::Span {
         file,
@@ -419,6 +397,7 @@ fn from_file(
         match convert_locating(value, &v.ty) {
             Ok(value) => {
                 values.insert(v.name.clone(), VarState::Set(value));
+                origins.insert(v.name.clone(), Origin::File(file));
             }
             Err(e) => {
                 let d = sources

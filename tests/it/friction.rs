@@ -887,3 +887,95 @@ tokens  = { es = "EAAfriction-es" }
         .status(1)
         .run();
 }
+
+const FLEET_BY_VARIABLE: &str = r#"variable "markets" {
+  type = map(string)
+}
+
+page "fb" {
+  for_each     = var.markets
+  page_id      = each.value
+  access_token = "EAAfriction-fleet"
+}
+
+link "fb" {
+  for_each    = page.fb
+  page        = each.value.page_id
+  application = "c0ffee00-0000-4000-8000-000000000001"
+}
+"#;
+
+/// Two for_each entries with one page_id: reported at the entries, where
+/// the fix goes, and without the link error that only follows from it
+/// (issue 26, item 9).
+#[test]
+fn two_entries_with_one_page_id_are_shown_at_the_entries() {
+    Test::new()
+        .write("main.hcl", FLEET_BY_VARIABLE)
+        .write(
+            "socialform.sfvars",
+            "markets = {\n  es = \"107100000000001\"\n  de = \"107100000000001\"\n}\n",
+        )
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/socialform.sfvars:2:8: page.fb["de"] ([DIR]/socialform.sfvars:3:8) and page.fb["es"] have the same page_id "107100000000001"
+              |
+            2 |   es = "107100000000001"
+              |        ^^^^^^^^^^^^^^^^^
+              |
+              = help: a Facebook Page can be connected only once; remove one of them or correct the page_id
+            "#,
+        )
+        .status(1)
+        .run();
+    // The same from a map written in the block itself.
+    let literal = FLEET_BY_VARIABLE.replace(
+        "var.markets",
+        r#"{ es = "107100000000001", de = "107100000000001" }"#,
+    );
+    Test::new()
+        .write("main.hcl", &literal)
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:6:25: page.fb["de"] ([DIR]/main.hcl:6:49) and page.fb["es"] have the same page_id "107100000000001"
+              |
+            6 |   for_each     = { es = "107100000000001", de = "107100000000001" }
+              |                         ^^^^^^^^^^^^^^^^^
+              |
+              = help: a Facebook Page can be connected only once; remove one of them or correct the page_id
+            "#,
+        )
+        .status(1)
+        .run();
+}
+
+/// A new link in another file that collides with one already declared:
+/// the error names both places (issue 26, item 9).
+#[test]
+fn a_colliding_link_in_another_file_names_both_places() {
+    Test::new()
+        .write("main.hcl", FLEET_BY_VARIABLE)
+        .write(
+            "socialform.sfvars",
+            "markets = {\n  es = \"107100000000001\"\n  de = \"107100000000002\"\n}\n",
+        )
+        .write(
+            "extra.hcl",
+            "link \"extra\" {\n  page        = page.fb[\"es\"].page_id\n  application = \"c0ffee00-0000-4000-8000-000000000002\"\n}\n",
+        )
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:13:17: link.extra ([DIR]/extra.hcl:2:17) and link.fb["es"] both link page.fb["es"]; a page can be linked to one application only
+               |
+            13 |   page        = each.value.page_id
+               |                 ^^^^^^^^^^^^^^^^^^
+               |
+               = help: remove one of the links, or point it at another page
+            "#,
+        )
+        .status(1)
+        .run();
+}
