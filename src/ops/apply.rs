@@ -131,7 +131,11 @@ pub(crate) async fn carry_out(
         .plan
         .changes
         .iter()
-        .map(|c| format!("{}: {}", c.address, c.action))
+        .map(|c| match &c.previous_address {
+            // Both ends of an address change, so history can be followed.
+            Some(from) => format!("{}: {} from {from}", c.address, c.action),
+            None => format!("{}: {}", c.address, c.action),
+        })
         .collect();
     {
         // A second Ctrl-C ends the process at once: the history still says

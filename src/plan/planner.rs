@@ -341,6 +341,18 @@ impl<'a> Planner<'a> {
             .map(|(_, l)| l.clone())
     }
 
+    /// A record re-addressed in state with no API call, shown as Terraform
+    /// shows a move.
+    fn moved(&mut self, address: &Address, from: &Address, reason: String) {
+        self.changes.push(Change {
+            address: address.clone(),
+            action: Action::Move,
+            reason,
+            attributes: Vec::new(),
+            previous_address: Some(from.clone()),
+        });
+    }
+
     fn change(
         &mut self,
         address: &Address,
@@ -794,18 +806,26 @@ impl<'a> Planner<'a> {
                 token_fingerprint: known_fp.clone(),
             };
             if delete_first.is_none() {
-                let reason = self.adoption_reason(page);
-                self.change(
-                    &page.address,
-                    Action::Import,
-                    reason,
-                    vec![AttrDiff {
-                        name: "page_id",
-                        before: None,
-                        after: Some(page.page_id.clone()),
-                        sensitive: false,
-                    }],
-                );
+                match self.moved_from(page) {
+                    // An address change, shown as one: "has moved to".
+                    Some(old) => {
+                        self.moved(&page.address, &old.address, IMPLICIT_PAGE_MOVE.to_string())
+                    }
+                    None => {
+                        let reason = self.adoption_reason(page);
+                        self.change(
+                            &page.address,
+                            Action::Import,
+                            reason,
+                            vec![AttrDiff {
+                                name: "page_id",
+                                before: None,
+                                after: Some(page.page_id.clone()),
+                                sensitive: false,
+                            }],
+                        );
+                    }
+                }
             }
             // Recorded before anything else happens to the page; after the
             // old page's DELETE when this is a replacement.
@@ -1011,16 +1031,23 @@ impl<'a> Planner<'a> {
         if self.desired.imports.iter().any(|i| i.to == page.address) {
             return "import block".into();
         }
-        let moved_from = self
-            .recorded_pages_by_id
+        "already connected to the account; adopted by its page ID".into()
+    }
+
+    /// The page's record under another address, when the configuration
+    /// declares the same page_id somewhere new (a renamed block or
+    /// for_each key without a `moved` block), and no import block adopts
+    /// it explicitly.
+    fn moved_from(&self, page: &DesiredPage) -> Option<&'a PageRecord> {
+        if self.desired.imports.iter().any(|i| i.to == page.address) {
+            return None;
+        }
+        self.recorded_pages_by_id
             .get(page.page_id.as_str())
             .into_iter()
             .flatten()
-            .find(|r| r.page_id == page.page_id && r.address != page.address);
-        match moved_from {
-            Some(old) => format!("moved from {}", old.address),
-            None => "already connected to the account; adopted by its page ID".into(),
-        }
+            .copied()
+            .find(|r| r.page_id == page.page_id && r.address != page.address)
     }
 
     /// Recorded pages whose address the configuration no longer declares.
@@ -1230,6 +1257,18 @@ impl<'a> Planner<'a> {
         if others.is_empty() && linked {
             if self.recorded.links.get(&link.address) != Some(&link_record(link)) {
                 self.state_only.push(StateOp::PutLink(link_record(link)));
+                // The same link recorded under an address no configuration
+                // declares any more: an address change, shown as one.
+                let before = stale
+                    .iter()
+                    .find(|r| r.application == link.application && r.channel == link.channel);
+                if let (None, Some(before)) = (self.recorded.links.get(&link.address), before) {
+                    self.moved(
+                        &link.address,
+                        &before.address,
+                        IMPLICIT_LINK_MOVE.to_string(),
+                    );
+                }
             }
             for record in stale {
                 self.state_only
@@ -1550,6 +1589,14 @@ pub(crate) fn path_of(op: &CallOp) -> String {
         }
     }
 }
+
+/// Why a page moved without a `moved` block (its old address is shown
+/// beside it as `previous_address`).
+pub(crate) const IMPLICIT_PAGE_MOVE: &str =
+    "the same page_id is declared at a new address, with no moved block";
+/// Why a link moved without a `moved` block.
+pub(crate) const IMPLICIT_LINK_MOVE: &str =
+    "the same page and application are declared at a new address, with no moved block";
 
 fn link_record(link: &DesiredLink) -> LinkRecord {
     LinkRecord {

@@ -778,8 +778,16 @@ fn a_renamed_block_moves_in_state_without_calls() {
     world.desired.links[0].page_address = Some(Address::page("help"));
     let plan = world.ok();
     assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
-    assert_eq!(actions(&plan), vec![("page.help".into(), Action::Import)]);
-    assert_eq!(plan.changes[0].reason, "moved from page.support");
+    // An address change, shown as one (as a moved block would show it).
+    assert_eq!(actions(&plan), vec![("page.help".into(), Action::Move)]);
+    assert_eq!(
+        plan.changes[0].previous_address,
+        Some(Address::page("support"))
+    );
+    assert_eq!(
+        plan.changes[0].reason,
+        crate::plan::planner::IMPLICIT_PAGE_MOVE
+    );
     assert!(
         plan.state_only
             .contains(&StateOp::RemovePage(Address::page("support")))
@@ -798,6 +806,36 @@ impl TapName for PageRecord {
         self.name = Some(name.into());
         self
     }
+}
+
+/// A for_each key renamed without a moved block: the page and its link
+/// both show their new address, and state follows with no call.
+#[test]
+fn a_renamed_key_moves_the_page_and_its_link_visibly() {
+    let world = World::new()
+        .want_page(page("help", "1", "t1"))
+        .want_link(link("assistant", "help", "1", APP1))
+        .recorded_page(recorded_page("support", "1", "t1"))
+        .recorded_link(recorded_link("bot", "1", APP1))
+        .remote(remote("1", "help page", &[APP1], "t1"));
+    let plan = world.ok();
+    assert!(plan.calls.is_empty(), "{:?}", calls(&plan));
+    assert_eq!(
+        actions(&plan),
+        vec![
+            ("page.help".into(), Action::Move),
+            ("link.assistant".into(), Action::Move)
+        ]
+    );
+    assert_eq!(plan.changes[1].previous_address, Some(Address::link("bot")));
+    assert_eq!(
+        plan.changes[1].reason,
+        crate::plan::planner::IMPLICIT_LINK_MOVE
+    );
+    assert!(
+        plan.state_only
+            .contains(&StateOp::RemoveLink(Address::link("bot")))
+    );
 }
 
 #[test]

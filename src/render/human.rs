@@ -184,10 +184,16 @@ pub(crate) fn plan_text(plan: &Plan, mode: Mode, style: &Style) -> String {
                 style.bold(&from.to_string()),
                 style.bold(&change.address.to_string())
             );
+            // A moved block's reason names the block; any other move says why.
+            let why = if change.reason.ends_with("by a moved block") {
+                "moved block".to_string()
+            } else {
+                change.reason.clone()
+            };
             let _ = writeln!(
                 out,
                 "    {}",
-                style.dim("(moved block: renamed in state only, no API call)")
+                style.dim(&format!("({why}: renamed in state only, no API call)"))
             );
             let _ = writeln!(out);
             continue;

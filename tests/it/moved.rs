@@ -137,3 +137,114 @@ fn a_moved_block_to_an_undeclared_address_is_a_validate_error() {
     // Never taken for a `removed` block.
     assert!(!run.stderr.contains("removed"), "{}", run.stderr);
 }
+
+const FLEET: &str = r#"
+page "fb" {
+  for_each     = { es = "107100000000021", de = "107100000000022" }
+  page_id      = each.value
+  access_token = "EAAB-moved-fleet-0001"
+}
+
+link "fb" {
+  for_each    = page.fb
+  page        = each.value.page_id
+  application = "c0ffee00-0000-4000-8000-000000000001"
+}
+"#;
+
+/// A for_each key renamed with no moved block: the page and its link are
+/// re-addressed in state (no call), and every address change is shown, in
+/// the plan, its JSON and history (issue 26, item 4).
+#[test]
+fn a_renamed_for_each_key_without_a_moved_block_shows_every_move() {
+    let sandbox = Sandbox::start();
+    let project = Project::against(&sandbox);
+    project.write("main.hcl", FLEET);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    project.write("main.hcl", &FLEET.replace("es = ", "spain = "));
+    let shown = r#"
+            socialform will perform the following actions:
+
+              # page.fb["es"] has moved to page.fb["spain"]
+                (the same page_id is declared at a new address, with no moved block: renamed in state only, no API call)
+
+              # link.fb["es"] has moved to link.fb["spain"]
+                (the same page and application are declared at a new address, with no moved block: renamed in state only, no API call)
+
+            Plan: 2 to move. API calls: 0
+            "#;
+    Test::on(&project)
+        .args(["plan"])
+        .stdout(shown)
+        .requests(&[])
+        .run();
+    let json = project.run(&["plan", "--json"]);
+    json.assert_code(0);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let moves: Vec<(String, String, String)> = document["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_string(),
+                c["previous_address"].as_str().unwrap_or("").to_string(),
+                c["address"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (
+                "move".into(),
+                r#"page.fb["es"]"#.into(),
+                r#"page.fb["spain"]"#.into()
+            ),
+            (
+                "move".into(),
+                r#"link.fb["es"]"#.into(),
+                r#"link.fb["spain"]"#.into()
+            ),
+        ]
+    );
+    let previous: Vec<&str> = document["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["previous_address"].as_str())
+        .collect();
+    assert_eq!(previous, [r#"page.fb["es"]"#, r#"link.fb["es"]"#]);
+
+    let apply = project.run(&["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(
+        apply
+            .stdout
+            .ends_with("Apply complete! 2 moved. API calls: 0\n"),
+        "{}",
+        apply.stdout
+    );
+    let history = project.run(&["history", "--json"]);
+    history.assert_code(0);
+    let entries: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    assert_eq!(
+        entries["entries"][0]["changes"],
+        serde_json::json!([
+            r#"page.fb["spain"]: move from page.fb["es"]"#,
+            r#"link.fb["spain"]: move from link.fb["es"]"#
+        ])
+    );
+    Test::on(&project)
+        .args(["state", "list"])
+        .stdout(
+            r#"
+            link.fb["de"]
+            link.fb["spain"]
+            page.fb["de"]
+            page.fb["spain"]
+            "#,
+        )
+        .run();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
