@@ -505,3 +505,163 @@ fn applications_are_kept_in_postgres_state_too() {
     project.run(&["apply", "--auto-approve"]).assert_code(0);
     assert_eq!(sandbox.mutations(), [format!("PUT /v2/applications/{id}")]);
 }
+
+const DATA_LINK: &str = r#"variable "token_a" {
+  sensitive = true
+}
+
+data "vonage_applications" "messaging" {
+  capability = "messages"
+}
+
+page "a" {
+  page_id      = "107100000000001"
+  access_token = var.token_a
+}
+
+link "a" {
+  page        = page.a.page_id
+  application = data.vonage_applications.messaging.by_name["Support bot"].id
+}
+"#;
+
+#[test]
+fn a_link_names_its_application_by_name_through_the_data_source() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, DATA_LINK);
+    // validate reads nothing and accepts it.
+    sandbox.clear_requests();
+    let validate = project.run(&["validate"]);
+    validate.assert_code(0);
+    assert!(
+        validate
+            .stdout
+            .contains("Blocks that use data.vonage_applications are checked once Vonage answers"),
+        "{}",
+        validate.stdout
+    );
+    assert!(sandbox.requests().is_empty());
+
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let with_data = sandbox.requests();
+    assert_eq!(
+        plan.planned_calls(),
+        ["POST /beta/chatapp-accounts/messenger"]
+    );
+    // The data source reuses refresh's read: one list of applications.
+    let listed = with_data
+        .iter()
+        .filter(|(m, p, _)| m == "GET" && p.starts_with("/v2/applications"))
+        .count();
+    assert_eq!(listed, 1, "{with_data:?}");
+
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(
+        sandbox.page("107100000000001").unwrap()["applications"],
+        json!(["c0ffee00-0000-4000-8000-000000000001"])
+    );
+    sandbox.clear_requests();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let noop = sandbox.requests();
+    assert!(sandbox.mutations().is_empty());
+
+    // The same link by its literal id costs exactly the same requests.
+    project.write(
+        "main.hcl",
+        &DATA_LINK.replace(
+            "data.vonage_applications.messaging.by_name[\"Support bot\"].id",
+            "\"c0ffee00-0000-4000-8000-000000000001\"",
+        ),
+    );
+    sandbox.clear_requests();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    assert_eq!(sandbox.requests().len(), noop.len(), "{noop:?}");
+
+    // Without refresh, the data source alone reads the applications: once.
+    project.write("main.hcl", DATA_LINK);
+    sandbox.clear_requests();
+    project
+        .run(&["plan", "--refresh=false", "--detailed-exitcode"])
+        .assert_code(0);
+    let unrefreshed = sandbox.requests();
+    assert_eq!(
+        unrefreshed
+            .iter()
+            .map(|(m, p, _)| format!("{m} {p}"))
+            .collect::<Vec<_>>(),
+        ["GET /v2/applications"],
+        "{unrefreshed:?}"
+    );
+    eprintln!(
+        "requests: plan with the data block {}, no-op plan {}, no-op plan --refresh=false {}",
+        with_data.len(),
+        noop.len(),
+        unrefreshed.len()
+    );
+}
+
+#[test]
+fn a_name_no_application_has_is_an_error_at_the_expression() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, &DATA_LINK.replace("Support bot", "Support Bot"));
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--no-color"]);
+    plan.assert_code(1);
+    let dir = project.path().display().to_string();
+    assert_eq!(
+        plan.stderr,
+        format!(
+            r#"error: {dir}/main.hcl:16:17: no messages application is named "Support Bot" (data.vonage_applications.messaging)
+   |
+16 |   application = data.vonage_applications.messaging.by_name["Support Bot"].id
+   |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
+   = help: its messages applications are named "Sales bot", "Support bot"; correct the name, or declare the application with an application block and refer to application.NAME.id
+"#
+        ),
+    );
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn a_name_several_applications_have_is_an_error_at_the_expression() {
+    let sandbox = Sandbox::start();
+    let (status, body) = sandbox.api(
+        "POST",
+        "/v2/applications",
+        Some(json!({
+            "name": "Support bot",
+            "capabilities": {"messages": {"webhooks": {
+                "inbound_url": {"address": "https://two.example.com/in", "http_method": "POST"},
+                "status_url": {"address": "https://two.example.com/status", "http_method": "POST"}
+            }}},
+            "keys": {"public_key": pem()}
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    let second = body["id"].as_str().unwrap().to_string();
+    let project = project(&sandbox, DATA_LINK);
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--no-color"]);
+    plan.assert_code(1);
+    let dir = project.path().display().to_string();
+    let ids = sorted(vec![
+        second,
+        "c0ffee00-0000-4000-8000-000000000001".to_string(),
+    ]);
+    assert_eq!(
+        plan.stderr,
+        format!(
+            r#"error: {dir}/main.hcl:16:17: 2 messages applications are named "Support bot" (data.vonage_applications.messaging): {}, {}
+   |
+16 |   application = data.vonage_applications.messaging.by_name["Support bot"].id
+   |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
+   = help: rename all but one at Vonage, or choose one by its id: data.vonage_applications.messaging.by_id["{}"].id
+"#,
+            ids[0], ids[1], ids[0]
+        ),
+    );
+    assert!(sandbox.mutations().is_empty());
+}
