@@ -12,7 +12,7 @@ use crate::desired::Desired;
 use crate::generate::{self, GeneratedLink, GeneratedPage};
 use crate::remote::ApiError;
 use crate::session::{Backend, ConfigRequest, Session, SessionObserver, read_remote};
-use crate::state::{LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
+use crate::state::{ApplicationRecord, LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
 use anyhow::{Context, bail};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -79,10 +79,15 @@ async fn import_one(
     reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<Vec<StateOp>> {
     let address: Address = address.parse()?;
+    if address.kind == ResourceKind::Application {
+        return import_application(session, backend, desired, &address, page_id, lock, reporter)
+            .await;
+    }
     if address.kind != ResourceKind::Page {
         bail!(
-            "{address}: only pages are imported; a link is recorded with its page when the \
-             page is already linked to the configured application (import the page instead)"
+            "{address}: only pages and applications are imported; a link is recorded with its \
+             page when the page is already linked to the configured application (import the \
+             page instead)"
         );
     }
     let Some(page) = desired.pages.iter().find(|p| p.address == address) else {
@@ -194,6 +199,83 @@ async fn import_one(
             }));
         }
     }
+    store.record(&ops).context("could not write the state")?;
+    append_history(store.as_ref(), started, &ops, reporter.as_ref());
+    Ok(ops)
+}
+
+/// `import application.NAME ID`: the application Vonage has under `id`,
+/// recorded under a declared `application "NAME"` block as it is now, so
+/// that the next plan shows only where it differs from the block.
+async fn import_application(
+    session: &Session,
+    backend: &Backend,
+    desired: &Desired,
+    address: &Address,
+    id: &str,
+    lock: &LockRequest,
+    reporter: &Arc<dyn Reporter>,
+) -> anyhow::Result<Vec<StateOp>> {
+    if !desired.applications.iter().any(|a| &a.address == address) {
+        let instances: Vec<String> = desired
+            .applications
+            .iter()
+            .filter(|a| address.contains(&a.address) || a.address.name == address.name)
+            .map(|a| a.address.to_string())
+            .collect();
+        if !instances.is_empty() {
+            bail!(
+                "{address} is not an instance the configuration declares; import one of: {}",
+                instances.join(", ")
+            );
+        }
+        bail!(
+            "{address} is not declared in the configuration; add an `application \"{}\"` block \
+             (its name and messages webhooks) first, then run the import again",
+            address.name
+        );
+    }
+    let started = Started::now();
+    let opened = backend.open(lock)?;
+    let (store, recorded) = (opened.store, opened.recorded);
+    if recorded.applications.contains_key(address) {
+        bail!(
+            "{address} is already managed (in state); to import it again, forget it first with \
+             `socialform state rm {address}`"
+        );
+    }
+    if let Some(other) = recorded
+        .applications
+        .values()
+        .find(|a| a.id.eq_ignore_ascii_case(id))
+    {
+        bail!(
+            "application {id} is already managed as {}; rename it with \
+             `socialform state mv {} {address}` instead",
+            other.address,
+            other.address
+        );
+    }
+    let observer: Arc<dyn SessionObserver> = reporter.clone();
+    let connection = session.connect_vonage(&desired.provider, &observer).await?;
+    let app = match connection.client.get_application(id).await {
+        Ok(app) => app,
+        Err(ApiError::NotFound { .. }) => bail!(
+            "{address}: this Vonage account has no application with id {id} (GET \
+             /v2/applications/{id} answered 404); check the id (`socialform drift` lists the \
+             applications no configuration manages), or let `socialform apply` create it"
+        ),
+        Err(error) => {
+            return Err(error).with_context(|| format!("could not read application {id}"));
+        }
+    };
+    let remote = crate::refresh::remote_application(app);
+    let ops = vec![StateOp::PutApplication(ApplicationRecord {
+        address: address.clone(),
+        id: remote.id,
+        settings: remote.settings,
+        other_capabilities: remote.other_capabilities,
+    })];
     store.record(&ops).context("could not write the state")?;
     append_history(store.as_ref(), started, &ops, reporter.as_ref());
     Ok(ops)
@@ -408,6 +490,7 @@ fn append_history(
         .filter_map(|op| match op {
             StateOp::PutPage(p) => Some(format!("{}: import", p.address)),
             StateOp::PutLink(l) => Some(format!("{}: import", l.address)),
+            StateOp::PutApplication(a) => Some(format!("{}: import", a.address)),
             _ => None,
         })
         .collect();

@@ -665,3 +665,118 @@ fn a_name_several_applications_have_is_an_error_at_the_expression() {
     );
     assert!(sandbox.mutations().is_empty());
 }
+
+/// An application made by hand (as in the dashboard), with a voice
+/// capability socialform does not manage; its id.
+fn made_by_hand(sandbox: &Sandbox, name: &str) -> String {
+    let (status, body) = sandbox.api(
+        "POST",
+        "/v2/applications",
+        Some(json!({
+            "name": name,
+            "capabilities": {
+                "messages": {
+                    "webhooks": {
+                        "inbound_url": {"address": "https://hand.example.com/inbound", "http_method": "POST"},
+                        "status_url": {"address": "https://hand.example.com/status", "http_method": "POST"}
+                    },
+                    "version": "v1"
+                },
+                "voice": {"webhooks": {"answer_url": {"address": "https://hand.example.com/answer", "http_method": "GET"}}}
+            },
+            "keys": {"public_key": pem()}
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+const IMPORTED: &str = r#"application "hand" {
+  name = "Made by hand"
+  messages {
+    inbound_url = "https://hand.example.com/inbound"
+    status_url  = "https://hand.example.com/status-v2"
+  }
+}
+"#;
+
+#[test]
+fn an_application_made_by_hand_is_imported_and_then_plans_only_its_real_difference() {
+    let sandbox = Sandbox::start();
+    let id = made_by_hand(&sandbox, "Made by hand");
+    let project = project(&sandbox, IMPORTED);
+    sandbox.clear_requests();
+    let import = project.run(&["import", "application.hand", &id]);
+    import.assert_code(0);
+    assert_eq!(
+        import.stdout,
+        format!(
+            "application.hand: imported application {id} (\"Made by hand\")\n\
+             Import successful! The resources above are now managed by socialform.\n"
+        )
+    );
+    assert!(sandbox.mutations().is_empty(), "import only reads");
+    assert_eq!(project.run(&["state", "list"]).stdout, "application.hand\n");
+    let show = project.run(&["state", "show", "application.hand", "--no-color"]);
+    show.assert_code(0);
+    assert!(
+        show.stdout.starts_with(&format!(
+            "# application.hand:\napplication \"hand\" {{\n  # id: {id}\n  name = \"Made by hand\"\n"
+        )),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("# public_key: sha256:"),
+        "{}",
+        show.stdout
+    );
+    assert!(!show.stdout.contains(KEY_BODY));
+
+    // The block leaves the key out (kept) and changes one webhook: that
+    // is the whole plan, one PUT that keeps voice.
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let doc = plan.json();
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{doc}");
+    assert_eq!(changes[0]["address"], "application.hand");
+    assert_eq!(changes[0]["action"], "update");
+    assert_eq!(plan.planned_calls(), [format!("PUT /v2/applications/{id}")]);
+    let human = project.run(&["plan", "--no-color"]);
+    assert!(
+        human.stdout.contains(
+            r#"~ messages.status_url = "https://hand.example.com/status" -> "https://hand.example.com/status-v2""#
+        ),
+        "{}",
+        human.stdout
+    );
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn importing_an_unknown_id_or_an_undeclared_application_is_refused() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, IMPORTED);
+    let missing = "c0ffee00-0000-4000-8000-00000000dead";
+    let import = project.run(&["import", "application.hand", missing]);
+    import.assert_code(1);
+    assert_eq!(
+        import.stderr,
+        format!(
+            "error: application.hand: this Vonage account has no application with id {missing} \
+             (GET /v2/applications/{missing} answered 404); check the id (`socialform drift` \
+             lists the applications no configuration manages), or let `socialform apply` create it\n"
+        )
+    );
+    let import = project.run(&["import", "application.other", missing]);
+    import.assert_code(1);
+    assert_eq!(
+        import.stderr,
+        "error: application.other is not declared in the configuration; add an \
+         `application \"other\"` block (its name and messages webhooks) first, then run the \
+         import again\n"
+    );
+    assert_eq!(project.run(&["state", "list"]).stdout, "");
+}
