@@ -9,7 +9,7 @@ use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
 use crate::config::CliVar;
 use crate::desired::Desired;
-use crate::generate::{self, GeneratedLink, GeneratedPage};
+use crate::generate::{self, GeneratedApplication, GeneratedLink, GeneratedPage};
 use crate::remote::ApiError;
 use crate::session::{Backend, ConfigRequest, Session, SessionObserver, read_remote};
 use crate::state::{ApplicationRecord, LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
@@ -35,8 +35,17 @@ pub(crate) enum Imported {
     /// The file that now declares what was adopted: pages, and links of
     /// accounts on other channels; `None` when there was nothing to adopt
     /// (and no file was written).
-    AllUnmanaged(Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>),
+    AllUnmanaged(Option<Written>),
 }
+
+/// The file `--all-unmanaged` wrote, and what it declares: pages, links of
+/// accounts on other channels, applications.
+pub(crate) type Written = (
+    PathBuf,
+    Vec<GeneratedPage>,
+    Vec<GeneratedLink>,
+    Vec<GeneratedApplication>,
+);
 
 pub(crate) async fn import(
     session: &Session,
@@ -336,7 +345,7 @@ async fn generate_all(
     file: &Path,
     lock: &LockRequest,
     reporter: &Arc<dyn Reporter>,
-) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>> {
+) -> anyhow::Result<Option<Written>> {
     let path = output_path(&session.dir, file)?;
     let started = Started::now();
     let opened = backend.open(lock)?;
@@ -445,7 +454,19 @@ async fn generate_all(
             application: application.clone(),
         });
     }
-    if generated.is_empty() && generated_links.is_empty() {
+    let generated_applications = unmanaged_applications(desired, &recorded, &actual, &mut taken);
+    for app in &generated_applications {
+        ops.insert(
+            0,
+            StateOp::PutApplication(ApplicationRecord {
+                address: Address::application(&app.slug),
+                id: app.id.clone(),
+                settings: app.settings.clone(),
+                other_capabilities: app.other_capabilities.clone(),
+            }),
+        );
+    }
+    if generated.is_empty() && generated_links.is_empty() && generated_applications.is_empty() {
         return Ok(None);
     }
 
@@ -453,7 +474,7 @@ async fn generate_all(
     // even if it stayed, plan would merely adopt the pages by their ID. The
     // other order could leave adopted pages that no file declares, which the
     // next plan would disconnect.
-    let text = generate::render_config(&generated, &generated_links);
+    let text = generate::render_config(&generated, &generated_links, &generated_applications);
     write_new(&path, &text)?;
     if let Err(error) = store.record(&ops) {
         let _ = std::fs::remove_file(&path);
@@ -463,7 +484,67 @@ async fn generate_all(
         )));
     }
     append_history(store.as_ref(), started, &ops, reporter.as_ref());
-    Ok(Some((path, generated, generated_links)))
+    Ok(Some((
+        path,
+        generated,
+        generated_links,
+        generated_applications,
+    )))
+}
+
+/// The messages applications nobody manages, as `drift` lists them in
+/// `unmanaged`: where the configuration declares applications or state
+/// records some, those that no application block (through state) and no
+/// link of the configuration or state names (so the links adopted now
+/// refer to the blocks of theirs). Named uniquely against `taken`, in
+/// order of application name then id.
+fn unmanaged_applications(
+    desired: &Desired,
+    recorded: &crate::state::Recorded,
+    actual: &crate::actual::Actual,
+    taken: &mut BTreeSet<String>,
+) -> Vec<GeneratedApplication> {
+    let Some(apps) = &actual.applications else {
+        return Vec::new();
+    };
+    if desired.applications.is_empty() && recorded.applications.is_empty() {
+        return Vec::new();
+    }
+    for app in desired.applications.iter().map(|a| &a.address) {
+        taken.insert(app.name.clone());
+    }
+    for app in recorded.applications.keys() {
+        taken.insert(app.name.clone());
+    }
+    let known: BTreeSet<String> = recorded
+        .applications
+        .values()
+        .map(|a| a.id.to_lowercase())
+        .chain(
+            recorded
+                .links
+                .values()
+                .map(|l| l.application.to_lowercase()),
+        )
+        .chain(desired.links.iter().map(|l| l.application.to_lowercase()))
+        .collect();
+    let mut found: Vec<&crate::actual::RemoteApplication> = apps
+        .values()
+        .filter(|a| a.has_messages && !known.contains(&a.id.to_lowercase()))
+        .collect();
+    found.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    found
+        .into_iter()
+        .map(|app| {
+            let base = generate::application_slug(&app.name, &app.id);
+            GeneratedApplication {
+                slug: generate::unique_slug(&base, taken),
+                id: app.id.clone(),
+                settings: app.settings.clone(),
+                other_capabilities: app.other_capabilities.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Creates `path`, refusing to overwrite (also against a file that

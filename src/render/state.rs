@@ -4,7 +4,6 @@
 
 use super::style::Style;
 use crate::address::Address;
-use crate::generate::{GeneratedLink, GeneratedPage};
 use crate::ops::state_edit::{Found, op_address};
 use crate::state::{ApplicationRecord, HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 use std::fmt::Write;
@@ -206,15 +205,20 @@ pub(crate) fn imported_text(ops: &[StateOp]) -> String {
 }
 
 /// What `import --all-unmanaged --generate-config-out FILE` adopted.
-pub(crate) fn generated_text(
-    written: Option<&(std::path::PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>,
-) -> String {
-    let Some((path, generated, links)) = written else {
+pub(crate) fn generated_text(written: Option<&crate::ops::import::Written>) -> String {
+    let Some((path, generated, links, applications)) = written else {
         return "No unmanaged pages: every connected page is in state or in the configuration. \
                 No file was written.\n"
             .to_string();
     };
     let mut text = String::new();
+    for app in applications {
+        let _ = writeln!(
+            text,
+            "application.{}: imported application {} ({:?})",
+            app.slug, app.id, app.settings.name
+        );
+    }
     for page in generated {
         let _ = writeln!(
             text,
@@ -240,22 +244,23 @@ pub(crate) fn generated_text(
             link.application
         );
     }
-    if links.is_empty() {
-        let _ = writeln!(
-            text,
-            "Wrote {} with {} page(s), now managed by socialform.",
-            path.display(),
-            generated.len()
-        );
-    } else {
-        let _ = writeln!(
-            text,
-            "Wrote {} with {} page(s) and {} link(s) of other channels, now managed by socialform.",
-            path.display(),
-            generated.len(),
-            links.len()
-        );
+    let mut parts = vec![format!("{} page(s)", generated.len())];
+    if !links.is_empty() {
+        parts.push(format!("{} link(s) of other channels", links.len()));
     }
+    if !applications.is_empty() {
+        parts.push(format!("{} application(s)", applications.len()));
+    }
+    let listed = match parts.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    let _ = writeln!(
+        text,
+        "Wrote {} with {listed}, now managed by socialform.",
+        path.display()
+    );
     if generated.is_empty() {
         return text;
     }
@@ -325,8 +330,16 @@ pub(crate) fn imported_document(imported: &crate::ops::import::Imported) -> serd
             None,
         ),
         Imported::AllUnmanaged(None) => (Vec::new(), None),
-        Imported::AllUnmanaged(Some((path, pages, links))) => (
-            pages
+        Imported::AllUnmanaged(Some((path, pages, links, applications))) => (
+            applications
+                .iter()
+                .map(|a| {
+                    json!({
+                        "address": format!("application.{}", a.slug), "id": a.id,
+                        "name": a.settings.name,
+                    })
+                })
+                .chain(pages
                 .iter()
                 .flat_map(|p| {
                     let page = json!({
@@ -346,7 +359,7 @@ pub(crate) fn imported_document(imported: &crate::ops::import::Imported) -> serd
                         "address": format!("link.{}", l.slug), "channel": l.channel,
                         "account": l.account, "application": l.application,
                     })
-                }))
+                })))
                 .collect(),
             Some(path),
         ),

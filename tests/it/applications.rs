@@ -780,3 +780,80 @@ fn importing_an_unknown_id_or_an_undeclared_application_is_refused() {
     );
     assert_eq!(project.run(&["state", "list"]).stdout, "");
 }
+
+#[test]
+fn import_all_unmanaged_adopts_messages_applications_and_writes_their_blocks() {
+    let sandbox = Sandbox::start();
+    let (mut project, _) = applied(&sandbox);
+    let hand = made_by_hand(&sandbox, "Made by hand");
+    // A page connected by hand to a demo application nobody manages.
+    let (status, body) = sandbox.api(
+        "POST",
+        &format!("{ACCOUNTS}/messenger"),
+        Some(
+            json!({"external_id": "107100000000031", "name": "Acme Sales",
+                    "access_token": "EAAapps0031secret",
+                    "applications": ["c0ffee00-0000-4000-8000-000000000002"]}),
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    sandbox.clear_requests();
+    let import = project.run(&[
+        "import",
+        "--all-unmanaged",
+        "--generate-config-out",
+        "adopted.hcl",
+    ]);
+    import.assert_code(0);
+    let dir = project.path().display().to_string();
+    assert_eq!(
+        import.stdout,
+        format!(
+            "application.made_by_hand: imported application {hand} (\"Made by hand\")\n\
+             application.sales_bot: imported application c0ffee00-0000-4000-8000-000000000002 (\"Sales bot\")\n\
+             application.support_bot: imported application c0ffee00-0000-4000-8000-000000000001 (\"Support bot\")\n\
+             page.acme_sales: imported page ID 107100000000031 (\"Acme Sales\"), with link.acme_sales to c0ffee00-0000-4000-8000-000000000002\n\
+             Wrote {dir}/adopted.hcl with 1 page(s) and 3 application(s), now managed by socialform.\n\
+             Set SF_VAR_<slug>_token for each page before running plan: SF_VAR_acme_sales_token.\n"
+        )
+    );
+    assert!(sandbox.mutations().is_empty(), "import only reads");
+    let text = std::fs::read_to_string(project.path().join("adopted.hcl")).unwrap();
+    assert!(
+        !text.contains(KEY_BODY) && !text.contains("PRIVATE"),
+        "{text}"
+    );
+    for expected in [
+        format!(
+            "# Application {hand}\n# Also has voice, kept as it is by every update.\napplication \"made_by_hand\" {{\n  name = \"Made by hand\"\n  messages {{\n    inbound_url                = \"https://hand.example.com/inbound\"\n    status_url                 = \"https://hand.example.com/status\"\n    http_method                = \"POST\"\n    version                    = \"v1\"\n    authenticate_inbound_media = false\n  }}\n  # public_key: the key it has is kept (sha256:"
+        ),
+        "link \"acme_sales\" {\n  page        = page.acme_sales.page_id\n  application = application.sales_bot.id\n}\n".to_string(),
+    ] {
+        assert!(text.contains(&expected), "missing:\n{expected}\nin:\n{text}");
+    }
+    let list = project.run(&["state", "list"]).stdout;
+    for address in [
+        "application.made_by_hand",
+        "application.sales_bot",
+        "application.support_bot",
+        "page.acme_sales",
+        "link.acme_sales",
+    ] {
+        assert!(list.lines().any(|l| l == address), "{address} in:\n{list}");
+    }
+    let fmt = project.run(&["fmt", "--check", "--diff"]);
+    assert!(
+        !fmt.stdout.contains("adopted.hcl"),
+        "not fmt-clean:\n{}",
+        fmt.stdout
+    );
+
+    // What was adopted is what is there: nothing to do, and no drift.
+    project.env("SF_VAR_acme_sales_token", "EAAapps0031secret");
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--detailed-exitcode", "--no-color"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let drift = project.run(&["drift", "--json"]);
+    assert_eq!(drift.json()["unmanaged"], json!([]), "{}", drift.stdout);
+    assert!(sandbox.mutations().is_empty());
+}
