@@ -857,3 +857,54 @@ fn import_all_unmanaged_adopts_messages_applications_and_writes_their_blocks() {
     assert_eq!(drift.json()["unmanaged"], json!([]), "{}", drift.stdout);
     assert!(sandbox.mutations().is_empty());
 }
+
+#[test]
+fn a_moved_block_renames_an_application_and_a_removed_block_forgets_it() {
+    let sandbox = Sandbox::start();
+    let (project, id) = applied(&sandbox);
+    let renamed = config("https://example.com/inbound")
+        .replace("application \"support\"", "application \"helpdesk\"")
+        .replace("application.support.id", "application.helpdesk.id")
+        + "\nmoved {\n  from = application.support\n  to   = application.helpdesk\n}\n";
+    project.write("main.hcl", &renamed);
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    assert_eq!(
+        plan.json()["changes"],
+        json!([{"address": "application.helpdesk", "action": "move",
+                "reason": "moved from application.support by a moved block",
+                "previous_address": "application.support",
+                "before": {}, "after": {}, "sensitive": []}]),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.planned_calls().is_empty());
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+    let list = project.run(&["state", "list"]).stdout;
+    assert!(list.lines().any(|l| l == "application.helpdesk"), "{list}");
+    assert!(!list.lines().any(|l| l == "application.support"), "{list}");
+
+    // Forgotten, not deleted: the links keep its id.
+    let text = config("https://example.com/inbound");
+    let cut = text.find("application \"support\"").unwrap();
+    let end = text.find("page \"a\"").unwrap();
+    let forgotten = format!(
+        "{}{}\nremoved {{\n  from = application.helpdesk\n  lifecycle {{\n    destroy = false\n  }}\n}}\n",
+        &text[..cut],
+        &text[end..]
+    )
+    .replace("application.support.id", &format!("\"{id}\""));
+    project.write("main.hcl", &forgotten);
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let changes = plan.json()["changes"].clone();
+    assert_eq!(changes[0]["address"], "application.helpdesk", "{changes}");
+    assert_eq!(changes[0]["action"], "forget", "{changes}");
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{changes}");
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+    support_app(&sandbox);
+    let list = project.run(&["state", "list"]).stdout;
+    assert!(!list.contains("application."), "{list}");
+}
