@@ -879,6 +879,14 @@ fn a_moved_block_renames_an_application_and_a_removed_block_forgets_it() {
         plan.stdout
     );
     assert!(plan.planned_calls().is_empty());
+    // resource_changes show the id the links keep, under the new address.
+    for change in plan.json()["resource_changes"].as_array().unwrap() {
+        match change["address"].as_str().unwrap() {
+            "link.a" | "link.b" => assert_eq!(change["change"]["after"]["application"], id),
+            "application.helpdesk" => assert_eq!(change["change"]["after"]["id"], id),
+            _ => {}
+        }
+    }
     project.run(&["apply", "--auto-approve"]).assert_code(0);
     assert!(sandbox.mutations().is_empty());
     let list = project.run(&["state", "list"]).stdout;
