@@ -205,6 +205,51 @@ fn describe(kind: &ErrorKind) -> String {
     }
 }
 
+/// What is wrong with `wanted` as a key of `source`'s `by_name` (which
+/// lists `listed`, applications of kind `which`): (message, help), or
+/// `None` when exactly one application has that name.
+fn name_problem(
+    listed: &[&super::DataApplication],
+    which: &str,
+    source: &str,
+    wanted: &str,
+) -> Option<(String, String)> {
+    let found: Vec<_> = listed.iter().filter(|a| a.name == wanted).collect();
+    match found.len() {
+        1 => None,
+        0 => {
+            let mut names: Vec<String> = listed.iter().map(|a| format!("{:?}", a.name)).collect();
+            names.dedup();
+            let names = if names.is_empty() {
+                format!("the account has no {which}")
+            } else if names.len() > 10 {
+                format!("its {which}s include {}, …", names[..10].join(", "))
+            } else {
+                format!("its {which}s are named {}", names.join(", "))
+            };
+            Some((
+                format!("no {which} is named {wanted:?} ({source})"),
+                format!(
+                    "{names}; correct the name, or declare the application with an application block and refer to application.NAME.id"
+                ),
+            ))
+        }
+        n => {
+            let ids: Vec<&str> = found.iter().map(|a| a.id.as_str()).collect();
+            Some((
+                format!(
+                    "{n} {which}s are named {wanted:?} ({source}): {}",
+                    ids.join(", ")
+                ),
+                format!(
+                    "rename all but one at Vonage, or choose one by its id: {source}.by_id[\"{}\"].id",
+                    ids[0]
+                ),
+            ))
+        }
+    }
+}
+
 impl<'a> Evaluator<'a> {
     pub(crate) fn error(&mut self, at: &Span, message: impl Into<String>, help: Option<String>) {
         let message = message.into();
@@ -712,44 +757,9 @@ impl<'a> Evaluator<'a> {
             };
             match wanted {
                 Some(wanted) => {
-                    let found: Vec<_> = listed.iter().filter(|a| a.name == wanted).collect();
-                    match found.len() {
-                        1 => {}
-                        0 => {
-                            let mut names: Vec<String> =
-                                listed.iter().map(|a| format!("{:?}", a.name)).collect();
-                            names.dedup();
-                            let names = if names.is_empty() {
-                                format!("the account has no {which}")
-                            } else if names.len() > 10 {
-                                format!("its {which}s include {}, …", names[..10].join(", "))
-                            } else {
-                                format!("its {which}s are named {}", names.join(", "))
-                            };
-                            self.error(
-                                &at,
-                                format!("no {which} is named {wanted:?} ({source})"),
-                                Some(format!(
-                                    "{names}; correct the name, or declare the application with an application block and refer to application.NAME.id"
-                                )),
-                            );
-                            ok = false;
-                        }
-                        n => {
-                            let ids: Vec<&str> = found.iter().map(|a| a.id.as_str()).collect();
-                            self.error(
-                                &at,
-                                format!(
-                                    "{n} {which}s are named {wanted:?} ({source}): {}",
-                                    ids.join(", ")
-                                ),
-                                Some(format!(
-                                    "rename all but one at Vonage, or choose one by its id: {source}.by_id[\"{}\"].id",
-                                    ids[0]
-                                )),
-                            );
-                            ok = false;
-                        }
+                    if let Some((message, help)) = name_problem(&listed, &which, &source, wanted) {
+                        self.error(&at, message, Some(help));
+                        ok = false;
                     }
                 }
                 None => {
@@ -940,8 +950,45 @@ impl<'a> Evaluator<'a> {
             _ => None,
         }
         .unwrap_or_else(|| attr.expr_span.clone());
+        if let ErrorKind::NoSuchKey(key) = error.kind()
+            && let Some((message, help)) = self.application_name_problem(&info, key)
+        {
+            self.error(&at, message, Some(help));
+            return None;
+        }
         self.error(&at, describe(error.kind()), None);
         None
+    }
+
+    /// A computed key (`by_name[var.bot]`) that no application (or
+    /// several) of a `by_name` the expression uses has: said as the
+    /// literal key would be.
+    fn application_name_problem(&self, info: &ExprInfo, key: &str) -> Option<(String, String)> {
+        let apps = self.vonage_applications.as_ref()?;
+        info.refs.iter().find_map(|r| {
+            let [Step::Attr(root), Step::Attr(block), Step::Attr(by)] = r.steps.as_slice() else {
+                return None;
+            };
+            if r.root != "data" || root != "vonage_applications" || by != "by_name" {
+                return None;
+            }
+            let decl = self
+                .decls
+                .data
+                .iter()
+                .find(|d| d.kind == DataKind::VonageApplications && d.name == *block)?;
+            let listed = super::filtered(apps, decl.capability.as_deref());
+            let which = match &decl.capability {
+                Some(c) => format!("{c} application"),
+                None => "application".to_string(),
+            };
+            name_problem(
+                &listed,
+                &which,
+                &format!("data.vonage_applications.{block}"),
+                key,
+            )
+        })
     }
 
     /// The value a traversal of plain lookups leads to, if every step

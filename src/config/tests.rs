@@ -1981,3 +1981,17 @@ fn vonage_applications_mistakes_are_reported_where_they_are_written() {
         "unknown data source `data.vonage_application`",
     );
 }
+
+#[test]
+fn a_computed_application_name_that_matches_nothing_is_said_as_such() {
+    let text = "variable \"bot\" {\n  default = \"Help bot\"\n}\ndata \"vonage_applications\" \"messaging\" {\n  capability = \"messages\"\n}\nlocals {\n  id = data.vonage_applications.messaging.by_name[var.bot].id\n}\n";
+    let diags = err_with(&[("main.hcl", text)], |o| {
+        o.vonage_applications = Some(vonage_applications(&[]))
+    });
+    assert_at(
+        &diags,
+        8,
+        8,
+        "no messages application is named \"Help bot\" (data.vonage_applications.messaging)",
+    );
+}

@@ -1,7 +1,9 @@
-//! `import ADDR PAGE_ID` — adopt one page the configuration declares — and
-//! `import --all-unmanaged --generate-config-out FILE` — write
-//! configuration for every connected page nobody manages and adopt them
-//! all. Both only read the remote side and write state.
+//! `import ADDR ID` — adopt one page (by page ID) or one application (by
+//! its id) the configuration declares — and `import --all-unmanaged
+//! --generate-config-out FILE` — write configuration for every connected
+//! page nobody manages (and the unmanaged messages applications, where
+//! applications are managed) and adopt them all. Both only read the remote
+//! side and write state.
 
 use super::Reporter;
 use super::history::{self, Outcome, Started};
