@@ -916,3 +916,58 @@ fn a_moved_block_renames_an_application_and_a_removed_block_forgets_it() {
     let list = project.run(&["state", "list"]).stdout;
     assert!(!list.contains("application."), "{list}");
 }
+
+#[test]
+fn for_each_over_application_names_links_each_page_and_drift_reads_the_data_too() {
+    let sandbox = Sandbox::start();
+    let project = project(
+        &sandbox,
+        r#"variable "token_a" {
+  sensitive = true
+}
+
+variable "token_b" {
+  sensitive = true
+}
+
+data "vonage_applications" "messaging" {
+  capability = "messages"
+}
+
+locals {
+  bots = { "Support bot" = "107100000000001", "Sales bot" = "107100000000002" }
+}
+
+page "a" {
+  page_id      = "107100000000001"
+  access_token = var.token_a
+}
+
+page "b" {
+  page_id      = "107100000000002"
+  access_token = var.token_b
+}
+
+link "bot" {
+  for_each    = local.bots
+  page        = each.value
+  application = data.vonage_applications.messaging.by_name[each.key].id
+}
+"#,
+    );
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    assert_eq!(plan.json()["summary"]["connect"], 2);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(
+        sandbox.page("107100000000001").unwrap()["applications"],
+        json!(["c0ffee00-0000-4000-8000-000000000001"])
+    );
+    assert_eq!(
+        sandbox.page("107100000000002").unwrap()["applications"],
+        json!(["c0ffee00-0000-4000-8000-000000000002"])
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let drift = project.run(&["drift", "--json"]);
+    drift.assert_code(0);
+}
