@@ -24,6 +24,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         allow_unknown_tokens: false,
         allow_unset_credentials: false,
         facebook_pages: None,
+        vonage_applications: None,
         select: Default::default(),
     }
 }

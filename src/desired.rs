@@ -132,6 +132,9 @@ pub struct Desired {
     /// loaded: it was left out, and the configuration must be loaded again
     /// with the answer before anything is planned from it.
     pub(crate) needs_facebook_pages: bool,
+    /// The same for `data.vonage_applications`, until the account's
+    /// applications are read.
+    pub(crate) needs_vonage_applications: bool,
     /// The `backend "postgres"` block; `None`: the local store.
     pub(crate) backend: Option<crate::state::PostgresSettings>,
     /// Sorted by address.

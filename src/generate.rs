@@ -34,6 +34,17 @@ pub(crate) struct GeneratedLink {
     pub(crate) application: String,
 }
 
+/// An application nobody manages, to write out as an `application` block.
+/// No key: at most its fingerprint, in a comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct GeneratedApplication {
+    /// The block name, already unique.
+    pub(crate) slug: String,
+    pub(crate) id: String,
+    pub(crate) settings: crate::application::Settings,
+    pub(crate) other_capabilities: Vec<String>,
+}
+
 impl GeneratedPage {
     pub(crate) fn token_variable(&self) -> String {
         format!("{}_token", self.slug)
@@ -83,6 +94,23 @@ pub(crate) fn account_slug(channel: Channel, name: Option<&str>, external_id: &s
     }
 }
 
+/// The slug for an application: from its name (its id when the name has
+/// nothing to keep).
+pub(crate) fn application_slug(name: &str, id: &str) -> String {
+    let slug = slugify(name);
+    if slug == "page" && !name.to_ascii_lowercase().contains("page") {
+        let short: String = id.chars().take(8).collect();
+        return slugify(&format!("application {short}"));
+    }
+    // `slugify` puts `page_` before a leading digit; here it is an application.
+    match slug.strip_prefix("page_") {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("application_{rest}")
+        }
+        _ => slug,
+    }
+}
+
 /// `base`, or `base_2`, `base_3`, … — the first that is not in `taken`
 /// (which then records it).
 pub(crate) fn unique_slug(base: &str, taken: &mut BTreeSet<String>) -> String {
@@ -110,7 +138,7 @@ pub(crate) fn used_names(hcl_text: &str) -> BTreeSet<String> {
         if let Some(label) = block.labels().first() {
             let label = label.as_str().to_string();
             match block.identifier() {
-                "page" | "link" => {
+                "page" | "link" | "application" => {
                     names.insert(label);
                 }
                 "variable" => {
@@ -164,15 +192,87 @@ fn block(kind: &str, label: &str, attributes: &[(&str, String)]) -> String {
     out
 }
 
-/// The whole generated file: a header comment, then per page its token
-/// variable, its `page` block and, if linked, its `link` block; then the
-/// links of accounts on other channels.
-pub(crate) fn render_config(pages: &[GeneratedPage], links: &[GeneratedLink]) -> String {
+/// An `application` block as `fmt` lays it out: its public key is not
+/// written (a block without `public_key` keeps whatever key the
+/// application has), only its fingerprint in a comment.
+fn application_block(app: &GeneratedApplication) -> String {
+    let mut out = String::new();
+    let comment = |text: String| -> String {
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        format!("# {text}\n")
+    };
+    out.push_str(&comment(format!("Application {}", app.id)));
+    if !app.other_capabilities.is_empty() {
+        out.push_str(&comment(format!(
+            "Also has {}, kept as it is by every update.",
+            app.other_capabilities.join(", ")
+        )));
+    }
+    out.push_str(&format!("application {} {{\n", hcl_string(&app.slug)));
+    out.push_str(&format!("  name = {}\n", hcl_string(&app.settings.name)));
+    if let Some(m) = &app.settings.messages {
+        out.push_str("  messages {\n");
+        let mut attributes = vec![
+            ("inbound_url", hcl_string(&m.inbound_url)),
+            ("status_url", hcl_string(&m.status_url)),
+            ("http_method", hcl_string(&m.inbound_method)),
+            ("version", hcl_string(&m.version)),
+            (
+                "authenticate_inbound_media",
+                m.authenticate_inbound_media.to_string(),
+            ),
+        ];
+        if m.inbound_method != m.status_method {
+            // One method for both webhooks: the status one changes on the
+            // first apply. Said here, where it is decided.
+            attributes[2].1 = format!(
+                "{} # the status webhook uses {} now",
+                hcl_string(&m.inbound_method),
+                m.status_method
+            );
+        }
+        let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (key, value) in attributes {
+            out.push_str(&format!("    {key:<width$} = {value}\n"));
+        }
+        out.push_str("  }\n");
+    }
+    if let Some(fingerprint) = &app.settings.public_key_fingerprint {
+        out.push_str(&format!(
+            "  # public_key: the key it has is kept ({fingerprint}); set public_key = file(\"...\")\n  # to replace it with the public half of a key pair you hold.\n"
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The whole generated file: a header comment, then the applications, then
+/// per page its token variable, its `page` block and, if linked, its
+/// `link` block; then the links of accounts on other channels.
+pub(crate) fn render_config(
+    pages: &[GeneratedPage],
+    links: &[GeneratedLink],
+    applications: &[GeneratedApplication],
+) -> String {
     let mut out = String::from(
         "# Generated by `socialform import --all-unmanaged`: pages that were connected\n\
          # to the Vonage account outside socialform, now managed by it.\n\
          # Set each page's token (e.g. SF_VAR_<name>_token) before running plan.\n",
     );
+    // A link to an adopted application refers to its block.
+    let application_ref = |id: &str| -> String {
+        match applications.iter().find(|a| a.id.eq_ignore_ascii_case(id)) {
+            Some(app) => format!("application.{}.id", app.slug),
+            None => hcl_string(id),
+        }
+    };
+    for app in applications {
+        out.push('\n');
+        out.push_str(&application_block(app));
+    }
     for page in pages {
         let variable = page.token_variable();
         let described = match &page.name {
@@ -206,7 +306,7 @@ pub(crate) fn render_config(pages: &[GeneratedPage], links: &[GeneratedLink]) ->
                 &page.slug,
                 &[
                     ("page", format!("page.{}.page_id", page.slug)),
-                    ("application", hcl_string(application)),
+                    ("application", application_ref(application)),
                 ],
             ));
         }
@@ -228,7 +328,7 @@ pub(crate) fn render_config(pages: &[GeneratedPage], links: &[GeneratedLink]) ->
             &[
                 ("channel", hcl_string(link.channel.as_str())),
                 ("account", hcl_string(&link.account)),
-                ("application", hcl_string(&link.application)),
+                ("application", application_ref(&link.application)),
             ],
         ));
     }
@@ -238,6 +338,10 @@ pub(crate) fn render_config(pages: &[GeneratedPage], links: &[GeneratedLink]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn render_config_for_test(pages: &[GeneratedPage], links: &[GeneratedLink]) -> String {
+        render_config(pages, links, &[])
+    }
 
     #[test]
     fn slugs_are_identifiers_from_the_name() {
@@ -309,7 +413,7 @@ mod tests {
 
     #[test]
     fn links_of_other_channels_name_channel_and_account() {
-        let text = render_config(
+        let text = render_config_for_test(
             &[],
             &[GeneratedLink {
                 slug: "whatsapp_447700900123".into(),
@@ -344,7 +448,7 @@ link "whatsapp_447700900123" {
 
     #[test]
     fn renders_canonical_blocks() {
-        let text = render_config(
+        let text = render_config_for_test(
             &[
                 GeneratedPage {
                     slug: "acme_support".into(),

@@ -94,16 +94,7 @@ pub(crate) async fn refresh(
     }
     let applications = applications
         .into_iter()
-        .map(|app| {
-            let remote = RemoteApplication {
-                id: app.id.clone(),
-                settings: app.settings(),
-                name: app.name,
-                has_messages: app.has_messages,
-                other_capabilities: app.other_capabilities,
-            };
-            (app.id.to_lowercase(), remote)
-        })
+        .map(|app| (app.id.to_lowercase(), remote_application(app)))
         .collect();
     let actual = Actual {
         pages,
@@ -117,4 +108,44 @@ pub(crate) async fn refresh(
         applications_len(&actual),
     );
     Ok(actual)
+}
+
+/// An application as the API listed it, reduced to what socialform reads.
+pub(crate) fn remote_application(app: crate::remote::Application) -> RemoteApplication {
+    RemoteApplication {
+        id: app.id.clone(),
+        settings: app.settings(),
+        name: app.name,
+        has_messages: app.has_messages,
+        other_capabilities: app.other_capabilities,
+    }
+}
+
+/// What `data "vonage_applications"` sees of the applications read: no
+/// key, only their id, name, capabilities and webhooks.
+pub(crate) fn data_applications<'a>(
+    apps: impl IntoIterator<Item = &'a RemoteApplication>,
+) -> Vec<crate::config::DataApplication> {
+    apps.into_iter()
+        .map(|app| {
+            let mut capabilities = app.other_capabilities.clone();
+            if app.has_messages {
+                capabilities.push("messages".to_string());
+            }
+            capabilities.sort();
+            capabilities.dedup();
+            let messages = app.settings.messages.as_ref();
+            crate::config::DataApplication {
+                id: app.id.clone(),
+                name: app.name.clone(),
+                capabilities,
+                inbound_url: messages
+                    .map(|m| m.inbound_url.clone())
+                    .filter(|u| !u.is_empty()),
+                status_url: messages
+                    .map(|m| m.status_url.clone())
+                    .filter(|u| !u.is_empty()),
+            }
+        })
+        .collect()
 }

@@ -622,15 +622,16 @@ pub(crate) struct StateMvArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// The page address declared in the configuration, e.g. page.support.
+    /// The address declared in the configuration: a page (page.support) or
+    /// an application (application.support).
     #[arg(
         value_name = "ADDR",
         required_unless_present = "all_unmanaged",
         conflicts_with = "all_unmanaged"
     )]
     pub(crate) address: Option<String>,
-    /// The Facebook Page ID of the connected page.
-    #[arg(value_name = "PAGE_ID", required_unless_present = "all_unmanaged")]
+    /// The Facebook Page ID of the connected page, or the application's id.
+    #[arg(value_name = "ID", required_unless_present = "all_unmanaged")]
     pub(crate) page_id: Option<String>,
     /// Adopt every connected page that neither state nor the configuration
     /// knows, writing its configuration to --generate-config-out.

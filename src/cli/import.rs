@@ -1,4 +1,4 @@
-//! `socialform import ADDR PAGE_ID` and `import --all-unmanaged
+//! `socialform import ADDR ID` (a page or an application) and `import --all-unmanaged
 //! --generate-config-out FILE`: see `ops::import`.
 
 use super::args::ImportArgs;
@@ -18,7 +18,7 @@ pub(crate) async fn run(
         (None, Some(address), Some(page_id)) => ImportRequest::One { address, page_id },
         // clap requires either form; this is only a safety net.
         _ => bail!(
-            "usage: socialform import ADDR PAGE_ID, or import --all-unmanaged --generate-config-out FILE"
+            "usage: socialform import ADDR ID, or import --all-unmanaged --generate-config-out FILE"
         ),
     };
     let printer = &context.printer;

@@ -7,7 +7,7 @@ use super::files::{FileId, Sources, Span};
 use super::functions;
 use super::limits::MAX_VALUE_BYTES;
 use super::refs::{ExprInfo, Reference, Step, analyze};
-use super::resources::{Attr, Decls};
+use super::resources::{Attr, DataKind, Decls};
 use super::types::type_name;
 use crate::address::ResourceKind;
 use fxhash::{FxHashMap, FxHashSet};
@@ -91,10 +91,17 @@ pub(crate) struct Evaluator<'a> {
     /// `data.facebook_pages.NAME.pages` for every declared data source, once
     /// Facebook has answered; `None` before (as in `validate`, offline).
     pub(crate) data: Option<Value>,
-    /// Set when an expression needed `data.*` while it was unknown: what
-    /// used it was left out, silently, and must be evaluated again once
-    /// Facebook has answered.
+    /// Whether `data.facebook_pages` is known (in `data`).
+    pub(crate) pages_known: bool,
+    /// The account's applications, when known (`data.vonage_applications`
+    /// is then in `data`): to say which name matches none or several.
+    pub(crate) vonage_applications: Option<std::sync::Arc<Vec<super::DataApplication>>>,
+    /// Set when an expression needed `data.facebook_pages` while it was
+    /// unknown: what used it was left out, silently, and must be evaluated
+    /// again once Facebook has answered.
     pub(crate) data_unknown: bool,
+    /// The same for `data.vonage_applications`, until Vonage has answered.
+    pub(crate) applications_unknown: bool,
     /// (span, message) of every error reported: the instances of a
     /// for_each or count block share their expressions, so a mistake in
     /// one is reported once, not once per instance.
@@ -201,6 +208,51 @@ fn describe(kind: &ErrorKind) -> String {
     }
 }
 
+/// What is wrong with `wanted` as a key of `source`'s `by_name` (which
+/// lists `listed`, applications of kind `which`): (message, help), or
+/// `None` when exactly one application has that name.
+fn name_problem(
+    listed: &[&super::DataApplication],
+    which: &str,
+    source: &str,
+    wanted: &str,
+) -> Option<(String, String)> {
+    let found: Vec<_> = listed.iter().filter(|a| a.name == wanted).collect();
+    match found.len() {
+        1 => None,
+        0 => {
+            let mut names: Vec<String> = listed.iter().map(|a| format!("{:?}", a.name)).collect();
+            names.dedup();
+            let names = if names.is_empty() {
+                format!("the account has no {which}")
+            } else if names.len() > 10 {
+                format!("its {which}s include {}, …", names[..10].join(", "))
+            } else {
+                format!("its {which}s are named {}", names.join(", "))
+            };
+            Some((
+                format!("no {which} is named {wanted:?} ({source})"),
+                format!(
+                    "{names}; correct the name, or declare the application with an application block and refer to application.NAME.id"
+                ),
+            ))
+        }
+        n => {
+            let ids: Vec<&str> = found.iter().map(|a| a.id.as_str()).collect();
+            Some((
+                format!(
+                    "{n} {which}s are named {wanted:?} ({source}): {}",
+                    ids.join(", ")
+                ),
+                format!(
+                    "rename all but one at Vonage, or choose one by its id: {source}.by_id[\"{}\"].id",
+                    ids[0]
+                ),
+            ))
+        }
+    }
+}
+
 impl<'a> Evaluator<'a> {
     pub(crate) fn error(&mut self, at: &Span, message: impl Into<String>, help: Option<String>) {
         let message = message.into();
@@ -250,14 +302,26 @@ impl<'a> Evaluator<'a> {
             }
         }
         for r in &info.refs {
-            if r.root == "data"
-                && self.data.is_none()
-                && self.check_ref(&r.root, &r.steps, scope).is_ok()
-            {
-                // Only Facebook knows; not an error, and not evaluable yet.
-                self.data_unknown = true;
-                ok = false;
-                continue;
+            if r.root == "data" && self.check_ref(&r.root, &r.steps, scope).is_ok() {
+                let source = match r.steps.first() {
+                    Some(Step::Attr(a)) => DataKind::parse(a),
+                    _ => None,
+                };
+                match source {
+                    // Only Facebook knows; not an error, and not evaluable yet.
+                    Some(DataKind::FacebookPages) if !self.pages_known => {
+                        self.data_unknown = true;
+                        ok = false;
+                        continue;
+                    }
+                    // Only Vonage knows (plan reads it; validate does not).
+                    Some(DataKind::VonageApplications) if self.vonage_applications.is_none() => {
+                        self.applications_unknown = true;
+                        ok = false;
+                        continue;
+                    }
+                    _ => {}
+                }
             }
             if self.refers_to_broken(&r.root, &r.steps) {
                 // Its own error is reported; "unknown" would be false.
@@ -573,57 +637,164 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// `data.facebook_pages.NAME.pages`: the only data source, and its only
-    /// attribute.
+    /// `data.facebook_pages.NAME.pages` and `data.vonage_applications.NAME`
+    /// with `.applications`, `.by_id` or `.by_name`.
     fn check_data_ref(&self, steps: &[Step]) -> Result<(), (String, Option<String>)> {
-        let example = "data.facebook_pages.NAME.pages";
         let attr = |i: usize| match steps.get(i) {
             Some(Step::Attr(a)) => Some(a.as_str()),
             _ => None,
         };
-        match attr(0) {
-            Some("facebook_pages") => {}
-            Some(other) => {
-                return Err((
-                    format!("unknown data source `data.{other}`"),
-                    Some(format!(
-                        "the data source is facebook_pages: write {example}"
-                    )),
-                ));
-            }
+        let sources = "data.facebook_pages.NAME.pages or data.vonage_applications.NAME.by_name";
+        let kind = match attr(0) {
+            Some(source) => DataKind::parse(source).ok_or_else(|| {
+                (
+                    format!("unknown data source `data.{source}`"),
+                    Some(match suggest(source, ["facebook_pages", "vonage_applications"]) {
+                        Some(s) => format!("did you mean `data.{s}`?"),
+                        None => format!("the data sources are facebook_pages and vonage_applications: write {sources}"),
+                    }),
+                )
+            })?,
             None => {
                 return Err((
                     "`data` must be followed by a data source, like data.facebook_pages.NAME"
                         .into(),
-                    None,
+                    Some(format!("write {sources}")),
                 ));
             }
-        }
+        };
+        let source = kind.as_str();
+        let example = match kind {
+            DataKind::FacebookPages => "data.facebook_pages.NAME.pages",
+            DataKind::VonageApplications => {
+                "data.vonage_applications.NAME.by_name[\"APPLICATION NAME\"].id"
+            }
+        };
         let Some(name) = attr(1) else {
             return Err((
-                "`data.facebook_pages` must be followed by the data block's name".into(),
+                format!("`data.{source}` must be followed by the data block's name"),
                 Some(format!("write {example}")),
             ));
         };
-        if !self.decls.data.iter().any(|d| d.name == name) {
-            let candidates = self.decls.data.iter().map(|d| d.name.as_str());
+        let declared = self.decls.data.iter().filter(|d| d.kind == kind);
+        if !declared.clone().any(|d| d.name == name) {
+            let candidates = declared.map(|d| d.name.as_str());
+            let body = match kind {
+                DataKind::FacebookPages => "{}",
+                DataKind::VonageApplications => "{ capability = \"messages\" }",
+            };
             return Err((
-                format!("unknown data source `data.facebook_pages.{name}`"),
+                format!("unknown data source `data.{source}.{name}`"),
                 Some(match suggest(name, candidates) {
-                    Some(s) => format!("did you mean `data.facebook_pages.{s}`?"),
-                    None => format!("declare it with `data \"facebook_pages\" \"{name}\" {{}}`"),
+                    Some(s) => format!("did you mean `data.{source}.{s}`?"),
+                    None => format!("declare it with `data \"{source}\" \"{name}\" {body}`"),
                 }),
             ));
         }
-        match attr(2) {
-            Some("pages") | None => Ok(()),
-            Some(other) => Err((
+        match (kind, attr(2)) {
+            (_, None) => Ok(()),
+            (DataKind::FacebookPages, Some("pages")) => Ok(()),
+            (DataKind::VonageApplications, Some("applications" | "by_id" | "by_name")) => Ok(()),
+            (DataKind::FacebookPages, Some(other)) => Err((
                 format!("data.facebook_pages has no attribute `{other}`"),
                 Some(format!(
                     "use {example}: a map from page ID to {{ id, name, tasks }}"
                 )),
             )),
+            (DataKind::VonageApplications, Some(other)) => Err((
+                format!("data.vonage_applications has no attribute `{other}`"),
+                Some(
+                    "use .by_name[\"NAME\"] or .by_id[\"ID\"] (maps to { id, name, capabilities, inbound_url, status_url }), or .applications (a list of them)"
+                        .into(),
+                ),
+            )),
         }
+    }
+
+    /// Where `data.vonage_applications.NAME.by_name` is used once Vonage has
+    /// answered: a name that matches no application, or several, is an
+    /// error at the reference (and the whole map cannot be used while two
+    /// applications share a name); false if any was found.
+    fn check_application_names(
+        &mut self,
+        attr: &Attr,
+        info: &ExprInfo,
+        each: Option<&Value>,
+    ) -> bool {
+        let Some(apps) = self.vonage_applications.clone() else {
+            return true;
+        };
+        let each_key = match each {
+            Some(Value::Object(m)) => m.get("key").and_then(Value::as_str),
+            _ => None,
+        };
+        let mut ok = true;
+        for r in &info.refs {
+            let [
+                Step::Attr(root),
+                Step::Attr(block),
+                Step::Attr(by),
+                rest @ ..,
+            ] = r.steps.as_slice()
+            else {
+                continue;
+            };
+            if r.root != "data" || root != "vonage_applications" || by != "by_name" {
+                continue;
+            }
+            let Some(decl) = self
+                .decls
+                .data
+                .iter()
+                .find(|d| d.kind == DataKind::VonageApplications && d.name == *block)
+            else {
+                continue;
+            };
+            let listed = super::filtered(&apps, decl.capability.as_deref());
+            let which = match &decl.capability {
+                Some(c) => format!("{c} application"),
+                None => "application".to_string(),
+            };
+            let at = Self::span_in(attr, &r.range);
+            let source = format!("data.vonage_applications.{block}");
+            let wanted = match rest.first() {
+                Some(Step::Key(k)) => Some(k.as_str()),
+                Some(_) => continue,
+                None if r.each_key_index => each_key,
+                None => None,
+            };
+            match wanted {
+                Some(wanted) => {
+                    if let Some((message, help)) = name_problem(&listed, &which, &source, wanted) {
+                        self.error(&at, message, Some(help));
+                        ok = false;
+                    }
+                }
+                None => {
+                    let mut shared: Vec<&str> = listed
+                        .windows(2)
+                        .filter(|w| w[0].name == w[1].name)
+                        .map(|w| w[0].name.as_str())
+                        .collect();
+                    shared.dedup();
+                    if let Some(first) = shared.first() {
+                        let names: Vec<String> = shared.iter().map(|n| format!("{n:?}")).collect();
+                        self.error(
+                            &at,
+                            format!(
+                                "{source}.by_name cannot be used whole: several {which}s are named {}",
+                                names.join(", ")
+                            ),
+                            Some(format!(
+                                "rename all but one of the {first:?} applications at Vonage, or use {source}.by_id or {source}.applications, which keep every application"
+                            )),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+        }
+        ok
     }
 
     /// The evaluation context for one expression, holding only what `info`
@@ -730,7 +901,7 @@ impl<'a> Evaluator<'a> {
         each: Option<&Value>,
     ) -> Option<Value> {
         let info = analyze(&attr.expr);
-        if !self.check(attr, &info, scope) {
+        if !self.check(attr, &info, scope) || !self.check_application_names(attr, &info, each) {
             return None;
         }
         // Literals need no context, and converting a big literal object
@@ -787,8 +958,45 @@ impl<'a> Evaluator<'a> {
             _ => None,
         }
         .unwrap_or_else(|| attr.expr_span.clone());
+        if let ErrorKind::NoSuchKey(key) = error.kind()
+            && let Some((message, help)) = self.application_name_problem(&info, key)
+        {
+            self.error(&at, message, Some(help));
+            return None;
+        }
         self.error(&at, describe(error.kind()), None);
         None
+    }
+
+    /// A computed key (`by_name[var.bot]`) that no application (or
+    /// several) of a `by_name` the expression uses has: said as the
+    /// literal key would be.
+    fn application_name_problem(&self, info: &ExprInfo, key: &str) -> Option<(String, String)> {
+        let apps = self.vonage_applications.as_ref()?;
+        info.refs.iter().find_map(|r| {
+            let [Step::Attr(root), Step::Attr(block), Step::Attr(by)] = r.steps.as_slice() else {
+                return None;
+            };
+            if r.root != "data" || root != "vonage_applications" || by != "by_name" {
+                return None;
+            }
+            let decl = self
+                .decls
+                .data
+                .iter()
+                .find(|d| d.kind == DataKind::VonageApplications && d.name == *block)?;
+            let listed = super::filtered(apps, decl.capability.as_deref());
+            let which = match &decl.capability {
+                Some(c) => format!("{c} application"),
+                None => "application".to_string(),
+            };
+            name_problem(
+                &listed,
+                &which,
+                &format!("data.vonage_applications.{block}"),
+                key,
+            )
+        })
     }
 
     /// The value a traversal of plain lookups leads to, if every step

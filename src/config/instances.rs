@@ -930,6 +930,7 @@ impl Evaluator<'_> {
         let kind = match root.as_str() {
             "page" => ResourceKind::Page,
             "link" => ResourceKind::Link,
+            "application" => ResourceKind::Application,
             _ => return bad(self),
         };
         let mut ops = t.operators.iter().map(|o| o.value());
@@ -991,7 +992,7 @@ impl Evaluator<'_> {
                 self.error(
                     &to.expr_span,
                     "only pages can be imported",
-                    Some("write to = page.NAME; links are created from the configuration".into()),
+                    Some("write to = page.NAME; links are created from the configuration (an application is imported with `socialform import application.NAME ID`)".into()),
                 );
                 continue;
             }

@@ -52,6 +52,10 @@ pub struct LoadOptions {
     /// read. `None`: unknown (offline, as in `validate`); whatever depends
     /// on it is left out and `Desired::needs_facebook_pages` says so.
     pub facebook_pages: Option<std::sync::Arc<Vec<FacebookPage>>>,
+    /// What `data "vonage_applications"` blocks see: the account's
+    /// applications, once read (refresh reads them anyway). `None`:
+    /// unknown, as `facebook_pages`; `Desired::needs_vonage_applications`.
+    pub vonage_applications: Option<std::sync::Arc<Vec<DataApplication>>>,
     /// What of the configuration to load.
     pub select: Select,
 }
@@ -79,10 +83,113 @@ pub struct FacebookPage {
     pub tasks: Vec<String>,
 }
 
-/// The value of `data`: `facebook_pages.NAME.pages` = page ID => `{ id,
-/// name, tasks }` for every declared data source.
-fn data_value(decls: &resources::Decls, pages: &[FacebookPage]) -> hcl::Value {
+/// An application of the account, as `data "vonage_applications"`
+/// exposes it: no key material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataApplication {
+    pub id: String,
+    pub name: String,
+    /// Sorted: `messages`, `voice`, …
+    pub capabilities: Vec<String>,
+    pub inbound_url: Option<String>,
+    pub status_url: Option<String>,
+}
+
+impl DataApplication {
+    fn value(&self) -> hcl::Value {
+        use hcl::{Map, Value};
+        let optional = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
+        let mut fields = Map::new();
+        fields.insert("id".to_string(), Value::from(self.id.as_str()));
+        fields.insert("name".to_string(), Value::from(self.name.as_str()));
+        fields.insert(
+            "capabilities".to_string(),
+            Value::Array(
+                self.capabilities
+                    .iter()
+                    .map(|c| Value::from(c.as_str()))
+                    .collect(),
+            ),
+        );
+        fields.insert("inbound_url".to_string(), optional(&self.inbound_url));
+        fields.insert("status_url".to_string(), optional(&self.status_url));
+        Value::Object(fields)
+    }
+}
+
+/// The applications a `data "vonage_applications"` block lists: those with
+/// its capability (every one without), by name then id.
+pub(crate) fn filtered<'a>(
+    apps: &'a [DataApplication],
+    capability: Option<&str>,
+) -> Vec<&'a DataApplication> {
+    let mut out: Vec<&DataApplication> = apps
+        .iter()
+        .filter(|a| capability.is_none_or(|c| a.capabilities.iter().any(|have| have == c)))
+        .collect();
+    out.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    out
+}
+
+/// The value of one `data "vonage_applications"` block: `applications`
+/// (a list), `by_id` and `by_name` (names that more than one application
+/// has are left out of `by_name`: using them is an error at the expression).
+fn applications_value(apps: &[DataApplication], capability: Option<&str>) -> hcl::Value {
     use hcl::{Map, Value};
+    let listed = filtered(apps, capability);
+    let mut by_id = Map::new();
+    let mut by_name = Map::new();
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    for app in &listed {
+        *counts.entry(app.name.as_str()).or_default() += 1;
+    }
+    for app in &listed {
+        by_id.insert(app.id.clone(), app.value());
+        if counts[app.name.as_str()] == 1 {
+            by_name.insert(app.name.clone(), app.value());
+        }
+    }
+    let mut source = Map::new();
+    source.insert(
+        "applications".to_string(),
+        Value::Array(listed.iter().map(|a| a.value()).collect()),
+    );
+    source.insert("by_id".to_string(), Value::Object(by_id));
+    source.insert("by_name".to_string(), Value::Object(by_name));
+    Value::Object(source)
+}
+
+/// The value of `data`, for the sources whose answer is known:
+/// `facebook_pages.NAME.pages` = page ID => `{ id, name, tasks }`, and
+/// `vonage_applications.NAME` (see `applications_value`). `None` when
+/// neither is.
+fn data_value(
+    decls: &resources::Decls,
+    pages: Option<&[FacebookPage]>,
+    apps: Option<&[DataApplication]>,
+) -> Option<hcl::Value> {
+    use hcl::{Map, Value};
+    if pages.is_none() && apps.is_none() {
+        return None;
+    }
+    let mut data = Map::new();
+    if let Some(apps) = apps {
+        let mut sources = Map::new();
+        for decl in decls
+            .data
+            .iter()
+            .filter(|d| d.kind == resources::DataKind::VonageApplications)
+        {
+            sources.insert(
+                decl.name.clone(),
+                applications_value(apps, decl.capability.as_deref()),
+            );
+        }
+        data.insert("vonage_applications".to_string(), Value::Object(sources));
+    }
+    let Some(pages) = pages else {
+        return Some(Value::Object(data));
+    };
     let mut by_id = Map::new();
     for page in pages {
         let mut fields = Map::new();
@@ -98,14 +205,17 @@ fn data_value(decls: &resources::Decls, pages: &[FacebookPage]) -> hcl::Value {
         by_id.insert(page.id.clone(), Value::Object(fields));
     }
     let mut sources = Map::new();
-    for decl in &decls.data {
+    for decl in decls
+        .data
+        .iter()
+        .filter(|d| d.kind == resources::DataKind::FacebookPages)
+    {
         let mut source = Map::new();
         source.insert("pages".to_string(), Value::Object(by_id.clone()));
         sources.insert(decl.name.clone(), Value::Object(source));
     }
-    let mut data = Map::new();
     data.insert("facebook_pages".to_string(), Value::Object(sources));
-    Value::Object(data)
+    Some(Value::Object(data))
 }
 
 #[derive(Clone, Debug)]
@@ -230,11 +340,15 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         applications: Default::default(),
         allow_unknown_tokens: options.allow_unknown_tokens,
         allow_unset_credentials: options.allow_unset_credentials,
-        data: options
-            .facebook_pages
-            .as_ref()
-            .map(|pages| data_value(&decls, pages)),
+        data: data_value(
+            &decls,
+            options.facebook_pages.as_deref().map(Vec::as_slice),
+            options.vonage_applications.as_deref().map(Vec::as_slice),
+        ),
+        pages_known: options.facebook_pages.is_some(),
+        vonage_applications: options.vonage_applications.clone(),
         data_unknown: false,
+        applications_unknown: false,
         reported: Default::default(),
     };
     let mut out = Outputs::default();
@@ -242,6 +356,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
     let provider = ev.provider(&mut out);
     let facebook = ev.facebook(&mut out);
     let needs_facebook_pages = ev.data_unknown;
+    let needs_vonage_applications = ev.applications_unknown;
     let backend = ev.backend(&mut out.secrets);
     let imports = ev.imports(&out);
     let removed = ev.removed(&out);
@@ -300,6 +415,7 @@ fn load_here(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         provider,
         facebook,
         needs_facebook_pages,
+        needs_vonage_applications,
         backend,
         pages,
         links,
@@ -383,7 +499,10 @@ fn load_backend_here(
         allow_unknown_tokens: true,
         allow_unset_credentials: false,
         data: None,
+        pages_known: false,
+        vonage_applications: None,
         data_unknown: false,
+        applications_unknown: false,
         reported: Default::default(),
     };
     let mut secrets = resolved.secrets;

@@ -127,10 +127,50 @@ pub(crate) struct ProviderDecl {
 }
 
 /// `data "facebook_pages" "NAME" {}`: the pages the Facebook user token
-/// can manage, known only once Facebook has answered.
+/// can manage, known only once Facebook has answered; `data
+/// "vonage_applications" "NAME" { capability = "messages" }`: the
+/// account's applications, known once Vonage has answered.
 pub(crate) struct DataDecl {
+    pub(crate) kind: DataKind,
     pub(crate) name: String,
+    /// `vonage_applications`' filter: only applications with it.
+    pub(crate) capability: Option<String>,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DataKind {
+    FacebookPages,
+    VonageApplications,
+}
+
+impl DataKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DataKind::FacebookPages => "facebook_pages",
+            DataKind::VonageApplications => "vonage_applications",
+        }
+    }
+
+    pub(crate) fn parse(name: &str) -> Option<DataKind> {
+        match name {
+            "facebook_pages" => Some(DataKind::FacebookPages),
+            "vonage_applications" => Some(DataKind::VonageApplications),
+            _ => None,
+        }
+    }
+}
+
+/// The capabilities an application can have (Application API v2), as
+/// `data "vonage_applications"` filters by them.
+pub(crate) const CAPABILITIES: &[&str] = &[
+    "messages",
+    "voice",
+    "rtc",
+    "vbc",
+    "video",
+    "verify",
+    "network_apis",
+];
 
 /// The `backend "postgres"` block.
 pub(crate) struct BackendDecl {
@@ -253,7 +293,7 @@ const FACEBOOK_ATTRS: &[&str] = &[
     "ca_file",
 ];
 /// The data sources there are.
-const DATA_SOURCES: &[&str] = &["facebook_pages"];
+const DATA_SOURCES: &[&str] = &["facebook_pages", "vonage_applications"];
 const BACKEND_ATTRS: &[&str] = &[
     "conn_str",
     "schema_name",
@@ -669,9 +709,57 @@ impl<'a> Collector<'a> {
         if !self.first_declaration(format!("data {} {}", kind.0, name.0), &what, &name.1) {
             return;
         }
-        // It takes no settings: the provider "facebook" block says whose pages.
-        let _ = self.body(file, block.body, &what, Some(&[]), &[]);
-        self.decls.data.push(DataDecl { name: name.0 });
+        let kind = DataKind::parse(&kind.0).expect("checked against DATA_SOURCES");
+        let capability = match kind {
+            // It takes no settings: the provider "facebook" block says whose pages.
+            DataKind::FacebookPages => {
+                let _ = self.body(file, block.body, &what, Some(&[]), &[]);
+                None
+            }
+            DataKind::VonageApplications => {
+                let (attrs, _) = self.body(file, block.body, &what, Some(&["capability"]), &[]);
+                match attrs.first() {
+                    None => None,
+                    Some(attr) => {
+                        let listed = CAPABILITIES
+                            .iter()
+                            .map(|c| format!("{c:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        match super::eval::literal_value(&attr.expr) {
+                            Some(hcl::Value::String(c)) if CAPABILITIES.contains(&c.as_str()) => {
+                                Some(c)
+                            }
+                            Some(hcl::Value::String(c)) => {
+                                let at = attr.expr_span.clone();
+                                self.error(
+                                    &at,
+                                    format!("unknown capability {c:?}"),
+                                    format!("write capability = \"messages\" (one of {listed}), or leave it out for every application"),
+                                );
+                                // Declared all the same: uses of it are not unknown.
+                                None
+                            }
+                            _ => {
+                                let at = attr.expr_span.clone();
+                                self.error(
+                                    &at,
+                                    "capability must be a literal string",
+                                    format!("write capability = \"messages\" (one of {listed}); it is read without evaluating, as validate does"),
+                                );
+                                // Declared all the same: uses of it are not unknown.
+                                None
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        self.decls.data.push(DataDecl {
+            kind,
+            name: name.0,
+            capability,
+        });
     }
 
     fn backend(&mut self, file: FileId, block: Block, label: (String, Span)) {

@@ -1899,3 +1899,173 @@ fn only_a_line_of_code_starting_with_the_word_may_declare_a_block() {
                 # backend \"p\" {\n/*\nprovider \"v\" {\n*/\nbackends = 1\nproviders \"v\" {}\n";
     assert_eq!(words(text), (false, false));
 }
+
+const APPLICATIONS_CONFIG: &str = r#"data "vonage_applications" "messaging" {
+  capability = "messages"
+}
+
+data "vonage_applications" "every" {}
+
+locals {
+  pages = { "Support bot" = "107100000000001", "Sales bot" = "107100000000002" }
+}
+
+page "p" {
+  for_each = local.pages
+  page_id  = each.value
+}
+
+link "bot" {
+  for_each    = local.pages
+  page        = page.p[each.key].page_id
+  application = data.vonage_applications.messaging.by_name[each.key].id
+}
+
+locals {
+  ids   = [for name, app in data.vonage_applications.messaging.by_name : app.id]
+  every = length(data.vonage_applications.every.applications)
+}
+"#;
+
+fn data_application(id: &str, name: &str, capabilities: &[&str]) -> super::DataApplication {
+    super::DataApplication {
+        id: id.into(),
+        name: name.into(),
+        capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
+        inbound_url: Some("https://example.com/inbound".into()),
+        status_url: None,
+    }
+}
+
+fn vonage_applications(
+    extra: &[super::DataApplication],
+) -> std::sync::Arc<Vec<super::DataApplication>> {
+    let mut apps = vec![
+        data_application(
+            "a0000000-0000-4000-8000-000000000001",
+            "Support bot",
+            &["messages"],
+        ),
+        data_application(
+            "a0000000-0000-4000-8000-000000000002",
+            "Sales bot",
+            &["messages", "voice"],
+        ),
+        data_application(
+            "a0000000-0000-4000-8000-000000000003",
+            "Support bot",
+            &["voice"],
+        ),
+    ];
+    apps.extend_from_slice(extra);
+    std::sync::Arc::new(apps)
+}
+
+#[test]
+fn without_vonages_answer_what_uses_applications_is_left_out_silently() {
+    let d = ok(&[("main.hcl", APPLICATIONS_CONFIG)]);
+    assert!(d.needs_vonage_applications);
+    assert!(!d.needs_facebook_pages);
+    assert_eq!(d.pages.len(), 2);
+    assert!(d.links.is_empty());
+}
+
+#[test]
+fn applications_by_name_work_in_for_each_filtered_by_capability() {
+    let d = ok_with(&[("main.hcl", APPLICATIONS_CONFIG)], |o| {
+        o.vonage_applications = Some(vonage_applications(&[]))
+    });
+    assert!(!d.needs_vonage_applications);
+    let links: Vec<(String, String)> = d
+        .links
+        .iter()
+        .map(|l| (l.address.to_string(), l.application.clone()))
+        .collect();
+    // "Support bot" names two applications, but only one has messages.
+    assert_eq!(
+        links,
+        [
+            (
+                "link.bot[\"Sales bot\"]".to_string(),
+                "a0000000-0000-4000-8000-000000000002".to_string()
+            ),
+            (
+                "link.bot[\"Support bot\"]".to_string(),
+                "a0000000-0000-4000-8000-000000000001".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn application_names_matching_none_or_several_are_errors_where_used() {
+    let apps = vonage_applications(&[data_application(
+        "a0000000-0000-4000-8000-000000000004",
+        "Sales bot",
+        &["messages"],
+    )]);
+    let text = APPLICATIONS_CONFIG.replace("\"Support bot\" = ", "\"Help bot\" = ");
+    let diags = err_with(&[("main.hcl", &text)], |o| {
+        o.vonage_applications = Some(apps)
+    });
+    assert_at(
+        &diags,
+        19,
+        17,
+        "no messages application is named \"Help bot\" (data.vonage_applications.messaging)",
+    );
+    assert_at(
+        &diags,
+        19,
+        17,
+        "2 messages applications are named \"Sales bot\" (data.vonage_applications.messaging): a0000000-0000-4000-8000-000000000002, a0000000-0000-4000-8000-000000000004",
+    );
+    assert_at(
+        &diags,
+        23,
+        29,
+        "data.vonage_applications.messaging.by_name cannot be used whole: several messages applications are named \"Sales bot\"",
+    );
+}
+
+#[test]
+fn vonage_applications_mistakes_are_reported_where_they_are_written() {
+    let diags = err(&[(
+        "main.hcl",
+        "data \"vonage_applications\" \"a\" {\n  capability = \"sms\"\n}\ndata \"vonage_applications\" \"b\" {\n  capability = var.c\n}\nlocals {\n  x = data.vonage_applications.a.by_label\n  y = data.vonage_applications.c.by_name\n  z = data.vonage_application.a\n}\n",
+    )]);
+    assert_at(&diags, 2, 16, "unknown capability \"sms\"");
+    assert_at(&diags, 5, 16, "capability must be a literal string");
+    assert_at(
+        &diags,
+        8,
+        7,
+        "data.vonage_applications has no attribute `by_label`",
+    );
+    assert_at(
+        &diags,
+        9,
+        7,
+        "unknown data source `data.vonage_applications.c`",
+    );
+    assert_at(
+        &diags,
+        10,
+        7,
+        "unknown data source `data.vonage_application`",
+    );
+}
+
+#[test]
+fn a_computed_application_name_that_matches_nothing_is_said_as_such() {
+    let text = "variable \"bot\" {\n  default = \"Help bot\"\n}\ndata \"vonage_applications\" \"messaging\" {\n  capability = \"messages\"\n}\nlocals {\n  id = data.vonage_applications.messaging.by_name[var.bot].id\n}\n";
+    let diags = err_with(&[("main.hcl", text)], |o| {
+        o.vonage_applications = Some(vonage_applications(&[]))
+    });
+    assert_at(
+        &diags,
+        8,
+        8,
+        "no messages application is named \"Help bot\" (data.vonage_applications.messaging)",
+    );
+}

@@ -113,7 +113,10 @@ fn constant(
         allow_unknown_tokens: false,
         allow_unset_credentials: false,
         data: None,
+        pages_known: false,
+        vonage_applications: None,
         data_unknown: false,
+        applications_unknown: false,
         reported: Default::default(),
     };
     let v = ev.eval(attr, Scope::Constant, None);

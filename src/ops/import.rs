@@ -1,7 +1,9 @@
-//! `import ADDR PAGE_ID` — adopt one page the configuration declares — and
-//! `import --all-unmanaged --generate-config-out FILE` — write
-//! configuration for every connected page nobody manages and adopt them
-//! all. Both only read the remote side and write state.
+//! `import ADDR ID` — adopt one page (by page ID) or one application (by
+//! its id) the configuration declares — and `import --all-unmanaged
+//! --generate-config-out FILE` — write configuration for every connected
+//! page nobody manages (and the unmanaged messages applications, where
+//! applications are managed) and adopt them all. Both only read the remote
+//! side and write state.
 
 use super::Reporter;
 use super::history::{self, Outcome, Started};
@@ -9,10 +11,10 @@ use crate::address::{Address, ResourceKind};
 use crate::channel::Channel;
 use crate::config::CliVar;
 use crate::desired::Desired;
-use crate::generate::{self, GeneratedLink, GeneratedPage};
+use crate::generate::{self, GeneratedApplication, GeneratedLink, GeneratedPage};
 use crate::remote::ApiError;
 use crate::session::{Backend, ConfigRequest, Session, SessionObserver, read_remote};
-use crate::state::{LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
+use crate::state::{ApplicationRecord, LinkRecord, LockRequest, PageRecord, StateOp, StateStore};
 use anyhow::{Context, bail};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -35,8 +37,17 @@ pub(crate) enum Imported {
     /// The file that now declares what was adopted: pages, and links of
     /// accounts on other channels; `None` when there was nothing to adopt
     /// (and no file was written).
-    AllUnmanaged(Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>),
+    AllUnmanaged(Option<Written>),
 }
+
+/// The file `--all-unmanaged` wrote, and what it declares: pages, links of
+/// accounts on other channels, applications.
+pub(crate) type Written = (
+    PathBuf,
+    Vec<GeneratedPage>,
+    Vec<GeneratedLink>,
+    Vec<GeneratedApplication>,
+);
 
 pub(crate) async fn import(
     session: &Session,
@@ -79,10 +90,15 @@ async fn import_one(
     reporter: &Arc<dyn Reporter>,
 ) -> anyhow::Result<Vec<StateOp>> {
     let address: Address = address.parse()?;
+    if address.kind == ResourceKind::Application {
+        return import_application(session, backend, desired, &address, page_id, lock, reporter)
+            .await;
+    }
     if address.kind != ResourceKind::Page {
         bail!(
-            "{address}: only pages are imported; a link is recorded with its page when the \
-             page is already linked to the configured application (import the page instead)"
+            "{address}: only pages and applications are imported; a link is recorded with its \
+             page when the page is already linked to the configured application (import the \
+             page instead)"
         );
     }
     let Some(page) = desired.pages.iter().find(|p| p.address == address) else {
@@ -199,6 +215,83 @@ async fn import_one(
     Ok(ops)
 }
 
+/// `import application.NAME ID`: the application Vonage has under `id`,
+/// recorded under a declared `application "NAME"` block as it is now, so
+/// that the next plan shows only where it differs from the block.
+async fn import_application(
+    session: &Session,
+    backend: &Backend,
+    desired: &Desired,
+    address: &Address,
+    id: &str,
+    lock: &LockRequest,
+    reporter: &Arc<dyn Reporter>,
+) -> anyhow::Result<Vec<StateOp>> {
+    if !desired.applications.iter().any(|a| &a.address == address) {
+        let instances: Vec<String> = desired
+            .applications
+            .iter()
+            .filter(|a| address.contains(&a.address) || a.address.name == address.name)
+            .map(|a| a.address.to_string())
+            .collect();
+        if !instances.is_empty() {
+            bail!(
+                "{address} is not an instance the configuration declares; import one of: {}",
+                instances.join(", ")
+            );
+        }
+        bail!(
+            "{address} is not declared in the configuration; add an `application \"{}\"` block \
+             (its name and messages webhooks) first, then run the import again",
+            address.name
+        );
+    }
+    let started = Started::now();
+    let opened = backend.open(lock)?;
+    let (store, recorded) = (opened.store, opened.recorded);
+    if recorded.applications.contains_key(address) {
+        bail!(
+            "{address} is already managed (in state); to import it again, forget it first with \
+             `socialform state rm {address}`"
+        );
+    }
+    if let Some(other) = recorded
+        .applications
+        .values()
+        .find(|a| a.id.eq_ignore_ascii_case(id))
+    {
+        bail!(
+            "application {id} is already managed as {}; rename it with \
+             `socialform state mv {} {address}` instead",
+            other.address,
+            other.address
+        );
+    }
+    let observer: Arc<dyn SessionObserver> = reporter.clone();
+    let connection = session.connect_vonage(&desired.provider, &observer).await?;
+    let app = match connection.client.get_application(id).await {
+        Ok(app) => app,
+        Err(ApiError::NotFound { .. }) => bail!(
+            "{address}: this Vonage account has no application with id {id} (GET \
+             /v2/applications/{id} answered 404); check the id (`socialform drift` lists the \
+             applications no configuration manages), or let `socialform apply` create it"
+        ),
+        Err(error) => {
+            return Err(error).with_context(|| format!("could not read application {id}"));
+        }
+    };
+    let remote = crate::refresh::remote_application(app);
+    let ops = vec![StateOp::PutApplication(ApplicationRecord {
+        address: address.clone(),
+        id: remote.id,
+        settings: remote.settings,
+        other_capabilities: remote.other_capabilities,
+    })];
+    store.record(&ops).context("could not write the state")?;
+    append_history(store.as_ref(), started, &ops, reporter.as_ref());
+    Ok(ops)
+}
+
 /// The generated file's path: a new `.hcl` file directly in the
 /// configuration directory, since configuration is only read from there
 /// (a file anywhere else would leave adopted pages undeclared, and the next
@@ -254,7 +347,7 @@ async fn generate_all(
     file: &Path,
     lock: &LockRequest,
     reporter: &Arc<dyn Reporter>,
-) -> anyhow::Result<Option<(PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>> {
+) -> anyhow::Result<Option<Written>> {
     let path = output_path(&session.dir, file)?;
     let started = Started::now();
     let opened = backend.open(lock)?;
@@ -363,7 +456,19 @@ async fn generate_all(
             application: application.clone(),
         });
     }
-    if generated.is_empty() && generated_links.is_empty() {
+    let generated_applications = unmanaged_applications(desired, &recorded, &actual, &mut taken);
+    for app in &generated_applications {
+        ops.insert(
+            0,
+            StateOp::PutApplication(ApplicationRecord {
+                address: Address::application(&app.slug),
+                id: app.id.clone(),
+                settings: app.settings.clone(),
+                other_capabilities: app.other_capabilities.clone(),
+            }),
+        );
+    }
+    if generated.is_empty() && generated_links.is_empty() && generated_applications.is_empty() {
         return Ok(None);
     }
 
@@ -371,7 +476,7 @@ async fn generate_all(
     // even if it stayed, plan would merely adopt the pages by their ID. The
     // other order could leave adopted pages that no file declares, which the
     // next plan would disconnect.
-    let text = generate::render_config(&generated, &generated_links);
+    let text = generate::render_config(&generated, &generated_links, &generated_applications);
     write_new(&path, &text)?;
     if let Err(error) = store.record(&ops) {
         let _ = std::fs::remove_file(&path);
@@ -381,7 +486,67 @@ async fn generate_all(
         )));
     }
     append_history(store.as_ref(), started, &ops, reporter.as_ref());
-    Ok(Some((path, generated, generated_links)))
+    Ok(Some((
+        path,
+        generated,
+        generated_links,
+        generated_applications,
+    )))
+}
+
+/// The messages applications nobody manages, as `drift` lists them in
+/// `unmanaged`: where the configuration declares applications or state
+/// records some, those that no application block (through state) and no
+/// link of the configuration or state names (so the links adopted now
+/// refer to the blocks of theirs). Named uniquely against `taken`, in
+/// order of application name then id.
+fn unmanaged_applications(
+    desired: &Desired,
+    recorded: &crate::state::Recorded,
+    actual: &crate::actual::Actual,
+    taken: &mut BTreeSet<String>,
+) -> Vec<GeneratedApplication> {
+    let Some(apps) = &actual.applications else {
+        return Vec::new();
+    };
+    if desired.applications.is_empty() && recorded.applications.is_empty() {
+        return Vec::new();
+    }
+    for app in desired.applications.iter().map(|a| &a.address) {
+        taken.insert(app.name.clone());
+    }
+    for app in recorded.applications.keys() {
+        taken.insert(app.name.clone());
+    }
+    let known: BTreeSet<String> = recorded
+        .applications
+        .values()
+        .map(|a| a.id.to_lowercase())
+        .chain(
+            recorded
+                .links
+                .values()
+                .map(|l| l.application.to_lowercase()),
+        )
+        .chain(desired.links.iter().map(|l| l.application.to_lowercase()))
+        .collect();
+    let mut found: Vec<&crate::actual::RemoteApplication> = apps
+        .values()
+        .filter(|a| a.has_messages && !known.contains(&a.id.to_lowercase()))
+        .collect();
+    found.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    found
+        .into_iter()
+        .map(|app| {
+            let base = generate::application_slug(&app.name, &app.id);
+            GeneratedApplication {
+                slug: generate::unique_slug(&base, taken),
+                id: app.id.clone(),
+                settings: app.settings.clone(),
+                other_capabilities: app.other_capabilities.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Creates `path`, refusing to overwrite (also against a file that
@@ -408,6 +573,7 @@ fn append_history(
         .filter_map(|op| match op {
             StateOp::PutPage(p) => Some(format!("{}: import", p.address)),
             StateOp::PutLink(l) => Some(format!("{}: import", l.address)),
+            StateOp::PutApplication(a) => Some(format!("{}: import", a.address)),
             _ => None,
         })
         .collect();

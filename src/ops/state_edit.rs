@@ -6,7 +6,8 @@ use super::history::{self, Outcome, Started};
 use crate::address::{Address, ResourceKind};
 use crate::session::{Backend, OpenedState};
 use crate::state::{
-    LinkRecord, LockRequest, PageRecord, Recorded, StateBackend, StateDocument, StateOp,
+    ApplicationRecord, LinkRecord, LockRequest, PageRecord, Recorded, StateBackend, StateDocument,
+    StateOp,
 };
 use anyhow::{Context, bail};
 use std::path::Path;
@@ -40,12 +41,10 @@ fn open_for_write(
     Ok(opened)
 }
 
-/// Every address in state, sorted (pages and links together, by text).
+/// Every address in state, sorted (pages, links and applications
+/// together, by text).
 pub(crate) fn addresses(recorded: &Recorded) -> Vec<String> {
-    let mut all: Vec<String> = recorded
-        .pages
-        .keys()
-        .chain(recorded.links.keys())
+    let mut all: Vec<String> = recorded_addresses(recorded)
         .map(Address::to_string)
         .collect();
     all.sort();
@@ -53,7 +52,11 @@ pub(crate) fn addresses(recorded: &Recorded) -> Vec<String> {
 }
 
 fn recorded_addresses(recorded: &Recorded) -> impl Iterator<Item = &Address> {
-    recorded.pages.keys().chain(recorded.links.keys())
+    recorded
+        .pages
+        .keys()
+        .chain(recorded.links.keys())
+        .chain(recorded.applications.keys())
 }
 
 /// What `state show ADDR` names.
@@ -61,6 +64,7 @@ pub(crate) enum Found<'a> {
     Page(&'a PageRecord),
     /// A link, and the address of its page when state has that page.
     Link(&'a LinkRecord, Option<&'a Address>),
+    Application(&'a ApplicationRecord),
 }
 
 /// The record at `address`; an error naming the instances when it is a
@@ -76,6 +80,9 @@ pub(crate) fn find<'a>(recorded: &'a Recorded, address: &Address) -> anyhow::Res
             .find(|p| p.page_id == link.page_id)
             .map(|p| &p.address);
         return Ok(Found::Link(link, page));
+    }
+    if let Some(app) = recorded.applications.get(address) {
+        return Ok(Found::Application(app));
     }
     let instances: Vec<String> = recorded_addresses(recorded)
         .filter(|a| address.contains(a))

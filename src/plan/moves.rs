@@ -83,6 +83,16 @@ pub(super) fn plan_moves(desired: &Desired, recorded: &Recorded) -> Moves {
             moves.state_ops.push(StateOp::PutLink(record));
             moves.changes.push(moved_change(old, new));
         }
+        let applications = rename(&mut state.applications, &block.from, &block.to, |r, a| {
+            r.address = a
+        });
+        for (old, new, record) in applications {
+            moves
+                .state_ops
+                .push(StateOp::RemoveApplication(old.clone()));
+            moves.state_ops.push(StateOp::PutApplication(record));
+            moves.changes.push(moved_change(old, new));
+        }
     }
     if !moves.changes.is_empty() {
         moves.recorded = Some(state);

@@ -104,6 +104,34 @@ pub(crate) fn build(
         .iter()
         .map(|a| (&a.address, a))
         .collect();
+    // The ids of applications that exist, by the address they have once
+    // moved blocks are applied: a link's `application.NAME.id` shows the
+    // id, not a placeholder, unless the application is created now.
+    let mut application_ids: BTreeMap<Address, String> = recorded
+        .applications
+        .iter()
+        .map(|(a, r)| (a.clone(), r.id.clone()))
+        .collect();
+    for change in &plan.changes {
+        if let (Action::Move, Some(from)) = (change.action, &change.previous_address)
+            && let Some(record) = recorded.applications.get(from)
+        {
+            application_ids.remove(from);
+            application_ids.insert(change.address.clone(), record.id.clone());
+        }
+    }
+    for change in &plan.changes {
+        if change.address.kind == ResourceKind::Application
+            && matches!(change.action, Action::Create | Action::Delete)
+        {
+            application_ids.remove(&change.address);
+        }
+    }
+    let link_application = |application: &str| -> String {
+        crate::application::unknown_id_of(application)
+            .and_then(|address| application_ids.get(&address).cloned())
+            .unwrap_or_else(|| application.to_string())
+    };
     // Unchanged resources: only when planning toward the configuration, and
     // only those the plan's -target / -exclude let in.
     let unchanged: Vec<&Address> = if options.mode == Mode::Normal {
@@ -153,19 +181,23 @@ pub(crate) fn build(
                     }),
                     ResourceKind::Link => desired_links.get(address).map(|l| {
                         (
-                            Some(link_object(l.channel, &l.page_id, &l.application)),
+                            Some(link_object(
+                                l.channel,
+                                &l.page_id,
+                                &link_application(&l.application),
+                            )),
                             false,
                             false,
                         )
                     }),
                     ResourceKind::Application => desired_applications.get(address).map(|a| {
-                        let id = recorded.applications.get(address).map(|r| r.id.clone());
+                        let id = recorded.applications.get(recorded_at).map(|r| r.id.clone());
                         let mut settings = a.settings.clone();
                         // No key in the configuration keeps the one there is.
                         if settings.public_key_fingerprint.is_none() {
                             settings.public_key_fingerprint = recorded
                                 .applications
-                                .get(address)
+                                .get(recorded_at)
                                 .and_then(|r| r.settings.public_key_fingerprint.clone());
                         }
                         (Some(Object::Application { id, settings }), false, false)

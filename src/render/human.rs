@@ -576,5 +576,10 @@ pub(crate) fn validate_text(desired: &crate::desired::Desired, style: &Style) ->
             "Blocks that use data.facebook_pages are checked once Facebook answers (plan), and not counted here.\n",
         );
     }
+    if desired.needs_vonage_applications {
+        text.push_str(
+            "Blocks that use data.vonage_applications are checked once Vonage answers (plan), and not counted here.\n",
+        );
+    }
     text
 }

@@ -606,14 +606,30 @@ pub(crate) fn state_markdown(recorded: Option<&Recorded>, see_all: &str) -> Stri
             code(&l.application)
         )
     }));
+    rows.extend(recorded.applications.values().map(|a| {
+        format!(
+            "| {} | — | {} | {} |",
+            code(&a.address.to_string()),
+            code(&a.settings.name),
+            code(&a.id)
+        )
+    }));
     let human = super::state::state_text(recorded, &Style::plain());
     Report {
         kind: "state",
         heading: "socialform state".to_string(),
         paragraphs: vec![format!(
-            "**{}, {}.**",
+            "**{}, {}{}.**",
             count(recorded.pages.len(), "page", "pages"),
-            count(recorded.links.len(), "link", "links")
+            count(recorded.links.len(), "link", "links"),
+            if recorded.applications.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {}",
+                    count(recorded.applications.len(), "application", "applications")
+                )
+            }
         )],
         columns: &["Resource", "Page ID", "Name", "Application"],
         rows,

@@ -4,9 +4,8 @@
 
 use super::style::Style;
 use crate::address::Address;
-use crate::generate::{GeneratedLink, GeneratedPage};
 use crate::ops::state_edit::{Found, op_address};
-use crate::state::{HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
+use crate::state::{ApplicationRecord, HistoryEntry, LinkRecord, PageRecord, Recorded, StateOp};
 use std::fmt::Write;
 
 pub(crate) const NO_STATE: &str = "No state: nothing is managed yet.";
@@ -45,11 +44,72 @@ fn link_block(link: &LinkRecord, page: Option<&Address>) -> String {
     text
 }
 
+/// An application as its block would declare it: the key only as its
+/// fingerprint, in a comment.
+fn application_block(app: &ApplicationRecord) -> String {
+    let mut text = format!("application {} {{\n", quoted(&app.address.name));
+    if let Some(key) = &app.address.key {
+        let _ = writeln!(text, "  # instance key: {key}");
+    }
+    let _ = writeln!(text, "  # id: {}", app.id);
+    let _ = writeln!(text, "  name = {}", quoted(&app.settings.name));
+    if let Some(m) = &app.settings.messages {
+        text.push_str("  messages {\n");
+        let _ = writeln!(
+            text,
+            "    inbound_url                = {}",
+            quoted(&m.inbound_url)
+        );
+        let _ = writeln!(
+            text,
+            "    status_url                 = {}",
+            quoted(&m.status_url)
+        );
+        if m.inbound_method == m.status_method {
+            let _ = writeln!(
+                text,
+                "    http_method                = {}",
+                quoted(&m.inbound_method)
+            );
+        } else {
+            let _ = writeln!(
+                text,
+                "    # http_method: inbound {}, status {}",
+                m.inbound_method, m.status_method
+            );
+        }
+        let _ = writeln!(
+            text,
+            "    version                    = {}",
+            quoted(&m.version)
+        );
+        let _ = writeln!(
+            text,
+            "    authenticate_inbound_media = {}",
+            m.authenticate_inbound_media
+        );
+        text.push_str("  }\n");
+    }
+    if let Some(fingerprint) = &app.settings.public_key_fingerprint {
+        let _ = writeln!(text, "  # public_key: {fingerprint}");
+    }
+    if !app.other_capabilities.is_empty() {
+        let _ = writeln!(
+            text,
+            "  # other capabilities (kept as they are): {}",
+            app.other_capabilities.join(", ")
+        );
+    }
+    text.push_str("}\n");
+    text
+}
+
 /// One resource, as `state show ADDR` prints it.
 pub(crate) fn resource_text(found: &Found<'_>, style: &Style) -> String {
     let (address, block) = match found {
         Found::Page(page) => (&page.address, page_block(page)),
         Found::Link(link, page) => (&link.address, link_block(link, *page)),
+        Found::Application(app) => (&app.address, application_block(app)),
     };
     format!("{}\n{block}", style.bold(&format!("# {address}:")))
 }
@@ -57,10 +117,14 @@ pub(crate) fn resource_text(found: &Found<'_>, style: &Style) -> String {
 /// The whole state, as `show` prints it: every resource as `state show`
 /// prints it, each followed by a blank line.
 pub(crate) fn state_text(recorded: &Recorded, style: &Style) -> String {
-    if recorded.pages.is_empty() && recorded.links.is_empty() {
+    if recorded.pages.is_empty() && recorded.links.is_empty() && recorded.applications.is_empty() {
         return "The state is empty.\n".to_string();
     }
     let mut text = String::new();
+    for app in recorded.applications.values() {
+        text.push_str(&resource_text(&Found::Application(app), style));
+        text.push('\n');
+    }
     for page in recorded.pages.values() {
         text.push_str(&resource_text(&Found::Page(page), style));
         text.push('\n');
@@ -126,6 +190,13 @@ pub(crate) fn imported_text(ops: &[StateOp]) -> String {
                     l.address, l.application
                 );
             }
+            StateOp::PutApplication(a) => {
+                let _ = writeln!(
+                    text,
+                    "{}: imported application {} ({:?})",
+                    a.address, a.id, a.settings.name
+                );
+            }
             _ => {}
         }
     }
@@ -134,15 +205,20 @@ pub(crate) fn imported_text(ops: &[StateOp]) -> String {
 }
 
 /// What `import --all-unmanaged --generate-config-out FILE` adopted.
-pub(crate) fn generated_text(
-    written: Option<&(std::path::PathBuf, Vec<GeneratedPage>, Vec<GeneratedLink>)>,
-) -> String {
-    let Some((path, generated, links)) = written else {
+pub(crate) fn generated_text(written: Option<&crate::ops::import::Written>) -> String {
+    let Some((path, generated, links, applications)) = written else {
         return "No unmanaged pages: every connected page is in state or in the configuration. \
                 No file was written.\n"
             .to_string();
     };
     let mut text = String::new();
+    for app in applications {
+        let _ = writeln!(
+            text,
+            "application.{}: imported application {} ({:?})",
+            app.slug, app.id, app.settings.name
+        );
+    }
     for page in generated {
         let _ = writeln!(
             text,
@@ -168,22 +244,23 @@ pub(crate) fn generated_text(
             link.application
         );
     }
-    if links.is_empty() {
-        let _ = writeln!(
-            text,
-            "Wrote {} with {} page(s), now managed by socialform.",
-            path.display(),
-            generated.len()
-        );
-    } else {
-        let _ = writeln!(
-            text,
-            "Wrote {} with {} page(s) and {} link(s) of other channels, now managed by socialform.",
-            path.display(),
-            generated.len(),
-            links.len()
-        );
+    let mut parts = vec![format!("{} page(s)", generated.len())];
+    if !links.is_empty() {
+        parts.push(format!("{} link(s) of other channels", links.len()));
     }
+    if !applications.is_empty() {
+        parts.push(format!("{} application(s)", applications.len()));
+    }
+    let listed = match parts.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    let _ = writeln!(
+        text,
+        "Wrote {} with {listed}, now managed by socialform.",
+        path.display()
+    );
     if generated.is_empty() {
         return text;
     }
@@ -215,6 +292,15 @@ pub(crate) fn resource_document(found: &Found<'_>) -> serde_json::Value {
             "page": page,
             "application": link.application,
         }),
+        Found::Application(app) => serde_json::json!({
+            "type": "application",
+            "address": app.address,
+            "id": app.id,
+            "name": app.settings.name,
+            "messages": app.settings.messages,
+            "public_key_fingerprint": app.settings.public_key_fingerprint,
+            "other_capabilities": app.other_capabilities,
+        }),
     };
     serde_json::json!({"format_version": "1.0", "resource": resource})
 }
@@ -235,14 +321,25 @@ pub(crate) fn imported_document(imported: &crate::ops::import::Imported) -> serd
                         "address": l.address, "page_id": l.page_id,
                         "application": l.application,
                     })),
+                    StateOp::PutApplication(a) => Some(json!({
+                        "address": a.address, "id": a.id, "name": a.settings.name,
+                    })),
                     _ => None,
                 })
                 .collect(),
             None,
         ),
         Imported::AllUnmanaged(None) => (Vec::new(), None),
-        Imported::AllUnmanaged(Some((path, pages, links))) => (
-            pages
+        Imported::AllUnmanaged(Some((path, pages, links, applications))) => (
+            applications
+                .iter()
+                .map(|a| {
+                    json!({
+                        "address": format!("application.{}", a.slug), "id": a.id,
+                        "name": a.settings.name,
+                    })
+                })
+                .chain(pages
                 .iter()
                 .flat_map(|p| {
                     let page = json!({
@@ -262,7 +359,7 @@ pub(crate) fn imported_document(imported: &crate::ops::import::Imported) -> serd
                         "address": format!("link.{}", l.slug), "channel": l.channel,
                         "account": l.account, "application": l.application,
                     })
-                }))
+                })))
                 .collect(),
             Some(path),
         ),

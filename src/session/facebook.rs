@@ -16,7 +16,7 @@ use super::origin::EndpointOrigin;
 use super::{ConfigRequest, Session, sandbox};
 use crate::actual::{Actual, TokenReport, UserTokenOrigin, UserTokenReport};
 use crate::address::Address;
-use crate::config::FacebookPage;
+use crate::config::{DataApplication, FacebookPage};
 use crate::desired::{Desired, FacebookSettings};
 use crate::facebook::{
     GraphClient, GraphConfig, ManagedPage, NEEDED_PERMISSIONS, TokenCheck, check_tokens,
@@ -27,6 +27,7 @@ use crate::secret::Secret;
 use crate::state::{Fingerprinter, Recorded};
 use anyhow::{Context, bail};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The app ID the Graph emulator is asked with when none is configured.
@@ -335,6 +336,9 @@ pub(super) struct Read<'a> {
     pub(super) held: BTreeMap<String, Secret>,
     /// Ask Facebook about the tokens (refresh ran, and a side exists).
     pub(super) check: bool,
+    /// The account's applications for `data "vonage_applications"`, when
+    /// the configuration needs them (see `run::data_applications`).
+    pub(super) applications: Option<Arc<Vec<DataApplication>>>,
 }
 
 /// After refresh, for every command that reads both sides: the
@@ -350,7 +354,7 @@ pub(super) async fn settle(
     actual: &mut Actual,
     fingerprinter: &Fingerprinter,
 ) -> anyhow::Result<Desired> {
-    let desired = complete(session, request, desired, read.managed)?;
+    let desired = complete(session, request, desired, read.managed, read.applications)?;
     if let (true, Some(side)) = (read.check, read.side) {
         let report =
             check_health(side, &desired, recorded, actual, &read.held, fingerprinter).await?;
@@ -400,21 +404,27 @@ fn complete(
     request: &ConfigRequest,
     mut desired: Desired,
     managed: Option<&[ManagedPage]>,
+    applications: Option<Arc<Vec<DataApplication>>>,
 ) -> anyhow::Result<Desired> {
+    let pages_now = desired.needs_facebook_pages && managed.is_some();
+    let applications_now = desired.needs_vonage_applications && applications.is_some();
+    if pages_now || applications_now {
+        // Both answers at once: one load sees every data source it needs.
+        let pages = managed.map(|managed| {
+            managed
+                .iter()
+                .map(|p| FacebookPage {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    tasks: p.tasks.clone(),
+                })
+                .collect()
+        });
+        desired = session.load_with_data(request, pages, applications)?;
+    }
     let Some(managed) = managed else {
         return Ok(desired);
     };
-    if desired.needs_facebook_pages {
-        let pages: Vec<FacebookPage> = managed
-            .iter()
-            .map(|p| FacebookPage {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                tasks: p.tasks.clone(),
-            })
-            .collect();
-        desired = session.load_with_pages(request, pages)?;
-    }
     let by_id: HashMap<&str, &ManagedPage> = managed.iter().map(|p| (p.id.as_str(), p)).collect();
     // A page the configuration gives no name is named as Facebook names it
     // (rather than connected with none).

@@ -26,7 +26,9 @@ pub(crate) use backend::{Backend, OpenedState};
 pub(crate) use run::{Intent, Run, RunRequest, read_remote};
 pub(crate) use vonage::{Connection, NetworkOptions};
 
-use crate::config::{self, CliVar, Diagnostics, FacebookPage, LoadOptions, Select};
+use crate::config::{
+    self, CliVar, DataApplication, Diagnostics, FacebookPage, LoadOptions, Select,
+};
 use crate::desired::Desired;
 use crate::refresh::RefreshObserver;
 use crate::state::PostgresSettings;
@@ -87,13 +89,17 @@ impl Session {
         config::load(&self.load_options(request, None, Select::Everything))
     }
 
-    /// The configuration, with Facebook's answer for `data.facebook_pages`.
-    fn load_with_pages(
+    /// The configuration, with Facebook's answer for `data.facebook_pages`
+    /// and Vonage's for `data.vonage_applications`, where known.
+    fn load_with_data(
         &self,
         request: &ConfigRequest,
-        pages: Vec<FacebookPage>,
+        pages: Option<Vec<FacebookPage>>,
+        applications: Option<Arc<Vec<DataApplication>>>,
     ) -> Result<Desired, Diagnostics> {
-        config::load(&self.load_options(request, Some(Arc::new(pages)), Select::Everything))
+        let mut options = self.load_options(request, pages.map(Arc::new), Select::Everything);
+        options.vonage_applications = applications;
+        config::load(&options)
     }
 
     /// The backend block as the files named say it on their own, without a
@@ -156,6 +162,7 @@ impl Session {
             allow_unknown_tokens: request.allow_unknown_tokens,
             allow_unset_credentials: request.allow_unset_credentials,
             facebook_pages,
+            vonage_applications: None,
             select,
         }
     }

@@ -27,7 +27,7 @@
 use super::facebook::{self, FacebookSide, Read};
 use super::{Backend, ConfigRequest, Connection, OpenedState, Session, SessionObserver};
 use crate::actual::Actual;
-use crate::config::{self, CliVar};
+use crate::config::{self, CliVar, DataApplication};
 use crate::desired::{Desired, ProviderSettings};
 use crate::facebook::ManagedPage;
 use crate::logging::{overlapped_phase, phase};
@@ -178,11 +178,13 @@ impl Session {
                 facebook::managed_pages(&desired, facebook_side.as_ref(), false),
             )?,
         };
+        let applications = data_applications(&desired, &actual, &vonage.client).await?;
         let read = Read {
             side: facebook_side.as_ref(),
             managed: managed.as_deref(),
             held,
             check: checking,
+            applications,
         };
         let desired = facebook::settle(
             self,
@@ -435,11 +437,13 @@ impl Session {
             ),
             listing,
         )?;
+        let applications = data_applications(&desired, &actual, &vonage.client).await?;
         let read = Read {
             side: facebook_side.as_ref(),
             managed: manageable.as_deref(),
             held,
             check: facebook_side.is_some(),
+            applications,
         };
         let desired = facebook::settle(
             self,
@@ -475,6 +479,34 @@ impl Session {
             .await?;
         Ok((vonage, facebook))
     }
+}
+
+/// The account's applications for `data "vonage_applications"`, when the
+/// configuration uses one: those refresh read, or, when it did not
+/// (`--refresh=false`), one bulk read of them. Nothing is read when no
+/// data block is used.
+async fn data_applications(
+    desired: &Desired,
+    actual: &Actual,
+    client: &Client,
+) -> anyhow::Result<Option<Arc<Vec<DataApplication>>>> {
+    if !desired.needs_vonage_applications {
+        return Ok(None);
+    }
+    let listed = match actual.applications.as_ref().filter(|_| actual.refreshed) {
+        Some(read) => crate::refresh::data_applications(read.values()),
+        None => {
+            let read = client.list_applications().await.context(
+                "could not list the account's applications for data \"vonage_applications\" (GET /v2/applications)",
+            )?;
+            let read: Vec<_> = read
+                .into_iter()
+                .map(crate::refresh::remote_application)
+                .collect();
+            crate::refresh::data_applications(&read)
+        }
+    };
+    Ok(Some(Arc::new(listed)))
 }
 
 /// The remote side, read in bulk (see `refresh`); the tokens Vonage holds

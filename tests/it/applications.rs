@@ -505,3 +505,469 @@ fn applications_are_kept_in_postgres_state_too() {
     project.run(&["apply", "--auto-approve"]).assert_code(0);
     assert_eq!(sandbox.mutations(), [format!("PUT /v2/applications/{id}")]);
 }
+
+const DATA_LINK: &str = r#"variable "token_a" {
+  sensitive = true
+}
+
+data "vonage_applications" "messaging" {
+  capability = "messages"
+}
+
+page "a" {
+  page_id      = "107100000000001"
+  access_token = var.token_a
+}
+
+link "a" {
+  page        = page.a.page_id
+  application = data.vonage_applications.messaging.by_name["Support bot"].id
+}
+"#;
+
+#[test]
+fn a_link_names_its_application_by_name_through_the_data_source() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, DATA_LINK);
+    // validate reads nothing and accepts it.
+    sandbox.clear_requests();
+    let validate = project.run(&["validate"]);
+    validate.assert_code(0);
+    assert!(
+        validate
+            .stdout
+            .contains("Blocks that use data.vonage_applications are checked once Vonage answers"),
+        "{}",
+        validate.stdout
+    );
+    assert!(sandbox.requests().is_empty());
+
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let with_data = sandbox.requests();
+    assert_eq!(
+        plan.planned_calls(),
+        ["POST /beta/chatapp-accounts/messenger"]
+    );
+    // The data source reuses refresh's read: one list of applications.
+    let listed = with_data
+        .iter()
+        .filter(|(m, p, _)| m == "GET" && p.starts_with("/v2/applications"))
+        .count();
+    assert_eq!(listed, 1, "{with_data:?}");
+
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(
+        sandbox.page("107100000000001").unwrap()["applications"],
+        json!(["c0ffee00-0000-4000-8000-000000000001"])
+    );
+    sandbox.clear_requests();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let noop = sandbox.requests();
+    assert!(sandbox.mutations().is_empty());
+
+    // The same link by its literal id costs exactly the same requests.
+    project.write(
+        "main.hcl",
+        &DATA_LINK.replace(
+            "data.vonage_applications.messaging.by_name[\"Support bot\"].id",
+            "\"c0ffee00-0000-4000-8000-000000000001\"",
+        ),
+    );
+    sandbox.clear_requests();
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    assert_eq!(sandbox.requests().len(), noop.len(), "{noop:?}");
+
+    // Without refresh, the data source alone reads the applications: once.
+    project.write("main.hcl", DATA_LINK);
+    sandbox.clear_requests();
+    project
+        .run(&["plan", "--refresh=false", "--detailed-exitcode"])
+        .assert_code(0);
+    let unrefreshed = sandbox.requests();
+    assert_eq!(
+        unrefreshed
+            .iter()
+            .map(|(m, p, _)| format!("{m} {p}"))
+            .collect::<Vec<_>>(),
+        ["GET /v2/applications"],
+        "{unrefreshed:?}"
+    );
+    eprintln!(
+        "requests: plan with the data block {}, no-op plan {}, no-op plan --refresh=false {}",
+        with_data.len(),
+        noop.len(),
+        unrefreshed.len()
+    );
+}
+
+#[test]
+fn a_name_no_application_has_is_an_error_at_the_expression() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, &DATA_LINK.replace("Support bot", "Support Bot"));
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--no-color"]);
+    plan.assert_code(1);
+    let dir = project.path().display().to_string();
+    assert_eq!(
+        plan.stderr,
+        format!(
+            r#"error: {dir}/main.hcl:16:17: no messages application is named "Support Bot" (data.vonage_applications.messaging)
+   |
+16 |   application = data.vonage_applications.messaging.by_name["Support Bot"].id
+   |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
+   = help: its messages applications are named "Sales bot", "Support bot"; correct the name, or declare the application with an application block and refer to application.NAME.id
+"#
+        ),
+    );
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn a_name_several_applications_have_is_an_error_at_the_expression() {
+    let sandbox = Sandbox::start();
+    let (status, body) = sandbox.api(
+        "POST",
+        "/v2/applications",
+        Some(json!({
+            "name": "Support bot",
+            "capabilities": {"messages": {"webhooks": {
+                "inbound_url": {"address": "https://two.example.com/in", "http_method": "POST"},
+                "status_url": {"address": "https://two.example.com/status", "http_method": "POST"}
+            }}},
+            "keys": {"public_key": pem()}
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    let second = body["id"].as_str().unwrap().to_string();
+    let project = project(&sandbox, DATA_LINK);
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--no-color"]);
+    plan.assert_code(1);
+    let dir = project.path().display().to_string();
+    let ids = sorted(vec![
+        second,
+        "c0ffee00-0000-4000-8000-000000000001".to_string(),
+    ]);
+    assert_eq!(
+        plan.stderr,
+        format!(
+            r#"error: {dir}/main.hcl:16:17: 2 messages applications are named "Support bot" (data.vonage_applications.messaging): {}, {}
+   |
+16 |   application = data.vonage_applications.messaging.by_name["Support bot"].id
+   |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
+   = help: rename all but one at Vonage, or choose one by its id: data.vonage_applications.messaging.by_id["{}"].id
+"#,
+            ids[0], ids[1], ids[0]
+        ),
+    );
+    assert!(sandbox.mutations().is_empty());
+}
+
+/// An application made by hand (as in the dashboard), with a voice
+/// capability socialform does not manage; its id.
+fn made_by_hand(sandbox: &Sandbox, name: &str) -> String {
+    let (status, body) = sandbox.api(
+        "POST",
+        "/v2/applications",
+        Some(json!({
+            "name": name,
+            "capabilities": {
+                "messages": {
+                    "webhooks": {
+                        "inbound_url": {"address": "https://hand.example.com/inbound", "http_method": "POST"},
+                        "status_url": {"address": "https://hand.example.com/status", "http_method": "POST"}
+                    },
+                    "version": "v1"
+                },
+                "voice": {"webhooks": {"answer_url": {"address": "https://hand.example.com/answer", "http_method": "GET"}}}
+            },
+            "keys": {"public_key": pem()}
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+const IMPORTED: &str = r#"application "hand" {
+  name = "Made by hand"
+  messages {
+    inbound_url = "https://hand.example.com/inbound"
+    status_url  = "https://hand.example.com/status-v2"
+  }
+}
+"#;
+
+#[test]
+fn an_application_made_by_hand_is_imported_and_then_plans_only_its_real_difference() {
+    let sandbox = Sandbox::start();
+    let id = made_by_hand(&sandbox, "Made by hand");
+    let project = project(&sandbox, IMPORTED);
+    sandbox.clear_requests();
+    let import = project.run(&["import", "application.hand", &id]);
+    import.assert_code(0);
+    assert_eq!(
+        import.stdout,
+        format!(
+            "application.hand: imported application {id} (\"Made by hand\")\n\
+             Import successful! The resources above are now managed by socialform.\n"
+        )
+    );
+    assert!(sandbox.mutations().is_empty(), "import only reads");
+    assert_eq!(project.run(&["state", "list"]).stdout, "application.hand\n");
+    let show = project.run(&["state", "show", "application.hand", "--no-color"]);
+    show.assert_code(0);
+    assert!(
+        show.stdout.starts_with(&format!(
+            "# application.hand:\napplication \"hand\" {{\n  # id: {id}\n  name = \"Made by hand\"\n"
+        )),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("# public_key: sha256:"),
+        "{}",
+        show.stdout
+    );
+    assert!(!show.stdout.contains(KEY_BODY));
+
+    // The block leaves the key out (kept) and changes one webhook: that
+    // is the whole plan, one PUT that keeps voice.
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let doc = plan.json();
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{doc}");
+    assert_eq!(changes[0]["address"], "application.hand");
+    assert_eq!(changes[0]["action"], "update");
+    assert_eq!(plan.planned_calls(), [format!("PUT /v2/applications/{id}")]);
+    let human = project.run(&["plan", "--no-color"]);
+    assert!(
+        human.stdout.contains(
+            r#"~ messages.status_url = "https://hand.example.com/status" -> "https://hand.example.com/status-v2""#
+        ),
+        "{}",
+        human.stdout
+    );
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn importing_an_unknown_id_or_an_undeclared_application_is_refused() {
+    let sandbox = Sandbox::start();
+    let project = project(&sandbox, IMPORTED);
+    let missing = "c0ffee00-0000-4000-8000-00000000dead";
+    let import = project.run(&["import", "application.hand", missing]);
+    import.assert_code(1);
+    assert_eq!(
+        import.stderr,
+        format!(
+            "error: application.hand: this Vonage account has no application with id {missing} \
+             (GET /v2/applications/{missing} answered 404); check the id (`socialform drift` \
+             lists the applications no configuration manages), or let `socialform apply` create it\n"
+        )
+    );
+    let import = project.run(&["import", "application.other", missing]);
+    import.assert_code(1);
+    assert_eq!(
+        import.stderr,
+        "error: application.other is not declared in the configuration; add an \
+         `application \"other\"` block (its name and messages webhooks) first, then run the \
+         import again\n"
+    );
+    assert_eq!(project.run(&["state", "list"]).stdout, "");
+}
+
+#[test]
+fn import_all_unmanaged_adopts_messages_applications_and_writes_their_blocks() {
+    let sandbox = Sandbox::start();
+    let (mut project, _) = applied(&sandbox);
+    let hand = made_by_hand(&sandbox, "Made by hand");
+    // A page connected by hand to a demo application nobody manages.
+    let (status, body) = sandbox.api(
+        "POST",
+        &format!("{ACCOUNTS}/messenger"),
+        Some(
+            json!({"external_id": "107100000000031", "name": "Acme Sales",
+                    "access_token": "EAAapps0031secret",
+                    "applications": ["c0ffee00-0000-4000-8000-000000000002"]}),
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    sandbox.clear_requests();
+    let import = project.run(&[
+        "import",
+        "--all-unmanaged",
+        "--generate-config-out",
+        "adopted.hcl",
+    ]);
+    import.assert_code(0);
+    let dir = project.path().display().to_string();
+    assert_eq!(
+        import.stdout,
+        format!(
+            "application.made_by_hand: imported application {hand} (\"Made by hand\")\n\
+             application.sales_bot: imported application c0ffee00-0000-4000-8000-000000000002 (\"Sales bot\")\n\
+             application.support_bot: imported application c0ffee00-0000-4000-8000-000000000001 (\"Support bot\")\n\
+             page.acme_sales: imported page ID 107100000000031 (\"Acme Sales\"), with link.acme_sales to c0ffee00-0000-4000-8000-000000000002\n\
+             Wrote {dir}/adopted.hcl with 1 page(s) and 3 application(s), now managed by socialform.\n\
+             Set SF_VAR_<slug>_token for each page before running plan: SF_VAR_acme_sales_token.\n"
+        )
+    );
+    assert!(sandbox.mutations().is_empty(), "import only reads");
+    let text = std::fs::read_to_string(project.path().join("adopted.hcl")).unwrap();
+    assert!(
+        !text.contains(KEY_BODY) && !text.contains("PRIVATE"),
+        "{text}"
+    );
+    for expected in [
+        format!(
+            "# Application {hand}\n# Also has voice, kept as it is by every update.\napplication \"made_by_hand\" {{\n  name = \"Made by hand\"\n  messages {{\n    inbound_url                = \"https://hand.example.com/inbound\"\n    status_url                 = \"https://hand.example.com/status\"\n    http_method                = \"POST\"\n    version                    = \"v1\"\n    authenticate_inbound_media = false\n  }}\n  # public_key: the key it has is kept (sha256:"
+        ),
+        "link \"acme_sales\" {\n  page        = page.acme_sales.page_id\n  application = application.sales_bot.id\n}\n".to_string(),
+    ] {
+        assert!(text.contains(&expected), "missing:\n{expected}\nin:\n{text}");
+    }
+    let list = project.run(&["state", "list"]).stdout;
+    for address in [
+        "application.made_by_hand",
+        "application.sales_bot",
+        "application.support_bot",
+        "page.acme_sales",
+        "link.acme_sales",
+    ] {
+        assert!(list.lines().any(|l| l == address), "{address} in:\n{list}");
+    }
+    let fmt = project.run(&["fmt", "--check", "--diff"]);
+    assert!(
+        !fmt.stdout.contains("adopted.hcl"),
+        "not fmt-clean:\n{}",
+        fmt.stdout
+    );
+
+    // What was adopted is what is there: nothing to do, and no drift.
+    project.env("SF_VAR_acme_sales_token", "EAAapps0031secret");
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--detailed-exitcode", "--no-color"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let drift = project.run(&["drift", "--json"]);
+    assert_eq!(drift.json()["unmanaged"], json!([]), "{}", drift.stdout);
+    assert!(sandbox.mutations().is_empty());
+}
+
+#[test]
+fn a_moved_block_renames_an_application_and_a_removed_block_forgets_it() {
+    let sandbox = Sandbox::start();
+    let (project, id) = applied(&sandbox);
+    let renamed = config("https://example.com/inbound")
+        .replace("application \"support\"", "application \"helpdesk\"")
+        .replace("application.support.id", "application.helpdesk.id")
+        + "\nmoved {\n  from = application.support\n  to   = application.helpdesk\n}\n";
+    project.write("main.hcl", &renamed);
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    assert_eq!(
+        plan.json()["changes"],
+        json!([{"address": "application.helpdesk", "action": "move",
+                "reason": "moved from application.support by a moved block",
+                "previous_address": "application.support",
+                "before": {}, "after": {}, "sensitive": []}]),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.planned_calls().is_empty());
+    // resource_changes show the id the links keep, under the new address.
+    for change in plan.json()["resource_changes"].as_array().unwrap() {
+        match change["address"].as_str().unwrap() {
+            "link.a" | "link.b" => assert_eq!(change["change"]["after"]["application"], id),
+            "application.helpdesk" => assert_eq!(change["change"]["after"]["id"], id),
+            _ => {}
+        }
+    }
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+    let list = project.run(&["state", "list"]).stdout;
+    assert!(list.lines().any(|l| l == "application.helpdesk"), "{list}");
+    assert!(!list.lines().any(|l| l == "application.support"), "{list}");
+
+    // Forgotten, not deleted: the links keep its id.
+    let text = config("https://example.com/inbound");
+    let cut = text.find("application \"support\"").unwrap();
+    let end = text.find("page \"a\"").unwrap();
+    let forgotten = format!(
+        "{}{}\nremoved {{\n  from = application.helpdesk\n  lifecycle {{\n    destroy = false\n  }}\n}}\n",
+        &text[..cut],
+        &text[end..]
+    )
+    .replace("application.support.id", &format!("\"{id}\""));
+    project.write("main.hcl", &forgotten);
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let changes = plan.json()["changes"].clone();
+    assert_eq!(changes[0]["address"], "application.helpdesk", "{changes}");
+    assert_eq!(changes[0]["action"], "forget", "{changes}");
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{changes}");
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert!(sandbox.mutations().is_empty());
+    support_app(&sandbox);
+    let list = project.run(&["state", "list"]).stdout;
+    assert!(!list.contains("application."), "{list}");
+}
+
+#[test]
+fn for_each_over_application_names_links_each_page_and_drift_reads_the_data_too() {
+    let sandbox = Sandbox::start();
+    let project = project(
+        &sandbox,
+        r#"variable "token_a" {
+  sensitive = true
+}
+
+variable "token_b" {
+  sensitive = true
+}
+
+data "vonage_applications" "messaging" {
+  capability = "messages"
+}
+
+locals {
+  bots = { "Support bot" = "107100000000001", "Sales bot" = "107100000000002" }
+}
+
+page "a" {
+  page_id      = "107100000000001"
+  access_token = var.token_a
+}
+
+page "b" {
+  page_id      = "107100000000002"
+  access_token = var.token_b
+}
+
+link "bot" {
+  for_each    = local.bots
+  page        = each.value
+  application = data.vonage_applications.messaging.by_name[each.key].id
+}
+"#,
+    );
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    assert_eq!(plan.json()["summary"]["connect"], 2);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(
+        sandbox.page("107100000000001").unwrap()["applications"],
+        json!(["c0ffee00-0000-4000-8000-000000000001"])
+    );
+    assert_eq!(
+        sandbox.page("107100000000002").unwrap()["applications"],
+        json!(["c0ffee00-0000-4000-8000-000000000002"])
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let drift = project.run(&["drift", "--json"]);
+    drift.assert_code(0);
+}

@@ -179,8 +179,9 @@ fn import_errors_name_the_problem() {
     Test::on(&project)
         .args(["import", "link.help_bot", "107100000000011"])
         .stderr(
-            "error: link.help_bot: only pages are imported; a link is recorded with its page when \
-             the page is already linked to the configured application (import the page instead)\n",
+            "error: link.help_bot: only pages and applications are imported; a link is recorded \
+             with its page when the page is already linked to the configured application (import \
+             the page instead)\n",
         )
         .status(1)
         .run();
