@@ -219,21 +219,17 @@ fn application_block(app: &GeneratedApplication) -> String {
             ("inbound_url", hcl_string(&m.inbound_url)),
             ("status_url", hcl_string(&m.status_url)),
             ("http_method", hcl_string(&m.inbound_method)),
-            ("version", hcl_string(&m.version)),
-            (
-                "authenticate_inbound_media",
-                m.authenticate_inbound_media.to_string(),
-            ),
         ];
         if m.inbound_method != m.status_method {
-            // One method for both webhooks: the status one changes on the
-            // first apply. Said here, where it is decided.
-            attributes[2].1 = format!(
-                "{} # the status webhook uses {} now",
-                hcl_string(&m.inbound_method),
-                m.status_method
-            );
+            // The status webhook's own method, so the next plan has
+            // nothing to change.
+            attributes.push(("status_http_method", hcl_string(&m.status_method)));
         }
+        attributes.push(("version", hcl_string(&m.version)));
+        attributes.push((
+            "authenticate_inbound_media",
+            m.authenticate_inbound_media.to_string(),
+        ));
         let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (key, value) in attributes {
             out.push_str(&format!("    {key:<width$} = {value}\n"));

@@ -49,14 +49,37 @@ impl Evaluator<'_> {
             scope,
             each,
         );
+        // Each webhook may name its own method; both default to http_method.
+        let (inbound_method, status_method) = match &method {
+            Some(method) => (
+                self.choice(
+                    decl,
+                    "messages.inbound_http_method",
+                    &HTTP_METHODS,
+                    method,
+                    scope,
+                    each,
+                ),
+                self.choice(
+                    decl,
+                    "messages.status_http_method",
+                    &HTTP_METHODS,
+                    method,
+                    scope,
+                    each,
+                ),
+            ),
+            None => (None, None),
+        };
         let version = self.choice(decl, "messages.version", &VERSIONS, "v1", scope, each);
         let media = self.flag(decl, "messages.authenticate_inbound_media", scope, each);
         let public_key = self.public_key(decl, scope, each);
-        let (name, inbound, status, method, version, media, public_key) = (
+        let (name, inbound, status, inbound_method, status_method, version, media, public_key) = (
             name?,
             inbound?,
             status?,
-            method?,
+            inbound_method?,
+            status_method?,
             version?,
             media?,
             public_key?,
@@ -74,9 +97,9 @@ impl Evaluator<'_> {
                 name,
                 messages: Some(Messages {
                     inbound_url: inbound,
-                    inbound_method: method.clone(),
+                    inbound_method,
                     status_url: status,
-                    status_method: method,
+                    status_method,
                     version,
                     authenticate_inbound_media: media,
                 }),

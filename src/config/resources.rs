@@ -254,6 +254,8 @@ const MESSAGES_ATTRS: &[&str] = &[
     "inbound_url",
     "status_url",
     "http_method",
+    "inbound_http_method",
+    "status_http_method",
     "version",
     "authenticate_inbound_media",
 ];

@@ -204,6 +204,7 @@ impl Serialize for TerraformObject<'_> {
                         "authenticate_inbound_media": m.authenticate_inbound_media,
                         "http_method": m.inbound_method,
                         "inbound_url": m.inbound_url,
+                        "status_http_method": m.status_method,
                         "status_url": m.status_url,
                         "version": m.version,
                     })

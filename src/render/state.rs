@@ -65,17 +65,16 @@ fn application_block(app: &ApplicationRecord) -> String {
             "    status_url                 = {}",
             quoted(&m.status_url)
         );
-        if m.inbound_method == m.status_method {
+        let _ = writeln!(
+            text,
+            "    http_method                = {}",
+            quoted(&m.inbound_method)
+        );
+        if m.inbound_method != m.status_method {
             let _ = writeln!(
                 text,
-                "    http_method                = {}",
-                quoted(&m.inbound_method)
-            );
-        } else {
-            let _ = writeln!(
-                text,
-                "    # http_method: inbound {}, status {}",
-                m.inbound_method, m.status_method
+                "    status_http_method         = {}",
+                quoted(&m.status_method)
             );
         }
         let _ = writeln!(

@@ -971,3 +971,69 @@ link "bot" {
     let drift = project.run(&["drift", "--json"]);
     drift.assert_code(0);
 }
+
+/// Each webhook may have its own method: declared, sent, compared, and
+/// written back by import as `status_http_method` (issue 21).
+#[test]
+fn each_webhook_keeps_its_own_http_method() {
+    let sandbox = Sandbox::start();
+    let methods = config("https://example.com/inbound").replace(
+        "    status_url  = \"https://example.com/status\"\n",
+        "    status_url  = \"https://example.com/status\"\n    http_method = \"GET\"\n    status_http_method = \"POST\"\n",
+    );
+    let project = project(&sandbox, &methods);
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let webhooks = support_app(&sandbox)["capabilities"]["messages"]["webhooks"].clone();
+    assert_eq!(webhooks["inbound_url"]["http_method"], "GET", "{webhooks}");
+    assert_eq!(webhooks["status_url"]["http_method"], "POST", "{webhooks}");
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    // Declaring one method for both is a change of the status webhook's.
+    let both = methods.replace("    status_http_method = \"POST\"\n", "");
+    project.write("main.hcl", &both);
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let change = &plan.json()["changes"][0];
+    assert_eq!(change["address"], "application.support", "{change}");
+    assert_eq!(
+        (
+            &change["before"]["messages.http_method"],
+            &change["after"]["messages.http_method"]
+        ),
+        (&json!("inbound GET, status POST"), &json!("GET")),
+        "{change}"
+    );
+
+    // Made by hand with two methods, adopted with both.
+    let sandbox = Sandbox::start();
+    let (project, _) = applied(&sandbox);
+    let (status, body) = sandbox.api(
+        "POST",
+        "/v2/applications",
+        Some(json!({
+            "name": "Two methods",
+            "capabilities": {"messages": {"webhooks": {
+                "inbound_url": {"address": "https://hand.example.com/inbound", "http_method": "POST"},
+                "status_url": {"address": "https://hand.example.com/status", "http_method": "GET"}
+            }, "version": "v1"}},
+            "keys": {"public_key": pem()}
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    project
+        .run(&[
+            "import",
+            "--all-unmanaged",
+            "--generate-config-out",
+            "adopted.hcl",
+        ])
+        .assert_code(0);
+    let text = std::fs::read_to_string(project.path().join("adopted.hcl")).unwrap();
+    assert!(
+        text.contains(
+            "    http_method                = \"POST\"\n    status_http_method         = \"GET\"\n"
+        ),
+        "{text}"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
