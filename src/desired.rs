@@ -96,11 +96,13 @@ pub struct DesiredApplication {
     pub location: Location,
 }
 
-/// `import { to = ADDR  id = "PAGE_ID" }`
+/// `import { to = ADDR  id = "ID" }`: a page (by its page ID) or an
+/// application (by its UUID), as `to.kind` says.
 #[derive(Clone, Debug)]
 pub(crate) struct ImportDecl {
     pub(crate) to: Address,
-    pub(crate) page_id: String,
+    /// The page ID (all digits) or the application's UUID (lower case).
+    pub(crate) id: String,
     pub(crate) location: Location,
 }
 

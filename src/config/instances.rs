@@ -988,15 +988,21 @@ impl Evaluator<'_> {
             let Some(address) = self.static_address(to, "import `to`") else {
                 continue;
             };
-            if address.kind != ResourceKind::Page {
+            if !matches!(address.kind, ResourceKind::Page | ResourceKind::Application) {
                 self.error(
                     &to.expr_span,
-                    "only pages can be imported",
-                    Some("write to = page.NAME; links are created from the configuration (an application is imported with `socialform import application.NAME ID`)".into()),
+                    "only pages and applications can be imported",
+                    Some("write to = page.NAME or to = application.NAME; links are created from the configuration".into()),
                 );
                 continue;
             }
             if self.in_error(&address) {
+                continue;
+            }
+            if address.kind == ResourceKind::Application {
+                if let Some(import) = self.application_import(block, address, id, out, &result) {
+                    result.push(import);
+                }
                 continue;
             }
             if !out.pages.iter().any(|p| p.page.address == address) {
@@ -1054,11 +1060,66 @@ impl Evaluator<'_> {
             }
             result.push(ImportDecl {
                 to: address,
-                page_id,
+                id: page_id,
                 location: self.sources.location(&block.span),
             });
         }
         result
+    }
+
+    /// `import { to = application.NAME  id = "UUID" }`: the block must be
+    /// declared (without count or for_each, as applications are) and the
+    /// id a UUID; whether Vonage has it is the planner's to check.
+    fn application_import(
+        &mut self,
+        block: &super::resources::ImportBlock,
+        address: Address,
+        id: &Attr,
+        out: &Outputs,
+        earlier: &[ImportDecl],
+    ) -> Option<ImportDecl> {
+        let to = block.to.as_ref()?;
+        if !out.applications.iter().any(|a| a.address == address) {
+            self.error(
+                &to.expr_span,
+                format!("import target {address} is not declared in the configuration"),
+                Some(format!(
+                    "declare `application \"{}\" {{ ... }}` for the imported application",
+                    address.name
+                )),
+            );
+            return None;
+        }
+        let uuid = self.string_attr(
+            id,
+            Scope::Plain,
+            None,
+            "give the application's id as a string",
+        )?;
+        if !is_uuid(&uuid) {
+            self.error(
+                &id.expr_span,
+                format!("id must be an application id (a UUID), got {uuid:?}"),
+                Some("write id = \"c0ffee00-0000-4000-8000-000000000001\" (the dashboard and `GET /v2/applications` show it)".into()),
+            );
+            return None;
+        }
+        if let Some(first) = earlier.iter().find(|i| i.to == address) {
+            self.error(
+                &to.expr_span,
+                format!(
+                    "{address} is imported twice; the first import is at {}",
+                    first.location
+                ),
+                Some("remove one of the import blocks".into()),
+            );
+            return None;
+        }
+        Some(ImportDecl {
+            to: address,
+            id: uuid.to_ascii_lowercase(),
+            location: self.sources.location(&block.span),
+        })
     }
 
     pub(crate) fn removed(&mut self, out: &Outputs) -> Vec<RemovedDecl> {

@@ -1260,7 +1260,7 @@ fn import_and_removed_blocks() {
     let d = ok(&[("main.hcl", &src)]);
     assert_eq!(d.imports.len(), 1);
     assert_eq!(d.imports[0].to, Address::page("region").with_key("emea"));
-    assert_eq!(d.imports[0].page_id, "11");
+    assert_eq!(d.imports[0].id, "11");
     assert_eq!(
         (d.imports[0].location.line, d.imports[0].location.column),
         (20, 1)
@@ -1280,7 +1280,7 @@ fn bad_import_and_removed_addresses() {
     let diags = err(&[("main.hcl", &src)]);
     assert_eq!(diags.len(), 6, "{}", diags.render());
     assert_at(&diags, 21, 8, "import `to` must be a resource address");
-    assert_at(&diags, 25, 8, "only pages can be imported");
+    assert_at(&diags, 25, 8, "only pages and applications can be imported");
     assert_at(
         &diags,
         29,

@@ -370,7 +370,13 @@ async fn generate_all(
         .values()
         .map(|p| p.page_id.as_str())
         .chain(desired.pages.iter().map(|p| p.page_id.as_str()))
-        .chain(desired.imports.iter().map(|i| i.page_id.as_str()))
+        .chain(
+            desired
+                .imports
+                .iter()
+                .filter(|i| i.to.kind == ResourceKind::Page)
+                .map(|i| i.id.as_str()),
+        )
         .collect();
     let mut taken = names_in(&session.dir);
     for page in &desired.pages {

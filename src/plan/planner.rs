@@ -588,7 +588,13 @@ impl<'a> Planner<'a> {
     }
 
     fn check_imports(&mut self) {
-        for import in &self.desired.imports {
+        // An application's import is checked where it is planned.
+        let pages = self
+            .desired
+            .imports
+            .iter()
+            .filter(|i| i.to.kind == crate::address::ResourceKind::Page);
+        for import in pages {
             let page = self.desired_by_address.get(&import.to).copied();
             let problem = match page {
                 None => Some((
@@ -598,21 +604,18 @@ impl<'a> Planner<'a> {
                     ),
                     "add a page block for it before importing",
                 )),
-                Some(page) if page.page_id != import.page_id => Some((
+                Some(page) if page.page_id != import.id => Some((
                     format!(
                         "import block says page ID {} but {} declares page_id {}",
-                        import.page_id, import.to, page.page_id
+                        import.id, import.to, page.page_id
                     ),
                     "make the import id and the page_id agree",
                 )),
-                Some(_)
-                    if self.actual.refreshed
-                        && !self.actual.pages.contains_key(&import.page_id) =>
-                {
+                Some(_) if self.actual.refreshed && !self.actual.pages.contains_key(&import.id) => {
                     Some((
                         format!(
                             "cannot import {}: page {} is not connected to this Vonage account",
-                            import.to, import.page_id
+                            import.to, import.id
                         ),
                         "remove the import block; the page will be connected instead",
                     ))

@@ -76,10 +76,12 @@ pub(crate) enum Object {
 }
 
 impl Object {
-    fn page_id(&self) -> Option<&str> {
+    /// What an import names it by: a page's page ID, an application's id.
+    fn import_id(&self) -> Option<&str> {
         match self {
             Object::Page { page_id, .. } => Some(page_id),
-            Object::Link { .. } | Object::Application { .. } => None,
+            Object::Application { id, .. } => id.as_deref(),
+            Object::Link { .. } => None,
         }
     }
 }
@@ -125,6 +127,13 @@ pub(crate) fn build(
             && matches!(change.action, Action::Create | Action::Delete)
         {
             application_ids.remove(&change.address);
+        }
+        // An import block's application exists, under the id imported.
+        if change.address.kind == ResourceKind::Application
+            && change.action == Action::Import
+            && let Some(import) = desired.imports.iter().find(|i| i.to == change.address)
+        {
+            application_ids.insert(change.address.clone(), import.id.clone());
         }
     }
     let link_application = |application: &str| -> String {
@@ -191,7 +200,7 @@ pub(crate) fn build(
                         )
                     }),
                     ResourceKind::Application => desired_applications.get(address).map(|a| {
-                        let id = recorded.applications.get(recorded_at).map(|r| r.id.clone());
+                        let id = application_ids.get(address).cloned();
                         let mut settings = a.settings.clone();
                         // No key in the configuration keeps the one there is.
                         if settings.public_key_fingerprint.is_none() {
@@ -207,7 +216,7 @@ pub(crate) fn build(
             };
             let importing = socialform_actions
                 .contains(&Action::Import)
-                .then(|| after.as_ref().and_then(Object::page_id).map(String::from))
+                .then(|| after.as_ref().and_then(Object::import_id).map(String::from))
                 .flatten();
             // An import adopts what is there: before is the same object.
             let (before, token_before) = if importing.is_some() && before.is_none() {

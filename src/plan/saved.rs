@@ -235,7 +235,7 @@ fn configuration_parts(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> Strin
         parts.push(Part {
             name: format!("import into {}", i.to),
             list: "imports",
-            value: serde_json::json!([i.to, i.page_id]),
+            value: serde_json::json!([i.to, i.id]),
         });
     }
     for r in &desired.removed {

@@ -906,7 +906,7 @@ fn an_import_block_with_another_page_id_is_an_error() {
         .remote(remote("1", "support page", &[], "t1"));
     world.desired.imports.push(ImportDecl {
         to: Address::page("support"),
-        page_id: "9".into(),
+        id: "9".into(),
         location: Location::default(),
     });
     let error = world.plan().unwrap_err();
@@ -920,7 +920,7 @@ fn an_import_block_names_its_reason() {
         .remote(remote("1", "support page", &[], "t1"));
     world.desired.imports.push(ImportDecl {
         to: Address::page("support"),
-        page_id: "1".into(),
+        id: "1".into(),
         location: Location::default(),
     });
     let plan = world.ok();

@@ -1037,3 +1037,111 @@ fn each_webhook_keeps_its_own_http_method() {
     );
     project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
+
+/// `import { to = application.NAME  id = "UUID" }` in the configuration, as
+/// Terraform's import blocks: recorded with no call, then brought in line,
+/// and a link to it in the same run uses its id (issue 21).
+#[test]
+fn an_import_block_adopts_an_application_and_a_link_to_it_applies_in_the_same_run() {
+    let sandbox = Sandbox::start();
+    let id = made_by_hand(&sandbox, "Made by hand");
+    let config = format!(
+        "{IMPORTED}\nimport {{\n  to = application.hand\n  id = \"{}\"\n}}\n\n\
+         variable \"token_a\" {{\n  sensitive = true\n}}\n\n\
+         page \"a\" {{\n  page_id      = \"107100000000001\"\n  access_token = var.token_a\n}}\n\n\
+         link \"a\" {{\n  page        = page.a.page_id\n  application = application.hand.id\n}}\n",
+        id.to_uppercase()
+    );
+    let project = project(&sandbox, &config);
+    sandbox.clear_requests();
+    let plan = project.run(&["plan", "--json"]);
+    plan.assert_code(0);
+    let doc = plan.json();
+    let actions: Vec<(String, String)> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_string(),
+                c["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("page.a".to_string(), "connect".to_string()),
+            ("link.a".to_string(), "link".to_string()),
+            ("application.hand".to_string(), "update".to_string()),
+            ("application.hand".to_string(), "import".to_string()),
+        ],
+        "{doc}"
+    );
+    assert_eq!(
+        plan.planned_calls(),
+        [
+            format!("POST {ACCOUNTS}/messenger"),
+            format!("PUT /v2/applications/{id}"),
+        ]
+    );
+    // In Terraform's layout too the link names the id, and the application
+    // is being imported under it.
+    let resources = doc["resource_changes"].as_array().unwrap();
+    let link = resources.iter().find(|r| r["address"] == "link.a").unwrap();
+    assert_eq!(link["change"]["after"]["application"], json!(id), "{link}");
+    let app = resources
+        .iter()
+        .find(|r| r["address"] == "application.hand")
+        .unwrap();
+    assert_eq!(app["change"]["importing"]["id"], json!(id), "{app}");
+    assert!(sandbox.mutations().is_empty(), "plan only reads");
+    project.run(&["apply", "--auto-approve"]).assert_code(0);
+    let (_, page) = sandbox.api(
+        "GET",
+        &format!("{ACCOUNTS}/messenger/107100000000001"),
+        None,
+    );
+    assert_eq!(page["applications"], json!([id]), "{page}");
+    assert_eq!(
+        project.run(&["state", "list"]).stdout,
+        "application.hand\nlink.a\npage.a\n"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn an_import_block_for_an_application_vonage_lacks_is_refused_at_the_block() {
+    let sandbox = Sandbox::start();
+    let missing = "c0ffee00-0000-4000-8000-00000000dead";
+    let config =
+        format!("{IMPORTED}\nimport {{\n  to = application.hand\n  id = \"{missing}\"\n}}\n");
+    let refused = project(&sandbox, &config);
+    Test::on(&refused)
+        .args(["plan"])
+        .stderr(&format!(
+            "
+            error: application.hand ([DIR]/main.hcl:9:1): cannot import: application {missing} does not exist in this Vonage account
+              help: check the id (`GET /v2/applications` lists them), or remove the import block to create the application instead
+            "
+        ))
+        .status(1)
+        .requests(&[])
+        .run();
+    let bad = IMPORTED.to_string()
+        + "\nimport {\n  to = application.hand\n  id = \"107100000000001\"\n}\n";
+    Test::on(&project(&sandbox, &bad))
+        .args(["validate"])
+        .stderr(
+            r#"
+            error: [DIR]/main.hcl:11:8: id must be an application id (a UUID), got "107100000000001"
+               |
+            11 |   id = "107100000000001"
+               |        ^^^^^^^^^^^^^^^^^
+               |
+               = help: write id = "c0ffee00-0000-4000-8000-000000000001" (the dashboard and `GET /v2/applications` show it)
+            "#,
+        )
+        .status(1)
+        .run();
+}

@@ -12,7 +12,8 @@ use super::Planner;
 use crate::actual::{Actual, RemoteApplication};
 use crate::address::Address;
 use crate::application::{Settings, differences, unknown_id, unknown_id_of};
-use crate::desired::{Desired, DesiredApplication};
+use crate::desired::{Desired, DesiredApplication, ImportDecl};
+use crate::plan::PlanProblem;
 use crate::plan::model::{Action, AttrDiff, Call, CallOp};
 use crate::state::{ApplicationRecord, Recorded, StateOp};
 use std::borrow::Cow;
@@ -36,7 +37,7 @@ pub(super) struct AppIntents {
 
 /// The configuration with every `application.NAME.id` that names an
 /// application which exists (recorded in state and, when refreshed, still
-/// there) replaced by its id. The others stay placeholders: those
+/// there, or imported by an import block) replaced by its id. The others stay placeholders: those
 /// applications are created by this plan.
 pub(crate) fn resolve_links<'d>(
     desired: &'d Desired,
@@ -59,6 +60,14 @@ pub(crate) fn resolve_links<'d>(
             && existing(actual, &record.id).is_some()
         {
             link.application = record.id.clone();
+        } else if let Some(import) = desired.imports.iter().find(|i| i.to == address)
+            && actual
+                .applications
+                .as_ref()
+                .is_some_and(|apps| apps.contains_key(&import.id))
+        {
+            // Imported by this plan: it exists, under the id imported.
+            link.application = import.id.clone();
         }
     }
     Cow::Owned(resolved)
@@ -217,11 +226,76 @@ impl<'a> Planner<'a> {
 
     fn plan_application(&mut self, app: &'a DesiredApplication) {
         let record = self.recorded.applications.get(&app.address);
+        let desired: &'a Desired = self.desired;
+        let import = desired.imports.iter().find(|i| i.to == app.address);
+        if let (None, Some(import)) = (record, import) {
+            self.import_application(app, import);
+            return;
+        }
         let found = record.and_then(|r| existing(self.actual, &r.id).map(|remote| (r, remote)));
         let Some((record, remote)) = found else {
             self.create_application(app, record.is_some());
             return;
         };
+        self.align_application(app, record, remote);
+    }
+
+    /// `import { to = application.NAME  id = "UUID" }` for an application
+    /// not in state: recorded as Vonage has it (no call), then brought in
+    /// line with its block like any other.
+    fn import_application(&mut self, app: &'a DesiredApplication, import: &ImportDecl) {
+        let refused = |message: String, help: &str| PlanProblem {
+            address: Some(app.address.clone()),
+            location: Some(import.location.clone()),
+            message,
+            help: Some(help.to_string()),
+        };
+        let actual: &'a Actual = self.actual;
+        let Some(applications) = &actual.applications else {
+            self.problems.push(refused(
+                "cannot import without reading the account's applications".to_string(),
+                "plan without --refresh=false to import it",
+            ));
+            return;
+        };
+        let Some(remote) = applications.get(&import.id) else {
+            self.problems.push(refused(
+                format!(
+                    "cannot import: application {} does not exist in this Vonage account",
+                    import.id
+                ),
+                "check the id (`GET /v2/applications` lists them), or remove the import block \
+                 to create the application instead",
+            ));
+            return;
+        };
+        let recorded: &'a Recorded = self.recorded;
+        if let Some(other) = recorded.applications.values().find(|r| r.id == import.id) {
+            self.problems.push(refused(
+                format!(
+                    "cannot import: application {} is already in state as {}",
+                    import.id, other.address
+                ),
+                "remove the import block; to give it the new address, use a moved block",
+            ));
+            return;
+        }
+        self.change(&app.address, Action::Import, "import block", vec![]);
+        let record = current_record(app.address.clone(), remote);
+        self.state_only
+            .push(StateOp::PutApplication(record.clone()));
+        self.align_application(app, &record, Some(remote));
+    }
+
+    /// A recorded application, as `remote` has it now (`None` unrefreshed),
+    /// brought in line with its block: an update when they differ, state
+    /// corrected when only it lags.
+    fn align_application(
+        &mut self,
+        app: &'a DesiredApplication,
+        record: &ApplicationRecord,
+        remote: Option<&RemoteApplication>,
+    ) {
         // Unrefreshed, state's word is all there is.
         let (now, others) = match remote {
             Some(remote) => (remote.settings.clone(), remote.other_capabilities.clone()),
