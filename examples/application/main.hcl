@@ -15,6 +15,11 @@ variable "sales_token" {
   sensitive = true
 }
 
+variable "returns_token" {
+  type      = string
+  sensitive = true
+}
+
 application "support" {
   name = "Acme Support Bot"
   messages {
@@ -48,4 +53,22 @@ link "support" {
 link "sales" {
   page        = page.sales.page_id
   application = application.support.id
+}
+
+# An application made elsewhere (here the sandbox's demo "Sales bot") is
+# named by its name: a name no application has, or several have, is an
+# error at the expression, before any call.
+data "vonage_applications" "messaging" {
+  capability = "messages"
+}
+
+page "returns" {
+  page_id      = "107100000000003"
+  name         = "Acme Returns"
+  access_token = var.returns_token
+}
+
+link "returns" {
+  page        = page.returns.page_id
+  application = data.vonage_applications.messaging.by_name["Sales bot"].id
 }

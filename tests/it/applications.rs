@@ -478,7 +478,7 @@ fn the_application_example_applies_with_no_account_and_then_has_nothing_to_do() 
     assert!(
         apply
             .stdout
-            .contains("Plan: 1 application(s) to create, 2 to connect, 2 to link. API calls: 3"),
+            .contains("Plan: 1 application(s) to create, 3 to connect, 3 to link. API calls: 4"),
         "{}",
         apply.stdout
     );
