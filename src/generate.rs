@@ -157,6 +157,33 @@ pub(crate) fn used_names(hcl_text: &str) -> BTreeSet<String> {
 /// An HCL quoted string literal: quotes, backslashes and control characters
 /// escaped, and `${` / `%{` doubled so that a page name is never taken for a
 /// template.
+/// An application's `messages { ... }` block, aligned as `fmt` aligns it:
+/// what `import --all-unmanaged` writes and `state show` prints.
+pub(crate) fn messages_block(m: &crate::application::Messages) -> String {
+    let mut attributes = vec![
+        ("inbound_url", hcl_string(&m.inbound_url)),
+        ("status_url", hcl_string(&m.status_url)),
+        ("http_method", hcl_string(&m.inbound_method)),
+    ];
+    if m.inbound_method != m.status_method {
+        // The status webhook's own method, so the next plan has nothing
+        // to change.
+        attributes.push(("status_http_method", hcl_string(&m.status_method)));
+    }
+    attributes.push(("version", hcl_string(&m.version)));
+    attributes.push((
+        "authenticate_inbound_media",
+        m.authenticate_inbound_media.to_string(),
+    ));
+    let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::from("  messages {\n");
+    for (key, value) in attributes {
+        out.push_str(&format!("    {key:<width$} = {value}\n"));
+    }
+    out.push_str("  }\n");
+    out
+}
+
 pub(crate) fn hcl_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -214,27 +241,7 @@ fn application_block(app: &GeneratedApplication) -> String {
     out.push_str(&format!("application {} {{\n", hcl_string(&app.slug)));
     out.push_str(&format!("  name = {}\n", hcl_string(&app.settings.name)));
     if let Some(m) = &app.settings.messages {
-        out.push_str("  messages {\n");
-        let mut attributes = vec![
-            ("inbound_url", hcl_string(&m.inbound_url)),
-            ("status_url", hcl_string(&m.status_url)),
-            ("http_method", hcl_string(&m.inbound_method)),
-        ];
-        if m.inbound_method != m.status_method {
-            // The status webhook's own method, so the next plan has
-            // nothing to change.
-            attributes.push(("status_http_method", hcl_string(&m.status_method)));
-        }
-        attributes.push(("version", hcl_string(&m.version)));
-        attributes.push((
-            "authenticate_inbound_media",
-            m.authenticate_inbound_media.to_string(),
-        ));
-        let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        for (key, value) in attributes {
-            out.push_str(&format!("    {key:<width$} = {value}\n"));
-        }
-        out.push_str("  }\n");
+        out.push_str(&messages_block(m));
     }
     if let Some(fingerprint) = &app.settings.public_key_fingerprint {
         out.push_str(&format!(

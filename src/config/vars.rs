@@ -203,12 +203,17 @@ pub(crate) fn resolve(
                     values.insert(name.to_string(), VarState::Set(value));
                     origins.insert(name.to_string(), Origin::Elsewhere);
                 }
-                Err(e) => diags.push(
-                    Diagnostic::error(format!(
-                        "invalid value for variable `{name}` in the environment variable {key}: {e}"
-                    ))
-                    .with_help(format!("set {key} to a {}", v.ty)),
-                ),
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "invalid value for variable `{name}` in the environment variable {key}: {e}"
+                        ))
+                        .with_help(format!("set {key} to a {}", v.ty)),
+                    );
+                    // Reported here: what uses it says nothing more.
+                    values.insert(name.to_string(), VarState::Invalid);
+                    origins.remove(name);
+                }
             }
         }
     }
@@ -256,16 +261,20 @@ pub(crate) fn resolve(
                         values.insert(name.clone(), VarState::Set(value));
                         origins.insert(name.clone(), Origin::Elsewhere);
                     }
-                    Err(e) => diags.push(
-                        Diagnostic::error(format!(
-                            "--var {name}=...: invalid value for variable `{name}`: {e}"
-                        ))
-                        .with_help(format!(
-                            "pass a {}, e.g. {}",
-                            v.ty,
-                            example(&v.ty, name)
-                        )),
-                    ),
+                    Err(e) => {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "--var {name}=...: invalid value for variable `{name}`: {e}"
+                            ))
+                            .with_help(format!(
+                                "pass a {}, e.g. {}",
+                                v.ty,
+                                example(&v.ty, name)
+                            )),
+                        );
+                        values.insert(name.clone(), VarState::Invalid);
+                        origins.remove(name.as_str());
+                    }
                 }
             }
         }
@@ -412,6 +421,7 @@ fn from_file(
                 diags.push(d);
                 // Reported here: what uses it says nothing more.
                 values.insert(v.name.clone(), VarState::Invalid);
+                origins.remove(&v.name);
             }
         }
     }

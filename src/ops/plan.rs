@@ -11,14 +11,13 @@ use crate::facebook::TokenHealth;
 use crate::logging::phase;
 use crate::plan::resource_changes::{self, ResourceChange};
 use crate::plan::saved::{
-    Now, PLAN_FORMAT, SavedPlan, configuration_digest, configuration_digests, state_digests,
+    ConfigurationDigest, Now, PLAN_FORMAT, SavedPlan, configuration_digest, state_digests,
 };
 use crate::plan::{self, CallOp, Plan, PlanOptions};
 use crate::secret::Secret;
 use crate::session::{Connection, Intent, RunRequest, Session};
 use crate::state::{LockRequest, Recorded, StateStore};
 use anyhow::bail;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -54,18 +53,11 @@ impl Prepared {
         !self.plan.changes.is_empty() || !self.plan.calls.is_empty()
     }
 
-    /// The configuration's digest, for saved plans only: it fingerprints
+    /// The configuration's digests, for saved plans only: they fingerprint
     /// every token, work a plain plan or apply has no use for.
-    fn digest(&self) -> String {
+    fn digest(&self) -> ConfigurationDigest {
         let fingerprinter = self.store.fingerprinter();
         configuration_digest(&self.desired, &|token| fingerprinter.fingerprint(token))
-    }
-
-    /// The configuration's parts' digests, for saved plans only, as
-    /// `digest`.
-    fn configuration_parts(&self) -> BTreeMap<String, String> {
-        let fingerprinter = self.store.fingerprinter();
-        configuration_digests(&self.desired, &|token| fingerprinter.fingerprint(token))
     }
 
     /// The plan in Terraform's `resource_changes` layout.
@@ -76,6 +68,7 @@ impl Prepared {
     /// Writes the plan to `path` for `apply PATH`, with its
     /// `resource_changes` for `show --json PATH`.
     pub(crate) fn save(&self, path: &Path, resources: Vec<ResourceChange>) -> anyhow::Result<()> {
+        let digest = self.digest();
         let saved = SavedPlan {
             format: PLAN_FORMAT.into(),
             created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -86,8 +79,8 @@ impl Prepared {
             refreshed: self.refreshed,
             lineage: self.recorded.lineage.clone(),
             serial: self.recorded.serial,
-            configuration_digest: self.digest(),
-            configuration_parts: self.configuration_parts(),
+            configuration_digest: digest.whole,
+            configuration_parts: digest.parts,
             state_parts: state_digests(&self.recorded),
             plan: self.plan.clone(),
             resource_changes: resources,
@@ -166,11 +159,12 @@ pub(crate) async fn prepare_saved(
         command: "apply",
     };
     let mut prepared = prepare(session, request, reporter).await?;
+    let digest = prepared.digest();
     saved.check_fresh(&Now {
         lineage: &prepared.recorded.lineage,
         serial: prepared.recorded.serial,
-        configuration_digest: prepared.digest(),
-        configuration_parts: prepared.configuration_parts(),
+        configuration_digest: digest.whole,
+        configuration_parts: digest.parts,
         state_parts: state_digests(&prepared.recorded),
         plan: &prepared.plan,
     })?;

@@ -1050,7 +1050,31 @@ impl<'a> Planner<'a> {
             .into_iter()
             .flatten()
             .copied()
-            .find(|r| r.page_id == page.page_id && r.address != page.address)
+            // Only from an address the configuration no longer declares: a
+            // page_id handed from one declared block to another is no move.
+            .find(|r| {
+                r.page_id == page.page_id
+                    && r.address != page.address
+                    && !self.desired_by_address.contains_key(&r.address)
+            })
+    }
+
+    /// Whether a `removed { lifecycle { destroy = false } }` block covers
+    /// `address`: state forgets it, and Vonage keeps it.
+    fn forgotten(&self, address: &Address) -> bool {
+        (self.desired.removed.iter()).any(|r| !r.destroy && r.from.contains(address))
+    }
+
+    /// `address` forgotten for a removed block with `destroy = false`:
+    /// shown as a forget, `removal` taking it out of state, no call.
+    fn forget(&mut self, address: &Address, removal: StateOp) {
+        self.change(
+            address,
+            Action::Forget,
+            "removed block with destroy = false",
+            vec![],
+        );
+        self.state_only.push(removal);
     }
 
     /// Recorded pages whose address the configuration no longer declares.
@@ -1058,20 +1082,8 @@ impl<'a> Planner<'a> {
         let mut gone = self.recorded_pages_in_scope();
         gone.retain(|r| !self.desired_by_address.contains_key(&r.address));
         for record in gone {
-            let forget = self
-                .desired
-                .removed
-                .iter()
-                .any(|r| !r.destroy && r.from.contains(&record.address));
-            if forget {
-                self.change(
-                    &record.address,
-                    Action::Forget,
-                    "removed block with destroy = false",
-                    vec![],
-                );
-                self.state_only
-                    .push(StateOp::RemovePage(record.address.clone()));
+            if self.forgotten(&record.address) {
+                self.forget(&record.address, StateOp::RemovePage(record.address.clone()));
                 for link in self.links_on(&record.page_id) {
                     if !self.desired_link_addresses.contains(&link.address) {
                         self.change(
@@ -1363,11 +1375,7 @@ impl<'a> Planner<'a> {
     /// `remote`: the applications linked to the record's account now.
     fn plan_unwanted_link(&mut self, record: &'a LinkRecord, remote: &'a [String]) {
         let moved_elsewhere = self.desired_link_addresses.contains(&record.address);
-        let forget = self
-            .desired
-            .removed
-            .iter()
-            .any(|r| !r.destroy && r.from.contains(&record.address));
+        let forget = self.forgotten(&record.address);
         if forget && !moved_elsewhere {
             self.change(
                 &record.address,

@@ -266,17 +266,32 @@ fn configuration_parts(desired: &Desired, fingerprint: &dyn Fn(&Secret) -> Strin
     parts
 }
 
-/// A digest of everything the evaluated configuration says, tokens
-/// included only through their keyed fingerprints.
+/// The evaluated configuration as a saved plan keeps it, tokens included
+/// only through their keyed fingerprints.
+pub(crate) struct ConfigurationDigest {
+    /// Of everything: what decides whether the configuration changed.
+    pub(crate) whole: String,
+    /// A short digest of each part, by name: what lets a stale plan say
+    /// which address changed.
+    pub(crate) parts: BTreeMap<String, String>,
+}
+
+/// Both digests of the configuration, from one pass over its parts.
 pub(crate) fn configuration_digest(
     desired: &Desired,
     fingerprint: &dyn Fn(&Secret) -> String,
-) -> String {
+) -> ConfigurationDigest {
     let mut canonical = serde_json::json!({
         "pages": [], "links": [], "imports": [], "removed": [],
         "endpoint": desired.provider.endpoint,
     });
+    let mut parts = BTreeMap::new();
+    parts.insert(
+        "provider.vonage".to_string(),
+        short_digest(&serde_json::json!(desired.provider.endpoint)),
+    );
     for part in configuration_parts(desired, fingerprint) {
+        parts.insert(part.name, short_digest(&part.value));
         // Lists added after the first saved plans ("moved",
         // "applications") appear only when they have entries, so older
         // digests stay the same.
@@ -287,24 +302,10 @@ pub(crate) fn configuration_digest(
             .or_insert_with(|| serde_json::json!([]));
         list.as_array_mut().expect("a list").push(part.value);
     }
-    hex_sha256(canonical.to_string().as_bytes())
-}
-
-/// A short digest of each part of the configuration, by name: what lets a
-/// stale plan say which address changed.
-pub(crate) fn configuration_digests(
-    desired: &Desired,
-    fingerprint: &dyn Fn(&Secret) -> String,
-) -> BTreeMap<String, String> {
-    let mut digests: BTreeMap<String, String> = configuration_parts(desired, fingerprint)
-        .into_iter()
-        .map(|part| (part.name, short_digest(&part.value)))
-        .collect();
-    digests.insert(
-        "provider.vonage".into(),
-        short_digest(&serde_json::json!(desired.provider.endpoint)),
-    );
-    digests
+    ConfigurationDigest {
+        whole: hex_sha256(canonical.to_string().as_bytes()),
+        parts,
+    }
 }
 
 /// A short digest of each record in state, by address.
@@ -429,10 +430,11 @@ mod tests {
 
     #[test]
     fn the_digest_follows_tokens_and_attributes_but_never_holds_a_token() {
-        let base = configuration_digest(&desired("tok-1", "A"), &fp);
-        assert_eq!(base, configuration_digest(&desired("tok-1", "A"), &fp));
-        assert_ne!(base, configuration_digest(&desired("tok-2", "A"), &fp));
-        assert_ne!(base, configuration_digest(&desired("tok-1", "B"), &fp));
+        let digest = |token, name| configuration_digest(&desired(token, name), &fp).whole;
+        let base = digest("tok-1", "A");
+        assert_eq!(base, digest("tok-1", "A"));
+        assert_ne!(base, digest("tok-2", "A"));
+        assert_ne!(base, digest("tok-1", "B"));
         assert!(!base.contains("tok-1"));
     }
 
@@ -447,7 +449,7 @@ mod tests {
             "endpoint": desired.provider.endpoint,
         });
         assert_eq!(
-            configuration_digest(&desired, &fp),
+            configuration_digest(&desired, &fp).whole,
             hex_sha256(document.to_string().as_bytes())
         );
     }
@@ -465,8 +467,8 @@ mod tests {
             refreshed: true,
             lineage: "l".into(),
             serial: 3,
-            configuration_digest: configuration_digest(&then, &fp),
-            configuration_parts: configuration_digests(&then, &fp),
+            configuration_digest: configuration_digest(&then, &fp).whole,
+            configuration_parts: configuration_digest(&then, &fp).parts,
             state_parts: BTreeMap::from([("page.support".into(), "aa".into())]),
             plan: Plan::default(),
             resource_changes: vec![],
@@ -477,8 +479,8 @@ mod tests {
         let now = |desired: &Desired, serial, state: &[(&str, &str)]| Now {
             lineage: "l",
             serial,
-            configuration_digest: configuration_digest(desired, &fp),
-            configuration_parts: configuration_digests(desired, &fp),
+            configuration_digest: configuration_digest(desired, &fp).whole,
+            configuration_parts: configuration_digest(desired, &fp).parts,
             state_parts: state
                 .iter()
                 .map(|(a, d)| (a.to_string(), d.to_string()))

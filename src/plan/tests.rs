@@ -838,6 +838,23 @@ fn a_renamed_key_moves_the_page_and_its_link_visibly() {
     );
 }
 
+/// A page_id handed from one declared block to another is not a move: the
+/// block that still exists keeps its address.
+#[test]
+fn a_page_id_handed_to_another_declared_block_is_no_move() {
+    let world = World::new()
+        .want_page(page("a", "2", "t2"))
+        .want_page(page("b", "1", "t1"))
+        .recorded_page(recorded_page("a", "1", "t1"))
+        .remote(remote("1", "a page", &[], "t1"));
+    let plan = world.ok();
+    assert!(
+        !plan.changes.iter().any(|c| c.action == Action::Move),
+        "{:?}",
+        actions(&plan)
+    );
+}
+
 #[test]
 fn a_link_moving_between_pages_unlinks_the_old_page_first() {
     let world = World::new()

@@ -54,40 +54,7 @@ fn application_block(app: &ApplicationRecord) -> String {
     let _ = writeln!(text, "  # id: {}", app.id);
     let _ = writeln!(text, "  name = {}", quoted(&app.settings.name));
     if let Some(m) = &app.settings.messages {
-        text.push_str("  messages {\n");
-        let _ = writeln!(
-            text,
-            "    inbound_url                = {}",
-            quoted(&m.inbound_url)
-        );
-        let _ = writeln!(
-            text,
-            "    status_url                 = {}",
-            quoted(&m.status_url)
-        );
-        let _ = writeln!(
-            text,
-            "    http_method                = {}",
-            quoted(&m.inbound_method)
-        );
-        if m.inbound_method != m.status_method {
-            let _ = writeln!(
-                text,
-                "    status_http_method         = {}",
-                quoted(&m.status_method)
-            );
-        }
-        let _ = writeln!(
-            text,
-            "    version                    = {}",
-            quoted(&m.version)
-        );
-        let _ = writeln!(
-            text,
-            "    authenticate_inbound_media = {}",
-            m.authenticate_inbound_media
-        );
-        text.push_str("  }\n");
+        text.push_str(&crate::generate::messages_block(m));
     }
     if let Some(fingerprint) = &app.settings.public_key_fingerprint {
         let _ = writeln!(text, "  # public_key: {fingerprint}");

@@ -979,3 +979,22 @@ fn a_colliding_link_in_another_file_names_both_places() {
         .status(1)
         .run();
 }
+
+/// A value refused on the command line is reported once: the blocks that
+/// use the variable add no "is not set" (issue 26, item 9).
+#[test]
+fn a_refused_command_line_value_is_reported_once() {
+    Test::new()
+        .write("main.hcl", MARKETS)
+        .write("socialform.sfvars", "tokens = { es = \"EAAfriction-es\" }\n")
+        .args(["validate", "--var", "markets=[1"])
+        .stderr(
+            r#"
+            error: --var markets=...: invalid value for variable `markets`: a map(object({page_id = string, name = string})) is required, and the value is not a valid HCL expression (expected `]`)
+             |
+             = help: pass a map(object({page_id = string, name = string})), e.g. --var 'markets={ key = "value" }'
+            "#,
+        )
+        .status(1)
+        .run();
+}

@@ -169,20 +169,12 @@ impl<'a> Planner<'a> {
             .filter(|r| self.in_scope(&r.address) && self.desired_application(&r.address).is_none())
             .collect();
         for record in gone {
-            let forget = desired
-                .removed
-                .iter()
-                .any(|r| !r.destroy && r.from.contains(&record.address));
-            if forget {
-                // Forgotten, kept at Vonage as it is (and its links with it).
-                self.change(
+            if self.forgotten(&record.address) {
+                // Vonage keeps it as it is.
+                self.forget(
                     &record.address,
-                    Action::Forget,
-                    "removed block with destroy = false",
-                    vec![],
+                    StateOp::RemoveApplication(record.address.clone()),
                 );
-                self.state_only
-                    .push(StateOp::RemoveApplication(record.address.clone()));
                 continue;
             }
             self.delete_application(record, "not in configuration");
